@@ -1,0 +1,62 @@
+# Two commands: `make run` (app with demo data at http://localhost:3000) and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+export REFLEX_TELEMETRY_ENABLED := false
+
+.PHONY: run test install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+bun:
+	@bash scripts/ensure_bun.sh
+
+chromium:
+	@bash scripts/ensure_chromium.sh
+
+migrate: install
+	$(VENV)/bin/portal check-config
+	$(VENV)/bin/portal db upgrade
+
+seed: migrate
+	$(VENV)/bin/portal seed
+
+run: install bun seed
+	@$(VENV)/bin/portal demo-banner
+	$(VENV)/bin/reflex run --env prod --single-port
+
+test-unit: install-dev
+	$(PYTEST) tests/unit -q
+
+test-integration: install-dev
+	env -u PORTAL_TEST_DATABASE_URL $(PYTEST) tests/integration -q
+
+test-postgres: install-dev
+	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then $(PYTEST) tests/integration -q; \
+	else echo "PORTAL_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test-e2e: install-dev bun chromium
+	$(PYTEST) tests/e2e -q -p no:asyncio
+
+test: test-unit test-integration test-postgres test-e2e
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+bench: install-dev
+	$(PY) bench/crypto.py
+
+clean:
+	rm -rf .web instance .pytest_cache

@@ -1,0 +1,1 @@
+"""Patient Portal: a patient management service for clinics."""

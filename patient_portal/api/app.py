@@ -1,0 +1,14 @@
+"""The FastAPI app mounted under /api. Each area adds its router here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from patient_portal.api import health
+
+
+def build_api() -> FastAPI:
+    """The API app; its docs pages are off (they would shadow Reflex pages)."""
+    api = FastAPI(title="Patient Portal API", docs_url=None, redoc_url=None, openapi_url=None)
+    api.include_router(health.router, prefix="/api")
+    return api

@@ -1,0 +1,81 @@
+"""The `portal` console script: database, seed data, users, audit, storage, keys.
+
+Each command is a small function; `main()` parses arguments and dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from patient_portal.settings import get_settings
+
+
+def cmd_check_config(_args: argparse.Namespace) -> int:
+    """Refuse to start a production configuration that is missing something."""
+    problems = get_settings().problems_for_start()
+    for problem in problems:
+        print(f"portal: cannot start: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from patient_portal.core import migrations
+
+    migrations.upgrade()
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from patient_portal import seed
+
+    settings = get_settings()
+    if not settings.demo_accounts or settings.production:
+        print("portal: demo data is only for demo mode (PORTAL_DEMO_ACCOUNTS=1, not production)", file=sys.stderr)
+        return 1
+    seed.seed_demo()
+    print("demo data is in place")
+    return 0
+
+
+def cmd_demo_banner(_args: argparse.Namespace) -> int:
+    from patient_portal import seed
+
+    print(seed.banner())
+    return 0
+
+
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    from patient_portal.core.audit import verify_chain
+    from patient_portal.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        report = verify_chain(session)
+    if report.ok:
+        print(f"audit chain intact: {report.checked} events verified")
+        return 0
+    print(f"audit chain BROKEN: {report.problem} (after {report.checked} good events)", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description="Patient Portal administration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check-config", help="say what a production start is missing").set_defaults(fn=cmd_check_config)
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
+    sub.add_parser("seed", help="load demo data (idempotent)").set_defaults(fn=cmd_seed)
+    sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
+    audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="walk the hash chain").set_defaults(fn=cmd_audit_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.fn(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

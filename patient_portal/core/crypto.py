@@ -1,0 +1,402 @@
+"""Encryption at rest: key ring, AES-256-GCM field cipher, HMAC blind indexes, file envelopes.
+
+* Field ciphertext is text: ``v1.<key id>.<base64url(nonce || ciphertext+tag)>``. The associated
+  data binds table, column and row id, so a ciphertext copied into another row or column fails.
+* Models declare a field encrypted with ``encrypted_field("str" | "date" | "json")``; mapper events
+  encrypt on flush and decrypt on load, so services only ever see plaintext.
+* Blind indexes are truncated HMAC-SHA256 over normalized input, one HKDF-derived key per index.
+* Files use a fresh data key each, wrapped by the ring, and chunked AES-GCM so that large files
+  stream without being held in memory twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import struct
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Text, event
+from sqlalchemy.orm import Mapper, attributes
+from sqlmodel import Field
+
+from patient_portal.settings import get_settings
+
+FORMAT = "v1"
+NONCE_BYTES = 12
+INDEX_BYTES = 16
+FILE_MAGIC = b"PPE1"
+FILE_CHUNK = 1024 * 1024
+
+
+class DecryptionError(Exception):
+    """A ciphertext could not be decrypted: wrong key, wrong row, or tampered."""
+
+
+def _b64e(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _hkdf(key: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)
+
+
+def parse_keys(spec: str) -> list[tuple[str, bytes]]:
+    """Parse ``kid:base64key,kid:base64key`` (first = active) into pairs; each key is 32 bytes."""
+    pairs = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        kid, _, b64 = part.partition(":")
+        key = _b64d(b64.strip())
+        if not kid or "." in kid or len(key) != 32:
+            raise ValueError("each key must be 'id:base64' of 32 bytes, id without dots")
+        pairs.append((kid.strip(), key))
+    if not pairs:
+        raise ValueError("no keys given")
+    return pairs
+
+
+def format_keys(pairs: list[tuple[str, bytes]]) -> str:
+    return ",".join(f"{kid}:{_b64e(key)}" for kid, key in pairs)
+
+
+def generate_key_spec(kid: str = "k1") -> str:
+    return format_keys([(kid, secrets.token_bytes(32))])
+
+
+class KeyRing:
+    """Versioned master keys: the first is active for new ciphertext, all can decrypt.
+
+    Blind indexes use the oldest key, so rotating the encryption key does not change them.
+    """
+
+    def __init__(self, pairs: list[tuple[str, bytes]]):
+        self._keys = dict(pairs)
+        self.active_kid = pairs[0][0]
+        self.index_kid = pairs[-1][0]
+        self._aead: dict[tuple[str, str], AESGCM] = {}
+        self._index_keys: dict[str, bytes] = {}
+
+    @property
+    def key_ids(self) -> list[str]:
+        return list(self._keys)
+
+    def aead(self, kid: str, purpose: str) -> AESGCM:
+        """The AES-GCM cipher for key `kid` and a purpose ("field", "wrap")."""
+        cached = self._aead.get((kid, purpose))
+        if cached is None:
+            try:
+                master = self._keys[kid]
+            except KeyError:
+                raise DecryptionError(f"unknown key id {kid!r}") from None
+            cached = AESGCM(_hkdf(master, b"portal/" + purpose.encode()))
+            self._aead[(kid, purpose)] = cached
+        return cached
+
+    def index_key(self, index_name: str) -> bytes:
+        """The HMAC key of one blind index (derived per index name)."""
+        cached = self._index_keys.get(index_name)
+        if cached is None:
+            cached = _hkdf(self._keys[self.index_kid], b"portal/index/" + index_name.encode())
+            self._index_keys[index_name] = cached
+        return cached
+
+
+_keyring: KeyRing | None = None
+
+
+def _load_or_create_key_file(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spec = generate_key_spec()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(spec + "\n")
+    return spec
+
+
+def get_keyring() -> KeyRing:
+    """The process key ring: PORTAL_MASTER_KEYS, else the instance key file (generated, 0600)."""
+    global _keyring
+    if _keyring is None:
+        settings = get_settings()
+        spec = settings.master_keys or _load_or_create_key_file(settings.key_file)
+        _keyring = KeyRing(parse_keys(spec))
+    return _keyring
+
+
+def reset_keyring() -> None:
+    global _keyring
+    _keyring = None
+
+
+# ---------------------------------------------------------------- field encryption
+
+
+def field_aad(table: str, column: str, row_id: Any) -> bytes:
+    return f"{table}|{column}|{row_id}".encode()
+
+
+def encrypt_bytes(plaintext: bytes, aad: bytes, ring: KeyRing | None = None) -> str:
+    """AES-256-GCM with a random 96-bit nonce under the active key."""
+    ring = ring or get_keyring()
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = ring.aead(ring.active_kid, "field").encrypt(nonce, plaintext, aad)
+    return f"{FORMAT}.{ring.active_kid}.{_b64e(nonce + sealed)}"
+
+
+def decrypt_bytes(token: str, aad: bytes, ring: KeyRing | None = None) -> bytes:
+    ring = ring or get_keyring()
+    try:
+        fmt, kid, body = token.split(".", 2)
+        if fmt != FORMAT:
+            raise ValueError
+        raw = _b64d(body)
+        return ring.aead(kid, "field").decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+    except (ValueError, InvalidTag) as exc:
+        raise DecryptionError("ciphertext does not decrypt for this row and column") from exc
+
+
+def key_id_of(token: str) -> str:
+    """The key id a field ciphertext was made with."""
+    return token.split(".", 2)[1]
+
+
+def _serialize(kind: str, value: Any) -> bytes:
+    if kind == "str":
+        return str(value).encode()
+    if kind == "date":
+        if not isinstance(value, date):
+            value = date.fromisoformat(str(value))
+        return value.isoformat().encode()
+    if kind == "json":
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    raise ValueError(f"unknown encrypted kind {kind!r}")
+
+
+def _deserialize(kind: str, raw: bytes) -> Any:
+    if kind == "str":
+        return raw.decode()
+    if kind == "date":
+        return date.fromisoformat(raw.decode())
+    return json.loads(raw)
+
+
+def encrypt_value(kind: str, value: Any, table: str, column: str, row_id: Any) -> str | None:
+    if value is None:
+        return None
+    return encrypt_bytes(_serialize(kind, value), field_aad(table, column, row_id))
+
+
+def decrypt_value(kind: str, token: str | None, table: str, column: str, row_id: Any) -> Any:
+    if token is None:
+        return None
+    return _deserialize(kind, decrypt_bytes(token, field_aad(table, column, row_id)))
+
+
+def encrypted_field(kind: str = "str", *, nullable: bool = False, default: Any = ...) -> Any:
+    """A model field stored as AES-GCM ciphertext; the Python value is str, date or JSON."""
+    if kind not in {"str", "date", "json"}:
+        raise ValueError(kind)
+    kwargs: dict[str, Any] = {"sa_type": Text, "nullable": nullable}
+    kwargs["sa_column_kwargs"] = {"info": {"encrypted": kind}}
+    if default is not ...:
+        kwargs["default"] = default
+    elif nullable:
+        kwargs["default"] = None
+    return Field(**kwargs)
+
+
+_ENCRYPTED_BY_MAPPER: dict[Mapper, list[tuple[str, str]]] = {}
+
+
+def _encrypted_columns(mapper: Mapper) -> list[tuple[str, str]]:
+    cached = _ENCRYPTED_BY_MAPPER.get(mapper)
+    if cached is None:
+        cached = [
+            (prop.key, col.info["encrypted"])
+            for prop in mapper.column_attrs
+            for col in prop.columns
+            if "encrypted" in col.info
+        ]
+        _ENCRYPTED_BY_MAPPER[mapper] = cached
+    return cached
+
+
+def _encrypt_target(mapper: Mapper, target: Any, only_changed: bool) -> None:
+    table = mapper.local_table.name
+    pending = {}
+    for key, kind in _encrypted_columns(mapper):
+        if only_changed and not attributes.get_history(target, key).has_changes():
+            continue
+        value = getattr(target, key)
+        pending[key] = value
+        setattr(target, key, encrypt_value(kind, value, table, key, target.id))
+    target.__dict__["_portal_plain"] = pending
+
+
+def _restore_plaintext(_mapper: Mapper, _conn: Any, target: Any) -> None:
+    for key, value in target.__dict__.pop("_portal_plain", {}).items():
+        attributes.set_committed_value(target, key, value)
+
+
+def _decrypt_target(target: Any, *_args: Any) -> None:
+    mapper = attributes.instance_state(target).mapper
+    table = mapper.local_table.name
+    for key, kind in _encrypted_columns(mapper):
+        token = target.__dict__.get(key)
+        if isinstance(token, str) and token.startswith(FORMAT + "."):
+            attributes.set_committed_value(target, key, decrypt_value(kind, token, table, key, target.id))
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _register_encryption(mapper: Mapper, cls: type) -> None:
+    """Attach encrypt-on-flush / decrypt-on-load to every model with an encrypted field."""
+    if not _encrypted_columns(mapper):
+        return
+    event.listen(cls, "before_insert", lambda m, c, t: _encrypt_target(m, t, only_changed=False))
+    event.listen(cls, "before_update", lambda m, c, t: _encrypt_target(m, t, only_changed=True))
+    event.listen(cls, "after_insert", _restore_plaintext)
+    event.listen(cls, "after_update", _restore_plaintext)
+    event.listen(cls, "load", _decrypt_target)
+    event.listen(cls, "refresh", _decrypt_target)
+
+
+# ---------------------------------------------------------------- blind indexes
+
+
+def normalize(text: str) -> str:
+    """Case-, accent- and space-insensitive form used before hashing."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def blind_index(index_name: str, value: Any, *, normalized: bool = False) -> str | None:
+    """Truncated HMAC-SHA256 of the normalized value under the index's own key."""
+    if value is None or value == "":
+        return None
+    text = str(value) if normalized else normalize(str(value))
+    mac = hmac.HMAC(get_keyring().index_key(index_name), hashes.SHA256())
+    mac.update(text.encode())
+    return _b64e(mac.finalize()[:INDEX_BYTES])
+
+
+# ---------------------------------------------------------------- file envelopes
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """A file's data key, encrypted under a ring key: ``v1.<kid>.<b64>``."""
+
+    token: str
+
+
+def new_data_key(object_id: str) -> tuple[bytes, WrappedKey]:
+    """A fresh 256-bit data key and its wrapped form, bound to the object id."""
+    dek = AESGCM.generate_key(bit_length=256)
+    ring = get_keyring()
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = ring.aead(ring.active_kid, "wrap").encrypt(nonce, dek, b"dek|" + object_id.encode())
+    return dek, WrappedKey(f"{FORMAT}.{ring.active_kid}.{_b64e(nonce + sealed)}")
+
+
+def unwrap_data_key(wrapped: WrappedKey | str, object_id: str) -> bytes:
+    token = wrapped.token if isinstance(wrapped, WrappedKey) else wrapped
+    ring = get_keyring()
+    try:
+        _fmt, kid, body = token.split(".", 2)
+        raw = _b64d(body)
+        return ring.aead(kid, "wrap").decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], b"dek|" + object_id.encode())
+    except (ValueError, InvalidTag) as exc:
+        raise DecryptionError("file key does not unwrap") from exc
+
+
+def _chunk_nonce(prefix: bytes, index: int) -> bytes:
+    return prefix + struct.pack(">I", index)
+
+
+def _chunk_aad(object_id: str, index: int, last: bool) -> bytes:
+    return f"file|{object_id}|{index}|{int(last)}".encode()
+
+
+def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    buf = bytearray()
+    for piece in chunks:
+        buf += piece
+        while len(buf) >= size:
+            yield bytes(buf[:size])
+            del buf[:size]
+    yield bytes(buf)
+
+
+def encrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str, chunk_size: int = FILE_CHUNK) -> Iterator[bytes]:
+    """Encrypt a byte stream chunk by chunk; the last chunk is marked so truncation is detected."""
+    aead = AESGCM(dek)
+    prefix = os.urandom(8)
+    yield FILE_MAGIC + struct.pack(">I", chunk_size) + prefix
+    pieces = _rechunk(chunks, chunk_size)
+    current = next(pieces)
+    index = 0
+    for following in pieces:
+        if not following:
+            # the previous piece filled a chunk exactly and nothing followed
+            yield aead.encrypt(_chunk_nonce(prefix, index), current, _chunk_aad(object_id, index, True))
+            return
+        yield aead.encrypt(_chunk_nonce(prefix, index), current, _chunk_aad(object_id, index, False))
+        current = following
+        index += 1
+    yield aead.encrypt(_chunk_nonce(prefix, index), current, _chunk_aad(object_id, index, True))
+
+
+def decrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str) -> Iterator[bytes]:
+    """Inverse of encrypt_stream; raises DecryptionError on tampering, reordering or truncation."""
+    aead = AESGCM(dek)
+    stream = iter(chunks)
+    buf = bytearray()
+    header_len = len(FILE_MAGIC) + 4 + 8
+    for piece in stream:
+        buf += piece
+        if len(buf) >= header_len:
+            break
+    if len(buf) < header_len or bytes(buf[:4]) != FILE_MAGIC:
+        raise DecryptionError("not an encrypted portal file")
+    chunk_size = struct.unpack(">I", bytes(buf[4:8]))[0]
+    prefix = bytes(buf[8:header_len])
+    del buf[:header_len]
+    frame = chunk_size + 16
+    index = 0
+    try:
+        exhausted = False
+        while True:
+            while len(buf) <= frame and not exhausted:
+                try:
+                    buf += next(stream)
+                except StopIteration:
+                    exhausted = True
+            if len(buf) > frame:
+                yield aead.decrypt(_chunk_nonce(prefix, index), bytes(buf[:frame]), _chunk_aad(object_id, index, False))
+                del buf[:frame]
+                index += 1
+                continue
+            yield aead.decrypt(_chunk_nonce(prefix, index), bytes(buf), _chunk_aad(object_id, index, True))
+            return
+    except InvalidTag as exc:
+        raise DecryptionError("the stored file was altered or is incomplete") from exc

@@ -1,0 +1,260 @@
+"""Blob storage: a small interface with a local-folder and an S3-compatible implementation.
+
+Callers hand over bytes that are already encrypted (see core.crypto file envelopes); object keys
+are random and say nothing about the patient.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from patient_portal.settings import get_settings
+
+
+class BlobStoreError(Exception):
+    """The object store could not be reached or refused the operation."""
+
+
+class BlobNotFound(BlobStoreError):
+    """No object under that key."""
+
+
+def new_object_key(prefix: str = "obj") -> str:
+    """A random, unguessable object key."""
+    return f"{prefix}/{secrets.token_hex(2)}/{secrets.token_urlsafe(24)}"
+
+
+class BlobStore(Protocol):
+    name: str
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store the stream under key; returns bytes written."""
+
+    def get(self, key: str) -> Iterator[bytes]:
+        """Stream the object's bytes."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object (no error if missing)."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every object key under prefix."""
+
+    def ping(self) -> None:
+        """Raise BlobStoreError if the store does not answer."""
+
+
+class LocalBlobStore:
+    """Objects as files under one folder (the embedded default)."""
+
+    name = "local"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise BlobStoreError("invalid object key")
+        return path
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+                    written += len(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return written
+
+    def get(self, key: str) -> Iterator[bytes]:
+        path = self._path(key)
+        if not path.is_file():
+            raise BlobNotFound(key)
+
+        def _read() -> Iterator[bytes]:
+            with path.open("rb") as fh:
+                while chunk := fh.read(1024 * 1024):
+                    yield chunk
+
+        return _read()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".part-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+    def ping(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / ".ping"
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise BlobStoreError(f"blob folder not writable: {exc.strerror}") from exc
+
+
+class S3BlobStore:
+    """Objects in any S3-compatible bucket through boto3 (multipart for large objects)."""
+
+    name = "s3"
+    PART = 8 * 1024 * 1024
+
+    def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str = "us-east-1",
+                 access_key_id: str | None = None, secret_access_key: str | None = None):
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            region_name=region,
+            aws_access_key_id=access_key_id or None,
+            aws_secret_access_key=secret_access_key or None,
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=3, read_timeout=20),
+        )
+
+    def _wrap(self, exc: Exception) -> BlobStoreError:
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return BlobNotFound(str(exc))
+        return BlobStoreError(f"object store unavailable ({type(exc).__name__})")
+
+    def ensure_bucket(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception:
+            try:
+                self.client.create_bucket(Bucket=self.bucket)
+            except Exception as exc:
+                raise self._wrap(exc) from exc
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        buf = bytearray()
+        written = 0
+        upload_id = None
+        parts = []
+        try:
+            for chunk in chunks:
+                buf += chunk
+                written += len(chunk)
+                if len(buf) >= self.PART:
+                    if upload_id is None:
+                        upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+                    number = len(parts) + 1
+                    resp = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                   PartNumber=number, Body=bytes(buf))
+                    parts.append({"ETag": resp["ETag"], "PartNumber": number})
+                    buf.clear()
+            if upload_id is None:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=bytes(buf))
+            else:
+                if buf:
+                    number = len(parts) + 1
+                    resp = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                   PartNumber=number, Body=bytes(buf))
+                    parts.append({"ETag": resp["ETag"], "PartNumber": number})
+                self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                      MultipartUpload={"Parts": parts})
+        except BlobStoreError:
+            raise
+        except Exception as exc:
+            if upload_id is not None:
+                try:
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                except Exception:  # noqa: S110 - best effort; the sweep finds leftovers
+                    pass
+            raise self._wrap(exc) from exc
+        return written
+
+    def get(self, key: str) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except Exception as exc:
+            raise self._wrap(exc) from exc
+        return body.iter_chunks(1024 * 1024)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            raise self._wrap(exc) from exc
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except Exception as exc:
+            err = self._wrap(exc)
+            if isinstance(err, BlobNotFound):
+                return False
+            raise err from exc
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except Exception as exc:
+            raise self._wrap(exc) from exc
+
+    def ping(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            raise self._wrap(exc) from exc
+
+
+_store: BlobStore | None = None
+
+
+def build_blob_store() -> BlobStore:
+    settings = get_settings()
+    if settings.uses_s3:
+        return S3BlobStore(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+        )
+    return LocalBlobStore(settings.blob_dir)
+
+
+def get_blob_store() -> BlobStore:
+    """The configured store: S3 when PORTAL_S3_BUCKET is set, else the instance blob folder."""
+    global _store
+    if _store is None:
+        _store = build_blob_store()
+    return _store
+
+
+def reset_blob_store() -> None:
+    global _store
+    _store = None

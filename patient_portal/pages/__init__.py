@@ -1,0 +1,3 @@
+"""Page modules; importing this package registers every page with the app."""
+
+from patient_portal.pages.public import landing  # noqa: F401

@@ -1,0 +1,1 @@
+"""Pages anyone can open: landing, sign-in, self-registration."""

@@ -1,0 +1,13 @@
+"""App assembly only: the Reflex app, its theme, the API mount and lifespan tasks."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+import patient_portal.pages  # noqa: F401  (registers every page)
+from patient_portal.api.app import build_api
+
+app = rx.App(
+    theme=rx.theme(appearance="inherit", accent_color="teal", radius="medium", scaling="100%"),
+    api_transformer=build_api(),
+)

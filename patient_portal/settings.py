@@ -1,0 +1,139 @@
+"""Every setting, read from PORTAL_* environment variables, with safe embedded defaults.
+
+Nothing here touches the disk or the network at import time; `get_settings()` reads the
+environment once and `Settings.validate_for_start()` says what production is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of one portal process."""
+
+    env: str = "demo"
+    instance_dir: Path = field(default_factory=lambda: Path("instance").resolve())
+    database_url: str = ""
+    allow_sqlite_in_production: bool = False
+    master_keys: str = ""  # "kid:base64key,kid2:base64key" — first is the active key
+    public_url: str = "http://localhost:3000"
+    demo_accounts: bool = True
+    require_mfa: bool = False
+    clinic_timezone: str = "UTC"
+    max_upload_bytes: int = 25 * 1024 * 1024
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    session_idle_seconds: int = 15 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "portal@localhost"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, else a SQLite file in the instance folder."""
+        return self.database_url or f"sqlite:///{self.instance_dir / 'portal.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.instance_dir / "blobs"
+
+    @property
+    def key_file(self) -> Path:
+        return self.instance_dir / "keys.txt"
+
+    @property
+    def uses_s3(self) -> bool:
+        return bool(self.s3_bucket)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def problems_for_start(self) -> list[str]:
+        """What stops this configuration from starting; empty when it may start."""
+        if not self.production:
+            return []
+        problems = []
+        if self.demo_accounts:
+            problems.append("PORTAL_DEMO_ACCOUNTS must be off in production (set PORTAL_DEMO_ACCOUNTS=0)")
+        if self.is_sqlite and not self.allow_sqlite_in_production:
+            problems.append(
+                "PORTAL_DATABASE_URL must name a PostgreSQL database in production "
+                "(or set PORTAL_ALLOW_SQLITE=1 to accept SQLite)"
+            )
+        if not self.master_keys:
+            problems.append("PORTAL_MASTER_KEYS must supply the encryption keys in production")
+        return problems
+
+
+def load_settings() -> Settings:
+    """Read the environment into a fresh Settings."""
+    env = os.environ.get("PORTAL_ENV", "demo").strip().lower() or "demo"
+    production = env == "production"
+    return Settings(
+        env=env,
+        instance_dir=Path(os.environ.get("PORTAL_INSTANCE_DIR", "instance")).resolve(),
+        database_url=os.environ.get("PORTAL_DATABASE_URL", ""),
+        allow_sqlite_in_production=_bool("PORTAL_ALLOW_SQLITE", False),
+        master_keys=os.environ.get("PORTAL_MASTER_KEYS", ""),
+        public_url=os.environ.get("PORTAL_PUBLIC_URL", "http://localhost:3000").rstrip("/"),
+        demo_accounts=_bool("PORTAL_DEMO_ACCOUNTS", not production),
+        require_mfa=_bool("PORTAL_REQUIRE_MFA", production),
+        clinic_timezone=os.environ.get("PORTAL_TIMEZONE", "UTC"),
+        max_upload_bytes=_int("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        s3_endpoint_url=os.environ.get("PORTAL_S3_ENDPOINT_URL", ""),
+        s3_bucket=os.environ.get("PORTAL_S3_BUCKET", ""),
+        s3_region=os.environ.get("PORTAL_S3_REGION", "us-east-1"),
+        s3_access_key_id=os.environ.get("PORTAL_S3_ACCESS_KEY_ID", ""),
+        s3_secret_access_key=os.environ.get("PORTAL_S3_SECRET_ACCESS_KEY", ""),
+        session_idle_seconds=_int("PORTAL_SESSION_IDLE_SECONDS", 15 * 60),
+        session_absolute_seconds=_int("PORTAL_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60),
+        smtp_host=os.environ.get("PORTAL_SMTP_HOST", ""),
+        smtp_port=_int("PORTAL_SMTP_PORT", 25),
+        smtp_sender=os.environ.get("PORTAL_SMTP_SENDER", "portal@localhost"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings and everything built from them (tests, CLI)."""
+    get_settings.cache_clear()
+    from patient_portal.core import crypto, db, storage
+
+    db.reset_engine()
+    crypto.reset_keyring()
+    storage.reset_blob_store()

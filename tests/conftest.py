@@ -1,0 +1,104 @@
+"""Shared fixtures: an isolated instance folder per test, a real database, a real S3 server.
+
+The database is SQLite in the test's folder, or PostgreSQL when PORTAL_TEST_DATABASE_URL is set
+(schema created once per run, tables emptied before each test).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+_PG_SCHEMA_READY = False
+
+
+@pytest.fixture(autouse=True)
+def portal_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own instance folder (keys, SQLite file, blobs) and demo settings."""
+    from patient_portal.settings import reset_settings
+
+    for name in list(os.environ):
+        if name.startswith("PORTAL_") and name != "PORTAL_TEST_DATABASE_URL":
+            monkeypatch.delenv(name, raising=False)
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(instance))
+    monkeypatch.setenv("PORTAL_ENV", "demo")
+    reset_settings()
+    yield instance
+    reset_settings()
+
+
+def _create_schema_sqlite() -> None:
+    from patient_portal.core.db import get_engine
+    from patient_portal.models import metadata
+
+    metadata.create_all(get_engine())
+
+
+def _prepare_postgres() -> None:
+    """Create the schema once per run, then empty every table before each test."""
+    global _PG_SCHEMA_READY
+    from patient_portal.core.db import get_engine
+    from patient_portal.models import metadata
+
+    engine = get_engine()
+    if not _PG_SCHEMA_READY:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        metadata.create_all(engine)
+        _PG_SCHEMA_READY = True
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture
+def db(portal_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty database with the full schema; yields its dialect name."""
+    from patient_portal.settings import reset_settings
+
+    if PG_URL:
+        monkeypatch.setenv("PORTAL_DATABASE_URL", PG_URL)
+        reset_settings()
+        _prepare_postgres()
+        yield "postgresql"
+    else:
+        reset_settings()
+        _create_schema_sqlite()
+        yield "sqlite"
+    reset_settings()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A real S3-compatible HTTP server (moto's server mode) on 127.0.0.1; yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(moto_server: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """Point the portal's blob store at a fresh bucket on the moto server."""
+    from patient_portal.core.storage import S3BlobStore
+    from patient_portal.settings import reset_settings
+
+    bucket = "portal-" + request.node.name.lower().replace("_", "-")[:40].strip("-[]")
+    monkeypatch.setenv("PORTAL_S3_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("PORTAL_S3_BUCKET", bucket)
+    monkeypatch.setenv("PORTAL_S3_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("PORTAL_S3_SECRET_ACCESS_KEY", "testing")
+    reset_settings()
+    S3BlobStore(bucket, endpoint_url=moto_server, access_key_id="testing",
+                secret_access_key="testing").ensure_bucket()
+    return bucket

@@ -1,0 +1,124 @@
+"""End-to-end fixtures: the real app served by `reflex run --env prod`, driven by Debian's Chromium.
+
+One app process serves the whole e2e run (the production build takes a minute). Tests run with
+`-p no:asyncio` because Playwright's sync API clashes with pytest-asyncio's loop.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+PORT = int(os.environ.get("PORTAL_E2E_PORT", "3100"))
+
+
+@pytest.fixture(autouse=True)
+def portal_env():  # override: e2e tests talk to the app process, not in-process settings
+    yield None
+
+
+def _wait_for_health(url: str, proc: subprocess.Popen, log: Path, timeout: float = 420) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/api/health", timeout=2) as resp:  # noqa: S310
+                if resp.status == 200:
+                    # the page bundle is served once the frontend build is mounted
+                    with urllib.request.urlopen(url + "/", timeout=5) as page:  # noqa: S310
+                        if page.status == 200:
+                            return
+        except Exception:  # noqa: S110 - still starting
+            pass
+        time.sleep(2)
+    raise RuntimeError(f"app did not become healthy in {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment of the app under test: its own instance folder and database, demo mode."""
+    instance = tmp_path_factory.mktemp("e2e-instance")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(
+        PORTAL_ENV="demo",
+        PORTAL_INSTANCE_DIR=str(instance),
+        PORTAL_PORT=str(PORT),
+        PORTAL_PUBLIC_URL=f"http://localhost:{PORT}",
+        REFLEX_TELEMETRY_ENABLED="false",
+        PATH=f"{ROOT / '.tools' / 'bin'}:{os.environ.get('PATH', '')}",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate, seed and serve the app; yields its base URL."""
+    bindir = Path(sys.executable).parent
+    for args in (["db", "upgrade"], ["seed"]):
+        subprocess.run([str(bindir / "portal"), *args], cwd=ROOT, env=app_env, check=True)
+    log = tmp_path_factory.mktemp("e2e-log") / "app.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [str(bindir / "reflex"), "run", "--env", "prod", "--single-port"],
+            cwd=ROOT, env=app_env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://localhost:{PORT}"
+    try:
+        _wait_for_health(url, proc, log)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; run `make chromium`")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                  "--no-first-run", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser, app_url):
+    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(20_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture
+def phone_page(browser, app_url):
+    ctx = browser.new_context(base_url=app_url, viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True)
+    ctx.set_default_timeout(20_000)
+    yield ctx.new_page()
+    ctx.close()

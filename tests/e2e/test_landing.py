@@ -1,0 +1,18 @@
+"""A visitor opens the landing page."""
+
+from playwright.sync_api import expect
+
+
+def test_landing_shows_product_and_sign_in(page):
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Patient Portal", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    expect(page.locator("#demo-accounts")).to_contain_text("doctor@demo.clinic")
+    expect(page.locator("#demo-accounts")).to_contain_text("demo-clinic-2026")
+
+
+def test_landing_fits_a_phone(phone_page):
+    phone_page.goto("/")
+    expect(phone_page.get_by_role("heading", name="Patient Portal", level=1)).to_be_visible()
+    scroll_width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 390, f"page scrolls sideways on a phone ({scroll_width}px wide)"
