@@ -93,7 +93,10 @@ def s3_settings(moto_server: str, monkeypatch: pytest.MonkeyPatch, request: pyte
     from patient_portal.core.storage import S3BlobStore
     from patient_portal.settings import reset_settings
 
-    bucket = "portal-" + request.node.name.lower().replace("_", "-")[:40].strip("-[]")
+    import re
+    import uuid
+
+    bucket = "portal-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:30].strip("-") + "-" + uuid.uuid4().hex[:6]
     monkeypatch.setenv("PORTAL_S3_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("PORTAL_S3_BUCKET", bucket)
     monkeypatch.setenv("PORTAL_S3_ACCESS_KEY_ID", "testing")
