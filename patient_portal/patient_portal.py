@@ -8,6 +8,6 @@ import patient_portal.pages  # noqa: F401  (registers every page)
 from patient_portal.api.app import build_api
 
 app = rx.App(
-    theme=rx.theme(appearance="inherit", accent_color="teal", radius="medium", scaling="100%"),
+    theme=rx.theme(appearance="inherit", accent_color="indigo", radius="medium", scaling="100%"),
     api_transformer=build_api(),
 )

@@ -11,7 +11,7 @@ def brand() -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.icon("heart-pulse", size=24, color=rx.color("accent", 11)),
-            rx.heading(PRODUCT_NAME, size="5", weight="bold", color=rx.color("gray", 12)),
+            rx.text(PRODUCT_NAME, size="5", weight="bold", color=rx.color("gray", 12)),
             align="center",
             spacing="2",
         ),
@@ -33,13 +33,13 @@ def public_shell(*children: rx.Component) -> rx.Component:
                 width="100%",
                 max_width="1100px",
                 margin_x="auto",
-                padding_x="4",
-                padding_y="3",
+                padding_x="1rem",
+                padding_y="0.75rem",
             ),
             style={"border_bottom": f"1px solid {rx.color('gray', 5)}"},
         ),
         rx.el.main(
-            rx.box(*children, width="100%", max_width="1100px", margin_x="auto", padding="4"),
+            rx.box(*children, width="100%", max_width="1100px", margin_x="auto", padding="1rem"),
             id="main",
         ),
         min_height="100vh",

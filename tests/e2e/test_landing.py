@@ -16,3 +16,12 @@ def test_landing_fits_a_phone(phone_page):
     expect(phone_page.get_by_role("heading", name="Patient Portal", level=1)).to_be_visible()
     scroll_width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 390, f"page scrolls sideways on a phone ({scroll_width}px wide)"
+
+
+def test_landing_has_no_serious_accessibility_violations(page):
+    from tests.e2e.conftest import assert_accessible
+
+    page.goto("/")
+    page.get_by_role("heading", name="Patient Portal", level=1).wait_for()
+    assert_accessible(page)
+    page.screenshot(path="docs/screenshots/landing.png", full_page=True)

@@ -11,7 +11,7 @@ from patient_portal.state.public import PublicState
 def _feature(icon: str, title: str, text: str) -> rx.Component:
     return rx.card(
         rx.hstack(
-            rx.icon(icon, size=22, color=rx.color("accent", 11)),
+            rx.icon(icon, size=22, color=rx.color("accent", 11), flex_shrink="0"),
             rx.vstack(
                 rx.heading(title, size="3", as_="h3"),
                 rx.text(text, size="2", color=rx.color("gray", 11)),
@@ -29,7 +29,7 @@ def _demo_panel() -> rx.Component:
         PublicState.demo_accounts.length() > 0,
         rx.card(
             rx.hstack(
-                rx.icon("info", color=rx.color("accent", 11)),
+                rx.icon("info", color=rx.color("accent", 11), flex_shrink="0"),
                 rx.vstack(
                     rx.text("Demo accounts — password ", rx.code(PublicState.demo_password), weight="medium"),
                     rx.el.ul(
@@ -70,7 +70,7 @@ def landing() -> rx.Component:
                     width=rx.breakpoints(initial="100%", sm="auto"),
                 ),
                 spacing="4",
-                padding_y="6",
+                padding_y="2rem",
             ),
             _demo_panel(),
             rx.grid(
