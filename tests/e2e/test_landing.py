@@ -24,4 +24,4 @@ def test_landing_has_no_serious_accessibility_violations(page):
     page.goto("/")
     page.get_by_role("heading", name="Patient Portal", level=1).wait_for()
     assert_accessible(page)
-    page.screenshot(path="docs/screenshots/landing.png", full_page=True)
+    page.screenshot(path="test-artifacts/landing.png", full_page=True)
