@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from patient_portal.api import health
+from patient_portal.api import auth, health
 
 
 def build_api() -> FastAPI:
     """The API app; its docs pages are off (they would shadow Reflex pages)."""
     api = FastAPI(title="Patient Portal API", docs_url=None, redoc_url=None, openapi_url=None)
     api.include_router(health.router, prefix="/api")
+    api.include_router(auth.router, prefix="/api")
+    api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     return api

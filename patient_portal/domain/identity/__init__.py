@@ -1,0 +1,1 @@
+"""Identity: user accounts, passwords, sign-in sessions, MFA and care-team assignment."""

@@ -1,0 +1,107 @@
+"""Care teams: admin and staff assign doctors to patients (and take them off). Audited."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from patient_portal.core import audit
+from patient_portal.core.access import AccessDenied, Action, Actor, CareTeamMember, Role, authorize
+from patient_portal.domain.identity.models import User
+
+
+class CareTeamError(ValueError):
+    """Bad request about a care team; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    user_id: str
+    display_name: str
+    email: str
+
+
+def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise CareTeamError(f"No such {what}.") from exc
+
+
+def _authorize(session: Session, actor: Actor | None, action: str, patient_id: uuid.UUID) -> None:
+    try:
+        authorize(session, actor, Action.CARE_TEAM_MANAGE)
+    except AccessDenied:
+        audit.record_now(actor, action, patient_id=patient_id, object_type="care_team", outcome="denied")
+        raise
+
+
+def _doctor(session: Session, doctor_id: uuid.UUID) -> User:
+    user = session.get(User, doctor_id)
+    if user is None or user.role != Role.DOCTOR or not user.active:
+        raise CareTeamError("Choose an active doctor.")
+    return user
+
+
+def assign_doctor(session: Session, actor: Actor | None, *, patient_id: uuid.UUID | str,
+                  doctor_id: uuid.UUID | str) -> bool:
+    """Put a doctor on a patient's care team; False when already there."""
+    pid, did = _uuid(patient_id, "patient"), _uuid(doctor_id, "doctor")
+    _authorize(session, actor, "careteam.assign", pid)
+    _doctor(session, did)
+    exists = session.exec(select(CareTeamMember).where(CareTeamMember.patient_id == pid,
+                                                       CareTeamMember.user_id == did)).first()
+    if exists:
+        return False
+    session.add(CareTeamMember(patient_id=pid, user_id=did, assigned_by=actor.user_id if actor else None))
+    audit.record(session, actor, "careteam.assign", patient_id=pid, object_type="user", object_id=did)
+    return True
+
+
+def unassign_doctor(session: Session, actor: Actor | None, *, patient_id: uuid.UUID | str,
+                    doctor_id: uuid.UUID | str) -> bool:
+    """Take a doctor off a patient's care team; False when they were not on it."""
+    pid, did = _uuid(patient_id, "patient"), _uuid(doctor_id, "doctor")
+    _authorize(session, actor, "careteam.unassign", pid)
+    row = session.exec(select(CareTeamMember).where(CareTeamMember.patient_id == pid,
+                                                    CareTeamMember.user_id == did)).first()
+    if row is None:
+        return False
+    session.delete(row)
+    audit.record(session, actor, "careteam.unassign", patient_id=pid, object_type="user", object_id=did)
+    return True
+
+
+def team_of(session: Session, actor: Actor | None, patient_id: uuid.UUID | str) -> list[TeamMember]:
+    """The doctors on a patient's care team."""
+    pid = _uuid(patient_id, "patient")
+    _authorize(session, actor, "careteam.read", pid)
+    rows = session.exec(select(User).join(CareTeamMember, CareTeamMember.user_id == User.id)
+                        .where(CareTeamMember.patient_id == pid).order_by(User.email)).all()
+    return [TeamMember(str(u.id), u.display_name or "", u.email) for u in rows]
+
+
+def active_doctors(session: Session, actor: Actor | None) -> list[TeamMember]:
+    """Doctors that can be assigned (for pickers)."""
+    try:
+        authorize(session, actor, Action.CARE_TEAM_MANAGE)
+    except AccessDenied:
+        audit.record_now(actor, "careteam.doctors", outcome="denied")
+        raise
+    rows = session.exec(select(User).where(User.role == Role.DOCTOR.value, User.active == True)  # noqa: E712
+                        .order_by(User.email)).all()
+    return [TeamMember(str(u.id), u.display_name or "", u.email) for u in rows]
+
+
+def assign_doctor_system(session: Session, *, patient_id: uuid.UUID, doctor_id: uuid.UUID) -> bool:
+    """Seeding: put a doctor on a care team without a signed-in actor."""
+    exists = session.exec(select(CareTeamMember).where(CareTeamMember.patient_id == patient_id,
+                                                       CareTeamMember.user_id == doctor_id)).first()
+    if exists:
+        return False
+    session.add(CareTeamMember(patient_id=patient_id, user_id=doctor_id))
+    audit.record(session, None, "careteam.assign", patient_id=patient_id, object_type="user",
+                 object_id=doctor_id, detail={"via": "seed"})
+    return True

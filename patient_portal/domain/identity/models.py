@@ -1,0 +1,60 @@
+"""Tables of the identity area: user accounts, sign-in sessions and sign-in failures."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from patient_portal.core.crypto import encrypted_field
+from patient_portal.core.db import TimestampedTable, new_id, utcnow
+
+
+class User(TimestampedTable, table=True):
+    """A person who signs in. Email is the login identifier (stored lowercase, plaintext)."""
+
+    __tablename__ = "user_account"
+
+    email: str = Field(index=True, unique=True, max_length=320)
+    role: str = Field(max_length=16)
+    display_name: str = encrypted_field("str")
+    active: bool = True
+    patient_id: uuid.UUID | None = Field(default=None, index=True)  # the linked patient record
+    password_hash: str = Field(default="", max_length=255)
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    last_sign_in_at: datetime | None = None
+    mfa_enabled: bool = False
+    mfa_secret: str | None = encrypted_field("str", nullable=True)
+    mfa_pending_secret: str | None = encrypted_field("str", nullable=True)
+    mfa_last_step: int | None = None
+    recovery_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class UserSession(SQLModel, table=True):
+    """One signed-in browser. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "user_session"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    user_id: uuid.UUID = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    last_seen_at: datetime = Field(default_factory=utcnow, nullable=False)
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
+    revoked: bool = Field(default=False, index=True)
+    revoked_at: datetime | None = None
+    ended_reason: str | None = Field(default=None, max_length=32)
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in from an address, for per-IP throttling (no email stored)."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    ip: str = Field(index=True, max_length=64)
+    at: datetime = Field(default_factory=utcnow, nullable=False, index=True)

@@ -1,0 +1,73 @@
+"""Password policy and Argon2id hashing (PHC strings from `cryptography`).
+
+Policy (NIST SP 800-63B style): 12 to 128 characters, no composition rules, not in the list of
+common passwords shipped in ``patient_portal/data/common_passwords.txt``. Hashing is deliberately
+slow; callers in the web process run it through ``core.db.off_loop``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from importlib import resources
+
+from cryptography.exceptions import InvalidKey
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+#: RFC 9106 / OWASP second recommended option: t=2, m=19 MiB, p=1.
+ITERATIONS = 2
+MEMORY_KIB = 19 * 1024
+LANES = 1
+
+
+class PasswordRejected(ValueError):
+    """The password does not meet the policy; the message is safe to show."""
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lowercased."""
+    text = resources.files("patient_portal").joinpath("data/common_passwords.txt").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+
+
+def check_policy(password: str) -> None:
+    """Raise PasswordRejected with a plain reason when the password may not be used."""
+    if not isinstance(password, str) or len(password) < MIN_LENGTH:
+        raise PasswordRejected(f"Use at least {MIN_LENGTH} characters.")
+    if len(password) > MAX_LENGTH:
+        raise PasswordRejected(f"Use at most {MAX_LENGTH} characters.")
+    if password.lower() in common_passwords() or len(set(password)) < 3:
+        raise PasswordRejected("This password is too common; choose a longer phrase only you would use.")
+
+
+def _kdf() -> Argon2id:
+    return Argon2id(salt=os.urandom(16), length=32, iterations=ITERATIONS, lanes=LANES, memory_cost=MEMORY_KIB)
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id PHC string for the password (slow: run off the event loop)."""
+    return _kdf().derive_phc_encoded(password.encode("utf-8"))
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """True when the password matches the PHC string (slow: run off the event loop)."""
+    if not encoded:
+        return False
+    try:
+        Argon2id.verify_phc_encoded(password.encode("utf-8"), encoded)
+        return True
+    except (InvalidKey, ValueError):
+        return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password-for-timing")
+
+
+def burn_time(password: str) -> None:
+    """Spend the same effort as a real check (unknown email), so timing reveals nothing."""
+    verify_password(password, _dummy_hash())

@@ -1,0 +1,180 @@
+"""Server-side sign-in sessions: opaque random tokens, stored hashed, with idle and absolute timeouts.
+
+``check_session`` is what every event and API call runs: it finds the session by the SHA-256 of
+the cookie token, ends it when idle or too old (audited), and yields the ``Actor``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from patient_portal.core import audit
+from patient_portal.core.access import Actor, Role
+from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.domain.identity.models import User, UserSession
+from patient_portal.settings import get_settings
+
+COOKIE_NAME = "portal_session"
+#: What the websocket sees instead of the token: Reflex copies connection headers into browser-visible
+#: state, so ``api.auth.OriginCheck`` swaps the token for its SHA-256 (useless as a cookie).
+WS_COOKIE_NAME = "portal_ws"
+#: Roles that must use MFA when settings.require_mfa is on.
+MFA_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.STAFF})
+#: last_seen_at is written at most this often (keeps every event from being a write).
+TOUCH_EVERY = timedelta(seconds=15)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Databases may hand back naive UTC datetimes; make them tz-aware."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def actor_for(user: User, *, session_id: uuid.UUID | None = None, ip: str | None = None) -> Actor:
+    return Actor(user_id=user.id, role=Role(user.role), display_name=user.display_name or "",
+                 patient_id=user.patient_id, session_id=session_id, ip=ip)
+
+
+def needs_mfa_enrolment(user: User) -> bool:
+    """True when policy requires MFA for this user's role and they have not enrolled yet."""
+    return get_settings().require_mfa and user.role in MFA_ROLES and not user.mfa_enabled
+
+
+def open_session(session: Session, user: User, *, ip: str | None, user_agent: str | None) -> tuple[str, UserSession]:
+    """Create a session row; returns the token (for the cookie only) and the row."""
+    token = secrets.token_urlsafe(32)
+    row = UserSession(token_hash=hash_token(token), user_id=user.id, ip=(ip or None) and ip[:64],
+                      user_agent=(user_agent or None) and user_agent[:512])
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def end_session(row: UserSession, reason: str) -> None:
+    row.revoked = True
+    row.revoked_at = utcnow()
+    row.ended_reason = reason
+
+
+def revoke_token(token: str | None, *, reason: str = "signed_out", ip: str | None = None) -> Actor | None:
+    """End the session of `token` (audited); returns who it belonged to, or None."""
+    if not token:
+        return None
+    with unit_of_work() as session:
+        row = session.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
+        if row is None or row.revoked:
+            return None
+        end_session(row, reason)
+        session.add(row)
+        user = session.get(User, row.user_id)
+        actor = actor_for(user, session_id=row.id, ip=ip) if user else None
+        audit.record(session, actor, "auth.sign_out" if reason == "signed_out" else "auth.session.end",
+                     object_type="user_session", object_id=row.id, detail={"reason": reason})
+        return actor
+
+
+def revoke_all_for_user(session: Session, user_id: uuid.UUID, reason: str) -> int:
+    """End every open session of a user (deactivation, password change)."""
+    rows = session.exec(select(UserSession).where(UserSession.user_id == user_id,
+                                                  UserSession.revoked == False)).all()  # noqa: E712
+    for row in rows:
+        end_session(row, reason)
+        session.add(row)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """What a request's cookie amounts to.
+
+    status: ``ok`` (signed in), ``none`` (no or unknown session), ``expired`` (timed out just now),
+    ``enrol`` (signed in but must enrol in MFA before anything else; ``actor`` is then NOT for data).
+    """
+
+    status: str
+    actor: Actor | None = None
+    mfa_enabled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+NO_SESSION = SessionCheck("none")
+
+
+def _expiry_reason(row: UserSession, now: datetime) -> str | None:
+    settings = get_settings()
+    if aware(row.created_at) + timedelta(seconds=settings.session_absolute_seconds) <= now:
+        return "absolute_timeout"
+    if aware(row.last_seen_at) + timedelta(seconds=settings.session_idle_seconds) <= now:
+        return "idle_timeout"
+    return None
+
+
+def check_session(token: str | None, *, ip: str | None = None, touch: bool = True) -> SessionCheck:
+    """Validate a cookie token against the session table (sync; run via off_loop from async code)."""
+    if not token or len(token) > 200:
+        return NO_SESSION
+    return check_session_hash(hash_token(token), ip=ip, touch=touch)
+
+
+def check_session_hash(token_hash: str | None, *, ip: str | None = None, touch: bool = True) -> SessionCheck:
+    """Validate by the token's SHA-256 (what the websocket carries)."""
+    if not token_hash or len(token_hash) != 64:
+        return NO_SESSION
+    with unit_of_work() as session:
+        row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
+        if row is None or row.revoked:
+            return NO_SESSION
+        user = session.get(User, row.user_id)
+        now = utcnow()
+        if user is None or not user.active:
+            end_session(row, "account_inactive")
+            session.add(row)
+            return NO_SESSION
+        actor = actor_for(user, session_id=row.id, ip=ip or row.ip)
+        reason = _expiry_reason(row, now)
+        if reason:
+            end_session(row, reason)
+            session.add(row)
+            audit.record(session, actor, "auth.session.timeout", object_type="user_session",
+                         object_id=row.id, outcome="ended", detail={"reason": reason})
+            return SessionCheck("expired")
+        if touch and aware(row.last_seen_at) + TOUCH_EVERY <= now:
+            row.last_seen_at = now
+            session.add(row)
+        status = "enrol" if needs_mfa_enrolment(user) else "ok"
+        return SessionCheck(status, actor, mfa_enabled=user.mfa_enabled)
+
+
+def parse_cookie_header(header: str | None, name: str = COOKIE_NAME) -> str | None:
+    """The named cookie's value (default: the portal_session token) from a Cookie header, or None."""
+    if not header:
+        return None
+    from http.cookies import CookieError, SimpleCookie
+
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    if morsel and morsel.value:
+        return morsel.value
+    for part in header.split(";"):  # SimpleCookie gives up on some foreign cookies
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None

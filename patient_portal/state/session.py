@@ -1,0 +1,116 @@
+"""Who is signed in, decided on the server for every event.
+
+* ``await current_actor(state)`` — the ``Actor`` for this event, or None. It reads the connection's
+  Cookie header (``state.router.headers.cookie``; on the live websocket the token arrives as its hash,
+  see ``api.auth.websocket_cookie``), checks the server-side session (revoked, idle and absolute
+  timeouts, MFA enrolment) off the event loop, and returns None unless the session is fully valid.
+* ``SessionState.require("doctor")`` — the page guard for ``on_load``: signed-out visitors go to
+  /login, timed-out ones see a notice there, other roles see "Not permitted" (``SessionState.guard``).
+* ``SessionState.sign_out`` — clears UI state and posts the sign-out form (full page load).
+
+Usage in a data handler::
+
+    actor = await current_actor(self)
+    if actor is None:
+        return signed_out()
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.core.access import Actor
+from patient_portal.core.db import off_loop
+from patient_portal.domain.identity import sessions
+
+SIGN_OUT_FORM_ID = "portal-sign-out"
+NOTICE_ENDED = "ended"
+ANY_ROLE = "any"
+ROLES = ("admin", "doctor", "staff", "patient")
+
+
+def _client_ip(state: rx.State) -> str | None:
+    try:
+        return state.router.session.client_ip or None
+    except AttributeError:
+        return None
+
+
+def _check_sync(cookie_header: str, ip: str | None) -> sessions.SessionCheck:
+    ws_hash = sessions.parse_cookie_header(cookie_header, sessions.WS_COOKIE_NAME)
+    if ws_hash:
+        return sessions.check_session_hash(ws_hash, ip=ip)
+    return sessions.check_session(sessions.parse_cookie_header(cookie_header), ip=ip)
+
+
+async def session_check(state: rx.State) -> sessions.SessionCheck:
+    """The full session verdict for this event's connection (see SessionCheck.status)."""
+    try:
+        cookie = state.router.headers.cookie or ""
+    except AttributeError:
+        cookie = ""
+    if not cookie:
+        return sessions.NO_SESSION
+    return await off_loop(_check_sync, cookie, _client_ip(state))
+
+
+async def current_actor(state: rx.State) -> Actor | None:
+    """The signed-in Actor for this event, or None (signed out, timed out, or MFA enrolment pending)."""
+    check = await session_check(state)
+    return check.actor if check.ok else None
+
+
+def signed_out() -> rx.event.EventSpec:
+    """Where a handler sends a browser whose session is gone: sign-in, with a notice."""
+    return rx.redirect(f"/login?notice={NOTICE_ENDED}", replace=True)
+
+
+def _clear_client_state_script() -> str:
+    """Forget this tab's Reflex token (so the next page starts with empty state), then sign out."""
+    return (f"window.sessionStorage.removeItem('token');"
+            f"document.getElementById('{SIGN_OUT_FORM_ID}').submit();")
+
+
+class SessionState(rx.State):
+    """Safe facts about the signed-in user for the shell, and the page guard."""
+
+    display_name: str = ""
+    role: str = ""
+    mfa_enabled: bool = False
+    #: "checking" until on_load ran, then "ok" or "denied" (another role's page).
+    guard: str = "checking"
+
+    def _clear(self) -> None:
+        self.display_name = ""
+        self.role = ""
+        self.mfa_enabled = False
+        self.guard = "checking"
+
+    @rx.event
+    async def require(self, role: str = ANY_ROLE):
+        """Page guard for on_load: ``on_load=SessionState.require("doctor")`` (or "any")."""
+        self.guard = "checking"
+        check = await session_check(self)
+        if check.status == "expired":
+            self._clear()
+            return signed_out()
+        if check.actor is None:
+            self._clear()
+            path = self.router.url.path if self.router.url else ""
+            return rx.redirect("/login" + (f"?next={path}" if path.startswith("/") else ""), replace=True)
+        actor = check.actor
+        self.display_name = actor.display_name
+        self.role = actor.role.value
+        self.mfa_enabled = check.mfa_enabled
+        if check.status == "enrol" and role != "account":
+            self.guard = "checking"
+            return rx.redirect("/account/security?required=1", replace=True)
+        permitted = role in (ANY_ROLE, "account") or role == actor.role.value
+        self.guard = "ok" if permitted else "denied"
+        return None
+
+    @rx.event
+    def sign_out(self):
+        """Forget what this tab shows, then post the sign-out form (the server ends the session)."""
+        self._clear()
+        return rx.call_script(_clear_client_state_script())
