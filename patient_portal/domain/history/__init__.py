@@ -1,0 +1,1 @@
+"""Medical history rows (conditions, allergies, medications, family history, immunizations)."""

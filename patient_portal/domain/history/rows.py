@@ -1,0 +1,71 @@
+"""Form values <-> history rows, without policy: callers authorize and audit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from patient_portal.domain.history.models import KINDS, HistoryRow
+
+DATE_FIELDS = {"onset", "given_on"}
+
+
+def clean(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Typed column values for `kind` from form strings (blank -> None, dates parsed)."""
+    _model, fields = KINDS[kind]
+    out: dict[str, Any] = {}
+    for name in fields:
+        raw = values.get(name)
+        text = raw.strip() if isinstance(raw, str) else raw
+        if text in ("", None):
+            out[name] = None
+        elif name in DATE_FIELDS and not isinstance(text, date):
+            out[name] = date.fromisoformat(text)
+        else:
+            out[name] = text
+    if kind == "allergies" and out.get("severity") is None:
+        out["severity"] = "unknown"
+    if kind == "conditions" and out.get("status") is None:
+        out["status"] = "active"
+    return out
+
+
+def to_dict(kind: str, row: HistoryRow) -> dict[str, str]:
+    """A row as form strings plus its id and version."""
+    _model, fields = KINDS[kind]
+    out = {name: _text(getattr(row, name)) for name in fields}
+    out.update(id=str(row.id), version=str(row.version), kind=kind)
+    return out
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def add(session: Session, patient_id: uuid.UUID, kind: str, values: dict, *, recorded_by: uuid.UUID | None,
+        source: str) -> HistoryRow:
+    model, _fields = KINDS[kind]
+    row = model(patient_id=patient_id, recorded_by=recorded_by, source=source, **clean(kind, values))
+    session.add(row)
+    return row
+
+
+def for_patient(session: Session, patient_id: uuid.UUID) -> dict[str, list[dict[str, str]]]:
+    """Every history row of a patient, grouped by kind, oldest first."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for kind, (model, _fields) in KINDS.items():
+        rows = session.exec(select(model).where(model.patient_id == patient_id).order_by(model.created_at)).all()
+        out[kind] = [to_dict(kind, r) for r in rows]
+    return out
+
+
+def allergy_names(session: Session, patient_id: uuid.UUID) -> list[str]:
+    model, _ = KINDS["allergies"]
+    return [r.substance for r in session.exec(select(model).where(model.patient_id == patient_id)).all()]

@@ -1,0 +1,1 @@
+"""Insurance policies on file for a patient."""

@@ -1,0 +1,1 @@
+"""Patients: registration, profiles, search, review queues."""

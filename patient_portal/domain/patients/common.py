@@ -1,0 +1,65 @@
+"""Errors and guards shared by the patient services."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from patient_portal.core import audit
+from patient_portal.core.access import AccessDenied, Action, Actor, authorize
+from patient_portal.domain.patients.models import STATUS_MERGED, Patient
+
+
+class PatientNotFound(Exception):
+    """No such patient (or it was merged into another record)."""
+
+    def __init__(self) -> None:
+        super().__init__("That patient record was not found.")
+
+
+class Conflict(Exception):
+    """Someone else saved this record since it was loaded. `fields` names what they changed;
+    `current` holds the saved values of the section and `version` the version to save against."""
+
+    def __init__(self, fields: list[str], current: Any, version: int):
+        super().__init__("This record was changed by someone else: " + ", ".join(fields))
+        self.fields = fields
+        self.current = current
+        self.version = version
+
+
+def guard(session: Session, actor: Actor | None, action: Action, *, patient_id: uuid.UUID | None = None) -> Actor:
+    """authorize(), auditing a refusal in its own transaction before raising AccessDenied."""
+    try:
+        return authorize(session, actor, action, patient_id=patient_id)
+    except AccessDenied:
+        session.rollback()  # release SQLite's write lock before the refusal is recorded
+        deny(actor, action, patient_id=patient_id)
+        raise
+
+
+def deny(actor: Actor | None, action: Action | str, *, patient_id: uuid.UUID | None = None,
+         message: str = "You do not have permission to do that.") -> None:
+    """Audit a refusal (own transaction) and raise AccessDenied with a message safe to show."""
+    audit.record_now(actor, str(action), patient_id=patient_id, object_type="patient" if patient_id else None,
+                     object_id=patient_id, outcome="denied")
+    raise AccessDenied(message)
+
+
+def as_uuid(value: Any) -> uuid.UUID:
+    """A UUID from browser input; a malformed id reads as 'not found'."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise PatientNotFound() from None
+
+
+def load(session: Session, patient_id: uuid.UUID) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.status == STATUS_MERGED:
+        raise PatientNotFound()
+    return patient

@@ -1,0 +1,77 @@
+"""Patient tables: the record itself (PHI encrypted, blind indexes for search), phone search keys,
+and the queue of patient-requested changes to legal fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlmodel import Field
+
+from patient_portal.core.crypto import encrypted_field
+from patient_portal.core.db import TimestampedTable
+
+STATUS_ACTIVE = "active"
+STATUS_PENDING = "pending_identity_check"
+STATUS_MERGED = "merged"  # a self-registration folded into an existing record; kept for the audit trail
+
+
+class Patient(TimestampedTable, table=True):
+    """One person's record. Every PHI column is AES-GCM ciphertext; `bidx_*` are blind indexes."""
+
+    __tablename__ = "patient"
+
+    mrn: str = Field(max_length=16, unique=True, index=True)
+    status: str = Field(default=STATUS_ACTIVE, max_length=32, index=True)
+    version: int = Field(default=1, nullable=False)
+
+    given_name: str = encrypted_field("str")
+    family_name: str = encrypted_field("str")
+    preferred_name: str | None = encrypted_field("str", nullable=True)
+    date_of_birth: date = encrypted_field("date")
+    sex: str = encrypted_field("str")
+    gender_identity: str | None = encrypted_field("str", nullable=True)
+    address: dict | None = encrypted_field("json", nullable=True)
+    phones: list | None = encrypted_field("json", nullable=True)  # [{"type": "mobile", "number": E.164}]
+    email: str | None = encrypted_field("str", nullable=True)
+    preferred_language: str | None = encrypted_field("str", nullable=True)
+    preferred_contact_method: str | None = encrypted_field("str", nullable=True)
+
+    bidx_family: str | None = Field(default=None, max_length=32, index=True)
+    bidx_full_name: str | None = Field(default=None, max_length=32, index=True)
+    bidx_dob: str | None = Field(default=None, max_length=32, index=True)
+    bidx_family_dob: str | None = Field(default=None, max_length=32, index=True)
+    bidx_name_dob: str | None = Field(default=None, max_length=32, index=True)
+    bidx_email: str | None = Field(default=None, max_length=32, index=True)
+
+    created_by: uuid.UUID | None = None
+    updated_by: uuid.UUID | None = None
+
+
+class PatientPhoneKey(TimestampedTable, table=True):
+    """Blind index of one of a patient's phone numbers (a patient may have several)."""
+
+    __tablename__ = "patient_phone_key"
+
+    patient_id: uuid.UUID = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    digest: str = Field(max_length=32, index=True)
+
+
+CHANGE_PENDING = "pending"
+CHANGE_APPROVED = "approved"
+CHANGE_REJECTED = "rejected"
+
+
+class PatientChangeRequest(TimestampedTable, table=True):
+    """A patient's request to change legal name, date of birth or sex, awaiting staff review."""
+
+    __tablename__ = "patient_change_request"
+
+    patient_id: uuid.UUID = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    requested_by: uuid.UUID
+    changes: dict = encrypted_field("json")  # {field: requested value}
+    note: str | None = encrypted_field("str", nullable=True)
+    status: str = Field(default=CHANGE_PENDING, max_length=16, index=True)
+    decided_by: uuid.UUID | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = encrypted_field("str", nullable=True)
