@@ -19,7 +19,7 @@ fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture
 @given(text=st.text(max_size=300), table=st.sampled_from(["patient", "allergy"]), row=st.uuids())
 def test_field_round_trip(text, table, row):
     token = crypto.encrypt_value("str", text, table, "legal_name", row)
-    assert text == "" or text not in token
+    assert len(text) < 8 or text not in token  # short strings can appear in base64 by chance
     assert crypto.decrypt_value("str", token, table, "legal_name", row) == text
 
 
