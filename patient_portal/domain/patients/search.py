@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
@@ -66,14 +66,14 @@ def parse_query(query: str, dob: str = "") -> Criteria:
             raise ValueError("That email address is not valid.")
         crit.clauses.append(Patient.bidx_email == indexes.email_digest(text))
         crit.keys.append("email")
+    elif parse_date(text) is not None:
+        birth = birth or parse_date(text)
     elif _PHONEISH.match(text) and sum(ch.isdigit() for ch in text) >= 7:
         if normalize_phone(text) is None:
             raise ValueError("That phone number is not valid; include the area code.")
         crit.clauses.append(Patient.id.in_(
             select(PatientPhoneKey.patient_id).where(PatientPhoneKey.digest == indexes.phone_digest(text))))
         crit.keys.append("phone")
-    elif parse_date(text) is not None:
-        birth = birth or parse_date(text)
     elif "," in text:
         family, _, given = text.partition(",")
         if not given.strip():
@@ -81,7 +81,9 @@ def parse_query(query: str, dob: str = "") -> Criteria:
         crit.clauses.append(Patient.bidx_full_name == indexes.full_name_digest(given, family))
         crit.keys.append("name")
     elif len(indexes.name_key(text).split()) > 1:
-        crit.clauses.append(Patient.bidx_full_name.in_(_full_name_digests(text)))
+        # "first last", "last first", or a family name of several words ("de la Cruz", "Marsh-Reid")
+        crit.clauses.append(or_(Patient.bidx_full_name.in_(_full_name_digests(text)),
+                                Patient.bidx_family == indexes.family_digest(text)))
         crit.keys.append("name")
     else:
         return _family(crit, text, birth)

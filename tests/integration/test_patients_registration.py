@@ -1,0 +1,160 @@
+"""Registration: one transaction, encrypted at rest, duplicate checks, self-registration, roles."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from patient_portal.core.access import AccessDenied, Role
+from patient_portal.core.db import unit_of_work
+from patient_portal.domain.history.models import Allergy
+from patient_portal.domain.identity.models import User
+from patient_portal.domain.insurance.models import InsurancePolicy
+from patient_portal.domain.patients import mrn
+from patient_portal.domain.patients.models import STATUS_PENDING, Patient
+from patient_portal.domain.patients.registration import (
+    PossibleDuplicates,
+    find_possible_duplicates,
+    record_duplicate_decision,
+    self_register_patient,
+)
+from patient_portal.domain.patients.validation import ValidationFailed
+from tests.integration.patients_support import ADMIN, DOCTOR, STAFF, actor, call, draft, events, register
+
+
+@pytest.mark.parametrize("role", [STAFF, ADMIN])
+def test_staff_and_admin_register_a_patient_with_every_section(db, role):
+    done = register(by=actor(role))
+    assert mrn.parse(done.mrn) == done.mrn
+    with unit_of_work() as s:
+        patient = s.get(Patient, done.patient_id)
+        assert (patient.given_name, patient.family_name, patient.email) == ("Elena", "Marsh", "elena.marsh@example.com")
+        assert patient.phones == [{"type": "mobile", "number": "+16175550133"}]
+        assert [a.substance for a in s.exec(select(Allergy)).all()] == ["Latex"]
+        assert s.exec(select(InsurancePolicy)).one().member_id == "TH-0091"
+    [event] = events("patient.register")
+    assert event.patient_id == done.patient_id and event.outcome == "success"
+    assert "Elena" not in str(event.detail) and "given_name" in event.detail["fields"]
+
+
+@pytest.mark.parametrize("role", [DOCTOR, Role.PATIENT])
+def test_doctors_and_patients_cannot_register_and_the_refusal_is_audited(db, role):
+    with pytest.raises(AccessDenied):
+        register(by=actor(role))
+    assert [e.outcome for e in events("patient.register")] == ["denied"]
+    with unit_of_work() as s:
+        assert s.exec(select(Patient)).all() == []
+
+
+def test_invalid_draft_saves_nothing_and_names_the_fields(db):
+    bad = draft(date_of_birth="2999-01-01")
+    bad["insurance"][0]["member_id"] = ""
+    with pytest.raises(ValidationFailed) as err:
+        register(bad)
+    assert {"basic.date_of_birth", "insurance.0.member_id"} <= set(err.value.errors)
+    with unit_of_work() as s:
+        assert s.exec(select(Patient)).all() == [] and s.exec(select(Allergy)).all() == []
+
+
+def test_a_failure_mid_save_rolls_back_every_row(db, monkeypatch):
+    from patient_portal.domain.emergency import rows as emergency_rows
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(emergency_rows, "replace", boom)
+    with pytest.raises(RuntimeError):
+        register()
+    with unit_of_work() as s:
+        assert s.exec(select(Patient)).all() == [] and s.exec(select(InsurancePolicy)).all() == []
+
+
+def test_raw_database_holds_no_plaintext_phi(db):
+    register()
+    with unit_of_work() as s:
+        tables = ["patient", "history_allergy", "history_medication", "insurance_policy", "emergency_contact",
+                  "history_condition", "history_family", "history_immunization", "patient_phone_key"]
+        dump = " ".join(str(row) for t in tables for row in s.exec(text(f"SELECT * FROM {t}")).all())  # noqa: S608
+    for secret in ("Elena", "Marsh", "1979-04-23", "5550133", "elena.marsh", "Latex", "Atorvastatin", "TH-0091",
+                   "Tom Marsh", "Asthma", "Elm St"):
+        assert secret.lower() not in dump.lower(), secret
+
+
+@pytest.mark.parametrize("change,reason", [
+    ({"given_name": "ELENA", "family_name": "marsh", "phone_mobile": "", "email": "other@example.com",
+      "preferred_contact_method": ""}, "same name and date of birth"),
+    ({"given_name": "Someone", "email": "", "phone_mobile": "617.555.0133", "preferred_contact_method": ""},
+     "same phone"),
+    ({"given_name": "Someone", "phone_mobile": "", "email": "ELENA.MARSH@example.com",
+      "preferred_contact_method": ""}, "same email"),
+])
+def test_possible_duplicates_by_name_and_dob_phone_or_email(db, change, reason):
+    first = register()
+    staff = actor(STAFF)
+    matches = call(find_possible_duplicates, staff, draft(**change)["basic"])
+    assert [m["id"] for m in matches] == [str(first.patient_id)]
+    assert reason in matches[0]["reasons"] and matches[0]["mrn"] == first.mrn
+    with pytest.raises(PossibleDuplicates) as dup:
+        register(draft(**change), by=staff)
+    assert dup.value.matches[0]["id"] == str(first.patient_id)
+    second = register(draft(**change), by=staff, confirmed_different=True)
+    assert second.patient_id != first.patient_id
+
+
+def test_no_duplicates_for_a_different_person(db):
+    register()
+    other = draft(given_name="Paul", family_name="Ng", phone_mobile="+1 617 555 0177", email="",
+                  preferred_contact_method="")
+    assert call(find_possible_duplicates, actor(STAFF), other["basic"]) == []
+
+
+def test_duplicate_decision_is_audited_without_phi(db):
+    first = register()
+    call(record_duplicate_decision, actor(STAFF), decision="different_person", patient_ids=[str(first.patient_id)])
+    [event] = events("patient.duplicate_decision")
+    assert event.detail == {"decision": "different_person", "patient_ids": [str(first.patient_id)]}
+    with pytest.raises(ValidationFailed):
+        call(record_duplicate_decision, actor(STAFF), decision="whatever", patient_ids=[])
+
+
+@pytest.mark.parametrize("role", [DOCTOR, Role.PATIENT])
+def test_duplicate_check_is_refused_to_roles_that_cannot_register(db, role):
+    with pytest.raises(AccessDenied):
+        call(find_possible_duplicates, actor(role), draft()["basic"])
+
+
+def _user(role: str = "patient") -> User:
+    with unit_of_work() as s:
+        user = User(email=f"{uuid.uuid4().hex[:8]}@example.com", role=role, display_name="New Person")
+        s.add(user)
+    return user
+
+
+def test_self_registration_creates_a_pending_record_linked_to_the_account(db):
+    user = _user()
+    me = actor(Role.PATIENT)
+    me = type(me)(user_id=user.id, role=Role.PATIENT)
+    done = call(self_register_patient, me, draft()["basic"])
+    with unit_of_work() as s:
+        assert s.get(Patient, done.patient_id).status == STATUS_PENDING
+        assert s.get(User, user.id).patient_id == done.patient_id
+    with pytest.raises(ValidationFailed):  # a second record for the same account is refused
+        call(self_register_patient, me, draft()["basic"])
+
+
+@pytest.mark.parametrize("role", [STAFF, ADMIN, DOCTOR])
+def test_only_patients_self_register(db, role):
+    with pytest.raises(AccessDenied):
+        call(self_register_patient, actor(role), draft()["basic"])
+
+
+def test_self_registration_validates_fields(db):
+    user = _user()
+    from patient_portal.core.access import Actor
+
+    with pytest.raises(ValidationFailed) as err:
+        call(self_register_patient, Actor(user_id=user.id, role=Role.PATIENT), draft(family_name="")["basic"])
+    assert "family_name" in err.value.errors
