@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from patient_portal.api import auth, health
+from patient_portal.api import auth, documents, health
 
 
 def build_api() -> FastAPI:
@@ -12,5 +12,6 @@ def build_api() -> FastAPI:
     api = FastAPI(title="Patient Portal API", docs_url=None, redoc_url=None, openapi_url=None)
     api.include_router(health.router, prefix="/api")
     api.include_router(auth.router, prefix="/api")
+    api.include_router(documents.router, prefix="/api")
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     return api
