@@ -59,6 +59,21 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_storage_sweep(args: argparse.Namespace) -> int:
+    """Report document blobs without rows and rows without blobs; --delete removes orphan blobs."""
+    from patient_portal.domain.documents.sweep import sweep
+
+    report = sweep(remove_orphans=args.delete)
+    print(f"checked {report.checked_blobs} stored objects and {report.checked_rows} document versions")
+    for key in report.blobs_without_rows:
+        print(f"blob without row: {key}" + (" (removed)" if key in report.removed else ""))
+    for document_id, number in report.rows_without_blobs:
+        print(f"row without blob: document {document_id} version {number}", file=sys.stderr)
+    if report.clean:
+        print("storage is consistent")
+    return 2 if report.rows_without_blobs else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Patient Portal administration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="walk the hash chain").set_defaults(fn=cmd_audit_verify)
+    storage = sub.add_parser("storage", help="blob store").add_subparsers(dest="storage_command", required=True)
+    sweep = storage.add_parser("sweep", help="report orphaned document files and missing ones")
+    sweep.add_argument("--delete", action="store_true", help="remove stored files that no document row uses")
+    sweep.set_defaults(fn=cmd_storage_sweep)
     return parser
 
 
