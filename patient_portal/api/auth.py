@@ -149,6 +149,16 @@ def _login_error_url(error: str, email: str) -> str:
     return url + (f"&email={quote(email)}" if email else "")
 
 
+def _landing(role: str | None, next_path: object) -> str:
+    """The role's home, or the page the user was sent away from when it is inside their own tree."""
+    home = HOMES.get(role or "", "/")
+    nxt = next_path if isinstance(next_path, str) else ""
+    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt and len(nxt) < 200:
+        if nxt == home or nxt.startswith(home + "/") or nxt.startswith("/account"):
+            return nxt
+    return home
+
+
 @router.post("/auth/login")
 async def login(request: Request) -> Response:
     data, wants_json = await _credentials(request)
@@ -164,7 +174,7 @@ async def login(request: Request) -> Response:
                                 headers={"Cache-Control": "no-store"})
         return RedirectResponse(_login_error_url(result.error or "credentials", signin.normalize_email(email)),
                                 status_code=303, headers={"Cache-Control": "no-store"})
-    home = ENROL_PATH + "?required=1" if result.needs_enrolment else HOMES.get(result.role or "", "/")
+    home = ENROL_PATH + "?required=1" if result.needs_enrolment else _landing(result.role, data.get("next"))
     response: Response
     if wants_json:
         response = JSONResponse({"ok": True, "role": result.role, "home": home})

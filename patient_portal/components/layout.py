@@ -45,3 +45,184 @@ def public_shell(*children: rx.Component) -> rx.Component:
         min_height="100vh",
         background=rx.color("gray", 1),
     )
+
+
+# ---------------------------------------------------------------- signed-in pages
+
+TAP = "44px"  # minimum tap target
+
+
+def page_header(title, subtitle=None, action: rx.Component | None = None) -> rx.Component:
+    """The page's title (h1), a line of context, and its primary action on the right."""
+    return rx.flex(
+        rx.vstack(
+            rx.heading(title, size="7", as_="h1"),
+            rx.text(subtitle, color=rx.color("gray", 11), size="3") if subtitle is not None else rx.fragment(),
+            spacing="1",
+        ),
+        rx.spacer(),
+        action if action is not None else rx.fragment(),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        align=rx.breakpoints(initial="start", sm="center"),
+        gap="3",
+        width="100%",
+        padding_bottom="4",
+    )
+
+
+def _nav_link(item) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="2"),
+        href=item.href,
+        underline="none",
+        color=rx.color("gray", 12),
+        padding_x="3",
+        min_height=TAP,
+        display="flex",
+        align_items="center",
+        border_radius="var(--radius-3)",
+        _hover={"background": rx.color("accent", 3)},
+    )
+
+
+def _menu_link(item) -> rx.Component:
+    return rx.menu.item(
+        rx.hstack(rx.icon(item.icon, size=16), rx.text(item.label), spacing="2", align="center"),
+        on_select=rx.redirect(item.href),
+        min_height=TAP,
+    )
+
+
+def _sign_out_form() -> rx.Component:
+    from patient_portal.state.session import SIGN_OUT_FORM_ID
+
+    return rx.el.form(action="/api/auth/logout", method="post", id=SIGN_OUT_FORM_ID, on_submit=None,
+                      style={"display": "none"})
+
+
+def user_menu() -> rx.Component:
+    """Name and role, then profile, sign-in security and sign out."""
+    from patient_portal.components.navigation import USER_MENU
+    from patient_portal.state.session import SessionState
+
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(rx.icon("circle-user-round", size=20),
+                      rx.text(SessionState.display_name, display=rx.breakpoints(initial="none", sm="inline")),
+                      rx.icon("chevron-down", size=16),
+                      variant="ghost", size="3", min_height=TAP, aria_label="Account menu", id="user-menu"),
+        ),
+        rx.menu.content(
+            rx.box(rx.text(SessionState.display_name, weight="medium", size="2"),
+                   rx.text(SessionState.role, size="1", color=rx.color("gray", 11)), padding_x="2",
+                   padding_y="1"),
+            rx.menu.separator(),
+            *[_menu_link(item) for item in USER_MENU],
+            rx.menu.separator(),
+            rx.menu.item(rx.hstack(rx.icon("log-out", size=16), rx.text("Sign out"), spacing="2"),
+                         on_select=SessionState.sign_out, min_height=TAP, color="red"),
+        ),
+    )
+
+
+def _mobile_nav(items) -> rx.Component:
+    return rx.box(
+        rx.menu.root(
+            rx.menu.trigger(rx.button(rx.icon("menu", size=20), variant="soft", size="3", min_height=TAP,
+                                      min_width=TAP, aria_label="Open navigation menu", id="nav-menu")),
+            rx.menu.content(*[_menu_link(item) for item in items]),
+        ),
+        display=rx.breakpoints(initial="block", md="none"),
+    )
+
+
+def _role_nav(role: str, render) -> rx.Component:
+    """Navigation for `role`; for "account" pages, the signed-in user's own role's navigation."""
+    from patient_portal.components.navigation import NAV_ITEMS
+    from patient_portal.state.session import SessionState
+
+    if role in NAV_ITEMS:
+        return render(NAV_ITEMS[role])
+    return rx.match(SessionState.role, *[(r, render(items)) for r, items in NAV_ITEMS.items()], rx.fragment())
+
+
+def _desktop_nav(items) -> rx.Component:
+    return rx.hstack(*[_nav_link(item) for item in items], spacing="1", align="center")
+
+
+def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Component:
+    """The signed-in layout of a role's page tree: header (brand, navigation, user menu) and content.
+
+    `role` is admin, doctor, staff, patient, or "account" (pages any signed-in user may open; the
+    navigation is then that user's own). Content shows only when the page guard
+    (``on_load=SessionState.require(role)``) said this user may be here; another role sees
+    "Not permitted". Navigation folds into a menu below 768 px.
+    """
+    from patient_portal.components.feedback import checking, not_permitted
+    from patient_portal.state.session import SessionState
+
+    content = rx.match(
+        SessionState.guard,
+        ("ok", rx.fragment(*children)),
+        ("denied", not_permitted(SessionState.home)),
+        checking(),
+    )
+    return rx.box(
+        _sign_out_form(),
+        rx.el.header(
+            rx.hstack(
+                _role_nav(role, _mobile_nav),
+                brand(),
+                rx.el.nav(
+                    _role_nav(role, _desktop_nav),
+                    aria_label="Main navigation",
+                    display=rx.breakpoints(initial="none", md="block"),
+                    margin_left="4",
+                ),
+                rx.spacer(),
+                user_menu(),
+                align="center",
+                width="100%",
+                max_width="1200px",
+                margin_x="auto",
+                padding_x="4",
+                padding_y="2",
+                spacing="3",
+            ),
+            style={"border_bottom": f"1px solid {rx.color('gray', 5)}"},
+            background=rx.color("gray", 1),
+        ),
+        rx.el.main(
+            rx.box(content, width="100%", max_width="1200px", margin_x="auto", padding="4"),
+            id="main",
+        ),
+        min_height="100vh",
+        background=rx.color("gray", 1),
+        class_name=f"role-shell role-{role}",
+    )
+
+
+def link_card(icon: str, title: str, text: str, href: str) -> rx.Component:
+    """A dashboard card that opens one area of the role's tree."""
+    return rx.link(
+        rx.card(
+            rx.hstack(
+                rx.icon(icon, size=24, color=rx.color("accent", 11)),
+                rx.vstack(rx.heading(title, size="4", as_="h2"),
+                          rx.text(text, size="2", color=rx.color("gray", 11)), spacing="1"),
+                spacing="3",
+                align="start",
+            ),
+            width="100%",
+            min_height="88px",
+            _hover={"background": rx.color("accent", 2)},
+        ),
+        href=href,
+        underline="none",
+        color="inherit",
+        width="100%",
+    )
+
+
+def card_grid(*cards: rx.Component) -> rx.Component:
+    return rx.grid(*cards, columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4", width="100%")

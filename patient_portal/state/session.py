@@ -27,6 +27,7 @@ SIGN_OUT_FORM_ID = "portal-sign-out"
 NOTICE_ENDED = "ended"
 ANY_ROLE = "any"
 ROLES = ("admin", "doctor", "staff", "patient")
+HOMES = {"admin": "/admin", "doctor": "/doctor", "staff": "/staff", "patient": "/patient"}
 
 
 def _client_ip(state: rx.State) -> str | None:
@@ -79,6 +80,11 @@ class SessionState(rx.State):
     mfa_enabled: bool = False
     #: "checking" until on_load ran, then "ok" or "denied" (another role's page).
     guard: str = "checking"
+
+    @rx.var
+    def home(self) -> str:
+        """The signed-in user's home page (or the landing page)."""
+        return HOMES.get(self.role, "/")
 
     def _clear(self) -> None:
         self.display_name = ""

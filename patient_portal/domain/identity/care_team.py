@@ -105,3 +105,19 @@ def assign_doctor_system(session: Session, *, patient_id: uuid.UUID, doctor_id: 
     audit.record(session, None, "careteam.assign", patient_id=patient_id, object_type="user",
                  object_id=doctor_id, detail={"via": "seed"})
     return True
+
+
+def assign_doctor_to_account(session: Session, actor: Actor | None, *, patient_email: str,
+                             doctor_id: uuid.UUID | str) -> bool:
+    """Assign a doctor to the patient record linked to a patient's sign-in account (admin screen)."""
+    from patient_portal.domain.identity.signin import normalize_email
+
+    try:
+        authorize(session, actor, Action.CARE_TEAM_MANAGE)
+    except AccessDenied:
+        audit.record_now(actor, "careteam.assign", object_type="care_team", outcome="denied")
+        raise
+    user = session.exec(select(User).where(User.email == normalize_email(patient_email))).first()
+    if user is None or user.role != Role.PATIENT or user.patient_id is None:
+        raise CareTeamError("No patient account with a linked record has this email.")
+    return assign_doctor(session, actor, patient_id=user.patient_id, doctor_id=doctor_id)

@@ -121,7 +121,7 @@ def _authorize(session: Session, actor: Actor | None, action: str) -> None:
         raise
 
 
-def _get(session: Session, user_id: uuid.UUID | str) -> User:
+def get_user_row(session: Session, user_id: uuid.UUID | str) -> User:
     try:
         uid = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
     except ValueError as exc:
@@ -152,7 +152,7 @@ def list_users(session: Session, actor: Actor | None, *, page: int = 1, query: s
 def set_active(session: Session, actor: Actor | None, user_id: uuid.UUID | str, active: bool) -> UserSummary:
     """Deactivate (ends their sessions) or reactivate an account. Admins cannot deactivate themselves."""
     _authorize(session, actor, "user.deactivate" if not active else "user.activate")
-    user = _get(session, user_id)
+    user = get_user_row(session, user_id)
     if not active and actor is not None and user.id == actor.user_id:
         raise UserInputError("user", "You cannot deactivate your own account.")
     user.active = active
@@ -175,7 +175,7 @@ def _unlock(session: Session, user: User) -> None:
 def unlock_user(session: Session, actor: Actor | None, user_id: uuid.UUID | str) -> UserSummary:
     """Lift a sign-in lockout."""
     _authorize(session, actor, "user.unlock")
-    user = _get(session, user_id)
+    user = get_user_row(session, user_id)
     _unlock(session, user)
     audit.record(session, actor, "user.unlock", object_type="user", object_id=user.id)
     return summarize(user)

@@ -1,0 +1,1 @@
+"""Pages every signed-in user has: profile and sign-in security."""

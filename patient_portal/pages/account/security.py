@@ -1,0 +1,115 @@
+"""Sign-in security: set up two-step sign-in (authenticator app) and recovery codes."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.components.feedback import error_callout, notice_callout, success_callout
+from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
+from patient_portal.state.account import AccountState
+from patient_portal.state.session import SessionState
+
+
+def _code_form(on_submit, button: str, form_id: str) -> rx.Component:
+    return rx.el.form(
+        rx.vstack(
+            rx.el.label("Code from your authenticator app", html_for=f"{form_id}-code",
+                        style={"font_weight": "500"}),
+            rx.input(id=f"{form_id}-code", name="code", input_mode="numeric", auto_complete="one-time-code",
+                     max_length=8, size="3", required=True),
+            rx.button(button, type="submit", size="3", min_height="44px"),
+            spacing="2",
+            align="start",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=True,
+        id=form_id,
+    )
+
+
+def _enrolment() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Scan this code", size="4", as_="h2"),
+            rx.text("Open your authenticator app (for example Aegis, Google Authenticator or 1Password), "
+                    "add an account and scan the code. Then enter the 6-digit code it shows."),
+            rx.image(src=AccountState.qr, alt="QR code to add this account to an authenticator app",
+                     width="220px", height="220px", id="mfa-qr"),
+            rx.text("Can't scan? Enter this key instead:", size="2"),
+            rx.code(AccountState.manual_key, size="3", id="mfa-key"),
+            _code_form(AccountState.confirm, "Turn on two-step sign-in", "mfa-confirm"),
+            spacing="3",
+        ),
+        width="100%",
+    )
+
+
+def _recovery_codes() -> rx.Component:
+    return rx.cond(
+        AccountState.recovery_codes.length() > 0,
+        rx.card(
+            rx.vstack(
+                rx.heading("Your recovery codes", size="4", as_="h2"),
+                rx.text("Each code works once, if you lose your phone. They are shown only now: "
+                        "print them or store them in a password manager."),
+                rx.el.ul(rx.foreach(AccountState.recovery_codes, lambda c: rx.el.li(rx.code(c, size="3"))),
+                         id="recovery-codes", style={"columns": "2", "padding_left": "1.25rem"}),
+                rx.hstack(
+                    rx.button("I have saved them", on_click=AccountState.hide_codes, size="3",
+                              min_height="44px"),
+                    rx.link(rx.button("Continue", variant="outline", size="3", min_height="44px"),
+                            href=SessionState.home),
+                    spacing="3", wrap="wrap",
+                ),
+                spacing="3",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _status() -> rx.Component:
+    return rx.card(
+        rx.cond(
+            AccountState.mfa_enabled,
+            rx.vstack(
+                rx.hstack(rx.icon("shield-check", color=rx.color("green", 11)),
+                          rx.text("Two-step sign-in is on.", weight="medium", id="mfa-on"), spacing="2"),
+                rx.text(AccountState.codes_left.to_string() + " recovery codes left.", size="2"),
+                rx.text("Lost your codes? Make new ones (the old ones stop working):", size="2"),
+                _code_form(AccountState.renew_codes, "Make new recovery codes", "mfa-renew"),
+                spacing="2",
+            ),
+            rx.vstack(
+                rx.text("Two-step sign-in is off. With it on, signing in needs your password and a code "
+                        "from an app on your phone.", id="mfa-off"),
+                rx.cond(~AccountState.enrolling,
+                        rx.button("Set up two-step sign-in", on_click=AccountState.start, size="3",
+                                  min_height="44px", id="mfa-start")),
+                spacing="3",
+            ),
+        ),
+        width="100%",
+    )
+
+
+@rx.page(route="/account/security", title=f"Sign-in security — {PRODUCT_NAME}",
+         on_load=[SessionState.require("account"), AccountState.load])
+def security() -> rx.Component:
+    return role_shell(
+        "account",
+        page_header("Sign-in security", "Two-step sign-in and recovery codes"),
+        rx.vstack(
+            rx.cond(AccountState.required & ~AccountState.mfa_enabled,
+                    notice_callout("Your role needs two-step sign-in. Set it up to continue.",
+                                   id="mfa-required")),
+            error_callout(AccountState.error, id="mfa-error"),
+            success_callout(AccountState.message),
+            _recovery_codes(),
+            _status(),
+            rx.cond(AccountState.enrolling, _enrolment()),
+            spacing="4",
+            width="100%",
+        ),
+        title="Sign-in security",
+    )

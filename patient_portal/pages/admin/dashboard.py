@@ -1,0 +1,21 @@
+"""The administrator's home: accounts, care teams and the audit trail."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
+from patient_portal.state.session import SessionState
+
+
+@rx.page(route="/admin", title=f"Administration — {PRODUCT_NAME}", on_load=SessionState.require("admin"))
+def admin_dashboard() -> rx.Component:
+    return role_shell(
+        "admin",
+        page_header("Welcome, " + SessionState.display_name, "Administration"),
+        card_grid(
+            link_card("user-cog", "Users", "Create accounts, unlock sign-ins, assign doctors to patients.",
+                      "/admin/users"),
+        ),
+        title="Admin dashboard",
+    )

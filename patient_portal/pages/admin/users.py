@@ -1,0 +1,195 @@
+"""Accounts: list (paginated, search by email), create, deactivate, unlock, reset MFA, care teams."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.components.feedback import error_callout, success_callout
+from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
+from patient_portal.state.admin_users import AdminUsersState
+from patient_portal.state.session import SessionState
+
+TAP = "44px"
+
+
+def _labelled(label: str, control: rx.Component, field: str, control_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=control_id, style={"font_weight": "500"}),
+        control,
+        rx.cond(AdminUsersState.form_errors.contains(field),
+                rx.text(AdminUsersState.form_errors[field], color=rx.color("red", 11), size="2", role="alert")),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _create_form() -> rx.Component:
+    return rx.card(
+        rx.el.form(
+            rx.vstack(
+                rx.heading("Create an account", size="4", as_="h2"),
+                rx.grid(
+                    _labelled("Name", rx.input(name="display_name", id="new-name", required=True, size="3"),
+                              "display_name", "new-name"),
+                    _labelled("Email", rx.input(name="email", id="new-email", type="email", required=True,
+                                                size="3"), "email", "new-email"),
+                    _labelled("Role", rx.el.select(
+                        *[rx.el.option(r.capitalize(), value=r) for r in ("staff", "doctor", "admin", "patient")],
+                        name="role", id="new-role",
+                        style={"min_height": TAP, "padding": "0 8px", "border_radius": "var(--radius-2)"}),
+                        "role", "new-role"),
+                    _labelled("First password (12+ characters)",
+                              rx.input(name="password", id="new-password", type="password", size="3",
+                                       required=True, auto_complete="new-password"), "password", "new-password"),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.button("Create account", type="submit", size="3", min_height=TAP),
+                spacing="3",
+            ),
+            on_submit=AdminUsersState.create,
+            reset_on_submit=False,
+            id="create-user-form",
+        ),
+        width="100%",
+    )
+
+
+def _assign_form() -> rx.Component:
+    return rx.card(
+        rx.el.form(
+            rx.vstack(
+                rx.heading("Assign a doctor to a patient", size="4", as_="h2"),
+                rx.flex(
+                    rx.vstack(
+                        rx.el.label("Patient's account email", html_for="assign-patient"),
+                        rx.input(name="patient_email", id="assign-patient", type="email", size="3", required=True),
+                        spacing="1",
+                    ),
+                    rx.vstack(
+                        rx.el.label("Doctor", html_for="assign-doctor"),
+                        rx.el.select(
+                            rx.foreach(AdminUsersState.doctors,
+                                       lambda d: rx.el.option(d.display_name + " (" + d.email + ")",
+                                                              value=d.user_id)),
+                            name="doctor_id", id="assign-doctor",
+                            style={"min_height": TAP, "padding": "0 8px", "border_radius": "var(--radius-2)"},
+                        ),
+                        spacing="1",
+                    ),
+                    rx.button("Assign", type="submit", size="3", min_height=TAP),
+                    gap="3", wrap="wrap", align="end",
+                ),
+                spacing="3",
+            ),
+            on_submit=AdminUsersState.assign_doctor,
+            id="assign-doctor-form",
+        ),
+        width="100%",
+    )
+
+
+def _confirm_deactivate(user) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Deactivate", color_scheme="red", variant="soft", size="2",
+                                          min_height=TAP)),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Deactivate " + user.email + "?"),
+            rx.alert_dialog.description("They are signed out everywhere and cannot sign in until an "
+                                        "administrator reactivates the account."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", min_height=TAP)),
+                rx.alert_dialog.action(rx.button("Deactivate", color_scheme="red", min_height=TAP,
+                                                 on_click=AdminUsersState.deactivate(user.id))),
+                spacing="3", justify="end", margin_top="3",
+            ),
+        ),
+    )
+
+
+def _user_row(user) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.vstack(rx.text(user.display_name, weight="medium"), rx.text(user.email, size="1"),
+                                spacing="0")),
+        rx.table.cell(rx.badge(user.role)),
+        rx.table.cell(
+            rx.hstack(
+                rx.cond(user.active, rx.badge("Active", color_scheme="green"), rx.badge("Deactivated", color_scheme="gray")),
+                rx.cond(user.locked, rx.badge("Locked", color_scheme="red")),
+                rx.cond(user.mfa_enabled, rx.badge("MFA", color_scheme="blue")),
+                spacing="1", wrap="wrap",
+            )
+        ),
+        rx.table.cell(user.last_sign_in),
+        rx.table.cell(
+            rx.hstack(
+                rx.cond(user.locked, rx.button("Unlock", size="2", min_height=TAP,
+                                               on_click=AdminUsersState.unlock(user.id))),
+                rx.cond(user.mfa_enabled, rx.button("Reset MFA", size="2", variant="outline", min_height=TAP,
+                                                    on_click=AdminUsersState.reset_mfa(user.id))),
+                rx.cond(user.active, _confirm_deactivate(user),
+                        rx.button("Reactivate", size="2", variant="outline", min_height=TAP,
+                                  on_click=AdminUsersState.activate(user.id))),
+                spacing="2", wrap="wrap",
+            )
+        ),
+    )
+
+
+def _user_table() -> rx.Component:
+    return rx.vstack(
+        rx.el.form(
+            rx.hstack(
+                rx.input(name="query", placeholder="Search by email", aria_label="Search by email", size="3",
+                         default_value=AdminUsersState.query),
+                rx.button("Search", type="submit", size="3", variant="outline", min_height=TAP),
+                spacing="2",
+            ),
+            on_submit=AdminUsersState.search,
+        ),
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Person"), rx.table.column_header_cell("Role"),
+                    rx.table.column_header_cell("Status"), rx.table.column_header_cell("Last sign-in"),
+                    rx.table.column_header_cell("Actions"),
+                )),
+                rx.table.body(rx.foreach(AdminUsersState.users, _user_row)),
+                width="100%",
+                id="users-table",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        rx.cond(AdminUsersState.users.length() == 0, rx.text("No accounts match this search.")),
+        rx.hstack(
+            rx.button("Previous", on_click=AdminUsersState.prev_page, disabled=AdminUsersState.page <= 1,
+                      variant="outline", min_height=TAP),
+            rx.text("Page ", AdminUsersState.page, " of ", AdminUsersState.pages),
+            rx.button("Next", on_click=AdminUsersState.next_page,
+                      disabled=AdminUsersState.page >= AdminUsersState.pages, variant="outline", min_height=TAP),
+            align="center", spacing="3",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+@rx.page(route="/admin/users", title=f"Users — {PRODUCT_NAME}",
+         on_load=[SessionState.require("admin"), AdminUsersState.load])
+def admin_users() -> rx.Component:
+    return role_shell(
+        "admin",
+        page_header("Users", AdminUsersState.total.to_string() + " accounts"),
+        rx.vstack(
+            error_callout(AdminUsersState.error, id="admin-users-error"),
+            success_callout(AdminUsersState.message, id="admin-users-message"),
+            _user_table(),
+            _create_form(),
+            _assign_form(),
+            spacing="4",
+            width="100%",
+        ),
+        title="Users",
+    )

@@ -1,0 +1,25 @@
+"""The patient's home: a welcome and the ways into their record."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
+from patient_portal.state.session import SessionState
+
+
+@rx.page(route="/patient", title=f"Home — {PRODUCT_NAME}", on_load=SessionState.require("patient"))
+def patient_dashboard() -> rx.Component:
+    return role_shell(
+        "patient",
+        page_header("Welcome, " + SessionState.display_name, "Your health record, safely in one place."),
+        card_grid(
+            link_card("heart-pulse", "Your health record", "Allergies, medications, conditions and "
+                      "immunizations.", "/patient/record"),
+            link_card("file-text", "Your documents", "Lab results, reports and letters from the clinic.",
+                      "/patient/documents"),
+            link_card("shield-check", "Sign-in security", "Set up two-step sign-in for your account.",
+                      "/account/security"),
+        ),
+        title="Home",
+    )

@@ -1,0 +1,125 @@
+"""State of the account pages (profile, sign-in security): only ever the signed-in user's own account.
+
+Works while MFA enrolment is still required (that is where such users are sent), so it resolves the
+session with ``session_check`` and accepts the ``enrol`` status, never another user's id.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.core.access import AccessDenied, Actor
+from patient_portal.core.db import off_loop, unit_of_work
+from patient_portal.domain.identity import enrolment
+from patient_portal.state.session import session_check, signed_out
+
+
+def _call(fn, actor: Actor, *args):
+    with unit_of_work() as session:
+        return fn(session, actor, *args)
+
+
+class AccountState(rx.State):
+    """Own-account facts and the MFA set-up flow."""
+
+    email: str = ""
+    mfa_enabled: bool = False
+    codes_left: int = 0
+    required: bool = False
+    enrolling: bool = False
+    qr: str = ""
+    manual_key: str = ""
+    recovery_codes: list[str] = []
+    error: str = ""
+    message: str = ""
+
+    def _reset_flow(self) -> None:
+        self.enrolling = False
+        self.qr = ""
+        self.manual_key = ""
+        self.recovery_codes = []
+        self.error = ""
+        self.message = ""
+
+    async def _actor(self) -> Actor | None:
+        check = await session_check(self)
+        return check.actor if check.status in ("ok", "enrol") else None
+
+    async def _refresh(self, actor: Actor) -> None:
+        status = await off_loop(_call, enrolment.status, actor)
+        self.email = status.email
+        self.mfa_enabled = status.enabled
+        self.codes_left = status.recovery_codes_left
+
+    @rx.event
+    async def load(self):
+        self._reset_flow()
+        actor = await self._actor()
+        if actor is None:
+            self.email = ""
+            return signed_out()
+        params = self.router.url.query_parameters if self.router.url else {}
+        self.required = params.get("required") == "1"
+        await self._refresh(actor)
+        return None
+
+    @rx.event
+    async def start(self):
+        """Make a new secret and show its QR code and key."""
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        self._reset_flow()
+        try:
+            started = await off_loop(_call, enrolment.begin, actor)
+        except AccessDenied as exc:
+            self.error = str(exc)
+            return None
+        self.enrolling = True
+        self.qr = started.qr_svg
+        self.manual_key = " ".join(started.secret[i:i + 4] for i in range(0, len(started.secret), 4))
+        return None
+
+    @rx.event
+    async def confirm(self, form_data: dict):
+        """Check the first code; on success show the recovery codes once."""
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        code = str((form_data or {}).get("code", ""))[:16]
+        try:
+            codes = await off_loop(_call, enrolment.confirm, actor, code)
+        except (enrolment.EnrolmentError, AccessDenied) as exc:
+            self.error = str(exc)
+            return None
+        self.enrolling = False
+        self.qr = ""
+        self.manual_key = ""
+        self.error = ""
+        self.recovery_codes = codes
+        self.message = "Two-step sign-in is on. Keep these recovery codes somewhere safe."
+        await self._refresh(actor)
+        return None
+
+    @rx.event
+    async def renew_codes(self, form_data: dict):
+        """Replace the recovery codes (needs a current code)."""
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        code = str((form_data or {}).get("code", ""))[:16]
+        try:
+            codes = await off_loop(_call, enrolment.new_recovery_codes, actor, code)
+        except (enrolment.EnrolmentError, AccessDenied) as exc:
+            self.error = str(exc)
+            return None
+        self.error = ""
+        self.recovery_codes = codes
+        self.message = "New recovery codes made; the old ones no longer work."
+        await self._refresh(actor)
+        return None
+
+    @rx.event
+    def hide_codes(self):
+        self.recovery_codes = []
+        self.message = ""

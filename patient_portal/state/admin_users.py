@@ -1,0 +1,139 @@
+"""State of /admin/users: accounts (paginated), create, deactivate, unlock, MFA reset, care teams.
+
+Every handler resolves the actor on the server; the services refuse anyone but an admin
+(care-team assignment: admin or staff).
+"""
+
+from __future__ import annotations
+
+import math
+
+import reflex as rx
+
+from patient_portal.core.access import AccessDenied, Actor
+from patient_portal.core.db import off_loop, unit_of_work
+from patient_portal.domain.identity import care_team, enrolment, service
+from patient_portal.domain.identity.care_team import TeamMember
+from patient_portal.domain.identity.service import UserSummary
+from patient_portal.state.session import current_actor, signed_out
+
+
+def _call(fn, actor: Actor, *args, **kwargs):
+    with unit_of_work() as session:
+        return fn(session, actor, *args, **kwargs)
+
+
+class AdminUsersState(rx.State):
+    """One page of accounts and the results of the admin's actions."""
+
+    users: list[UserSummary] = []
+    total: int = 0
+    page: int = 1
+    query: str = ""
+    doctors: list[TeamMember] = []
+    form_errors: dict[str, str] = {}
+    error: str = ""
+    message: str = ""
+
+    @rx.var
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / service.PAGE_SIZE))
+
+    def _forget(self) -> None:
+        self.users = []
+        self.doctors = []
+        self.total = 0
+
+    async def _reload(self, actor: Actor) -> None:
+        users, total = await off_loop(_call, service.list_users, actor, page=self.page, query=self.query)
+        self.users, self.total = users, total
+        self.doctors = await off_loop(_call, care_team.active_doctors, actor)
+
+    async def _run(self, fn, *args, success: str = "", **kwargs):
+        """Resolve the actor, run one service call, reload the page; messages for the UI."""
+        actor = await current_actor(self)
+        if actor is None:
+            self._forget()
+            return signed_out()
+        self.error = ""
+        self.message = ""
+        try:
+            if fn is not None:
+                await off_loop(_call, fn, actor, *args, **kwargs)
+            await self._reload(actor)
+        except AccessDenied as exc:
+            self._forget()
+            self.error = str(exc)
+            return None
+        except (service.UserInputError, care_team.CareTeamError, enrolment.EnrolmentError) as exc:
+            self.error = str(exc)
+            return None
+        self.message = success
+        return None
+
+    @rx.event
+    async def load(self):
+        self.page = 1
+        self.query = ""
+        self.form_errors = {}
+        return await self._run(None)
+
+    @rx.event
+    async def search(self, form_data: dict):
+        self.query = str((form_data or {}).get("query", ""))[:100]
+        self.page = 1
+        return await self._run(None)
+
+    @rx.event
+    async def next_page(self):
+        self.page = min(self.page + 1, self.pages)
+        return await self._run(None)
+
+    @rx.event
+    async def prev_page(self):
+        self.page = max(1, self.page - 1)
+        return await self._run(None)
+
+    @rx.event
+    async def create(self, form_data: dict):
+        data = {k: str(v) for k, v in (form_data or {}).items()}
+        actor = await current_actor(self)
+        if actor is None:
+            self._forget()
+            return signed_out()
+        self.form_errors = {}
+        try:
+            await off_loop(_call, service.create_user, actor, email=data.get("email", ""),
+                           role=data.get("role", ""), display_name=data.get("display_name", ""),
+                           password=data.get("password", ""))
+        except service.UserInputError as exc:
+            self.form_errors = {exc.field: str(exc)}
+            return None
+        except AccessDenied as exc:
+            self._forget()
+            self.error = str(exc)
+            return None
+        return await self._run(None, success="Account created.")
+
+    @rx.event
+    async def deactivate(self, user_id: str):
+        return await self._run(service.set_active, str(user_id), False, success="Account deactivated.")
+
+    @rx.event
+    async def activate(self, user_id: str):
+        return await self._run(service.set_active, str(user_id), True, success="Account reactivated.")
+
+    @rx.event
+    async def unlock(self, user_id: str):
+        return await self._run(service.unlock_user, str(user_id), success="Sign-in unlocked.")
+
+    @rx.event
+    async def reset_mfa(self, user_id: str):
+        return await self._run(enrolment.reset_for_user, str(user_id),
+                               success="Two-step sign-in reset; they set it up again at next sign-in.")
+
+    @rx.event
+    async def assign_doctor(self, form_data: dict):
+        data = form_data or {}
+        return await self._run(care_team.assign_doctor_to_account, patient_email=str(data.get("patient_email", "")),
+                               doctor_id=str(data.get("doctor_id", "")), success="Doctor assigned.")

@@ -1,0 +1,37 @@
+"""State of the sign-in page: only the messages chosen by the query string. Touches no data."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+ERRORS = {
+    "credentials": "Email or password is not right",
+    "code": "Enter a current code from your authenticator app, or one of your recovery codes.",
+    "throttled": "Too many attempts from this network. Wait 15 minutes, then try again.",
+}
+NOTICES = {
+    "ended": "Your session ended; please sign in again",
+    "signed_out": "You are signed out.",
+}
+
+
+class LoginState(rx.State):
+    """Messages for /login, picked from fixed texts by ?error= and ?notice= (never echoed raw)."""
+
+    error: str = ""
+    notice: str = ""
+    email: str = ""
+    next_path: str = ""
+    code_requested: bool = False
+
+    @rx.event
+    def load(self):
+        params = self.router.url.query_parameters if self.router.url else {}
+        error = params.get("error", "")
+        self.error = ERRORS.get(error, ERRORS["credentials"] if error else "")
+        self.notice = NOTICES.get(params.get("notice", ""), "")
+        email = params.get("email", "")
+        self.email = email if len(email) <= 320 and "@" in email else ""
+        nxt = params.get("next", "")
+        self.next_path = nxt if nxt.startswith("/") and not nxt.startswith("//") and len(nxt) < 200 else ""
+        self.code_requested = error == "code"
