@@ -158,3 +158,52 @@ def test_self_registration_validates_fields(db):
     with pytest.raises(ValidationFailed) as err:
         call(self_register_patient, Actor(user_id=user.id, role=Role.PATIENT), draft(family_name="")["basic"])
     assert "family_name" in err.value.errors
+
+
+def test_public_sign_up_creates_account_and_pending_record(db):
+    from patient_portal.domain.patients.registration import sign_up_patient
+
+    done = call_plain(sign_up_patient, email="new.person@example.com", password="correct horse battery staple",
+                      basic=draft()["basic"])
+    with unit_of_work() as s:
+        user = s.exec(select(User).where(User.email == "new.person@example.com")).one()
+        assert user.role == "patient" and user.patient_id == done.patient_id
+        assert s.get(Patient, done.patient_id).status == STATUS_PENDING
+
+
+def test_public_sign_up_reports_password_email_and_field_errors(db):
+    from patient_portal.domain.patients.registration import sign_up_patient
+
+    with pytest.raises(ValidationFailed) as err:
+        call_plain(sign_up_patient, email="x@example.com", password="short", basic=draft(family_name="")["basic"])
+    assert {"account.password", "family_name"} <= set(err.value.errors)
+    call_plain(sign_up_patient, email="taken@example.com", password="correct horse battery staple",
+               basic=draft()["basic"])
+    with pytest.raises(ValidationFailed) as err:
+        call_plain(sign_up_patient, email="taken@example.com", password="correct horse battery staple",
+                   basic=draft()["basic"])
+    assert "account.email" in err.value.errors
+
+
+def call_plain(fn, **kwargs):
+    with unit_of_work() as s:
+        return fn(s, **kwargs)
+
+
+def test_registration_drafts_survive_and_are_discarded_on_confirm(db):
+    from patient_portal.domain.patients.drafts import discard_draft, load_draft, save_draft
+
+    staff = actor(STAFF)
+    call(save_draft, staff, draft(), 3)
+    data, step = call(load_draft, staff)
+    assert step == 3 and data["basic"]["family_name"] == "Marsh"
+    assert call(load_draft, actor(STAFF)) is None  # another user's draft is not shared
+    with unit_of_work() as s:
+        assert "Marsh" not in str(s.exec(text("SELECT data FROM registration_draft")).all())
+    register(by=staff)
+    assert call(load_draft, staff) is None
+    call(save_draft, staff, draft(), 1)
+    call(discard_draft, staff)
+    assert call(load_draft, staff) is None
+    with pytest.raises(AccessDenied):
+        call(save_draft, actor(DOCTOR), draft(), 1)

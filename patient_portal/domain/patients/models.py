@@ -75,3 +75,14 @@ class PatientChangeRequest(TimestampedTable, table=True):
     decided_by: uuid.UUID | None = None
     decided_at: datetime | None = None
     decision_note: str | None = encrypted_field("str", nullable=True)
+
+
+class RegistrationDraftRow(TimestampedTable, table=True):
+    """A registration wizard in progress, one per user: what was typed so far (encrypted), so a page
+    reload or a lost connection loses nothing. Deleted when the registration is confirmed."""
+
+    __tablename__ = "registration_draft"
+
+    user_id: uuid.UUID = Field(index=True, unique=True)
+    step: int = 1
+    data: dict = encrypted_field("json")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, reaches_patient
@@ -22,6 +22,7 @@ from patient_portal.domain.patients.models import (
     STATUS_PENDING,
     Patient,
     PatientPhoneKey,
+    RegistrationDraftRow,
 )
 from patient_portal.domain.patients.validation import (
     HISTORY_KINDS,
@@ -179,6 +180,7 @@ def register_patient(session: Session, actor: Actor, draft: RegistrationDraft | 
     if matches and not confirmed_different:
         raise PossibleDuplicates(match_dtos(session, actor, matches))
     patient = create_record(session, actor, draft, STATUS_ACTIVE)
+    session.exec(delete(RegistrationDraftRow).where(RegistrationDraftRow.user_id == actor.user_id))
     audit.record(session, actor, str(Action.PATIENT_REGISTER), patient_id=patient.id, object_type="patient",
                  object_id=patient.id, detail=_registration_detail(draft))
     return Registered(patient.id, patient.mrn)
@@ -205,3 +207,26 @@ def self_register_patient(session: Session, actor: Actor, basic: dict[str, str])
     audit.record(session, actor, str(Action.PATIENT_SELF_REGISTER), patient_id=patient.id,
                  object_type="patient", object_id=patient.id, detail=_registration_detail(draft))
     return Registered(patient.id, patient.mrn)
+
+
+def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[str, str]) -> Registered:
+    """Public self-registration: a patient account (identity's rules for email and password) and a
+    record pending an identity check, in one transaction. Errors are keyed ``account.email``,
+    ``account.password`` or the basic field name."""
+    from patient_portal.core.access import Role
+    from patient_portal.domain.identity import passwords, service
+
+    errors = validate_basic(basic)
+    try:
+        passwords.check_policy(password)
+    except passwords.PasswordRejected as exc:
+        errors["account.password"] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    name = f"{basic.get('given_name', '').strip()} {basic.get('family_name', '').strip()}"
+    try:
+        user = service.create_user_system(session, email=email, role="patient", display_name=name,
+                                          password=password, via="self_registration")
+    except service.UserInputError as exc:
+        raise ValidationFailed({f"account.{exc.field}": str(exc)}) from None
+    return self_register_patient(session, Actor(user_id=uuid.UUID(str(user.id)), role=Role.PATIENT), basic)
