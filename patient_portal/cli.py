@@ -74,6 +74,65 @@ def cmd_storage_sweep(args: argparse.Namespace) -> int:
     return 2 if report.rows_without_blobs else 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password (12+ characters): ")
+    if getpass.getpass("Same password again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a sign-in account (the password is read from the terminal or stdin, never argv)."""
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.identity import service
+
+    settings = get_settings()
+    if settings.production and args.email.strip().lower().endswith("@demo.clinic"):
+        print("portal: demo accounts are refused in production", file=sys.stderr)
+        return 1
+    try:
+        password = _read_password(args)
+        with unit_of_work() as session:
+            user = service.create_user_system(session, email=args.email, role=args.role,
+                                              display_name=args.name, password=password)
+    except ValueError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {user.role} account {user.email}")
+    return 0
+
+
+def cmd_unlock_user(args: argparse.Namespace) -> int:
+    """Lift a sign-in lockout."""
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.identity import service
+
+    try:
+        with unit_of_work() as session:
+            user = service.unlock_user_system(session, args.email)
+    except ValueError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 1
+    print(f"unlocked {user.email}")
+    return 0
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    """Re-encrypt data still under an older key with the active key."""
+    from patient_portal.core import crypto, rotation
+
+    print(f"active key: {crypto.get_keyring().active_kid}")
+    for report in rotation.rotate(batch=args.batch):
+        if report.rewritten:
+            print(f"  {report.table}: {report.rewritten} rows re-encrypted")
+    print("every encrypted value is under the active key")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Patient Portal administration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,12 +141,24 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
     sub.add_parser("seed", help="load demo data (idempotent)").set_defaults(fn=cmd_seed)
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
+    rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the active key (batches, online)")
+    rotate.add_argument("--batch", type=int, default=200)
+    rotate.set_defaults(fn=cmd_rotate_keys)
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="walk the hash chain").set_defaults(fn=cmd_audit_verify)
     storage = sub.add_parser("storage", help="blob store").add_subparsers(dest="storage_command", required=True)
     sweep = storage.add_parser("sweep", help="report orphaned document files and missing ones")
     sweep.add_argument("--delete", action="store_true", help="remove stored files that no document row uses")
     sweep.set_defaults(fn=cmd_storage_sweep)
+    create = sub.add_parser("create-user", help="create a sign-in account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=["admin", "doctor", "staff", "patient"])
+    create.add_argument("--name", required=True, help="the person's name as shown in the app")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.set_defaults(fn=cmd_create_user)
+    unlock = sub.add_parser("unlock-user", help="lift a sign-in lockout")
+    unlock.add_argument("email")
+    unlock.set_defaults(fn=cmd_unlock_user)
     return parser
 
 

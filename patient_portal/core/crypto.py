@@ -76,20 +76,31 @@ def format_keys(pairs: list[tuple[str, bytes]]) -> str:
     return ",".join(f"{kid}:{_b64e(key)}" for kid, key in pairs)
 
 
-def generate_key_spec(kid: str = "k1") -> str:
-    return format_keys([(kid, secrets.token_bytes(32))])
+def generate_key_spec(kid: str = "k1", *, with_index_key: bool = False) -> str:
+    """A new random key (and, for a fresh ring, a separate blind-index key)."""
+    pairs = [(kid, secrets.token_bytes(32))]
+    if with_index_key:
+        pairs.append((INDEX_KID, secrets.token_bytes(32)))
+    return format_keys(pairs)
+
+
+INDEX_KID = "idx"
 
 
 class KeyRing:
     """Versioned master keys: the first is active for new ciphertext, all can decrypt.
 
-    Blind indexes use the oldest key, so rotating the encryption key does not change them.
+    The key named ``idx`` keys the blind indexes only (never encrypts), so rotating the encryption
+    keys leaves search untouched. Without one, the last (oldest) key keys the indexes.
     """
 
     def __init__(self, pairs: list[tuple[str, bytes]]):
         self._keys = dict(pairs)
-        self.active_kid = pairs[0][0]
-        self.index_kid = pairs[-1][0]
+        encryption = [kid for kid, _ in pairs if kid != INDEX_KID]
+        if not encryption:
+            raise ValueError("the key ring needs an encryption key besides 'idx'")
+        self.active_kid = encryption[0]
+        self.index_kid = INDEX_KID if INDEX_KID in self._keys else pairs[-1][0]
         self._aead: dict[tuple[str, str], AESGCM] = {}
         self._index_keys: dict[str, bytes] = {}
 
@@ -125,7 +136,7 @@ def _load_or_create_key_file(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    spec = generate_key_spec()
+    spec = generate_key_spec(with_index_key=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(spec + "\n")

@@ -90,14 +90,25 @@ def test_key_id_is_in_every_ciphertext_and_old_keys_still_decrypt(monkeypatch):
     token_k2 = crypto.encrypt_value("str", "Ana", "patient", "legal_name", row)
     assert crypto.key_id_of(token_k2) == "k2"
     assert crypto.decrypt_value("str", token_k1, "patient", "legal_name", row) == "Ana"
-    # blind indexes stay stable across rotation (they use the oldest key)
+    # without a dedicated index key the oldest key keys the indexes, so they survive rotation
     assert crypto.blind_index("patient.family_name", "Ana") == index_k1
+
+
+def test_dedicated_index_key_never_encrypts(monkeypatch):
+    from patient_portal.settings import reset_settings
+
+    monkeypatch.setenv("PORTAL_MASTER_KEYS", crypto.generate_key_spec("k7", with_index_key=True))
+    reset_settings()
+    ring = crypto.get_keyring()
+    assert ring.active_kid == "k7" and ring.index_kid == "idx"
+    assert crypto.key_id_of(crypto.encrypt_value("str", "x", "t", "c", 1)) == "k7"
 
 
 def test_key_file_is_generated_private(portal_env):
     crypto.get_keyring()
     key_file = portal_env / "keys.txt"
     assert key_file.exists()
+    assert crypto.get_keyring().key_ids == ["k1", "idx"]
     assert (key_file.stat().st_mode & 0o777) == 0o600
 
 
