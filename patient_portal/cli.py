@@ -123,6 +123,7 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
     """Re-encrypt data still under an older key with the active key."""
+    import patient_portal.models  # noqa: F401  (every table, so every encrypted column is found)
     from patient_portal.core import crypto, rotation
 
     print(f"active key: {crypto.get_keyring().active_kid}")

@@ -24,7 +24,7 @@ class RotationReport:
 
 
 def _encrypted_models() -> Iterator[type]:
-    import patient_portal.models  # noqa: F401  (registers every table)
+    """Every mapped model with an encrypted column (callers import patient_portal.models first)."""
     from sqlmodel import SQLModel
 
     for mapper in SQLModel._sa_registry.mappers:
