@@ -69,7 +69,6 @@ def confirm(session: Session, actor: Actor | None, code: str) -> list[str]:
         raise EnrolmentError("Start the set-up again: scan the new QR code first.")
     step = mfa.match_totp_step(user.mfa_pending_secret, code, None)
     if step is None:
-        audit.record(session, actor, "mfa.enrol.confirm", object_type="user", object_id=user.id, outcome="failure")
         raise EnrolmentError("That code is not right. Enter the 6-digit code your app shows now.")
     codes, digests = mfa.new_recovery_codes()
     user.mfa_secret = user.mfa_pending_secret
