@@ -56,6 +56,11 @@ _ENCRYPT = re.compile(rb"/Encrypt(?![A-Za-z0-9_])")
 _ENCRYPT_OVERLAP = 16
 
 
+def _has_encrypt(data: bytes) -> bool:
+    """Does `data` hold the /Encrypt name (a cheap find first, the exact rule only on a hit)?"""
+    return data.find(b"/Encrypt") >= 0 and _ENCRYPT.search(data) is not None
+
+
 def extension_of(filename: str) -> str:
     """The lower-case extension without the dot ("" when there is none)."""
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
@@ -157,11 +162,12 @@ class Inspector:
 
     def _check_body(self, chunk: bytes) -> None:
         if self.kind is PDF:
-            window = self._tail + chunk
-            if _ENCRYPT.search(window):
+            seam = self._tail + chunk[:_ENCRYPT_OVERLAP]
+            if _has_encrypt(seam) or _has_encrypt(chunk):
                 raise FileRefused("This PDF is password-protected or encrypted. Please upload a copy "
                                   "without a password so the care team can open it.")
-            self._tail = window[-_ENCRYPT_OVERLAP:]
+            self._tail = (self._tail + chunk)[-_ENCRYPT_OVERLAP:] if len(chunk) < _ENCRYPT_OVERLAP \
+                else chunk[-_ENCRYPT_OVERLAP:]
         elif self.kind in (TEXT, CSV):
             if b"\x00" in chunk:
                 raise self._not_text()

@@ -1,0 +1,151 @@
+"""Document upload/download throughput through the service vs raw boto3, against moto's S3 server.
+
+Run: .venv/bin/python bench/documents.py [--rounds N]
+Prints, for 1 MiB and 20 MiB files, the median seconds and MB/s of raw boto3 put/get and of the
+service (type check, SHA-256, AES-GCM, audit, DB rows), their ratio (target <= 1.3x), and the peak
+Python memory of one 20 MiB upload measured with tracemalloc (target <= 3x the file size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+MiB = 1024 * 1024
+PIECE = 64 * 1024  # what a request body stream hands over at a time
+
+
+def _pdf(size: int) -> bytes:
+    head = b"%PDF-1.7\n"
+    body = os.urandom(size - len(head) - 6).replace(b"/Encrypt", b"/Encrypz")
+    return head + body + b"%%EOF\n"
+
+
+def _pieces(data: bytes):
+    view = memoryview(data)
+    for start in range(0, len(data), PIECE):
+        yield bytes(view[start:start + PIECE])
+
+
+def _start_moto() -> tuple[subprocess.Popen, str]:
+    """moto's S3 server in its own process, so its CPU and memory are not counted as ours."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("moto server did not start")
+
+
+def _median(fn, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    server, endpoint = _start_moto()
+    instance = tempfile.mkdtemp(prefix="portal-bench-")
+    os.environ.update(PORTAL_INSTANCE_DIR=instance, PORTAL_ENV="demo", PORTAL_S3_ENDPOINT_URL=endpoint,
+                      PORTAL_S3_BUCKET="bench", PORTAL_S3_ACCESS_KEY_ID="bench", PORTAL_S3_SECRET_ACCESS_KEY="bench")
+    os.environ.pop("PORTAL_DATABASE_URL", None)
+
+    from patient_portal.core.access import Actor, Role
+    from patient_portal.core.db import get_engine
+    from patient_portal.core.storage import get_blob_store
+    from patient_portal.domain.documents import service as svc
+    from patient_portal.models import metadata
+    from patient_portal.settings import reset_settings
+
+    reset_settings()
+    metadata.create_all(get_engine())
+    store = get_blob_store()
+    store.ensure_bucket()
+    client = store.client
+    actor = Actor(user_id=uuid.uuid4(), role=Role.ADMIN, display_name="Bench", session_id=uuid.uuid4())
+    patient_id = uuid.uuid4()
+    meta = {"category": "lab_result", "title": "Bench", "service_date": "2026-01-01"}
+
+    print(f"moto S3 at {endpoint}; {args.rounds} rounds, median times")
+    print(f"{'size':>6} {'op':>9} {'raw s':>8} {'raw MB/s':>9} {'svc s':>8} {'svc MB/s':>9} {'ratio':>6}")
+    ok = True
+    for size in (1 * MiB, 20 * MiB):
+        data = _pdf(size)
+        ids: list[uuid.UUID] = []
+
+        def raw_put(data=data):
+            client.put_object(Bucket="bench", Key=f"raw/{uuid.uuid4().hex}", Body=data)
+
+        def svc_put(data=data, ids=ids):
+            ids.append(svc.upload(actor, patient_id=patient_id, meta=meta, filename="bench.pdf",
+                                  chunks=_pieces(data)).id)
+
+        client.put_object(Bucket="bench", Key="raw/read", Body=data)
+
+        def raw_get():
+            body = client.get_object(Bucket="bench", Key="raw/read")["Body"]
+            for _chunk in body.iter_chunks(MiB):
+                pass
+
+        def svc_get(ids=ids):
+            for _chunk in svc.open_file(actor, document_id=ids[0]).chunks:
+                pass
+
+        def store_put(data=data):
+            store.put(f"raw/{uuid.uuid4().hex}", _pieces(data))
+
+        svc_put()  # warm up both paths (connections, key derivation)
+        raw_put()
+        core_s = _median(store_put, args.rounds)
+        for op, raw_fn, svc_fn in (("upload", raw_put, svc_put), ("download", raw_get, svc_get)):
+            raw_s, svc_s = _median(raw_fn, args.rounds), _median(svc_fn, args.rounds)
+            ratio = svc_s / raw_s
+            ok &= ratio <= 1.3
+            mb = size / 1e6
+            print(f"{size // MiB:>4}Mi {op:>9} {raw_s:8.3f} {mb / raw_s:9.1f} {svc_s:8.3f} {mb / svc_s:9.1f} "
+                  f"{ratio:5.2f}x")
+        print(f"{'':>6} {'(core S3BlobStore.put of the same bytes, no crypto: ':>9}{core_s:.3f} s = "
+              f"{core_s / _median(raw_put, args.rounds):.2f}x raw)")
+
+    data = _pdf(20 * MiB)
+    tracemalloc.start()
+    svc.upload(actor, patient_id=patient_id, meta=meta, filename="bench.pdf", chunks=_pieces(data))
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    mem_ratio = peak / len(data)
+    ok &= mem_ratio <= 3
+    print(f"peak memory of one 20 MiB upload: {peak / MiB:.1f} MiB = {mem_ratio:.2f}x the file (target <= 3x)")
+    print("targets met" if ok else "TARGETS MISSED (ratio > 1.3x or memory > 3x)")
+    server.terminate()
+    server.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
