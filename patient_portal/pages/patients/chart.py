@@ -1,0 +1,56 @@
+"""The patient chart for staff, doctors and admins: /chart/<patient id>.
+
+Staff see demographics, contacts, insurance and emergency contacts; doctors (care team only) also
+the clinical history, which they can edit; a patient opening someone else's chart sees "Not permitted".
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.components.chart_header import chart_header
+from patient_portal.components.feedback import checking, not_permitted
+from patient_portal.components.layout import PRODUCT_NAME, role_shell
+from patient_portal.pages.patients.chart_sections import details_card, history_card, missing_view, rows_card
+from patient_portal.state.chart import ChartState as C
+from patient_portal.state.session import SessionState
+
+
+def chart_view() -> rx.Component:
+    return rx.vstack(
+        chart_header(C.patient, C.allergy_names, C.show_clinical, C.insurance_status),
+        rx.grid(
+            rx.vstack(
+                details_card(),
+                rows_card("insurance", C.can["edit_insurance"], "No insurance on file (self-pay)."),
+                rows_card("emergency", C.can["edit_emergency"], "No emergency contacts on file."),
+                spacing="4", width="100%",
+            ),
+            rx.cond(
+                C.show_clinical,
+                rx.vstack(
+                    history_card("allergies", "No known allergies."),
+                    history_card("medications", "No current medications."),
+                    history_card("conditions", "No conditions recorded."),
+                    history_card("immunizations", "No immunizations recorded."),
+                    history_card("family_history", "No family history recorded."),
+                    spacing="4", width="100%",
+                ),
+            ),
+            columns=rx.breakpoints(initial="1", lg="2"),
+            spacing="4",
+            width="100%",
+        ),
+        spacing="4", width="100%",
+    )
+
+
+@rx.page(route="/chart/[pid]", title=f"Patient chart — {PRODUCT_NAME}",
+         on_load=[SessionState.require("any"), C.load])
+def patient_chart() -> rx.Component:
+    return role_shell(
+        "account",
+        rx.match(C.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+                 ("missing", missing_view()), checking()),
+        title="Patient chart",
+    )

@@ -1,0 +1,190 @@
+"""The chart's sections (details, insurance, emergency contacts, clinical history), each with its
+edit form. Used by the clinic's chart page and by the patient's own record page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.components.badges import severity_badge
+from patient_portal.components.feedback import error_callout
+from patient_portal.components.forms import field_grid, primary_button, secondary_button
+from patient_portal.components.tables import empty_state
+from patient_portal.pages.patients.fields import (
+    ROW_SPECS,
+    ROW_TITLES,
+    Binding,
+    contact_fields,
+    field,
+    legal_fields,
+    preference_fields,
+    rows_editor,
+)
+from patient_portal.state.chart import ChartState as C
+
+FORM = Binding(C.form, C.form_errors, "", C.set_form, None, id_prefix="edit")
+NEW = Binding(C.new_item, C.form_errors, "", C.set_new, None, id_prefix="new")
+
+
+def section_card(title: str, *children: rx.Component, action: rx.Component | None = None,
+                 section_id: str = "") -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.flex(rx.heading(title, size="4", as_="h2"), rx.spacer(), action or rx.fragment(),
+                    align="center", width="100%", gap="2", wrap="wrap"),
+            *children,
+            spacing="3", width="100%",
+        ),
+        width="100%", id=section_id,
+    )
+
+
+def conflict_panel() -> rx.Component:
+    return rx.cond(
+        C.conflict.length() > 0,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("git-compare")),
+            rx.vstack(
+                rx.text("Changed by someone else", weight="bold"),
+                rx.text("While you were editing, someone saved: ", C.conflict.join(", "), ".", size="2"),
+                rx.foreach(C.conflict_values, lambda c: rx.text(c["field"], " is now: ", rx.text.span(
+                    c["value"], weight="medium"), size="2")),
+                rx.text("Your entries are kept below. Check them, then save again.", size="2"),
+                spacing="1",
+            ),
+            color_scheme="amber", role="alert", width="100%", id="conflict",
+        ),
+    )
+
+
+def _edit_buttons() -> rx.Component:
+    return rx.hstack(
+        primary_button("Save", on_click=C.save_edit, type="button", id="edit-save"),
+        secondary_button("Cancel", on_click=C.cancel_edit, type="button"),
+        spacing="3",
+    )
+
+
+def edit_form(*fields: rx.Component) -> rx.Component:
+    return rx.vstack(conflict_panel(), error_callout(C.error, id="edit-error"), field_grid(*fields),
+                     _edit_buttons(), spacing="4", width="100%")
+
+
+def _line(label: str, value) -> rx.Component:
+    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(rx.cond(value, value, "—")))
+
+
+def _edit_button(label: str, section: str, allowed) -> rx.Component:
+    return rx.cond(allowed & (C.editing == ""),
+                   secondary_button(label, on_click=C.start_edit(section), type="button", id=f"edit-{section}"))
+
+
+def details_card(patient_view: bool = False) -> rx.Component:
+    """Name, birth, preferences and contact details, with the edit forms this role may use."""
+    b = C.basic
+    read = rx.data_list.root(
+        _line("Legal name", b["given_name"].to(str) + " " + b["family_name"].to(str)),
+        _line("Preferred name", b["preferred_name"]),
+        _line("Date of birth", C.patient["dob_display"]),
+        _line("Sex", b["sex"]),
+        _line("Gender identity", b["gender_identity"]),
+        _line("Preferred language", b["preferred_language"]),
+        _line("Mobile phone", b["phone_mobile"]),
+        _line("Home phone", b["phone_home"]),
+        _line("Email", b["email"]),
+        _line("Address", b["address_line1"].to(str) + " " + b["city"].to(str) + " " + b["postal_code"].to(str)),
+        _line("Preferred contact", b["preferred_contact_method"]),
+        orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+    )
+    actions = rx.flex(
+        _edit_button("Edit demographics", "demographics", C.can["edit_demographics"]),
+        _edit_button("Edit preferences", "preferences", C.can["request_legal_change"]),
+        _edit_button("Edit contact details", "contact", C.can["edit_contact"]),
+        gap="2", wrap="wrap",
+    )
+    return section_card(
+        "Your details" if patient_view else "Demographics and contact",
+        rx.match(
+            C.editing,
+            ("demographics", edit_form(*legal_fields(FORM), *preference_fields(FORM))),
+            ("preferences", edit_form(*preference_fields(FORM))),
+            ("contact", edit_form(*contact_fields(FORM))),
+            rx.vstack(read, actions, width="100%", spacing="3"),
+        ),
+        section_id="details",
+    )
+
+
+def _row_summary(section: str, row) -> rx.Component:
+    specs = ROW_SPECS[section]
+    return rx.vstack(
+        rx.text(row[specs[0][0]], weight="bold"),
+        rx.text(*[rx.cond(row[name], rx.text.span(label, ": ", row[name], "  "), "")
+                  for name, label, *_ in specs[1:]], size="2", color=rx.color("gray", 11)),
+        spacing="0", width="100%",
+    )
+
+
+def rows_card(section: str, allowed, empty: str, title: str = "") -> rx.Component:
+    """Insurance or emergency contacts: a list, and an editable list when editing."""
+    rows = C.insurance if section == "insurance" else C.emergency
+    return section_card(
+        title or ROW_TITLES[section][0],
+        rx.cond(
+            C.editing == section,
+            rx.vstack(
+                conflict_panel(), error_callout(C.error, id="edit-error"),
+                rows_editor(section, C.form_rows, C.form_errors, "", on_set=C.set_form_row, on_blur=C.noop_row,
+                            on_add=C.add_form_row, on_remove=C.remove_form_row, empty_text=empty),
+                _edit_buttons(), spacing="4", width="100%",
+            ),
+            rx.vstack(
+                rx.cond(rows.length() == 0, rx.text(empty, color=rx.color("gray", 11))),
+                rx.foreach(rows, lambda row: rx.box(_row_summary(section, row), width="100%")),
+                _edit_button("Edit", section, allowed),
+                spacing="3", width="100%",
+            ),
+        ),
+        section_id=f"section-{section}",
+    )
+
+
+def _history_row(kind: str, row) -> rx.Component:
+    return rx.flex(
+        _row_summary(kind, row),
+        rx.cond(row["severity"], severity_badge(row["severity"])) if kind == "allergies" else rx.fragment(),
+        rx.cond(C.can["edit_clinical"],
+                rx.button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", type="button",
+                          on_click=C.remove_item(kind, row["id"]), min_height="44px",
+                          aria_label="Remove " + row[ROW_SPECS[kind][0][0]].to(str))),
+        gap="2", align="center", width="100%",
+    )
+
+
+def _add_form(kind: str) -> rx.Component:
+    return rx.vstack(
+        error_callout(C.error),
+        field_grid(*[field(NEW, name, label, kind_, required=req) for name, label, kind_, req in ROW_SPECS[kind]]),
+        rx.hstack(primary_button("Add", on_click=C.save_new, type="button", id=f"save-new-{kind}"),
+                  secondary_button("Cancel", on_click=C.cancel_add, type="button")),
+        spacing="3", width="100%",
+    )
+
+
+def history_card(kind: str, empty: str, title: str = "") -> rx.Component:
+    _title, noun = ROW_TITLES[kind]
+    rows = getattr(C, kind)
+    return section_card(
+        title or _title,
+        rx.cond(rows.length() == 0, rx.text(empty, color=rx.color("gray", 11))),
+        rx.foreach(rows, lambda row: _history_row(kind, row)),
+        rx.cond(C.new_kind == kind, _add_form(kind)),
+        action=rx.cond(C.can["edit_clinical"] & (C.new_kind == ""),
+                       secondary_button(f"Add {noun}", on_click=C.start_add(kind), type="button",
+                                        id=f"add-{kind}")),
+        section_id=f"history-{kind}",
+    )
+
+
+def missing_view() -> rx.Component:
+    return empty_state("file-question", "Record not found",
+                       "This record does not exist or was merged into another one. Search again.")

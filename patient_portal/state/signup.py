@@ -1,0 +1,56 @@
+"""State of public self-registration (/register): an account and the basics of a patient record,
+which stays "pending identity check" until staff verify it at the desk."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.domain.patients import registration
+from patient_portal.domain.patients import validation as rules
+from patient_portal.domain.patients.validation import ValidationFailed
+from patient_portal.state.patient_services import run
+
+FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "phone_mobile")
+
+
+class SignupState(rx.State):
+    """The password is read from the submitted form only; it is never kept in a var."""
+
+    errors: dict[str, str] = {}
+    error: str = ""
+    done: bool = False
+    saving: bool = False
+
+    @rx.event
+    def reset_form(self):
+        self.errors, self.error, self.done, self.saving = {}, "", False, False
+
+    @rx.event
+    def blur_field(self, field: str, value: str):
+        """Check one field as the user leaves it (the account email included)."""
+        if field not in (*FIELDS, "email"):
+            return
+        found = rules.validate_basic({field: str(value)[:320], "email": "x@example.com"}) if field != "email" \
+            else {"email": rules.check_email(value) or ""}
+        errors = dict(self.errors)
+        errors.pop(field, None)
+        if found.get(field):
+            errors[field] = found[field]
+        self.errors = errors
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.saving, self.error = True, ""
+        yield
+        email = str(form.get("email", ""))[:320]
+        basic = {k: str(form.get(k, ""))[:200] for k in FIELDS}
+        basic.update(email=email, preferred_contact_method="email")
+        try:
+            await run(registration.sign_up_patient, email=email, password=str(form.get("password", ""))[:128],
+                      basic=basic)
+        except ValidationFailed as exc:
+            self.errors = {k.removeprefix("account."): v for k, v in exc.errors.items()}
+            self.error = "Some fields need attention — see the messages next to them."
+        else:
+            self.errors, self.done = {}, True
+        self.saving = False

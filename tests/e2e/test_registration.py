@@ -1,0 +1,132 @@
+"""Registration, search and charts as each role sees them, in the real app."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+from playwright.sync_api import Page, expect
+
+PASSWORD = "demo-clinic-2026"
+FAMILY = "Quell" + "".join(random.choice(string.ascii_lowercase) for _ in range(6))
+DOB = "1990-05-17"
+
+
+def sign_in(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.locator("#login-email").fill(email)
+    page.locator("#login-password").fill(PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def choose(page: Page, field_id: str, option: str) -> None:
+    page.locator(f"#{field_id}").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def next_step(page: Page, title: str) -> None:
+    page.locator("#wizard-next").click()
+    expect(page.locator("#step-title")).to_contain_text(title)
+
+
+def fill_wizard(page: Page, family: str) -> None:
+    page.goto("/staff/register")
+    expect(page.locator("#step-title")).to_contain_text("Basic information")
+    page.locator("#reg-given_name").fill("Noor")
+    page.locator("#reg-family_name").fill(family)
+    page.locator("#reg-date_of_birth").fill(DOB)
+    choose(page, "reg-sex", "Female")
+    page.locator("#reg-phone_mobile").fill("+1 617 555 0166")
+    page.locator("#reg-phone_mobile").blur()
+    next_step(page, "Medical history")
+    page.locator("#add-allergies").click()
+    page.locator("#allergies-0-substance").fill("Shellfish")
+    choose(page, "allergies-0-severity", "Severe")
+    next_step(page, "Insurance")
+    page.locator("#add-insurance").click()
+    page.locator("#insurance-0-payer").fill("Harvard Pilgrim")
+    page.locator("#insurance-0-member_id").fill("HP-77321")
+    next_step(page, "Emergency contacts")
+    page.locator("#emergency-0-name").fill("Sami " + family)
+    page.locator("#emergency-0-relationship").fill("Brother")
+    page.locator("#emergency-0-phone").fill("+1 617 555 0167")
+    next_step(page, "Review and confirm")
+
+
+@pytest.fixture(scope="module")
+def registered(browser, app_url) -> dict[str, str]:
+    """Staff register one patient through all five steps (shared by the tests below)."""
+    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(20_000)
+    page = ctx.new_page()
+    sign_in(page, "staff@demo.clinic")
+    fill_wizard(page, FAMILY)
+    expect(page.locator("#duplicates")).to_have_count(0)
+    page.locator("#wizard-confirm").click()
+    mrn = page.locator("#registered-mrn").inner_text()
+    href = page.get_by_role("link", name="Open the chart").get_attribute("href")
+    ctx.close()
+    return {"mrn": mrn, "id": href.rsplit("/", 1)[-1]}
+
+
+def test_staff_find_the_new_patient_by_last_name_and_dob_and_by_mrn(page, registered):
+    sign_in(page, "staff@demo.clinic")
+    page.goto("/staff/patients")
+    page.locator("#patient-query").fill(FAMILY.upper())
+    page.locator("#patient-dob").fill(DOB)
+    page.locator("#search-submit").click()
+    expect(page.locator("#search-results")).to_contain_text(registered["mrn"])
+    page.locator("#patient-query").fill(registered["mrn"])
+    page.locator("#patient-dob").fill("")
+    page.locator("#search-submit").click()
+    expect(page.locator("#search-results")).to_contain_text("Noor " + FAMILY)
+    page.locator("#search-results").get_by_role("link", name="Noor " + FAMILY).click()
+    expect(page.locator("#chart-mrn")).to_have_text(registered["mrn"])
+    expect(page.locator("#section-insurance")).to_contain_text("Harvard Pilgrim")
+    expect(page.locator("#allergy-badge")).to_have_count(0)  # front desk sees no clinical details
+
+
+def test_chart_shows_the_allergy_to_an_admin(page, registered):
+    sign_in(page, "admin@demo.clinic")
+    page.goto(f"/chart/{registered['id']}")
+    expect(page.locator("#allergy-badge")).to_contain_text("Shellfish")
+    expect(page.locator("#history-allergies")).to_contain_text("Severe")
+
+
+def test_doctor_not_on_the_care_team_cannot_open_the_chart(page, registered):
+    sign_in(page, "doctor@demo.clinic")
+    page.goto(f"/chart/{registered['id']}")
+    expect(page.locator("#not-permitted")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text(FAMILY)
+
+
+def test_demo_patient_sees_own_record_and_not_another(page, registered):
+    sign_in(page, "patient@demo.clinic")
+    page.goto("/patient/record")
+    expect(page.locator("#chart-name")).to_have_text("Maria Garcia")
+    expect(page.locator("#history-allergies")).to_contain_text("Penicillin")
+    page.goto(f"/chart/{registered['id']}")
+    expect(page.locator("#not-permitted")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text(FAMILY)
+
+
+def test_duplicate_registration_shows_the_existing_record(page, registered):
+    sign_in(page, "staff@demo.clinic")
+    page.goto("/staff/register")
+    page.get_by_role("button", name="Start over").click()
+    fill_wizard(page, FAMILY)
+    expect(page.locator("#duplicates")).to_contain_text(registered["mrn"])
+    expect(page.locator("#wizard-confirm")).to_be_disabled()
+    page.get_by_role("button", name="Open existing record").click()
+    expect(page.locator("#chart-mrn")).to_have_text(registered["mrn"])
+
+
+def test_search_page_fits_a_phone(phone_page, registered):
+    sign_in(phone_page, "staff@demo.clinic")
+    phone_page.goto("/staff/patients")
+    phone_page.locator("#patient-query").fill(registered["mrn"])
+    phone_page.locator("#search-submit").click()
+    expect(phone_page.get_by_text("Noor " + FAMILY).first).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
