@@ -52,8 +52,9 @@ def test_cookie_is_secure_under_https(monkeypatch):
 
     metadata.create_all(get_engine())
     make_user("sec@clinic.org")
-    from patient_portal.api.app import build_api
     from starlette.testclient import TestClient
+
+    from patient_portal.api.app import build_api
 
     c = TestClient(build_api(), base_url="https://portal.example.org")
     r = login(c, "sec@clinic.org")
