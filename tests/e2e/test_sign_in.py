@@ -1,0 +1,94 @@
+"""Signing in as each demo account, role trees, sign-out, and what the browser can see of the cookie."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+PASSWORD = "demo-clinic-2026"
+ROLES = ("patient", "staff", "doctor", "admin")
+NAMES = {"admin": "Alex Admin", "doctor": "Dr. Dana Doctor", "staff": "Sam Staff", "patient": "Pat Patient"}
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.locator("#login-email").fill(email)
+    page.locator("#login-password").fill(password)
+    page.locator("#login-form button[type=submit]").click()
+
+
+def at(path: str) -> re.Pattern:
+    """A URL pattern for `path` with or without the trailing slash the static build adds."""
+    return re.compile(rf"^[^?]*{re.escape(path)}/?(\?.*)?$")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_demo_account_lands_on_its_dashboard_and_is_refused_elsewhere(page: Page, role: str):
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    sign_in(page, f"{role}@demo.clinic")
+    page.wait_for_url(at(f"/{role}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {NAMES[role]}")
+    expect(page.locator(".role-shell nav").first).to_be_attached()
+
+    cookie = next(c for c in page.context.cookies() if c["name"] == "portal_session")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert "portal_session" not in page.evaluate("document.cookie")
+    assert cookie["value"] not in page.content()
+    assert not any(cookie["value"] in f for f in frames), "the session token reached the websocket"
+
+    for other in ROLES:
+        if other == role:
+            continue
+        page.goto(f"/{other}")
+        expect(page.locator("#not-permitted")).to_contain_text("Not permitted")
+        expect(page.get_by_text("Welcome,")).to_have_count(0)
+
+
+def test_wrong_password_gets_the_generic_message(page: Page):
+    sign_in(page, "doctor@demo.clinic", "not-the-password-123")
+    page.wait_for_url(re.compile(r"/login/?\?error=credentials"))
+    expect(page.locator("#login-error")).to_have_text("Email or password is not right")
+    sign_in(page, "nobody@demo.clinic", PASSWORD)
+    page.wait_for_url(re.compile(r"/login/?\?error=credentials"))
+    expect(page.locator("#login-error")).to_have_text("Email or password is not right")
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(page: Page):
+    page.goto("/doctor")
+    page.wait_for_url(re.compile(r"/login"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_sign_out_returns_to_landing_and_the_old_cookie_is_dead(page: Page, app_url: str):
+    sign_in(page, "doctor@demo.clinic")
+    page.wait_for_url(at("/doctor"))
+    old = next(c for c in page.context.cookies() if c["name"] == "portal_session")["value"]
+    assert page.request.get("/api/auth/whoami").status == 200
+    page.locator("#user-menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    page.wait_for_url(f"{app_url}/")
+    expect(page.get_by_role("heading", name="Patient Portal", level=1)).to_be_visible()
+    assert not any(c["name"] == "portal_session" for c in page.context.cookies())
+    # the old cookie, replayed, no longer works
+    replay = page.request.get("/api/auth/whoami", headers={"Cookie": f"portal_session={old}"})
+    assert replay.status == 401
+    page.context.add_cookies([{"name": "portal_session", "value": old, "url": app_url, "httpOnly": True,
+                               "sameSite": "Strict"}])
+    page.goto("/doctor")
+    page.wait_for_url(re.compile(r"/login"))
+
+
+def test_role_shell_folds_navigation_on_a_phone(phone_page: Page):
+    sign_in(phone_page, "staff@demo.clinic")
+    phone_page.wait_for_url(at("/staff"))
+    expect(phone_page.locator("#nav-menu")).to_be_visible()
+    box = phone_page.locator("#nav-menu").bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    phone_page.locator("#nav-menu").click()
+    expect(phone_page.get_by_role("menuitem", name="Patients")).to_be_visible()
+    phone_page.keyboard.press("Escape")
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page scrolls sideways on a phone ({width}px wide)"
