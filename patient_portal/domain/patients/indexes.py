@@ -45,9 +45,14 @@ def email_digest(email: str | None) -> str | None:
     return blind_index("patient.email", normalized, normalized=True) if normalized else None
 
 
+def e164_digest(e164: str) -> str | None:
+    """Digest of a number already in E.164 form."""
+    return blind_index("patient.phone", e164, normalized=True)
+
+
 def phone_digest(phone: str | None) -> str | None:
     e164 = normalize_phone(phone or "")
-    return blind_index("patient.phone", e164, normalized=True) if e164 else None
+    return e164_digest(e164) if e164 else None
 
 
 def apply(session: Session, patient: Patient) -> None:

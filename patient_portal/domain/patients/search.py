@@ -29,6 +29,7 @@ class Criteria:
 
     clauses: list[Any] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    phone_digest: str | None = None  # joined through patient_phone_key (a patient has several phones)
 
 
 def _full_name_digests(text: str) -> list[str]:
@@ -69,10 +70,10 @@ def parse_query(query: str, dob: str = "") -> Criteria:
     elif parse_date(text) is not None:
         birth = birth or parse_date(text)
     elif _PHONEISH.match(text) and sum(ch.isdigit() for ch in text) >= 7:
-        if normalize_phone(text) is None:
+        e164 = normalize_phone(text)
+        if e164 is None:
             raise ValueError("That phone number is not valid; include the area code.")
-        crit.clauses.append(Patient.id.in_(
-            select(PatientPhoneKey.patient_id).where(PatientPhoneKey.digest == indexes.phone_digest(text))))
+        crit.phone_digest = indexes.e164_digest(e164)
         crit.keys.append("phone")
     elif "," in text:
         family, _, given = text.partition(",")
@@ -107,6 +108,9 @@ def run_query(session: Session, crit: Criteria, *, page: int = 1, care_team_of: 
               count: bool = True) -> tuple[list[Patient], int]:
     """The page of patients matching `crit` (ordered by MRN) and the capped total."""
     stmt = select(Patient).where(*crit.clauses, Patient.status != STATUS_MERGED)
+    if crit.phone_digest:  # digests are unique per patient, so the join adds no duplicate rows
+        stmt = stmt.join(PatientPhoneKey, PatientPhoneKey.patient_id == Patient.id).where(
+            PatientPhoneKey.digest == crit.phone_digest)
     if care_team_of is not None:
         stmt = stmt.where(Patient.id.in_(select(CareTeamMember.patient_id).where(
             CareTeamMember.user_id == care_team_of)))
@@ -134,7 +138,7 @@ def search_patients(session: Session, actor: Actor, query: str, *, dob: str = ""
     except (TypeError, ValueError) as exc:
         return _result("invalid", str(exc) if isinstance(exc, ValueError) and str(exc)[:1].isupper()
                        else "Enter a valid search.")
-    if not crit.clauses:
+    if not crit.clauses and not crit.phone_digest:
         return _result("empty", "Search by name, date of birth, MRN, phone or email.")
     care_team = actor.user_id if actor.role == Role.DOCTOR else None
     patients, total = run_query(session, crit, page=page, care_team_of=care_team)
