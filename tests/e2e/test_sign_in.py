@@ -92,3 +92,25 @@ def test_role_shell_folds_navigation_on_a_phone(phone_page: Page):
     phone_page.keyboard.press("Escape")
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px wide)"
+
+
+def _handshake(app_url: str, origin: str) -> str:
+    """The status line the app answers a websocket upgrade on Reflex's event endpoint with."""
+    import base64
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(app_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall((f"GET /_event/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                      f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n").encode())
+        return sock.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+
+
+def test_websocket_from_another_origin_is_refused(app_url: str):
+    assert " 101 " in _handshake(app_url, app_url)
+    refused = _handshake(app_url, "https://evil.example")
+    assert " 101 " not in refused and " 403 " in refused, refused
