@@ -13,10 +13,10 @@ FAMILY = "Quell" + "".join(random.choice(string.ascii_lowercase) for _ in range(
 DOB = "1990-05-17"
 
 
-def sign_in(page: Page, email: str) -> None:
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.locator("#login-email").fill(email)
-    page.locator("#login-password").fill(PASSWORD)
+    page.locator("#login-password").fill(password)
     page.locator("#login-form button[type=submit]").click()
     page.wait_for_url(lambda url: "/login" not in url)
 
@@ -132,5 +132,65 @@ def test_search_page_fits_a_phone(phone_page, registered):
     # the page content fits (the shell's header is the identity area's and checked by its own tests)
     assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
     phone_page.goto("/staff/register")
-    expect(phone_page.locator("#step-title")).to_contain_text("Basic information")
+    expect(phone_page.locator("#step-title")).to_be_visible()
     assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
+
+
+def test_second_of_two_concurrent_edits_is_refused_and_keeps_what_was_typed(browser, app_url, registered):
+    pages = []
+    for _ in range(2):
+        ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
+        ctx.set_default_timeout(20_000)
+        p = ctx.new_page()
+        sign_in(p, "staff@demo.clinic")
+        p.goto(f"/chart/{registered['id']}")
+        p.locator("#edit-contact").click()
+        pages.append(p)
+    first, second = pages
+    first.locator("#edit-email").fill("first@example.com")
+    first.locator("#edit-save").click()
+    expect(first.locator("#details")).to_contain_text("first@example.com")
+    second.locator("#edit-email").fill("second@example.com")
+    second.locator("#edit-save").click()
+    expect(second.locator("#conflict")).to_contain_text("Email")
+    expect(second.locator("#conflict")).to_contain_text("first@example.com")
+    expect(second.locator("#edit-email")).to_have_value("second@example.com")
+    second.locator("#edit-save").click()  # after reviewing, saving again goes through
+    expect(second.locator("#details")).to_contain_text("second@example.com")
+    for p in pages:
+        p.context.close()
+
+
+def test_self_registration_ends_pending_an_identity_check(page):
+    page.goto("/register")
+    page.locator("#signup-given_name").fill("Ines")
+    page.locator("#signup-family_name").fill("Selfreg" + FAMILY[-4:])
+    page.locator("#signup-date_of_birth").fill("1995-02-03")
+    choose(page, "signup-sex", "Female")
+    page.locator("#signup-email").fill(f"ines.{FAMILY.lower()}@example.com")
+    page.locator("#signup-password").fill("a long walk by the river")
+    page.locator("#signup-submit").click()
+    expect(page.locator("#signup-pending")).to_contain_text("pending an identity check")
+    sign_in(page, f"ines.{FAMILY.lower()}@example.com", "a long walk by the river")
+    page.goto("/patient/record")
+    expect(page.locator("#pending-identity")).to_be_visible()
+    expect(page.locator("#chart-name")).to_contain_text("Ines")
+
+
+@pytest.mark.parametrize("path", ["/staff/register", "/staff/patients", "/staff/review"])
+def test_patient_pages_have_no_serious_accessibility_violations(page, registered, path):
+    from tests.e2e.conftest import assert_accessible
+
+    sign_in(page, "staff@demo.clinic")
+    page.goto(path)
+    page.get_by_role("heading", level=1).first.wait_for()
+    assert_accessible(page)
+
+
+def test_chart_has_no_serious_accessibility_violations(page, registered):
+    from tests.e2e.conftest import assert_accessible
+
+    sign_in(page, "admin@demo.clinic")
+    page.goto(f"/chart/{registered['id']}")
+    expect(page.locator("#chart-mrn")).to_be_visible()
+    assert_accessible(page)
