@@ -39,8 +39,8 @@ def _step_marker(number: int, title: str) -> rx.Component:
 
 def steps_indicator() -> rx.Component:
     return rx.el.nav(
-        rx.el.ol(rx.hstack(*[_step_marker(i + 1, t) for i, t in enumerate(STEPS)], spacing="4", wrap="wrap"),
-                 style={"padding": "0", "margin": "0"}),
+        rx.el.ol(*[_step_marker(i + 1, t) for i, t in enumerate(STEPS)],
+                 style={"padding": "0", "margin": "0", "display": "flex", "flex_wrap": "wrap", "gap": "16px"}),
         rx.text("Step ", S.step, " of 5: ", rx.match(S.step, *[(i + 1, t) for i, t in enumerate(STEPS)], ""),
                 size="2", color=rx.color("gray", 11), id="step-title", aria_live="polite"),
         aria_label="Registration steps",
