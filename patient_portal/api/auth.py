@@ -164,8 +164,8 @@ async def login(request: Request) -> Response:
     data, wants_json = await _credentials(request)
     email = str(data.get("email") or "")[:320]
     code = str(data.get("code") or data.get("totp") or "")[:32] or None
-    result = await off_loop(
-        signin.sign_in, email, str(data.get("password") or ""), code, ip=client_ip(request),
+    result = await signin.sign_in_async(
+        email, str(data.get("password") or ""), code, ip=client_ip(request),
         user_agent=request.headers.get("user-agent"), old_token=token_from_request(request),
     )
     if not result.ok:

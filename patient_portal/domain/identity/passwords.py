@@ -7,7 +7,9 @@ slow; callers in the web process run it through ``core.db.off_loop``.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
 
@@ -64,10 +66,33 @@ def verify_password(password: str, encoded: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
+    """A PHC string to verify against when there is no account, so timing reveals nothing."""
     return hash_password("not-a-real-password-for-timing")
 
 
-def burn_time(password: str) -> None:
-    """Spend the same effort as a real check (unknown email), so timing reveals nothing."""
-    verify_password(password, _dummy_hash())
+# ---------------------------------------------------------------- a small pool of its own
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def hash_workers() -> int:
+    """Threads for Argon2id (PORTAL_HASH_WORKERS; default half the CPUs): the rest stay free for events."""
+    raw = os.environ.get("PORTAL_HASH_WORKERS", "")
+    return max(1, int(raw)) if raw.isdigit() else max(1, (os.cpu_count() or 2) // 2)
+
+
+def _hash_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=hash_workers(), thread_name_prefix="portal-hash")
+    return _pool
+
+
+async def verify_off_loop(password: str, encoded: str) -> bool:
+    """verify_password in the hashing pool (Argon2id releases the GIL; the event loop stays free)."""
+    return await asyncio.get_running_loop().run_in_executor(_hash_pool(), verify_password, password, encoded)
+
+
+async def hash_off_loop(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_hash_pool(), hash_password, password)

@@ -1,12 +1,15 @@
 """Signing in: generic errors, per-account and per-IP throttling, MFA codes, session rotation.
 
-``sign_in`` is sync and slow on purpose (Argon2id); the API runs it through ``core.db.off_loop``.
+``sign_in`` is sync and slow on purpose (Argon2id); the API uses ``sign_in_async``, which runs the
+database phases through ``core.db.off_loop`` and the hash in a small pool of its own.
 The password check happens outside any write transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
-from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.db import off_loop, unit_of_work, utcnow
 from patient_portal.domain.identity import mfa, passwords
 from patient_portal.domain.identity.models import SignInFailure, User, UserSession
 from patient_portal.domain.identity.sessions import (
@@ -74,40 +77,86 @@ def _fail(ip: str, user_id: uuid.UUID | None, reason: str, error: str = "credent
     return SignInResult(False, error=error)
 
 
-def _throttled(ip: str) -> bool:
-    with unit_of_work() as session:
-        return _ip_failures(session, ip) >= IP_MAX_FAILURES
+@dataclass(frozen=True)
+class Attempt:
+    """One sign-in attempt, normalized."""
+
+    email: str
+    password: str
+    code: str | None
+    ip: str
+    user_agent: str | None
+    old_token: str | None
+
+    @classmethod
+    def of(cls, email: str, password: str, code: str | None, ip: str | None, user_agent: str | None,
+           old_token: str | None) -> Attempt:
+        return cls(normalize_email(email), password or "", code, (ip or "unknown")[:64], user_agent, old_token)
 
 
-def _load(email: str) -> User | None:
+def lookup(attempt: Attempt) -> tuple[str, uuid.UUID | None, str]:
+    """Phase 1 (database): verdict ``throttled``/``unknown``/``locked``/``check``, the user id, and the
+    PHC string to verify against (a dummy one when there is nothing to check, so timing is alike)."""
     with unit_of_work() as session:
-        return session.exec(select(User).where(User.email == email)).first()
+        if _ip_failures(session, attempt.ip) >= IP_MAX_FAILURES:
+            return "throttled", None, passwords.dummy_hash()
+        user = None
+        if attempt.email and len(attempt.password) <= passwords.MAX_LENGTH:
+            user = session.exec(select(User).where(User.email == attempt.email)).first()
+    if get_settings().production and attempt.email.endswith("@demo.clinic"):
+        user = None
+    if user is None or not user.active:
+        return "unknown", None, passwords.dummy_hash()
+    locked = aware(user.locked_until)
+    if locked is not None and locked > utcnow():
+        return "locked", user.id, passwords.dummy_hash()
+    return "check", user.id, user.password_hash
+
+
+def conclude(attempt: Attempt, verdict: str, user_id: uuid.UUID | None, password_ok: bool) -> SignInResult:
+    """Phase 3 (database): record the failure, or check the MFA code and open the session."""
+    if verdict == "throttled":
+        audit.record_now(None, "auth.sign_in", outcome="throttled", ip=attempt.ip, detail={"reason": "ip_limit"})
+        return SignInResult(False, error="throttled")
+    if verdict == "unknown":
+        return _fail(attempt.ip, None, "unknown_or_inactive")
+    if verdict == "locked":
+        return _fail(attempt.ip, user_id, "locked")
+    if not password_ok:
+        return _fail(attempt.ip, user_id, "password")
+    return _complete(user_id, attempt.code, ip=attempt.ip, user_agent=attempt.user_agent,
+                     old_token=attempt.old_token)
 
 
 def sign_in(email: str, password: str, code: str | None = None, *, ip: str = "unknown",
             user_agent: str | None = None, old_token: str | None = None) -> SignInResult:
-    """Check credentials (and MFA code when enrolled); on success open a fresh session."""
-    email = normalize_email(email)
-    password = password or ""
-    ip = (ip or "unknown")[:64]
-    settings = get_settings()
-    if _throttled(ip):
-        passwords.burn_time(password)
-        audit.record_now(None, "auth.sign_in", outcome="throttled", ip=ip, detail={"reason": "ip_limit"})
-        return SignInResult(False, error="throttled")
-    user = _load(email) if email and len(password) <= passwords.MAX_LENGTH else None
-    if settings.production and email.endswith("@demo.clinic"):
-        user = None
-    if user is None or not user.active:
-        passwords.burn_time(password)
-        return _fail(ip, None, "unknown_or_inactive")
-    locked = aware(user.locked_until)
-    if locked is not None and locked > utcnow():
-        passwords.burn_time(password)
-        return _fail(ip, user.id, "locked")
-    if not passwords.verify_password(password, user.password_hash):
-        return _fail(ip, user.id, "password")
-    return _complete(user.id, code, ip=ip, user_agent=user_agent, old_token=old_token)
+    """Check credentials (and MFA code when enrolled); on success open a fresh session. Sync and slow."""
+    attempt = Attempt.of(email, password, code, ip, user_agent, old_token)
+    verdict, user_id, encoded = lookup(attempt)
+    return conclude(attempt, verdict, user_id, passwords.verify_password(attempt.password, encoded))
+
+
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _slots() -> asyncio.Semaphore:
+    """Sign-ins in progress at once, per event loop: the rest wait on the loop, not in the shared
+    DB pool, so other users' events never queue behind a burst of sign-ins."""
+    loop = asyncio.get_running_loop()
+    if loop not in _SLOTS:
+        _SLOTS[loop] = asyncio.Semaphore(passwords.hash_workers() + 1)
+    return _SLOTS[loop]
+
+
+async def sign_in_async(email: str, password: str, code: str | None = None, *, ip: str = "unknown",
+                        user_agent: str | None = None, old_token: str | None = None) -> SignInResult:
+    """The same, for the web process: database phases in the DB pool, Argon2id in its own small pool,
+    a bounded number at a time."""
+    attempt = Attempt.of(email, password, code, ip, user_agent, old_token)
+    async with _slots():
+        verdict, user_id, encoded = await off_loop(lookup, attempt)
+        password_ok = await passwords.verify_off_loop(attempt.password, encoded)
+        return await off_loop(conclude, attempt, verdict, user_id, password_ok)
 
 
 def _complete(user_id: uuid.UUID, code: str | None, *, ip: str, user_agent: str | None,
