@@ -194,3 +194,42 @@ def test_chart_has_no_serious_accessibility_violations(page, registered):
     page.goto(f"/chart/{registered['id']}")
     expect(page.locator("#chart-mrn")).to_be_visible()
     assert_accessible(page)
+
+
+def test_doctor_finds_a_care_team_patient_and_adds_a_medication(page):
+    sign_in(page, "doctor@demo.clinic")
+    page.goto("/doctor/patients")
+    page.locator("#patient-query").fill("Garcia, Maria")
+    page.locator("#search-submit").click()
+    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).click()
+    expect(page.locator("#allergy-badge")).to_contain_text("Penicillin")
+    page.locator("#add-medications").click()
+    page.locator("#new-name").fill("Amlodipine")
+    page.locator("#new-dose").fill("5 mg")
+    page.locator("#save-new-medications").click()
+    expect(page.locator("#history-medications")).to_contain_text("Amlodipine")
+    page.goto("/doctor/patients")
+    page.locator("#patient-query").fill("Okafor")
+    page.locator("#search-submit").click()
+    expect(page.get_by_text("No patients found")).to_be_visible()  # not on this doctor's care team
+
+
+def test_patient_asks_for_a_name_change_and_staff_see_it_in_the_review_queue(browser, app_url):
+    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(20_000)
+    me = ctx.new_page()
+    sign_in(me, "patient@demo.clinic")
+    me.goto("/patient/record")
+    me.locator("#change-family_name").fill("Garcia-Lopez")
+    me.locator("#change-note").fill("Married in June")
+    me.locator("#send-change").click()
+    expect(me.locator("#change-sent")).to_contain_text("Family name")
+    ctx.close()
+    page = browser.new_context(base_url=app_url).new_page()
+    sign_in(page, "staff@demo.clinic")
+    page.goto("/staff/review")
+    request = page.locator(".change-request").filter(has_text="Garcia-Lopez")
+    expect(request).to_contain_text("Married in June")
+    request.get_by_role("button", name="Reject").click()
+    expect(page.locator(".change-request").filter(has_text="Garcia-Lopez")).to_have_count(0)
+    page.context.close()
