@@ -6,8 +6,6 @@ from typing import Any
 
 import reflex as rx
 
-STATUS_LABELS = {"active": "Active", "pending_identity_check": "Identity check pending", "merged": "Merged"}
-
 
 def status_badge(status: Any) -> rx.Component:
     return rx.match(

@@ -7,6 +7,7 @@ import reflex as rx
 from patient_portal.components.feedback import error_callout
 from patient_portal.components.forms import primary_button, secondary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
+from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state, skeleton_rows
 from patient_portal.state.review import ReviewState as R
 from patient_portal.state.session import SessionState
@@ -87,3 +88,7 @@ def staff_review() -> rx.Component:
          on_load=[SessionState.require("admin"), R.load])
 def admin_review() -> rx.Component:
     return role_shell("admin", review_body(), title="Review queue")
+
+
+add_nav_item("staff", "Review queue", "/staff/review", "clipboard-check")
+add_nav_item("admin", "Review queue", "/admin/review", "clipboard-check")

@@ -112,4 +112,3 @@ def admin_patients() -> rx.Component:
 
 
 add_nav_item("admin", "Patients", "/admin/patients", "users")
-add_nav_item("staff", "Review queue", "/staff/review", "clipboard-check")
