@@ -109,6 +109,17 @@ def _visible_categories(actor: Actor) -> list[str]:
     return [c.value for c in Category if actor.can(read_action(c))]
 
 
+def category_choices(actor: Actor, *, for_upload: bool) -> list[tuple[str, str]]:
+    """(value, label) of the categories this actor's role may upload, or may see (for UI choices)."""
+    wanted = write_action if for_upload else read_action
+    return [(c.value, category_label(c.value)) for c in Category if actor.can(wanted(c))]
+
+
+def may_hold(actor: Actor) -> bool:
+    """Role-level: may this actor hold documents until discussed (doctors, admins)?"""
+    return actor.role in (Role.DOCTOR, Role.ADMIN) and actor.can(Action.CLINICAL_DOC_WRITE)
+
+
 def _load(session: Session, document_id: Any) -> Document:
     try:
         doc_id = uuid.UUID(str(document_id))
@@ -147,7 +158,7 @@ def _may_delete(session: Session, actor: Actor, doc: Document) -> bool:
 
 
 def _may_hold(session: Session, actor: Actor, doc: Document) -> bool:
-    return (doc.status == Status.ACTIVE and actor.role in (Role.DOCTOR, Role.ADMIN) and is_clinical(doc.category)
+    return (doc.status == Status.ACTIVE and may_hold(actor) and is_clinical(doc.category)
             and not doc.provided_by_patient and _may_write(session, actor, doc))
 
 
@@ -238,7 +249,7 @@ def upload(actor: Actor | None, *, patient_id: Any, meta: dict[str, Any] | Docum
         raise DocumentInvalid({"patient": "Choose the patient this document belongs to."}) from None
     with unit_of_work() as session:
         actor = _require(session, actor, write_action(meta.category), what, patient_id=patient_uuid)
-        if meta.hold_until and actor.role not in (Role.DOCTOR, Role.ADMIN):
+        if meta.hold_until and not may_hold(actor):
             raise DocumentInvalid({"hold_until": "Only a doctor can hold a document until it is discussed."})
         if meta.hold_until and not is_clinical(meta.category):
             raise DocumentInvalid({"hold_until": "Only clinical documents can be held until discussed."})

@@ -1,0 +1,1 @@
+"""Documents pages: the patient's own (/patient/documents) and a chart's (/chart/<id>/documents)."""

@@ -1,0 +1,354 @@
+"""Pieces of the documents pages: upload panel, filters, the list, and the dialogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from patient_portal.components.feedback import error_callout, success_callout
+from patient_portal.components.forms import (
+    field_grid,
+    form_field,
+    primary_button,
+    secondary_button,
+    textarea_field,
+)
+from patient_portal.components.tables import data_table, empty_state, pagination
+from patient_portal.domain.documents.filetypes import ACCEPT_ATTRIBUTE
+from patient_portal.state.documents import (
+    SORT_CHOICES,
+    UPLOAD_DONE,
+    UPLOAD_INPUT,
+    UPLOAD_LIST,
+    VERSION_INPUT,
+    VERSION_LIST,
+)
+from patient_portal.state.documents import DocumentsState as D
+
+TAP = "44px"
+MUTED = rx.color("gray", 11)
+
+
+def _label(text: str, field_id: str) -> rx.Component:
+    return rx.el.label(rx.text(text, as_="span", weight="medium", size="2"), html_for=field_id)
+
+
+def _choice_select(label: str, field_id: str, choices: Any, value: Any, on_change: Any, *, error: Any = "",
+                   all_label: str = "") -> rx.Component:
+    items = [rx.select.item(all_label, value="all")] if all_label else []
+    return rx.vstack(
+        _label(label, field_id),
+        rx.select.root(
+            rx.select.trigger(id=field_id, placeholder="Choose…", width="100%", min_height=TAP),
+            rx.select.content(*items, rx.foreach(choices, lambda c: rx.select.item(c[1], value=c[0]))),
+            value=value, on_change=on_change, size="3",
+        ),
+        rx.cond(error, rx.text(error, size="2", color=rx.color("red", 11), id=field_id + "-error")),
+        spacing="1", width="100%", align="stretch",
+    )
+
+
+def _file_picker(input_id: str, names_id: str, multiple: bool) -> rx.Component:
+    return rx.box(
+        rx.vstack(
+            rx.hstack(rx.icon("upload", size=20, color=rx.color("accent", 11)),
+                      rx.text("Drop files here, or choose them", weight="medium"), align="center"),
+            rx.text("PDF, PNG, JPEG, TIFF, HEIC, DICOM, plain text or CSV — up to ", D.max_text, " each.",
+                    size="2", color=MUTED),
+            _label("Files" if multiple else "Corrected file", input_id),
+            rx.el.input(type="file", id=input_id, multiple=multiple, accept=ACCEPT_ATTRIBUTE,
+                        custom_attrs={"data-names": names_id}, style={"min_height": TAP, "max_width": "100%"}),
+            rx.text("No file chosen yet", id=names_id, size="2", color=MUTED, aria_live="polite"),
+            spacing="2", align="start",
+        ),
+        custom_attrs={"data-dropzone": input_id},
+        border=f"2px dashed {rx.color('gray', 7)}",
+        border_radius="var(--radius-3)",
+        padding="1rem",
+        width="100%",
+    )
+
+
+def _progress_list(list_id: str) -> rx.Component:
+    return rx.el.ul(id=list_id, aria_live="polite", style={"padding": "0", "margin": "0", "width": "100%"})
+
+
+def upload_panel() -> rx.Component:
+    f, e = D.form, D.form_errors
+    return rx.card(
+        rx.vstack(
+            rx.heading("Add documents", size="4", as_="h2"),
+            _file_picker(UPLOAD_INPUT, "doc-file-names", True),
+            field_grid(
+                _choice_select("Category", "doc-category", D.upload_choices, f["category"],
+                               lambda v: D.set_form("category", v), error=e["category"]),
+                form_field("Title", "doc-title", f["title"], lambda v: D.set_form("title", v), error=e["title"],
+                           hint="Leave empty to use each file's name."),
+                form_field("Date of service", "doc-date", f["service_date"], lambda v: D.set_form("service_date", v),
+                           error=e["service_date"], type_="date"),
+                form_field("Source or author", "doc-source", f["source"], lambda v: D.set_form("source", v),
+                           error=e["source"], hint="For example the lab, hospital or doctor."),
+            ),
+            textarea_field("Note", "doc-note", f["note"], lambda v: D.set_form("note", v), error=e["note"]),
+            rx.cond(
+                D.can_hold,
+                form_field("Hold until discussed — release on", "doc-hold", f["hold_until"],
+                           lambda v: D.set_form("hold_until", v), error=e["hold_until"], type_="date",
+                           hint="Optional. Until then the patient sees that the document exists and this date, "
+                                "not its content."),
+            ),
+            primary_button("Upload", on_click=D.start_upload, type="button", id="doc-upload-submit"),
+            _progress_list(UPLOAD_LIST),
+            rx.el.button("Upload finished", id=UPLOAD_DONE, type="button", on_click=D.upload_finished,
+                         tab_index=-1, aria_hidden="true", style={"display": "none"}),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+        id="doc-upload",
+    )
+
+
+def filters() -> rx.Component:
+    return rx.vstack(
+        rx.grid(
+            _choice_select("Category", "doc-filter-category", D.filter_choices, D.f_category, D.set_category_filter,
+                           all_label="All categories"),
+            form_field("Source", "doc-filter-source", D.f_source, lambda v: D.set_filter_text("f_source", v)),
+            form_field("From", "doc-filter-from", D.f_from, lambda v: D.set_filter_text("f_from", v), type_="date"),
+            form_field("To", "doc-filter-to", D.f_to, lambda v: D.set_filter_text("f_to", v), type_="date"),
+            _choice_select("Sort by", "doc-sort", [list(c) for c in SORT_CHOICES], D.sort, D.set_sort),
+            columns=rx.breakpoints(initial="2", lg="5"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.hstack(
+            primary_button("Apply filters", type="button", id="doc-filter-apply", on_click=D.apply_filters),
+            secondary_button("Clear", type="button", on_click=D.clear_filters),
+            rx.cond(D.is_admin, rx.el.label(rx.hstack(
+                rx.switch(checked=D.show_removed, on_change=D.toggle_removed, id="doc-show-removed"),
+                rx.text("Show removed documents", size="2"), align="center", min_height=TAP))),
+            spacing="3", wrap="wrap", align="center",
+        ),
+        width="100%",
+        spacing="3",
+        role="search",
+        aria_label="Filter documents",
+    )
+
+
+def _badges(row: Any) -> rx.Component:
+    return rx.flex(
+        rx.cond(row["by_patient"], rx.badge("Provided by patient", color_scheme="blue")),
+        rx.cond(row["held"], rx.badge(rx.icon("clock", size=12), "Available from " + row["hold_until"].to(str),
+                                      color_scheme="amber")),
+        rx.cond(~row["held"].to(bool) & (row["hold_until"].to(str) != ""),
+                rx.badge("Held from patient until " + row["hold_until"].to(str), color_scheme="amber")),
+        rx.cond(row["version"].to(int) > 1, rx.badge("Version " + row["version"].to(str), color_scheme="gray")),
+        rx.cond(row["removed"], rx.badge("Removed " + row["removed_at"].to(str), color_scheme="red")),
+        gap="1", wrap="wrap",
+    )
+
+
+def _title(row: Any) -> rx.Component:
+    return rx.vstack(
+        rx.text(row["title"], weight="medium", class_name="doc-title"),
+        _badges(row),
+        rx.cond(row["removed"], rx.text("Reason: " + row["reason"].to(str), size="1", color=MUTED)),
+        spacing="1", align="start",
+    )
+
+
+def _more_menu(row: Any) -> rx.Component:
+    item = rx.menu.item
+    return rx.menu.root(
+        rx.menu.trigger(rx.button(rx.icon("ellipsis", size=16), variant="ghost", min_height=TAP, min_width=TAP,
+                                  aria_label="More actions for " + row["title"].to(str))),
+        rx.menu.content(
+            item("Versions", on_click=D.open_versions(row["id"])),
+            rx.cond(row["can_version"], item("Upload corrected file", on_click=D.open_dialog("new_version", row["id"]))),
+            rx.cond(row["can_hold"], item("Hold until discussed…", on_click=D.open_dialog("hold", row["id"]))),
+            rx.cond(row["can_restore"], item("Restore", on_click=D.restore(row["id"]))),
+            rx.cond(row["can_delete"], item("Remove…", color="red", on_click=D.open_dialog("remove", row["id"]))),
+            rx.cond(row["can_purge"], item("Purge for good…", color="red", on_click=D.open_dialog("purge", row["id"]))),
+        ),
+    )
+
+
+def _actions(row: Any) -> rx.Component:
+    return rx.cond(
+        row["held"],
+        rx.text("Your care team will go through this with you first.", size="2", color=MUTED),
+        rx.hstack(
+            rx.cond(row["previewable"] & ~row["removed"].to(bool),
+                    rx.button(rx.icon("eye", size=16), "Preview", variant="soft", min_height=TAP,
+                              on_click=D.open_preview(row["id"]), aria_label="Preview " + row["title"].to(str),
+                              class_name="doc-preview")),
+            rx.button(rx.icon("download", size=16), "Download", variant="soft", min_height=TAP,
+                      on_click=D.download(row["id"], 0), aria_label="Download " + row["title"].to(str),
+                      class_name="doc-download"),
+            _more_menu(row),
+            spacing="2", wrap="wrap",
+        ),
+    )
+
+
+def _cells(row: Any) -> list[rx.Component]:
+    return [
+        rx.table.row_header_cell(_title(row)),
+        rx.table.cell(row["category_label"]),
+        rx.table.cell(row["date"]),
+        rx.table.cell(row["source"]),
+        rx.table.cell(rx.vstack(rx.text(row["added"], size="2"), rx.text(row["uploaded_by"], size="1", color=MUTED),
+                                spacing="0")),
+        rx.table.cell(_actions(row)),
+    ]
+
+
+def _card(row: Any) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            _title(row),
+            rx.text(row["category_label"], " · ", row["date"], size="2", color=MUTED),
+            rx.cond(row["source"], rx.text(row["source"], size="2", color=MUTED)),
+            _actions(row),
+            spacing="2", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def document_list(empty_hint: Any) -> rx.Component:
+    return rx.vstack(
+        rx.text(D.total, " document", rx.cond(D.total == 1, "", "s"), size="2", color=MUTED, aria_live="polite",
+                id="doc-count"),
+        rx.cond(
+            D.total > 0,
+            rx.vstack(
+                data_table(["Document", "Category", "Date of service", "Source", "Added", "Actions"], D.rows, _cells,
+                           card=_card, caption="Documents", table_id="doc-table"),
+                rx.cond(D.pages > 1, pagination(D.page, D.pages, D.prev_page, D.next_page)),
+                spacing="3", width="100%",
+            ),
+            empty_state("file-text", "No documents yet", empty_hint),
+        ),
+        spacing="2", width="100%",
+    )
+
+
+# ---------------------------------------------------------------- dialogs
+
+
+def _dialog_buttons(*buttons: rx.Component) -> rx.Component:
+    return rx.flex(rx.dialog.close(secondary_button("Cancel", type="button")), *buttons, gap="3", justify="end",
+                   wrap="wrap", margin_top="4")
+
+
+def _preview() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            D.preview_kind == "image",
+            rx.image(src=D.preview_url, alt="Preview of " + D.target_title, max_width="100%", max_height="70vh"),
+            rx.el.iframe(src=D.preview_url, title="Preview of " + D.target_title, id="doc-preview-frame",
+                         style={"width": "100%", "height": "70vh", "border": "none"}),
+        ),
+        rx.flex(rx.dialog.close(secondary_button("Close", type="button")),
+                primary_button("Download", type="button", on_click=D.download(D.target_id, 0)),
+                gap="3", justify="end", width="100%"),
+        width="100%", spacing="3",
+    )
+
+
+def _versions() -> rx.Component:
+    return rx.vstack(
+        rx.el.ol(
+            rx.foreach(D.versions, lambda v: rx.el.li(rx.card(rx.flex(
+                rx.vstack(
+                    rx.text("Version ", v["number"].to(str), rx.cond(v["current"], " (current)", ""), ": ",
+                            v["filename"], weight="medium"),
+                    rx.text("Added by ", v["uploaded_by"], " on ", v["uploaded_at"], " · ", v["size"], size="2",
+                            color=MUTED),
+                    rx.cond(v["replaced_by"], rx.text("Replaced by ", v["replaced_by"], " on ", v["replaced_at"],
+                                                      size="2", color=MUTED)),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                rx.cond(v["available"], rx.button(rx.icon("download", size=16), "Download", variant="soft",
+                                                  min_height=TAP, on_click=D.download(D.target_id, v["number"]))),
+                gap="3", wrap="wrap", align="center",
+            ), width="100%"), style={"list_style": "none"})),
+            style={"padding": "0", "margin": "0", "display": "flex", "flex_direction": "column", "gap": "8px"},
+            id="doc-versions",
+        ),
+        rx.flex(rx.dialog.close(secondary_button("Close", type="button")), justify="end", width="100%"),
+        width="100%",
+    )
+
+
+def _remove() -> rx.Component:
+    return rx.vstack(
+        rx.text("It disappears from the list for everyone except administrators, who can restore it or purge it "
+                "after the retention period.", size="2"),
+        textarea_field("Why is it being removed?", "doc-remove-reason", D.reason, D.set_reason, required=True),
+        error_callout(D.dialog_error),
+        _dialog_buttons(rx.button("Remove document", color_scheme="red", size="3", min_height=TAP,
+                                  on_click=D.confirm_remove, id="doc-remove-confirm")),
+        width="100%",
+    )
+
+
+def _hold() -> rx.Component:
+    return rx.vstack(
+        rx.text("Until this date the patient sees that the document exists and when it will be released, but not "
+                "its content.", size="2"),
+        form_field("Release to the patient on", "doc-hold-date", D.hold_date, D.set_hold_date, type_="date"),
+        error_callout(D.dialog_error),
+        _dialog_buttons(secondary_button("Release now", type="button", on_click=D.release_hold),
+                        primary_button("Hold", type="button", on_click=D.save_hold, id="doc-hold-save")),
+        width="100%",
+    )
+
+
+def _new_version() -> rx.Component:
+    return rx.vstack(
+        rx.text("The corrected file becomes the current version; earlier versions stay viewable.", size="2"),
+        _file_picker(VERSION_INPUT, "doc-version-names", False),
+        _progress_list(VERSION_LIST),
+        _dialog_buttons(primary_button("Upload corrected file", type="button", on_click=D.start_version_upload,
+                                       id="doc-version-submit")),
+        width="100%",
+    )
+
+
+def _purge() -> rx.Component:
+    return rx.vstack(
+        rx.text("The files and the document's details are erased for good; only a record that a document existed "
+                "remains. This cannot be undone.", size="2"),
+        error_callout(D.dialog_error),
+        _dialog_buttons(rx.button("Purge for good", color_scheme="red", size="3", min_height=TAP,
+                                  on_click=D.confirm_purge, id="doc-purge-confirm")),
+        width="100%",
+    )
+
+
+def dialogs() -> rx.Component:
+    heading = rx.match(D.dialog, ("preview", "Preview"), ("versions", "Versions"), ("remove", "Remove document"),
+                       ("hold", "Hold until discussed"), ("new_version", "Upload a corrected file"),
+                       ("purge", "Purge document"), "")
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(heading),
+            rx.dialog.description(D.target_title, size="2", color=MUTED, margin_bottom="3"),
+            rx.match(D.dialog, ("preview", _preview()), ("versions", _versions()), ("remove", _remove()),
+                     ("hold", _hold()), ("new_version", _new_version()), ("purge", _purge()), rx.fragment()),
+            max_width=rx.cond(D.dialog == "preview", "960px", "560px"),
+            width="95vw",
+        ),
+        open=D.dialog != "",
+        on_open_change=D.close_dialog,
+    )
+
+
+def messages() -> rx.Component:
+    return rx.vstack(success_callout(D.message, id="doc-message"), error_callout(D.error, id="doc-error"),
+                     width="100%", spacing="2")

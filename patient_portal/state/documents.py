@@ -1,0 +1,464 @@
+"""State of the documents pages: /patient/documents (own) and /chart/<id>/documents (care team, staff,
+admins). Rows are display dicts built from the service's DTOs; every handler resolves the actor on the
+server and the service decides. The file bytes never pass through here: uploads go from the browser to
+POST /api/documents (assets/portal_documents.js), previews and downloads use 5-minute signed links.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from patient_portal.core.access import AccessDenied, Role
+from patient_portal.core.db import off_loop
+from patient_portal.domain.documents import service as svc
+from patient_portal.domain.documents.blobs import (
+    DocumentDamaged,
+    StorageUnavailable,
+    format_size,
+    max_upload_bytes,
+)
+from patient_portal.domain.documents.dto import (
+    DocumentInvalid,
+    DocumentNotFound,
+    DocumentSummary,
+    validate_meta,
+)
+from patient_portal.domain.documents.filetypes import KINDS
+from patient_portal.settings import get_settings
+from patient_portal.state.session import current_actor, signed_out
+
+UPLOAD_INPUT, UPLOAD_LIST, UPLOAD_DONE = "doc-files", "doc-upload-progress", "doc-upload-done"
+VERSION_INPUT, VERSION_LIST = "doc-version-file", "doc-version-progress"
+SORT_CHOICES = [("date_desc", "Date of service, newest first"), ("date_asc", "Date of service, oldest first"),
+                ("uploaded_desc", "Recently added"), ("title", "Title A–Z"), ("category", "Category"),
+                ("source", "Source")]
+EMPTY_FORM = {"category": "", "title": "", "service_date": "", "source": "", "note": "", "hold_until": ""}
+NEEDS_ATTENTION = "Some fields need attention — see the messages next to them."
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%a %-d %b %Y") if value else ""
+
+
+def _moment(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    try:
+        zone = ZoneInfo(get_settings().clinic_timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%a %-d %b %Y, %H:%M")
+
+
+def _row(doc: DocumentSummary) -> dict[str, Any]:
+    kind = KINDS.get(doc.kind)
+    return {
+        "id": str(doc.id), "title": doc.title, "category": doc.category, "category_label": doc.category_label,
+        "date": _day(doc.service_date), "source": doc.source or "", "note": doc.note or "",
+        "by_patient": doc.provided_by_patient, "uploaded_by": doc.uploaded_by_name,
+        "added": _moment(doc.uploaded_at), "version": doc.version,
+        "kind": "image" if doc.kind in ("png", "jpeg") else doc.kind,
+        "kind_label": kind.label if kind else "", "size": format_size(doc.size_bytes),
+        "previewable": doc.previewable, "held": doc.restricted, "hold_until": _day(doc.hold_until),
+        "removed": doc.status == "deleted", "removed_at": _moment(doc.deleted_at),
+        "reason": doc.delete_reason or "", "can_version": doc.can_add_version, "can_delete": doc.can_delete,
+        "can_hold": doc.can_hold, "can_purge": doc.can_purge, "can_restore": doc.can_restore,
+    }
+
+
+class DocumentsState(rx.State):
+    status: str = "loading"  # loading | ok | denied | missing
+    own: bool = False
+    patient_ref: str = ""
+    patient: dict[str, str] = {}
+    allergy_names: list[str] = []
+    show_clinical: bool = False
+    insurance_status: str = ""
+
+    rows: list[dict[str, Any]] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    f_category: str = "all"
+    f_source: str = ""
+    f_from: str = ""
+    f_to: str = ""
+    sort: str = "date_desc"
+    show_removed: bool = False
+
+    filter_choices: list[list[str]] = []
+    upload_choices: list[list[str]] = []
+    can_hold: bool = False
+    is_admin: bool = False
+    max_text: str = ""
+
+    form: dict[str, str] = {}
+    form_errors: dict[str, str] = {}
+    message: str = ""
+    error: str = ""
+
+    dialog: str = ""  # preview | versions | remove | hold | new_version | purge
+    target_id: str = ""
+    target_title: str = ""
+    preview_url: str = ""
+    preview_kind: str = ""
+    versions: list[dict[str, Any]] = []
+    reason: str = ""
+    hold_date: str = ""
+    dialog_error: str = ""
+
+    @rx.var
+    def can_upload(self) -> bool:
+        return len(self.upload_choices) > 0
+
+    # ------------------------------------------------------------ loading
+    def _clear(self) -> None:
+        self.patient, self.allergy_names, self.show_clinical, self.insurance_status = {}, [], False, ""
+        self.rows, self.total, self.page, self.pages = [], 0, 1, 1
+        self.filter_choices, self.upload_choices, self.can_hold, self.is_admin = [], [], False, False
+        self.form, self.form_errors, self.message, self.error = dict(EMPTY_FORM), {}, "", ""
+        self._close()
+
+    def _close(self) -> None:
+        self.dialog, self.target_id, self.target_title, self.preview_url, self.preview_kind = "", "", "", "", ""
+        self.versions, self.reason, self.hold_date, self.dialog_error = [], "", "", ""
+
+    async def _actor(self):
+        actor = await current_actor(self)
+        if actor is None:
+            self._clear()
+        return actor
+
+    def _setup(self, actor) -> None:
+        self.filter_choices = [[v, label] for v, label in svc.category_choices(actor, for_upload=False)]
+        self.upload_choices = [[v, label] for v, label in svc.category_choices(actor, for_upload=True)]
+        self.can_hold = svc.may_hold(actor)
+        self.is_admin = actor.role == Role.ADMIN
+        self.max_text = format_size(max_upload_bytes())
+
+    async def _fetch(self, actor) -> None:
+        try:
+            page = await off_loop(
+                svc.list_documents, actor, patient_id=self.patient_ref,
+                category=None if self.f_category == "all" else self.f_category, source=self.f_source or None,
+                date_from=self.f_from or None, date_to=self.f_to or None, sort=self.sort, page=self.page,
+                include_removed=self.show_removed,
+            )
+        except AccessDenied:
+            self._clear()
+            self.status = "denied"
+            return
+        except DocumentNotFound:
+            self._clear()
+            self.status = "missing"
+            return
+        except DocumentInvalid as exc:
+            self.error = "Check the filter dates: " + next(iter(exc.errors.values()))
+            return
+        self.rows = [_row(d) for d in page.items]
+        self.total, self.pages = page.total, page.pages
+        if self.page > page.pages:
+            self.page = page.pages
+        self.status = "ok"
+
+    async def _header(self, actor) -> bool:
+        from patient_portal.domain.patients import profile
+        from patient_portal.domain.patients.common import PatientNotFound
+        from patient_portal.state.patient_services import run
+
+        try:
+            chart = await run(profile.get_chart, actor, self.patient_ref)
+        except AccessDenied:
+            self.status = "denied"
+            return False
+        except PatientNotFound:
+            self.status = "missing"
+            return False
+        self.patient = chart["patient"]
+        self.allergy_names = chart["header"]["allergies"] or []
+        self.show_clinical = chart["history"] is not None
+        self.insurance_status = chart["header"]["insurance_status"]
+        return True
+
+    def _reset_view(self) -> None:
+        self._clear()
+        self.status = "loading"
+        self.f_category, self.f_source, self.f_from, self.f_to, self.sort = "all", "", "", "", "date_desc"
+        self.show_removed = False
+
+    @rx.event
+    async def load_own(self):
+        """on_load of /patient/documents: the signed-in patient's own documents."""
+        self._reset_view()
+        self.own = True
+        actor = await current_actor(self)
+        if actor is None:
+            return None
+        if actor.patient_id is None:
+            self.status = "missing"
+            return None
+        self.patient_ref = str(actor.patient_id)
+        self._setup(actor)
+        await self._fetch(actor)
+        return None
+
+    @rx.event
+    async def load_chart(self):
+        """on_load of /chart/<id>/documents: the id in the address is a request, checked by the service."""
+        self._reset_view()
+        self.own = False
+        path = self.router.url.path if self.router.url else ""
+        parts = [p for p in path.split("/") if p]
+        self.patient_ref = parts[1][:64] if len(parts) >= 3 else ""
+        actor = await current_actor(self)
+        if actor is None:
+            return None
+        if actor.role == Role.PATIENT and str(actor.patient_id) == self.patient_ref:
+            return rx.redirect("/patient/documents", replace=True)
+        self._setup(actor)
+        if await self._header(actor):
+            await self._fetch(actor)
+        return None
+
+    async def _refresh(self):
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        await self._fetch(actor)
+        return None
+
+    # ------------------------------------------------------------ list controls
+    @rx.event
+    async def set_category_filter(self, value: str):
+        self.f_category, self.page = str(value)[:40], 1
+        return await self._refresh()
+
+    @rx.event
+    async def set_sort(self, value: str):
+        self.sort, self.page = str(value)[:20], 1
+        return await self._refresh()
+
+    @rx.event
+    def set_filter_text(self, field: str, value: str):
+        if field in ("f_source", "f_from", "f_to"):
+            setattr(self, field, str(value)[:100])
+
+    @rx.event
+    async def apply_filters(self):
+        self.page, self.error = 1, ""
+        return await self._refresh()
+
+    @rx.event
+    async def clear_filters(self):
+        self.f_category, self.f_source, self.f_from, self.f_to, self.page, self.error = "all", "", "", "", 1, ""
+        return await self._refresh()
+
+    @rx.event
+    async def toggle_removed(self, value: bool):
+        self.show_removed, self.page = bool(value), 1
+        return await self._refresh()
+
+    @rx.event
+    async def next_page(self):
+        if self.page < self.pages:
+            self.page += 1
+        return await self._refresh()
+
+    @rx.event
+    async def prev_page(self):
+        self.page = max(1, self.page - 1)
+        return await self._refresh()
+
+    # ------------------------------------------------------------ upload
+    @rx.event
+    def set_form(self, field: str, value: str):
+        if field in EMPTY_FORM:
+            self.form[field] = str(value)[:2000]
+            self.form_errors.pop(field, None)
+
+    @rx.event
+    async def start_upload(self):
+        """Check the description on the server, then let the browser send each file to the API."""
+        self.message, self.error, self.form_errors = "", "", {}
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        data = dict(self.form)
+        try:
+            validate_meta({**data, "title": data.get("title") or "untitled"})
+        except DocumentInvalid as exc:
+            self.form_errors = exc.errors
+            self.error = NEEDS_ATTENTION
+            return None
+        if data.get("category") not in {c for c, _ in self.upload_choices}:
+            self.form_errors = {"category": "Choose what kind of document this is."}
+            self.error = NEEDS_ATTENTION
+            return None
+        meta = {**data, "patient_id": self.patient_ref}
+        if not self.can_hold:
+            meta.pop("hold_until", None)
+        return rx.call_script(self._upload_script("/api/documents", meta, UPLOAD_INPUT, UPLOAD_LIST, True))
+
+    def _upload_script(self, endpoint: str, meta: dict[str, str], input_id: str, list_id: str,
+                       number_titles: bool) -> str:
+        opts = {"endpoint": endpoint, "meta": meta, "inputId": input_id, "listId": list_id, "doneId": UPLOAD_DONE,
+                "maxBytes": max_upload_bytes(), "maxText": format_size(max_upload_bytes()),
+                "numberTitles": number_titles}
+        return f"window.portalDocs.upload({json.dumps(opts)})"
+
+    @rx.event
+    def upload_finished(self):
+        """The browser finished sending files: ask it how it went."""
+        return rx.call_script("window.portalDocs.result()", callback=DocumentsState.upload_result)
+
+    @rx.event
+    async def upload_result(self, result: dict):
+        ok = int((result or {}).get("ok", 0) or 0)
+        failed = int((result or {}).get("failed", 0) or 0)
+        if ok and self.dialog != "new_version":
+            self.form, self.form_errors = dict(EMPTY_FORM), {}
+        self.message = (f"{ok} document{'s' if ok != 1 else ''} uploaded." if ok else "")
+        self.error = (f"{failed} file{'s were' if failed != 1 else ' was'} not uploaded — see the message "
+                      "next to each file." if failed else "")
+        toast = rx.toast.success(self.message) if ok and not failed else None
+        if self.dialog == "new_version" and ok:
+            self._close()
+        refreshed = await self._refresh()
+        return refreshed or toast
+
+    @rx.event
+    async def start_version_upload(self):
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        return rx.call_script(self._upload_script(f"/api/documents/{self.target_id}/versions", {},
+                                                  VERSION_INPUT, VERSION_LIST, False))
+
+    # ------------------------------------------------------------ preview, download, versions
+    async def _link(self, doc_id: str, purpose: str, version: int | None = None) -> str:
+        actor = await self._actor()
+        if actor is None:
+            return ""
+        try:
+            return await off_loop(svc.link_for, actor, document_id=doc_id, purpose=purpose, version=version)
+        except (AccessDenied, DocumentNotFound, DocumentInvalid) as exc:
+            self.error = str(exc) if not isinstance(exc, DocumentInvalid) else next(iter(exc.errors.values()))
+        except (DocumentDamaged, StorageUnavailable) as exc:
+            self.error = str(exc)
+        return ""
+
+    def _title_of(self, doc_id: str) -> str:
+        return next((r["title"] for r in self.rows if r["id"] == doc_id), "Document")
+
+    @rx.event
+    async def open_preview(self, doc_id: str):
+        self._close()
+        self.error = ""
+        url = await self._link(str(doc_id), "preview")
+        if not url:
+            return None if self.error else signed_out()
+        row = next((r for r in self.rows if r["id"] == doc_id), {})
+        self.dialog, self.target_id, self.target_title = "preview", str(doc_id), self._title_of(str(doc_id))
+        self.preview_url, self.preview_kind = url, row.get("kind", "")
+        return None
+
+    @rx.event
+    async def download(self, doc_id: str, version: int = 0):
+        self.error = ""
+        url = await self._link(str(doc_id), "download", int(version) or None)
+        if not url:
+            return None if self.error else signed_out()
+        return rx.call_script(f"window.portalDocs.download({json.dumps(url)})")
+
+    @rx.event
+    async def open_versions(self, doc_id: str):
+        self._close()
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        try:
+            versions = await off_loop(svc.list_versions, actor, str(doc_id))
+        except (AccessDenied, DocumentNotFound) as exc:
+            self.error = str(exc)
+            return None
+        self.versions = [{
+            "number": v.number, "filename": v.filename, "size": format_size(v.size_bytes),
+            "uploaded_by": v.uploaded_by_name, "uploaded_at": _moment(v.uploaded_at),
+            "replaced_by": v.replaced_by_name or "", "replaced_at": _moment(v.replaced_at),
+            "current": v.current, "available": v.available,
+        } for v in versions]
+        self.dialog, self.target_id, self.target_title = "versions", str(doc_id), self._title_of(str(doc_id))
+        return None
+
+    @rx.event
+    def open_dialog(self, kind: str, doc_id: str):
+        """Open the remove / hold / new-version / purge dialog for one document."""
+        self._close()
+        if kind in ("remove", "hold", "new_version", "purge"):
+            self.dialog, self.target_id, self.target_title = kind, str(doc_id), self._title_of(str(doc_id))
+
+    @rx.event
+    def close_dialog(self, _open: bool = False):
+        self._close()
+
+    @rx.event
+    def set_reason(self, value: str):
+        self.reason = str(value)[:500]
+
+    @rx.event
+    def set_hold_date(self, value: str):
+        self.hold_date = str(value)[:10]
+
+    async def _act(self, fn, success: str, **kwargs: Any):
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        self.dialog_error = ""
+        try:
+            await off_loop(fn, actor, document_id=self.target_id, **kwargs)
+        except DocumentInvalid as exc:
+            self.dialog_error = next(iter(exc.errors.values()))
+            return None
+        except (AccessDenied, DocumentNotFound, svc.PurgeTooEarly, StorageUnavailable) as exc:
+            self.dialog_error = str(exc)
+            return None
+        self._close()
+        self.message = success
+        await self._fetch(actor)
+        return rx.toast.success(success)
+
+    @rx.event
+    async def confirm_remove(self):
+        return await self._act(svc.remove, "The document was removed.", reason=self.reason)
+
+    @rx.event
+    async def save_hold(self):
+        return await self._act(svc.set_hold, "The patient will see this document from "
+                               f"{_day(date.fromisoformat(self.hold_date)) if _valid_day(self.hold_date) else 'then'}.",
+                               release_on=self.hold_date or "invalid")
+
+    @rx.event
+    async def release_hold(self):
+        return await self._act(svc.set_hold, "The document is released to the patient.", release_on=None)
+
+    @rx.event
+    async def restore(self, doc_id: str):
+        self.target_id = str(doc_id)
+        return await self._act(svc.restore, "The document was restored.")
+
+    @rx.event
+    async def confirm_purge(self):
+        return await self._act(svc.purge, "The document was purged for good.")
+
+
+def _valid_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+        return True
+    except ValueError:
+        return False
