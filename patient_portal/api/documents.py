@@ -21,6 +21,7 @@ from anyio import from_thread, to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import ClientDisconnect
 
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop
@@ -109,7 +110,9 @@ async def _ingest(request: Request, call: Callable[[Actor | None, dict[str, Any]
     except (AccessDenied, DocumentInvalid, DocumentNotFound, UploadTooLarge, FileRefused, StorageUnavailable,
             SQLAlchemyError) as exc:
         return _upload_error(exc)
-    except OSError:  # the client went away mid-upload, or the local store failed
+    except ClientDisconnect:  # the browser went away mid-upload: nothing was kept
+        return _json(400, SAVE_FAILED)
+    except OSError:  # the local store failed
         return _json(503, SAVE_FAILED)
     return JSONResponse({"id": str(summary.id), "version": summary.version, "title": summary.title,
                          "detail": "Uploaded"}, status_code=201, headers=NO_STORE)

@@ -1,4 +1,4 @@
-"""Document use cases: upload, new version, list, open, link, hold, soft delete, restore, purge.
+"""Document use cases: upload, new version, list, versions, link, open, hold, soft delete, restore, purge.
 
 Every function takes the acting user first, asks ``core.access`` before it touches a row and audits
 in the same transaction; a refusal is audited on its own and raised as ``AccessDenied``. Blob I/O
@@ -398,15 +398,6 @@ def _current_versions(session: Session, docs: list[Document]) -> dict[uuid.UUID,
     rows = session.exec(select(DocumentVersion).where(
         DocumentVersion.document_id.in_([d.id for d in docs]))).all()  # type: ignore[attr-defined]
     return {v.document_id: v for v in rows if (v.document_id, v.number) in wanted}
-
-
-def get_document(actor: Actor | None, document_id: Any) -> DocumentSummary:
-    """One document's summary (audited read)."""
-    what = "document.read"
-    with unit_of_work() as session:
-        actor, doc = _readable(session, actor, document_id, what)
-        audit.record(session, actor, what, patient_id=doc.patient_id, object_type=OBJECT, object_id=doc.id)
-        return _summary(session, actor, doc, _current(session, doc))
 
 
 def list_versions(actor: Actor | None, document_id: Any) -> list[VersionInfo]:

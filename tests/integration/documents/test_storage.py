@@ -199,3 +199,18 @@ def test_s3_server_stopping_mid_upload_saves_nothing_and_a_retry_succeeds(cast, 
         assert sweep().clean
     finally:
         server.stop()
+
+
+def test_upload_stream_breaking_midway_leaves_nothing(cast, backend):
+    def browser_goes_away():
+        yield b"%PDF-1.7\n" + b"0" * MiB
+        yield b"0" * (9 * MiB)  # past the first S3 multipart part
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        svc.upload(cast.doctor, patient_id=cast.patient_id, meta=meta(), filename="lab.pdf",
+                   chunks=browser_goes_away())
+    store = get_blob_store()
+    assert list(store.keys()) == [] and _row_count() == 0
+    if backend == "s3":
+        assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
