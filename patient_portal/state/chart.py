@@ -233,8 +233,16 @@ class ChartState(rx.State):
             self.form_errors, self.error = {}, ""
 
     @rx.event
+    def edit_item(self, kind: str, row: dict):
+        """Open an existing entry for editing, at the version it was loaded."""
+        if kind in KINDS:
+            self.new_kind = kind
+            self.new_item = {k: str(v) for k, v in (row or {}).items()}
+            self.form_errors, self.error, self.conflict = {}, "", []
+
+    @rx.event
     def cancel_add(self):
-        self.new_kind, self.new_item, self.form_errors = "", {}, {}
+        self.new_kind, self.new_item, self.form_errors, self.conflict, self.error = "", {}, {}, [], ""
 
     @rx.event
     def set_new(self, field: str, value: str):
@@ -245,17 +253,28 @@ class ChartState(rx.State):
         actor = await self._actor()
         if actor is None:
             return signed_out()
+        item = dict(self.new_item)
+        existing = item.get("id") or None
         try:
-            await run(profile.save_history_item, actor, self.patient_ref, self.new_kind, dict(self.new_item))
+            await run(profile.save_history_item, actor, self.patient_ref, self.new_kind, item, item_id=existing,
+                      expected_version=int(item["version"]) if existing else None)
+        except Conflict as exc:
+            self.conflict = exc.fields
+            self.conflict_values = [{"field": k.replace("_", " "), "value": str(v) or "(empty)"}
+                                    for k, v in exc.current.items() if k.replace("_", " ") in exc.fields]
+            self.new_item["version"] = str(exc.version)
+            self.error = ("This entry was changed by someone else while you were editing. Your entries are "
+                          "still below: check them, then save again.")
+            return None
         except ValidationFailed as exc:
             self.form_errors, self.error = exc.errors, NEEDS_ATTENTION
             return None
         except (AccessDenied, PatientNotFound) as exc:
             self.error = str(exc)
             return None
-        self.new_kind, self.new_item, self.form_errors, self.error = "", {}, {}, ""
+        self.new_kind, self.new_item, self.form_errors, self.error, self.conflict = "", {}, {}, "", []
         await self._fetch(actor)
-        return rx.toast.success("Added to the chart")
+        return rx.toast.success("Saved to the chart")
 
     @rx.event
     async def remove_item(self, kind: str, item_id: str):

@@ -152,19 +152,24 @@ def _history_row(kind: str, row) -> rx.Component:
     return rx.flex(
         _row_summary(kind, row),
         rx.cond(row["severity"], severity_badge(row["severity"])) if kind == "allergies" else rx.fragment(),
-        rx.cond(C.can["edit_clinical"],
-                rx.button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", type="button",
-                          on_click=C.remove_item(kind, row["id"]), min_height="44px",
-                          aria_label="Remove " + row[ROW_SPECS[kind][0][0]].to(str))),
+        rx.cond(C.can["edit_clinical"], rx.hstack(
+            rx.button(rx.icon("pencil", size=16), variant="ghost", type="button", on_click=C.edit_item(kind, row),
+                      min_height="44px", aria_label="Edit " + row[ROW_SPECS[kind][0][0]].to(str)),
+            rx.button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", type="button",
+                      on_click=C.remove_item(kind, row["id"]), min_height="44px",
+                      aria_label="Remove " + row[ROW_SPECS[kind][0][0]].to(str)),
+            spacing="1")),
         gap="2", align="center", width="100%",
     )
 
 
 def _add_form(kind: str) -> rx.Component:
     return rx.vstack(
+        conflict_panel(),
         error_callout(C.error),
         field_grid(*[field(NEW, name, label, kind_, required=req) for name, label, kind_, req in ROW_SPECS[kind]]),
-        rx.hstack(primary_button("Add", on_click=C.save_new, type="button", id=f"save-new-{kind}"),
+        rx.hstack(primary_button(rx.cond(C.new_item["id"], "Save", "Add"), on_click=C.save_new, type="button",
+                                 id=f"save-new-{kind}"),
                   secondary_button("Cancel", on_click=C.cancel_add, type="button")),
         spacing="3", width="100%",
     )
