@@ -161,10 +161,14 @@ def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Compon
     from patient_portal.components.feedback import checking, not_permitted
     from patient_portal.state.session import SessionState
 
-    content = rx.match(
-        SessionState.guard,
-        ("ok", rx.fragment(*children)),
-        ("denied", not_permitted(SessionState.home)),
+    content = rx.cond(
+        (SessionState.guard_for == role) | (SessionState.guard_for == "any"),
+        rx.match(
+            SessionState.guard,
+            ("ok", rx.fragment(*children)),
+            ("denied", not_permitted(SessionState.home)),
+            checking(),
+        ),
         checking(),
     )
     return rx.box(

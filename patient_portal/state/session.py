@@ -78,8 +78,10 @@ class SessionState(rx.State):
     display_name: str = ""
     role: str = ""
     mfa_enabled: bool = False
-    #: "checking" until on_load ran, then "ok" or "denied" (another role's page).
+    #: "checking" until on_load ran, then "ok" or "denied" (another role's page) ...
     guard: str = "checking"
+    #: ... for this page tree (so a page never shows content on the strength of the previous page).
+    guard_for: str = ""
 
     @rx.var
     def home(self) -> str:
@@ -91,11 +93,13 @@ class SessionState(rx.State):
         self.role = ""
         self.mfa_enabled = False
         self.guard = "checking"
+        self.guard_for = ""
 
     @rx.event
     async def require(self, role: str = ANY_ROLE):
-        """Page guard for on_load: ``on_load=SessionState.require("doctor")`` (or "any")."""
+        """Page guard for on_load: ``on_load=SessionState.require("doctor")`` (or "any", "account")."""
         self.guard = "checking"
+        self.guard_for = str(role)[:16]
         check = await session_check(self)
         if check.status == "expired":
             self._clear()

@@ -92,8 +92,8 @@ def _assign_form() -> rx.Component:
 
 def _confirm_deactivate(user) -> rx.Component:
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button("Deactivate", color_scheme="red", variant="soft", size="2",
-                                          min_height=TAP)),
+        rx.alert_dialog.trigger(rx.button("Deactivate", color_scheme="red", variant="outline", size="2",
+                                          high_contrast=True, min_height=TAP)),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Deactivate " + user.email + "?"),
             rx.alert_dialog.description("They are signed out everywhere and cannot sign in until an "
@@ -112,12 +112,13 @@ def _user_row(user) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.vstack(rx.text(user.display_name, weight="medium"), rx.text(user.email, size="1"),
                                 spacing="0")),
-        rx.table.cell(rx.badge(user.role)),
+        rx.table.cell(rx.badge(user.role, high_contrast=True)),
         rx.table.cell(
             rx.hstack(
-                rx.cond(user.active, rx.badge("Active", color_scheme="green"), rx.badge("Deactivated", color_scheme="gray")),
-                rx.cond(user.locked, rx.badge("Locked", color_scheme="red")),
-                rx.cond(user.mfa_enabled, rx.badge("MFA", color_scheme="blue")),
+                rx.cond(user.active, rx.badge("Active", color_scheme="green", high_contrast=True),
+                        rx.badge("Deactivated", color_scheme="gray", high_contrast=True)),
+                rx.cond(user.locked, rx.badge("Locked", color_scheme="red", high_contrast=True)),
+                rx.cond(user.mfa_enabled, rx.badge("MFA", color_scheme="blue", high_contrast=True)),
                 spacing="1", wrap="wrap",
             )
         ),

@@ -1,0 +1,121 @@
+"""An admin creates an account; its owner sets up two-step sign-in; a lockout is lifted from the
+admin screen. Uses fresh accounts so the demo accounts stay as they are for other tests."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import assert_accessible
+
+PASSWORD = "demo-clinic-2026"
+NEW_PASSWORD = "a quiet harbour at dawn"
+
+
+def at(path: str) -> re.Pattern:
+    return re.compile(rf"^[^?]*{re.escape(path)}/?(\?.*)?$")
+
+
+def sign_in(page: Page, email: str, password: str, code: str = "") -> None:
+    page.goto("/login")
+    page.locator("#login-email").fill(email)
+    page.locator("#login-password").fill(password)
+    if code:
+        page.locator("#login-code").fill(code)
+    page.locator("#login-form button[type=submit]").click()
+
+
+def create_account(page: Page, email: str, role: str = "staff") -> None:
+    page.goto("/admin/users")
+    expect(page.locator("#users-table")).to_contain_text("doctor@demo.clinic")
+    page.locator("#new-name").fill("Nora Nurse")
+    page.locator("#new-email").fill(email)
+    page.locator("#new-role").select_option(role)
+    page.locator("#new-password").fill(NEW_PASSWORD)
+    page.locator("#create-user-form button[type=submit]").click()
+    expect(page.locator("#admin-users-message")).to_have_text("Account created.")
+
+
+def new_context_page(browser: Browser, app_url: str) -> Page:
+    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(20_000)
+    return ctx.new_page()
+
+
+def test_login_and_admin_pages_are_accessible(page: Page):
+    page.goto("/login")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert_accessible(page)
+    sign_in(page, "admin@demo.clinic", PASSWORD)
+    page.wait_for_url(at("/admin"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+    assert_accessible(page)
+    page.goto("/admin/users")
+    expect(page.locator("#users-table")).to_contain_text("admin@demo.clinic")
+    assert_accessible(page)
+    page.goto("/account/security")
+    expect(page.locator("#mfa-off")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_new_account_sets_up_two_step_sign_in(page: Page, browser: Browser, app_url: str):
+    from patient_portal.domain.identity.mfa import code_at
+
+    email = f"nurse-{secrets.token_hex(3)}@clinic.org"
+    sign_in(page, "admin@demo.clinic", PASSWORD)
+    page.wait_for_url(at("/admin"))
+    create_account(page, email)
+
+    user = new_context_page(browser, app_url)
+    sign_in(user, email, NEW_PASSWORD)
+    user.wait_for_url(at("/staff"))
+    user.locator("#user-menu").click()
+    user.get_by_role("menuitem", name="Sign-in security").click()
+    user.wait_for_url(at("/account/security"))
+    user.locator("#mfa-start").click()
+    expect(user.locator("#mfa-qr")).to_be_visible()
+    secret = user.locator("#mfa-key").inner_text().replace(" ", "")
+    user.locator("#mfa-confirm-code").fill(code_at(secret, time.time()))
+    user.locator("#mfa-confirm button[type=submit]").click()
+    expect(user.locator("#recovery-codes li")).to_have_count(10)
+    recovery = user.locator("#recovery-codes li").first.inner_text().strip()
+    expect(user.locator("#mfa-on")).to_be_visible()
+
+    other = new_context_page(browser, app_url)
+    sign_in(other, email, NEW_PASSWORD)  # no code
+    other.wait_for_url(re.compile(r"/login/?\?error=code"))
+    expect(other.locator("#login-error")).to_contain_text("authenticator")
+    sign_in(other, email, NEW_PASSWORD, code=recovery)
+    other.wait_for_url(at("/staff"))
+    third = new_context_page(browser, app_url)
+    sign_in(third, email, NEW_PASSWORD, code=recovery)  # a recovery code works once
+    third.wait_for_url(re.compile(r"/login/?\?error=code"))
+
+
+def test_locked_account_is_unlocked_from_the_admin_screen(page: Page, browser: Browser, app_url: str):
+    email = f"temp-{secrets.token_hex(3)}@clinic.org"
+    sign_in(page, "admin@demo.clinic", PASSWORD)
+    page.wait_for_url(at("/admin"))
+    create_account(page, email)
+
+    user = new_context_page(browser, app_url)
+    for _ in range(5):
+        sign_in(user, email, "not my password at all")
+        user.wait_for_url(re.compile(r"/login/?\?error=credentials"))
+    sign_in(user, email, NEW_PASSWORD)
+    user.wait_for_url(re.compile(r"/login/?\?error=credentials"))  # locked, same message
+
+    page.goto("/admin/users")
+    page.get_by_placeholder("Search by email").fill(email)
+    page.get_by_role("button", name="Search").click()
+    row = page.locator("#users-table tbody tr", has_text=email)
+    expect(row).to_contain_text("Locked")
+    row.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#admin-users-message")).to_have_text("Sign-in unlocked.")
+    expect(row).not_to_contain_text("Locked")
+
+    sign_in(user, email, NEW_PASSWORD)
+    user.wait_for_url(at("/staff"))
