@@ -237,3 +237,19 @@ def test_patient_asks_for_a_name_change_and_staff_see_it_in_the_review_queue(bro
     request.get_by_role("button", name="Reject").click()
     expect(page.locator(".change-request").filter(has_text="Garcia-Lopez")).to_have_count(0)
     page.context.close()
+
+
+def test_unsaved_registration_survives_a_page_reload(page):
+    sign_in(page, "staff@demo.clinic")
+    page.goto("/staff/register")
+    page.get_by_role("button", name="Start over").click()
+    page.locator("#reg-given_name").fill("Reload")
+    page.locator("#reg-family_name").fill("Survivor")
+    page.locator("#reg-date_of_birth").fill("2999-01-01")
+    page.locator("#reg-date_of_birth").blur()
+    expect(page.locator("#reg-date_of_birth-error")).to_contain_text("future")
+    page.reload()
+    expect(page.locator("#reg-family_name")).to_have_value("Survivor")
+    expect(page.locator("#reg-given_name")).to_have_value("Reload")
+    page.get_by_role("button", name="Start over").click()
+    expect(page.locator("#reg-family_name")).to_have_value("")
