@@ -119,8 +119,21 @@ class SessionState(rx.State):
         self.guard = "ok" if permitted else "denied"
         return None
 
+    def _forget_everything(self) -> None:
+        """Reset every app state loaded for this tab to its (data-free) defaults."""
+        root = self
+        while root.parent_state is not None:
+            root = root.parent_state
+        todo = list(root.substates.values())
+        while todo:
+            state = todo.pop()
+            todo.extend(state.substates.values())
+            if type(state).__module__.startswith("patient_portal"):
+                state.reset()
+
     @rx.event
     def sign_out(self):
         """Forget what this tab shows, then post the sign-out form (the server ends the session)."""
+        self._forget_everything()
         self._clear()
         return rx.call_script(_clear_client_state_script())

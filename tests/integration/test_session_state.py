@@ -78,8 +78,13 @@ async def test_guard_after_timeout_shows_the_notice():
 
 
 def test_sign_out_clears_ui_state_and_submits_the_form():
+    from patient_portal.state.admin_users import AdminUsersState
+
     state = _state("")
     state.display_name, state.role, state.guard = "X", "admin", "ok"
+    admin_state = state.parent_state.substates[AdminUsersState.get_name()]
+    admin_state.query, admin_state.total = "someone@clinic.org", 7
     spec = SessionState.event_handlers["sign_out"].fn(state)
     assert state.display_name == "" and state.role == "" and state.guard == "checking"
+    assert admin_state.query == "" and admin_state.total == 0
     assert "removeItem('token')" in repr(spec) and "portal-sign-out" in repr(spec)
