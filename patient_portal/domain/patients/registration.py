@@ -10,9 +10,11 @@ from sqlalchemy import or_
 from sqlmodel import Session, delete, select
 
 from patient_portal.core import audit
-from patient_portal.core.access import Action, Actor, reaches_patient
+from patient_portal.core.access import Action, Actor, Role, reaches_patient
 from patient_portal.domain.emergency import rows as emergency_rows
 from patient_portal.domain.history import rows as history_rows
+from patient_portal.domain.identity import passwords, service
+from patient_portal.domain.identity.models import User
 from patient_portal.domain.insurance import rows as insurance_rows
 from patient_portal.domain.patients import dto, indexes, mrn
 from patient_portal.domain.patients.common import guard
@@ -192,8 +194,6 @@ def self_register_patient(session: Session, actor: Actor, basic: dict[str, str])
     Links the record to the account (``user_account.patient_id``) in the same transaction.
     """
     guard(session, actor, Action.PATIENT_SELF_REGISTER)
-    from patient_portal.domain.identity.models import User
-
     user = session.get(User, actor.user_id)
     if user is None or user.patient_id is not None or actor.patient_id is not None:
         raise ValidationFailed({"account": "This account already has a patient record."})
@@ -213,9 +213,6 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
     """Public self-registration: a patient account (identity's rules for email and password) and a
     record pending an identity check, in one transaction. Errors are keyed ``account.email``,
     ``account.password`` or the basic field name."""
-    from patient_portal.core.access import Role
-    from patient_portal.domain.identity import passwords, service
-
     errors = validate_basic(basic)
     try:
         passwords.check_policy(password)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.db import utcnow
+from patient_portal.domain.identity.models import User
 from patient_portal.domain.patients import dto, indexes
 from patient_portal.domain.patients.common import PatientNotFound, as_uuid, deny, guard, load
 from patient_portal.domain.patients.models import (
@@ -134,8 +135,6 @@ def verify_identity(session: Session, actor: Actor, patient_id: Any, *, link_to:
     pending = load(session, pid)
     if pending.status != STATUS_PENDING:
         raise ValidationFailed({"patient": "This record is not waiting for an identity check."})
-    from patient_portal.domain.identity.models import User
-
     users = session.exec(select(User).where(User.patient_id == pid)).all()
     if link_to:
         target = load(session, as_uuid(link_to))
