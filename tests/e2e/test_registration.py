@@ -253,3 +253,14 @@ def test_unsaved_registration_survives_a_page_reload(page):
     expect(page.locator("#reg-given_name")).to_have_value("Reload")
     page.get_by_role("button", name="Start over").click()
     expect(page.locator("#reg-family_name")).to_have_value("")
+
+
+def test_patient_record_and_chart_fit_a_phone(phone_page, registered):
+    sign_in(phone_page, "patient@demo.clinic")
+    phone_page.goto("/patient/record")
+    expect(phone_page.locator("#chart-name")).to_have_text("Maria Garcia")
+    assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
+    sign_in(phone_page, "admin@demo.clinic")
+    phone_page.goto(f"/chart/{registered['id']}")
+    expect(phone_page.locator("#chart-mrn")).to_be_visible()
+    assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
