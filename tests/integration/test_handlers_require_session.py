@@ -228,7 +228,8 @@ def _call(cls, name: str, cookie: str, patient_id: str) -> tuple[rx.State, list,
     state = _state_for(cls, cookie)
     target = BackgroundShim(state) if getattr(handler, "is_background", False) else state
     try:
-        events = asyncio.run(_drive(handler.fn(target, *_arguments(handler.fn, patient_id))))
+        events = asyncio.run(asyncio.wait_for(_drive(handler.fn(target, *_arguments(handler.fn, patient_id))),
+                                              timeout=20))
         return state, events, None
     except Exception as exc:  # a refusal by exception is fine; what matters is what changed
         return state, [], exc
