@@ -208,3 +208,32 @@ def test_corrected_file_becomes_a_new_version_and_the_old_one_stays(page, upload
     expect(versions).to_have_count(2)
     expect(versions.first).to_contain_text("Version 2 (current): echo-corrected.pdf")
     expect(versions.nth(1)).to_contain_text("Replaced by Dr. Dana Doctor")
+
+
+def test_author_removes_with_a_reason_and_an_admin_can_restore(page, browser, app_url, uploaded):
+    title = "Old referral " + TITLE[-5:]
+    sign_in(page, "doctor@demo.clinic")
+    _api_upload(page, uploaded["patient_id"], title)
+    page.goto(f"/chart/{uploaded['patient_id']}/documents")
+    _row(page, title).get_by_role("button", name=f"More actions for {title}").click()
+    page.get_by_role("menuitem", name="Remove…").click()
+    page.locator("#doc-remove-reason").fill("Uploaded to the wrong chart")
+    page.locator("#doc-remove-confirm").click()
+    expect(_row(page, title)).to_have_count(0)
+
+    admin = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(admin, "admin@demo.clinic")
+    admin.goto(f"/chart/{uploaded['patient_id']}/documents")
+    expect(admin.locator("#doc-count")).to_be_visible()
+    admin.locator("#doc-show-removed").click()
+    removed = _row(admin, title)
+    expect(removed).to_contain_text("Reason: Uploaded to the wrong chart")
+    removed.get_by_role("button", name=f"More actions for {title}").click()
+    admin.get_by_role("menuitem", name="Purge for good…").click()
+    admin.locator("#doc-purge-confirm").click()
+    expect(admin.get_by_role("alert")).to_contain_text("kept for 30 days")
+    admin.keyboard.press("Escape")
+    removed.get_by_role("button", name=f"More actions for {title}").click()
+    admin.get_by_role("menuitem", name="Restore").click()
+    expect(_row(admin, title)).not_to_contain_text("Removed")
+    admin.context.close()
