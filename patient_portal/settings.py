@@ -37,6 +37,7 @@ class Settings:
     demo_accounts: bool = True
     require_mfa: bool = False
     clinic_timezone: str = "UTC"
+    phone_region: str = "US"
     max_upload_bytes: int = 25 * 1024 * 1024
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
@@ -109,6 +110,7 @@ def load_settings() -> Settings:
         demo_accounts=_bool("PORTAL_DEMO_ACCOUNTS", not production),
         require_mfa=_bool("PORTAL_REQUIRE_MFA", production),
         clinic_timezone=os.environ.get("PORTAL_TIMEZONE", "UTC"),
+        phone_region=(os.environ.get("PORTAL_PHONE_REGION") or "US").upper(),
         max_upload_bytes=_int("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         s3_endpoint_url=os.environ.get("PORTAL_S3_ENDPOINT_URL", ""),
         s3_bucket=os.environ.get("PORTAL_S3_BUCKET", ""),

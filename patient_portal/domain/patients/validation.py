@@ -5,7 +5,6 @@ services (which re-check everything). Inputs are the strings a form holds; every
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from typing import Any
 
@@ -13,6 +12,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from patient_portal.core.db import utcnow
+from patient_portal.settings import get_settings
 
 MAX_AGE_YEARS = 130
 SEXES = ("female", "male", "intersex", "unknown")
@@ -39,7 +39,7 @@ class ValidationFailed(Exception):
 
 def phone_region() -> str:
     """Region used for numbers typed without a country code (PORTAL_PHONE_REGION, default US)."""
-    return (os.environ.get("PORTAL_PHONE_REGION") or "US").upper()
+    return get_settings().phone_region
 
 
 def normalize_phone(raw: str) -> str | None:
