@@ -144,9 +144,9 @@ async def _credentials(request: Request) -> tuple[dict, bool]:
     return {k: v for k, v in form.items() if isinstance(v, str)}, False
 
 
-def _login_error_url(error: str, email: str) -> str:
-    url = f"/login?error={error}"
-    return url + (f"&email={quote(email)}" if email else "")
+def _login_error_url(error: str) -> str:
+    """Back to the form with a fixed error code (no email in the URL: it would land in access logs)."""
+    return f"/login?error={quote(error)}"
 
 
 def _landing(role: str | None, next_path: object) -> str:
@@ -172,7 +172,7 @@ async def login(request: Request) -> Response:
         if wants_json:
             return JSONResponse({"ok": False, "error": result.error}, status_code=401,
                                 headers={"Cache-Control": "no-store"})
-        return RedirectResponse(_login_error_url(result.error or "credentials", signin.normalize_email(email)),
+        return RedirectResponse(_login_error_url(result.error or "credentials"),
                                 status_code=303, headers={"Cache-Control": "no-store"})
     home = ENROL_PATH + "?required=1" if result.needs_enrolment else _landing(result.role, data.get("next"))
     response: Response

@@ -20,9 +20,7 @@ class LoginState(rx.State):
 
     error: str = ""
     notice: str = ""
-    email: str = ""
     next_path: str = ""
-    code_requested: bool = False
 
     @rx.event
     def load(self):
@@ -30,8 +28,5 @@ class LoginState(rx.State):
         error = params.get("error", "")
         self.error = ERRORS.get(error, ERRORS["credentials"] if error else "")
         self.notice = NOTICES.get(params.get("notice", ""), "")
-        email = params.get("email", "")
-        self.email = email if len(email) <= 320 and "@" in email else ""
         nxt = params.get("next", "")
         self.next_path = nxt if nxt.startswith("/") and not nxt.startswith("//") and len(nxt) < 200 else ""
-        self.code_requested = error == "code"

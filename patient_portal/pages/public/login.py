@@ -31,14 +31,13 @@ def login() -> rx.Component:
                         notice_callout(LoginState.notice, id="login-notice"),
                         error_callout(LoginState.error, id="login-error"),
                         _field("Email", "email", type="email", auto_complete="username", required=True,
-                               default_value=LoginState.email, auto_focus=~LoginState.code_requested),
+                               auto_focus=True),
                         _field("Password", "password", type="password", auto_complete="current-password",
                                required=True, max_length=128),
                         _field("Authenticator code", "code",
                                hint="Only if you have set up two-step sign-in: the 6-digit code, "
                                     "or a recovery code.",
-                               input_mode="numeric", auto_complete="one-time-code", max_length=16,
-                               auto_focus=LoginState.code_requested),
+                               input_mode="numeric", auto_complete="one-time-code", max_length=16),
                         rx.el.input(type="hidden", name="next", value=LoginState.next_path),
                         rx.button("Sign in", type="submit", size="3", width="100%", min_height="44px"),
                         rx.hstack(
