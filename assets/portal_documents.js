@@ -160,6 +160,5 @@
   window.portalDocs = {
     upload: upload,
     result: function () { return lastResult; },
-    download: function (url) { window.location.assign(url); },
   };
 })();

@@ -373,7 +373,7 @@ class DocumentsState(rx.State):
         url = await self._link(str(doc_id), "download", int(version) or None)
         if not url:
             return None if self.error else signed_out()
-        return rx.call_script(f"window.portalDocs.download({json.dumps(url)})")
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
     @rx.event
     async def open_versions(self, doc_id: str):
