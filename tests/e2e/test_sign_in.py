@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import assert_accessible
+
 PASSWORD = "demo-clinic-2026"
 ROLES = ("patient", "staff", "doctor", "admin")
 NAMES = {"admin": "Alex Admin", "doctor": "Dr. Dana Doctor", "staff": "Sam Staff", "patient": "Pat Patient"}
@@ -31,6 +33,7 @@ def test_demo_account_lands_on_its_dashboard_and_is_refused_elsewhere(page: Page
     sign_in(page, f"{role}@demo.clinic")
     page.wait_for_url(at(f"/{role}"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {NAMES[role]}")
+    assert_accessible(page)
     expect(page.locator(".role-shell nav").first).to_be_attached()
 
     cookie = next(c for c in page.context.cookies() if c["name"] == "portal_session")
@@ -114,3 +117,27 @@ def test_websocket_from_another_origin_is_refused(app_url: str):
     assert " 101 " in _handshake(app_url, app_url)
     refused = _handshake(app_url, "https://evil.example")
     assert " 101 " not in refused and " 403 " in refused, refused
+
+
+def _age_sessions(app_env: dict, email: str) -> None:
+    """Make the account's open sessions look 16 minutes idle, directly in the app's database."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    old = (datetime.now(UTC) - timedelta(minutes=16)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with sqlite3.connect(Path(app_env["PORTAL_INSTANCE_DIR"]) / "portal.db") as conn:
+        conn.execute("UPDATE user_session SET last_seen_at = ? WHERE revoked = 0 AND user_id = "
+                     "(SELECT id FROM user_account WHERE email = ?)", (old, email))
+
+
+def test_idle_session_ends_on_the_next_click_with_a_notice(page: Page, app_env: dict):
+    sign_in(page, "admin@demo.clinic")
+    page.wait_for_url(at("/admin"))
+    page.goto("/admin/users")
+    expect(page.locator("#users-table")).to_contain_text("staff@demo.clinic")
+    _age_sessions(app_env, "admin@demo.clinic")
+    page.get_by_role("button", name="Search").click()  # any event re-checks the session on the server
+    page.wait_for_url(re.compile(r"/login/?\?notice=ended"))
+    expect(page.locator("#login-notice")).to_have_text("Your session ended; please sign in again")
+    expect(page.locator("#users-table")).to_have_count(0)
