@@ -13,7 +13,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
@@ -61,6 +61,7 @@ def _ip_failures(session: Session, ip: str) -> int:
 def _fail(ip: str, user_id: uuid.UUID | None, reason: str, error: str = "credentials") -> SignInResult:
     """Count the failure against the IP and the account (locking it at the limit); audit it."""
     with unit_of_work() as session:
+        session.exec(delete(SignInFailure).where(SignInFailure.at < utcnow() - IP_WINDOW))  # keep it small
         session.add(SignInFailure(ip=ip))
         user = session.get(User, user_id) if user_id else None
         actor = actor_for(user, ip=ip) if user else None
