@@ -135,3 +135,20 @@ def test_cli_create_user_and_unlock(monkeypatch, capsys):
     assert cli.main(["unlock-user", "OPS@clinic.org"]) == 0
     assert login(client(), "ops@clinic.org", "a fine long passphrase").headers["location"] == "/staff"
     assert cli.main(["unlock-user", "nobody@clinic.org"]) == 1
+
+
+def test_production_refuses_demo_seed_and_demo_accounts(monkeypatch, capsys):
+    from patient_portal.seed import seed_demo
+    from patient_portal.settings import get_settings, reset_settings
+
+    url = get_settings().db_url
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("PORTAL_DATABASE_URL", url)
+    reset_settings()
+    with pytest.raises(RuntimeError):
+        seed_demo()
+    assert cli.main(["seed"]) == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO("demo-clinic-2026\n"))
+    assert cli.main(["create-user", "--email", "admin@demo.clinic", "--role", "admin", "--name", "A",
+                     "--password-stdin"]) == 1
+    assert "refused in production" in capsys.readouterr().err
