@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 22:30:19.156868
+Create Date: 2026-11-25 23:05:45.513565
 """
 from typing import Sequence, Union
 
@@ -59,11 +59,405 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_care_team_member_patient_id'), ['patient_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_care_team_member_user_id'), ['user_id'], unique=False)
 
+    op.create_table('document',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('title', sa.Text(), nullable=True),
+    sa.Column('service_date', sa.Text(), nullable=True),
+    sa.Column('source', sa.Text(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('provided_by_patient', sa.Boolean(), nullable=False),
+    sa.Column('uploaded_by', sa.Uuid(), nullable=False),
+    sa.Column('uploaded_by_name', sa.Text(), nullable=True),
+    sa.Column('current_version', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('hold_until', sa.Date(), nullable=True),
+    sa.Column('hold_set_by', sa.Uuid(), nullable=True),
+    sa.Column('deleted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('deleted_by', sa.Uuid(), nullable=True),
+    sa.Column('delete_reason', sa.Text(), nullable=True),
+    sa.Column('purged_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('purged_by', sa.Uuid(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_category'), ['category'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_patient_id'), ['patient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_status'), ['status'], unique=False)
+
+    op.create_table('patient',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('mrn', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('given_name', sa.Text(), nullable=False),
+    sa.Column('family_name', sa.Text(), nullable=False),
+    sa.Column('preferred_name', sa.Text(), nullable=True),
+    sa.Column('date_of_birth', sa.Text(), nullable=False),
+    sa.Column('sex', sa.Text(), nullable=False),
+    sa.Column('gender_identity', sa.Text(), nullable=True),
+    sa.Column('address', sa.Text(), nullable=True),
+    sa.Column('phones', sa.Text(), nullable=True),
+    sa.Column('email', sa.Text(), nullable=True),
+    sa.Column('preferred_language', sa.Text(), nullable=True),
+    sa.Column('preferred_contact_method', sa.Text(), nullable=True),
+    sa.Column('bidx_family', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('bidx_full_name', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('bidx_dob', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('bidx_family_dob', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('bidx_name_dob', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('bidx_email', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('updated_by', sa.Uuid(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('patient', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_patient_bidx_dob'), ['bidx_dob'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_bidx_email'), ['bidx_email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_bidx_family'), ['bidx_family'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_bidx_family_dob'), ['bidx_family_dob'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_bidx_full_name'), ['bidx_full_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_bidx_name_dob'), ['bidx_name_dob'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_mrn'), ['mrn'], unique=True)
+        batch_op.create_index(batch_op.f('ix_patient_status'), ['status'], unique=False)
+
+    op.create_table('registration_draft',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('step', sa.Integer(), nullable=False),
+    sa.Column('data', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('registration_draft', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registration_draft_user_id'), ['user_id'], unique=True)
+
+    op.create_table('sign_in_failure',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sign_in_failure_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sign_in_failure_ip'), ['ip'], unique=False)
+
+    op.create_table('user_account',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('display_name', sa.Text(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=True),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_sign_in_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('mfa_enabled', sa.Boolean(), nullable=False),
+    sa.Column('mfa_secret', sa.Text(), nullable=True),
+    sa.Column('mfa_pending_secret', sa.Text(), nullable=True),
+    sa.Column('mfa_last_step', sa.Integer(), nullable=True),
+    sa.Column('recovery_codes', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_account_email'), ['email'], unique=True)
+        batch_op.create_index(batch_op.f('ix_user_account_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('user_session',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('user_agent', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=True),
+    sa.Column('revoked', sa.Boolean(), nullable=False),
+    sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('ended_reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_revoked'), ['revoked'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_session_token_hash'), ['token_hash'], unique=True)
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
+
+    op.create_table('document_version',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('document_id', sa.Uuid(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('object_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('wrapped_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('filename', sa.Text(), nullable=True),
+    sa.Column('uploaded_by', sa.Uuid(), nullable=False),
+    sa.Column('uploaded_by_name', sa.Text(), nullable=True),
+    sa.Column('replaced_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('replaced_by', sa.Uuid(), nullable=True),
+    sa.Column('replaced_by_name', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('document_id', 'number'),
+    sa.UniqueConstraint('object_key')
+    )
+    with op.batch_alter_table('document_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_version_document_id'), ['document_id'], unique=False)
+
+    op.create_table('emergency_contact',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('order', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('relationship', sa.Text(), nullable=False),
+    sa.Column('phone', sa.Text(), nullable=False),
+    sa.Column('alt_phone', sa.Text(), nullable=True),
+    sa.Column('email', sa.Text(), nullable=True),
+    sa.Column('preferred_contact_method', sa.Text(), nullable=True),
+    sa.Column('hours', sa.Text(), nullable=True),
+    sa.Column('language', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('emergency_contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_emergency_contact_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('history_allergy',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sa.Uuid(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('substance', sa.Text(), nullable=False),
+    sa.Column('reaction', sa.Text(), nullable=True),
+    sa.Column('severity', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('history_allergy', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_history_allergy_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('history_condition',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sa.Uuid(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('code', sa.Text(), nullable=True),
+    sa.Column('code_system', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('onset', sa.Text(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('history_condition', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_history_condition_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('history_family',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sa.Uuid(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('relative', sa.Text(), nullable=False),
+    sa.Column('condition', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('history_family', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_history_family_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('history_immunization',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sa.Uuid(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('vaccine', sa.Text(), nullable=False),
+    sa.Column('given_on', sa.Text(), nullable=True),
+    sa.Column('cvx', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('history_immunization', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_history_immunization_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('history_medication',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('recorded_by', sa.Uuid(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('dose', sa.Text(), nullable=True),
+    sa.Column('frequency', sa.Text(), nullable=True),
+    sa.Column('rxnorm', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('history_medication', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_history_medication_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('insurance_policy',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('order', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('payer', sa.Text(), nullable=False),
+    sa.Column('plan', sa.Text(), nullable=True),
+    sa.Column('member_id', sa.Text(), nullable=False),
+    sa.Column('group_number', sa.Text(), nullable=True),
+    sa.Column('subscriber_name', sa.Text(), nullable=True),
+    sa.Column('relationship', sa.Text(), nullable=False),
+    sa.Column('effective_date', sa.Text(), nullable=True),
+    sa.Column('end_date', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('insurance_policy', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_insurance_policy_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('patient_change_request',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('requested_by', sa.Uuid(), nullable=False),
+    sa.Column('changes', sa.Text(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('decided_by', sa.Uuid(), nullable=True),
+    sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('patient_change_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_patient_change_request_patient_id'), ['patient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_change_request_status'), ['status'], unique=False)
+
+    op.create_table('patient_phone_key',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('patient_phone_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_patient_phone_key_digest'), ['digest'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_phone_key_patient_id'), ['patient_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('patient_phone_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_patient_phone_key_patient_id'))
+        batch_op.drop_index(batch_op.f('ix_patient_phone_key_digest'))
+
+    op.drop_table('patient_phone_key')
+    with op.batch_alter_table('patient_change_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_patient_change_request_status'))
+        batch_op.drop_index(batch_op.f('ix_patient_change_request_patient_id'))
+
+    op.drop_table('patient_change_request')
+    with op.batch_alter_table('insurance_policy', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_insurance_policy_patient_id'))
+
+    op.drop_table('insurance_policy')
+    with op.batch_alter_table('history_medication', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_history_medication_patient_id'))
+
+    op.drop_table('history_medication')
+    with op.batch_alter_table('history_immunization', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_history_immunization_patient_id'))
+
+    op.drop_table('history_immunization')
+    with op.batch_alter_table('history_family', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_history_family_patient_id'))
+
+    op.drop_table('history_family')
+    with op.batch_alter_table('history_condition', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_history_condition_patient_id'))
+
+    op.drop_table('history_condition')
+    with op.batch_alter_table('history_allergy', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_history_allergy_patient_id'))
+
+    op.drop_table('history_allergy')
+    with op.batch_alter_table('emergency_contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_emergency_contact_patient_id'))
+
+    op.drop_table('emergency_contact')
+    with op.batch_alter_table('document_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_version_document_id'))
+
+    op.drop_table('document_version')
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+        batch_op.drop_index(batch_op.f('ix_user_session_token_hash'))
+        batch_op.drop_index(batch_op.f('ix_user_session_revoked'))
+
+    op.drop_table('user_session')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_account_patient_id'))
+        batch_op.drop_index(batch_op.f('ix_user_account_email'))
+
+    op.drop_table('user_account')
+    with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sign_in_failure_ip'))
+        batch_op.drop_index(batch_op.f('ix_sign_in_failure_at'))
+
+    op.drop_table('sign_in_failure')
+    with op.batch_alter_table('registration_draft', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registration_draft_user_id'))
+
+    op.drop_table('registration_draft')
+    with op.batch_alter_table('patient', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_patient_status'))
+        batch_op.drop_index(batch_op.f('ix_patient_mrn'))
+        batch_op.drop_index(batch_op.f('ix_patient_bidx_name_dob'))
+        batch_op.drop_index(batch_op.f('ix_patient_bidx_full_name'))
+        batch_op.drop_index(batch_op.f('ix_patient_bidx_family_dob'))
+        batch_op.drop_index(batch_op.f('ix_patient_bidx_family'))
+        batch_op.drop_index(batch_op.f('ix_patient_bidx_email'))
+        batch_op.drop_index(batch_op.f('ix_patient_bidx_dob'))
+
+    op.drop_table('patient')
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_status'))
+        batch_op.drop_index(batch_op.f('ix_document_patient_id'))
+        batch_op.drop_index(batch_op.f('ix_document_category'))
+
+    op.drop_table('document')
     with op.batch_alter_table('care_team_member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_care_team_member_user_id'))
         batch_op.drop_index(batch_op.f('ix_care_team_member_patient_id'))
