@@ -57,6 +57,9 @@ lint: install-dev
 
 bench: install-dev
 	$(PY) bench/crypto.py
+	$(PY) bench/documents.py
+	$(PY) bench/search.py
+	$(PY) bench/login.py
 
 clean:
 	rm -rf .web instance .pytest_cache

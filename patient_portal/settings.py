@@ -39,6 +39,7 @@ class Settings:
     clinic_timezone: str = "UTC"
     phone_region: str = "US"
     max_upload_bytes: int = 25 * 1024 * 1024
+    document_purge_after_days: int = 30
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
     s3_region: str = "us-east-1"
@@ -112,6 +113,7 @@ def load_settings() -> Settings:
         clinic_timezone=os.environ.get("PORTAL_TIMEZONE", "UTC"),
         phone_region=(os.environ.get("PORTAL_PHONE_REGION") or "US").upper(),
         max_upload_bytes=_int("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        document_purge_after_days=_int("PORTAL_DOCUMENT_PURGE_AFTER_DAYS", 30),
         s3_endpoint_url=os.environ.get("PORTAL_S3_ENDPOINT_URL", ""),
         s3_bucket=os.environ.get("PORTAL_S3_BUCKET", ""),
         s3_region=os.environ.get("PORTAL_S3_REGION", "us-east-1"),

@@ -14,7 +14,6 @@ Policy on top of the role matrix (see models.read_action / write_action):
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -50,6 +49,7 @@ from patient_portal.domain.documents.models import (
     read_action,
     write_action,
 )
+from patient_portal.settings import get_settings
 
 PAGE_SIZE = 25
 SORTS = ("date_desc", "date_asc", "title", "category", "source", "uploaded_desc")
@@ -58,8 +58,7 @@ OBJECT = "document"
 
 def purge_after_days() -> int:
     """Days a removed document is kept before an admin may purge it (PORTAL_DOCUMENT_PURGE_AFTER_DAYS)."""
-    raw = os.environ.get("PORTAL_DOCUMENT_PURGE_AFTER_DAYS", "")
-    return int(raw) if raw.strip() else 30
+    return get_settings().document_purge_after_days
 
 
 # ---------------------------------------------------------------- policy helpers

@@ -284,6 +284,9 @@ def test_only_admins_purge(cast, role):
 
 def test_purge_waits_for_retention_then_erases_blob_and_keeps_a_tombstone(cast, monkeypatch):
     monkeypatch.setenv("PORTAL_DOCUMENT_PURGE_AFTER_DAYS", "10")
+    from patient_portal.settings import reset_settings
+
+    reset_settings()
     doc = _upload(cast.doctor, cast)
     svc.upload_version(cast.doctor, document_id=doc.id, filename="v2.pdf", chunks=chunks_of(PDF_BYTES))
     store = get_blob_store()
