@@ -81,7 +81,8 @@ def uploaded(browser, app_url, files) -> dict[str, str]:
     page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
     page.wait_for_url("**/chart/*")
     patient_id = page.url.rstrip("/").rsplit("/", 1)[-1]
-    page.goto(f"/chart/{patient_id}/documents")
+    page.locator("#chart-documents-link").click()
+    page.wait_for_url(f"**/chart/{patient_id}/documents")
     expect(page.locator("#doc-upload")).to_be_visible()
     page.locator("#doc-files").set_input_files(str(files["pdf"]))
     choose(page, "doc-category", "Lab result")

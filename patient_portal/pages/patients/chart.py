@@ -19,6 +19,11 @@ from patient_portal.state.session import SessionState
 def chart_view() -> rx.Component:
     return rx.vstack(
         chart_header(C.patient, C.allergy_names, C.show_clinical, C.insurance_status),
+        rx.link(
+            rx.button(rx.icon("files", size=16), "Documents", variant="soft", size="3"),
+            href="/chart/" + C.patient_ref + "/documents",
+            id="chart-documents-link",
+        ),
         rx.grid(
             rx.vstack(
                 details_card(),
