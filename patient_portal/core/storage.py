@@ -121,7 +121,8 @@ class S3BlobStore:
     """Objects in any S3-compatible bucket through boto3 (multipart for large objects)."""
 
     name = "s3"
-    PART = 8 * 1024 * 1024
+    SINGLE_PUT_MAX = 32 * 1024 * 1024
+    PART = 16 * 1024 * 1024
 
     def __init__(self, bucket: str, *, endpoint_url: str | None = None, region: str = "us-east-1",
                  access_key_id: str | None = None, secret_access_key: str | None = None):
@@ -155,30 +156,36 @@ class S3BlobStore:
                 raise self._wrap(exc) from exc
 
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """One PUT for objects up to SINGLE_PUT_MAX (every document under the default limit);
+        multipart above that, so memory stays bounded by one part."""
         buf = bytearray()
         written = 0
         upload_id = None
-        parts = []
+        parts: list[dict] = []
+
+        def send_part(body: bytes) -> None:
+            number = len(parts) + 1
+            resp = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                           PartNumber=number, Body=body)
+            parts.append({"ETag": resp["ETag"], "PartNumber": number})
+
         try:
             for chunk in chunks:
                 buf += chunk
                 written += len(chunk)
-                if len(buf) >= self.PART:
-                    if upload_id is None:
-                        upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
-                    number = len(parts) + 1
-                    resp = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                                   PartNumber=number, Body=bytes(buf))
-                    parts.append({"ETag": resp["ETag"], "PartNumber": number})
-                    buf.clear()
+                if upload_id is None and len(buf) > self.SINGLE_PUT_MAX:
+                    upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+                while upload_id is not None and len(buf) >= self.PART:
+                    body = bytes(buf[: self.PART])
+                    del buf[: self.PART]
+                    send_part(body)
             if upload_id is None:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=bytes(buf))
+                body = bytes(buf)
+                buf.clear()
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
             else:
                 if buf:
-                    number = len(parts) + 1
-                    resp = self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                                   PartNumber=number, Body=bytes(buf))
-                    parts.append({"ETag": resp["ETag"], "PartNumber": number})
+                    send_part(bytes(buf))
                 self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
                                                       MultipartUpload={"Parts": parts})
         except BlobStoreError:

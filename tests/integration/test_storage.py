@@ -6,7 +6,13 @@ import os
 
 import pytest
 
-from patient_portal.core.storage import BlobNotFound, BlobStoreError, LocalBlobStore, get_blob_store, new_object_key
+from patient_portal.core.storage import (
+    BlobNotFound,
+    BlobStoreError,
+    LocalBlobStore,
+    get_blob_store,
+    new_object_key,
+)
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -20,10 +26,26 @@ def store(request, portal_env):
 
 def test_put_get_round_trip_streams_large_objects(store):
     key = new_object_key("test")
-    data = os.urandom(9 * 1024 * 1024 + 123)  # above the S3 multipart part size
+    data = os.urandom(3 * 1024 * 1024 + 123)
     pieces = (data[i:i + 700_000] for i in range(0, len(data), 700_000))
     assert store.put(key, pieces) == len(data)
     assert store.exists(key)
+    assert b"".join(store.get(key)) == data
+
+
+def test_s3_store_goes_multipart_above_the_single_put_size(s3_settings, monkeypatch):
+    from patient_portal.core.storage import S3BlobStore
+
+    store = get_blob_store()
+    monkeypatch.setattr(S3BlobStore, "SINGLE_PUT_MAX", 6 * 1024 * 1024)
+    monkeypatch.setattr(S3BlobStore, "PART", 5 * 1024 * 1024)
+    calls = []
+    original = store.client.upload_part
+    monkeypatch.setattr(store.client, "upload_part", lambda **kw: calls.append(kw["PartNumber"]) or original(**kw))
+    data = os.urandom(13 * 1024 * 1024 + 7)
+    key = new_object_key("big")
+    store.put(key, (data[i:i + 1_000_000] for i in range(0, len(data), 1_000_000)))
+    assert calls == [1, 2, 3]
     assert b"".join(store.get(key)) == data
 
 
