@@ -47,4 +47,4 @@ def not_permitted(home_href="/") -> rx.Component:
 def checking() -> rx.Component:
     """Shown while the page guard asks the server who is signed in."""
     return rx.hstack(rx.spinner(size="3"), rx.text("Checking your session…", color=rx.color("gray", 11)),
-                     spacing="2", padding_y="6", role="status")
+                     spacing="2", padding_y="1.5rem", role="status")

@@ -66,7 +66,7 @@ def page_header(title, subtitle=None, action: rx.Component | None = None) -> rx.
         align=rx.breakpoints(initial="start", sm="center"),
         gap="3",
         width="100%",
-        padding_bottom="4",
+        padding_bottom="1rem",
     )
 
 
@@ -76,7 +76,7 @@ def _nav_link(item) -> rx.Component:
         href=item.href,
         underline="none",
         color=rx.color("gray", 12),
-        padding_x="3",
+        padding_x="0.75rem",
         min_height=TAP,
         display="flex",
         align_items="center",
@@ -114,8 +114,8 @@ def user_menu() -> rx.Component:
         ),
         rx.menu.content(
             rx.box(rx.text(SessionState.display_name, weight="medium", size="2"),
-                   rx.text(SessionState.role, size="1", color=rx.color("gray", 11)), padding_x="2",
-                   padding_y="1"),
+                   rx.text(SessionState.role, size="1", color=rx.color("gray", 11)), padding_x="0.5rem",
+                   padding_y="0.25rem"),
             rx.menu.separator(),
             *[_menu_link(item) for item in USER_MENU],
             rx.menu.separator(),
@@ -136,13 +136,11 @@ def _mobile_nav(items) -> rx.Component:
     )
 
 
-def _role_nav(role: str, render) -> rx.Component:
-    """Navigation for `role`; for "account" pages, the signed-in user's own role's navigation."""
+def _role_nav(render) -> rx.Component:
+    """The signed-in user's own navigation (also on another role's page, where they see "Not permitted")."""
     from patient_portal.components.navigation import NAV_ITEMS
     from patient_portal.state.session import SessionState
 
-    if role in NAV_ITEMS:
-        return render(NAV_ITEMS[role])
     return rx.match(SessionState.role, *[(r, render(items)) for r, items in NAV_ITEMS.items()], rx.fragment())
 
 
@@ -153,8 +151,8 @@ def _desktop_nav(items) -> rx.Component:
 def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Component:
     """The signed-in layout of a role's page tree: header (brand, navigation, user menu) and content.
 
-    `role` is admin, doctor, staff, patient, or "account" (pages any signed-in user may open; the
-    navigation is then that user's own). Content shows only when the page guard
+    `role` is admin, doctor, staff, patient, or "account" (pages any signed-in user may open); the
+    navigation is always the signed-in user's own. Content shows only when the page guard
     (``on_load=SessionState.require(role)``) said this user may be here; another role sees
     "Not permitted". Navigation folds into a menu below 768 px.
     """
@@ -175,13 +173,13 @@ def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Compon
         _sign_out_form(),
         rx.el.header(
             rx.hstack(
-                _role_nav(role, _mobile_nav),
+                _role_nav(_mobile_nav),
                 brand(),
                 rx.el.nav(
-                    _role_nav(role, _desktop_nav),
+                    _role_nav(_desktop_nav),
                     aria_label="Main navigation",
                     display=rx.breakpoints(initial="none", md="block"),
-                    margin_left="4",
+                    margin_left="1rem",
                 ),
                 rx.spacer(),
                 user_menu(),
@@ -189,15 +187,15 @@ def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Compon
                 width="100%",
                 max_width="1200px",
                 margin_x="auto",
-                padding_x="4",
-                padding_y="2",
+                padding_x="1rem",
+                padding_y="0.5rem",
                 spacing="3",
             ),
             style={"border_bottom": f"1px solid {rx.color('gray', 5)}"},
             background=rx.color("gray", 1),
         ),
         rx.el.main(
-            rx.box(content, width="100%", max_width="1200px", margin_x="auto", padding="4"),
+            rx.box(content, width="100%", max_width="1200px", margin_x="auto", padding="1rem"),
             id="main",
         ),
         min_height="100vh",

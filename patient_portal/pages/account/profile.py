@@ -29,7 +29,7 @@ def profile() -> rx.Component:
             ),
             width="100%",
         ),
-        rx.link(rx.button("Sign-in security", size="3", min_height="44px", margin_top="4"),
+        rx.link(rx.button("Sign-in security", size="3", min_height="44px", margin_top="1rem"),
                 href="/account/security"),
         title="Profile",
     )

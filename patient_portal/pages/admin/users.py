@@ -102,7 +102,7 @@ def _confirm_deactivate(user) -> rx.Component:
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", min_height=TAP)),
                 rx.alert_dialog.action(rx.button("Deactivate", color_scheme="red", min_height=TAP,
                                                  on_click=AdminUsersState.deactivate(user.id))),
-                spacing="3", justify="end", margin_top="3",
+                spacing="3", justify="end", margin_top="0.75rem",
             ),
         ),
     )

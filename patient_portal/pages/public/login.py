@@ -58,6 +58,6 @@ def login() -> rx.Component:
                 size="3",
             ),
             width="100%",
-            padding_y="6",
+            padding_y="1.5rem",
         )
     )
