@@ -90,11 +90,11 @@ def moto_server() -> Iterator[str]:
 @pytest.fixture
 def s3_settings(moto_server: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
     """Point the portal's blob store at a fresh bucket on the moto server."""
-    from patient_portal.core.storage import S3BlobStore
-    from patient_portal.settings import reset_settings
-
     import re
     import uuid
+
+    from patient_portal.core.storage import S3BlobStore
+    from patient_portal.settings import reset_settings
 
     bucket = "portal-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:30].strip("-") + "-" + uuid.uuid4().hex[:6]
     monkeypatch.setenv("PORTAL_S3_ENDPOINT_URL", moto_server)
