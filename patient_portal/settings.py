@@ -45,6 +45,7 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_access_key_id: str = ""
     s3_secret_access_key: str = ""
+    hash_workers: int = max(1, (os.cpu_count() or 2) // 2)
     session_idle_seconds: int = 15 * 60
     session_absolute_seconds: int = 12 * 60 * 60
     smtp_host: str = ""
@@ -119,6 +120,7 @@ def load_settings() -> Settings:
         s3_region=os.environ.get("PORTAL_S3_REGION", "us-east-1"),
         s3_access_key_id=os.environ.get("PORTAL_S3_ACCESS_KEY_ID", ""),
         s3_secret_access_key=os.environ.get("PORTAL_S3_SECRET_ACCESS_KEY", ""),
+        hash_workers=max(1, _int("PORTAL_HASH_WORKERS", max(1, (os.cpu_count() or 2) // 2))),
         session_idle_seconds=_int("PORTAL_SESSION_IDLE_SECONDS", 15 * 60),
         session_absolute_seconds=_int("PORTAL_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60),
         smtp_host=os.environ.get("PORTAL_SMTP_HOST", ""),

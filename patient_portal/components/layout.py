@@ -110,7 +110,7 @@ def user_menu() -> rx.Component:
             rx.button(rx.icon("circle-user-round", size=20),
                       rx.text(SessionState.display_name, display=rx.breakpoints(initial="none", sm="inline")),
                       rx.icon("chevron-down", size=16),
-                      variant="ghost", size="3", min_height=TAP, aria_label="Account menu", id="user-menu"),
+                      variant="soft", size="3", min_height=TAP, aria_label="Account menu", id="user-menu"),
         ),
         rx.menu.content(
             rx.box(rx.text(SessionState.display_name, weight="medium", size="2"),

@@ -123,13 +123,3 @@ def phone_page(browser, app_url):
     yield ctx.new_page()
     ctx.close()
 
-
-def assert_accessible(page, *, impacts: tuple[str, ...] = ("serious", "critical")) -> None:
-    """axe-core finds no violation of the given impact on the page as it is now."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in impacts]
-    summary = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
-                        for v in bad)
-    assert not bad, f"accessibility violations on {page.url}:\n{summary}"

@@ -9,7 +9,7 @@ import time
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.helpers import assert_accessible, sign_in
 
 PASSWORD = "demo-clinic-2026"
 NEW_PASSWORD = "a quiet harbour at dawn"
@@ -17,15 +17,6 @@ NEW_PASSWORD = "a quiet harbour at dawn"
 
 def at(path: str) -> re.Pattern:
     return re.compile(rf"^[^?]*{re.escape(path)}/?(\?.*)?$")
-
-
-def sign_in(page: Page, email: str, password: str, code: str = "") -> None:
-    page.goto("/login")
-    page.locator("#login-email").fill(email)
-    page.locator("#login-password").fill(password)
-    if code:
-        page.locator("#login-code").fill(code)
-    page.locator("#login-form button[type=submit]").click()
 
 
 def create_account(page: Page, email: str, role: str = "staff") -> None:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
 
 PASSWORD = "demo-clinic-2026"
 TITLE = "Lipid panel " + "".join(random.choice(string.ascii_uppercase) for _ in range(5))
@@ -41,19 +41,6 @@ def _pdf() -> bytes:
 PDF = _pdf()
 
 
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.locator("#login-email").fill(email)
-    page.locator("#login-password").fill(PASSWORD)
-    page.locator("#login-form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def choose(page: Page, field_id: str, option: str) -> None:
-    page.locator(f"#{field_id}").click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
 def _row(page: Page, title: str):
     return page.locator("#doc-table tr", has_text=title)
 
@@ -74,7 +61,7 @@ def uploaded(browser, app_url, files) -> dict[str, str]:
     ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(20_000)
     page = ctx.new_page()
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     page.goto("/doctor/patients")
     page.locator("#patient-query").fill("Garcia")
     page.locator("#search-submit").click()
@@ -97,7 +84,7 @@ def uploaded(browser, app_url, files) -> dict[str, str]:
 
 
 def test_doctor_sees_the_uploaded_lab_result_with_a_preview(page, uploaded):
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     row = _row(page, TITLE)
     expect(row).to_contain_text("Lab result")
@@ -113,7 +100,7 @@ def test_doctor_sees_the_uploaded_lab_result_with_a_preview(page, uploaded):
 
 
 def test_patient_downloads_the_same_bytes(page, uploaded):
-    sign_in(page, "patient@demo.clinic")
+    sign_in(page, "patient@demo.clinic", wait=True)
     page.goto("/patient/documents")
     row = _row(page, TITLE)
     expect(row).to_be_visible()
@@ -124,7 +111,7 @@ def test_patient_downloads_the_same_bytes(page, uploaded):
 
 
 def test_staff_cannot_see_the_lab_result(page, uploaded):
-    sign_in(page, "staff@demo.clinic")
+    sign_in(page, "staff@demo.clinic", wait=True)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     expect(page.locator("#doc-count")).to_be_visible()
     expect(page.get_by_text(TITLE)).to_have_count(0)
@@ -134,7 +121,7 @@ def test_staff_cannot_see_the_lab_result(page, uploaded):
 
 
 def test_oversized_file_and_renamed_executable_are_refused_with_messages(page, uploaded, files):
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     page.locator("#doc-files").set_input_files([str(files["big"]), str(files["exe"])])
     choose(page, "doc-category", "Lab result")
@@ -154,11 +141,10 @@ def test_oversized_file_and_renamed_executable_are_refused_with_messages(page, u
 
 
 def test_patient_documents_fit_a_phone(phone_page, uploaded):
-    sign_in(phone_page, "patient@demo.clinic")
+    sign_in(phone_page, "patient@demo.clinic", wait=True)
     phone_page.goto("/patient/documents")
     expect(phone_page.locator(f"text={TITLE} >> visible=true").first).to_be_visible()
-    width = phone_page.evaluate("document.getElementById('main').scrollWidth")
-    assert width <= 390, f"the documents page is {width}px wide on a 390px phone"
+    assert_fits_phone(phone_page)
     assert_accessible(phone_page)
 
 
@@ -172,7 +158,7 @@ def _api_upload(page: Page, patient_id: str, title: str, body: bytes = PDF) -> s
 
 def test_hold_until_discussed_shows_the_patient_only_when_it_will_be_released(page, browser, app_url, uploaded):
     title = "Biopsy " + TITLE[-5:]
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     _api_upload(page, uploaded["patient_id"], title)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     _row(page, title).get_by_role("button", name=f"More actions for {title}").click()
@@ -182,7 +168,7 @@ def test_hold_until_discussed_shows_the_patient_only_when_it_will_be_released(pa
     expect(_row(page, title)).to_contain_text("Held from patient until Sat 31 Jan 2099")
 
     patient = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900}).new_page()
-    sign_in(patient, "patient@demo.clinic")
+    sign_in(patient, "patient@demo.clinic", wait=True)
     patient.goto("/patient/documents")
     held = patient.locator("#doc-table tr", has_text="Available from Sat 31 Jan 2099")
     expect(held).to_contain_text("Imaging report")
@@ -193,7 +179,7 @@ def test_hold_until_discussed_shows_the_patient_only_when_it_will_be_released(pa
 
 def test_corrected_file_becomes_a_new_version_and_the_old_one_stays(page, uploaded, tmp_path):
     title = "Echo report " + TITLE[-5:]
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     _api_upload(page, uploaded["patient_id"], title)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     _row(page, title).get_by_role("button", name=f"More actions for {title}").click()
@@ -213,7 +199,7 @@ def test_corrected_file_becomes_a_new_version_and_the_old_one_stays(page, upload
 
 def test_author_removes_with_a_reason_and_an_admin_can_restore(page, browser, app_url, uploaded):
     title = "Old referral " + TITLE[-5:]
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     _api_upload(page, uploaded["patient_id"], title)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     _row(page, title).get_by_role("button", name=f"More actions for {title}").click()
@@ -223,7 +209,7 @@ def test_author_removes_with_a_reason_and_an_admin_can_restore(page, browser, ap
     expect(_row(page, title)).to_have_count(0)
 
     admin = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900}).new_page()
-    sign_in(admin, "admin@demo.clinic")
+    sign_in(admin, "admin@demo.clinic", wait=True)
     admin.goto(f"/chart/{uploaded['patient_id']}/documents")
     expect(admin.locator("#doc-count")).to_be_visible()
     admin.locator("#doc-show-removed").click()

@@ -19,7 +19,7 @@ def test_landing_fits_a_phone(phone_page):
 
 
 def test_landing_has_no_serious_accessibility_violations(page):
-    from tests.e2e.conftest import assert_accessible
+    from tests.e2e.helpers import assert_accessible
 
     page.goto("/")
     page.get_by_role("heading", name="Patient Portal", level=1).wait_for()

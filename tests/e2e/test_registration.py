@@ -8,22 +8,11 @@ import string
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+
 PASSWORD = "demo-clinic-2026"
 FAMILY = "Quell" + "".join(random.choice(string.ascii_lowercase) for _ in range(6))
 DOB = "1990-05-17"
-
-
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.locator("#login-email").fill(email)
-    page.locator("#login-password").fill(password)
-    page.locator("#login-form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def choose(page: Page, field_id: str, option: str) -> None:
-    page.locator(f"#{field_id}").click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def next_step(page: Page, title: str) -> None:
@@ -61,7 +50,7 @@ def registered(browser, app_url) -> dict[str, str]:
     ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(20_000)
     page = ctx.new_page()
-    sign_in(page, "staff@demo.clinic")
+    sign_in(page, "staff@demo.clinic", wait=True)
     fill_wizard(page, FAMILY)
     expect(page.locator("#duplicates")).to_have_count(0)
     page.locator("#wizard-confirm").click()
@@ -72,7 +61,7 @@ def registered(browser, app_url) -> dict[str, str]:
 
 
 def test_staff_find_the_new_patient_by_last_name_and_dob_and_by_mrn(page, registered):
-    sign_in(page, "staff@demo.clinic")
+    sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/patients")
     page.locator("#patient-query").fill(FAMILY.upper())
     page.locator("#patient-dob").fill(DOB)
@@ -89,21 +78,21 @@ def test_staff_find_the_new_patient_by_last_name_and_dob_and_by_mrn(page, regist
 
 
 def test_chart_shows_the_allergy_to_an_admin(page, registered):
-    sign_in(page, "admin@demo.clinic")
+    sign_in(page, "admin@demo.clinic", wait=True)
     page.goto(f"/chart/{registered['id']}")
     expect(page.locator("#allergy-badge")).to_contain_text("Shellfish")
     expect(page.locator("#history-allergies")).to_contain_text("Severe")
 
 
 def test_doctor_not_on_the_care_team_cannot_open_the_chart(page, registered):
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     page.goto(f"/chart/{registered['id']}")
     expect(page.locator("#not-permitted")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text(FAMILY)
 
 
 def test_demo_patient_sees_own_record_and_not_another(page, registered):
-    sign_in(page, "patient@demo.clinic")
+    sign_in(page, "patient@demo.clinic", wait=True)
     page.goto("/patient/record")
     expect(page.locator("#chart-name")).to_have_text("Maria Garcia")
     expect(page.locator("#history-allergies")).to_contain_text("Penicillin")
@@ -113,7 +102,7 @@ def test_demo_patient_sees_own_record_and_not_another(page, registered):
 
 
 def test_duplicate_registration_shows_the_existing_record(page, registered):
-    sign_in(page, "staff@demo.clinic")
+    sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/register")
     page.get_by_role("button", name="Start over").click()
     fill_wizard(page, FAMILY)
@@ -124,16 +113,15 @@ def test_duplicate_registration_shows_the_existing_record(page, registered):
 
 
 def test_search_page_fits_a_phone(phone_page, registered):
-    sign_in(phone_page, "staff@demo.clinic")
+    sign_in(phone_page, "staff@demo.clinic", wait=True)
     phone_page.goto("/staff/patients")
     phone_page.locator("#patient-query").fill(registered["mrn"])
     phone_page.locator("#search-submit").click()
     expect(phone_page.get_by_text("Noor " + FAMILY).locator("visible=true").first).to_be_visible()
-    # the page content fits (the shell's header is the identity area's and checked by its own tests)
-    assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
+    assert_fits_phone(phone_page)
     phone_page.goto("/staff/register")
     expect(phone_page.locator("#step-title")).to_be_visible()
-    assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
+    assert_fits_phone(phone_page)
 
 
 def test_second_of_two_concurrent_edits_is_refused_and_keeps_what_was_typed(browser, app_url, registered):
@@ -142,7 +130,7 @@ def test_second_of_two_concurrent_edits_is_refused_and_keeps_what_was_typed(brow
         ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
         ctx.set_default_timeout(20_000)
         p = ctx.new_page()
-        sign_in(p, "staff@demo.clinic")
+        sign_in(p, "staff@demo.clinic", wait=True)
         p.goto(f"/chart/{registered['id']}")
         p.locator("#edit-contact").click()
         pages.append(p)
@@ -171,7 +159,7 @@ def test_self_registration_ends_pending_an_identity_check(page):
     page.locator("#signup-password").fill("a long walk by the river")
     page.locator("#signup-submit").click()
     expect(page.locator("#signup-pending")).to_contain_text("pending an identity check")
-    sign_in(page, f"ines.{FAMILY.lower()}@example.com", "a long walk by the river")
+    sign_in(page, f"ines.{FAMILY.lower()}@example.com", "a long walk by the river", wait=True)
     page.goto("/patient/record")
     expect(page.locator("#pending-identity")).to_be_visible()
     expect(page.locator("#chart-name")).to_contain_text("Ines")
@@ -179,25 +167,25 @@ def test_self_registration_ends_pending_an_identity_check(page):
 
 @pytest.mark.parametrize("path", ["/staff/register", "/staff/patients", "/staff/review"])
 def test_patient_pages_have_no_serious_accessibility_violations(page, registered, path):
-    from tests.e2e.conftest import assert_accessible
 
-    sign_in(page, "staff@demo.clinic")
+
+    sign_in(page, "staff@demo.clinic", wait=True)
     page.goto(path)
     page.get_by_role("heading", level=1).first.wait_for()
     assert_accessible(page)
 
 
 def test_chart_has_no_serious_accessibility_violations(page, registered):
-    from tests.e2e.conftest import assert_accessible
 
-    sign_in(page, "admin@demo.clinic")
+
+    sign_in(page, "admin@demo.clinic", wait=True)
     page.goto(f"/chart/{registered['id']}")
     expect(page.locator("#chart-mrn")).to_be_visible()
     assert_accessible(page)
 
 
 def test_doctor_finds_a_care_team_patient_and_adds_a_medication(page):
-    sign_in(page, "doctor@demo.clinic")
+    sign_in(page, "doctor@demo.clinic", wait=True)
     page.goto("/doctor/patients")
     page.locator("#patient-query").fill("Garcia, Maria")
     page.locator("#search-submit").click()
@@ -222,7 +210,7 @@ def test_patient_asks_for_a_name_change_and_staff_see_it_in_the_review_queue(bro
     ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(20_000)
     me = ctx.new_page()
-    sign_in(me, "patient@demo.clinic")
+    sign_in(me, "patient@demo.clinic", wait=True)
     me.goto("/patient/record")
     me.locator("#change-family_name").fill("Garcia-Lopez")
     me.locator("#change-note").fill("Married in June")
@@ -230,7 +218,7 @@ def test_patient_asks_for_a_name_change_and_staff_see_it_in_the_review_queue(bro
     expect(me.locator("#change-sent")).to_contain_text("Family name")
     ctx.close()
     page = browser.new_context(base_url=app_url).new_page()
-    sign_in(page, "staff@demo.clinic")
+    sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/review")
     request = page.locator(".change-request").filter(has_text="Garcia-Lopez")
     expect(request).to_contain_text("Married in June")
@@ -240,7 +228,7 @@ def test_patient_asks_for_a_name_change_and_staff_see_it_in_the_review_queue(bro
 
 
 def test_unsaved_registration_survives_a_page_reload(page):
-    sign_in(page, "staff@demo.clinic")
+    sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/register")
     page.get_by_role("button", name="Start over").click()
     page.locator("#reg-given_name").fill("Reload")
@@ -256,11 +244,11 @@ def test_unsaved_registration_survives_a_page_reload(page):
 
 
 def test_patient_record_and_chart_fit_a_phone(phone_page, registered):
-    sign_in(phone_page, "patient@demo.clinic")
+    sign_in(phone_page, "patient@demo.clinic", wait=True)
     phone_page.goto("/patient/record")
     expect(phone_page.locator("#chart-name")).to_have_text("Maria Garcia")
-    assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
-    sign_in(phone_page, "admin@demo.clinic")
+    assert_fits_phone(phone_page)
+    sign_in(phone_page, "admin@demo.clinic", wait=True)
     phone_page.goto(f"/chart/{registered['id']}")
     expect(phone_page.locator("#chart-mrn")).to_be_visible()
-    assert phone_page.evaluate("document.getElementById('main').scrollWidth") <= 390
+    assert_fits_phone(phone_page)

@@ -7,18 +7,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.helpers import assert_accessible, sign_in
 
 PASSWORD = "demo-clinic-2026"
 ROLES = ("patient", "staff", "doctor", "admin")
 NAMES = {"admin": "Alex Admin", "doctor": "Dr. Dana Doctor", "staff": "Sam Staff", "patient": "Pat Patient"}
-
-
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.locator("#login-email").fill(email)
-    page.locator("#login-password").fill(password)
-    page.locator("#login-form button[type=submit]").click()
 
 
 def at(path: str) -> re.Pattern:

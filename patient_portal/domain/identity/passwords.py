@@ -16,6 +16,8 @@ from importlib import resources
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from patient_portal.settings import get_settings
+
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 #: RFC 9106 / OWASP second recommended option: t=2, m=19 MiB, p=1.
@@ -78,8 +80,7 @@ _pool: ThreadPoolExecutor | None = None
 
 def hash_workers() -> int:
     """Threads for Argon2id (PORTAL_HASH_WORKERS; default half the CPUs): the rest stay free for events."""
-    raw = os.environ.get("PORTAL_HASH_WORKERS", "")
-    return max(1, int(raw)) if raw.isdigit() else max(1, (os.cpu_count() or 2) // 2)
+    return get_settings().hash_workers
 
 
 def _hash_pool() -> ThreadPoolExecutor:
