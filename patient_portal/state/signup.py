@@ -47,7 +47,9 @@ class SignupState(rx.State):
         basic.update(email=email, preferred_contact_method="email")
         try:
             await run(registration.sign_up_patient, email=email, password=str(form.get("password", ""))[:128],
-                      basic=basic)
+                      basic=basic, ip=self.router.session.client_ip or None)
+        except registration.TooManySignUps as exc:
+            self.error = str(exc)
         except ValidationFailed as exc:
             self.errors = {k.removeprefix("account."): v for k, v in exc.errors.items()}
             self.error = "Some fields need attention — see the messages next to them."

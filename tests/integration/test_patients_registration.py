@@ -185,6 +185,25 @@ def test_public_sign_up_reports_password_email_and_field_errors(db):
     assert "account.email" in err.value.errors
 
 
+def test_public_sign_up_is_throttled_per_network_address(db):
+    from patient_portal.domain.patients.registration import (
+        SIGN_UPS_PER_IP_PER_HOUR,
+        TooManySignUps,
+        sign_up_patient,
+    )
+
+    for i in range(SIGN_UPS_PER_IP_PER_HOUR):
+        call_plain(sign_up_patient, email=f"p{i}@example.com", password="correct horse battery staple",
+                   basic=draft(phone_mobile=f"+1 617 555 01{i:02d}")["basic"], ip="203.0.113.9")
+    with pytest.raises(TooManySignUps, match="try again later"):
+        call_plain(sign_up_patient, email="one.more@example.com", password="correct horse battery staple",
+                   basic=draft()["basic"], ip="203.0.113.9")
+    with unit_of_work() as s:
+        assert s.exec(select(User).where(User.email == "one.more@example.com")).first() is None
+    call_plain(sign_up_patient, email="elsewhere@example.com", password="correct horse battery staple",
+               basic=draft()["basic"], ip="198.51.100.7")
+
+
 def call_plain(fn, **kwargs):
     with unit_of_work() as s:
         return fn(s, **kwargs)

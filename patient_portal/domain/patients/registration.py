@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, delete, select
 
 from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, Role, reaches_patient
+from patient_portal.core.audit import AuditEvent
+from patient_portal.core.db import utcnow
 from patient_portal.domain.emergency import rows as emergency_rows
 from patient_portal.domain.history import rows as history_rows
 from patient_portal.domain.identity import passwords, service
@@ -209,10 +212,32 @@ def self_register_patient(session: Session, actor: Actor, basic: dict[str, str])
     return Registered(patient.id, patient.mrn)
 
 
-def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[str, str]) -> Registered:
+#: New accounts one network address may create per hour through public self-registration.
+SIGN_UPS_PER_IP_PER_HOUR = 5
+
+
+class TooManySignUps(Exception):
+    """Public sign-up is throttled per network address."""
+
+    def __init__(self) -> None:
+        super().__init__("Too many new accounts were created from this network in the last hour. "
+                         "Please try again later, or ask the front desk to register you.")
+
+
+def _recent_sign_ups(session: Session, ip: str) -> int:
+    since = utcnow() - timedelta(hours=1)
+    stmt = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == str(Action.PATIENT_SELF_REGISTER), AuditEvent.ip == ip, AuditEvent.at >= since)
+    return session.exec(stmt).one()
+
+
+def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[str, str],
+                    ip: str | None = None) -> Registered:
     """Public self-registration: a patient account (identity's rules for email and password) and a
     record pending an identity check, in one transaction. Errors are keyed ``account.email``,
-    ``account.password`` or the basic field name."""
+    ``account.password`` or the basic field name; a busy address gets TooManySignUps."""
+    if ip and _recent_sign_ups(session, ip) >= SIGN_UPS_PER_IP_PER_HOUR:
+        raise TooManySignUps()
     errors = validate_basic(basic)
     try:
         passwords.check_policy(password)
@@ -226,4 +251,4 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
                                           password=password, via="self_registration")
     except service.UserInputError as exc:
         raise ValidationFailed({f"account.{exc.field}": str(exc)}) from None
-    return self_register_patient(session, Actor(user_id=uuid.UUID(str(user.id)), role=Role.PATIENT), basic)
+    return self_register_patient(session, Actor(user_id=uuid.UUID(str(user.id)), role=Role.PATIENT, ip=ip), basic)
