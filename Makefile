@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/pytest
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run test install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e lint bench clean
+.PHONY: run serve test install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ seed: migrate
 
 run: install bun seed
 	@$(VENV)/bin/portal demo-banner
+	$(VENV)/bin/reflex run --env prod --single-port
+
+# Production: no demo data; refuses to start when check-config finds something missing.
+serve: install bun migrate
 	$(VENV)/bin/reflex run --env prod --single-port
 
 test-unit: install-dev
