@@ -3,8 +3,8 @@
 from patient_portal.pages.account import profile, security  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401
-from patient_portal.pages.documents import pages as document_pages  # noqa: F401
 from patient_portal.pages.doctor import dashboard as doctor_dashboard  # noqa: F401
+from patient_portal.pages.documents import pages as document_pages  # noqa: F401
 from patient_portal.pages.patient import dashboard as patient_dashboard  # noqa: F401
 from patient_portal.pages.patients import chart, record, register, review, search, signup  # noqa: F401
 from patient_portal.pages.public import landing, login  # noqa: F401
