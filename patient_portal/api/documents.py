@@ -97,6 +97,26 @@ def _body_chunks(request: Request) -> Iterator[bytes]:
             yield chunk
 
 
+#: How much of a refused body is read and thrown away so the client sees the 413 instead of a reset.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+async def _drain(request: Request) -> None:
+    """Discard the rest of a refused body whose declared length is moderate, so the client reads our
+    413 instead of a broken pipe; a body without a length (or a huge one) is simply cut off."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > DRAIN_LIMIT:
+        return
+    drained = 0
+    try:
+        async for chunk in request.stream():
+            drained += len(chunk)
+            if drained > DRAIN_LIMIT:
+                return
+    except (ClientDisconnect, RuntimeError):  # gone, or already fully read
+        return
+
+
 async def _ingest(request: Request, call: Callable[[Actor | None, dict[str, Any], Iterator[bytes]], Any]) -> Response:
     actor = await off_loop(actor_for, request)
     if actor is None:
@@ -109,6 +129,8 @@ async def _ingest(request: Request, call: Callable[[Actor | None, dict[str, Any]
         summary = await to_thread.run_sync(lambda: call(actor, meta, _body_chunks(request)))
     except (AccessDenied, DocumentInvalid, DocumentNotFound, UploadTooLarge, FileRefused, StorageUnavailable,
             SQLAlchemyError) as exc:
+        if isinstance(exc, UploadTooLarge):
+            await _drain(request)
         return _upload_error(exc)
     except ClientDisconnect:  # the browser went away mid-upload: nothing was kept
         return _json(400, SAVE_FAILED)

@@ -64,7 +64,7 @@ def page_header(title, subtitle=None, action: rx.Component | None = None) -> rx.
         action if action is not None else rx.fragment(),
         direction=rx.breakpoints(initial="column", sm="row"),
         align=rx.breakpoints(initial="start", sm="center"),
-        gap="3",
+        spacing="3",
         width="100%",
         padding_bottom="1rem",
     )

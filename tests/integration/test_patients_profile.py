@@ -118,7 +118,7 @@ def test_patient_updates_own_contact_and_preferences(pid):
     call(update_section, me, pid, "preferences", {**base, "preferred_language": "French"},
          expected_version=version + 1)
     basic, _ = _base(pid)
-    assert basic["phone_mobile"] == "+16175550199" and basic["preferred_language"] == "French"
+    assert basic["phone_mobile"] == "+1 617-555-0199" and basic["preferred_language"] == "French"
     assert call(search_patients, actor(STAFF), "617 555 0199")["rows"][0]["id"] == str(pid)
 
 

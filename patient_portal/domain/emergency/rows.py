@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from patient_portal.domain.emergency.models import CONTACT_FIELDS, EmergencyContact
 from patient_portal.domain.patients.rowsync import replace_rows
-from patient_portal.domain.patients.validation import normalize_email, normalize_phone
+from patient_portal.domain.patients.validation import display_phone, normalize_email, normalize_phone
 
 ORDER_RANK = {"primary": 0, "secondary": 1}
 
@@ -30,6 +30,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 def to_dict(row: EmergencyContact) -> dict[str, str]:
     out = {name: getattr(row, name) or "" for name in CONTACT_FIELDS}
+    for name in ("phone", "alt_phone"):
+        out[name] = display_phone(out[name])
     out["id"] = str(row.id)
     return out
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from patient_portal.core.db import utcnow
 from patient_portal.domain.patients.models import Patient
-from patient_portal.domain.patients.validation import PHONE_TYPES, parse_date
+from patient_portal.domain.patients.validation import PHONE_TYPES, display_phone, parse_date
 
 LEGAL_FIELDS = ("given_name", "family_name", "date_of_birth", "sex")
 PREFERENCE_FIELDS = ("preferred_name", "gender_identity", "preferred_language")
@@ -45,7 +45,7 @@ def display_name(patient: Patient) -> str:
 def phone_of(patient: Patient, kind: str) -> str:
     for phone in patient.phones or []:
         if phone.get("type") == kind:
-            return phone.get("number", "")
+            return display_phone(phone.get("number", ""))
     return ""
 
 
@@ -63,7 +63,7 @@ def summary(patient: Patient) -> dict[str, Any]:
         "dob_display": display_date(patient.date_of_birth),
         "age": "" if age is None else str(age),
         "sex": patient.sex,
-        "phone": next((p.get("number", "") for p in patient.phones or []), ""),
+        "phone": display_phone(next((p.get("number", "") for p in patient.phones or []), "")),
         "status": patient.status,
         "version": str(patient.version),
     }

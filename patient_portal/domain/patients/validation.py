@@ -42,6 +42,17 @@ def phone_region() -> str:
     return get_settings().phone_region
 
 
+def display_phone(e164: str | None) -> str:
+    """A stored E.164 number written for people ("+1 617-555-0142"); other text unchanged."""
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, phone_region()),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
 def normalize_phone(raw: str) -> str | None:
     """E.164 form of a valid phone number, else None."""
     try:

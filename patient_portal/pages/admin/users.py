@@ -79,7 +79,7 @@ def _assign_form() -> rx.Component:
                         spacing="1",
                     ),
                     rx.button("Assign", type="submit", size="3", min_height=TAP),
-                    gap="3", wrap="wrap", align="end",
+                    spacing="3", wrap="wrap", align="end",
                 ),
                 spacing="3",
             ),

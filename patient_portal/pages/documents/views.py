@@ -146,7 +146,7 @@ def _badges(row: Any) -> rx.Component:
                 rx.badge("Held from patient until " + row["hold_until"].to(str), color_scheme="amber")),
         rx.cond(row["version"].to(int) > 1, rx.badge("Version " + row["version"].to(str), color_scheme="gray")),
         rx.cond(row["removed"], rx.badge("Removed " + row["removed_at"].to(str), color_scheme="red")),
-        gap="1", wrap="wrap",
+        spacing="1", wrap="wrap",
     )
 
 
@@ -240,7 +240,7 @@ def document_list(empty_hint: Any) -> rx.Component:
 
 
 def _dialog_buttons(*buttons: rx.Component) -> rx.Component:
-    return rx.flex(rx.dialog.close(secondary_button("Cancel", type="button")), *buttons, gap="3", justify="end",
+    return rx.flex(rx.dialog.close(secondary_button("Cancel", type="button")), *buttons, spacing="3", justify="end",
                    wrap="wrap", margin_top="4")
 
 
@@ -254,7 +254,7 @@ def _preview() -> rx.Component:
         ),
         rx.flex(rx.dialog.close(secondary_button("Close", type="button")),
                 primary_button("Download", type="button", on_click=D.download(D.target_id, 0)),
-                gap="3", justify="end", width="100%"),
+                spacing="3", justify="end", width="100%"),
         width="100%", spacing="3",
     )
 
@@ -275,7 +275,7 @@ def _versions() -> rx.Component:
                 rx.spacer(),
                 rx.cond(v["available"], rx.button(rx.icon("download", size=16), "Download", variant="soft",
                                                   min_height=TAP, on_click=D.download(D.target_id, v["number"]))),
-                gap="3", wrap="wrap", align="center",
+                spacing="3", wrap="wrap", align="center",
             ), width="100%"), style={"list_style": "none"})),
             style={"padding": "0", "margin": "0", "display": "flex", "flex_direction": "column", "gap": "8px"},
             id="doc-versions",

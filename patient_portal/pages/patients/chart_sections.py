@@ -30,7 +30,7 @@ def section_card(title: str, *children: rx.Component, action: rx.Component | Non
     return rx.card(
         rx.vstack(
             rx.flex(rx.heading(title, size="4", as_="h2"), rx.spacer(), action or rx.fragment(),
-                    align="center", width="100%", gap="2", wrap="wrap"),
+                    align="center", width="100%", spacing="2", wrap="wrap"),
             *children,
             spacing="3", width="100%",
         ),
@@ -99,7 +99,7 @@ def details_card(patient_view: bool = False) -> rx.Component:
         _edit_button("Edit demographics", "demographics", C.can["edit_demographics"]),
         _edit_button("Edit preferences", "preferences", C.can["request_legal_change"]),
         _edit_button("Edit contact details", "contact", C.can["edit_contact"]),
-        gap="2", wrap="wrap",
+        spacing="2", wrap="wrap",
     )
     return section_card(
         "Your details" if patient_view else "Demographics and contact",
@@ -118,8 +118,9 @@ def _row_summary(section: str, row) -> rx.Component:
     specs = ROW_SPECS[section]
     return rx.vstack(
         rx.text(row[specs[0][0]], weight="bold"),
-        rx.text(*[rx.cond(row[name], rx.text.span(label, ": ", row[name], "  "), "")
-                  for name, label, *_ in specs[1:]], size="2", color=rx.color("gray", 11)),
+        rx.flex(*[rx.cond(row[name], rx.text(label, ": ", row[name], size="2"))
+                  for name, label, *_ in specs[1:]],
+                spacing="3", wrap="wrap", color=rx.color("gray", 11)),
         spacing="0", width="100%",
     )
 
@@ -159,7 +160,7 @@ def _history_row(kind: str, row) -> rx.Component:
                       on_click=C.remove_item(kind, row["id"]), min_height="44px",
                       aria_label="Remove " + row[ROW_SPECS[kind][0][0]].to(str)),
             spacing="1")),
-        gap="2", align="center", width="100%",
+        spacing="2", align="center", width="100%",
     )
 
 

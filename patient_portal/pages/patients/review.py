@@ -45,7 +45,7 @@ def _identity(item) -> rx.Component:
                         size="2"),
                 rx.spacer(),
                 secondary_button("Link to this record", on_click=R.link(item["id"], m["id"]), type="button"),
-                gap="2", width="100%", wrap="wrap", align="center",
+                spacing="2", width="100%", wrap="wrap", align="center",
             )),
             primary_button("Identity checked: keep as a new record", on_click=R.accept_new(item["id"]),
                            type="button"),

@@ -77,7 +77,7 @@ def search_body(register_href: str = "") -> rx.Component:
                 rx.box(primary_button("Search", type="submit", id="search-submit", width="100%"),
                        padding_top=rx.breakpoints(initial="0", sm="24px")),
                 direction=rx.breakpoints(initial="column", sm="row"),
-                gap="3",
+                spacing="3",
                 align=rx.breakpoints(initial="stretch", sm="start"),
                 width="100%",
             ),

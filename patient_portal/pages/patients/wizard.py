@@ -151,7 +151,7 @@ def duplicates_panel() -> rx.Component:
                     rx.cond(d["id"] != "",
                             rx.button("Open existing record", on_click=S.open_existing(d["id"]), size="3",
                                       type="button", min_height="44px")),
-                    direction=rx.breakpoints(initial="column", sm="row"), gap="2", width="100%",
+                    direction=rx.breakpoints(initial="column", sm="row"), spacing="2", width="100%",
                     class_name="duplicate-match",
                 )),
                 rx.cond(
@@ -180,7 +180,7 @@ def _nav_buttons() -> rx.Component:
                            id="wizard-confirm",
                            disabled=(S.duplicates.length() > 0) & ~S.confirmed_different),
         ),
-        gap="3", width="100%", wrap="wrap", align="center",
+        spacing="3", width="100%", wrap="wrap", align="center",
     )
 
 
@@ -193,7 +193,7 @@ def success_view() -> rx.Component:
             rx.flex(
                 rx.link(primary_button("Open the chart"), href="/chart/" + S.registered_id),
                 secondary_button("Register another patient", on_click=S.start_over, type="button"),
-                gap="3", wrap="wrap",
+                spacing="3", wrap="wrap",
             ),
             spacing="3",
         ),
