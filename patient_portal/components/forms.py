@@ -91,7 +91,7 @@ def form_section(title: str, *children: rx.Component, description: str = "") -> 
             spacing="3",
             width="100%",
         ),
-        style={"border": "none", "padding": "0", "margin": "0", "min_width": "0"},
+        style={"border": "none", "padding": "0", "margin": "0", "min_width": "0", "width": "100%"},
     )
 
 
