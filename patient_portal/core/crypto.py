@@ -394,20 +394,26 @@ def decrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str) -> Itera
     del buf[:header_len]
     frame = chunk_size + 16
     index = 0
+    pos = 0  # start of the next frame in buf (frames are decrypted in place, not copied out)
     try:
         exhausted = False
         while True:
-            while len(buf) <= frame and not exhausted:
-                try:
-                    buf += next(stream)
-                except StopIteration:
-                    exhausted = True
-            if len(buf) > frame:
-                yield aead.decrypt(_chunk_nonce(prefix, index), bytes(buf[:frame]), _chunk_aad(object_id, index, False))
-                del buf[:frame]
-                index += 1
-                continue
-            yield aead.decrypt(_chunk_nonce(prefix, index), bytes(buf), _chunk_aad(object_id, index, True))
-            return
+            if len(buf) - pos <= frame and not exhausted:
+                del buf[:pos]
+                pos = 0
+                while len(buf) <= frame and not exhausted:
+                    try:
+                        buf += next(stream)
+                    except StopIteration:
+                        exhausted = True
+            last = len(buf) - pos <= frame
+            end = len(buf) if last else pos + frame
+            with memoryview(buf) as view:
+                plain = aead.decrypt(_chunk_nonce(prefix, index), view[pos:end], _chunk_aad(object_id, index, last))
+            yield plain
+            if last:
+                return
+            pos = end
+            index += 1
     except InvalidTag as exc:
         raise DecryptionError("the stored file was altered or is incomplete") from exc

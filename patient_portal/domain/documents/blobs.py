@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from patient_portal.core.crypto import (
@@ -150,16 +151,33 @@ def store_encrypted(store: BlobStore, chunks: Iterable[bytes], *, filename: str,
     return StoredBlob(key, wrapped.token, plain.digest.hexdigest(), plain.size, plain.kind)
 
 
+_hash_pool: ThreadPoolExecutor | None = None
+
+
+def _hasher() -> ThreadPoolExecutor:
+    """Threads that hash download chunks alongside the network read and decryption."""
+    global _hash_pool
+    if _hash_pool is None:
+        _hash_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="portal-hash")
+    return _hash_pool
+
+
 def _decrypt_checked(store: BlobStore, key: str, wrapped_key: str, object_id: str, sha256: str,
                      size: int) -> Iterator[bytes]:
     digest = hashlib.sha256()
     length = 0
+    hashing = None
     try:
         dek = unwrap_data_key(wrapped_key, object_id)
         for chunk in decrypt_stream(store.get(key), dek, object_id):
-            digest.update(chunk)
+            # hashlib lets go of the GIL: hash this chunk on the side while the next one is fetched
+            if hashing is not None:
+                hashing.result()
+            hashing = _hasher().submit(digest.update, chunk)
             length += len(chunk)
             yield chunk
+        if hashing is not None:
+            hashing.result()
     except DecryptionError:
         raise DocumentDamaged("This document failed its integrity check, so it was not sent. The stored "
                               "copy may be damaged — please tell the clinic.") from None
