@@ -1,10 +1,12 @@
 """Page modules; importing this package registers every page with the app."""
 
 from patient_portal.pages.account import profile, security  # noqa: F401
+from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401
 from patient_portal.pages.doctor import dashboard as doctor_dashboard  # noqa: F401
 from patient_portal.pages.documents import pages as document_pages  # noqa: F401
+from patient_portal.pages.patient import access_log as patient_access_log  # noqa: F401
 from patient_portal.pages.patient import dashboard as patient_dashboard  # noqa: F401
 from patient_portal.pages.patients import chart, record, register, review, search, signup  # noqa: F401
 from patient_portal.pages.public import landing, login  # noqa: F401

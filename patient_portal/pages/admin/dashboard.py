@@ -16,6 +16,8 @@ def admin_dashboard() -> rx.Component:
         card_grid(
             link_card("user-cog", "Users", "Create accounts, unlock sign-ins, assign doctors to patients.",
                       "/admin/users"),
+            link_card("scroll-text", "Audit log", "Who did what to which record, filterable; check the chain is "
+                      "intact.", "/admin/audit"),
         ),
         title="Admin dashboard",
     )

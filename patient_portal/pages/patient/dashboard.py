@@ -18,6 +18,8 @@ def patient_dashboard() -> rx.Component:
                       "immunizations.", "/patient/record"),
             link_card("file-text", "Your documents", "Lab results, reports and letters from the clinic.",
                       "/patient/documents"),
+            link_card("eye", "Who has looked at my record", "Everyone at the clinic who opened, searched for "
+                      "or changed your record, and when.", "/patient/access-log"),
             link_card("shield-check", "Sign-in security", "Set up two-step sign-in for your account.",
                       "/account/security"),
         ),

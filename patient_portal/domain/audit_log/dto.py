@@ -1,0 +1,160 @@
+"""What the audit-log screens show: plain-language rows for patients, full rows for administrators.
+
+Patient rows carry no IP addresses, session ids or internal ids. Times are in the clinic's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from patient_portal.settings import get_settings
+
+#: action -> what a patient reads ("Looked at your health history").
+PHRASES: dict[str, str] = {
+    "patient.clinical.read": "Looked at your health history",
+    "patient.clinical.write": "Updated your health history",
+    "patient.demographics.read": "Opened your record",
+    "patient.demographics.write": "Updated your personal details",
+    "patient.insurance.read": "Looked at your insurance",
+    "patient.insurance.write": "Updated your insurance",
+    "patient.emergency.read": "Looked at your emergency contacts",
+    "patient.emergency.write": "Updated your emergency contacts",
+    "patient.search": "Found your record in a search",
+    "patient.register": "Registered you as a patient",
+    "patient.identity.verify": "Checked your identity",
+    "patient.change_request.decide": "Answered your request to change your details",
+    "document.download": "Opened a document",
+    "document.preview": "Looked at a document",
+    "document.list": "Looked at your list of documents",
+    "document.versions.read": "Looked at the versions of a document",
+    "document.upload": "Added a document",
+    "document.version.upload": "Added a new version of a document",
+    "document.hold": "Changed when a document is released to you",
+    "document.delete": "Removed a document",
+    "document.restore": "Restored a document",
+    "document.purge": "Deleted a removed document for good",
+    "careteam.assign": "Added a doctor to your care team",
+    "careteam.unassign": "Removed a doctor from your care team",
+    "audit.read": "Checked who has looked at your record",
+}
+GENERIC_PHRASE = "Accessed your record"
+_BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
+               "Checked": "check", "Answered": "answer", "Added": "add", "Changed": "change", "Removed": "remove",
+               "Restored": "restore", "Deleted": "delete", "Accessed": "access"}
+ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
+OUTCOMES = ("success", "denied", "failed", "throttled")
+
+
+def phrase(action: str, detail: dict | None = None, outcome: str = "success") -> str:
+    """What happened, in plain words; a refusal reads "Tried to ... (refused)"."""
+    text = PHRASES.get(action, GENERIC_PHRASE)
+    sections = (detail or {}).get("sections") or []
+    if action == "patient.demographics.read" and "clinical" in sections:
+        text = "Opened your record, including your health history"
+    if outcome == "success":
+        return text
+    verb, _, rest = text.partition(" ")
+    base = _BASE_VERBS.get(verb, verb.lower())
+    suffix = "(refused)" if outcome == "denied" else "(it did not work)"
+    return f"Tried to {base} {rest} {suffix}"
+
+
+def clinic_zone() -> ZoneInfo:
+    try:
+        return ZoneInfo(get_settings().clinic_timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def plain_time(value: datetime, *, now: datetime | None = None) -> str:
+    """ "Tue 3 Mar, 14:30" in the clinic's time zone (with the year when it is not this year)."""
+    zone = clinic_zone()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    local = value.astimezone(zone)
+    this_year = (now or datetime.now(zone)).astimezone(zone).year
+    return local.strftime("%a %-d %b, %H:%M" if local.year == this_year else "%a %-d %b %Y, %H:%M")
+
+
+def exact_time(value: datetime) -> str:
+    """Date and time to the second in the clinic's time zone, for administrators."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(clinic_zone()).strftime("%a %-d %b %Y, %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One access to a patient's record, as the patient reads it."""
+
+    when: str
+    who: str
+    what: str
+    refused: bool
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    rows: list[AccessEntry]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit event, as an administrator reads it."""
+
+    seq: int
+    at: str
+    actor: str
+    actor_email: str
+    role: str
+    action: str
+    patient_mrn: str
+    object: str
+    outcome: str
+    ip: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The administrator's filters, as typed (validated by the service)."""
+
+    action: str = ""
+    actor: str = ""
+    patient: str = ""
+    outcome: str = ""
+    date_from: str = ""
+    date_to: str = ""
+
+    def used(self) -> list[str]:
+        """Names of the filters in use (what the audit trail records; never their values)."""
+        return [name for name, value in vars(self).items() if str(value or "").strip()]
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    ok: bool
+    message: str
+    checked: int = 0
+
+
+class FilterInvalid(ValueError):
+    """A filter the service cannot use; the message is safe to show."""
+
+
+def pages_for(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
