@@ -59,6 +59,13 @@ class ChartState(rx.State):
     change_note: str = ""
     change_sent: str = ""
 
+    def _show_failure(self, exc: Exception) -> None:
+        """Field messages for invalid input; the plain message for a refusal or a missing record."""
+        if isinstance(exc, ValidationFailed):
+            self.form_errors, self.error = exc.errors, NEEDS_ATTENTION
+        else:
+            self.error = str(exc)
+
     # ------------------------------------------------------------ loading
     def _clear(self) -> None:
         self.patient, self.basic, self.insurance, self.emergency = {}, {}, [], []
@@ -200,11 +207,8 @@ class ChartState(rx.State):
         except Conflict as exc:
             self._on_conflict(exc, section)
             return None
-        except ValidationFailed as exc:
-            self.form_errors, self.error = exc.errors, NEEDS_ATTENTION
-            return None
-        except (AccessDenied, PatientNotFound) as exc:
-            self.error = str(exc)
+        except (ValidationFailed, AccessDenied, PatientNotFound) as exc:
+            self._show_failure(exc)
             return None
         self._stop_editing()
         await self._fetch(actor)
@@ -266,11 +270,8 @@ class ChartState(rx.State):
             self.error = ("This entry was changed by someone else while you were editing. Your entries are "
                           "still below: check them, then save again.")
             return None
-        except ValidationFailed as exc:
-            self.form_errors, self.error = exc.errors, NEEDS_ATTENTION
-            return None
-        except (AccessDenied, PatientNotFound) as exc:
-            self.error = str(exc)
+        except (ValidationFailed, AccessDenied, PatientNotFound) as exc:
+            self._show_failure(exc)
             return None
         self.new_kind, self.new_item, self.form_errors, self.error, self.conflict = "", {}, {}, "", []
         await self._fetch(actor)
