@@ -139,6 +139,11 @@ def _seed(engine, people: list[dict]) -> float:
 
     tables = [Patient.__table__, PatientPhoneKey.__table__]
     meta, plain, _cls = _plain_table()
+    if engine.dialect.name == "postgresql":  # other tables of a full schema may point at patient
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS patient_phone_key, patient CASCADE"))
     SQLModel.metadata.drop_all(engine, tables=list(reversed(tables)))
     meta.drop_all(engine)
     SQLModel.metadata.create_all(engine, tables=tables)
