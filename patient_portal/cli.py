@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from patient_portal.settings import get_settings
 
@@ -134,6 +135,33 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Consistent copy of the embedded database and blob folder (keys not included)."""
+    from patient_portal.core.backup import BackupError, backup
+
+    try:
+        report = backup(args.destination)
+    except BackupError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written to {report.folder} ({report.database_bytes} bytes of database, "
+          f"{report.blob_files} files) — the keys are not in it: keep them safe separately")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a backup back (stop the app first)."""
+    from patient_portal.core.backup import BackupError, restore
+
+    try:
+        report = restore(args.folder)
+    except BackupError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored database and {report.blob_files} files from {report.folder}; run `portal audit verify`")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Patient Portal administration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the active key (batches, online)")
     rotate.add_argument("--batch", type=int, default=200)
     rotate.set_defaults(fn=cmd_rotate_keys)
+    back = sub.add_parser("backup", help="copy the embedded database and blob folder to a folder")
+    back.add_argument("destination", type=Path)
+    back.set_defaults(fn=cmd_backup)
+    rest = sub.add_parser("restore", help="put a backup back (app stopped)")
+    rest.add_argument("folder", type=Path)
+    rest.set_defaults(fn=cmd_restore)
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="walk the hash chain").set_defaults(fn=cmd_audit_verify)
     storage = sub.add_parser("storage", help="blob store").add_subparsers(dest="storage_command", required=True)
