@@ -44,3 +44,11 @@ def test_admin_filters_the_audit_log_and_checks_the_chain(page):
     expect(page.locator("#audit-chain-result")).to_contain_text("Audit chain intact:")
     assert_accessible(page)
     page.screenshot(path="test-artifacts/tour/admin-audit.png", full_page=True)
+
+
+def test_audit_log_fits_a_phone(phone_page):
+    sign_in(phone_page, "admin@demo.clinic", wait=True)
+    phone_page.goto("/admin/audit")
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Audit log")
+    expect(phone_page.get_by_text("auth.sign_in").last).to_be_visible()  # the phone cards
+    assert_fits_phone(phone_page)
