@@ -11,7 +11,7 @@ import reflex as rx
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop, unit_of_work
 from patient_portal.domain.audit_log import service
-from patient_portal.domain.audit_log.dto import AccessEntry, AuditFilters, AuditRow, FilterInvalid
+from patient_portal.domain.audit_log.dto import AccessEntry, AuditEntry, AuditFilters, FilterInvalid
 from patient_portal.state.session import current_actor, signed_out
 
 FILTER_FIELDS = ("action", "actor", "patient", "outcome", "date_from", "date_to")
@@ -67,7 +67,7 @@ class AccessLogState(rx.State):
 class AuditLogState(rx.State):
     """One page of the audit log for administrators, its filters and the chain check."""
 
-    rows: list[AuditRow] = []
+    rows: list[AuditEntry] = []
     total: int = 0
     page: int = 1
     pages: int = 1

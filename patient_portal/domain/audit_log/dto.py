@@ -104,7 +104,7 @@ class AccessPage:
 
 
 @dataclass(frozen=True)
-class AuditRow:
+class AuditEntry:
     """One audit event, as an administrator reads it."""
 
     seq: int
@@ -121,7 +121,7 @@ class AuditRow:
 
 @dataclass(frozen=True)
 class AuditPage:
-    rows: list[AuditRow]
+    rows: list[AuditEntry]
     total: int
     page: int
     pages: int

@@ -27,9 +27,9 @@ from patient_portal.domain.audit_log.dto import (
     ROLE_WORDS,
     AccessEntry,
     AccessPage,
+    AuditEntry,
     AuditFilters,
     AuditPage,
-    AuditRow,
     ChainStatus,
     FilterInvalid,
     clinic_zone,
@@ -205,7 +205,7 @@ def audit_events(session: Session, actor: Actor | None, *, page: Any = 1, filter
     rows = []
     for e in events:
         user = users.get(e.actor_id) if e.actor_id else None
-        rows.append(AuditRow(
+        rows.append(AuditEntry(
             seq=e.seq, at=exact_time(e.at), actor=(user.display_name if user else "") or ("system" if not e.actor_id
                                                                                           else "unknown account"),
             actor_email=user.email if user else "", role=e.role or "", action=e.action,
