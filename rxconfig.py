@@ -3,6 +3,7 @@
 import os
 
 import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
 
 _public_url = os.environ.get("PORTAL_PUBLIC_URL", "http://localhost:3000").rstrip("/")
 
@@ -13,5 +14,5 @@ config = rx.Config(
     frontend_port=int(os.environ.get("PORTAL_PORT", "3000")),
     backend_port=int(os.environ.get("PORTAL_PORT", "3000")),
     show_built_with_reflex=False,
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[SitemapPlugin],
 )

@@ -15,6 +15,7 @@ from patient_portal.core.db import off_loop, unit_of_work
 from patient_portal.domain.identity import care_team, enrolment, service
 from patient_portal.domain.identity.care_team import TeamMember
 from patient_portal.domain.identity.service import UserSummary
+from patient_portal.state.paging import PagedMixin
 from patient_portal.state.session import current_actor, signed_out
 
 
@@ -23,12 +24,11 @@ def _call(fn, actor: Actor, *args, **kwargs):
         return fn(session, actor, *args, **kwargs)
 
 
-class AdminUsersState(rx.State):
+class AdminUsersState(PagedMixin, rx.State):
     """One page of accounts and the results of the admin's actions."""
 
     users: list[UserSummary] = []
     total: int = 0
-    page: int = 1
     query: str = ""
     doctors: list[TeamMember] = []
     form_errors: dict[str, str] = {}
@@ -84,14 +84,7 @@ class AdminUsersState(rx.State):
         self.page = 1
         return await self._run(None)
 
-    @rx.event
-    async def next_page(self):
-        self.page = min(self.page + 1, self.pages)
-        return await self._run(None)
-
-    @rx.event
-    async def prev_page(self):
-        self.page = max(1, self.page - 1)
+    async def _load_page(self):
         return await self._run(None)
 
     @rx.event

@@ -12,6 +12,7 @@ from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop, unit_of_work
 from patient_portal.domain.audit_log import service
 from patient_portal.domain.audit_log.dto import AccessEntry, AuditEntry, AuditFilters, FilterInvalid
+from patient_portal.state.paging import PagedMixin
 from patient_portal.state.session import current_actor, signed_out
 
 FILTER_FIELDS = ("action", "actor", "patient", "outcome", "date_from", "date_to")
@@ -22,12 +23,11 @@ def _call(fn, actor: Actor, **kwargs):
         return fn(session, actor, **kwargs)
 
 
-class AccessLogState(rx.State):
+class AccessLogState(PagedMixin, rx.State):
     """One page of what other people did with the signed-in patient's record."""
 
     rows: list[AccessEntry] = []
     total: int = 0
-    page: int = 1
     pages: int = 1
     loaded: bool = False
     error: str = ""
@@ -55,21 +55,15 @@ class AccessLogState(rx.State):
     async def load(self):
         return await self._show(1)
 
-    @rx.event
-    async def next_page(self):
-        return await self._show(min(self.page + 1, self.pages))
-
-    @rx.event
-    async def prev_page(self):
-        return await self._show(max(1, self.page - 1))
+    async def _load_page(self):
+        return await self._show(self.page)
 
 
-class AuditLogState(rx.State):
+class AuditLogState(PagedMixin, rx.State):
     """One page of the audit log for administrators, its filters and the chain check."""
 
     rows: list[AuditEntry] = []
     total: int = 0
-    page: int = 1
     pages: int = 1
     filters: dict[str, str] = {}
     error: str = ""
@@ -116,13 +110,8 @@ class AuditLogState(rx.State):
         self.filters = {}
         return await self._show(1)
 
-    @rx.event
-    async def next_page(self):
-        return await self._show(min(self.page + 1, self.pages))
-
-    @rx.event
-    async def prev_page(self):
-        return await self._show(max(1, self.page - 1))
+    async def _load_page(self):
+        return await self._show(self.page)
 
     @rx.event
     async def check_chain(self):

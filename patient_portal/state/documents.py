@@ -30,6 +30,7 @@ from patient_portal.domain.documents.dto import (
 )
 from patient_portal.domain.documents.filetypes import KINDS
 from patient_portal.settings import get_settings
+from patient_portal.state.paging import PagedMixin
 from patient_portal.state.session import current_actor, signed_out
 
 UPLOAD_INPUT, UPLOAD_LIST, UPLOAD_DONE = "doc-files", "doc-upload-progress", "doc-upload-done"
@@ -71,7 +72,7 @@ def _row(doc: DocumentSummary) -> dict[str, Any]:
     }
 
 
-class DocumentsState(rx.State):
+class DocumentsState(PagedMixin, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
     own: bool = False
     patient_ref: str = ""
@@ -82,7 +83,6 @@ class DocumentsState(rx.State):
 
     rows: list[dict[str, Any]] = []
     total: int = 0
-    page: int = 1
     pages: int = 1
     f_category: str = "all"
     f_source: str = ""
@@ -263,15 +263,7 @@ class DocumentsState(rx.State):
         self.show_removed, self.page = bool(value), 1
         return await self._refresh()
 
-    @rx.event
-    async def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-        return await self._refresh()
-
-    @rx.event
-    async def prev_page(self):
-        self.page = max(1, self.page - 1)
+    async def _load_page(self):
         return await self._refresh()
 
     # ------------------------------------------------------------ upload

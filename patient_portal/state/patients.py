@@ -6,16 +6,16 @@ import reflex as rx
 
 from patient_portal.core.access import AccessDenied
 from patient_portal.domain.patients.search import search_patients
+from patient_portal.state.paging import PagedMixin
 from patient_portal.state.patient_services import run
 from patient_portal.state.session import current_actor, signed_out
 
 
-class PatientSearchState(rx.State):
+class PatientSearchState(PagedMixin, rx.State):
     """One search box plus an optional date of birth; 25 results a page."""
 
     query: str = ""
     dob: str = ""
-    page: int = 1
     pages: int = 1
     total: int = 0
     outcome: str = "empty"  # empty | invalid | none | results
@@ -43,19 +43,8 @@ class PatientSearchState(rx.State):
         self.page = 1
         return await self._run()
 
-    @rx.event
-    async def next_page(self):
-        if self.page < self.pages:
-            self.page += 1
-            return await self._run()
-        return None
-
-    @rx.event
-    async def previous_page(self):
-        if self.page > 1:
-            self.page -= 1
-            return await self._run()
-        return None
+    async def _load_page(self):
+        return await self._run()
 
     async def _run(self):
         actor = await current_actor(self)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from patient_portal.components.feedback import error_callout, success_callout
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
+from patient_portal.components.tables import pagination
 from patient_portal.state.admin_users import AdminUsersState
 from patient_portal.state.session import SessionState
 
@@ -164,14 +165,8 @@ def _user_table() -> rx.Component:
             width="100%",
         ),
         rx.cond(AdminUsersState.users.length() == 0, rx.text("No accounts match this search.")),
-        rx.hstack(
-            rx.button("Previous", on_click=AdminUsersState.prev_page, disabled=AdminUsersState.page <= 1,
-                      variant="outline", min_height=TAP),
-            rx.text("Page ", AdminUsersState.page, " of ", AdminUsersState.pages),
-            rx.button("Next", on_click=AdminUsersState.next_page,
-                      disabled=AdminUsersState.page >= AdminUsersState.pages, variant="outline", min_height=TAP),
-            align="center", spacing="3",
-        ),
+        pagination(AdminUsersState.page, AdminUsersState.pages, AdminUsersState.prev_page,
+                   AdminUsersState.next_page),
         spacing="3",
         width="100%",
     )

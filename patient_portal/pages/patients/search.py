@@ -54,7 +54,7 @@ def _results() -> rx.Component:
                 rx.text(S.total, " found", size="2", color=rx.color("gray", 11), aria_live="polite"),
                 data_table(["Name", "Date of birth (age)", "Sex", "MRN", "Status", ""], S.rows, _cells, card=_card,
                            caption="Patients found", table_id="search-results"),
-                rx.cond(S.pages > 1, pagination(S.page, S.pages, S.previous_page, S.next_page)),
+                rx.cond(S.pages > 1, pagination(S.page, S.pages, S.prev_page, S.next_page)),
                 width="100%", spacing="3",
             )),
             ("none", empty_state("search-x", "No patients found", S.message)),
