@@ -7,13 +7,13 @@ POST /api/documents (assets/portal_documents.js), previews and downloads use 5-m
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import reflex as rx
 
 from patient_portal.core.access import AccessDenied, Role
+from patient_portal.core.clock import plain_day, plain_time
 from patient_portal.core.db import off_loop
 from patient_portal.domain.documents import service as svc
 from patient_portal.domain.documents.blobs import (
@@ -29,7 +29,6 @@ from patient_portal.domain.documents.dto import (
     validate_meta,
 )
 from patient_portal.domain.documents.filetypes import KINDS
-from patient_portal.settings import get_settings
 from patient_portal.state.paging import PagedMixin
 from patient_portal.state.session import current_actor, signed_out
 
@@ -42,31 +41,17 @@ EMPTY_FORM = {"category": "", "title": "", "service_date": "", "source": "", "no
 NEEDS_ATTENTION = "Some fields need attention — see the messages next to them."
 
 
-def _day(value: date | None) -> str:
-    return value.strftime("%a %-d %b %Y") if value else ""
-
-
-def _moment(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    try:
-        zone = ZoneInfo(get_settings().clinic_timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%a %-d %b %Y, %H:%M")
-
-
 def _row(doc: DocumentSummary) -> dict[str, Any]:
     kind = KINDS.get(doc.kind)
     return {
         "id": str(doc.id), "title": doc.title, "category": doc.category, "category_label": doc.category_label,
-        "date": _day(doc.service_date), "source": doc.source or "", "note": doc.note or "",
+        "date": plain_day(doc.service_date), "source": doc.source or "", "note": doc.note or "",
         "by_patient": doc.provided_by_patient, "uploaded_by": doc.uploaded_by_name,
-        "added": _moment(doc.uploaded_at), "version": doc.version,
+        "added": plain_time(doc.uploaded_at), "version": doc.version,
         "kind": "image" if doc.kind in ("png", "jpeg") else doc.kind,
         "kind_label": kind.label if kind else "", "size": format_size(doc.size_bytes),
-        "previewable": doc.previewable, "held": doc.restricted, "hold_until": _day(doc.hold_until),
-        "removed": doc.status == "deleted", "removed_at": _moment(doc.deleted_at),
+        "previewable": doc.previewable, "held": doc.restricted, "hold_until": plain_day(doc.hold_until),
+        "removed": doc.status == "deleted", "removed_at": plain_time(doc.deleted_at),
         "reason": doc.delete_reason or "", "can_version": doc.can_add_version, "can_delete": doc.can_delete,
         "can_hold": doc.can_hold, "can_purge": doc.can_purge, "can_restore": doc.can_restore,
     }
@@ -380,8 +365,8 @@ class DocumentsState(PagedMixin, rx.State):
             return None
         self.versions = [{
             "number": v.number, "filename": v.filename, "size": format_size(v.size_bytes),
-            "uploaded_by": v.uploaded_by_name, "uploaded_at": _moment(v.uploaded_at),
-            "replaced_by": v.replaced_by_name or "", "replaced_at": _moment(v.replaced_at),
+            "uploaded_by": v.uploaded_by_name, "uploaded_at": plain_time(v.uploaded_at),
+            "replaced_by": v.replaced_by_name or "", "replaced_at": plain_time(v.replaced_at),
             "current": v.current, "available": v.available,
         } for v in versions]
         self.dialog, self.target_id, self.target_title = "versions", str(doc_id), self._title_of(str(doc_id))
@@ -431,7 +416,7 @@ class DocumentsState(PagedMixin, rx.State):
     @rx.event
     async def save_hold(self):
         return await self._act(svc.set_hold, "The patient will see this document from "
-                               f"{_day(date.fromisoformat(self.hold_date)) if _valid_day(self.hold_date) else 'then'}.",
+                               f"{plain_day(date.fromisoformat(self.hold_date)) if _validplain_day(self.hold_date) else 'then'}.",
                                release_on=self.hold_date or "invalid")
 
     @rx.event
@@ -448,7 +433,7 @@ class DocumentsState(PagedMixin, rx.State):
         return await self._act(svc.purge, "The document was purged for good.")
 
 
-def _valid_day(text: str) -> bool:
+def _validplain_day(text: str) -> bool:
     try:
         date.fromisoformat(text)
         return True

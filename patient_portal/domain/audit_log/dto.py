@@ -6,10 +6,6 @@ Patient rows carry no IP addresses, session ids or internal ids. Times are in th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from patient_portal.settings import get_settings
 
 #: action -> what a patient reads ("Looked at your health history").
 PHRASES: dict[str, str] = {
@@ -59,30 +55,6 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
     base = _BASE_VERBS.get(verb, verb.lower())
     suffix = "(refused)" if outcome == "denied" else "(it did not work)"
     return f"Tried to {base} {rest} {suffix}"
-
-
-def clinic_zone() -> ZoneInfo:
-    try:
-        return ZoneInfo(get_settings().clinic_timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def plain_time(value: datetime, *, now: datetime | None = None) -> str:
-    """ "Tue 3 Mar, 14:30" in the clinic's time zone (with the year when it is not this year)."""
-    zone = clinic_zone()
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    local = value.astimezone(zone)
-    this_year = (now or datetime.now(zone)).astimezone(zone).year
-    return local.strftime("%a %-d %b, %H:%M" if local.year == this_year else "%a %-d %b %Y, %H:%M")
-
-
-def exact_time(value: datetime) -> str:
-    """Date and time to the second in the clinic's time zone, for administrators."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return value.astimezone(clinic_zone()).strftime("%a %-d %b %Y, %H:%M:%S")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
 from patient_portal.core.audit import AuditEvent
+from patient_portal.core.clock import clinic_zone, exact_time, plain_time
 from patient_portal.domain.audit_log.dto import (
     OUTCOMES,
     ROLE_WORDS,
@@ -32,11 +33,8 @@ from patient_portal.domain.audit_log.dto import (
     AuditPage,
     ChainStatus,
     FilterInvalid,
-    clinic_zone,
-    exact_time,
     pages_for,
     phrase,
-    plain_time,
 )
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.patients import mrn as mrn_format

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
+from patient_portal.core.clock import plain_day
 from patient_portal.core.db import new_id, unit_of_work, utcnow
 from patient_portal.core.storage import BlobStore, get_blob_store
 from patient_portal.domain.documents import blobs, links
@@ -418,7 +419,7 @@ def list_versions(actor: Actor | None, document_id: Any) -> list[VersionInfo]:
 
 def _held_message(doc: Document) -> str:
     return ("Your care team would like to talk this document through with you first. It will be available "
-            f"on {doc.hold_until.strftime('%a %-d %b %Y') if doc.hold_until else 'a later date'}.")
+            f"on {plain_day(doc.hold_until) or 'a later date'}.")
 
 
 def _content_version(session: Session, actor: Actor | None, document_id: Any, version: int | None,
@@ -550,7 +551,7 @@ def purge(actor: Actor | None, *, document_id: Any, store: BlobStore | None = No
         if allowed_from is None or now < allowed_from:
             raise PurgeTooEarly("This document was removed recently and is kept for "
                                 f"{purge_after_days()} days. It can be purged from "
-                                f"{allowed_from.strftime('%a %-d %b %Y') if allowed_from else 'later'}.")
+                                f"{plain_day(allowed_from) or 'later'}.")
         keys = []
         for version in session.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)).all():
             if version.object_key:

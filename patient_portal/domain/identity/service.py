@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
+from patient_portal.core.clock import plain_time
 from patient_portal.core.db import utcnow
 from patient_portal.domain.identity import passwords
 from patient_portal.domain.identity.models import User
@@ -54,7 +55,7 @@ def summarize(user: User) -> UserSummary:
         id=str(user.id), email=user.email, role=user.role, display_name=user.display_name or "",
         active=user.active, locked=bool(locked and locked > utcnow()), mfa_enabled=user.mfa_enabled,
         linked_patient=user.patient_id is not None,
-        last_sign_in=last.strftime("%a %d %b %Y, %H:%M UTC") if last else "never",
+        last_sign_in=plain_time(last) if last else "never",
     )
 
 
