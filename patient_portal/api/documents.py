@@ -170,6 +170,7 @@ def _file_headers(purpose: str, opened) -> dict[str, str]:
                                                    opened.filename),
         "Content-Length": str(opened.size_bytes),
         "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "SAMEORIGIN",
     }
     if opened.media_type != KINDS["pdf"].media_type:  # the browser's PDF viewer does not run sandboxed

@@ -57,6 +57,7 @@ async def test_doctor_uploads_a_pdf_then_patient_downloads_the_same_bytes(cast, 
     got = await client.get(url, headers={"x-test-as": "patient"})
     assert got.status_code == 200 and got.content == PDF_BYTES
     assert got.headers["cache-control"] == "no-store"
+    assert got.headers["x-content-type-options"] == "nosniff"
     assert got.headers["content-disposition"].startswith('attachment; filename="lab.pdf"')
     assert got.headers["content-type"] == "application/pdf"
     preview = await client.get(svc.link_for(cast.doctor, document_id=doc_id, purpose="preview"),
