@@ -14,25 +14,28 @@ from patient_portal.models import metadata
 from patient_portal.settings import reset_settings
 
 
-def _fresh_postgres_url() -> str:
-    base = os.environ["PORTAL_TEST_DATABASE_URL"]
-    name = "portal_mig_" + uuid.uuid4().hex[:8]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+def _admin_sql(sql: str) -> None:
+    admin = create_engine(os.environ["PORTAL_TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(sql))
     admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request, portal_env, monkeypatch):
+    name = None
     if request.param == "postgresql":
         if not os.environ.get("PORTAL_TEST_DATABASE_URL"):
             pytest.skip("PORTAL_TEST_DATABASE_URL not set")
-        monkeypatch.setenv("PORTAL_DATABASE_URL", _fresh_postgres_url())
+        name = "portal_mig_" + uuid.uuid4().hex[:8]
+        _admin_sql(f'CREATE DATABASE "{name}"')
+        base = os.environ["PORTAL_TEST_DATABASE_URL"]
+        monkeypatch.setenv("PORTAL_DATABASE_URL", base.rsplit("/", 1)[0] + "/" + name)
     reset_settings()
     yield request.param
-    reset_settings()
+    reset_settings()  # disposes the engine, so the database can be dropped
+    if name:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def test_upgrade_head_creates_every_table_and_matches_models(empty_database):
