@@ -92,7 +92,8 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction."""
     _lock_chain(session)
-    last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    # only the head's two chained values, not a whole entity (this runs on every audited action)
+    last = session.exec(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     event = AuditEvent(
         seq=(last.seq + 1) if last else 1,
         at=utcnow(),

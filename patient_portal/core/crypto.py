@@ -25,6 +25,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Text, event
@@ -38,6 +39,9 @@ NONCE_BYTES = 12
 INDEX_BYTES = 16
 FILE_MAGIC = b"PPE1"
 FILE_CHUNK = 1024 * 1024
+#: A stored file is a 16-byte header, then frames of FILE_CHUNK ciphertext + 16-byte tag: reading it
+#: in pieces of this size hands each frame's ciphertext over in one piece.
+FILE_FRAME = FILE_CHUNK + 16
 
 
 class DecryptionError(Exception):
@@ -348,72 +352,109 @@ def _chunk_aad(object_id: str, index: int, last: bool) -> bytes:
     return f"file|{object_id}|{index}|{int(last)}".encode()
 
 
-def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    buf = bytearray()
-    for piece in chunks:
-        buf += piece
-        while len(buf) >= size:
-            yield bytes(buf[:size])
-            del buf[:size]
-    yield bytes(buf)
+def _frame_cipher(dek: bytes, prefix: bytes, object_id: str, index: int, last: bool, tag: bytes | None = None) -> Any:
+    """One frame's AES-GCM context (the Cipher API lets a frame be fed piece by piece, without copies)."""
+    mode = modes.GCM(_chunk_nonce(prefix, index), tag)
+    ctx = Cipher(algorithms.AES(dek), mode).decryptor() if tag else Cipher(algorithms.AES(dek), mode).encryptor()
+    ctx.authenticate_additional_data(_chunk_aad(object_id, index, last))
+    return ctx
 
 
 def encrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str, chunk_size: int = FILE_CHUNK) -> Iterator[bytes]:
-    """Encrypt a byte stream chunk by chunk; the last chunk is marked so truncation is detected."""
-    aead = AESGCM(dek)
+    """Encrypt a byte stream in frames of `chunk_size`; the last frame is marked so truncation is detected.
+
+    A frame is encrypted once the next byte after it is seen (so it is known not to be the last);
+    pieces are fed to the cipher as views, never copied into a frame buffer.
+    """
     prefix = os.urandom(8)
     yield FILE_MAGIC + struct.pack(">I", chunk_size) + prefix
-    pieces = _rechunk(chunks, chunk_size)
-    current = next(pieces)
+    frame: list[memoryview] = []
+    filled = 0
     index = 0
-    for following in pieces:
-        if not following:
-            # the previous piece filled a chunk exactly and nothing followed
-            yield aead.encrypt(_chunk_nonce(prefix, index), current, _chunk_aad(object_id, index, True))
-            return
-        yield aead.encrypt(_chunk_nonce(prefix, index), current, _chunk_aad(object_id, index, False))
-        current = following
-        index += 1
-    yield aead.encrypt(_chunk_nonce(prefix, index), current, _chunk_aad(object_id, index, True))
+
+    def seal(last: bool) -> Iterator[bytes]:
+        ctx = _frame_cipher(dek, prefix, object_id, index, last)
+        for part in frame:
+            yield ctx.update(part)
+        ctx.finalize()
+        yield ctx.tag
+
+    for piece in chunks:
+        view = memoryview(piece)
+        while view:
+            if filled == chunk_size:
+                yield from seal(False)
+                frame, filled, index = [], 0, index + 1
+            take = min(len(view), chunk_size - filled)
+            frame.append(view[:take])
+            filled += take
+            view = view[take:]
+    yield from seal(True)
+
+
+class _Views:
+    """Zero-copy reads of exact lengths from a stream of byte pieces."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._stream = iter(chunks)
+        self._view = memoryview(b"")
+
+    def at_end(self) -> bool:
+        while not self._view:
+            try:
+                self._view = memoryview(next(self._stream))
+            except StopIteration:
+                return True
+        return False
+
+    def take(self, size: int) -> list[memoryview]:
+        """Up to `size` bytes as views (fewer only at the end of the stream)."""
+        parts: list[memoryview] = []
+        while size and not self.at_end():
+            part = self._view[:size]
+            self._view = self._view[len(part):]
+            parts.append(part)
+            size -= len(part)
+        return parts
+
+
+def _split_tag(parts: list[memoryview]) -> tuple[list[memoryview], bytes]:
+    """A frame's ciphertext views and its 16-byte tag (which may straddle pieces)."""
+    tag = b""
+    while parts and len(tag) < 16:
+        need = 16 - len(tag)
+        last = parts.pop()
+        if len(last) > need:
+            parts.append(last[:-need])
+            last = last[-need:]
+        tag = bytes(last) + tag
+    if len(tag) < 16:
+        raise DecryptionError("the stored file was altered or is incomplete")
+    return parts, tag
 
 
 def decrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str) -> Iterator[bytes]:
-    """Inverse of encrypt_stream; raises DecryptionError on tampering, reordering or truncation."""
-    aead = AESGCM(dek)
-    stream = iter(chunks)
-    buf = bytearray()
-    header_len = len(FILE_MAGIC) + 4 + 8
-    for piece in stream:
-        buf += piece
-        if len(buf) >= header_len:
-            break
-    if len(buf) < header_len or bytes(buf[:4]) != FILE_MAGIC:
+    """Inverse of encrypt_stream; raises DecryptionError on tampering, reordering or truncation.
+
+    A frame's plaintext is yielded only after its tag verified.
+    """
+    reader = _Views(chunks)
+    header = b"".join(reader.take(len(FILE_MAGIC) + 12))
+    if len(header) < len(FILE_MAGIC) + 12 or header[:4] != FILE_MAGIC:
         raise DecryptionError("not an encrypted portal file")
-    chunk_size = struct.unpack(">I", bytes(buf[4:8]))[0]
-    prefix = bytes(buf[8:header_len])
-    del buf[:header_len]
-    frame = chunk_size + 16
+    chunk_size = struct.unpack(">I", header[4:8])[0]
+    prefix = header[8:]
     index = 0
-    pos = 0  # start of the next frame in buf (frames are decrypted in place, not copied out)
     try:
-        exhausted = False
         while True:
-            if len(buf) - pos <= frame and not exhausted:
-                del buf[:pos]
-                pos = 0
-                while len(buf) <= frame and not exhausted:
-                    try:
-                        buf += next(stream)
-                    except StopIteration:
-                        exhausted = True
-            last = len(buf) - pos <= frame
-            end = len(buf) if last else pos + frame
-            with memoryview(buf) as view:
-                plain = aead.decrypt(_chunk_nonce(prefix, index), view[pos:end], _chunk_aad(object_id, index, last))
-            yield plain
+            parts, tag = _split_tag(reader.take(chunk_size + 16))
+            last = reader.at_end()
+            ctx = _frame_cipher(dek, prefix, object_id, index, last, tag)
+            plain = [ctx.update(part) for part in parts]
+            ctx.finalize()
+            yield from plain
             if last:
                 return
-            pos = end
             index += 1
     except InvalidTag as exc:
         raise DecryptionError("the stored file was altered or is incomplete") from exc

@@ -15,6 +15,9 @@ from typing import Protocol
 
 from patient_portal.settings import get_settings
 
+#: Default size of the pieces `get` streams.
+PIECE = 1024 * 1024
+
 
 class BlobStoreError(Exception):
     """The object store could not be reached or refused the operation."""
@@ -35,8 +38,8 @@ class BlobStore(Protocol):
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
         """Store the stream under key; returns bytes written."""
 
-    def get(self, key: str) -> Iterator[bytes]:
-        """Stream the object's bytes."""
+    def get(self, key: str, piece_size: int = PIECE) -> Iterator[bytes]:
+        """Stream the object's bytes in pieces of `piece_size` (the last may be shorter)."""
 
     def delete(self, key: str) -> None:
         """Remove the object (no error if missing)."""
@@ -80,14 +83,14 @@ class LocalBlobStore:
             raise
         return written
 
-    def get(self, key: str) -> Iterator[bytes]:
+    def get(self, key: str, piece_size: int = PIECE) -> Iterator[bytes]:
         path = self._path(key)
         if not path.is_file():
             raise BlobNotFound(key)
 
         def _read() -> Iterator[bytes]:
             with path.open("rb") as fh:
-                while chunk := fh.read(1024 * 1024):
+                while chunk := fh.read(piece_size):
                     yield chunk
 
         return _read()
@@ -136,7 +139,15 @@ class S3BlobStore:
             region_name=region,
             aws_access_key_id=access_key_id or None,
             aws_secret_access_key=secret_access_key or None,
-            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=3, read_timeout=20),
+            config=Config(
+                retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=3, read_timeout=20,
+                # Every object is AES-GCM authenticated frame by frame and its plaintext SHA-256 is
+                # checked on every read, so transport checksums (CRC32 both ways, SigV4 payload
+                # hashing over plain http) would only re-hash the same bytes.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                s3={"payload_signing_enabled": False},
+            ),
         )
 
     def _wrap(self, exc: Exception) -> BlobStoreError:
@@ -157,8 +168,10 @@ class S3BlobStore:
 
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
         """One PUT for objects up to SINGLE_PUT_MAX (every document under the default limit);
-        multipart above that, so memory stays bounded by one part."""
-        buf = bytearray()
+        multipart above that, so memory stays bounded by one part. Pieces are joined once, not
+        appended to a growing buffer."""
+        pending: list[bytes] = []
+        pending_len = 0
         written = 0
         upload_id = None
         parts: list[dict] = []
@@ -171,21 +184,26 @@ class S3BlobStore:
 
         try:
             for chunk in chunks:
-                buf += chunk
+                pending.append(chunk)
+                pending_len += len(chunk)
                 written += len(chunk)
-                if upload_id is None and len(buf) > self.SINGLE_PUT_MAX:
+                if upload_id is None and pending_len > self.SINGLE_PUT_MAX:
                     upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
-                while upload_id is not None and len(buf) >= self.PART:
-                    body = bytes(buf[: self.PART])
-                    del buf[: self.PART]
-                    send_part(body)
+                if upload_id is not None and pending_len >= self.PART:
+                    body = b"".join(pending)
+                    pending, pending_len = [], 0
+                    for start in range(0, len(body) - self.PART + 1, self.PART):
+                        send_part(body[start:start + self.PART])
+                    rest = body[len(body) - len(body) % self.PART:]
+                    if rest:
+                        pending, pending_len = [rest], len(rest)
+            body = b"".join(pending)
+            pending.clear()
             if upload_id is None:
-                body = bytes(buf)
-                buf.clear()
                 self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
             else:
-                if buf:
-                    send_part(bytes(buf))
+                if body:
+                    send_part(body)
                 self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
                                                       MultipartUpload={"Parts": parts})
         except BlobStoreError:
@@ -199,12 +217,12 @@ class S3BlobStore:
             raise self._wrap(exc) from exc
         return written
 
-    def get(self, key: str) -> Iterator[bytes]:
+    def get(self, key: str, piece_size: int = PIECE) -> Iterator[bytes]:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
         except Exception as exc:
             raise self._wrap(exc) from exc
-        return body.iter_chunks(1024 * 1024)
+        return body.iter_chunks(piece_size)
 
     def delete(self, key: str) -> None:
         try:

@@ -127,15 +127,28 @@ def test_blind_index_keys_differ_per_index_and_values_are_truncated():
 
 @fixture_ok
 @given(data=st.binary(max_size=5000), chunk=st.integers(min_value=1, max_value=700),
-       feed=st.integers(min_value=1, max_value=900))
-def test_file_envelope_round_trip_any_chunking(data, chunk, feed):
+       feed=st.integers(min_value=1, max_value=900), read=st.one_of(st.integers(min_value=1, max_value=1000),
+                                                                     st.just(None)))
+def test_file_envelope_round_trip_any_chunking(data, chunk, feed, read):
     object_id = "obj/1"
     dek, wrapped = crypto.new_data_key(object_id)
     pieces = [data[i:i + feed] for i in range(0, len(data), feed)] or [b""]
     sealed = b"".join(crypto.encrypt_stream(pieces, dek, object_id, chunk_size=chunk))
     key = crypto.unwrap_data_key(wrapped, object_id)
-    out = b"".join(crypto.decrypt_stream([sealed[i:i + 333] for i in range(0, len(sealed), 333)], key, object_id))
+    read = read or chunk + 16  # None: frame-aligned reads, as the stores are asked for
+    out = b"".join(crypto.decrypt_stream([sealed[i:i + read] for i in range(0, len(sealed), read)], key, object_id))
     assert out == data
+
+
+def test_file_envelope_releases_nothing_of_a_tampered_frame():
+    data = os.urandom(2500)
+    dek, _wrapped = crypto.new_data_key("a")
+    sealed = bytearray(b"".join(crypto.encrypt_stream([data], dek, "a", chunk_size=1024)))
+    sealed[16 + 1024 + 16 + 5] ^= 1  # inside the second frame
+    frames = crypto.decrypt_stream([bytes(sealed)], dek, "a")
+    assert next(frames) == data[:1024]  # the first frame is authentic
+    with pytest.raises(DecryptionError):
+        next(frames)
 
 
 def test_file_envelope_detects_tampering_truncation_and_wrong_object():

@@ -9,18 +9,20 @@ is released, so a damaged file is an error, never a corrupt download.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from patient_portal.core.crypto import (
+    FILE_FRAME,
     DecryptionError,
     decrypt_stream,
     encrypt_stream,
     new_data_key,
     unwrap_data_key,
 )
+from patient_portal.core.digest import StreamDigest
 from patient_portal.core.storage import BlobNotFound, BlobStore, BlobStoreError, new_object_key
 from patient_portal.domain.documents.filetypes import FileKind, FileRefused, Inspector
 from patient_portal.settings import get_settings
@@ -79,7 +81,7 @@ class _Plaintext:
         self._limit = limit
         self._inspector = Inspector(filename)
         self._pending: list[bytes] = []
-        self.digest = hashlib.sha256()
+        self.digest = StreamDigest()
         self.size = 0
         self.kind: FileKind | None = None
         self.error: BaseException | None = None
@@ -133,14 +135,18 @@ def discard(store: BlobStore, key: str) -> None:
 
 def store_encrypted(store: BlobStore, chunks: Iterable[bytes], *, filename: str, object_id: str,
                     limit: int | None = None) -> StoredBlob:
-    """Encrypt and store one upload; raises FileRefused, UploadTooLarge or StorageUnavailable."""
+    """Encrypt and store one upload; raises FileRefused, UploadTooLarge or StorageUnavailable.
+
+    The plaintext's SHA-256 is computed on a helper thread while the file is encrypted and sent.
+    """
     plain = _Plaintext(chunks, filename, max_upload_bytes() if limit is None else limit)
-    plain.read_head()
     key = new_object_key(OBJECT_PREFIX)
-    dek, wrapped = new_data_key(object_id)
     try:
+        plain.read_head()
+        dek, wrapped = new_data_key(object_id)
         store.put(key, encrypt_stream(plain, dek, object_id))
     except BaseException as exc:
+        plain.digest.close()
         discard(store, key)
         if plain.error is not None:
             raise plain.error from None
@@ -151,44 +157,32 @@ def store_encrypted(store: BlobStore, chunks: Iterable[bytes], *, filename: str,
     return StoredBlob(key, wrapped.token, plain.digest.hexdigest(), plain.size, plain.kind)
 
 
-_hash_pool: ThreadPoolExecutor | None = None
-
-
-def _hasher() -> ThreadPoolExecutor:
-    """Threads that hash download chunks alongside the network read and decryption."""
-    global _hash_pool
-    if _hash_pool is None:
-        _hash_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="portal-hash")
-    return _hash_pool
+def _damaged() -> DocumentDamaged:
+    return DocumentDamaged("This document failed its integrity check, so it was not sent. The stored "
+                           "copy may be damaged — please tell the clinic.")
 
 
 def _decrypt_checked(store: BlobStore, key: str, wrapped_key: str, object_id: str, sha256: str,
                      size: int) -> Iterator[bytes]:
-    digest = hashlib.sha256()
+    digest = StreamDigest()
     length = 0
-    hashing = None
     try:
         dek = unwrap_data_key(wrapped_key, object_id)
-        for chunk in decrypt_stream(store.get(key), dek, object_id):
-            # hashlib lets go of the GIL: hash this chunk on the side while the next one is fetched
-            if hashing is not None:
-                hashing.result()
-            hashing = _hasher().submit(digest.update, chunk)
+        for chunk in decrypt_stream(store.get(key, piece_size=FILE_FRAME), dek, object_id):
+            digest.update(chunk)
             length += len(chunk)
             yield chunk
-        if hashing is not None:
-            hashing.result()
     except DecryptionError:
-        raise DocumentDamaged("This document failed its integrity check, so it was not sent. The stored "
-                              "copy may be damaged — please tell the clinic.") from None
+        raise _damaged() from None
     except BlobNotFound:
         raise DocumentDamaged("The stored file for this document is missing. Please tell the clinic.") from None
     except BlobStoreError as exc:
         raise StorageUnavailable("The document store is not answering right now. Please try again "
                                  "in a moment.") from exc
+    finally:
+        digest.close()
     if length != size or digest.hexdigest() != sha256:
-        raise DocumentDamaged("This document failed its integrity check, so it was not sent. The stored "
-                              "copy may be damaged — please tell the clinic.")
+        raise _damaged()
 
 
 def read_verified(store: BlobStore, *, object_key: str, wrapped_key: str, object_id: str, sha256: str,
@@ -200,3 +194,17 @@ def read_verified(store: BlobStore, *, object_key: str, wrapped_key: str, object
     for _chunk in _decrypt_checked(*args):
         pass
     return _decrypt_checked(*args)  # each chunk is still authenticated on the second read
+
+
+_readers: ThreadPoolExecutor | None = None
+
+
+def start_read(store: BlobStore, **version: Any) -> Future[Iterator[bytes]]:
+    """`read_verified` on a helper thread, so the caller can write its audit event meanwhile.
+
+    Nothing is released until the caller takes `.result()`, which re-raises the read's error.
+    """
+    global _readers
+    if _readers is None:
+        _readers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="portal-blob-read")
+    return _readers.submit(read_verified, store, **version)
