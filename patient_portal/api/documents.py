@@ -35,6 +35,7 @@ from patient_portal.domain.documents.blobs import (
 )
 from patient_portal.domain.documents.dto import DocumentInvalid, DocumentNotFound
 from patient_portal.domain.documents.filetypes import KINDS, FileRefused
+from patient_portal.domain.documents.preview import PreviewUnavailable
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -204,6 +205,8 @@ async def _serve(document_id: str, purpose: str, request: Request) -> Response:
         return _text(404, str(exc))
     except DocumentDamaged as exc:
         return _text(500, str(exc))
+    except PreviewUnavailable as exc:
+        return _text(422, str(exc))
     except StorageUnavailable as exc:
         return _text(503, str(exc))
     return StreamingResponse(opened.chunks, media_type=opened.media_type, headers=_file_headers(purpose, opened))

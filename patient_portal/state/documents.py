@@ -48,7 +48,9 @@ def _row(doc: DocumentSummary) -> dict[str, Any]:
         "date": plain_day(doc.service_date), "source": doc.source or "", "note": doc.note or "",
         "by_patient": doc.provided_by_patient, "uploaded_by": doc.uploaded_by_name,
         "added": plain_time(doc.uploaded_at), "version": doc.version,
-        "kind": "image" if doc.kind in ("png", "jpeg") else doc.kind,
+        "kind": doc.kind,
+        # PNG and JPEG are shown as stored; a PDF's first page and TIFF are drawn as PNG by the server
+        "preview_as": "image" if doc.kind in ("png", "jpeg", "pdf", "tiff") else "frame",
         "kind_label": kind.label if kind else "", "size": format_size(doc.size_bytes),
         "previewable": doc.previewable, "held": doc.restricted, "hold_until": plain_day(doc.hold_until),
         "removed": doc.status == "deleted", "removed_at": plain_time(doc.deleted_at),
@@ -91,7 +93,8 @@ class DocumentsState(PagedMixin, rx.State):
     target_id: str = ""
     target_title: str = ""
     preview_url: str = ""
-    preview_kind: str = ""
+    preview_kind: str = ""  # image | frame
+    preview_failed: bool = False
     versions: list[dict[str, Any]] = []
     reason: str = ""
     hold_date: str = ""
@@ -341,8 +344,13 @@ class DocumentsState(PagedMixin, rx.State):
             return None if self.error else signed_out()
         row = next((r for r in self.rows if r["id"] == doc_id), {})
         self.dialog, self.target_id, self.target_title = "preview", str(doc_id), self._title_of(str(doc_id))
-        self.preview_url, self.preview_kind = url, row.get("kind", "")
+        self.preview_url, self.preview_kind, self.preview_failed = url, row.get("preview_as", ""), False
         return None
+
+    @rx.event
+    def preview_not_shown(self):
+        """The browser could not load the preview image (the server could not draw this file)."""
+        self.preview_failed = True
 
     @rx.event
     async def download(self, doc_id: str, version: int = 0):

@@ -13,32 +13,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+from tests.samples import one_page_pdf
 
 PASSWORD = "demo-clinic-2026"
 TITLE = "Lipid panel " + "".join(random.choice(string.ascii_uppercase) for _ in range(5))
 MiB = 1024 * 1024
 
 
-def _pdf() -> bytes:
-    """A small valid one-page PDF."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               None, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    stream = b"BT /F1 18 Tf 20 70 Td (LDL 96 mg/dL) Tj ET"
-    objects[3] = b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-PDF = _pdf()
+PDF = one_page_pdf()
 
 
 def _row(page: Page, title: str):
@@ -92,10 +74,13 @@ def test_doctor_sees_the_uploaded_lab_result_with_a_preview(page, uploaded):
     with page.expect_response(lambda r: "/preview?" in r.url) as preview:
         row.get_by_role("button", name=f"Preview {TITLE}").click()
     response = preview.value
-    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    # the preview is the PDF's first page drawn as an image (phone browsers show no inline PDFs)
+    assert response.status == 200 and response.headers["content-type"] == "image/png"
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["content-disposition"].startswith("inline")
-    expect(page.locator("#doc-preview-frame")).to_be_visible()
+    image = page.locator("#doc-preview-image")
+    expect(image).to_be_visible()
+    page.wait_for_function("document.querySelector('#doc-preview-image').naturalWidth > 300")
     assert_accessible(page)
 
 
@@ -175,6 +160,16 @@ def test_hold_until_discussed_shows_the_patient_only_when_it_will_be_released(pa
     expect(held).not_to_contain_text(title)
     expect(held.get_by_role("button", name="Download")).to_have_count(0)
     patient.context.close()
+
+
+def test_a_pdf_that_cannot_be_drawn_says_so_and_offers_the_download(page, uploaded):
+    title = "Scanned form " + TITLE[-5:]
+    sign_in(page, "doctor@demo.clinic", wait=True)
+    _api_upload(page, uploaded["patient_id"], title, body=b"%PDF-1.7\n" + b"% damaged scan\n" * 30 + b"%%EOF\n")
+    page.goto(f"/chart/{uploaded['patient_id']}/documents")
+    _row(page, title).get_by_role("button", name=f"Preview {title}").click()
+    expect(page.locator("#doc-preview-unavailable")).to_contain_text("can't be previewed")
+    expect(page.get_by_role("dialog").get_by_role("button", name="Download")).to_be_visible()
 
 
 def test_corrected_file_becomes_a_new_version_and_the_old_one_stays(page, uploaded, tmp_path):

@@ -37,7 +37,7 @@ def _kind(name: str, label: str, media_type: str, exts: str, previewable: bool =
 PDF = _kind("pdf", "PDF document", "application/pdf", "pdf", True)
 PNG = _kind("png", "PNG image", "image/png", "png", True)
 JPEG = _kind("jpeg", "JPEG image", "image/jpeg", "jpg jpeg jpe jfif", True)
-TIFF = _kind("tiff", "TIFF image", "image/tiff", "tif tiff")
+TIFF = _kind("tiff", "TIFF image", "image/tiff", "tif tiff", True)
 HEIC = _kind("heic", "HEIC image", "image/heic", "heic heif")
 DICOM = _kind("dicom", "DICOM image", "application/dicom", "dcm dicom")
 TEXT = _kind("text", "plain text", "text/plain; charset=utf-8", "txt text", True)

@@ -26,7 +26,7 @@ from patient_portal.core.access import AccessDenied, Action, Actor, Role, author
 from patient_portal.core.clock import plain_day
 from patient_portal.core.db import new_id, unit_of_work, utcnow
 from patient_portal.core.storage import BlobStore, get_blob_store
-from patient_portal.domain.documents import blobs, links
+from patient_portal.domain.documents import blobs, links, preview
 from patient_portal.domain.documents.dto import (
     REASON_MIN,
     DocumentInvalid,
@@ -448,7 +448,10 @@ def link_for(actor: Actor | None, *, document_id: Any, purpose: str, version: in
 
 def open_file(actor: Actor | None, *, document_id: Any, version: int | None = None, purpose: str = "download",
               store: BlobStore | None = None) -> OpenedFile:
-    """Authorize, audit and read one version, verified against its SHA-256 before anything is returned."""
+    """Authorize, audit and read one version, verified against its SHA-256 before anything is returned.
+
+    A preview of a PDF is its first page as a PNG (TIFF: the first frame), drawn out of process.
+    """
     what = f"document.{purpose}"
     with unit_of_work() as session:
         actor, doc, row = _content_version(session, actor, document_id, version, what)
@@ -465,6 +468,11 @@ def open_file(actor: Actor | None, *, document_id: Any, version: int | None = No
         audit.record_now(actor, what, patient_id=patient_id, object_type=OBJECT, object_id=doc_id,
                          outcome="failed", detail={"reason": "integrity"})
         raise
+    if purpose == "preview" and kind in preview.DRAWN:
+        png = preview.render_png(b"".join(chunks), kind)  # raises PreviewUnavailable
+        stem = filename.rsplit(".", 1)[0] or "document"
+        return OpenedFile(filename=f"{stem} (page 1).png", media_type="image/png", size_bytes=len(png),
+                          chunks=iter([png]))
     return OpenedFile(filename=filename, media_type=KINDS[kind].media_type, size_bytes=size, chunks=chunks)
 
 

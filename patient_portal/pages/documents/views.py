@@ -14,6 +14,7 @@ from patient_portal.components.forms import (
     secondary_button,
     textarea_field,
 )
+from patient_portal.components.media import preview_image
 from patient_portal.components.tables import data_table, empty_state, pagination
 from patient_portal.domain.documents.filetypes import ACCEPT_ATTRIBUTE
 from patient_portal.state.documents import (
@@ -247,10 +248,18 @@ def _dialog_buttons(*buttons: rx.Component) -> rx.Component:
 def _preview() -> rx.Component:
     return rx.vstack(
         rx.cond(
-            D.preview_kind == "image",
-            rx.image(src=D.preview_url, alt="Preview of " + D.target_title, max_width="100%", max_height="70vh"),
-            rx.el.iframe(src=D.preview_url, title="Preview of " + D.target_title, id="doc-preview-frame",
-                         style={"width": "100%", "height": "70vh", "border": "none"}),
+            D.preview_failed,
+            rx.callout("This file can't be previewed. Download it to open it.", icon="info", color_scheme="gray",
+                       id="doc-preview-unavailable", width="100%"),
+            rx.cond(
+                D.preview_kind == "image",
+                preview_image(src=D.preview_url, alt="Preview of " + D.target_title, id="doc-preview-image",
+                              on_error=D.preview_not_shown,
+                              style={"max_width": "100%", "max_height": "70vh", "object_fit": "contain",
+                                     "border": "1px solid var(--gray-5)"}),
+                rx.el.iframe(src=D.preview_url, title="Preview of " + D.target_title, id="doc-preview-frame",
+                             style={"width": "100%", "height": "70vh", "border": "none"}),
+            ),
         ),
         rx.flex(rx.dialog.close(secondary_button("Close", type="button")),
                 primary_button("Download", type="button", on_click=D.download(D.target_id, 0)),

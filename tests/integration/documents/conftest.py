@@ -9,9 +9,9 @@ import pytest
 
 from patient_portal.core.access import Actor, CareTeamMember, Role
 from patient_portal.core.db import unit_of_work
+from tests.samples import one_page_pdf
 
-PDF_BYTES = (b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-             + b"% lab values: HbA1c 5.6\n" * 40 + b"trailer << /Root 1 0 R >>\n%%EOF\n")
+PDF_BYTES = one_page_pdf("HbA1c 5.6")
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 600
 

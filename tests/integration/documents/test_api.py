@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
@@ -10,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from PIL import Image
 from sqlmodel import func, select
 
 from patient_portal.api import documents as api_documents
@@ -64,6 +66,38 @@ async def test_doctor_uploads_a_pdf_then_patient_downloads_the_same_bytes(cast, 
                                headers={"x-test-as": "doctor"})
     assert preview.status_code == 200 and preview.headers["content-disposition"].startswith("inline")
     assert preview.headers["cache-control"] == "no-store"
+    # the preview is the first page drawn as an image, not the PDF itself
+    assert preview.headers["content-type"] == "image/png" and preview.content.startswith(b"\x89PNG")
+    assert "sandbox" in preview.headers["content-security-policy"]
+    with Image.open(io.BytesIO(preview.content)) as page_one:
+        dark = sum(1 for value in page_one.convert("L").getdata() if value < 128)
+        assert page_one.width > 300 and dark > 100  # page width, and the line of text is drawn
+
+
+async def test_pdf_that_cannot_be_drawn_gets_a_plain_message_and_still_downloads(cast, client):
+    broken = b"%PDF-1.7\n" + b"% not really a page description\n" * 20 + b"%%EOF\n"
+    resp = await client.post("/api/documents", content=broken, headers=_headers("doctor", **_upload_meta(cast)))
+    assert resp.status_code == 201, resp.text
+    doc_id = resp.json()["id"]
+    preview = await client.get(svc.link_for(cast.doctor, document_id=doc_id, purpose="preview"),
+                               headers={"x-test-as": "doctor"})
+    assert preview.status_code == 422 and "can't be previewed" in preview.text
+    got = await client.get(svc.link_for(cast.doctor, document_id=doc_id, purpose="download"),
+                           headers={"x-test-as": "doctor"})
+    assert got.status_code == 200 and got.content == broken
+
+
+async def test_tiff_preview_is_drawn_as_png(cast, client):
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 400), "white").save(buffer, format="TIFF")
+    resp = await client.post("/api/documents", content=buffer.getvalue(), headers=_headers(
+        "staff", **{**_upload_meta(cast, category="identity_document"), "filename": "licence.tiff"}))
+    assert resp.status_code == 201, resp.text
+    got = await client.get(svc.link_for(cast.staff, document_id=resp.json()["id"], purpose="preview"),
+                           headers={"x-test-as": "staff"})
+    assert got.status_code == 200 and got.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(got.content)) as drawn:
+        assert drawn.size == (640, 400)
 
 
 async def test_image_preview_is_sandboxed(cast, client):
