@@ -10,9 +10,7 @@ is released, so a damaged file is an error, never a corrupt download.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from patient_portal.core.crypto import (
     FILE_FRAME,
@@ -195,16 +193,3 @@ def read_verified(store: BlobStore, *, object_key: str, wrapped_key: str, object
         pass
     return _decrypt_checked(*args)  # each chunk is still authenticated on the second read
 
-
-_readers: ThreadPoolExecutor | None = None
-
-
-def start_read(store: BlobStore, **version: Any) -> Future[Iterator[bytes]]:
-    """`read_verified` on a helper thread, so the caller can write its audit event meanwhile.
-
-    Nothing is released until the caller takes `.result()`, which re-raises the read's error.
-    """
-    global _readers
-    if _readers is None:
-        _readers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="portal-blob-read")
-    return _readers.submit(read_verified, store, **version)

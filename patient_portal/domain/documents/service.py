@@ -455,15 +455,14 @@ def open_file(actor: Actor | None, *, document_id: Any, version: int | None = No
     what = f"document.{purpose}"
     with unit_of_work() as session:
         actor, doc, row = _content_version(session, actor, document_id, version, what)
-        # the fetch runs while the audit event is written; nothing is released before both are done
-        reading = blobs.start_read(store or get_blob_store(), object_key=row.object_key, wrapped_key=row.wrapped_key,
-                                   object_id=str(row.id), sha256=row.sha256, size=row.size_bytes)
         audit.record(session, actor, what, patient_id=doc.patient_id, object_type=OBJECT, object_id=doc.id,
                      detail={"version": row.number})
-        found = (doc.patient_id, doc.id, row.size_bytes, row.filename or "document", row.kind)
-    patient_id, doc_id, size, filename, kind = found
+        found = (doc.patient_id, doc.id, row.object_key, row.wrapped_key, str(row.id), row.sha256, row.size_bytes,
+                 row.filename or "document", row.kind)
+    patient_id, doc_id, key, wrapped, object_id, sha, size, filename, kind = found
     try:
-        chunks = reading.result()
+        chunks = blobs.read_verified(store or get_blob_store(), object_key=key, wrapped_key=wrapped,
+                                     object_id=object_id, sha256=sha, size=size)
     except blobs.DocumentDamaged:
         audit.record_now(actor, what, patient_id=patient_id, object_type=OBJECT, object_id=doc_id,
                          outcome="failed", detail={"reason": "integrity"})
