@@ -40,6 +40,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune_sessions(_args: argparse.Namespace) -> int:
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.identity.sessions import KEEP_ENDED, prune_sessions
+
+    with unit_of_work() as session:
+        removed = prune_sessions(session)
+    print(f"removed {removed} sign-in sessions that ended more than {KEEP_ENDED.days} days ago")
+    return 0
+
+
 def cmd_demo_banner(_args: argparse.Namespace) -> int:
     from patient_portal import seed
 
@@ -170,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
     sub.add_parser("seed", help="load demo data (idempotent)").set_defaults(fn=cmd_seed)
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
+    sub.add_parser("prune-sessions", help="delete sign-in sessions that ended over 30 days ago "
+                   "(sign-ins also do this hourly)").set_defaults(fn=cmd_prune_sessions)
     rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the active key (batches, online)")
     rotate.add_argument("--batch", type=int, default=200)
     rotate.set_defaults(fn=cmd_rotate_keys)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from patient_portal.api.auth import actor_from_request
+from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.identity import sessions
+from patient_portal.domain.identity.models import UserSession
 from patient_portal.domain.identity.signin import GENERIC_ERROR
 from patient_portal.state.login import ERRORS
 from tests.integration.identity_support import (
@@ -271,3 +274,32 @@ def test_actor_from_request_follows_the_session():
     assert actor is not None and actor.role.value == "doctor" and actor.user_id == user("api@clinic.org").id
     assert actor_from_request(request("portal_session=forged")) is None
     assert actor_from_request(request("")) is None
+
+
+def test_long_ended_sessions_are_pruned_at_sign_in_and_open_ones_are_kept(monkeypatch):
+    make_user("old@clinic.org")
+    make_user("new@clinic.org")
+    c = client()
+    login(c, "old@clinic.org")
+    assert c.post("/api/auth/logout", headers={"origin": ORIGIN}, follow_redirects=False).status_code in (200, 303)
+    login(c, "old@clinic.org")  # a second session, never ended: abandoned in a browser
+    with unit_of_work() as s:
+        for row in s.exec(select(UserSession)).all():
+            row.created_at = utcnow() - timedelta(days=45)
+            row.revoked_at = row.revoked_at and utcnow() - timedelta(days=45)
+            s.add(row)
+    assert len(sessions_of("old@clinic.org")) == 2
+    monkeypatch.setattr(sessions, "_last_prune", None)
+    login(client(), "new@clinic.org")
+    assert sessions_of("old@clinic.org") == []
+    assert len(sessions_of("new@clinic.org")) == 1
+
+
+def test_prune_keeps_recently_ended_sessions():
+    make_user("recent@clinic.org")
+    c = client()
+    login(c, "recent@clinic.org")
+    c.post("/api/auth/logout", headers={"origin": ORIGIN}, follow_redirects=False)
+    with unit_of_work() as s:
+        assert sessions.prune_sessions(s) == 0
+    assert len(sessions_of("recent@clinic.org")) == 1

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
@@ -28,6 +29,12 @@ WS_COOKIE_NAME = "portal_ws"
 MFA_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.STAFF})
 #: last_seen_at is written at most this often (keeps every event from being a write).
 TOUCH_EVERY = timedelta(seconds=15)
+#: Ended sessions (and ones past the absolute timeout) are deleted after this long; the audit trail
+#: keeps the history.
+KEEP_ENDED = timedelta(days=30)
+#: Sign-ins prune old sessions at most this often (per process).
+PRUNE_EVERY = timedelta(hours=1)
+_last_prune: datetime | None = None
 
 
 def hash_token(token: str) -> str:
@@ -51,8 +58,31 @@ def needs_mfa_enrolment(user: User) -> bool:
     return get_settings().require_mfa and user.role in MFA_ROLES and not user.mfa_enabled
 
 
+def prune_sessions(session: Session, now: datetime | None = None) -> int:
+    """Delete sessions that ended, or passed the absolute timeout, more than KEEP_ENDED ago."""
+    now = now or utcnow()
+    cutoff = now - KEEP_ENDED
+    too_old = cutoff - timedelta(seconds=get_settings().session_absolute_seconds)
+    result = session.exec(delete(UserSession).where(or_(  # type: ignore[call-overload]
+        and_(UserSession.revoked == True, UserSession.revoked_at < cutoff),  # noqa: E712
+        UserSession.created_at < too_old)))
+    return int(result.rowcount or 0)
+
+
+def _prune_now_and_then(session: Session) -> None:
+    global _last_prune
+    now = utcnow()
+    if _last_prune is None or now - _last_prune >= PRUNE_EVERY:
+        _last_prune = now
+        prune_sessions(session, now)
+
+
 def open_session(session: Session, user: User, *, ip: str | None, user_agent: str | None) -> tuple[str, UserSession]:
-    """Create a session row; returns the token (for the cookie only) and the row."""
+    """Create a session row; returns the token (for the cookie only) and the row.
+
+    Now and then (PRUNE_EVERY) the same transaction deletes long-ended sessions.
+    """
+    _prune_now_and_then(session)
     token = secrets.token_urlsafe(32)
     row = UserSession(token_hash=hash_token(token), user_id=user.id, ip=(ip or None) and ip[:64],
                       user_agent=(user_agent or None) and user_agent[:512])
