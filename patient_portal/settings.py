@@ -51,6 +51,9 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "portal@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
 
     @property
     def production(self) -> bool:
@@ -95,6 +98,9 @@ class Settings:
             )
         if not self.master_keys:
             problems.append("PORTAL_MASTER_KEYS must supply the encryption keys in production")
+        if not self.smtp_host:
+            problems.append("PORTAL_SMTP_HOST must name a mail server in production (password-reset links "
+                            "are sent by email)")
         return problems
 
 
@@ -126,6 +132,9 @@ def load_settings() -> Settings:
         smtp_host=os.environ.get("PORTAL_SMTP_HOST", ""),
         smtp_port=_int("PORTAL_SMTP_PORT", 25),
         smtp_sender=os.environ.get("PORTAL_SMTP_SENDER", "portal@localhost"),
+        smtp_username=os.environ.get("PORTAL_SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("PORTAL_SMTP_PASSWORD", ""),
+        smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", _int("PORTAL_SMTP_PORT", 25) == 587),
     )
 
 

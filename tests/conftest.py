@@ -105,3 +105,17 @@ def s3_settings(moto_server: str, monkeypatch: pytest.MonkeyPatch, request: pyte
     S3BlobStore(bucket, endpoint_url=moto_server, access_key_id="testing",
                 secret_access_key="testing").ensure_bucket()
     return bucket
+
+
+@pytest.fixture
+def mailbox(monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server the portal sends to (PORTAL_SMTP_HOST/PORT point at it)."""
+    from patient_portal.settings import reset_settings
+    from tests.mailbox import Mailbox
+
+    box = Mailbox().start()
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PORTAL_SMTP_PORT", str(box.port))
+    reset_settings()
+    yield box
+    box.stop()

@@ -47,8 +47,18 @@ def _wait_for_health(url: str, proc: subprocess.Popen, log: Path, timeout: float
 
 
 @pytest.fixture(scope="session")
-def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment of the app under test: its own instance folder and database, demo mode."""
+def smtp():
+    """A real SMTP server (aiosmtpd) the app under test sends its email to."""
+    from tests.mailbox import Mailbox
+
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory: pytest.TempPathFactory, smtp) -> dict[str, str]:
+    """Environment of the app under test: its own instance folder and database, demo mode, real SMTP."""
     instance = tmp_path_factory.mktemp("e2e-instance")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
@@ -56,6 +66,8 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         PORTAL_INSTANCE_DIR=str(instance),
         PORTAL_PORT=str(PORT),
         PORTAL_PUBLIC_URL=f"http://localhost:{PORT}",
+        PORTAL_SMTP_HOST="127.0.0.1",
+        PORTAL_SMTP_PORT=str(smtp.port),
         REFLEX_TELEMETRY_ENABLED="false",
         PATH=f"{ROOT / '.tools' / 'bin'}:{os.environ.get('PATH', '')}",
     )

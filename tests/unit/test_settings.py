@@ -22,6 +22,7 @@ def test_production_names_each_missing_piece(monkeypatch, capsys):
     assert cli.main(["check-config"]) == 1
     err = capsys.readouterr().err
     assert "PORTAL_DEMO_ACCOUNTS" in err and "PORTAL_DATABASE_URL" in err and "PORTAL_MASTER_KEYS" in err
+    assert "PORTAL_SMTP_HOST" in err
     assert get_settings().require_mfa
 
 
@@ -29,6 +30,7 @@ def test_production_with_everything_supplied_may_start(monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("PORTAL_DATABASE_URL", "postgresql://portal@db/portal")
     monkeypatch.setenv("PORTAL_MASTER_KEYS", generate_key_spec())
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "mail.clinic.example")
     reset_settings()
     assert get_settings().problems_for_start() == []
     assert cli.main(["check-config"]) == 0
@@ -37,6 +39,7 @@ def test_production_with_everything_supplied_may_start(monkeypatch):
 def test_production_sqlite_only_when_explicitly_allowed(monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("PORTAL_MASTER_KEYS", generate_key_spec())
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "mail.clinic.example")
     reset_settings()
     assert any("PORTAL_DATABASE_URL" in p for p in get_settings().problems_for_start())
     monkeypatch.setenv("PORTAL_ALLOW_SQLITE", "1")

@@ -1,4 +1,4 @@
-"""Tables of the identity area: user accounts, sign-in sessions and sign-in failures."""
+"""Tables of the identity area: user accounts, sign-in sessions, sign-in failures, password resets."""
 
 from __future__ import annotations
 
@@ -58,3 +58,17 @@ class SignInFailure(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     ip: str = Field(index=True, max_length=64)
     at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time link to choose a new password. Only the SHA-256 of the link's token is stored."""
+
+    __tablename__ = "password_reset"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(index=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+    expires_at: datetime = Field(nullable=False)
+    used_at: datetime | None = None
+    ip: str | None = Field(default=None, max_length=64)

@@ -41,7 +41,7 @@ def login() -> rx.Component:
                         rx.el.input(type="hidden", name="next", value=LoginState.next_path),
                         rx.button("Sign in", type="submit", size="3", width="100%", min_height="44px"),
                         rx.hstack(
-                            rx.link("Back to the start page", href="/"),
+                            rx.link("Forgot your password?", href="/forgot-password", id="login-forgot"),
                             rx.link("New patient? Register", href="/register"),
                             justify="between", width="100%", wrap="wrap", spacing="3",
                         ),

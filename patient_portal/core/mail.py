@@ -1,0 +1,83 @@
+"""Outgoing email: SMTP when PORTAL_SMTP_HOST is set, otherwise files in the instance outbox.
+
+The outbox (``instance/outbox/*.eml``, readable by the app's user only) lets the laptop demo show
+the messages it would send; production refuses to start without SMTP (see settings).
+Messages are plain text and never carry patient data, only links and account notices.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from patient_portal.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class MailNotSent(Exception):
+    """The message could not be handed to the mail server."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+
+
+def _message(mail: Mail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or "localhost")
+    message.set_content(mail.text)
+    return message
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    settings = get_settings()
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password)
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailNotSent(f"mail server {settings.smtp_host}:{settings.smtp_port}: {exc}") from exc
+
+
+def outbox_dir() -> Path:
+    return get_settings().instance_dir / "outbox"
+
+
+def _save_to_outbox(message: EmailMessage) -> Path:
+    folder = outbox_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}.eml"
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(bytes(message))
+    return path
+
+
+def send(mail: Mail) -> None:
+    """Send one message; raises MailNotSent when the SMTP server does not take it."""
+    settings = get_settings()
+    message = _message(mail, settings.smtp_sender)
+    if settings.smtp_host:
+        _send_smtp(message)
+    else:
+        path = _save_to_outbox(message)
+        log.warning("no PORTAL_SMTP_HOST: email %r saved to %s", mail.subject, path)

@@ -1,0 +1,97 @@
+"""Forgotten password: /forgot-password asks for a link, /reset-password?t=… chooses the new password."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from patient_portal.components.feedback import error_callout, notice_callout
+from patient_portal.components.forms import TAP, primary_button
+from patient_portal.components.layout import PRODUCT_NAME, public_shell
+from patient_portal.state.password_reset import PasswordResetState as R
+
+
+def _input(label: str, name: str, type_: str, hint: str = "", **props) -> rx.Component:
+    field_id = f"reset-{name}"
+    return rx.vstack(
+        rx.el.label(rx.text(label, weight="medium", size="2"), html_for=field_id),
+        rx.input(id=field_id, name=name, type=type_, size="3", width="100%", min_height=TAP, **props),
+        rx.text(hint, size="1", color=rx.color("gray", 11)) if hint else rx.fragment(),
+        spacing="1", width="100%",
+    )
+
+
+def _card(*children: rx.Component) -> rx.Component:
+    return public_shell(
+        rx.center(rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width="440px",
+                          size="3"), width="100%", padding_y="6"),
+    )
+
+
+@rx.page(route="/forgot-password", title=f"Forgotten password — {PRODUCT_NAME}", on_load=R.load_request)
+def forgot_password() -> rx.Component:
+    return _card(
+        rx.heading("Forgotten password", size="7", as_="h1"),
+        rx.cond(
+            R.sent,
+            notice_callout(R.sent, id="reset-sent"),
+            rx.form(
+                rx.vstack(
+                    rx.text("Enter the email address you sign in with. We will email you a link to choose a "
+                            "new password.", color=rx.color("gray", 11)),
+                    _input("Email", "email", "email", auto_complete="username", required=True, auto_focus=True),
+                    primary_button("Email me a link", type="submit", loading=R.saving, width="100%",
+                                   id="reset-request"),
+                    spacing="4", width="100%",
+                ),
+                on_submit=R.request, width="100%",
+            ),
+        ),
+        rx.link("Back to sign in", href="/login"),
+    )
+
+
+def _choose_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            error_callout(R.error, id="reset-error"),
+            _input("New password", "password", "password", hint="At least 12 characters; a phrase is easiest.",
+                   auto_complete="new-password", required=True, max_length=128, auto_focus=True),
+            _input("New password again", "password_again", "password", auto_complete="new-password",
+                   required=True, max_length=128),
+            primary_button("Save the new password", type="submit", loading=R.saving, width="100%",
+                           id="reset-save"),
+            spacing="4", width="100%",
+        ),
+        on_submit=R.choose, reset_on_submit=False, width="100%",
+    )
+
+
+@rx.page(route="/reset-password", title=f"Choose a new password — {PRODUCT_NAME}", on_load=R.load_reset)
+def reset_password() -> rx.Component:
+    return _card(
+        rx.heading("Choose a new password", size="7", as_="h1"),
+        rx.cond(
+            R.done,
+            rx.vstack(
+                rx.callout("Your password was changed and every other sign-in of this account was ended. "
+                           "Sign in with the new password.", icon="circle-check", color_scheme="green",
+                           role="status", id="reset-done", width="100%"),
+                rx.link(primary_button("Sign in"), href="/login"),
+                spacing="4", width="100%",
+            ),
+            rx.cond(
+                R.link_ok,
+                _choose_form(),
+                rx.cond(
+                    R.checked,
+                    rx.vstack(
+                        error_callout(rx.cond(R.error, R.error, "This link has expired or was already used. "
+                                                                 "Ask for a new one below."), id="reset-error"),
+                        rx.link("Email me a new link", href="/forgot-password"),
+                        spacing="4", width="100%",
+                    ),
+                    rx.text("Checking the link…", color=rx.color("gray", 11)),
+                ),
+            ),
+        ),
+    )

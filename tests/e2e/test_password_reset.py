@@ -1,0 +1,62 @@
+"""A patient who forgot their password asks for a link, gets it by email (a real SMTP server),
+chooses a new password and signs in with it; the used link then says it has expired."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ROOT
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.mailbox import Mailbox
+
+EMAIL = "forgetful@example.org"
+OLD, NEW = "an old phrase I forgot 1", "a fresh phrase to remember 2"
+
+
+def _create_account(app_env) -> None:
+    portal = Path(sys.executable).parent / "portal"
+    subprocess.run([str(portal), "create-user", "--email", EMAIL, "--role", "patient", "--name", "Fran Getful",
+                    "--password-stdin"], input=OLD, text=True, cwd=ROOT, env=app_env, check=True)
+
+
+def test_forgotten_password_by_email_link(page, app_env, smtp):
+    _create_account(app_env)
+    page.goto("/login")
+    page.locator("#login-forgot").click()
+    expect(page).to_have_url(re.compile(r"/forgot-password/?$"))
+    page.locator("#reset-email").fill(EMAIL)
+    page.locator("#reset-request").click()
+    expect(page.locator("#reset-sent")).to_contain_text("If an account uses that address")
+    assert_accessible(page)
+
+    [message] = smtp.wait_for(EMAIL)
+    link = Mailbox.link_in(message)
+    page.goto(link)
+    page.locator("#reset-password").fill(NEW)
+    page.locator("#reset-password_again").fill(NEW + "x")
+    page.locator("#reset-save").click()
+    expect(page.locator("#reset-error")).to_contain_text("not the same")
+    page.locator("#reset-password_again").fill(NEW)
+    page.locator("#reset-save").click()
+    expect(page.locator("#reset-done")).to_contain_text("Your password was changed")
+
+    sign_in(page, EMAIL, password=NEW, wait=True)
+    expect(page).to_have_url(re.compile(r"/patient/?$"))
+    assert "password was changed" in smtp.wait_for(EMAIL, 2)[-1]["Subject"]
+
+    page.goto(link)
+    expect(page.locator("#reset-error")).to_contain_text("expired or was already used")
+
+
+def test_an_unknown_address_gets_the_same_answer_on_a_phone(phone_page, smtp):
+    phone_page.goto("/forgot-password")
+    phone_page.locator("#reset-email").fill("not-a-user@example.org")
+    phone_page.locator("#reset-request").click()
+    expect(phone_page.locator("#reset-sent")).to_contain_text("If an account uses that address")
+    assert smtp.to("not-a-user@example.org") == []
+    assert_fits_phone(phone_page)

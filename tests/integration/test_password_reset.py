@@ -1,0 +1,123 @@
+"""Forgotten passwords through a real SMTP server: the link works once, for 30 minutes, for the
+owner of the address only; asking tells nobody whether an address has an account."""
+
+from __future__ import annotations
+
+import stat
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlmodel import select
+
+from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.mail import outbox_dir
+from patient_portal.domain.identity import reset
+from patient_portal.domain.identity.models import PasswordReset
+from patient_portal.domain.identity.passwords import PasswordRejected
+from tests.integration.identity_support import client, events, login, make_user, sessions_of, user
+from tests.mailbox import Mailbox
+
+pytestmark = pytest.mark.usefixtures("db")
+NEW_PASSWORD = "a brand new phrase 2026"
+
+
+def _token(message) -> str:
+    link = urlparse(Mailbox.link_in(message))
+    assert link.path == reset.ROUTE
+    return parse_qs(link.query)["t"][0]
+
+
+def test_the_owner_gets_a_link_that_sets_a_new_password_once(mailbox):
+    make_user("maria@clinic.org", "patient")
+    signed_in = client()
+    login(signed_in, "maria@clinic.org")
+    assert signed_in.get("/api/auth/whoami").status_code == 200
+
+    reset.request_reset("  Maria@Clinic.org ", ip="203.0.113.9")
+    [message] = mailbox.wait_for("maria@clinic.org")
+    assert "Choose a new password" in message["Subject"]
+    token = _token(message)
+    assert reset.link_is_valid(token)
+    with unit_of_work() as s:  # only the token's hash is stored
+        assert token not in repr(s.exec(select(PasswordReset)).all())
+
+    reset.complete_reset(token, NEW_PASSWORD, ip="203.0.113.9")
+    assert login(client(), "maria@clinic.org").headers["location"].startswith("/login?error")
+    assert login(client(), "maria@clinic.org", NEW_PASSWORD).headers["location"] == "/patient"
+    assert signed_in.get("/api/auth/whoami").status_code == 401  # other sessions ended
+    assert all(row.revoked for row in sessions_of("maria@clinic.org")[:1])
+    with pytest.raises(reset.ResetLinkInvalid):
+        reset.complete_reset(token, "another fresh phrase 77")
+    notice = mailbox.wait_for("maria@clinic.org", 2)[-1]
+    assert "password was changed" in notice["Subject"]
+    assert [e.outcome for e in events(reset.DONE)] == ["success"]
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(mailbox):
+    make_user("known@clinic.org")
+    assert reset.request_reset("nobody@clinic.org", ip="198.51.100.7") is None
+    assert reset.request_reset("known@clinic.org", ip="198.51.100.7") is None
+    mailbox.wait_for("known@clinic.org")
+    assert [m["To"] for m in mailbox.messages] == ["known@clinic.org"]
+    assert [e.outcome for e in events(reset.REQUESTED)] == ["unknown_account", "success"]
+    assert "nobody" not in repr([e.detail for e in events()])  # the typed address is not kept
+
+
+def test_an_expired_link_is_refused_and_a_weak_password_keeps_the_link(mailbox):
+    make_user("late@clinic.org")
+    reset.request_reset("late@clinic.org")
+    token = _token(mailbox.wait_for("late@clinic.org")[0])
+    with pytest.raises(PasswordRejected):
+        reset.complete_reset(token, "short")
+    assert reset.link_is_valid(token)
+    with unit_of_work() as s:
+        row = s.exec(select(PasswordReset)).one()
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        s.add(row)
+    assert not reset.link_is_valid(token)
+    with pytest.raises(reset.ResetLinkInvalid):
+        reset.complete_reset(token, NEW_PASSWORD)
+
+
+def test_a_reset_lifts_a_lockout(mailbox):
+    make_user("locked@clinic.org")
+    c = client()
+    for _ in range(5):
+        login(c, "locked@clinic.org", "wrong password here")
+    assert user("locked@clinic.org").locked_until is not None
+    reset.request_reset("locked@clinic.org")
+    reset.complete_reset(_token(mailbox.wait_for("locked@clinic.org")[0]), NEW_PASSWORD)
+    assert login(client(), "locked@clinic.org", NEW_PASSWORD).headers["location"] == "/staff"
+
+
+def test_requests_are_throttled_per_account_and_per_address(mailbox):
+    make_user("busy@clinic.org")
+    for _ in range(reset.PER_ACCOUNT_PER_HOUR + 2):
+        reset.request_reset("busy@clinic.org", ip=None)
+    assert len(mailbox.wait_for("busy@clinic.org", reset.PER_ACCOUNT_PER_HOUR)) == reset.PER_ACCOUNT_PER_HOUR
+    make_user("other@clinic.org")
+    for n in range(reset.PER_ADDRESS_PER_HOUR):
+        reset.request_reset(f"someone{n}@clinic.org", ip="192.0.2.1")
+    reset.request_reset("other@clinic.org", ip="192.0.2.1")
+    assert mailbox.to("other@clinic.org") == []
+
+
+def test_a_mail_server_that_is_down_is_audited_and_the_answer_stays_the_same(monkeypatch):
+    from patient_portal.settings import reset_settings
+    from tests.mailbox import free_port
+
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PORTAL_SMTP_PORT", str(free_port()))  # nothing listens there
+    reset_settings()
+    make_user("down@clinic.org")
+    assert reset.request_reset("down@clinic.org") is None
+    assert [e.outcome for e in events("auth.mail")] == ["failed"]
+
+
+def test_without_smtp_the_demo_keeps_messages_in_the_instance_outbox():
+    make_user("demo@clinic.org")
+    reset.request_reset("demo@clinic.org")
+    [saved] = list(outbox_dir().glob("*.eml"))
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert "/reset-password?t=" in saved.read_text()
