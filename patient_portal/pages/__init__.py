@@ -9,5 +9,5 @@ from patient_portal.pages.documents import pages as document_pages  # noqa: F401
 from patient_portal.pages.patient import access_log as patient_access_log  # noqa: F401
 from patient_portal.pages.patient import dashboard as patient_dashboard  # noqa: F401
 from patient_portal.pages.patients import chart, record, register, review, search, signup  # noqa: F401
-from patient_portal.pages.public import landing, login, password_reset  # noqa: F401
+from patient_portal.pages.public import email_links, landing, login  # noqa: F401
 from patient_portal.pages.staff import dashboard as staff_dashboard  # noqa: F401

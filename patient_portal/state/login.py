@@ -8,6 +8,8 @@ ERRORS = {
     "credentials": "Email or password is not right",
     "code": "Enter a current code from your authenticator app, or one of your recovery codes.",
     "throttled": "Too many attempts from this network. Wait 15 minutes, then try again.",
+    "unverified": "Confirm your email address first: open the link we emailed you when you registered. "
+                  "Registering again with the same address sends a new link.",
 }
 NOTICES = {
     "ended": "Your session ended; please sign in again",

@@ -1,14 +1,15 @@
-"""State of public self-registration (/register): an account and the basics of a patient record,
-which stays "pending identity check" until staff verify it at the desk."""
+"""State of public self-registration (/register): an account (usable once its email address is
+confirmed by link) and the basics of a patient record, "pending identity check" until staff verify it
+at the desk. Every accepted form ends on "check your email", whether or not the address had an account."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from patient_portal.core.db import off_loop
 from patient_portal.domain.patients import registration
 from patient_portal.domain.patients import validation as rules
 from patient_portal.domain.patients.validation import ValidationFailed
-from patient_portal.state.patient_services import run
 
 FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "phone_mobile")
 
@@ -20,10 +21,11 @@ class SignupState(rx.State):
     error: str = ""
     done: bool = False
     saving: bool = False
+    sent_to: str = ""
 
     @rx.event
     def reset_form(self):
-        self.errors, self.error, self.done, self.saving = {}, "", False, False
+        self.errors, self.error, self.done, self.saving, self.sent_to = {}, "", False, False, ""
 
     @rx.event
     def blur_field(self, field: str, value: str):
@@ -46,13 +48,13 @@ class SignupState(rx.State):
         basic = {k: str(form.get(k, ""))[:200] for k in FIELDS}
         basic.update(email=email, preferred_contact_method="email")
         try:
-            await run(registration.sign_up_patient, email=email, password=str(form.get("password", ""))[:128],
-                      basic=basic, ip=self.router.session.client_ip or None)
+            await off_loop(registration.sign_up, email=email, password=str(form.get("password", ""))[:128],
+                           basic=basic, ip=self.router.session.client_ip or None)
         except registration.TooManySignUps as exc:
             self.error = str(exc)
         except ValidationFailed as exc:
             self.errors = {k.removeprefix("account."): v for k, v in exc.errors.items()}
             self.error = "Some fields need attention — see the messages next to them."
         else:
-            self.errors, self.done = {}, True
+            self.errors, self.done, self.sent_to = {}, True, email.strip()
         self.saving = False

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+from tests.mailbox import Mailbox
 
 PASSWORD = "demo-clinic-2026"
 FAMILY = "Quell" + "".join(random.choice(string.ascii_lowercase) for _ in range(6))
@@ -149,7 +150,7 @@ def test_second_of_two_concurrent_edits_is_refused_and_keeps_what_was_typed(brow
         p.context.close()
 
 
-def test_self_registration_ends_pending_an_identity_check(page):
+def test_self_registration_ends_pending_an_identity_check(page, smtp):
     page.goto("/register")
     page.locator("#signup-given_name").fill("Ines")
     page.locator("#signup-family_name").fill("Selfreg" + FAMILY[-4:])
@@ -158,8 +159,13 @@ def test_self_registration_ends_pending_an_identity_check(page):
     page.locator("#signup-email").fill(f"ines.{FAMILY.lower()}@example.com")
     page.locator("#signup-password").fill("a long walk by the river")
     page.locator("#signup-submit").click()
-    expect(page.locator("#signup-pending")).to_contain_text("pending an identity check")
-    sign_in(page, f"ines.{FAMILY.lower()}@example.com", "a long walk by the river", wait=True)
+    email = f"ines.{FAMILY.lower()}@example.com"
+    expect(page.locator("#signup-sent")).to_contain_text(email)
+    sign_in(page, email, "a long walk by the river")  # not before the address is confirmed
+    expect(page.locator("#login-error")).to_contain_text("Confirm your email address first")
+    page.goto(Mailbox.link_in(smtp.wait_for(email)[0]))
+    expect(page.locator("#verify-done")).to_contain_text("pending an identity check")
+    sign_in(page, email, "a long walk by the river", wait=True)
     page.goto("/patient/record")
     expect(page.locator("#pending-identity")).to_be_visible()
     expect(page.locator("#chart-name")).to_contain_text("Ines")

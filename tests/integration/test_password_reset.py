@@ -13,7 +13,7 @@ from sqlmodel import select
 from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.core.mail import outbox_dir
 from patient_portal.domain.identity import reset
-from patient_portal.domain.identity.models import PasswordReset
+from patient_portal.domain.identity.models import EmailLink
 from patient_portal.domain.identity.passwords import PasswordRejected
 from tests.integration.identity_support import client, events, login, make_user, sessions_of, user
 from tests.mailbox import Mailbox
@@ -40,7 +40,7 @@ def test_the_owner_gets_a_link_that_sets_a_new_password_once(mailbox):
     token = _token(message)
     assert reset.link_is_valid(token)
     with unit_of_work() as s:  # only the token's hash is stored
-        assert token not in repr(s.exec(select(PasswordReset)).all())
+        assert token not in repr(s.exec(select(EmailLink)).all())
 
     reset.complete_reset(token, NEW_PASSWORD, ip="203.0.113.9")
     assert login(client(), "maria@clinic.org").headers["location"].startswith("/login?error")
@@ -72,7 +72,7 @@ def test_an_expired_link_is_refused_and_a_weak_password_keeps_the_link(mailbox):
         reset.complete_reset(token, "short")
     assert reset.link_is_valid(token)
     with unit_of_work() as s:
-        row = s.exec(select(PasswordReset)).one()
+        row = s.exec(select(EmailLink)).one()
         row.expires_at = utcnow() - timedelta(seconds=1)
         s.add(row)
     assert not reset.link_is_valid(token)

@@ -11,6 +11,7 @@ from sqlmodel import select
 from patient_portal.core.access import AccessDenied, Role
 from patient_portal.core.db import unit_of_work
 from patient_portal.domain.history.models import Allergy
+from patient_portal.domain.identity import verification
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.insurance.models import InsurancePolicy
 from patient_portal.domain.patients import mrn
@@ -23,6 +24,7 @@ from patient_portal.domain.patients.registration import (
 )
 from patient_portal.domain.patients.validation import ValidationFailed
 from tests.integration.patients_support import ADMIN, DOCTOR, STAFF, actor, call, draft, events, register
+from tests.mailbox import Mailbox
 
 
 @pytest.mark.parametrize("role", [STAFF, ADMIN])
@@ -167,22 +169,47 @@ def test_public_sign_up_creates_account_and_pending_record(db):
                       basic=draft()["basic"])
     with unit_of_work() as s:
         user = s.exec(select(User).where(User.email == "new.person@example.com")).one()
-        assert user.role == "patient" and user.patient_id == done.patient_id
-        assert s.get(Patient, done.patient_id).status == STATUS_PENDING
+        assert user.role == "patient" and user.patient_id == done.registered.patient_id
+        assert not user.email_verified  # usable once the emailed link is opened
+        assert s.get(Patient, done.registered.patient_id).status == STATUS_PENDING
+    assert "/verify-email?t=" in done.mail.text and done.mail.to == "new.person@example.com"
 
 
 def test_public_sign_up_reports_password_email_and_field_errors(db):
     from patient_portal.domain.patients.registration import sign_up_patient
 
     with pytest.raises(ValidationFailed) as err:
-        call_plain(sign_up_patient, email="x@example.com", password="short", basic=draft(family_name="")["basic"])
-    assert {"account.password", "family_name"} <= set(err.value.errors)
-    call_plain(sign_up_patient, email="taken@example.com", password="correct horse battery staple",
-               basic=draft()["basic"])
-    with pytest.raises(ValidationFailed) as err:
-        call_plain(sign_up_patient, email="taken@example.com", password="correct horse battery staple",
-                   basic=draft()["basic"])
-    assert "account.email" in err.value.errors
+        call_plain(sign_up_patient, email="x@", password="short", basic=draft(family_name="")["basic"])
+    assert {"account.password", "account.email", "family_name"} <= set(err.value.errors)
+
+
+def test_sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner(db, mailbox):
+    from patient_portal.domain.patients.registration import sign_up
+
+    first = sign_up(email="taken@example.com", password="correct horse battery staple", basic=draft()["basic"])
+    again = sign_up(email="Taken@Example.com", password="another long phrase 99", basic=draft()["basic"])
+    assert first.registered is not None and again.registered is None  # the page shows the same either way
+    [link, resent] = mailbox.wait_for("taken@example.com", 2)
+    assert "Confirm your email" in link["Subject"] and "Confirm your email" in resent["Subject"]
+    assert verification.confirm(Mailbox.link_in(resent).split("t=", 1)[1])
+    sign_up(email="taken@example.com", password="correct horse battery staple", basic=draft()["basic"])
+    notice = mailbox.wait_for("taken@example.com", 3)[-1]
+    assert notice["Subject"] == "You already have a Patient Portal account"
+    with unit_of_work() as s:
+        assert len(s.exec(select(User).where(User.email == "taken@example.com")).all()) == 1
+
+
+def test_an_unconfirmed_account_cannot_sign_in_until_the_link_is_opened(db, mailbox):
+    from patient_portal.domain.identity.signin import sign_in
+    from patient_portal.domain.patients.registration import sign_up
+
+    sign_up(email="fresh@example.com", password="correct horse battery staple", basic=draft()["basic"])
+    assert sign_in("fresh@example.com", "correct horse battery staple").error == "unverified"
+    assert sign_in("fresh@example.com", "wrong horse battery staple").error == "credentials"
+    token = Mailbox.link_in(mailbox.wait_for("fresh@example.com")[0]).split("t=", 1)[1]
+    assert not verification.confirm(token[:-2] + "xx")
+    assert verification.confirm(token) and verification.confirm(token)  # a second open still says confirmed
+    assert sign_in("fresh@example.com", "correct horse battery staple").ok
 
 
 def test_public_sign_up_is_throttled_per_network_address(db):

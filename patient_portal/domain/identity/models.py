@@ -1,11 +1,11 @@
-"""Tables of the identity area: user accounts, sign-in sessions, sign-in failures, password resets."""
+"""Tables of the identity area: user accounts, sign-in sessions, sign-in failures, emailed links."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, true
 from sqlmodel import Field, SQLModel
 
 from patient_portal.core.crypto import encrypted_field
@@ -31,6 +31,8 @@ class User(TimestampedTable, table=True):
     mfa_pending_secret: str | None = encrypted_field("str", nullable=True)
     mfa_last_step: int | None = None
     recovery_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # False only for self-registered accounts until the emailed link is opened
+    email_verified: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class UserSession(SQLModel, table=True):
@@ -60,13 +62,18 @@ class SignInFailure(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
 
 
-class PasswordReset(SQLModel, table=True):
-    """A one-time link to choose a new password. Only the SHA-256 of the link's token is stored."""
 
-    __tablename__ = "password_reset"
+class EmailLink(SQLModel, table=True):
+    """A one-time link sent by email (choose a new password, confirm an address).
+
+    Only the SHA-256 of the link's token is stored.
+    """
+
+    __tablename__ = "email_link"
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     user_id: uuid.UUID = Field(index=True)
+    purpose: str = Field(max_length=16)  # reset | verify
     token_hash: str = Field(index=True, unique=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
     expires_at: datetime = Field(nullable=False)

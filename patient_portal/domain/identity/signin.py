@@ -165,6 +165,10 @@ def _complete(user_id: uuid.UUID, code: str | None, *, ip: str, user_agent: str 
     """Password is right: check the MFA code, rotate the session, reset counters."""
     with unit_of_work() as session:
         user = session.get(User, user_id)
+        if not user.email_verified:  # only the one who knows the password learns this
+            audit.record(session, actor_for(user, ip=ip), "auth.sign_in", object_type="user", object_id=user.id,
+                         outcome="denied", detail={"reason": "email_unconfirmed"})
+            return SignInResult(False, error="unverified")
         if user.mfa_enabled and not mfa.use_code(user, code):
             reason = "code_missing" if not (code or "").strip() else "code"
             code_failed = True

@@ -10,14 +10,15 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, delete, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, mail
 from patient_portal.core.access import Action, Actor, Role, reaches_patient
 from patient_portal.core.audit import AuditEvent
-from patient_portal.core.db import utcnow
+from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.emergency import rows as emergency_rows
 from patient_portal.domain.history import rows as history_rows
-from patient_portal.domain.identity import passwords, service
+from patient_portal.domain.identity import email_links, passwords, service, verification
 from patient_portal.domain.identity.models import User
+from patient_portal.domain.identity.signin import normalize_email
 from patient_portal.domain.insurance import rows as insurance_rows
 from patient_portal.domain.patients import dto, indexes, mrn
 from patient_portal.domain.patients.common import guard
@@ -33,6 +34,7 @@ from patient_portal.domain.patients.validation import (
     HISTORY_KINDS,
     PHONE_TYPES,
     ValidationFailed,
+    check_email,
     parse_date,
     validate_basic,
     validate_draft,
@@ -231,11 +233,23 @@ def _recent_sign_ups(session: Session, ip: str) -> int:
     return session.exec(stmt).one()
 
 
+@dataclass(frozen=True)
+class SignUp:
+    """What a public sign-up did: the new record (None when the address already had an account)
+    and the message to send once the transaction has committed."""
+
+    registered: Registered | None
+    mail: mail.Mail
+    user_id: uuid.UUID
+
+
 def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[str, str],
-                    ip: str | None = None) -> Registered:
-    """Public self-registration: a patient account (identity's rules for email and password) and a
-    record pending an identity check, in one transaction. Errors are keyed ``account.email``,
-    ``account.password`` or the basic field name; a busy address gets TooManySignUps."""
+                    ip: str | None = None) -> SignUp:
+    """Public self-registration: a patient account whose address must be confirmed, and a record
+    pending an identity check, in one transaction. An address that already has an account gets an
+    email saying so (or a fresh confirmation link) and the caller sees the same outcome, so sign-up
+    reveals nobody's account. Errors are keyed ``account.email``, ``account.password`` or the basic
+    field name; a busy network address gets TooManySignUps."""
     if ip and _recent_sign_ups(session, ip) >= SIGN_UPS_PER_IP_PER_HOUR:
         raise TooManySignUps()
     errors = validate_basic(basic)
@@ -243,12 +257,36 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
         passwords.check_policy(password)
     except passwords.PasswordRejected as exc:
         errors["account.password"] = str(exc)
+    email_error = check_email(email) or ("" if email.strip() else "Enter your email address.")
+    if email_error:
+        errors["account.email"] = email_error
     if errors:
         raise ValidationFailed(errors)
+    existing = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if existing is not None:
+        audit.record(session, None, str(Action.PATIENT_SELF_REGISTER), object_type="user", object_id=existing.id,
+                     outcome="existing_account", ip=ip)
+        if existing.active and not existing.email_verified:
+            token = email_links.issue(session, existing, "verify", verification.VERIFY_TTL, ip)
+            return SignUp(None, verification.verification_mail(existing, token), existing.id)
+        return SignUp(None, verification.existing_account_mail(existing), existing.id)
     name = f"{basic.get('given_name', '').strip()} {basic.get('family_name', '').strip()}"
     try:
-        user = service.create_user_system(session, email=email, role="patient", display_name=name,
-                                          password=password, via="self_registration")
+        created = service.create_user_system(session, email=email, role="patient", display_name=name,
+                                             password=password, via="self_registration")
     except service.UserInputError as exc:
         raise ValidationFailed({f"account.{exc.field}": str(exc)}) from None
-    return self_register_patient(session, Actor(user_id=uuid.UUID(str(user.id)), role=Role.PATIENT, ip=ip), basic)
+    user = session.get(User, uuid.UUID(str(created.id)))
+    user.email_verified = False
+    session.add(user)
+    registered = self_register_patient(session, Actor(user_id=user.id, role=Role.PATIENT, ip=ip), basic)
+    token = email_links.issue(session, user, "verify", verification.VERIFY_TTL, ip)
+    return SignUp(registered, verification.verification_mail(user, token), user.id)
+
+
+def sign_up(*, email: str, password: str, basic: dict[str, str], ip: str | None = None) -> SignUp:
+    """sign_up_patient in its own transaction, then the email (sent only after the commit)."""
+    with unit_of_work() as session:
+        done = sign_up_patient(session, email=email, password=password, basic=basic, ip=ip)
+    email_links.deliver(done.mail, None, done.user_id)
+    return done

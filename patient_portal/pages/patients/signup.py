@@ -61,11 +61,13 @@ def _form() -> rx.Component:
 
 def _done() -> rx.Component:
     return rx.vstack(
-        rx.heading("Account created", size="7", as_="h1"),
-        rx.callout("Your record is pending an identity check. Bring a photo ID to the front desk at your first "
-                   "visit. You can sign in now to see and update what you entered.", icon="id-card",
-                   color_scheme="amber", id="signup-pending"),
-        rx.link(primary_button("Sign in"), href="/login"),
+        rx.heading("Check your email", size="7", as_="h1"),
+        rx.callout(rx.text("We have sent a message to ", rx.text.strong(S.sent_to), ". Open the link in it within "
+                           "24 hours to confirm your address and finish creating your account."),
+                   icon="mail", color_scheme="blue", role="status", id="signup-sent"),
+        rx.text("Nothing arrived? Look in the spam folder, or register again with the same address to get "
+                "a new link.", color=rx.color("gray", 11)),
+        rx.link("Back to sign in", href="/login"),
         spacing="4",
     )
 

@@ -1,4 +1,5 @@
-"""Forgotten password: /forgot-password asks for a link, /reset-password?t=… chooses the new password."""
+"""Emailed-link pages: /forgot-password asks for a link, /reset-password?t=… chooses the new password,
+/verify-email?t=… confirms a new account's address."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from patient_portal.components.feedback import error_callout, notice_callout
 from patient_portal.components.forms import TAP, primary_button
 from patient_portal.components.layout import PRODUCT_NAME, public_shell
 from patient_portal.state.password_reset import PasswordResetState as R
+from patient_portal.state.verify_email import VerifyEmailState as V
 
 
 def _input(label: str, name: str, type_: str, hint: str = "", **props) -> rx.Component:
@@ -92,6 +94,33 @@ def reset_password() -> rx.Component:
                     ),
                     rx.text("Checking the link…", color=rx.color("gray", 11)),
                 ),
+            ),
+        ),
+    )
+
+
+@rx.page(route="/verify-email", title=f"Confirm your email — {PRODUCT_NAME}", on_load=V.load)
+def verify_email() -> rx.Component:
+    return _card(
+        rx.heading("Confirm your email", size="7", as_="h1"),
+        rx.cond(
+            V.confirmed,
+            rx.vstack(
+                rx.callout("Your email address is confirmed. Your record stays pending an identity check until "
+                           "you show a photo ID at the front desk; until then you see only what you entered.",
+                           icon="circle-check", color_scheme="green", role="status", id="verify-done", width="100%"),
+                rx.link(primary_button("Sign in"), href="/login"),
+                spacing="4", width="100%",
+            ),
+            rx.cond(
+                V.checked,
+                rx.vstack(
+                    error_callout("This link has expired or is not valid. Register again with the same address "
+                                  "to get a new one.", id="verify-error"),
+                    rx.link("Register again", href="/register"),
+                    spacing="4", width="100%",
+                ),
+                rx.text("Checking the link…", color=rx.color("gray", 11)),
             ),
         ),
     )
