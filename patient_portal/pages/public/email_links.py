@@ -68,32 +68,38 @@ def _choose_form() -> rx.Component:
     )
 
 
+def _worked(message: str, element_id: str) -> rx.Component:
+    """The link did its job: say so, and offer to sign in."""
+    return rx.vstack(
+        rx.callout(message, icon="circle-check", color_scheme="green", role="status", id=element_id, width="100%"),
+        rx.link(primary_button("Sign in"), href="/login"),
+        spacing="4", width="100%",
+    )
+
+
+def _link_failed(message, element_id: str, again: str, href: str) -> rx.Component:
+    """The link cannot be used: say why, and where to get a new one."""
+    return rx.vstack(error_callout(message, id=element_id), rx.link(again, href=href), spacing="4", width="100%")
+
+
+def _checking(ready, failed: rx.Component) -> rx.Component:
+    return rx.cond(ready, failed, rx.text("Checking the link…", color=rx.color("gray", 11)))
+
+
 @rx.page(route="/reset-password", title=f"Choose a new password — {PRODUCT_NAME}", on_load=R.load_reset)
 def reset_password() -> rx.Component:
     return _card(
         rx.heading("Choose a new password", size="7", as_="h1"),
         rx.cond(
             R.done,
-            rx.vstack(
-                rx.callout("Your password was changed and every other sign-in of this account was ended. "
-                           "Sign in with the new password.", icon="circle-check", color_scheme="green",
-                           role="status", id="reset-done", width="100%"),
-                rx.link(primary_button("Sign in"), href="/login"),
-                spacing="4", width="100%",
-            ),
+            _worked("Your password was changed and every other sign-in of this account was ended. Sign in with "
+                    "the new password.", "reset-done"),
             rx.cond(
                 R.link_ok,
                 _choose_form(),
-                rx.cond(
-                    R.checked,
-                    rx.vstack(
-                        error_callout(rx.cond(R.error, R.error, "This link has expired or was already used. "
-                                                                 "Ask for a new one below."), id="reset-error"),
-                        rx.link("Email me a new link", href="/forgot-password"),
-                        spacing="4", width="100%",
-                    ),
-                    rx.text("Checking the link…", color=rx.color("gray", 11)),
-                ),
+                _checking(R.checked, _link_failed(
+                    rx.cond(R.error, R.error, "This link has expired or was already used. Ask for a new one below."),
+                    "reset-error", "Email me a new link", "/forgot-password")),
             ),
         ),
     )
@@ -105,22 +111,10 @@ def verify_email() -> rx.Component:
         rx.heading("Confirm your email", size="7", as_="h1"),
         rx.cond(
             V.confirmed,
-            rx.vstack(
-                rx.callout("Your email address is confirmed. Your record stays pending an identity check until "
-                           "you show a photo ID at the front desk; until then you see only what you entered.",
-                           icon="circle-check", color_scheme="green", role="status", id="verify-done", width="100%"),
-                rx.link(primary_button("Sign in"), href="/login"),
-                spacing="4", width="100%",
-            ),
-            rx.cond(
-                V.checked,
-                rx.vstack(
-                    error_callout("This link has expired or is not valid. Register again with the same address "
-                                  "to get a new one.", id="verify-error"),
-                    rx.link("Register again", href="/register"),
-                    spacing="4", width="100%",
-                ),
-                rx.text("Checking the link…", color=rx.color("gray", 11)),
-            ),
+            _worked("Your email address is confirmed. Your record stays pending an identity check until you show "
+                    "a photo ID at the front desk; until then you see only what you entered.", "verify-done"),
+            _checking(V.checked, _link_failed(
+                "This link has expired or is not valid. Register again with the same address to get a new one.",
+                "verify-error", "Register again", "/register")),
         ),
     )
