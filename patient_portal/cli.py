@@ -50,6 +50,24 @@ def cmd_prune_sessions(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Work the job outbox (emails) until interrupted; any number may run beside the app."""
+    import signal
+
+    from patient_portal.core import jobs
+
+    worker = jobs.Worker(interval=args.interval).start()
+    print(f"portal worker: running due jobs every {args.interval:g} s (Ctrl-C to stop)")
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        while worker.running:
+            worker.wait(1)
+    except KeyboardInterrupt:
+        pass
+    worker.stop()
+    return 0
+
+
 def cmd_demo_banner(_args: argparse.Namespace) -> int:
     from patient_portal import seed
 
@@ -180,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
     sub.add_parser("seed", help="load demo data (idempotent)").set_defaults(fn=cmd_seed)
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
+    work = sub.add_parser("worker", help="send queued emails and other jobs (the app also does this "
+                          "unless PORTAL_JOBS_IN_PROCESS=0)")
+    work.add_argument("--interval", type=float, default=2.0, help="seconds between rounds")
+    work.set_defaults(fn=cmd_worker)
     sub.add_parser("prune-sessions", help="delete sign-in sessions that ended over 30 days ago "
                    "(sign-ins also do this hourly)").set_defaults(fn=cmd_prune_sessions)
     rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the active key (batches, online)")

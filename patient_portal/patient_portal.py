@@ -6,8 +6,12 @@ import reflex as rx
 
 import patient_portal.pages  # noqa: F401  (registers every page)
 from patient_portal.api.app import build_api
+from patient_portal.core import jobs
+from patient_portal.settings import get_settings
 
 app = rx.App(
     theme=rx.theme(appearance="inherit", accent_color="indigo", radius="medium", scaling="100%"),
     api_transformer=build_api(),
 )
+if get_settings().jobs_in_process:  # the embedded default; production may run `portal worker` instead
+    app.register_lifespan_task(jobs.run_forever)

@@ -54,6 +54,7 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    jobs_in_process: bool = True
 
     @property
     def production(self) -> bool:
@@ -135,6 +136,7 @@ def load_settings() -> Settings:
         smtp_username=os.environ.get("PORTAL_SMTP_USERNAME", ""),
         smtp_password=os.environ.get("PORTAL_SMTP_PASSWORD", ""),
         smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", _int("PORTAL_SMTP_PORT", 25) == 587),
+        jobs_in_process=_bool("PORTAL_JOBS_IN_PROCESS", True),
     )
 
 

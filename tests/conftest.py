@@ -109,7 +109,9 @@ def s3_settings(moto_server: str, monkeypatch: pytest.MonkeyPatch, request: pyte
 
 @pytest.fixture
 def mailbox(monkeypatch: pytest.MonkeyPatch):
-    """A real SMTP server the portal sends to (PORTAL_SMTP_HOST/PORT point at it)."""
+    """A real SMTP server the portal sends to (PORTAL_SMTP_HOST/PORT point at it), and a job worker
+    running beside the test, as the app runs one."""
+    from patient_portal.core.jobs import Worker
     from patient_portal.settings import reset_settings
     from tests.mailbox import Mailbox
 
@@ -117,5 +119,7 @@ def mailbox(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PORTAL_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PORTAL_SMTP_PORT", str(box.port))
     reset_settings()
+    worker = Worker(interval=0.05).start()
     yield box
+    worker.stop()
     box.stop()

@@ -1,8 +1,10 @@
 """Outgoing email: SMTP when PORTAL_SMTP_HOST is set, otherwise files in the instance outbox.
 
-The outbox (``instance/outbox/*.eml``, readable by the app's user only) lets the laptop demo show
-the messages it would send; production refuses to start without SMTP (see settings).
-Messages are plain text and never carry patient data, only links and account notices.
+Use cases ``queue`` a message inside their transaction; the job worker (core.jobs) sends it after
+the commit and retries while the mail server is away. The outbox folder (``instance/outbox/*.eml``,
+readable by the app's user only) lets the laptop demo show the messages it would send; production
+refuses to start without SMTP (see settings). Messages are plain text and never carry patient data,
+only links and account notices.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from sqlmodel import Session
+
+from patient_portal.core import jobs
 from patient_portal.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -81,3 +86,13 @@ def send(mail: Mail) -> None:
     else:
         path = _save_to_outbox(message)
         log.warning("no PORTAL_SMTP_HOST: email %r saved to %s", mail.subject, path)
+
+
+def queue(session: Session, mail: Mail) -> None:
+    """Send `mail` once the caller's transaction has committed (retried while the server is away)."""
+    jobs.enqueue(session, "mail", {"to": mail.to, "subject": mail.subject, "text": mail.text})
+
+
+@jobs.handler("mail")
+def _send_job(payload: dict) -> None:
+    send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"]))

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.core.db import off_loop
 from patient_portal.domain.patients import registration
 from patient_portal.domain.patients import validation as rules
 from patient_portal.domain.patients.validation import ValidationFailed
+from patient_portal.state.patient_services import run
 
 FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "phone_mobile")
 
@@ -48,8 +48,8 @@ class SignupState(rx.State):
         basic = {k: str(form.get(k, ""))[:200] for k in FIELDS}
         basic.update(email=email, preferred_contact_method="email")
         try:
-            await off_loop(registration.sign_up, email=email, password=str(form.get("password", ""))[:128],
-                           basic=basic, ip=self.router.session.client_ip or None)
+            await run(registration.sign_up_patient, email=email, password=str(form.get("password", ""))[:128],
+                      basic=basic, ip=self.router.session.client_ip or None)
         except registration.TooManySignUps as exc:
             self.error = str(exc)
         except ValidationFailed as exc:

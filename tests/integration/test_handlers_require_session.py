@@ -35,7 +35,7 @@ PUBLIC_HANDLERS: dict[str, str] = {
 }
 #: Public handlers that may write without a session, the only tables they may change, and why.
 PUBLIC_WRITES: dict[str, tuple[set[str], str]] = {
-    "PasswordResetState.request": ({"email_link"}, "anyone may ask for a reset link for an address; it goes "
+    "PasswordResetState.request": ({"email_link", "job"}, "anyone may ask for a reset link for an address; it goes "
                                                        "only to that account's mailbox (audited, throttled)"),
 }
 #: Tables a handler may read without a session: the session check itself, and denied-audit writes.

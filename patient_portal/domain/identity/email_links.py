@@ -5,7 +5,6 @@ Used for choosing a new password (``reset``) and confirming a new account's addr
 
 from __future__ import annotations
 
-import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -13,14 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, mail
-from patient_portal.core.access import Actor
 from patient_portal.core.db import utcnow
 from patient_portal.domain.identity.models import EmailLink, User
 from patient_portal.domain.identity.sessions import aware, hash_token
 from patient_portal.settings import get_settings
 
-log = logging.getLogger(__name__)
 PURPOSES = ("reset", "verify")
 
 
@@ -74,12 +70,3 @@ def issued_since(session: Session, user_id: uuid.UUID, purpose: str, since: date
         EmailLink.user_id == user_id, EmailLink.purpose == purpose, EmailLink.created_at >= since)
     return int(session.exec(stmt).one())
 
-
-def deliver(message: mail.Mail, actor: Actor | None, user_id: uuid.UUID) -> None:
-    """Send after the transaction committed; a refusal is logged and audited, never shown."""
-    try:
-        mail.send(message)
-    except mail.MailNotSent as exc:
-        log.error("account email not sent: %s", exc)
-        audit.record_now(actor, "auth.mail", object_type="user", object_id=user_id, outcome="failed",
-                         detail={"subject": message.subject})

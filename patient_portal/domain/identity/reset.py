@@ -2,7 +2,7 @@
 
 Asking answers the same whether or not an account uses the address (no account enumeration) and is
 throttled per network address and per account. The link (see email_links) works once, for
-RESET_TTL. Choosing the new password lifts any lockout and ends every session of the account; MFA
+RESET_TTL; messages go out through the job outbox after the commit. Choosing the new password lifts any lockout and ends every session of the account; MFA
 still applies at the next sign-in. Everything is audited; the owner gets a notice of the change.
 """
 
@@ -72,8 +72,7 @@ def request_reset(email: str, *, ip: str | None = None) -> None:
             return
         token = email_links.issue(session, user, "reset", RESET_TTL, ip)
         audit.record(session, actor, REQUESTED, object_type="user", object_id=user.id)
-        message = _link_mail(user, token)
-    email_links.deliver(message, actor, user.id)
+        mail.queue(session, _link_mail(user, token))
 
 
 def link_is_valid(token: str) -> bool:
@@ -106,9 +105,7 @@ def complete_reset(token: str, password: str, *, ip: str | None = None) -> None:
         ended = revoke_all_for_user(session, user.id, "password_reset")
         actor = actor_for(user, ip=ip)
         audit.record(session, actor, DONE, object_type="user", object_id=user.id, detail={"sessions_ended": ended})
-        notice = mail.Mail(
+        mail.queue(session, mail.Mail(
             to=user.email, subject="Your Patient Portal password was changed",
             text=("The password of your Patient Portal account was just changed with an emailed link. "
-                  "If that was not you, call the clinic straight away.\n"))
-        user_id = user.id
-    email_links.deliver(notice, actor, user_id)
+                  "If that was not you, call the clinic straight away.\n")))

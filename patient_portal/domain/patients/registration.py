@@ -13,7 +13,7 @@ from sqlmodel import Session, delete, select
 from patient_portal.core import audit, mail
 from patient_portal.core.access import Action, Actor, Role, reaches_patient
 from patient_portal.core.audit import AuditEvent
-from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.db import utcnow
 from patient_portal.domain.emergency import rows as emergency_rows
 from patient_portal.domain.history import rows as history_rows
 from patient_portal.domain.identity import email_links, passwords, service, verification
@@ -233,22 +233,13 @@ def _recent_sign_ups(session: Session, ip: str) -> int:
     return session.exec(stmt).one()
 
 
-@dataclass(frozen=True)
-class SignUp:
-    """What a public sign-up did: the new record (None when the address already had an account)
-    and the message to send once the transaction has committed."""
-
-    registered: Registered | None
-    mail: mail.Mail
-    user_id: uuid.UUID
-
-
 def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[str, str],
-                    ip: str | None = None) -> SignUp:
+                    ip: str | None = None) -> Registered | None:
     """Public self-registration: a patient account whose address must be confirmed, and a record
     pending an identity check, in one transaction. An address that already has an account gets an
     email saying so (or a fresh confirmation link) and the caller sees the same outcome, so sign-up
-    reveals nobody's account. Errors are keyed ``account.email``, ``account.password`` or the basic
+    reveals nobody's account (returns None then). The email is queued in the same transaction.
+    Errors are keyed ``account.email``, ``account.password`` or the basic
     field name; a busy network address gets TooManySignUps."""
     if ip and _recent_sign_ups(session, ip) >= SIGN_UPS_PER_IP_PER_HOUR:
         raise TooManySignUps()
@@ -268,8 +259,10 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
                      outcome="existing_account", ip=ip)
         if existing.active and not existing.email_verified:
             token = email_links.issue(session, existing, "verify", verification.VERIFY_TTL, ip)
-            return SignUp(None, verification.verification_mail(existing, token), existing.id)
-        return SignUp(None, verification.existing_account_mail(existing), existing.id)
+            mail.queue(session, verification.verification_mail(existing, token))
+        else:
+            mail.queue(session, verification.existing_account_mail(existing))
+        return None
     name = f"{basic.get('given_name', '').strip()} {basic.get('family_name', '').strip()}"
     try:
         created = service.create_user_system(session, email=email, role="patient", display_name=name,
@@ -281,12 +274,5 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
     session.add(user)
     registered = self_register_patient(session, Actor(user_id=user.id, role=Role.PATIENT, ip=ip), basic)
     token = email_links.issue(session, user, "verify", verification.VERIFY_TTL, ip)
-    return SignUp(registered, verification.verification_mail(user, token), user.id)
-
-
-def sign_up(*, email: str, password: str, basic: dict[str, str], ip: str | None = None) -> SignUp:
-    """sign_up_patient in its own transaction, then the email (sent only after the commit)."""
-    with unit_of_work() as session:
-        done = sign_up_patient(session, email=email, password=password, basic=basic, ip=ip)
-    email_links.deliver(done.mail, None, done.user_id)
-    return done
+    mail.queue(session, verification.verification_mail(user, token))
+    return registered

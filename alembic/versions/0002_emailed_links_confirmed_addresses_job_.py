@@ -1,8 +1,8 @@
-"""emailed links and confirmed addresses
+"""emailed links, confirmed addresses, job outbox
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 01:04:18.728612
+Create Date: 2026-11-26 01:08:45.602230
 """
 from typing import Sequence, Union
 
@@ -35,6 +35,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_email_link_token_hash'), ['token_hash'], unique=True)
         batch_op.create_index(batch_op.f('ix_email_link_user_id'), ['user_id'], unique=False)
 
+    op.create_table('job',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('run_after', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('done_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_run_after'), ['run_after'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_status'), ['status'], unique=False)
+
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_verified', sa.Boolean(), server_default=sa.true(), nullable=False))
 
@@ -46,6 +64,12 @@ def downgrade() -> None:
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('email_verified')
 
+    with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_status'))
+        batch_op.drop_index(batch_op.f('ix_job_run_after'))
+        batch_op.drop_index(batch_op.f('ix_job_kind'))
+
+    op.drop_table('job')
     with op.batch_alter_table('email_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_email_link_user_id'))
         batch_op.drop_index(batch_op.f('ix_email_link_token_hash'))
