@@ -10,7 +10,8 @@ import reflex as rx
 
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop, unit_of_work
-from patient_portal.domain.identity import enrolment
+from patient_portal.domain.identity import enrolment, password_change
+from patient_portal.domain.identity.passwords import PasswordRejected
 from patient_portal.state.session import session_check, signed_out
 
 
@@ -32,6 +33,8 @@ class AccountState(rx.State):
     recovery_codes: list[str] = []
     error: str = ""
     message: str = ""
+    pw_error: str = ""
+    pw_message: str = ""
 
     def _reset_flow(self) -> None:
         self.enrolling = False
@@ -99,6 +102,30 @@ class AccountState(rx.State):
         self.recovery_codes = codes
         self.message = "Two-step sign-in is on. Keep these recovery codes somewhere safe."
         await self._refresh(actor)
+        return None
+
+    @rx.event
+    async def change_password(self, form_data: dict):
+        """Change the own password (read from the form only, never kept in a var)."""
+        check = await session_check(self)
+        if check.status != "ok":
+            return signed_out()
+        form = form_data or {}
+        self.pw_error, self.pw_message = "", ""
+        try:
+            ended = await off_loop(password_change.change_password, check.actor, str(form.get("current", ""))[:128],
+                                   str(form.get("new", ""))[:128], str(form.get("again", ""))[:128])
+        except password_change.WrongCurrentPassword as exc:
+            if exc.locked:
+                return signed_out()
+            self.pw_error = str(exc)
+        except PasswordRejected as exc:
+            self.pw_error = str(exc)
+        except AccessDenied:
+            return signed_out()
+        else:
+            others = f" {ended} other sign-in{'s' if ended != 1 else ''} ended." if ended else ""
+            self.pw_message = "Your password was changed." + others
         return None
 
     @rx.event

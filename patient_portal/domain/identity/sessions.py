@@ -114,10 +114,12 @@ def revoke_token(token: str | None, *, reason: str = "signed_out", ip: str | Non
         return actor
 
 
-def revoke_all_for_user(session: Session, user_id: uuid.UUID, reason: str) -> int:
-    """End every open session of a user (deactivation, password change)."""
-    rows = session.exec(select(UserSession).where(UserSession.user_id == user_id,
-                                                  UserSession.revoked == False)).all()  # noqa: E712
+def revoke_all_for_user(session: Session, user_id: uuid.UUID, reason: str,
+                        keep: uuid.UUID | None = None) -> int:
+    """End every open session of a user (deactivation, password change), except `keep`."""
+    rows = [row for row in session.exec(select(UserSession).where(UserSession.user_id == user_id,
+                                                                  UserSession.revoked == False)).all()  # noqa: E712
+            if row.id != keep]
     for row in rows:
         end_session(row, reason)
         session.add(row)

@@ -1,4 +1,4 @@
-"""Sign-in security: set up two-step sign-in (authenticator app) and recovery codes."""
+"""Sign-in security: change the password, set up two-step sign-in (authenticator app) and recovery codes."""
 
 from __future__ import annotations
 
@@ -93,12 +93,44 @@ def _status() -> rx.Component:
     )
 
 
+def _password_field(label: str, name: str, auto_complete: str, hint: str = "") -> rx.Component:
+    field_id = f"pw-{name}"
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, style={"font_weight": "500"}),
+        rx.input(id=field_id, name=name, type="password", auto_complete=auto_complete, max_length=128, size="3",
+                 required=True, width="100%"),
+        rx.text(hint, size="1", color=rx.color("gray", 11)) if hint else rx.fragment(),
+        spacing="1", width="100%",
+    )
+
+
+def _password() -> rx.Component:
+    return rx.card(
+        rx.el.form(
+            rx.vstack(
+                rx.heading("Password", size="4", as_="h2"),
+                error_callout(AccountState.pw_error, id="pw-error"),
+                success_callout(AccountState.pw_message, id="pw-done"),
+                _password_field("Current password", "current", "current-password"),
+                _password_field("New password", "new", "new-password", "At least 12 characters; a phrase is easiest."),
+                _password_field("New password again", "again", "new-password"),
+                rx.button("Change password", type="submit", size="3", min_height="44px", id="pw-submit"),
+                spacing="3", align="start", width="100%", max_width="420px",
+            ),
+            on_submit=AccountState.change_password,
+            reset_on_submit=True,
+            id="pw-form",
+        ),
+        width="100%",
+    )
+
+
 @rx.page(route="/account/security", title=f"Sign-in security — {PRODUCT_NAME}",
          on_load=[SessionState.require("account"), AccountState.load])
 def security() -> rx.Component:
     return role_shell(
         "account",
-        page_header("Sign-in security", "Two-step sign-in and recovery codes"),
+        page_header("Sign-in security", "Password, two-step sign-in and recovery codes"),
         rx.vstack(
             rx.cond(AccountState.required & ~AccountState.mfa_enabled,
                     notice_callout("Your role needs two-step sign-in. Set it up to continue.",
@@ -108,6 +140,7 @@ def security() -> rx.Component:
             _recovery_codes(),
             _status(),
             rx.cond(AccountState.enrolling, _enrolment()),
+            _password(),
             spacing="4",
             width="100%",
         ),

@@ -1,5 +1,6 @@
-"""A patient who forgot their password asks for a link, gets it by email (a real SMTP server),
-chooses a new password and signs in with it; the used link then says it has expired."""
+"""Passwords in the real app: a patient who forgot theirs asks for a link, gets it by email (a real
+SMTP server), chooses a new password and signs in with it (the used link then says it has expired);
+a signed-in user changes theirs on the account page."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ EMAIL = "forgetful@example.org"
 OLD, NEW = "an old phrase I forgot 1", "a fresh phrase to remember 2"
 
 
-def _create_account(app_env) -> None:
+def _create_account(app_env, email: str = EMAIL) -> None:
     portal = Path(sys.executable).parent / "portal"
-    subprocess.run([str(portal), "create-user", "--email", EMAIL, "--role", "patient", "--name", "Fran Getful",
+    subprocess.run([str(portal), "create-user", "--email", email, "--role", "patient", "--name", "Fran Getful",
                     "--password-stdin"], input=OLD, text=True, cwd=ROOT, env=app_env, check=True)
 
 
@@ -60,3 +61,25 @@ def test_an_unknown_address_gets_the_same_answer_on_a_phone(phone_page, smtp):
     expect(phone_page.locator("#reset-sent")).to_contain_text("If an account uses that address")
     assert smtp.to("not-a-user@example.org") == []
     assert_fits_phone(phone_page)
+
+
+def test_signed_in_user_changes_their_password(page, app_env, smtp):
+    email = "changer@example.org"
+    _create_account(app_env, email)
+    sign_in(page, email, password=OLD, wait=True)
+    page.goto("/account/security")
+    page.locator("#pw-current").fill("not the old phrase")
+    page.locator("#pw-new").fill(NEW)
+    page.locator("#pw-again").fill(NEW)
+    page.locator("#pw-submit").click()
+    expect(page.locator("#pw-error")).to_contain_text("current password is not right")
+    page.locator("#pw-current").fill(OLD)
+    page.locator("#pw-new").fill(NEW)
+    page.locator("#pw-again").fill(NEW)
+    page.locator("#pw-submit").click()
+    expect(page.locator("#pw-done")).to_contain_text("Your password was changed")
+    assert_accessible(page)
+    assert "password was changed" in smtp.wait_for(email)[0]["Subject"]
+    page.context.clear_cookies()
+    sign_in(page, email, password=NEW, wait=True)
+    expect(page).to_have_url(re.compile(r"/patient/?$"))
