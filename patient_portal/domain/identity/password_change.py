@@ -7,10 +7,10 @@ of the account ends; the owner is emailed a notice. Argon2 runs outside the tran
 
 from __future__ import annotations
 
-from patient_portal.core import audit, mail
+from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import unit_of_work, utcnow
-from patient_portal.domain.identity import passwords
+from patient_portal.domain.identity import account_mail, passwords
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.sessions import revoke_all_for_user
 from patient_portal.domain.identity.signin import ACCOUNT_LOCK, ACCOUNT_MAX_FAILURES
@@ -51,10 +51,7 @@ def change_password(actor: Actor | None, current: str, new: str, again: str) -> 
         session.add(user)
         ended = revoke_all_for_user(session, user.id, "password_changed", keep=actor.session_id)
         audit.record(session, actor, WHAT, object_type="user", object_id=user.id, detail={"sessions_ended": ended})
-        mail.queue(session, mail.Mail(
-            to=user.email, subject="Your Patient Portal password was changed",
-            text=("The password of your Patient Portal account was just changed from the account page. "
-                  "If that was not you, call the clinic straight away.\n")))
+        account_mail.queue(session, "password_changed", user, how="from the account page")
     return ended
 
 

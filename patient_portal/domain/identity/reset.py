@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, mail
+from patient_portal.core import audit
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import unit_of_work, utcnow
-from patient_portal.domain.identity import email_links, passwords
+from patient_portal.domain.identity import account_mail, email_links, passwords
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.sessions import actor_for, revoke_all_for_user
 from patient_portal.domain.identity.signin import normalize_email
@@ -43,17 +43,6 @@ def _requests_from(session: Session, ip: str) -> int:
     return int(session.exec(stmt).one())
 
 
-def _link_mail(user: User, token: str) -> mail.Mail:
-    return mail.Mail(
-        to=user.email,
-        subject="Choose a new password for Patient Portal",
-        text=("Someone (hopefully you) asked to choose a new password for the Patient Portal account "
-              f"of this email address.\n\nOpen this link within {RESET_TTL.seconds // 60} minutes to choose it:\n"
-              f"{email_links.url(ROUTE, token)}\n\nThe link works once. If you did not ask, ignore this email: "
-              "your password stays as it is.\n"),
-    )
-
-
 def request_reset(email: str, *, ip: str | None = None) -> None:
     """Email a one-time link if an active account uses `email`. Says nothing either way."""
     address = normalize_email(email or "")
@@ -72,7 +61,8 @@ def request_reset(email: str, *, ip: str | None = None) -> None:
             return
         token = email_links.issue(session, user, "reset", RESET_TTL, ip)
         audit.record(session, actor, REQUESTED, object_type="user", object_id=user.id)
-        mail.queue(session, _link_mail(user, token))
+        account_mail.queue(session, "reset_link", user, link=email_links.url(ROUTE, token),
+                           minutes=str(RESET_TTL.seconds // 60))
 
 
 def link_is_valid(token: str) -> bool:
@@ -105,7 +95,4 @@ def complete_reset(token: str, password: str, *, ip: str | None = None) -> None:
         ended = revoke_all_for_user(session, user.id, "password_reset")
         actor = actor_for(user, ip=ip)
         audit.record(session, actor, DONE, object_type="user", object_id=user.id, detail={"sessions_ended": ended})
-        mail.queue(session, mail.Mail(
-            to=user.email, subject="Your Patient Portal password was changed",
-            text=("The password of your Patient Portal account was just changed with an emailed link. "
-                  "If that was not you, call the clinic straight away.\n")))
+        account_mail.queue(session, "password_changed", user, how="with an emailed link")

@@ -9,37 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from patient_portal.core import audit, mail
+from patient_portal.core import audit
 from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.identity import email_links
-from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.sessions import actor_for, aware
-from patient_portal.settings import get_settings
 
 VERIFY_TTL = timedelta(hours=24)
 ROUTE = "/verify-email"
 CONFIRMED = "auth.email_verified"
-
-
-def verification_mail(user: User, token: str) -> mail.Mail:
-    return mail.Mail(
-        to=user.email,
-        subject="Confirm your email address for Patient Portal",
-        text=("Welcome to Patient Portal. Open this link within 24 hours to confirm your email address and "
-              f"finish creating your account:\n{email_links.url(ROUTE, token)}\n\nIf you did not register, "
-              "ignore this email: the account stays unusable and nothing else happens.\n"),
-    )
-
-
-def existing_account_mail(user: User) -> mail.Mail:
-    base = get_settings().public_url
-    return mail.Mail(
-        to=user.email,
-        subject="You already have a Patient Portal account",
-        text=("Someone (hopefully you) tried to create a Patient Portal account with this email address, "
-              f"which already has one.\n\nSign in: {base}/login\nForgotten password: {base}/forgot-password\n\n"
-              "If it was not you, ignore this email: nothing was changed.\n"),
-    )
 
 
 def confirm(token: str, *, ip: str | None = None) -> bool:

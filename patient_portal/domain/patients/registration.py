@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, delete, select
 
-from patient_portal.core import audit, mail
+from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, Role, reaches_patient
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import utcnow
 from patient_portal.domain.emergency import rows as emergency_rows
 from patient_portal.domain.history import rows as history_rows
-from patient_portal.domain.identity import email_links, passwords, service, verification
+from patient_portal.domain.identity import account_mail, email_links, passwords, service, verification
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.signin import normalize_email
 from patient_portal.domain.insurance import rows as insurance_rows
@@ -259,9 +259,9 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
                      outcome="existing_account", ip=ip)
         if existing.active and not existing.email_verified:
             token = email_links.issue(session, existing, "verify", verification.VERIFY_TTL, ip)
-            mail.queue(session, verification.verification_mail(existing, token))
+            account_mail.queue(session, "verify_link", existing, link=email_links.url(verification.ROUTE, token))
         else:
-            mail.queue(session, verification.existing_account_mail(existing))
+            account_mail.queue(session, "existing_account", existing)
         return None
     name = f"{basic.get('given_name', '').strip()} {basic.get('family_name', '').strip()}"
     try:
@@ -274,5 +274,5 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
     session.add(user)
     registered = self_register_patient(session, Actor(user_id=user.id, role=Role.PATIENT, ip=ip), basic)
     token = email_links.issue(session, user, "verify", verification.VERIFY_TTL, ip)
-    mail.queue(session, verification.verification_mail(user, token))
+    account_mail.queue(session, "verify_link", user, link=email_links.url(verification.ROUTE, token))
     return registered

@@ -1,0 +1,45 @@
+"""Every email the identity area sends, in one place: subject and text per kind.
+
+Texts carry links and account notices only, never patient data. ``queue`` puts a message into the
+caller's transaction (core.mail / core.jobs send it after the commit).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from patient_portal.core import mail
+from patient_portal.domain.identity.models import User
+from patient_portal.settings import get_settings
+
+_IGNORE = "If it was not you, ignore this email"
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "reset_link": (
+        "Choose a new password for Patient Portal",
+        "Someone (hopefully you) asked to choose a new password for the Patient Portal account of this email "
+        "address.\n\nOpen this link within {minutes} minutes to choose it:\n{link}\n\nThe link works once. "
+        f"{_IGNORE}: your password stays as it is.\n"),
+    "password_changed": (
+        "Your Patient Portal password was changed",
+        "The password of your Patient Portal account was just changed {how}. If that was not you, call the "
+        "clinic straight away.\n"),
+    "verify_link": (
+        "Confirm your email address for Patient Portal",
+        "Welcome to Patient Portal. Open this link within 24 hours to confirm your email address and finish "
+        f"creating your account:\n{{link}}\n\n{_IGNORE}: the account stays unusable and nothing else happens.\n"),
+    "existing_account": (
+        "You already have a Patient Portal account",
+        "Someone (hopefully you) tried to create a Patient Portal account with this email address, which "
+        "already has one.\n\nSign in: {base}/login\nForgotten password: {base}/forgot-password\n\n"
+        f"{_IGNORE}: nothing was changed.\n"),
+}
+
+
+def message(kind: str, user: User, **values: str) -> mail.Mail:
+    subject, text = TEMPLATES[kind]
+    return mail.Mail(to=user.email, subject=subject, text=text.format(base=get_settings().public_url, **values))
+
+
+def queue(session: Session, kind: str, user: User, **values: str) -> None:
+    """Send `kind` to the account's address once the caller's transaction commits."""
+    mail.queue(session, message(kind, user, **values))
