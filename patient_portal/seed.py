@@ -58,4 +58,10 @@ def banner() -> str:
     lines = ["", f"Patient Portal demo accounts (password: {DEMO_PASSWORD})"]
     lines += [f"  {email}" for email in DEMO_EMAILS]
     lines.append("Open http://localhost:3000 once the app says it is running.")
+    from patient_portal.core.mail import outbox_dir
+    from patient_portal.settings import get_settings
+
+    if not get_settings().smtp_host:
+        lines.append(f"Emails (sign-up confirmations, password resets) are saved in {outbox_dir()}/ "
+                     "— set PORTAL_SMTP_HOST to send them.")
     return "\n".join(lines)
