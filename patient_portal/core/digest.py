@@ -33,12 +33,12 @@ class StreamDigest:
 
     def update(self, piece: bytes | memoryview) -> None:
         if self._thread is None:
-            self._hash.update(piece)
-            self._seen += len(piece)
-            if self._seen > INLINE_BYTES:
-                self._thread = threading.Thread(target=self._run, name="portal-digest", daemon=True)
-                self._thread.start()
-            return
+            if self._seen < INLINE_BYTES:  # the helper starts only when more follows the first part
+                self._hash.update(piece)
+                self._seen += len(piece)
+                return
+            self._thread = threading.Thread(target=self._run, name="portal-digest", daemon=True)
+            self._thread.start()
         with self._ready:
             while self._backlog > MAX_BACKLOG:
                 self._ready.wait()

@@ -23,6 +23,8 @@ def test_close_stops_the_helper_thread():
     before = threading.active_count()
     digest = StreamDigest()
     digest.update(os.urandom(INLINE_BYTES + 1))
+    assert threading.active_count() == before  # one piece past the inline part: no helper yet
+    digest.update(b"more")
     assert threading.active_count() == before + 1
     digest.close()
     assert threading.active_count() == before
