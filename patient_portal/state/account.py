@@ -126,6 +126,7 @@ class AccountState(rx.State):
         else:
             others = f" {ended} other sign-in{'s' if ended != 1 else ''} ended." if ended else ""
             self.pw_message = "Your password was changed." + others
+            return [rx.set_value(f"pw-{name}", "") for name in ("current", "new", "again")]
         return None
 
     @rx.event

@@ -73,11 +73,11 @@ def test_signed_in_user_changes_their_password(page, app_env, smtp):
     page.locator("#pw-again").fill(NEW)
     page.locator("#pw-submit").click()
     expect(page.locator("#pw-error")).to_contain_text("current password is not right")
+    expect(page.locator("#pw-new")).to_have_value(NEW)  # what was typed stays
     page.locator("#pw-current").fill(OLD)
-    page.locator("#pw-new").fill(NEW)
-    page.locator("#pw-again").fill(NEW)
     page.locator("#pw-submit").click()
     expect(page.locator("#pw-done")).to_contain_text("Your password was changed")
+    expect(page.locator("#pw-current")).to_have_value("")  # and is cleared once it worked
     assert_accessible(page)
     assert "password was changed" in smtp.wait_for(email)[0]["Subject"]
     page.context.clear_cookies()

@@ -118,7 +118,7 @@ def _password() -> rx.Component:
                 spacing="3", align="start", width="100%", max_width="420px",
             ),
             on_submit=AccountState.change_password,
-            reset_on_submit=True,
+            reset_on_submit=False,  # a refused change keeps what was typed; success clears it
             id="pw-form",
         ),
         width="100%",
