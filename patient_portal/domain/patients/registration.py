@@ -255,6 +255,7 @@ def sign_up_patient(session: Session, *, email: str, password: str, basic: dict[
         raise ValidationFailed(errors)
     existing = session.exec(select(User).where(User.email == normalize_email(email))).first()
     if existing is not None:
+        passwords.hash_password(password)  # the same Argon2 work as a new account: no timing tell
         audit.record(session, None, str(Action.PATIENT_SELF_REGISTER), object_type="user", object_id=existing.id,
                      outcome="existing_account", ip=ip)
         if existing.active and not existing.email_verified:
