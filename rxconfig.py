@@ -15,4 +15,7 @@ config = rx.Config(
     backend_port=int(os.environ.get("PORTAL_PORT", "3000")),
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
+    # behind N reverse proxies, the client address is the Nth entry from the end of X-Forwarded-For
+    # (the API reads the same setting: patient_portal.api.auth.client_ip)
+    trusted_proxy_hops=int(os.environ.get("PORTAL_TRUSTED_PROXY_HOPS", "0")),
 )

@@ -55,6 +55,7 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = False
     jobs_in_process: bool = True
+    trusted_proxy_hops: int = 0
 
     @property
     def production(self) -> bool:
@@ -137,6 +138,7 @@ def load_settings() -> Settings:
         smtp_password=os.environ.get("PORTAL_SMTP_PASSWORD", ""),
         smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", _int("PORTAL_SMTP_PORT", 25) == 587),
         jobs_in_process=_bool("PORTAL_JOBS_IN_PROCESS", True),
+        trusted_proxy_hops=max(0, _int("PORTAL_TRUSTED_PROXY_HOPS", 0)),
     )
 
 

@@ -30,7 +30,16 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address throttles and the audit trail use: the peer, or, behind PORTAL_TRUSTED_PROXY_HOPS
+    reverse proxies, the entry that many places from the end of X-Forwarded-For (what Reflex does for
+    the websocket). Entries further left are written by the client and never trusted."""
+    peer = request.client.host if request.client else "unknown"
+    hops = get_settings().trusted_proxy_hops
+    if hops:
+        forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
+    return peer
 
 
 def token_from_request(request: Request) -> str | None:

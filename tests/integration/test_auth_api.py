@@ -191,6 +191,29 @@ def test_twenty_failures_from_one_address_throttle_that_address():
     assert login(client("198.51.100.7"), "victim@clinic.org").headers["location"] == "/staff"
 
 
+def test_behind_a_trusted_proxy_the_throttle_keys_on_the_forwarded_address(monkeypatch):
+    from patient_portal.settings import reset_settings
+
+    make_user("victim@clinic.org")
+    proxy = client("10.0.0.2")  # every request arrives from the reverse proxy
+    # without PORTAL_TRUSTED_PROXY_HOPS a client-written X-Forwarded-For changes nothing
+    for i in range(20):
+        login(proxy, f"guess{i}@clinic.org", "wrong password here", **{"x-forwarded-for": f"192.0.2.{i}"})
+    assert login(proxy, "victim@clinic.org").headers["location"].startswith("/login?error=throttled")
+
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXY_HOPS", "1")
+    reset_settings()
+    proxied = client("10.0.0.3")
+    for i in range(20):  # the client's own spoofed entry is left of the one the proxy appended
+        login(proxied, f"guess{i}@clinic.org", "wrong password here",
+              **{"x-forwarded-for": f"1.2.3.{i}, 203.0.113.50"})
+    attacker = login(proxied, "victim@clinic.org", **{"x-forwarded-for": "203.0.113.50"})
+    assert attacker.headers["location"].startswith("/login?error=throttled")
+    neighbour = login(proxied, "victim@clinic.org", **{"x-forwarded-for": "198.51.100.8"})
+    assert neighbour.headers["location"] == "/staff"  # other people behind the same proxy still sign in
+    assert {e.ip for e in events("auth.sign_in") if e.outcome == "success"} == {"198.51.100.8"}
+
+
 @pytest.mark.parametrize("how", ["idle", "absolute"])
 def test_sessions_time_out_on_the_server(how):
     make_user("idle@clinic.org")
