@@ -12,7 +12,7 @@ import reflex as rx
 
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop, unit_of_work
-from patient_portal.domain.identity import care_team, enrolment, service
+from patient_portal.domain.identity import care_team, enrolment, reset, service
 from patient_portal.domain.identity.care_team import TeamMember
 from patient_portal.domain.identity.service import UserSummary
 from patient_portal.state.paging import PagedMixin
@@ -124,6 +124,13 @@ class AdminUsersState(PagedMixin, rx.State):
     async def reset_mfa(self, user_id: str):
         return await self._run(enrolment.reset_for_user, str(user_id),
                                success="Two-step sign-in reset; they set it up again at next sign-in.")
+
+    @rx.event
+    async def send_password_link(self, user_id: str):
+        """Email the account a link to choose a password (it also confirms the address)."""
+        return await self._run(reset.send_link_for_user, str(user_id),
+                               success="A link to choose a password was emailed to the account's address "
+                                       "(valid 24 hours).")
 
     @rx.event
     async def assign_doctor(self, form_data: dict):

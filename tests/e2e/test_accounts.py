@@ -10,6 +10,7 @@ import time
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.helpers import assert_accessible, sign_in
+from tests.mailbox import Mailbox
 
 PASSWORD = "demo-clinic-2026"
 NEW_PASSWORD = "a quiet harbour at dawn"
@@ -110,3 +111,22 @@ def test_locked_account_is_unlocked_from_the_admin_screen(page: Page, browser: B
 
     sign_in(user, email, NEW_PASSWORD)
     user.wait_for_url(at("/staff"))
+
+
+def test_admin_emails_a_password_link_that_works(page: Page, browser: Browser, app_url: str, smtp):
+    email = f"link-{secrets.token_hex(3)}@clinic.org"
+    sign_in(page, "admin@demo.clinic", PASSWORD, wait=True)
+    create_account(page, email, "patient")
+    row = page.locator("#users-table tbody tr", has_text=email)
+    row.get_by_role("button", name=f"Email a password link to {email}").click()
+    expect(page.locator("#admin-users-message")).to_contain_text("emailed to the account's address")
+    link = Mailbox.link_in(smtp.wait_for(email)[0])
+    owner = new_context_page(browser, app_url)
+    owner.goto(link)
+    owner.locator("#reset-password").fill("my own chosen phrase 77")
+    owner.locator("#reset-password_again").fill("my own chosen phrase 77")
+    owner.locator("#reset-save").click()
+    expect(owner.locator("#reset-done")).to_be_visible()
+    sign_in(owner, email, "my own chosen phrase 77", wait=True)
+    expect(owner).to_have_url(at("/patient"))
+    owner.context.close()

@@ -13,7 +13,7 @@ from sqlmodel import select
 from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.core.mail import outbox_dir
 from patient_portal.domain.identity import reset
-from patient_portal.domain.identity.models import EmailLink
+from patient_portal.domain.identity.models import EmailLink, User
 from patient_portal.domain.identity.passwords import PasswordRejected
 from tests.integration.identity_support import client, events, login, make_user, sessions_of, user
 from tests.mailbox import Mailbox
@@ -139,3 +139,31 @@ def test_without_smtp_the_demo_keeps_messages_in_the_instance_outbox():
     [saved] = list(outbox_dir().glob("*.eml"))
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert "/reset-password?t=" in saved.read_text()
+
+
+def test_an_admin_emails_a_password_link_that_also_confirms_the_address(mailbox):
+    from patient_portal.core.access import AccessDenied
+    from patient_portal.domain.identity import service
+    from patient_portal.domain.identity.sessions import actor_for
+
+    admin = actor_for(make_user("root@clinic.org", "admin"))
+    make_user("unconfirmed@clinic.org", "patient")
+    with unit_of_work() as s:
+        target = s.exec(select(User).where(User.email == "unconfirmed@clinic.org")).one()
+        target.email_verified = False
+        s.add(target)
+        target_id = target.id
+    with unit_of_work() as s:
+        [summary] = [u for u in service.list_users(s, admin, query="unconfirmed")[0]]
+        assert summary.email_confirmed is False
+    for role in ("staff", "doctor", "patient"):
+        with pytest.raises(AccessDenied), unit_of_work() as s:
+            reset.send_link_for_user(s, actor_for(make_user(f"{role}@clinic.org", role)), target_id)
+    with unit_of_work() as s:
+        assert reset.send_link_for_user(s, admin, target_id) == "unconfirmed@clinic.org"
+    [message] = mailbox.wait_for("unconfirmed@clinic.org")
+    assert "24 hours" in message.get_content()
+    reset.complete_reset(_token(message), NEW_PASSWORD)
+    assert user("unconfirmed@clinic.org").email_verified
+    assert login(client(), "unconfirmed@clinic.org", NEW_PASSWORD).headers["location"] == "/patient"
+    assert [e.outcome for e in events("user.reset_link")] == ["denied"] * 3 + ["success"]

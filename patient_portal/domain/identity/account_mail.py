@@ -17,8 +17,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "reset_link": (
         "Choose a new password for Patient Portal",
         "Someone (hopefully you) asked to choose a new password for the Patient Portal account of this email "
-        "address.\n\nOpen this link within {minutes} minutes to choose it:\n{link}\n\nThe link works once. "
+        "address.\n\nOpen this link within {valid} to choose it:\n{link}\n\nThe link works once. "
         f"{_IGNORE}: your password stays as it is.\n"),
+    "admin_reset_link": (
+        "Choose a password for Patient Portal",
+        "The clinic sent you this link to choose a (new) password for your Patient Portal account. Opening it "
+        "also confirms your email address.\n\nOpen it within {valid}:\n{link}\n\nThe link works once. "
+        f"{_IGNORE.replace('it was not you', 'you did not ask the clinic for it')}: your password stays as it is.\n"),
     "password_changed": (
         "Your Patient Portal password was changed",
         "The password of your Patient Portal account was just changed {how}. If that was not you, call the "

@@ -46,6 +46,7 @@ class UserSummary:
     mfa_enabled: bool
     linked_patient: bool
     last_sign_in: str
+    email_confirmed: bool = True
 
 
 def summarize(user: User) -> UserSummary:
@@ -55,7 +56,7 @@ def summarize(user: User) -> UserSummary:
         id=str(user.id), email=user.email, role=user.role, display_name=user.display_name or "",
         active=user.active, locked=bool(locked and locked > utcnow()), mfa_enabled=user.mfa_enabled,
         linked_patient=user.patient_id is not None,
-        last_sign_in=plain_time(last) if last else "never",
+        last_sign_in=plain_time(last) if last else "never", email_confirmed=user.email_verified,
     )
 
 
@@ -96,7 +97,7 @@ def _insert_user(session: Session, *, email: str, role: str, display_name: str, 
 def create_user(session: Session, actor: Actor | None, *, email: str, role: str, display_name: str,
                 password: str, patient_id: uuid.UUID | None = None) -> UserSummary:
     """An admin creates an account."""
-    _authorize(session, actor, "user.create")
+    authorize_user_admin(session, actor, "user.create")
     user = _insert_user(session, email=email, role=role, display_name=display_name, password=password,
                         patient_id=patient_id)
     audit.record(session, actor, "user.create", object_type="user", object_id=user.id,
@@ -114,7 +115,8 @@ def create_user_system(session: Session, *, email: str, role: str, display_name:
     return summarize(user)
 
 
-def _authorize(session: Session, actor: Actor | None, action: str) -> None:
+def authorize_user_admin(session: Session, actor: Actor | None, action: str) -> None:
+    """Only admins manage accounts; a refusal is audited under `action`."""
     try:
         authorize(session, actor, Action.USER_MANAGE)
     except AccessDenied:
@@ -136,7 +138,7 @@ def get_user_row(session: Session, user_id: uuid.UUID | str) -> User:
 def list_users(session: Session, actor: Actor | None, *, page: int = 1, query: str = "",
                per_page: int = PAGE_SIZE) -> tuple[list[UserSummary], int]:
     """One page of accounts (ordered by email) and the total count."""
-    _authorize(session, actor, "user.list")
+    authorize_user_admin(session, actor, "user.list")
     per_page = max(1, min(int(per_page), 50))
     page = max(1, int(page))
     stmt = select(User)
@@ -152,7 +154,7 @@ def list_users(session: Session, actor: Actor | None, *, page: int = 1, query: s
 
 def set_active(session: Session, actor: Actor | None, user_id: uuid.UUID | str, active: bool) -> UserSummary:
     """Deactivate (ends their sessions) or reactivate an account. Admins cannot deactivate themselves."""
-    _authorize(session, actor, "user.deactivate" if not active else "user.activate")
+    authorize_user_admin(session, actor, "user.deactivate" if not active else "user.activate")
     user = get_user_row(session, user_id)
     if not active and actor is not None and user.id == actor.user_id:
         raise UserInputError("user", "You cannot deactivate your own account.")
@@ -175,7 +177,7 @@ def _unlock(session: Session, user: User) -> None:
 
 def unlock_user(session: Session, actor: Actor | None, user_id: uuid.UUID | str) -> UserSummary:
     """Lift a sign-in lockout."""
-    _authorize(session, actor, "user.unlock")
+    authorize_user_admin(session, actor, "user.unlock")
     user = get_user_row(session, user_id)
     _unlock(session, user)
     audit.record(session, actor, "user.unlock", object_type="user", object_id=user.id)

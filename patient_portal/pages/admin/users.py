@@ -1,4 +1,5 @@
-"""Accounts: list (paginated, search by email), create, deactivate, unlock, reset MFA, care teams."""
+"""Accounts: list (paginated, search by email), create, deactivate, unlock, reset MFA, email a password
+link, care teams."""
 
 from __future__ import annotations
 
@@ -120,6 +121,8 @@ def _user_row(user) -> rx.Component:
                         rx.badge("Deactivated", color_scheme="gray", high_contrast=True)),
                 rx.cond(user.locked, rx.badge("Locked", color_scheme="red", high_contrast=True)),
                 rx.cond(user.mfa_enabled, rx.badge("MFA", color_scheme="blue", high_contrast=True)),
+                rx.cond(~user.email_confirmed, rx.badge("Email not confirmed", color_scheme="amber",
+                                                        high_contrast=True)),
                 spacing="1", wrap="wrap",
             )
         ),
@@ -130,6 +133,9 @@ def _user_row(user) -> rx.Component:
                                                on_click=AdminUsersState.unlock(user.id))),
                 rx.cond(user.mfa_enabled, rx.button("Reset MFA", size="2", variant="outline", min_height=TAP,
                                                     on_click=AdminUsersState.reset_mfa(user.id))),
+                rx.cond(user.active, rx.button("Email a password link", size="2", variant="outline",
+                                               min_height=TAP, aria_label="Email a password link to " + user.email,
+                                               on_click=AdminUsersState.send_password_link(user.id))),
                 rx.cond(user.active, _confirm_deactivate(user),
                         rx.button("Reactivate", size="2", variant="outline", min_height=TAP,
                                   on_click=AdminUsersState.activate(user.id))),
