@@ -21,10 +21,11 @@ def free_port() -> int:
 class Mailbox:
     """Every message the server accepted, newest last."""
 
-    def __init__(self) -> None:
+    def __init__(self, **smtp_options) -> None:
+        """smtp_options go to aiosmtpd's SMTP (tls_context, require_starttls, authenticator, …)."""
         self.messages: list[EmailMessage] = []
         self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **smtp_options)
 
     async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))

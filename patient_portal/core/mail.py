@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -51,10 +52,15 @@ def _message(mail: Mail, sender: str) -> EmailMessage:
 
 def _send_smtp(message: EmailMessage) -> None:
     settings = get_settings()
+    tls = ssl.create_default_context()  # verify the server: the messages carry one-time links
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
+        if settings.smtp_port == 465:  # TLS from the first byte
+            smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=10, context=tls)
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10)
+        with smtp:
+            if settings.smtp_starttls and settings.smtp_port != 465:
+                smtp.starttls(context=tls)
             if settings.smtp_username:
                 smtp.login(settings.smtp_username, settings.smtp_password)
             smtp.send_message(message)
