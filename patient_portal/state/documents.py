@@ -49,8 +49,8 @@ def _row(doc: DocumentSummary) -> dict[str, Any]:
         "by_patient": doc.provided_by_patient, "uploaded_by": doc.uploaded_by_name,
         "added": plain_time(doc.uploaded_at), "version": doc.version,
         "kind": doc.kind,
-        # PNG and JPEG are shown as stored; a PDF's first page and TIFF are drawn as PNG by the server
-        "preview_as": "image" if doc.kind in ("png", "jpeg", "pdf", "tiff") else "frame",
+        # PNG and JPEG are shown as stored; PDF (first page), TIFF, HEIC and DICOM are drawn as PNG
+        "preview_as": "frame" if doc.kind in ("text", "csv") else "image",
         "kind_label": kind.label if kind else "", "size": format_size(doc.size_bytes),
         "previewable": doc.previewable, "held": doc.restricted, "hold_until": plain_day(doc.hold_until),
         "removed": doc.status == "deleted", "removed_at": plain_time(doc.deleted_at),

@@ -1,4 +1,4 @@
-"""Preview images for files a browser can't show safely or at all (a PDF's first page, TIFF).
+"""Preview images for files a browser can't show safely or at all (a PDF's first page, TIFF, HEIC, DICOM).
 
 The drawing happens in ``render_worker.py``, a separate process without keys or settings; this
 module hands it the verified plaintext and takes back a PNG.
@@ -14,7 +14,7 @@ from pathlib import Path
 _WORKER = Path(__file__).with_name("render_worker.py")
 TIMEOUT_SECONDS = 20
 #: Kinds whose preview is drawn as a PNG (others are shown as stored: PNG, JPEG, text).
-DRAWN = frozenset({"pdf", "tiff"})
+DRAWN = frozenset({"pdf", "tiff", "heic", "dicom"})
 
 
 class PreviewUnavailable(Exception):
@@ -25,7 +25,8 @@ class PreviewUnavailable(Exception):
 
 
 def render_png(data: bytes, kind: str) -> bytes:
-    """The first page (PDF) or first frame (TIFF) of `data` as a PNG; raises PreviewUnavailable."""
+    """The first page (PDF) or first image/frame (TIFF, HEIC, DICOM) of `data` as a PNG; raises
+    PreviewUnavailable."""
     if kind not in DRAWN:
         raise ValueError(kind)
     try:

@@ -23,6 +23,7 @@ from patient_portal.domain.documents import service as svc
 from patient_portal.domain.documents.models import Document, DocumentVersion
 from patient_portal.settings import reset_settings
 from tests.integration.documents.conftest import ELF_BYTES, PDF_BYTES, PNG_BYTES, meta
+from tests.samples import dicom_image
 
 MiB = 1024 * 1024
 
@@ -85,6 +86,17 @@ async def test_pdf_that_cannot_be_drawn_gets_a_plain_message_and_still_downloads
     got = await client.get(svc.link_for(cast.doctor, document_id=doc_id, purpose="download"),
                            headers={"x-test-as": "doctor"})
     assert got.status_code == 200 and got.content == broken
+
+
+async def test_an_imaging_report_in_dicom_previews_as_an_image(cast, client):
+    resp = await client.post("/api/documents", content=dicom_image(), headers=_headers(
+        "doctor", **{**_upload_meta(cast, category="imaging_report"), "filename": "chest.dcm"}))
+    assert resp.status_code == 201, resp.text
+    got = await client.get(svc.link_for(cast.doctor, document_id=resp.json()["id"], purpose="preview"),
+                           headers={"x-test-as": "doctor"})
+    assert got.status_code == 200 and got.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(got.content)) as frame:
+        assert frame.size == (96, 64)
 
 
 async def test_tiff_preview_is_drawn_as_png(cast, client):
