@@ -5,12 +5,10 @@ from __future__ import annotations
 import copy
 import uuid
 
-from sqlmodel import select
-
 from patient_portal.core.access import Actor, CareTeamMember, Role
-from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import unit_of_work
 from patient_portal.domain.patients.registration import register_patient
+from tests.integration.identity_support import events  # noqa: F401  (re-exported for the patient tests)
 
 DRAFT = {
     "basic": {"given_name": "Elena", "family_name": "Marsh", "date_of_birth": "1979-04-23", "sex": "female",
@@ -58,10 +56,3 @@ def call(fn, *args, **kwargs):
     with unit_of_work() as s:
         return fn(s, *args, **kwargs)
 
-
-def events(action: str | None = None) -> list[AuditEvent]:
-    with unit_of_work() as s:
-        stmt = select(AuditEvent).order_by(AuditEvent.seq)
-        if action:
-            stmt = stmt.where(AuditEvent.action == action)
-        return list(s.exec(stmt).all())

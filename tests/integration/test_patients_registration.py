@@ -165,7 +165,7 @@ def test_self_registration_validates_fields(db):
 def test_public_sign_up_creates_account_and_pending_record(db, mailbox):
     from patient_portal.domain.patients.registration import sign_up_patient
 
-    done = call_plain(sign_up_patient, email="new.person@example.com", password="correct horse battery staple",
+    done = call(sign_up_patient, email="new.person@example.com", password="correct horse battery staple",
                       basic=draft()["basic"])
     with unit_of_work() as s:
         user = s.exec(select(User).where(User.email == "new.person@example.com")).one()
@@ -179,7 +179,7 @@ def test_public_sign_up_reports_password_email_and_field_errors(db):
     from patient_portal.domain.patients.registration import sign_up_patient
 
     with pytest.raises(ValidationFailed) as err:
-        call_plain(sign_up_patient, email="x@", password="short", basic=draft(family_name="")["basic"])
+        call(sign_up_patient, email="x@", password="short", basic=draft(family_name="")["basic"])
     assert {"account.password", "account.email", "family_name"} <= set(err.value.errors)
 
 
@@ -217,26 +217,23 @@ def test_public_sign_up_is_throttled_per_network_address(db):
     )
 
     for i in range(SIGN_UPS_PER_IP_PER_HOUR):
-        call_plain(sign_up_patient, email=f"p{i}@example.com", password="correct horse battery staple",
+        call(sign_up_patient, email=f"p{i}@example.com", password="correct horse battery staple",
                    basic=draft(phone_mobile=f"+1 617 555 01{i:02d}")["basic"], ip="203.0.113.9")
     with pytest.raises(TooManySignUps, match="try again later"):
-        call_plain(sign_up_patient, email="one.more@example.com", password="correct horse battery staple",
+        call(sign_up_patient, email="one.more@example.com", password="correct horse battery staple",
                    basic=draft()["basic"], ip="203.0.113.9")
     with unit_of_work() as s:
         assert s.exec(select(User).where(User.email == "one.more@example.com")).first() is None
-    call_plain(sign_up_patient, email="elsewhere@example.com", password="correct horse battery staple",
+    call(sign_up_patient, email="elsewhere@example.com", password="correct horse battery staple",
                basic=draft()["basic"], ip="198.51.100.7")
 
 
 def sign_up(**kwargs):
     from patient_portal.domain.patients.registration import sign_up_patient
 
-    return call_plain(sign_up_patient, **kwargs)
+    return call(sign_up_patient, **kwargs)
 
 
-def call_plain(fn, **kwargs):
-    with unit_of_work() as s:
-        return fn(s, **kwargs)
 
 
 def test_registration_drafts_survive_and_are_discarded_on_confirm(db):
