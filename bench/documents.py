@@ -4,8 +4,9 @@ Run: .venv/bin/python bench/documents.py [--rounds N]
 Prints, for 1 MiB and 20 MiB files, the median time and MB/s of raw boto3 put/get (a default client)
 and of the service (type check, SHA-256, AES-GCM, audit, DB rows), rounds alternating between the
 two; their ratio (target <= 1.3x); the floor no verified download can beat on this machine (first
-byte + SHA-256 of the file); and the peak Python memory of one 20 MiB upload measured with
-tracemalloc (target <= 3x the file size).
+byte + SHA-256 of the file); the CPU time each call costs this process and the S3 server (so what
+the service adds is visible even when wall times are noisy); and the peak Python memory of one
+20 MiB upload measured with tracemalloc (target <= 3x the file size).
 """
 
 from __future__ import annotations
@@ -59,15 +60,25 @@ def _start_moto() -> tuple[subprocess.Popen, str]:
     raise SystemExit("moto server did not start")
 
 
-def _paired(raw_fn, svc_fn, rounds: int) -> tuple[float, float]:
-    """Median seconds of each, rounds alternating so drift in the server hits both alike."""
-    raw_times, svc_times = [], []
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _paired(raw_fn, svc_fn, rounds: int, server_pid: int) -> tuple[list[float], list[float]]:
+    """For raw and service: median wall seconds and mean CPU seconds per call, of this process
+    (helper threads included) and of the S3 server; rounds alternate so drift hits both alike."""
+    walls: tuple[list, list] = ([], [])
+    cpu = [[0.0, 0.0], [0.0, 0.0]]
     for _ in range(rounds):
-        for fn, times in ((raw_fn, raw_times), (svc_fn, svc_times)):
-            start = time.perf_counter()
+        for side, fn in enumerate((raw_fn, svc_fn)):
+            server0, own0, start = _cpu_seconds(server_pid), time.process_time(), time.perf_counter()
             fn()
-            times.append(time.perf_counter() - start)
-    return statistics.median(raw_times), statistics.median(svc_times)
+            walls[side].append(time.perf_counter() - start)
+            cpu[side][0] += time.process_time() - own0
+            cpu[side][1] += _cpu_seconds(server_pid) - server0
+    return [[statistics.median(walls[side]), cpu[side][0] / rounds, cpu[side][1] / rounds] for side in (0, 1)]
 
 
 def _first_byte(get_chunks, rounds: int) -> float:
@@ -149,12 +160,14 @@ def main() -> int:
         raw_put()
         rounds = args.rounds * (3 if size < 4 * MiB else 1)
         for op, raw_fn, svc_fn in (("upload", raw_put, svc_put), ("download", raw_get, svc_get)):
-            raw_s, svc_s = _paired(raw_fn, svc_fn, rounds)
+            (raw_s, raw_own, raw_srv), (svc_s, svc_own, svc_srv) = _paired(raw_fn, svc_fn, rounds, server.pid)
             ratio = svc_s / raw_s
             ok &= ratio <= 1.3
             mb = size / 1e6
             print(f"{size // MiB:>4}Mi {op:>9} {raw_s * 1000:8.1f} {mb / raw_s:9.1f} {svc_s * 1000:8.1f} "
                   f"{mb / svc_s:9.1f} {ratio:5.2f}x")
+            print(f"{'':>16}CPU ms per call, this process / S3 server: raw {raw_own * 1000:.1f} / "
+                  f"{raw_srv * 1000:.1f}, service {svc_own * 1000:.1f} / {svc_srv * 1000:.1f}")
         # A verified download cannot end before the first byte has arrived and every byte is hashed.
         first = _first_byte(lambda: client.get_object(Bucket="bench", Key="raw/read")["Body"].iter_chunks(MiB),
                             rounds)
