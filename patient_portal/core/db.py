@@ -23,6 +23,7 @@ from patient_portal.settings import get_settings
 T = TypeVar("T")
 
 _engine: Engine | None = None
+_READ_ONLY = "portal_read_only"
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -61,8 +62,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    """Take SQLite's write lock at BEGIN so read-then-write units (the audit chain) never race."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take SQLite's write lock at BEGIN so read-then-write units (the audit chain) never race;
+    a `read_only` unit begins deferred and so never waits for, or holds up, a writer."""
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def build_engine(url: str) -> Engine:
@@ -107,6 +109,18 @@ def unit_of_work() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_only() -> Iterator[Session]:
+    """A transaction that only reads (nothing in it is committed). On SQLite it takes no write lock,
+    so frequent checks such as the job worker's poll never queue behind, or block, a user's write."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        session.connection(execution_options={_READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def _pool() -> ThreadPoolExecutor:

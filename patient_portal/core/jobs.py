@@ -21,12 +21,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import and_, delete, or_
 from sqlmodel import Field, Session, SQLModel, select
 
 from patient_portal.core import audit
 from patient_portal.core.crypto import encrypted_field
-from patient_portal.core.db import new_id, off_loop, unit_of_work, utcnow
+from patient_portal.core.db import new_id, off_loop, read_only, unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,19 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_after: 
     return job
 
 
+def _due(now: datetime) -> Any:
+    """Jobs waiting to run, or whose worker's lease ran out."""
+    return and_(or_(Job.status == "queued", Job.status == "running"), Job.run_after <= now,
+                or_(Job.lease_until == None, Job.lease_until < now))  # noqa: E711
+
+
 def _claim(limit: int) -> list[tuple[uuid.UUID, str, dict]]:
     now = utcnow()
+    with read_only() as session:  # most polls find nothing: look before taking a write lock
+        if session.exec(select(Job.id).where(_due(now)).limit(1)).first() is None:
+            return []
     with unit_of_work() as session:
-        stmt = (select(Job)
-                .where(or_(Job.status == "queued", Job.status == "running"), Job.run_after <= now,
-                       or_(Job.lease_until == None, Job.lease_until < now))  # noqa: E711
-                .order_by(Job.run_after).limit(limit))
+        stmt = select(Job).where(_due(now)).order_by(Job.run_after).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         claimed = []

@@ -101,3 +101,21 @@ def test_payloads_are_encrypted_at_rest_and_old_done_jobs_are_pruned():
     jobs.run_due()
     assert jobs.prune_done() == 0
     assert jobs.prune_done(utcnow() + jobs.KEEP_DONE + timedelta(minutes=1)) == 1
+
+
+def test_an_idle_poll_neither_waits_for_nor_blocks_a_write_in_progress():
+    """While a user's save holds the database's write lock, the worker's poll answers at once."""
+    engine = get_engine()
+    writer = engine.connect()
+    try:
+        writer.begin()  # on SQLite: BEGIN IMMEDIATE, the write lock
+        writer.exec_driver_sql("UPDATE job SET attempts = attempts")  # a write is under way
+        done = threading.Event()
+        polled: list[int] = []
+        poll = threading.Thread(target=lambda: (polled.append(jobs.run_due()), done.set()))
+        poll.start()
+        assert done.wait(2), "the poll waited for the writer"  # busy_timeout would be 5 s
+        assert polled == [0]
+    finally:
+        writer.rollback()
+        writer.close()
