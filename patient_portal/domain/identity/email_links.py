@@ -9,7 +9,6 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from patient_portal.core.db import utcnow
@@ -63,10 +62,4 @@ def use_all(session: Session, user_id: uuid.UUID, purpose: str, now: datetime) -
                                                     EmailLink.used_at == None)).all():  # noqa: E711
         row.used_at = now
         session.add(row)
-
-
-def issued_since(session: Session, user_id: uuid.UUID, purpose: str, since: datetime) -> int:
-    stmt = select(func.count()).select_from(EmailLink).where(
-        EmailLink.user_id == user_id, EmailLink.purpose == purpose, EmailLink.created_at >= since)
-    return int(session.exec(stmt).one())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -39,10 +40,10 @@ class ResetLinkInvalid(Exception):
         super().__init__("This link has expired or was already used. Ask for a new one below.")
 
 
-def _requests_from(session: Session, ip: str) -> int:
-    since = utcnow() - timedelta(hours=1)
-    stmt = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == REQUESTED, AuditEvent.ip == ip,
-                                                              AuditEvent.at >= since)
+def _requests_in_last_hour(session: Session, *where: Any) -> int:
+    """Self-service requests (audited as REQUESTED) matching `where`; links an admin sent don't count."""
+    stmt = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == REQUESTED, AuditEvent.at >= utcnow() - timedelta(hours=1), *where)
     return int(session.exec(stmt).one())
 
 
@@ -52,14 +53,15 @@ def request_reset(email: str, *, ip: str | None = None) -> None:
     if "@" not in address or len(address) > 320:
         return
     with unit_of_work() as session:
-        if ip and _requests_from(session, ip) >= PER_ADDRESS_PER_HOUR:
+        if ip and _requests_in_last_hour(session, AuditEvent.ip == ip) >= PER_ADDRESS_PER_HOUR:
             return
         user = session.exec(select(User).where(User.email == address)).first()
         if user is None or not user.active:
             audit.record(session, None, REQUESTED, outcome="unknown_account", ip=ip)
             return
         actor = actor_for(user, ip=ip)
-        if email_links.issued_since(session, user.id, "reset", utcnow() - timedelta(hours=1)) >= PER_ACCOUNT_PER_HOUR:
+        sent = _requests_in_last_hour(session, AuditEvent.object_id == str(user.id), AuditEvent.outcome == "success")
+        if sent >= PER_ACCOUNT_PER_HOUR:
             audit.record(session, actor, REQUESTED, object_type="user", object_id=user.id, outcome="throttled")
             return
         token = email_links.issue(session, user, "reset", RESET_TTL, ip)
