@@ -30,7 +30,8 @@ def _help(field_id: Any, hint: str, error: Any) -> rx.Component:
 
 
 def _field_box(*children: rx.Component, width: str = "100%") -> rx.Component:
-    return rx.vstack(*children, spacing="1", width=width, align="stretch")
+    # min_width 0: in a grid, a field's own minimum width must not push it past its column
+    return rx.vstack(*children, spacing="1", width=width, align="stretch", min_width="0")
 
 
 def form_field(label: Any, field_id: Any, value: Any, on_change: Any, *, on_blur: Any = None, error: Any = "",
@@ -39,6 +40,8 @@ def form_field(label: Any, field_id: Any, value: Any, on_change: Any, *, on_blur
     props = dict(input_props)
     if on_blur is not None:
         props["on_blur"] = on_blur
+    if type_ == "date":  # the browser's date control must shrink to its column on a phone
+        props.setdefault("style", {"& input": {"min_width": "0"}})
     return _field_box(
         _label(label, field_id, required),
         rx.input(id=field_id, value=value, on_change=on_change, type=type_, size="3", width="100%",

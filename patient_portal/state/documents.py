@@ -104,6 +104,11 @@ class DocumentsState(PagedMixin, rx.State):
     def can_upload(self) -> bool:
         return len(self.upload_choices) > 0
 
+    @rx.var
+    def filtered(self) -> bool:
+        """Is any filter set (so the folded filter panel says the list is narrowed)?"""
+        return self.f_category != "all" or bool(self.f_source or self.f_from or self.f_to) or self.show_removed
+
     # ------------------------------------------------------------ loading
     def _clear(self) -> None:
         self.patient, self.allergy_names, self.show_clinical, self.insurance_status = {}, [], False, ""

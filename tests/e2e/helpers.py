@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import quote
+
 from playwright.sync_api import Page
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - the published demo credential
@@ -40,3 +43,13 @@ def assert_fits_phone(page, width: int = 390) -> None:
     """The whole page, header included, fits the phone's width: no sideways scrolling."""
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"{page.url} is {scroll_width}px wide on a {width}px phone"
+
+
+def api_upload_document(page: Page, patient_id: str, title: str, body: bytes, *, category: str = "imaging_report",
+                        filename: str = "scan.pdf") -> str:
+    """Upload a document through the API as the page's signed-in user; returns its id."""
+    meta = {"patient_id": patient_id, "category": category, "title": title, "filename": filename,
+            "service_date": "2026-02-02", "source": "Radiology"}
+    answer = page.request.post("/api/documents", data=body, headers={"X-Document-Meta": quote(json.dumps(meta))})
+    assert answer.status == 201, answer.text()
+    return answer.json()["id"]

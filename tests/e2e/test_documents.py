@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+from tests.e2e.helpers import api_upload_document, assert_accessible, assert_fits_phone, choose, sign_in
 from tests.samples import one_page_pdf
 
 PASSWORD = "demo-clinic-2026"
@@ -25,6 +25,16 @@ PDF = one_page_pdf()
 
 def _row(page: Page, title: str):
     return page.locator("#doc-table tr", has_text=title)
+
+
+def _open_upload(page: Page) -> None:
+    """The upload form is folded under "Add documents" so the list comes first; open it by keyboard."""
+    toggle = page.locator("#doc-upload-toggle")
+    expect(page.locator("#doc-title")).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#doc-title")).to_be_visible()
+    expect(page.get_by_text("Choose files")).to_be_visible()
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +62,7 @@ def uploaded(browser, app_url, files) -> dict[str, str]:
     patient_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     page.locator("#chart-documents-link").click()
     page.wait_for_url(f"**/chart/{patient_id}/documents")
-    expect(page.locator("#doc-upload")).to_be_visible()
+    _open_upload(page)
     page.locator("#doc-files").set_input_files(str(files["pdf"]))
     choose(page, "doc-category", "Lab result")
     page.locator("#doc-title").fill(TITLE)
@@ -100,7 +110,8 @@ def test_staff_cannot_see_the_lab_result(page, uploaded):
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     expect(page.locator("#doc-count")).to_be_visible()
     expect(page.get_by_text(TITLE)).to_have_count(0)
-    expect(page.locator("#doc-filter-category")).to_be_visible()
+    expect(page.locator("#doc-filter-category")).to_be_hidden()  # folded until asked for
+    page.locator("#doc-filter-toggle").click()
     page.locator("#doc-filter-category").click()
     expect(page.get_by_role("option", name="Lab result")).to_have_count(0)
 
@@ -108,6 +119,7 @@ def test_staff_cannot_see_the_lab_result(page, uploaded):
 def test_oversized_file_and_renamed_executable_are_refused_with_messages(page, uploaded, files):
     sign_in(page, "doctor@demo.clinic", wait=True)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
+    _open_upload(page)
     page.locator("#doc-files").set_input_files([str(files["big"]), str(files["exe"])])
     choose(page, "doc-category", "Lab result")
     page.locator("#doc-upload-submit").click()
@@ -133,18 +145,10 @@ def test_patient_documents_fit_a_phone(phone_page, uploaded):
     assert_accessible(phone_page)
 
 
-def _api_upload(page: Page, patient_id: str, title: str, body: bytes = PDF) -> str:
-    meta = {"patient_id": patient_id, "category": "imaging_report", "title": title, "filename": "scan.pdf",
-            "service_date": "2026-02-02", "source": "Radiology"}
-    answer = page.request.post("/api/documents", data=body, headers={"X-Document-Meta": quote(json.dumps(meta))})
-    assert answer.status == 201, answer.text()
-    return answer.json()["id"]
-
-
 def test_hold_until_discussed_shows_the_patient_only_when_it_will_be_released(page, browser, app_url, uploaded):
     title = "Biopsy " + TITLE[-5:]
     sign_in(page, "doctor@demo.clinic", wait=True)
-    _api_upload(page, uploaded["patient_id"], title)
+    api_upload_document(page, uploaded["patient_id"], title, PDF)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     _row(page, title).get_by_role("button", name=f"More actions for {title}").click()
     page.get_by_role("menuitem", name="Hold until discussed…").click()
@@ -165,7 +169,7 @@ def test_hold_until_discussed_shows_the_patient_only_when_it_will_be_released(pa
 def test_a_pdf_that_cannot_be_drawn_says_so_and_offers_the_download(page, uploaded):
     title = "Scanned form " + TITLE[-5:]
     sign_in(page, "doctor@demo.clinic", wait=True)
-    _api_upload(page, uploaded["patient_id"], title, body=b"%PDF-1.7\n" + b"% damaged scan\n" * 30 + b"%%EOF\n")
+    api_upload_document(page, uploaded["patient_id"], title, b"%PDF-1.7\n" + b"% damaged scan\n" * 30 + b"%%EOF\n")
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     _row(page, title).get_by_role("button", name=f"Preview {title}").click()
     expect(page.locator("#doc-preview-unavailable")).to_contain_text("can't be previewed")
@@ -175,7 +179,7 @@ def test_a_pdf_that_cannot_be_drawn_says_so_and_offers_the_download(page, upload
 def test_corrected_file_becomes_a_new_version_and_the_old_one_stays(page, uploaded, tmp_path):
     title = "Echo report " + TITLE[-5:]
     sign_in(page, "doctor@demo.clinic", wait=True)
-    _api_upload(page, uploaded["patient_id"], title)
+    api_upload_document(page, uploaded["patient_id"], title, PDF)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     _row(page, title).get_by_role("button", name=f"More actions for {title}").click()
     page.get_by_role("menuitem", name="Upload corrected file").click()
@@ -195,7 +199,7 @@ def test_corrected_file_becomes_a_new_version_and_the_old_one_stays(page, upload
 def test_author_removes_with_a_reason_and_an_admin_can_restore(page, browser, app_url, uploaded):
     title = "Old referral " + TITLE[-5:]
     sign_in(page, "doctor@demo.clinic", wait=True)
-    _api_upload(page, uploaded["patient_id"], title)
+    api_upload_document(page, uploaded["patient_id"], title, PDF)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     _row(page, title).get_by_role("button", name=f"More actions for {title}").click()
     page.get_by_role("menuitem", name="Remove…").click()
@@ -207,7 +211,9 @@ def test_author_removes_with_a_reason_and_an_admin_can_restore(page, browser, ap
     sign_in(admin, "admin@demo.clinic", wait=True)
     admin.goto(f"/chart/{uploaded['patient_id']}/documents")
     expect(admin.locator("#doc-count")).to_be_visible()
+    admin.locator("#doc-filter-toggle").click()
     admin.locator("#doc-show-removed").click()
+    expect(admin.locator("#doc-filtered")).to_be_visible()  # the folded panel says the list is narrowed
     removed = _row(admin, title)
     expect(removed).to_contain_text("Reason: Uploaded to the wrong chart")
     removed.get_by_role("button", name=f"More actions for {title}").click()

@@ -17,7 +17,7 @@ SCRIPT = "portal_documents.js"
 def _body(empty_hint) -> rx.Component:
     return rx.vstack(
         rx.script(src=rx.asset(SCRIPT)),
-        messages(),
+        rx.cond(D.message | D.error, messages()),  # no empty gap above the panels when there is nothing to say
         rx.cond(D.can_upload, upload_panel()),
         rx.card(rx.vstack(rx.heading("All documents", size="4", as_="h2"), filters(), document_list(empty_hint),
                           spacing="3", width="100%"), width="100%"),
@@ -48,7 +48,7 @@ def chart_view() -> rx.Component:
                     href="/chart/" + D.patient_ref, min_height="44px"),
             width="100%", align="center",
         ),
-        _body(rx.cond(D.can_upload, "No documents yet — upload the first one above.",
+        _body(rx.cond(D.can_upload, "No documents yet — upload the first one under Add documents above.",
                       "No documents you can see for this patient yet.")),
         spacing="4", width="100%",
     )

@@ -50,24 +50,36 @@ def _choice_select(label: str, field_id: str, choices: Any, value: Any, on_chang
     )
 
 
+#: Hidden from sight but still focusable and announced (the label below is what people see and press).
+_VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "opacity": "0", "overflow": "hidden"}
+
+
 def _file_picker(input_id: str, names_id: str, multiple: bool) -> rx.Component:
+    """A drop zone whose "Choose files" button is the label of the (visually hidden) file input."""
     return rx.box(
         rx.vstack(
             rx.hstack(rx.icon("upload", size=20, color=rx.color("accent", 11)),
-                      rx.text("Drop files here, or choose them", weight="medium"), align="center"),
+                      rx.text("Drop files here, or choose them" if multiple else "Drop the corrected file here, "
+                              "or choose it", weight="medium"), align="center"),
             rx.text("PDF, PNG, JPEG, TIFF, HEIC, DICOM, plain text or CSV — up to ", D.max_text, " each.",
                     size="2", color=MUTED),
-            _label("Files" if multiple else "Corrected file", input_id),
             rx.el.input(type="file", id=input_id, multiple=multiple, accept=ACCEPT_ATTRIBUTE,
-                        custom_attrs={"data-names": names_id}, style={"min_height": TAP, "max_width": "100%"}),
+                        custom_attrs={"data-names": names_id}, style=_VISUALLY_HIDDEN),
+            rx.button(  # Radix's button look on the input's own label (asChild)
+                rx.el.label(rx.icon("folder-open", size=18), "Choose files" if multiple else "Choose a file",
+                            html_for=input_id),
+                as_child=True, variant="soft", size="3", min_height=TAP, cursor="pointer",
+            ),
             rx.text("No file chosen yet", id=names_id, size="2", color=MUTED, aria_live="polite"),
             spacing="2", align="start",
         ),
         custom_attrs={"data-dropzone": input_id},
+        position="relative",
         border=f"2px dashed {rx.color('gray', 7)}",
         border_radius="var(--radius-3)",
         padding="1rem",
         width="100%",
+        _focus_within={"outline": f"2px solid {rx.color('accent', 8)}", "outline_offset": "2px"},
     )
 
 
@@ -75,11 +87,27 @@ def _progress_list(list_id: str) -> rx.Component:
     return rx.el.ul(id=list_id, aria_live="polite", style={"padding": "0", "margin": "0", "width": "100%"})
 
 
+def _fold(toggle_id: str, icon: str, label: rx.Component, body: rx.Component, *extra: rx.Component) -> rx.Component:
+    """A native disclosure (details/summary): keyboard-operable, folded until opened, its content
+    kept in the page (the upload script finds its inputs even while folded)."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.hstack(rx.icon(icon, size=18), label, *extra, rx.icon("chevron-down", size=18, color=MUTED),
+                      align="center", spacing="2", min_height=TAP),
+            id=toggle_id,
+            style={"cursor": "pointer", "list_style": "none", "color": rx.color("accent", 11),
+                   "&::-webkit-details-marker": {"display": "none"}},
+        ),
+        body,
+        width="100%",
+    )
+
+
 def upload_panel() -> rx.Component:
     f, e = D.form, D.form_errors
-    return rx.card(
+    return rx.card(_fold(
+        "doc-upload-toggle", "plus", rx.heading("Add documents", size="4", as_="h2"),
         rx.vstack(
-            rx.heading("Add documents", size="4", as_="h2"),
             _file_picker(UPLOAD_INPUT, "doc-file-names", True),
             field_grid(
                 _choice_select("Category", "doc-category", D.upload_choices, f["category"],
@@ -103,15 +131,13 @@ def upload_panel() -> rx.Component:
             _progress_list(UPLOAD_LIST),
             rx.el.button("Upload finished", id=UPLOAD_DONE, type="button", on_click=D.upload_finished,
                          tab_index=-1, aria_hidden="true", style={"display": "none"}),
-            spacing="3", width="100%",
+            spacing="3", width="100%", padding_top="0.75rem",
         ),
-        width="100%",
-        id="doc-upload",
-    )
+    ), width="100%", id="doc-upload")
 
 
 def filters() -> rx.Component:
-    return rx.vstack(
+    return _fold("doc-filter-toggle", "sliders-horizontal", rx.text("Filter and sort", weight="medium"), rx.vstack(
         rx.grid(
             _choice_select("Category", "doc-filter-category", D.filter_choices, D.f_category, D.set_category_filter,
                            all_label="All categories"),
@@ -119,7 +145,7 @@ def filters() -> rx.Component:
             form_field("From", "doc-filter-from", D.f_from, lambda v: D.set_filter_text("f_from", v), type_="date"),
             form_field("To", "doc-filter-to", D.f_to, lambda v: D.set_filter_text("f_to", v), type_="date"),
             _choice_select("Sort by", "doc-sort", [list(c) for c in SORT_CHOICES], D.sort, D.set_sort),
-            columns=rx.breakpoints(initial="2", lg="5"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="5"),
             spacing="3",
             width="100%",
         ),
@@ -133,9 +159,10 @@ def filters() -> rx.Component:
         ),
         width="100%",
         spacing="3",
+        padding_top="0.5rem",
         role="search",
         aria_label="Filter documents",
-    )
+    ), rx.cond(D.filtered, rx.badge("Filtered", color_scheme="amber", id="doc-filtered")))
 
 
 def _badges(row: Any) -> rx.Component:
