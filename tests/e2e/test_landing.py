@@ -4,7 +4,10 @@ from playwright.sync_api import expect
 
 
 def test_landing_shows_product_and_sign_in(page):
-    page.goto("/")
+    response = page.goto("/")
+    # pages are served with the app's security headers: another site cannot frame them
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     expect(page.get_by_role("heading", name="Patient Portal", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
     expect(page.locator("#demo-accounts")).to_contain_text("doctor@demo.clinic")

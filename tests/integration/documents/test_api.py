@@ -204,6 +204,14 @@ async def test_link_is_bound_to_the_session_that_asked_for_it(cast, client, lab)
     assert (await client.get(url, headers={"x-test-as": "patient"})).status_code == 200
 
 
+async def test_a_file_keeps_its_own_stricter_headers(cast, client, lab):
+    got = await client.get(svc.link_for(cast.patient, document_id=lab.id, purpose="download"),
+                           headers={"x-test-as": "patient"})
+    assert got.status_code == 200
+    assert got.headers["referrer-policy"] == "no-referrer"  # not the app-wide same-origin
+    assert got.headers["x-frame-options"] == "SAMEORIGIN"  # text previews are framed by the portal's own page
+
+
 async def test_forged_or_mismatched_links_are_refused(cast, client, lab):
     url = svc.link_for(cast.patient, document_id=lab.id, purpose="download")
     for bad in (url[:-3] + "AAA", url.replace("/download", "/preview"), url.replace("v=1", "v=2"),
