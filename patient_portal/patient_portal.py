@@ -8,10 +8,12 @@ import patient_portal.pages  # noqa: F401  (registers every page)
 from patient_portal.api.app import build_api
 from patient_portal.core import jobs
 from patient_portal.settings import get_settings
+from patient_portal.state.errors import on_backend_error
 
 app = rx.App(
     theme=rx.theme(appearance="inherit", accent_color="indigo", radius="medium", scaling="100%"),
     api_transformer=build_api(),
+    backend_exception_handler=on_backend_error,  # plain words + a reference; no patient data in the log
 )
 if get_settings().jobs_in_process:  # the embedded default; production may run `portal worker` instead
     app.register_lifespan_task(jobs.run_forever)

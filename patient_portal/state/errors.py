@@ -1,0 +1,40 @@
+"""What people see, and what the log keeps, when an event handler fails unexpectedly.
+
+Reflex's default shows "Contact the website administrator" and logs the whole exception. Here the
+person gets plain words and a short reference, and the log gets the same reference with the stack
+but without the exception's message, which may quote patient data (a value that failed to parse,
+the parameters of a failed SQL statement).
+"""
+
+import logging
+import secrets
+import traceback
+
+import reflex as rx
+from reflex.event import EventSpec
+
+log = logging.getLogger("patient_portal.errors")
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The stack of `exc` and of what caused it, each ending in the exception type only."""
+    parts, seen = [], set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append("".join(traceback.format_tb(current.__traceback__)) + type(current).__qualname__)
+        current = current.__cause__ or current.__context__
+    return "\n-- while handling --\n".join(reversed(parts))
+
+
+def on_backend_error(exception: Exception) -> EventSpec:
+    """Reflex's backend exception handler (see patient_portal.py)."""
+    reference = secrets.token_hex(3).upper()
+    log.error("unexpected error %s in an event handler (message withheld, it may hold patient data)\n%s",
+              reference, redacted_traceback(exception))
+    return rx.toast.error(
+        "Something went wrong on our side.",
+        description=f"Please try again. If it keeps happening, tell the clinic's administrator and quote "
+                    f"reference {reference}.",
+        id="backend_error", position="top-center", duration=20000, close_button=True,
+    )
