@@ -209,7 +209,7 @@ def link_card(icon: str, title: str, text: str, href: str) -> rx.Component:
     return rx.link(
         rx.card(
             rx.hstack(
-                rx.icon(icon, size=24, color=rx.color("accent", 11)),
+                rx.icon(icon, size=24, color=rx.color("accent", 11), flex_shrink="0"),  # same size on every card
                 rx.vstack(rx.heading(title, size="4", as_="h2"),
                           rx.text(text, size="2", color=rx.color("gray", 11)), spacing="1"),
                 spacing="3",

@@ -9,7 +9,7 @@ import time
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import assert_accessible, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
 from tests.mailbox import Mailbox
 
 PASSWORD = "demo-clinic-2026"
@@ -25,7 +25,7 @@ def create_account(page: Page, email: str, role: str = "staff") -> None:
     expect(page.locator("#users-table")).to_contain_text("doctor@demo.clinic")
     page.locator("#new-name").fill("Nora Nurse")
     page.locator("#new-email").fill(email)
-    page.locator("#new-role").select_option(role)
+    choose(page, "new-role", role.capitalize())
     page.locator("#new-password").fill(NEW_PASSWORD)
     page.locator("#create-user-form button[type=submit]").click()
     expect(page.locator("#admin-users-message")).to_have_text("Account created.")
@@ -130,3 +130,26 @@ def test_admin_emails_a_password_link_that_works(page: Page, browser: Browser, a
     sign_in(owner, email, "my own chosen phrase 77", wait=True)
     expect(owner).to_have_url(at("/patient"))
     owner.context.close()
+
+
+def test_admin_assigns_a_doctor_and_is_told_when_none_was_chosen(page: Page):
+    sign_in(page, "admin@demo.clinic", PASSWORD, wait=True)
+    page.goto("/admin/users")
+    page.locator("#assign-patient").fill("patient@demo.clinic")
+    page.locator("#assign-doctor-form button[type=submit]").click()
+    expect(page.locator("#admin-users-error")).to_have_text("Choose a doctor.")
+    expect(page.locator("#assign-patient")).to_have_value("patient@demo.clinic")  # nothing typed is lost
+    choose(page, "assign-doctor", "Dr. Dana Doctor (doctor@demo.clinic)")
+    page.locator("#assign-doctor-form button[type=submit]").click()
+    expect(page.locator("#admin-users-message")).to_have_text("Doctor assigned.")
+
+
+def test_accounts_read_as_cards_on_a_phone(phone_page: Page):
+    sign_in(phone_page, "admin@demo.clinic", PASSWORD, wait=True)
+    phone_page.goto("/admin/users")
+    card = phone_page.locator(".rt-Card", has_text="staff@demo.clinic").first
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("Last sign-in")
+    expect(card.get_by_role("button", name="Email a password link to staff@demo.clinic")).to_be_visible()
+    assert_fits_phone(phone_page)
+    assert_accessible(phone_page)

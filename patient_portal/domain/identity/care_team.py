@@ -24,6 +24,8 @@ class TeamMember:
 
 
 def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
+    if not str(value or "").strip():
+        raise CareTeamError(f"Choose a {what}.")
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError as exc:

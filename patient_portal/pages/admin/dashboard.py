@@ -1,4 +1,4 @@
-"""The administrator's home: accounts, care teams and the audit trail."""
+"""The administrator's home: accounts, patients, the review queue and the audit trail."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ def admin_dashboard() -> rx.Component:
         card_grid(
             link_card("user-cog", "Users", "Create accounts, unlock sign-ins, assign doctors to patients.",
                       "/admin/users"),
+            link_card("users", "Patients", "Find, register and update patients; their charts and documents.",
+                      "/admin/patients"),
+            link_card("clipboard-check", "Review queue", "Identity checks for new sign-ups and patients' "
+                      "requests to change legal details.", "/admin/review"),
             link_card("scroll-text", "Audit log", "Who did what to which record, filterable; check the chain is "
                       "intact.", "/admin/audit"),
         ),

@@ -54,7 +54,7 @@ def landing() -> rx.Component:
             rx.vstack(
                 rx.heading(PRODUCT_NAME, size="9", as_="h1"),
                 rx.text(
-                    "Your health record, appointments, documents and insurance — safely in one place, "
+                    "Your health record, documents and insurance — safely in one place, "
                     "for patients and the clinic team that cares for them.",
                     size="4",
                     color=rx.color("gray", 11),
