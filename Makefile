@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/pytest
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run serve test install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e lint bench clean
+.PHONY: run serve test install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e test-e2e-scale lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -52,9 +52,15 @@ test-postgres: install-dev
 	else echo "PORTAL_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 test-e2e: install-dev bun chromium
-	$(PYTEST) tests/e2e -q -p no:asyncio
+	env -u PORTAL_E2E_REDIS_URL $(PYTEST) tests/e2e -q -p no:asyncio
 
-test: test-unit test-integration test-postgres test-e2e
+# The same browser tests against the scaled-out topology: two app processes sharing UI state in Redis,
+# PostgreSQL, S3 (moto). Needs PORTAL_E2E_REDIS_URL and PORTAL_TEST_DATABASE_URL.
+test-e2e-scale: install-dev bun chromium
+	@if [ -n "$$PORTAL_E2E_REDIS_URL" ]; then $(PYTEST) tests/e2e -q -p no:asyncio; \
+	else echo "PORTAL_E2E_REDIS_URL not set: scaled-out end-to-end run skipped"; fi
+
+test: test-unit test-integration test-postgres test-e2e test-e2e-scale
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

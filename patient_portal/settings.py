@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -56,6 +57,7 @@ class Settings:
     smtp_starttls: bool = False
     jobs_in_process: bool = True
     trusted_proxy_hops: int = 0
+    redis_url: str = ""  # REFLEX_REDIS_URL: Reflex keeps each user's on-screen state there
 
     @property
     def production(self) -> bool:
@@ -103,7 +105,16 @@ class Settings:
         if not self.smtp_host:
             problems.append("PORTAL_SMTP_HOST must name a mail server in production (password-reset links "
                             "are sent by email)")
+        if self.redis_url and not _tls_or_this_host(self.redis_url):
+            problems.append("REFLEX_REDIS_URL must use TLS (rediss://...) unless Redis runs on this host: it "
+                            "holds what people see on screen, patient data included")
         return problems
+
+
+def _tls_or_this_host(url: str) -> bool:
+    """Is the connection encrypted, or does it never leave this machine?"""
+    parts = urlsplit(url)
+    return parts.scheme in ("rediss", "unix") or (parts.hostname or "") in ("localhost", "127.0.0.1", "::1")
 
 
 def load_settings() -> Settings:
@@ -139,6 +150,7 @@ def load_settings() -> Settings:
         smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", _int("PORTAL_SMTP_PORT", 25) == 587),
         jobs_in_process=_bool("PORTAL_JOBS_IN_PROCESS", True),
         trusted_proxy_hops=max(0, _int("PORTAL_TRUSTED_PROXY_HOPS", 0)),
+        redis_url=os.environ.get("REFLEX_REDIS_URL", ""),
     )
 
 

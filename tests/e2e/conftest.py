@@ -21,6 +21,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 PORT = int(os.environ.get("PORTAL_E2E_PORT", "3100"))
+#: When set, the app under test runs as in a scaled-out production: two worker processes sharing UI
+#: state in this Redis, data in PostgreSQL (PORTAL_TEST_DATABASE_URL, emptied first), files on S3 (moto).
+REDIS_URL = os.environ.get("PORTAL_E2E_REDIS_URL", "")
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +60,36 @@ def smtp():
 
 
 @pytest.fixture(scope="session")
-def app_env(tmp_path_factory: pytest.TempPathFactory, smtp) -> dict[str, str]:
-    """Environment of the app under test: its own instance folder and database, demo mode, real SMTP."""
+def scale_out(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings of the scaled-out topology (see REDIS_URL), or none for the embedded one."""
+    if not REDIS_URL:
+        return {}
+    import redis
+    from sqlalchemy import create_engine, text
+
+    from patient_portal.core.db import normalize_url
+    from patient_portal.core.storage import S3BlobStore
+
+    pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+    if not pg_url:
+        pytest.fail("PORTAL_E2E_REDIS_URL needs PORTAL_TEST_DATABASE_URL (PostgreSQL) as well")
+    redis.Redis.from_url(REDIS_URL).ping()  # fails the run clearly when Redis is not there
+    engine = create_engine(normalize_url(pg_url))
+    with engine.begin() as conn:  # the test database starts empty; `portal db upgrade` builds it
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    s3 = request.getfixturevalue("moto_server")
+    S3BlobStore("portal-e2e", endpoint_url=s3, access_key_id="testing", secret_access_key="testing").ensure_bucket()
+    return {"REFLEX_REDIS_URL": REDIS_URL, "GRANIAN_WORKERS": "2", "PORTAL_DATABASE_URL": pg_url,
+            "PORTAL_S3_ENDPOINT_URL": s3, "PORTAL_S3_BUCKET": "portal-e2e", "PORTAL_S3_ACCESS_KEY_ID": "testing",
+            "PORTAL_S3_SECRET_ACCESS_KEY": "testing"}
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory: pytest.TempPathFactory, smtp, scale_out) -> dict[str, str]:
+    """Environment of the app under test: its own instance folder and database, demo mode, real SMTP;
+    scaled out over Redis, PostgreSQL and S3 when PORTAL_E2E_REDIS_URL is set."""
     instance = tmp_path_factory.mktemp("e2e-instance")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
@@ -71,6 +102,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, smtp) -> dict[str, str]:
         REFLEX_TELEMETRY_ENABLED="false",
         PATH=f"{ROOT / '.tools' / 'bin'}:{os.environ.get('PATH', '')}",
     )
+    env.update(scale_out)
     return env
 
 

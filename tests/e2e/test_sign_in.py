@@ -114,14 +114,20 @@ def test_websocket_from_another_origin_is_refused(app_url: str):
 
 def _age_sessions(app_env: dict, email: str) -> None:
     """Make the account's open sessions look 16 minutes idle, directly in the app's database."""
-    import sqlite3
-    from datetime import UTC, datetime, timedelta
-    from pathlib import Path
+    from datetime import timedelta
 
-    old = (datetime.now(UTC) - timedelta(minutes=16)).strftime("%Y-%m-%d %H:%M:%S.%f")
-    with sqlite3.connect(Path(app_env["PORTAL_INSTANCE_DIR"]) / "portal.db") as conn:
-        conn.execute("UPDATE user_session SET last_seen_at = ? WHERE revoked = 0 AND user_id = "
-                     "(SELECT id FROM user_account WHERE email = ?)", (old, email))
+    from sqlalchemy import select, update
+
+    from patient_portal.core.db import build_engine, utcnow
+    from patient_portal.domain.identity.models import User, UserSession
+
+    url = app_env.get("PORTAL_DATABASE_URL") or f"sqlite:///{app_env['PORTAL_INSTANCE_DIR']}/portal.db"
+    engine = build_engine(url)
+    with engine.begin() as conn:
+        user_id = select(User.id).where(User.email == email).scalar_subquery()
+        conn.execute(update(UserSession).where(UserSession.revoked == False, UserSession.user_id == user_id)  # noqa: E712
+                     .values(last_seen_at=utcnow() - timedelta(minutes=16)))
+    engine.dispose()
 
 
 def test_idle_session_ends_on_the_next_click_with_a_notice(page: Page, app_env: dict):

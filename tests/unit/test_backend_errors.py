@@ -7,7 +7,6 @@ import logging
 
 from patient_portal.state.errors import on_backend_error
 
-
 PATIENT = {"name": "Maria Garcia", "dob": "1984-03-12", "allergy": "Peanuts"}
 
 

@@ -45,3 +45,15 @@ def test_production_sqlite_only_when_explicitly_allowed(monkeypatch):
     monkeypatch.setenv("PORTAL_ALLOW_SQLITE", "1")
     reset_settings()
     assert get_settings().problems_for_start() == []
+
+
+def test_production_refuses_shared_ui_state_sent_to_another_host_in_the_clear(monkeypatch):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("PORTAL_DATABASE_URL", "postgresql://portal@db/portal")
+    monkeypatch.setenv("PORTAL_MASTER_KEYS", generate_key_spec())
+    monkeypatch.setenv("PORTAL_SMTP_HOST", "mail.clinic.example")
+    for url, refused in (("redis://cache.clinic.internal:6379/0", True), ("rediss://cache.clinic.internal:6380/0", False),
+                         ("redis://127.0.0.1:6379/0", False), ("unix:///run/redis.sock", False)):
+        monkeypatch.setenv("REFLEX_REDIS_URL", url)
+        reset_settings()
+        assert any("REFLEX_REDIS_URL" in p for p in get_settings().problems_for_start()) == refused, url
