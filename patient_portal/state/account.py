@@ -6,11 +6,14 @@ session with ``session_check`` and accepts the ``enrol`` status, never another u
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 import reflex as rx
 
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop, unit_of_work
-from patient_portal.domain.identity import enrolment, password_change
+from patient_portal.domain.identity import enrolment, password_change, signed_in
 from patient_portal.domain.identity.passwords import PasswordRejected
 from patient_portal.state.session import session_check, signed_out
 
@@ -35,6 +38,9 @@ class AccountState(rx.State):
     message: str = ""
     pw_error: str = ""
     pw_message: str = ""
+    devices: list[dict[str, Any]] = []  # where this account is signed in (its own sessions only)
+    dev_error: str = ""
+    dev_message: str = ""
 
     def _reset_flow(self) -> None:
         self.enrolling = False
@@ -53,6 +59,7 @@ class AccountState(rx.State):
         self.email = status.email
         self.mfa_enabled = status.enabled
         self.codes_left = status.recovery_codes_left
+        self.devices = [asdict(d) for d in await off_loop(_call, signed_in.list_signed_in, actor)]
 
     @rx.event
     async def load(self):
@@ -146,6 +153,33 @@ class AccountState(rx.State):
         self.message = "New recovery codes made; the old ones no longer work."
         await self._refresh(actor)
         return None
+
+    async def _end_sessions(self, fn, *args) -> Any:
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        self.dev_error, self.dev_message = "", ""
+        try:
+            ended = await off_loop(_call, fn, actor, *args)
+        except AccessDenied as exc:
+            self.dev_error = str(exc)
+            ended = 0
+        else:
+            ended = 1 if ended is None else ended
+            self.dev_message = (f"Signed out {ended} other device{'s' if ended != 1 else ''}. They need the "
+                                "password to come back." if ended else "You are not signed in anywhere else.")
+        await self._refresh(actor)
+        return None
+
+    @rx.event
+    async def sign_out_device(self, session_id: str):
+        """End one other sign-in of this account (the id is re-checked: it must be the actor's own)."""
+        return await self._end_sessions(signed_in.sign_out_session, str(session_id or "")[:64])
+
+    @rx.event
+    async def sign_out_others(self):
+        """End every sign-in of this account except this one."""
+        return await self._end_sessions(signed_in.sign_out_everywhere_else)
 
     @rx.event
     def hide_codes(self):

@@ -140,3 +140,26 @@ def test_idle_session_ends_on_the_next_click_with_a_notice(page: Page, app_env: 
     page.wait_for_url(re.compile(r"/login/?\?notice=ended"))
     expect(page.locator("#login-notice")).to_have_text("Your session ended; please sign in again")
     expect(page.locator("#users-table")).to_have_count(0)
+
+
+def test_a_person_signs_out_their_other_device_from_sign_in_security(page: Page, phone_page: Page):
+    sign_in(page, "patient@demo.clinic", wait=True)
+    page.goto("/account/security")
+    devices = page.locator("#devices")
+    expect(devices).to_contain_text("This device")
+    if page.locator("#devices-end-others").is_visible():  # start from this one sign-in (earlier tests left some)
+        page.locator("#devices-end-others").click()
+        expect(page.locator("#devices-done")).to_contain_text("Signed out")
+    expect(devices.locator("> div")).to_have_count(1)
+
+    sign_in(phone_page, "patient@demo.clinic", wait=True)  # then the phone signs in too
+    page.reload()
+    other = devices.locator("> div").filter(has_not_text="This device")
+    expect(other).to_have_count(1)
+    expect(other).to_contain_text("Chrome on Linux")  # headless Chromium says so
+    other.get_by_role("button", name=re.compile(r"^Sign out")).click()
+    expect(page.locator("#devices-done")).to_contain_text("Signed out 1 other device")
+    expect(devices.locator("> div")).to_have_count(1)
+    phone_page.goto("/patient/documents")  # the phone's next visit asks for the password again
+    phone_page.wait_for_url(re.compile(r"/login"))
+    assert_accessible(page)

@@ -146,7 +146,7 @@ class SessionCheck:
 NO_SESSION = SessionCheck("none")
 
 
-def _expiry_reason(row: UserSession, now: datetime) -> str | None:
+def expiry_reason(row: UserSession, now: datetime) -> str | None:
     settings = get_settings()
     if aware(row.created_at) + timedelta(seconds=settings.session_absolute_seconds) <= now:
         return "absolute_timeout"
@@ -177,7 +177,7 @@ def check_session_hash(token_hash: str | None, *, ip: str | None = None, touch: 
             session.add(row)
             return NO_SESSION
         actor = actor_for(user, session_id=row.id, ip=ip or row.ip)
-        reason = _expiry_reason(row, now)
+        reason = expiry_reason(row, now)
         if reason:
             end_session(row, reason)
             session.add(row)

@@ -1,4 +1,5 @@
-"""Sign-in security: change the password, set up two-step sign-in (authenticator app) and recovery codes."""
+"""Sign-in security: change the password, set up two-step sign-in (authenticator app) and recovery codes,
+see where the account is signed in and sign other devices out."""
 
 from __future__ import annotations
 
@@ -125,12 +126,50 @@ def _password() -> rx.Component:
     )
 
 
+def _device(row) -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.hstack(rx.text(row["device"], weight="medium"),
+                      rx.cond(row["current"], rx.badge("This device", color_scheme="green")), align="center"),
+            rx.text(rx.cond(row["ip"] != "", "From " + row["ip"].to(str) + " · ", ""),
+                    "last active " + row["last_active"].to(str) + " · signed in " + row["started"].to(str),
+                    size="2", color=rx.color("gray", 11)),
+            spacing="1",
+        ),
+        rx.spacer(),
+        rx.cond(~row["current"].to(bool),
+                rx.button("Sign out", variant="outline", size="2", min_height="44px",
+                          aria_label="Sign out " + row["device"].to(str) + ", last active "
+                                     + row["last_active"].to(str),
+                          on_click=AccountState.sign_out_device(row["id"]))),
+        direction=rx.breakpoints(initial="column", sm="row"), gap="2", width="100%",
+        padding_y="0.5rem", border_bottom=f"1px solid {rx.color('gray', 5)}",
+    )
+
+
+def _devices() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Where you're signed in", size="4", as_="h2"),
+            rx.text("Don't recognise one? Sign it out and change your password.", size="2"),
+            error_callout(AccountState.dev_error, id="devices-error"),
+            success_callout(AccountState.dev_message, id="devices-done"),
+            rx.vstack(rx.foreach(AccountState.devices, _device), spacing="0", width="100%", id="devices"),
+            rx.cond(AccountState.devices.length() > 1,
+                    rx.button("Sign out everywhere else", variant="soft", color_scheme="red", size="3",
+                              min_height="44px", on_click=AccountState.sign_out_others, id="devices-end-others")),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
 @rx.page(route="/account/security", title=f"Sign-in security — {PRODUCT_NAME}",
          on_load=[SessionState.require("account"), AccountState.load])
 def security() -> rx.Component:
     return role_shell(
         "account",
-        page_header("Sign-in security", "Password, two-step sign-in and recovery codes"),
+        page_header("Sign-in security", "Password, two-step sign-in, recovery codes and where you're signed in"),
         rx.vstack(
             rx.cond(AccountState.required & ~AccountState.mfa_enabled,
                     notice_callout("Your role needs two-step sign-in. Set it up to continue.",
@@ -141,6 +180,7 @@ def security() -> rx.Component:
             _status(),
             rx.cond(AccountState.enrolling, _enrolment()),
             _password(),
+            _devices(),
             spacing="4",
             width="100%",
         ),
