@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from patient_portal.api import auth, documents, health
+from patient_portal.api import audit, auth, documents, health
 from patient_portal.api.headers import SecurityHeaders
 
 
@@ -14,6 +14,7 @@ def build_api() -> FastAPI:
     api.include_router(health.router, prefix="/api")
     api.include_router(auth.router, prefix="/api")
     api.include_router(documents.router, prefix="/api")
+    api.include_router(audit.router, prefix="/api")
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
     return api

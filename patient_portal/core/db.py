@@ -115,12 +115,9 @@ def unit_of_work() -> Iterator[Session]:
 def read_only() -> Iterator[Session]:
     """A transaction that only reads (nothing in it is committed). On SQLite it takes no write lock,
     so frequent checks such as the job worker's poll never queue behind, or block, a user's write."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with Session(get_engine(), expire_on_commit=False) as session:  # closing rolls back, keeps what was read
         session.connection(execution_options={_READ_ONLY: True})
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -6,6 +6,8 @@ Every handler resolves the actor on the server and the audit-log service decides
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import reflex as rx
 
 from patient_portal.core.access import AccessDenied, Actor
@@ -69,6 +71,12 @@ class AuditLogState(PagedMixin, rx.State):
     error: str = ""
     chain_message: str = ""
     chain_ok: bool = True
+
+    @rx.var
+    def export_href(self) -> str:
+        """The CSV download of what the filters select (the endpoint re-checks who asks)."""
+        used = {k: v for k, v in self.filters.items() if k in FILTER_FIELDS and v}
+        return "/api/audit/export.csv" + ("?" + urlencode(used) if used else "")
 
     def _forget(self) -> None:
         self.rows, self.total, self.page, self.pages = [], 0, 1, 1

@@ -46,7 +46,7 @@ SEARCH_ACTION = str(Action.PATIENT_SEARCH)
 OWN_READ = str(Action.ACCESS_LOG_OWN)
 
 
-def _guard(session: Session, actor: Actor | None, action: Action) -> Actor:
+def guard(session: Session, actor: Actor | None, action: Action) -> Actor:
     """authorize(), auditing a refusal in its own transaction before raising AccessDenied."""
     try:
         return authorize(session, actor, action)
@@ -98,7 +98,7 @@ def _who(event: AuditEvent, users: dict[uuid.UUID, User]) -> str:
 
 def own_access_log(session: Session, actor: Actor | None, *, page: Any = 1) -> AccessPage:
     """What other people did with the signed-in patient's record, newest first, 25 a page."""
-    actor = _guard(session, actor, Action.ACCESS_LOG_OWN)
+    actor = guard(session, actor, Action.ACCESS_LOG_OWN)
     page = _page(page)
     if actor.patient_id is None:
         audit.record(session, actor, OWN_READ, object_type="audit_event", detail={"page": page, "count": 0})
@@ -152,7 +152,7 @@ def _patient_id(session: Session, text: str) -> uuid.UUID | None:
     return session.exec(select(Patient.id).where(Patient.mrn == canonical)).first()
 
 
-def _conditions(session: Session, filters: AuditFilters) -> tuple[list, uuid.UUID | None]:
+def filter_conditions(session: Session, filters: AuditFilters) -> tuple[list, uuid.UUID | None]:
     """SQL conditions for the filters, and the patient they name (if any)."""
     f = {k: str(v or "").strip() for k, v in vars(filters).items()}
     conditions: list = []
@@ -188,15 +188,8 @@ def _object_text(event: AuditEvent) -> str:
     return event.object_type or ""
 
 
-def audit_events(session: Session, actor: Actor | None, *, page: Any = 1, filters: AuditFilters | None = None,
-                 page_size: int = ADMIN_PAGE_SIZE) -> AuditPage:
-    """The audit log for administrators, newest first, filtered, at most 50 a page."""
-    actor = _guard(session, actor, Action.AUDIT_READ)
-    filters = filters or AuditFilters()
-    page = _page(page)
-    size = max(1, min(ADMIN_PAGE_SIZE, int(page_size)))
-    conditions, patient_id = _conditions(session, filters)
-    total, events = _count_and_rows(session, conditions, page, size)
+def entries(session: Session, events: list[AuditEvent]) -> list[AuditEntry]:
+    """Events as administrators read them: names, emails and MRNs instead of ids."""
     users = _users(session, (e.actor_id for e in events))
     pids = {e.patient_id for e in events if e.patient_id}
     mrns = dict(session.exec(select(Patient.id, Patient.mrn).where(Patient.id.in_(pids))).all()) if pids else {}
@@ -209,6 +202,19 @@ def audit_events(session: Session, actor: Actor | None, *, page: Any = 1, filter
             actor_email=user.email if user else "", role=e.role or "", action=e.action,
             patient_mrn=mrns.get(e.patient_id, "") if e.patient_id else "", object=_object_text(e),
             outcome=e.outcome, ip=e.ip or ""))
+    return rows
+
+
+def audit_events(session: Session, actor: Actor | None, *, page: Any = 1, filters: AuditFilters | None = None,
+                 page_size: int = ADMIN_PAGE_SIZE) -> AuditPage:
+    """The audit log for administrators, newest first, filtered, at most 50 a page."""
+    actor = guard(session, actor, Action.AUDIT_READ)
+    filters = filters or AuditFilters()
+    page = _page(page)
+    size = max(1, min(ADMIN_PAGE_SIZE, int(page_size)))
+    conditions, patient_id = filter_conditions(session, filters)
+    total, events = _count_and_rows(session, conditions, page, size)
+    rows = entries(session, events)
     audit.record(session, actor, str(Action.AUDIT_READ), patient_id=patient_id, object_type="audit_event",
                  detail={"filters": filters.used(), "page": page, "count": len(rows)})
     return AuditPage(rows, total, page, pages_for(total, size))
@@ -216,7 +222,7 @@ def audit_events(session: Session, actor: Actor | None, *, page: Any = 1, filter
 
 def chain_status(session: Session, actor: Actor | None) -> ChainStatus:
     """Walk the whole hash chain (slow on a big trail: run it off the event loop, on request)."""
-    actor = _guard(session, actor, Action.AUDIT_READ)
+    actor = guard(session, actor, Action.AUDIT_READ)
     report = audit.verify_chain(session)
     session.expunge_all()
     audit.record(session, actor, "audit.verify", object_type="audit_event",
