@@ -80,3 +80,16 @@ def test_sign_out_everywhere_else_keeps_this_device_and_leaves_timed_out_ones_un
         row.last_seen_at = utcnow() - timedelta(minutes=16)
         s.add(row)
     assert [d.current for d in _listed(tokens[2])] == [True]
+
+
+def test_a_sign_in_from_a_new_browser_is_emailed_to_the_owner(mailbox):
+    make_user("nina@clinic.org")
+    _sign_in("nina@clinic.org", LAPTOP, "203.0.113.9")  # the first sign-in: nothing to compare with
+    _sign_in("nina@clinic.org", LAPTOP, "203.0.113.9")  # the same browser and address again
+    _sign_in("nina@clinic.org", PHONE, "198.51.100.7")  # a new one
+    notice = mailbox.wait_for("nina@clinic.org")
+    assert len(notice) == 1
+    body = notice[0].get_content()
+    assert notice[0]["Subject"] == "New sign-in to your Patient Portal account"
+    assert "Chrome on Android (198.51.100.7)" in body and "/account/security" in body
+    assert len(mailbox.wait_for("nina@clinic.org", 2, timeout=2)) == 1  # none for the known browser

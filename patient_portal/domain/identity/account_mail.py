@@ -37,6 +37,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Someone (hopefully you) tried to create a Patient Portal account with this email address, which "
         "already has one.\n\nSign in: {base}/login\nForgotten password: {base}/forgot-password\n\n"
         f"{_IGNORE}: nothing was changed.\n"),
+    "new_sign_in": (
+        "New sign-in to your Patient Portal account",
+        "Your Patient Portal account was just signed in to from {device} ({ip}), {when}.\n\nIf that was you, "
+        "there is nothing to do. If it was not, change your password now and sign that device out:\n"
+        "{base}/account/security\n"),
 }
 
 

@@ -56,6 +56,17 @@ def _own_open(session: Session, actor: Actor | None) -> list[UserSession]:
     return [row for row in rows if expiry_reason(row, now) is None]
 
 
+def is_new_device(session: Session, row: UserSession) -> bool:
+    """Is `row` (a sign-in just opened) from a browser and address this account has not used before?
+
+    The first sign-in of an account is not "new" (there is nothing to compare with); the memory is
+    the session table (ended sessions are kept for 30 days)."""
+    earlier = session.exec(select(UserSession.user_agent, UserSession.ip).where(
+        UserSession.user_id == row.user_id, UserSession.id != row.id)).all()
+    device = describe_agent(row.user_agent)
+    return bool(earlier) and all((describe_agent(agent), ip) != (device, row.ip) for agent, ip in earlier)
+
+
 def list_signed_in(session: Session, actor: Actor | None) -> list[SignedIn]:
     """The actor's open sessions, this one first, then the most recently active."""
     rows = sorted(_own_open(session, actor), key=lambda r: (r.id != actor.session_id, -aware(r.last_seen_at).timestamp()))

@@ -17,8 +17,9 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
+from patient_portal.core.clock import plain_time
 from patient_portal.core.db import off_loop, unit_of_work, utcnow
-from patient_portal.domain.identity import mfa, passwords
+from patient_portal.domain.identity import account_mail, mfa, passwords, signed_in
 from patient_portal.domain.identity.models import SignInFailure, User, UserSession
 from patient_portal.domain.identity.sessions import (
     actor_for,
@@ -187,6 +188,9 @@ def _complete(user_id: uuid.UUID, code: str | None, *, ip: str, user_agent: str 
             user.last_sign_in_at = utcnow()
             session.add(user)
             token, row = open_session(session, user, ip=ip, user_agent=user_agent)
+            if signed_in.is_new_device(session, row):  # tell the owner, in case it was not them
+                account_mail.queue(session, "new_sign_in", user, device=signed_in.describe_agent(user_agent),
+                                   ip=ip or "an unknown address", when=plain_time(row.created_at))
             audit.record(session, actor_for(user, session_id=row.id, ip=ip), "auth.sign_in",
                          object_type="user_session", object_id=row.id, detail={"mfa": user.mfa_enabled})
             return SignInResult(True, token=token, role=user.role, needs_enrolment=needs_mfa_enrolment(user))
