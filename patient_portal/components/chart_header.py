@@ -10,14 +10,16 @@ import reflex as rx
 from patient_portal.components.badges import allergy_badge, insurance_badge, status_badge
 
 
-def chart_header(patient: Any, allergies: Any, show_allergies: Any, insurance_status: Any) -> rx.Component:
-    """`patient` is a summary dict Var (name, dob_display, age, sex, mrn, status)."""
+def chart_header(patient: Any, allergies: Any, show_allergies: Any, insurance_status: Any, *,
+                 level: str = "h1") -> rx.Component:
+    """`patient` is a summary dict Var (name, dob_display, age, sex, mrn, status). The name is the page's
+    h1 on chart pages; a page with its own title (the patient's record) makes it an h2."""
     return rx.card(
         rx.flex(
             rx.avatar(fallback=patient["given_name"].to(str)[:1] + patient["family_name"].to(str)[:1],
                       size="5", radius="full", aria_hidden="true"),
             rx.vstack(
-                rx.heading(patient["name"], size="6", as_="h1", id="chart-name"),
+                rx.heading(patient["name"], size="6", as_=level, id="chart-name"),
                 rx.flex(
                     rx.text("Born ", patient["dob_display"], " (", patient["age"], " y)", size="2"),
                     rx.text(patient["sex"], size="2", text_transform="capitalize"),

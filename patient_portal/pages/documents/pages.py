@@ -33,7 +33,8 @@ def _missing(text: str) -> rx.Component:
 def own_view() -> rx.Component:
     return rx.vstack(
         page_header("Your documents", "Results, letters and papers from the clinic, and the ones you added."),
-        _body("When the clinic adds a result or letter it appears here. You can also upload your own."),
+        _body("When the clinic adds a result or letter it appears here. You can also upload your own under "
+              "Add documents above."),
         spacing="4", width="100%",
     )
 

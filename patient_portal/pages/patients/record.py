@@ -48,7 +48,7 @@ def record_view() -> rx.Component:
     return rx.vstack(
         page_header("Your health record", "What the clinic has on file for you."),
         pending_notice(),
-        chart_header(C.patient, C.allergy_names, C.show_clinical, C.insurance_status),
+        chart_header(C.patient, C.allergy_names, C.show_clinical, C.insurance_status, level="h2"),
         rx.grid(
             rx.vstack(
                 history_card("allergies", "No known allergies.", "Allergies"),
