@@ -326,3 +326,28 @@ def test_prune_keeps_recently_ended_sessions():
     with unit_of_work() as s:
         assert sessions.prune_sessions(s) == 0
     assert len(sessions_of("recent@clinic.org")) == 1
+
+
+def test_checking_a_session_does_not_wait_for_someone_elses_save():
+    """Every click checks the session; while another user's save holds the database's write lock,
+    that check (nothing to record yet) still answers at once."""
+    import threading
+
+    from patient_portal.core.db import get_engine
+
+    make_user("busy@clinic.org")
+    c = client()
+    login(c, "busy@clinic.org")
+    token = c.cookies.get("portal_session")
+    writer = get_engine().connect()
+    try:
+        writer.begin()  # on SQLite: BEGIN IMMEDIATE, the write lock
+        writer.exec_driver_sql("UPDATE user_account SET failed_attempts = failed_attempts")
+        answers: list[str] = []
+        check = threading.Thread(target=lambda: answers.append(sessions.check_session(token).status))
+        check.start()
+        check.join(2)  # SQLite's busy timeout would be 5 s
+        assert answers == ["ok"]
+    finally:
+        writer.rollback()
+        writer.close()

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from patient_portal.core import audit
 from patient_portal.core.access import Actor, Role
-from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.db import read_only, unit_of_work, utcnow
 from patient_portal.domain.identity.models import User, UserSession
 from patient_portal.settings import get_settings
 
@@ -163,32 +163,47 @@ def check_session(token: str | None, *, ip: str | None = None, touch: bool = Tru
 
 
 def check_session_hash(token_hash: str | None, *, ip: str | None = None, touch: bool = True) -> SessionCheck:
-    """Validate by the token's SHA-256 (what the websocket carries)."""
+    """Validate by the token's SHA-256 (what the websocket carries).
+
+    Most checks only read, so they run in a read-only unit (on SQLite: no write lock); only a check
+    that must end the session or record activity opens a writing one and looks again there."""
     if not token_hash or len(token_hash) != 64:
         return NO_SESSION
+    with read_only() as session:
+        found = _check(session, token_hash, ip, touch, may_write=False)
+    if found is not None:
+        return found
     with unit_of_work() as session:
-        row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
-        if row is None or row.revoked:
-            return NO_SESSION
-        user = session.get(User, row.user_id)
-        now = utcnow()
-        if user is None or not user.active:
-            end_session(row, "account_inactive")
-            session.add(row)
-            return NO_SESSION
-        actor = actor_for(user, session_id=row.id, ip=ip or row.ip)
-        reason = expiry_reason(row, now)
-        if reason:
-            end_session(row, reason)
-            session.add(row)
-            audit.record(session, actor, "auth.session.timeout", object_type="user_session",
-                         object_id=row.id, outcome="ended", detail={"reason": reason})
-            return SessionCheck("expired")
-        if touch and aware(row.last_seen_at) + TOUCH_EVERY <= now:
-            row.last_seen_at = now
-            session.add(row)
-        status = "enrol" if needs_mfa_enrolment(user) else "ok"
-        return SessionCheck(status, actor, mfa_enabled=user.mfa_enabled)
+        return _check(session, token_hash, ip, touch, may_write=True)
+
+
+def _check(session: Session, token_hash: str, ip: str | None, touch: bool, *, may_write: bool) -> SessionCheck | None:
+    """The check itself; None when it needs to write but may not."""
+    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
+    if row is None or row.revoked:
+        return NO_SESSION
+    user = session.get(User, row.user_id)
+    now = utcnow()
+    reason = "account_inactive" if user is None or not user.active else expiry_reason(row, now)
+    due = touch and aware(row.last_seen_at) + TOUCH_EVERY <= now
+    if (reason or due) and not may_write:
+        return None
+    if user is None or not user.active:
+        end_session(row, "account_inactive")
+        session.add(row)
+        return NO_SESSION
+    actor = actor_for(user, session_id=row.id, ip=ip or row.ip)
+    if reason:
+        end_session(row, reason)
+        session.add(row)
+        audit.record(session, actor, "auth.session.timeout", object_type="user_session",
+                     object_id=row.id, outcome="ended", detail={"reason": reason})
+        return SessionCheck("expired")
+    if due:
+        row.last_seen_at = now
+        session.add(row)
+    status = "enrol" if needs_mfa_enrolment(user) else "ok"
+    return SessionCheck(status, actor, mfa_enabled=user.mfa_enabled)
 
 
 def parse_cookie_header(header: str | None, name: str = COOKIE_NAME) -> str | None:
