@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
+from patient_portal.api.responses import NO_STORE, denied, json_error
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop
 from patient_portal.domain.documents import links
@@ -38,7 +39,6 @@ from patient_portal.domain.documents.filetypes import KINDS, FileRefused
 from patient_portal.domain.documents.preview import PreviewUnavailable
 
 router = APIRouter()
-NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 META_HEADER = "x-document-meta"
 SAVE_FAILED = "The document could not be saved, and nothing was kept. Please try again."
 
@@ -50,25 +50,21 @@ def actor_for(request: Request) -> Actor | None:
     return actor_from_request(request)
 
 
-def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"detail": detail, **extra}, status_code=status, headers=NO_STORE)
-
-
 def _upload_error(exc: BaseException) -> JSONResponse:
     if isinstance(exc, AccessDenied):
-        return _json(401 if "sign in" in str(exc).lower() else 403, str(exc))
+        return denied(exc)
     if isinstance(exc, DocumentInvalid):
-        return _json(422, str(exc), errors=exc.errors)
+        return json_error(422, str(exc), errors=exc.errors)
     if isinstance(exc, DocumentNotFound):
-        return _json(404, str(exc))
+        return json_error(404, str(exc))
     if isinstance(exc, UploadTooLarge):
-        return _json(413, str(exc))
+        return json_error(413, str(exc))
     if isinstance(exc, FileRefused):
-        return _json(415, str(exc))
+        return json_error(415, str(exc))
     if isinstance(exc, StorageUnavailable):
-        return _json(503, str(exc))
+        return json_error(503, str(exc))
     if isinstance(exc, SQLAlchemyError):
-        return _json(503, SAVE_FAILED)
+        return json_error(503, SAVE_FAILED)
     raise exc
 
 
@@ -121,7 +117,7 @@ async def _drain(request: Request) -> None:
 async def _ingest(request: Request, call: Callable[[Actor | None, dict[str, Any], Iterator[bytes]], Any]) -> Response:
     actor = await off_loop(actor_for, request)
     if actor is None:
-        return _json(401, "Please sign in.")
+        return json_error(401, "Please sign in.")
     try:
         meta = _meta(request)
         declared = request.headers.get("content-length")
@@ -134,9 +130,9 @@ async def _ingest(request: Request, call: Callable[[Actor | None, dict[str, Any]
             await _drain(request)
         return _upload_error(exc)
     except ClientDisconnect:  # the browser went away mid-upload: nothing was kept
-        return _json(400, SAVE_FAILED)
+        return json_error(400, SAVE_FAILED)
     except OSError:  # the local store failed
-        return _json(503, SAVE_FAILED)
+        return json_error(503, SAVE_FAILED)
     return JSONResponse({"id": str(summary.id), "version": summary.version, "title": summary.title,
                          "detail": "Uploaded"}, status_code=201, headers=NO_STORE)
 

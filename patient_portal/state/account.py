@@ -163,9 +163,7 @@ class AccountState(rx.State):
             ended = await off_loop(_call, fn, actor, *args)
         except AccessDenied as exc:
             self.dev_error = str(exc)
-            ended = 0
         else:
-            ended = 1 if ended is None else ended
             self.dev_message = (f"Signed out {ended} other device{'s' if ended != 1 else ''}. They need the "
                                 "password to come back." if ended else "You are not signed in anywhere else.")
         await self._refresh(actor)

@@ -13,11 +13,15 @@ import reflex as rx
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import off_loop, unit_of_work
 from patient_portal.domain.audit_log import service
-from patient_portal.domain.audit_log.dto import AccessEntry, AuditEntry, AuditFilters, FilterInvalid
+from patient_portal.domain.audit_log.dto import (
+    FILTER_FIELDS,
+    AccessEntry,
+    AuditEntry,
+    AuditFilters,
+    FilterInvalid,
+)
 from patient_portal.state.paging import PagedMixin
 from patient_portal.state.session import current_actor, signed_out
-
-FILTER_FIELDS = ("action", "actor", "patient", "outcome", "date_from", "date_to")
 
 
 def _call(fn, actor: Actor, **kwargs):
@@ -88,7 +92,7 @@ class AuditLogState(PagedMixin, rx.State):
             self._forget()
             return signed_out()
         self.error = ""
-        filters = AuditFilters(**{k: str(self.filters.get(k, ""))[:320] for k in FILTER_FIELDS})
+        filters = AuditFilters.of(self.filters)
         try:
             result = await off_loop(_call, service.audit_events, actor, page=page, filters=filters)
         except AccessDenied as exc:
@@ -110,7 +114,7 @@ class AuditLogState(PagedMixin, rx.State):
     @rx.event
     async def apply_filters(self, form_data: dict):
         data = form_data or {}
-        self.filters = {k: str(data.get(k, "") or "").strip()[:320] for k in FILTER_FIELDS}
+        self.filters = {k: v for k, v in vars(AuditFilters.of(data)).items() if v}
         return await self._show(1)
 
     @rx.event

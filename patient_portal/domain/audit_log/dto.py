@@ -5,7 +5,9 @@ Patient rows carry no IP addresses, session ids or internal ids. Times are in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 #: action -> what a patient reads ("Looked at your health history").
 PHRASES: dict[str, str] = {
@@ -110,6 +112,11 @@ class AuditFilters:
     date_from: str = ""
     date_to: str = ""
 
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> AuditFilters:
+        """Filters from a mapping of names to typed text (a form, a query string); other keys ignored."""
+        return cls(**{name: str(values.get(name, "") or "").strip()[:320] for name in FILTER_FIELDS})
+
     def used(self) -> list[str]:
         """Names of the filters in use (what the audit trail records; never their values)."""
         return [name for name, value in vars(self).items() if str(value or "").strip()]
@@ -130,3 +137,6 @@ def pages_for(total: int, size: int) -> int:
     return max(1, -(-total // size))
 
 
+
+
+FILTER_FIELDS = tuple(f.name for f in fields(AuditFilters))

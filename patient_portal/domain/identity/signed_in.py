@@ -74,8 +74,8 @@ def list_signed_in(session: Session, actor: Actor | None) -> list[SignedIn]:
                      last_active=plain_time(r.last_seen_at), current=r.id == actor.session_id) for r in rows]
 
 
-def sign_out_session(session: Session, actor: Actor | None, session_id: str) -> None:
-    """End one of the actor's other sessions (that browser is signed out at its next click)."""
+def sign_out_session(session: Session, actor: Actor | None, session_id: str) -> int:
+    """End one of the actor's other sessions (that browser is signed out at its next click); returns 1."""
     rows = {str(r.id): r for r in _own_open(session, actor)}
     row = rows.get(str(session_id or ""))
     if row is None or row.id == actor.session_id:  # not yours, gone already, or this very one
@@ -84,6 +84,7 @@ def sign_out_session(session: Session, actor: Actor | None, session_id: str) -> 
     session.add(row)
     audit.record(session, actor, "auth.session.end", object_type="user_session", object_id=row.id,
                  detail={"reason": "ended_by_user"})
+    return 1
 
 
 def sign_out_everywhere_else(session: Session, actor: Actor | None) -> int:

@@ -88,12 +88,17 @@ async def test_pdf_that_cannot_be_drawn_gets_a_plain_message_and_still_downloads
     assert got.status_code == 200 and got.content == broken
 
 
-async def test_an_imaging_report_in_dicom_previews_as_an_image(cast, client):
-    resp = await client.post("/api/documents", content=dicom_image(), headers=_headers(
-        "doctor", **{**_upload_meta(cast, category="imaging_report"), "filename": "chest.dcm"}))
+async def _uploaded_preview(cast, client, role: str, body: bytes, category: str, filename: str) -> httpx.Response:
+    """Upload `body` as `role`, then fetch its preview through a link issued to that role."""
+    resp = await client.post("/api/documents", content=body, headers=_headers(
+        role, **{**_upload_meta(cast, category=category), "filename": filename}))
     assert resp.status_code == 201, resp.text
-    got = await client.get(svc.link_for(cast.doctor, document_id=resp.json()["id"], purpose="preview"),
-                           headers={"x-test-as": "doctor"})
+    return await client.get(svc.link_for(getattr(cast, role), document_id=resp.json()["id"], purpose="preview"),
+                            headers={"x-test-as": role})
+
+
+async def test_an_imaging_report_in_dicom_previews_as_an_image(cast, client):
+    got = await _uploaded_preview(cast, client, "doctor", dicom_image(), "imaging_report", "chest.dcm")
     assert got.status_code == 200 and got.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(got.content)) as frame:
         assert frame.size == (96, 64)
@@ -102,22 +107,14 @@ async def test_an_imaging_report_in_dicom_previews_as_an_image(cast, client):
 async def test_tiff_preview_is_drawn_as_png(cast, client):
     buffer = io.BytesIO()
     Image.new("RGB", (640, 400), "white").save(buffer, format="TIFF")
-    resp = await client.post("/api/documents", content=buffer.getvalue(), headers=_headers(
-        "staff", **{**_upload_meta(cast, category="identity_document"), "filename": "licence.tiff"}))
-    assert resp.status_code == 201, resp.text
-    got = await client.get(svc.link_for(cast.staff, document_id=resp.json()["id"], purpose="preview"),
-                           headers={"x-test-as": "staff"})
+    got = await _uploaded_preview(cast, client, "staff", buffer.getvalue(), "identity_document", "licence.tiff")
     assert got.status_code == 200 and got.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(got.content)) as drawn:
         assert drawn.size == (640, 400)
 
 
 async def test_image_preview_is_sandboxed(cast, client):
-    resp = await client.post("/api/documents", content=PNG_BYTES, headers=_headers(
-        "staff", **{**_upload_meta(cast, category="insurance_card"), "filename": "card.png"}))
-    assert resp.status_code == 201, resp.text
-    got = await client.get(svc.link_for(cast.staff, document_id=resp.json()["id"], purpose="preview"),
-                           headers={"x-test-as": "staff"})
+    got = await _uploaded_preview(cast, client, "staff", PNG_BYTES, "insurance_card", "card.png")
     assert got.status_code == 200 and got.content == PNG_BYTES
     assert "sandbox" in got.headers["content-security-policy"] and got.headers["x-content-type-options"] == "nosniff"
 
