@@ -107,6 +107,7 @@ class KeyRing:
         self.index_kid = INDEX_KID if INDEX_KID in self._keys else pairs[-1][0]
         self._aead: dict[tuple[str, str], AESGCM] = {}
         self._index_keys: dict[str, bytes] = {}
+        self._mac_keys: dict[tuple[str, str], bytes] = {}
 
     @property
     def key_ids(self) -> list[str]:
@@ -130,6 +131,20 @@ class KeyRing:
         if cached is None:
             cached = _hkdf(self._keys[self.index_kid], b"portal/index/" + index_name.encode())
             self._index_keys[index_name] = cached
+        return cached
+
+
+    def mac_key(self, kid: str, purpose: str) -> bytes:
+        """The HMAC key of key `kid` for one purpose ("audit", "ws"): a database reader, who has no
+        master key, can neither compute nor check these MACs. Raises DecryptionError for an unknown id."""
+        cached = self._mac_keys.get((kid, purpose))
+        if cached is None:
+            try:
+                master = self._keys[kid]
+            except KeyError:
+                raise DecryptionError(f"unknown key id {kid!r}") from None
+            cached = _hkdf(master, b"portal/mac/" + purpose.encode())
+            self._mac_keys[(kid, purpose)] = cached
         return cached
 
 
