@@ -43,7 +43,9 @@ def client_ip(request: Request) -> str:
 
 
 def token_from_request(request: Request) -> str | None:
-    return request.cookies.get(sessions.COOKIE_NAME) or sessions.parse_cookie_header(request.headers.get("cookie"))
+    """The session token from the Cookie header(s), read by the one parser (ambiguous → None)."""
+    header = "; ".join(v for k, v in request.headers.items() if k == "cookie")
+    return sessions.parse_cookie_header(header)
 
 
 def actor_from_request(request: Request) -> Actor | None:
@@ -73,20 +75,23 @@ def origin_allowed(headers) -> bool:
 
 
 def websocket_cookie(header: str) -> str:
-    """The Cookie header the websocket (Reflex state) may see: the session token replaced by its hash.
+    """The Cookie header the websocket (Reflex state) may see: the session token replaced by a
+    server-made credential (``sessions.ws_credential``); every client-sent cookie of ours — however
+    spelled or spaced — is dropped, and an ambiguous header carries no credential at all.
 
     Reflex copies connection headers into state that is sent to the browser, so the HttpOnly token
-    must never reach it; its SHA-256 identifies the session server-side but is useless as a cookie.
-    Any client-sent ``portal_ws`` cookie is dropped.
+    must never reach it, and nothing the browser can send may pass for the server-side identity.
     """
-    token = sessions.parse_cookie_header(header)
-    kept = []
-    for part in header.split(";"):
-        name = part.strip().partition("=")[0]
-        if part.strip() and name not in (sessions.COOKIE_NAME, sessions.WS_COOKIE_NAME):
-            kept.append(part.strip())
-    if token:
-        kept.append(f"{sessions.WS_COOKIE_NAME}={sessions.hash_token(token)}")
+    try:
+        cookies = sessions.parse_cookies(header)
+    except sessions.AmbiguousCookies:
+        cookies = {}
+    ours = {name.lower() for name in sessions.OUR_COOKIES}
+    kept = [f"{name}={value}" for name, value in cookies.items()
+            if not any(o in name.lower() for o in ours)]
+    token = cookies.get(sessions.COOKIE_NAME)
+    if token and len(token) <= 200:
+        kept.append(f"{sessions.WS_COOKIE_NAME}={sessions.ws_credential(token)}")
     return "; ".join(kept)
 
 
@@ -102,7 +107,7 @@ class OriginCheck:
     """ASGI middleware around the whole app (Reflex's event websocket included):
 
     * 403 for state-changing HTTP requests and websocket handshakes from another origin;
-    * on websockets, the session token in the Cookie header is swapped for its hash.
+    * on websockets, the session token in the Cookie header is swapped for a server-made credential.
     """
 
     def __init__(self, app: ASGIApp):

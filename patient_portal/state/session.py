@@ -1,9 +1,10 @@
 """Who is signed in, decided on the server for every event.
 
 * ``await current_actor(state)`` — the ``Actor`` for this event, or None. It reads the connection's
-  Cookie header (``state.router.headers.cookie``; on the live websocket the token arrives as its hash,
-  see ``api.auth.websocket_cookie``), checks the server-side session (revoked, idle and absolute
-  timeouts, MFA enrolment) off the event loop, and returns None unless the session is fully valid.
+  Cookie header (``state.router.headers.cookie``; on the live websocket the token arrives as a
+  server-made credential, see ``api.auth.websocket_cookie``), checks the server-side session
+  (revoked, idle and absolute timeouts, MFA enrolment) off the event loop, and returns None unless
+  the session is fully valid.
 * ``SessionState.require("doctor")`` — the page guard for ``on_load``: signed-out visitors go to
   /login, timed-out ones see a notice there, other roles see "Not permitted" (``SessionState.guard``).
 * ``SessionState.sign_out`` — clears UI state and posts the sign-out form (full page load).
@@ -38,10 +39,15 @@ def _client_ip(state: rx.State) -> str | None:
 
 
 def _check_sync(cookie_header: str, ip: str | None) -> sessions.SessionCheck:
-    ws_hash = sessions.parse_cookie_header(cookie_header, sessions.WS_COOKIE_NAME)
-    if ws_hash:
-        return sessions.check_session_hash(ws_hash, ip=ip)
-    return sessions.check_session(sessions.parse_cookie_header(cookie_header), ip=ip)
+    """The websocket's server-made credential, or (HTTP-side callers, tests) the token itself."""
+    try:
+        cookies = sessions.parse_cookies(cookie_header)
+    except sessions.AmbiguousCookies:
+        return sessions.NO_SESSION
+    credential = cookies.get(sessions.WS_COOKIE_NAME)
+    if credential:
+        return sessions.check_ws_credential(credential, ip=ip)
+    return sessions.check_session(cookies.get(sessions.COOKIE_NAME), ip=ip)
 
 
 async def session_check(state: rx.State) -> sessions.SessionCheck:

@@ -70,6 +70,7 @@ class World:
     patient_ids: list[str]
     phi: set[str]
     revoked_admin_token: str
+    admin_token: str = ""  # a live admin session: only its stored hash, or an ambiguous header, is sent
     tables: list[str] = field(default_factory=list)
 
 
@@ -119,6 +120,8 @@ def world(db) -> World:
     c = signin.sign_in("admin@demo.clinic", "demo-clinic-2026", ip="127.0.0.1")
     assert c.ok
     sessions.revoke_token(c.token)
+    live = signin.sign_in("admin@demo.clinic", "demo-clinic-2026", ip="127.0.0.1")
+    assert live.ok
     patient_ids = []
     try:
         from patient_portal.domain.patients.models import Patient
@@ -130,7 +133,7 @@ def world(db) -> World:
     if not patient_ids:
         patient_ids = [str(uuid.uuid4())]
     tables = sorted(sa_inspect(get_engine()).get_table_names())
-    return World(patient_ids, _phi_strings(), c.token, tables)
+    return World(patient_ids, _phi_strings(), c.token, live.token, tables)
 
 
 def _snapshot(tables: list[str]) -> dict[str, list]:
@@ -269,7 +272,10 @@ def test_handler_without_a_session_changes_and_reveals_nothing(world: World, cls
         "forged cookie": f"portal_session={forged}; {sessions.WS_COOKIE_NAME}={sessions.hash_token(forged)}",
         "signed-out admin": f"portal_session={world.revoked_admin_token}",
         "signed-out admin (websocket form)":
-            f"{sessions.WS_COOKIE_NAME}={sessions.hash_token(world.revoked_admin_token)}",
+            f"{sessions.WS_COOKIE_NAME}={sessions.ws_credential(world.revoked_admin_token)}",
+        "stored token hash of a live admin session":
+            f"{sessions.WS_COOKIE_NAME}={sessions.hash_token(world.admin_token)}",
+        "live admin token spelled twice": f"portal_session={world.admin_token}; portal_session =x",
     }
     data_tables = [t for t in world.tables if t != "audit_event"]
     queried: list[str] = []

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from patient_portal.api.auth import OriginCheck, origin_allowed
-from patient_portal.domain.identity.sessions import hash_token
+from patient_portal.domain.identity.sessions import hash_token, ws_credential
 
 
 async def _echo_cookie(websocket: WebSocket) -> None:
@@ -35,12 +35,14 @@ def test_websocket_from_another_origin_is_refused(app_client):
         ws.receive_text()
 
 
-def test_websocket_sees_the_token_hash_never_the_token(app_client):
+@pytest.mark.parametrize("forged", ["portal_ws=forged", "portal_ws =forged", "portal_ws\t=forged"])
+def test_websocket_sees_a_server_credential_never_the_token(app_client, forged):
     with app_client.websocket_connect("/_event/", headers={
-            "origin": "http://localhost:3000", "cookie": "a=1; portal_session=TOPSECRET; portal_ws=forged"}) as ws:
+            "origin": "http://localhost:3000", "cookie": f"a=1; portal_session=TOPSECRET; {forged}"}) as ws:
         seen = ws.receive_text()
     assert "TOPSECRET" not in seen and "forged" not in seen
-    assert seen == f"a=1; portal_ws={hash_token('TOPSECRET')}"
+    assert seen == f"a=1; portal_ws={ws_credential('TOPSECRET')}"
+    assert hash_token("TOPSECRET") in seen  # the hash alone is no credential: see test_session_state
 
 
 def test_posts_from_another_origin_are_refused_reads_are_not(app_client):

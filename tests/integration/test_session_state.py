@@ -42,11 +42,51 @@ async def test_current_actor_reads_the_cookie_or_its_websocket_form():
     assert await current_actor(_state("portal_ws=" + "0" * 64)) is None
 
 
+async def test_the_stored_token_hash_is_no_websocket_login():
+    """Anyone who reads user_session (or a backup) knows token_hash; it must not sign them in."""
+    token = _signed_in("a@clinic.org", "admin")
+    stored = sessions_of("a@clinic.org")[0].token_hash
+    good = sessions.ws_credential(token)
+    kid, token_hash, _mac = good.split(".")
+    assert token_hash == stored and await current_actor(_state("portal_ws=" + good)) is not None
+    for forged in (stored, f"{kid}.{stored}.{'0' * 64}", f"{kid}.{stored}.{sessions.hash_token(stored)}",
+                   f"nokey.{stored}.{_mac}", good + "x"):
+        assert await current_actor(_state("portal_ws=" + forged)) is None, forged
+
+
 def test_websocket_cookie_never_carries_the_token():
     header = websocket_cookie("theme=dark; portal_session=SECRETTOKEN; portal_ws=" + "f" * 64)
     assert "SECRETTOKEN" not in header and "f" * 64 not in header
-    assert header == f"theme=dark; portal_ws={sessions.hash_token('SECRETTOKEN')}"
+    assert header == f"theme=dark; portal_ws={sessions.ws_credential('SECRETTOKEN')}"
     assert websocket_cookie("portal_ws=" + "a" * 64) == ""  # a client cannot bring its own
+
+
+@pytest.mark.parametrize("spelling", ["portal_ws =", "portal_ws\t=", " portal_ws = ", "PORTAL_WS=",
+                                      '"portal_ws"=', "xportal_ws="])
+def test_a_client_sent_websocket_credential_is_dropped_however_it_is_spelled(spelling):
+    """The probe's bypass: a space or tab before '=' slipped a client value through the rewrite."""
+    forged = sessions.ws_credential("SOMEONE-ELSES-TOKEN")
+    header = websocket_cookie(f"theme=dark; {spelling}{forged}")
+    assert forged not in header and "portal_ws" not in header.lower()
+    assert sessions.parse_cookie_header(header, sessions.WS_COOKIE_NAME) is None
+
+
+@pytest.mark.parametrize("header", ["portal_session=a; portal_session=b", "portal_session=a; portal_session =b",
+                                    "portal_session=a; PORTAL_SESSION=b", "portal_ws=a; portal_ws=b"])
+def test_ambiguous_cookie_headers_are_refused_whole(header):
+    """Two values for one of our cookies: which wins depends on the parser, so neither does."""
+    assert sessions.parse_cookie_header(header) is None
+    assert sessions.parse_cookie_header(header, sessions.WS_COOKIE_NAME) is None
+    assert "portal_ws" not in websocket_cookie(header)
+
+
+async def test_ambiguous_headers_sign_nobody_in():
+    token = _signed_in("p@clinic.org", "doctor")
+    assert await current_actor(_state(f"portal_session={token}")) is not None
+    assert await current_actor(_state(f"portal_session={token}; portal_session=other")) is None
+    c = client()
+    assert c.get("/api/auth/whoami", headers={"cookie": f"portal_session={token}"}).status_code == 200
+    assert c.get("/api/auth/whoami", headers={"cookie": f"portal_session={token}; portal_session =x"}).status_code == 401
 
 
 async def test_guard_lets_the_role_in_and_shows_not_permitted_to_others():

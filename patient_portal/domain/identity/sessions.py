@@ -23,7 +23,7 @@ from patient_portal.settings import get_settings
 
 COOKIE_NAME = "portal_session"
 #: What the websocket sees instead of the token: Reflex copies connection headers into browser-visible
-#: state, so ``api.auth.OriginCheck`` swaps the token for its SHA-256 (useless as a cookie).
+#: state, so ``api.auth.OriginCheck`` swaps the token for a server-made credential (``ws_credential``).
 WS_COOKIE_NAME = "portal_ws"
 #: Roles that must use MFA when settings.require_mfa is on.
 MFA_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.STAFF})
@@ -206,22 +206,89 @@ def _check(session: Session, token_hash: str, ip: str | None, touch: bool, *, ma
     return SessionCheck(status, actor, mfa_enabled=user.mfa_enabled)
 
 
-def parse_cookie_header(header: str | None, name: str = COOKIE_NAME) -> str | None:
-    """The named cookie's value (default: the portal_session token) from a Cookie header, or None."""
-    if not header:
-        return None
-    from http.cookies import CookieError, SimpleCookie
+class AmbiguousCookies(ValueError):
+    """The Cookie header names one of our cookies twice (or in two spellings): trust none of it."""
 
-    jar = SimpleCookie()
+
+#: Our cookie names; a header that carries one of them more than once is refused whole.
+OUR_COOKIES = (COOKIE_NAME, WS_COOKIE_NAME)
+
+
+def parse_cookies(header: str | None) -> dict[str, str]:
+    """The one cookie parser: ``name=value`` pairs split on ``;``, name and value stripped of spaces
+    and tabs (as browsers and SimpleCookie do), so ``portal_ws =x`` IS ``portal_ws``. Raises
+    AmbiguousCookies when one of OUR_COOKIES appears more than once: which one would win depends on
+    the parser, and a header that different parsers read differently is a request to be refused."""
+    found: dict[str, str] = {}
+    for part in (header or "").split(";"):
+        name, sep, value = part.partition("=")
+        name = name.strip(" \t\r\n\"")
+        if not sep or not name:
+            continue
+        value = value.strip(" \t\r\n")
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        folded = name.lower()
+        if folded in OUR_COOKIES and (folded in found or name != folded):
+            raise AmbiguousCookies(name)
+        found.setdefault(name, value)
+    return found
+
+
+def parse_cookie_header(header: str | None, name: str = COOKIE_NAME) -> str | None:
+    """The named cookie's value (default: the portal_session token), or None when absent, empty or the
+    header is ambiguous (see parse_cookies)."""
     try:
-        jar.load(header)
-    except CookieError:
+        return parse_cookies(header).get(name) or None
+    except AmbiguousCookies:
         return None
-    morsel = jar.get(name)
-    if morsel and morsel.value:
-        return morsel.value
-    for part in header.split(";"):  # SimpleCookie gives up on some foreign cookies
-        key, _, value = part.strip().partition("=")
-        if key == name and value:
-            return value
-    return None
+
+
+# ------------------------------------------------------------------ the websocket credential
+
+WS_MAC_PURPOSE = "ws"
+
+
+def _ws_mac(kid: str, token_hash: str) -> str:
+    import hmac as _hmac
+
+    from patient_portal.core.crypto import get_keyring
+
+    key = get_keyring().mac_key(kid, WS_MAC_PURPOSE)
+    return _hmac.new(key, token_hash.encode("ascii"), "sha256").hexdigest()
+
+
+def ws_credential(token: str) -> str:
+    """What the websocket carries instead of the session token: ``<key id>.<token hash>.<HMAC>``.
+
+    Reflex copies connection headers into browser-visible state, so the token itself must never
+    reach it. The token's hash alone is no credential: it is stored in ``user_session`` and so known
+    to anyone who reads the database or a backup. The HMAC is under a key-ring key the database
+    never holds, so only this server can make a credential; ``api.auth.OriginCheck`` drops every
+    client-sent ``portal_ws`` and writes this one."""
+    from patient_portal.core.crypto import get_keyring
+
+    kid = get_keyring().active_kid
+    token_hash = hash_token(token)
+    return f"{kid}.{token_hash}.{_ws_mac(kid, token_hash)}"
+
+
+def check_ws_credential(credential: str | None, *, ip: str | None = None, touch: bool = True) -> SessionCheck:
+    """Validate a websocket credential (see ws_credential): the MAC first, then the session."""
+    import hmac as _hmac
+
+    from patient_portal.core.crypto import DecryptionError
+
+    if not credential or len(credential) > 200:
+        return NO_SESSION
+    kid, _, rest = credential.partition(".")
+    token_hash, _, mac = rest.partition(".")
+    if len(token_hash) != 64 or len(mac) != 64:
+        return NO_SESSION
+    try:
+        expected = _ws_mac(kid, token_hash)
+    except DecryptionError:  # a key id this ring does not have (retired, or made up)
+        return NO_SESSION
+    if not _hmac.compare_digest(expected, mac):
+        return NO_SESSION
+    return check_session_hash(token_hash, ip=ip, touch=touch)
