@@ -18,6 +18,8 @@ Usage in a data handler::
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import reflex as rx
 
 from patient_portal.core.access import Actor
@@ -50,12 +52,34 @@ def _check_sync(cookie_header: str, ip: str | None) -> sessions.SessionCheck:
     return sessions.check_session(cookies.get(sessions.COOKIE_NAME), ip=ip)
 
 
-async def session_check(state: rx.State) -> sessions.SessionCheck:
-    """The full session verdict for this event's connection (see SessionCheck.status)."""
+#: The verdict state.tabs.SessionBinding reached before this event, for the event's first check
+#: (so an event costs one session lookup, not two). Keyed by the cookie it was reached for.
+_EVENT_CHECK: ContextVar[tuple[str, sessions.SessionCheck] | None] = ContextVar("portal_event_check", default=None)
+
+
+def _cookie(state: rx.State) -> str:
     try:
-        cookie = state.router.headers.cookie or ""
+        return state.router.headers.cookie or ""
     except AttributeError:
-        cookie = ""
+        return ""
+
+
+def remember_check(state: rx.State, check: sessions.SessionCheck) -> None:
+    """Keep this event's verdict for its first session_check (used by the binding middleware)."""
+    _EVENT_CHECK.set((_cookie(state), check))
+
+
+async def session_check(state: rx.State) -> sessions.SessionCheck:
+    """The full session verdict for this event's connection (see SessionCheck.status).
+
+    The middleware's verdict is used once, by the first call of the event; later calls (a handler
+    that ends a session and looks again) ask the database afresh."""
+    cookie = _cookie(state)
+    kept = _EVENT_CHECK.get()
+    if kept is not None:
+        _EVENT_CHECK.set(None)
+        if kept[0] == cookie:
+            return kept[1]
     if not cookie:
         return sessions.NO_SESSION
     return await off_loop(_check_sync, cookie, _client_ip(state))
@@ -88,6 +112,8 @@ class SessionState(rx.State):
     guard: str = "checking"
     #: ... for this page tree (so a page never shows content on the strength of the previous page).
     guard_for: str = ""
+    #: The sign-in session this tab's state was filled under (see state/tabs.py); never sent.
+    _bound_session: str = ""
 
     @rx.var
     def home(self) -> str:

@@ -126,6 +126,19 @@ def revoke_all_for_user(session: Session, user_id: uuid.UUID, reason: str,
     return len(rows)
 
 
+def ended_among(session_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these sessions are over: gone, revoked, timed out (even if nobody checked them yet),
+    or of a deactivated account. Read-only; the UI layer wipes those sessions' tabs."""
+    if not session_ids:
+        return set()
+    now = utcnow()
+    with read_only() as session:
+        rows = session.exec(select(UserSession, User.active).join(User, User.id == UserSession.user_id, isouter=True)
+                            .where(UserSession.id.in_(list(session_ids)))).all()  # type: ignore[attr-defined]
+    alive = {row.id for row, active in rows if active and not row.revoked and expiry_reason(row, now) is None}
+    return set(session_ids) - alive
+
+
 @dataclass(frozen=True)
 class SessionCheck:
     """What a request's cookie amounts to.
