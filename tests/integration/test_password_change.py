@@ -64,3 +64,65 @@ def test_wrong_current_passwords_count_and_lock_the_account():
 def test_no_session_no_change():
     with pytest.raises(AccessDenied):
         pc.change_password(None, PASSWORD, NEW, NEW)
+
+
+def _open_reset_link(email: str) -> str:
+    """A reset link as request_reset would mail it (the token the email carries)."""
+    from datetime import timedelta
+
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.identity import email_links
+
+    with unit_of_work() as s:
+        return email_links.issue(s, user(email), "reset", timedelta(minutes=30))
+
+
+def test_a_password_change_ends_reset_links_mailed_before_it():
+    """The probe: a link sent before the change still worked after it (and undid the change)."""
+    from patient_portal.domain.identity import reset
+
+    make_user("rita@clinic.org")
+    link = _open_reset_link("rita@clinic.org")
+    _c, actor = _signed_in("rita@clinic.org")
+    assert reset.link_is_valid(link)
+    pc.change_password(actor, PASSWORD, NEW, NEW)
+    assert not reset.link_is_valid(link)
+    with pytest.raises(reset.ResetLinkInvalid):
+        reset.complete_reset(link, "the attacker's own phrase 77")
+    assert login(client(), "rita@clinic.org", NEW).headers["location"] == "/staff"
+
+
+@pytest.mark.parametrize("change", ["enrol", "new recovery codes", "admin reset"])
+def test_an_mfa_change_ends_reset_links_and_other_sessions(change):
+    import time
+
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.identity import enrolment, mfa, reset
+    from patient_portal.domain.identity.sessions import actor_for
+    from tests.integration.identity_support import enrol_mfa
+
+    make_user("mo@clinic.org")
+    secret, codes = enrol_mfa("mo@clinic.org") if change != "enrol" else (None, [None, None])
+    here, actor = _signed_in_with_mfa("mo@clinic.org", codes[0])
+    elsewhere, _ = _signed_in_with_mfa("mo@clinic.org", codes[1])
+    link = _open_reset_link("mo@clinic.org")
+    with unit_of_work() as s:
+        if change == "enrol":
+            started = enrolment.begin(s, actor)
+            enrolment.confirm(s, actor, mfa.code_at(started.secret, time.time()))
+        elif change == "new recovery codes":
+            enrolment.new_recovery_codes(s, actor, mfa.code_at(secret, time.time()))
+        else:
+            admin = actor_for(make_user("root@clinic.org", "admin"))
+            enrolment.reset_for_user(s, admin, user("mo@clinic.org").id)
+    assert not reset.link_is_valid(link)
+    assert elsewhere.get("/api/auth/whoami").status_code == 401
+    assert here.get("/api/auth/whoami").status_code == (401 if change == "admin reset" else 200)
+
+
+def _signed_in_with_mfa(email: str, recovery_code: str | None):
+    c = client()
+    login(c, email, code=recovery_code)
+    token = c.cookies.get("portal_session")
+    assert token, "sign-in failed"
+    return c, check_session_hash(hash_token(token)).actor

@@ -15,6 +15,7 @@ from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Action, Actor, authorize
 from patient_portal.core.db import utcnow
 from patient_portal.domain.identity import mfa
+from patient_portal.domain.identity.credentials import credentials_changed
 from patient_portal.domain.identity.models import User
 
 
@@ -78,7 +79,9 @@ def confirm(session: Session, actor: Actor | None, code: str) -> list[str]:
     user.recovery_codes = digests
     user.updated_at = utcnow()
     session.add(user)
-    audit.record(session, actor, "mfa.enrol.confirm", object_type="user", object_id=user.id)
+    ended = credentials_changed(session, user.id, "mfa_changed", keep_session=actor.session_id)
+    audit.record(session, actor, "mfa.enrol.confirm", object_type="user", object_id=user.id,
+                 detail={"sessions_ended": ended})
     return codes
 
 
@@ -94,7 +97,9 @@ def new_recovery_codes(session: Session, actor: Actor | None, code: str) -> list
     user.mfa_last_step = step
     user.recovery_codes = digests
     session.add(user)
-    audit.record(session, actor, "mfa.recovery_codes.renew", object_type="user", object_id=user.id)
+    ended = credentials_changed(session, user.id, "mfa_changed", keep_session=actor.session_id)
+    audit.record(session, actor, "mfa.recovery_codes.renew", object_type="user", object_id=user.id,
+                 detail={"sessions_ended": ended})
     return codes
 
 
@@ -114,4 +119,6 @@ def reset_for_user(session: Session, actor: Actor | None, user_id) -> None:
     user.mfa_last_step = None
     user.recovery_codes = []
     session.add(user)
-    audit.record(session, actor, "mfa.reset", object_type="user", object_id=user.id)
+    ended = credentials_changed(session, user.id, "mfa_reset")  # the holder signs in and enrols afresh
+    audit.record(session, actor, "mfa.reset", object_type="user", object_id=user.id,
+                 detail={"sessions_ended": ended})

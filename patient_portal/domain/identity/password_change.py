@@ -2,7 +2,7 @@
 
 The current password must be right (a wrong one counts like a failed sign-in: five lock the account
 and end its sessions). The new one follows the password policy and must differ. Every other session
-of the account ends; the owner is emailed a notice. Argon2 runs outside the transaction.
+and every open reset link of the account ends (credentials.py); the owner is emailed a notice. Argon2 runs outside the transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.identity import account_mail, passwords
+from patient_portal.domain.identity.credentials import credentials_changed
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.sessions import revoke_all_for_user
 from patient_portal.domain.identity.signin import ACCOUNT_LOCK, ACCOUNT_MAX_FAILURES
@@ -49,7 +50,7 @@ def change_password(actor: Actor | None, current: str, new: str, again: str) -> 
         user = session.get(User, actor.user_id)
         user.password_hash, user.failed_attempts, user.updated_at = hashed, 0, utcnow()
         session.add(user)
-        ended = revoke_all_for_user(session, user.id, "password_changed", keep=actor.session_id)
+        ended = credentials_changed(session, user.id, "password_changed", keep_session=actor.session_id)
         audit.record(session, actor, WHAT, object_type="user", object_id=user.id, detail={"sessions_ended": ended})
         account_mail.queue(session, "password_changed", user, how="from the account page")
     return ended

@@ -21,7 +21,8 @@ from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.identity import account_mail, email_links, passwords, service
 from patient_portal.domain.identity.models import User
-from patient_portal.domain.identity.sessions import actor_for, revoke_all_for_user
+from patient_portal.domain.identity.credentials import credentials_changed
+from patient_portal.domain.identity.sessions import actor_for
 from patient_portal.domain.identity.signin import normalize_email
 
 RESET_TTL = timedelta(minutes=30)
@@ -110,8 +111,7 @@ def complete_reset(token: str, password: str, *, ip: str | None = None) -> None:
         user.failed_attempts, user.locked_until, user.updated_at = 0, None, now
         user.email_verified = True  # the link proved the address
         session.add(user)
-        email_links.use_all(session, user.id, "reset", now)
-        ended = revoke_all_for_user(session, user.id, "password_reset")
+        ended = credentials_changed(session, user.id, "password_reset")  # this link and every other
         actor = actor_for(user, ip=ip)
         audit.record(session, actor, DONE, object_type="user", object_id=user.id, detail={"sessions_ended": ended})
         account_mail.queue(session, "password_changed", user, how="with an emailed link")
