@@ -29,6 +29,7 @@ from patient_portal.domain.documents.dto import (
     validate_meta,
 )
 from patient_portal.domain.documents.filetypes import KINDS
+from patient_portal.domain.patients.common import PatientNotFound
 from patient_portal.state.paging import PagedMixin
 from patient_portal.state.session import current_actor, signed_out
 
@@ -49,7 +50,7 @@ def _row(doc: DocumentSummary) -> dict[str, Any]:
         "by_patient": doc.provided_by_patient, "uploaded_by": doc.uploaded_by_name,
         "added": plain_time(doc.uploaded_at), "version": doc.version,
         "kind": doc.kind,
-        # PNG and JPEG are shown as stored; PDF (first page), TIFF, HEIC and DICOM are drawn as PNG
+        # images and PDFs (first page) are drawn afresh by the server as a capped PNG/JPEG; text is framed
         "preview_as": "frame" if doc.kind in ("text", "csv") else "image",
         "kind_label": kind.label if kind else "", "size": format_size(doc.size_bytes),
         "previewable": doc.previewable, "held": doc.restricted, "hold_until": plain_day(doc.hold_until),
@@ -146,7 +147,7 @@ class DocumentsState(PagedMixin, rx.State):
             self._clear()
             self.status = "denied"
             return
-        except DocumentNotFound:
+        except (DocumentNotFound, PatientNotFound):  # the page says the record was not found
             self._clear()
             self.status = "missing"
             return
@@ -161,7 +162,6 @@ class DocumentsState(PagedMixin, rx.State):
 
     async def _header(self, actor) -> bool:
         from patient_portal.domain.patients import profile
-        from patient_portal.domain.patients.common import PatientNotFound
         from patient_portal.state.patient_services import run
 
         try:
@@ -302,7 +302,7 @@ class DocumentsState(PagedMixin, rx.State):
         return rx.call_script("window.portalDocs.result()", callback=DocumentsState.upload_result)
 
     @rx.event
-    async def upload_result(self, result: dict):
+    async def upload_result(self, result: dict[str, int]):
         ok = int((result or {}).get("ok", 0) or 0)
         failed = int((result or {}).get("failed", 0) or 0)
         if ok and self.dialog != "new_version":

@@ -236,8 +236,12 @@ class RegistrationState(rx.State):
         actor = await current_actor(self)
         if actor is None:
             return signed_out()
-        await run(registration.record_duplicate_decision, actor, decision="different_person",
-                  patient_ids=[d.get("id", "") for d in self.duplicates])
+        try:
+            await run(registration.record_duplicate_decision, actor, decision="different_person",
+                      patient_ids=[d.get("id", "") for d in self.duplicates])
+        except AccessDenied as exc:
+            self.error = str(exc)
+            return None
         self.confirmed_different = True
         return None
 
@@ -246,8 +250,12 @@ class RegistrationState(rx.State):
         actor = await current_actor(self)
         if actor is None:
             return signed_out()
-        await run(registration.record_duplicate_decision, actor, decision="open_existing",
-                  patient_ids=[patient_id])
+        try:
+            await run(registration.record_duplicate_decision, actor, decision="open_existing",
+                      patient_ids=[patient_id])
+        except AccessDenied as exc:
+            self.error = str(exc)
+            return None
         return rx.redirect(f"/chart/{patient_id}")
 
     @rx.event
@@ -287,6 +295,10 @@ class RegistrationState(rx.State):
         actor = await current_actor(self)
         if actor is None:
             return signed_out()
-        await run(drafts.discard_draft, actor)
+        try:
+            await run(drafts.discard_draft, actor)
+        except AccessDenied as exc:
+            self.error = str(exc)
+            return None
         self._reset()
         return None
