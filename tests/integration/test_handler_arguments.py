@@ -60,11 +60,12 @@ def world(tmp_path_factory):
     """One seeded demo clinic for the module, and a signed-in session for each role."""
     import os
 
+    from sqlmodel import select
+
     from patient_portal.core.db import unit_of_work
     from patient_portal.domain.patients.models import Patient
     from patient_portal.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
     from patient_portal.settings import reset_settings
-    from sqlmodel import select
     from tests.conftest import PG_URL, _create_schema_sqlite, _prepare_postgres
 
     mp = pytest.MonkeyPatch()
