@@ -76,16 +76,44 @@ def cmd_demo_banner(_args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    """Walk the keyed chain and hold it against the latest signed checkpoint; 2 when anything is off."""
     from patient_portal.core.audit import verify_chain
-    from patient_portal.core.db import unit_of_work
+    from patient_portal.core.db import read_only
 
-    with unit_of_work() as session:
+    with read_only() as session:
         report = verify_chain(session)
-    if report.ok:
-        print(f"audit chain intact: {report.checked} events verified")
+    if not report.ok:
+        print(f"audit chain BROKEN: {report.problem} (after {report.checked} events read)", file=sys.stderr)
+        for problem in report.problems[1:]:
+            print(f"  also: {problem}", file=sys.stderr)
+        return 2
+    keys = ", ".join(report.key_ids) or "none"
+    print(f"audit chain intact: {report.checked} events verified (MAC keys: {keys})")
+    if report.checkpoint_seq is None:
+        print(f"no checkpoint yet: {report.uncovered} events are newer than any checkpoint "
+              "(run `portal audit checkpoint`)")
+    else:
+        print(f"matches the checkpoint of {report.checkpoint_at} (event {report.checkpoint_seq}, key "
+              f"{report.checkpoint_key_id}); {report.uncovered} events are newer than the last checkpoint")
+    return 0
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    """Sign the chain's head and store the checkpoint outside the database (blob store + log)."""
+    from patient_portal.core.audit_checkpoint import CheckpointError, write_checkpoint
+    from patient_portal.core.storage import BlobStoreError
+
+    try:
+        cp = write_checkpoint(force=args.force)
+    except (CheckpointError, BlobStoreError) as exc:
+        print(f"portal: audit checkpoint not written: {exc}", file=sys.stderr)
+        return 2
+    if cp is None:
+        print("no audit events yet: nothing to checkpoint")
         return 0
-    print(f"audit chain BROKEN: {report.problem} (after {report.checked} good events)", file=sys.stderr)
-    return 2
+    print(f"audit checkpoint written: event {cp.seq} (hash {cp.hash[:16]}…) signed with key {cp.key_id} "
+          f"at {cp.at}, stored as {cp.key}")
+    return 0
 
 
 def cmd_storage_sweep(args: argparse.Namespace) -> int:
@@ -151,20 +179,39 @@ def cmd_unlock_user(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
-    """Re-encrypt data still under an older key with the active key."""
+    """Re-encrypt data still under an older key with the active key; re-MAC the audit chain and
+    sign a checkpoint under it, so the old key can be removed."""
     import patient_portal.models  # noqa: F401  (every table, so every encrypted column is found)
     from patient_portal.core import crypto, rotation
+    from patient_portal.core.audit_checkpoint import CheckpointError, write_checkpoint
+    from patient_portal.core.storage import BlobStoreError
 
     print(f"active key: {crypto.get_keyring().active_kid}")
     for report in rotation.rotate(batch=args.batch):
         if report.rewritten:
             print(f"  {report.table}: {report.rewritten} rows re-encrypted")
     print("every encrypted value is under the active key")
+    remac = rotation.remac_audit_chain(batch=args.batch)
+    if remac.remaced:
+        print(f"  audit_event: {remac.remaced} events re-MACed")
+    if remac.refused:
+        shown = ", ".join(str(seq) for seq in remac.refused[:10])
+        print(f"portal: {len(remac.refused)} audit events do not verify and were left under their old key "
+              f"(events {shown}{', …' if len(remac.refused) > 10 else ''}): run `portal audit verify`; "
+              "keep the old key until this is investigated", file=sys.stderr)
+        return 2
+    try:
+        cp = write_checkpoint()
+    except (CheckpointError, BlobStoreError) as exc:
+        print(f"portal: audit checkpoint not written: {exc}", file=sys.stderr)
+        return 2
+    print("the audit chain is under the active key" + (f" (checkpoint at event {cp.seq})" if cp else ""))
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    """Consistent copy of the embedded database and blob folder (keys not included)."""
+    """Consistent copy of the embedded database and blob folder (keys not included), with a fresh
+    signed audit checkpoint; 1 when the backup was written but the checkpoint could not be."""
     from patient_portal.core.backup import BackupError, backup
 
     try:
@@ -174,6 +221,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
         return 2
     print(f"backup written to {report.folder} ({report.database_bytes} bytes of database, "
           f"{report.blob_files} files) — the keys are not in it: keep them safe separately")
+    if report.checkpoint is not None:
+        print(f"audit checkpoint at event {report.checkpoint.seq} included")
+    elif report.checkpoint_problem:
+        print(f"portal: the backup has no audit checkpoint: {report.checkpoint_problem}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -214,7 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     rest.add_argument("folder", type=Path)
     rest.set_defaults(fn=cmd_restore)
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
-    audit.add_parser("verify", help="walk the hash chain").set_defaults(fn=cmd_audit_verify)
+    audit.add_parser("verify", help="walk the keyed chain and check it against the latest signed "
+                     "checkpoint").set_defaults(fn=cmd_audit_verify)
+    checkpoint = audit.add_parser("checkpoint", help="sign the chain's head and store it outside the database")
+    checkpoint.add_argument("--force", action="store_true", help="check the whole chain instead of trusting the "
+                            "previous checkpoint (after restoring an older backup on purpose)")
+    checkpoint.set_defaults(fn=cmd_audit_checkpoint)
     storage = sub.add_parser("storage", help="blob store").add_subparsers(dest="storage_command", required=True)
     sweep = storage.add_parser("sweep", help="report orphaned document files and missing ones")
     sweep.add_argument("--delete", action="store_true", help="remove stored files that no document row uses")

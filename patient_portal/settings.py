@@ -56,6 +56,7 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = False
     jobs_in_process: bool = True
+    audit_checkpoint_seconds: int = 60  # how often the job worker signs an audit checkpoint (0: never)
     trusted_proxy_hops: int = 0
     redis_url: str = ""  # REFLEX_REDIS_URL: Reflex keeps each user's on-screen state there
 
@@ -149,6 +150,7 @@ def load_settings() -> Settings:
         smtp_password=os.environ.get("PORTAL_SMTP_PASSWORD", ""),
         smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", _int("PORTAL_SMTP_PORT", 25) == 587),
         jobs_in_process=_bool("PORTAL_JOBS_IN_PROCESS", True),
+        audit_checkpoint_seconds=max(0, _int("PORTAL_AUDIT_CHECKPOINT_SECONDS", 60)),
         trusted_proxy_hops=max(0, _int("PORTAL_TRUSTED_PROXY_HOPS", 0)),
         redis_url=os.environ.get("REFLEX_REDIS_URL", ""),
     )

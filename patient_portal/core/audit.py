@@ -1,7 +1,17 @@
-"""Append-only, hash-chained audit trail of every access to patient data.
+"""Append-only, keyed, hash-chained audit trail of every access to patient data.
 
-Each event stores the previous event's hash and the SHA-256 of (previous hash + its own canonical
-form). ``verify_chain`` walks the chain and names the first altered, inserted or removed event.
+* **Chain.** Each event stores ``prev_hash`` (the previous event's ``hash``) and ``hash`` = SHA-256
+  of (prev_hash + its canonical form), so each hash commits to the whole history before it.
+* **Key.** Each event also stores ``mac`` = HMAC-SHA256 of (key id + hash) under the key ring's
+  "audit" MAC key ``key_id`` (``KeyRing.mac_key``). Whoever can write to the database can recompute
+  SHA-256, but not a MAC: an appended, edited or fully recomputed event fails its MAC. The MAC covers
+  the chain hash instead of being the link, so rotating keys re-MACs each row on its own
+  (``core.rotation.remac_audit_chain``): no re-linking, appenders and verifiers carry on meanwhile,
+  and an interrupted rotation just resumes. An event without a key id is refused: rows written
+  before keying were MACed once by migration 0003, after it checked their SHA-256 chain.
+* **Length.** That the newest events were deleted no chain can show by itself: signed checkpoints
+  kept outside the database (``core.audit_checkpoint``) do, and ``verify_chain`` checks them too.
+
 Events hold ids and field names, never PHI values. An audit write that fails fails the operation
 that asked for it (same transaction).
 """
@@ -9,9 +19,10 @@ that asked for it (same transaction).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,9 +30,16 @@ from sqlalchemy import JSON, BigInteger, Column, text
 from sqlmodel import Field, Session, SQLModel, select
 
 from patient_portal.core.access import Actor
+from patient_portal.core.crypto import DecryptionError, KeyRing, get_keyring
 from patient_portal.core.db import new_id, unit_of_work, utcnow
 
 GENESIS = "0" * 64
+MAC_PURPOSE = "audit"
+#: The action of the event a checkpoint writer appends once a checkpoint is stored (detail: its seq
+#: and object key), so the chain itself says which checkpoint must exist.
+CHECKPOINT_ACTION = "audit.checkpoint"
+#: verify_chain lists at most this many problems (the first is the one that matters most).
+MAX_PROBLEMS = 10
 
 
 class AuditEvent(SQLModel, table=True):
@@ -45,6 +63,8 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=64)  # None only on rows a legacy re-chain refused
+    mac: str | None = Field(default=None, max_length=64)
 
 
 _CHAINED = ("seq", "at", "actor_id", "role", "action", "patient_id", "object_type", "object_id",
@@ -68,7 +88,27 @@ def canonical(event: AuditEvent) -> bytes:
 
 
 def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    """The (unkeyed) link: SHA-256 of the previous hash and this event's canonical form."""
     return hashlib.sha256(prev_hash.encode() + canonical(event)).hexdigest()
+
+
+def event_mac(key_id: str, chain_hash_hex: str, ring: KeyRing | None = None) -> str:
+    """HMAC-SHA256 of (key id, chain hash) under the ring's audit MAC key `key_id`.
+
+    Raises DecryptionError when the ring does not hold `key_id`."""
+    key = (ring or get_keyring()).mac_key(key_id, MAC_PURPOSE)
+    return hmac.new(key, key_id.encode() + b"|" + chain_hash_hex.encode(), hashlib.sha256).hexdigest()
+
+
+def mac_ok(event: AuditEvent, ring: KeyRing | None = None) -> bool:
+    """Does the event's MAC verify under its own key id? (False for an unknown id or none.)"""
+    if not event.key_id or not event.mac:
+        return False
+    try:
+        expected = event_mac(event.key_id, event.hash, ring)
+    except DecryptionError:
+        return False
+    return hmac.compare_digest(expected, event.mac)
 
 
 def _lock_chain(session: Session) -> None:
@@ -90,7 +130,8 @@ def record(
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction."""
+    """Append one event in the caller's transaction, MACed under the active key."""
+    ring = get_keyring()
     _lock_chain(session)
     # only the head's two chained values, not a whole entity (this runs on every audited action)
     last = session.exec(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
@@ -110,8 +151,10 @@ def record(
         detail=detail or {},
         prev_hash=last.hash if last else GENESIS,
         hash="",
+        key_id=ring.active_kid,
     )
     event.hash = chain_hash(event.prev_hash, event)
+    event.mac = event_mac(ring.active_kid, event.hash, ring)
     session.add(event)
     session.flush()
     return event
@@ -123,36 +166,121 @@ def record_now(actor: Actor | None, action: str, **kwargs: Any) -> None:
         record(session, actor, action, **kwargs)
 
 
+# ---------------------------------------------------------------- verification
+
+
+@dataclass
+class Walk:
+    """What walking (part of) the chain found."""
+
+    checked: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    key_ids: set[str] = field(default_factory=set)
+    #: the newest checkpoint the chain says was stored: (seq it covers, object key)
+    attested: tuple[int, str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem(self, seq: int, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append((seq, message))
+
+
+def walk_chain(session: Session, *, after_seq: int = 0, after_hash: str = GENESIS, batch: int = 5000,
+               ring: KeyRing | None = None) -> Walk:
+    """Check every event after `after_seq` (whose hash is `after_hash`) in order: numbering, link,
+    content hash, key id and MAC. Goes on after a problem (up to MAX_PROBLEMS) without repeating it
+    for each later event, so an investigator sees every suspicious event, not just the first."""
+    ring = ring or get_keyring()
+    walk = Walk(head_seq=after_seq, head_hash=after_hash)
+    known_kids = set(ring.key_ids)
+    prev_hash, expected_seq, last_seq = after_hash, after_seq + 1, after_seq
+    while True:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            return walk
+        for event in rows:
+            linked = True
+            if event.seq != expected_seq:
+                gap = (f"event {expected_seq} is missing" if event.seq == expected_seq + 1
+                       else f"events {expected_seq}-{event.seq - 1} are missing")
+                walk.problem(expected_seq, gap + " (removed)")
+            elif event.prev_hash != prev_hash:
+                walk.problem(event.seq, f"event {event.seq} does not follow event {event.seq - 1} "
+                             "(inserted or reordered)")
+                linked = False
+            if not linked:
+                pass  # one message per event
+            elif chain_hash(event.prev_hash, event) != event.hash:
+                walk.problem(event.seq, f"event {event.seq} was altered")
+            elif not event.key_id or not event.mac:
+                walk.problem(event.seq, f"event {event.seq} has no key id or MAC (unkeyed events are refused)")
+            elif event.key_id not in known_kids:
+                walk.problem(event.seq, f"event {event.seq} is MACed under key {event.key_id!r}, which is "
+                             "not in the key ring")
+            elif not mac_ok(event, ring):
+                walk.problem(event.seq, f"event {event.seq} has a bad MAC (forged, or recomputed without "
+                             "the audit key)")
+            else:
+                walk.key_ids.add(event.key_id)
+                if event.action == CHECKPOINT_ACTION:
+                    seq, key = event.detail.get("seq"), event.detail.get("key")
+                    if isinstance(seq, int) and isinstance(key, str):
+                        walk.attested = (seq, key)
+            prev_hash, expected_seq, last_seq = event.hash, event.seq + 1, event.seq
+            walk.head_seq, walk.head_hash = event.seq, event.hash
+            walk.checked += 1
+        session.expunge_all()
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
     checked: int
     problem: str = ""
     seq: int | None = None
+    #: every problem found, first one first (``problem``/``seq`` repeat the first)
+    problems: tuple[str, ...] = ()
+    head_seq: int = 0
+    #: the checkpoint the chain was held against (None: none stored yet)
+    checkpoint_seq: int | None = None
+    checkpoint_at: str = ""
+    checkpoint_key_id: str = ""
+    #: events appended after that checkpoint (a deletion among them could not be proven yet)
+    uncovered: int = 0
+    key_ids: tuple[str, ...] = ()
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Walk the chain in order; report the first event that was altered, inserted or removed."""
-    prev_hash = GENESIS
-    expected_seq = 1
-    checked = 0
-    last_seq = 0
-    while True:
-        rows = session.exec(
-            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
-        ).all()
-        if not rows:
-            return ChainReport(ok=True, checked=checked)
-        for event in rows:
-            if event.seq != expected_seq:
-                return ChainReport(False, checked, f"event {expected_seq} is missing (removed)", expected_seq)
-            if event.prev_hash != prev_hash:
-                return ChainReport(False, checked, f"event {event.seq} does not follow event {event.seq - 1} "
-                                   "(inserted or reordered)", event.seq)
-            if chain_hash(prev_hash, event) != event.hash:
-                return ChainReport(False, checked, f"event {event.seq} was altered", event.seq)
-            prev_hash = event.hash
-            expected_seq += 1
-            checked += 1
-            last_seq = event.seq
-        session.expunge_all()
+def verify_chain(session: Session, batch: int = 5000, *, checkpoints: bool = True) -> ChainReport:
+    """Walk the keyed chain, then hold it against the latest signed checkpoint in the blob store.
+
+    Not ok when an event was altered, inserted, removed, forged or left unkeyed; when the chain is
+    shorter than a checkpoint or differs from it at the checkpoint's event (newest events deleted,
+    chain rewritten); when a checkpoint has a bad signature; or when the checkpoint the chain records
+    is not in the store (store missing, emptied, or another one configured)."""
+    verifier = None
+    if checkpoints:
+        from patient_portal.core import audit_checkpoint  # it builds on this module
+
+        verifier = audit_checkpoint.Verifier()  # before the walk: see Verifier
+    walk = walk_chain(session, batch=batch)
+    problems = list(walk.problems)
+    cp = None
+    if verifier is not None:
+        cp, cp_problems = verifier.check(session, walk)
+        problems += cp_problems
+    return ChainReport(
+        ok=not problems, checked=walk.checked,
+        problem=problems[0][1] if problems else "", seq=problems[0][0] if problems else None,
+        problems=tuple(message for _seq, message in problems), head_seq=walk.head_seq,
+        checkpoint_seq=cp.seq if cp else None, checkpoint_at=cp.at if cp else "",
+        checkpoint_key_id=cp.key_id if cp else "",
+        uncovered=max(0, walk.head_seq - cp.seq) if cp else walk.head_seq,
+        key_ids=tuple(sorted(walk.key_ids)),
+    )

@@ -3,6 +3,11 @@
 The copy holds ciphertext only; the keys are NOT included (keep them apart from the backups, or
 the backups are as sensitive as the keys). PostgreSQL and S3 have their own tools: pg_dump and
 bucket versioning/replication.
+
+Each backup first signs a fresh audit checkpoint (``core.audit_checkpoint``) and keeps a copy of
+it as ``audit-checkpoint.json`` (and, in the copied blob folder, as the latest checkpoint): the
+database copy then contains the chain up to and past that checkpoint, so `portal audit verify`
+passes after a restore, and the copy outside the live store survives the store's loss.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from patient_portal.core import audit_checkpoint
+from patient_portal.core.storage import BlobStoreError
 from patient_portal.settings import get_settings
 
 MANIFEST = "portal-backup.json"
+CHECKPOINT_FILE = "audit-checkpoint.json"
 
 
 class BackupError(Exception):
@@ -28,6 +36,8 @@ class BackupReport:
     folder: Path
     database_bytes: int
     blob_files: int
+    checkpoint: audit_checkpoint.Checkpoint | None = None
+    checkpoint_problem: str = ""  # why there is no checkpoint (the backup itself was written)
 
 
 def _sqlite_path() -> Path:
@@ -43,10 +53,17 @@ def _local_blob_dir() -> Path | None:
 
 
 def backup(destination: Path) -> BackupReport:
-    """Write a new dated folder under `destination` with portal.db, blobs/ and a manifest."""
+    """Write a new dated folder under `destination` with portal.db, blobs/, the audit checkpoint
+    signed just before the copy, and a manifest. A checkpoint that cannot be written (chain or
+    store problem) does not stop the backup: the report says why it is missing."""
     source = _sqlite_path()
     if not source.exists():
         raise BackupError(f"no database at {source}")
+    checkpoint, problem = None, ""
+    try:
+        checkpoint = audit_checkpoint.write_checkpoint()
+    except (audit_checkpoint.CheckpointError, BlobStoreError) as exc:
+        problem = str(exc)
     folder = Path(destination) / datetime.now(UTC).strftime("portal-%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=False)
     target = folder / "portal.db"
@@ -56,11 +73,17 @@ def backup(destination: Path) -> BackupReport:
     blobs = _local_blob_dir()
     if blobs is not None and blobs.exists():
         shutil.copytree(blobs, folder / "blobs", ignore=shutil.ignore_patterns(".part-*", ".ping"))
+        if checkpoint is not None:  # a worker may have signed a newer one than this database copy holds
+            (folder / "blobs" / audit_checkpoint.LATEST).write_bytes(checkpoint.to_bytes())
         files = sum(1 for p in (folder / "blobs").rglob("*") if p.is_file())
+    if checkpoint is not None:
+        (folder / CHECKPOINT_FILE).write_bytes(checkpoint.to_bytes())
     manifest = {"created_at": datetime.now(UTC).isoformat(), "database": "portal.db",
-                "blobs": files, "keys_included": False}
+                "blobs": files, "keys_included": False,
+                "audit_checkpoint": ({"file": CHECKPOINT_FILE, "seq": checkpoint.seq, "hash": checkpoint.hash,
+                                      "at": checkpoint.at, "key_id": checkpoint.key_id} if checkpoint else None)}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    return BackupReport(folder, target.stat().st_size, files)
+    return BackupReport(folder, target.stat().st_size, files, checkpoint, problem)
 
 
 def restore(folder: Path) -> BackupReport:

@@ -8,6 +8,7 @@ done or schedules a retry with backoff; after MAX_ATTEMPTS it is marked failed a
 whose worker died is claimed again once its lease runs out. Payloads are encrypted at rest.
 
 The embedded default runs the worker inside the app process (``run_forever`` as a lifespan task).
+Each worker also ticks ``audit_checkpoint.Ticker`` (signed audit checkpoints, see that module).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Field, Session, SQLModel, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, audit_checkpoint
 from patient_portal.core.crypto import encrypted_field
 from patient_portal.core.db import new_id, off_loop, read_only, unit_of_work, utcnow
 
@@ -152,10 +153,12 @@ def run_due(limit: int = BATCH) -> int:
 async def run_forever(interval: float = 2.0) -> None:
     """The in-process worker (a lifespan task of the app): run due jobs, then wait a little."""
     rounds = 0
+    checkpoints = audit_checkpoint.Ticker()
     while True:
         try:
             while await off_loop(run_due) == BATCH:
                 pass
+            await off_loop(checkpoints.tick)
             if rounds % 1800 == 0:  # about hourly
                 await off_loop(prune_done)
             rounds += 1
@@ -173,11 +176,13 @@ class Worker:
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="portal-jobs", daemon=True)
+        self._checkpoints = audit_checkpoint.Ticker()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 run_due()
+                self._checkpoints.tick()
             except Exception:
                 log.exception("job worker round failed")
             self._stop.wait(self.interval)
