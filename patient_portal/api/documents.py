@@ -3,6 +3,7 @@
 * ``POST /api/documents`` — the raw file is the request body (streamed, never buffered whole); its
   description travels in the ``X-Document-Meta`` header as URL-encoded JSON (patient_id, category,
   title, service_date, source, note, hold_until, filename), so nothing identifying lands in URLs/logs.
+  A patient_id naming no record (unknown, malformed or merged) answers 404 and nothing is kept.
 * ``POST /api/documents/{id}/versions`` — a corrected file (``X-Document-Meta: {"filename": ...}``).
 * ``GET /api/documents/{id}/download`` and ``/preview`` — ``?v=<version>&t=<signed link>``: the link
   must be unexpired and minted for the session of the cookie presenting it; the policy is asked again,
@@ -37,6 +38,7 @@ from patient_portal.domain.documents.blobs import (
 from patient_portal.domain.documents.dto import DocumentInvalid, DocumentNotFound
 from patient_portal.domain.documents.filetypes import KINDS, FileRefused
 from patient_portal.domain.documents.preview import PreviewUnavailable
+from patient_portal.domain.patients.common import PatientNotFound
 
 router = APIRouter()
 META_HEADER = "x-document-meta"
@@ -55,7 +57,7 @@ def _upload_error(exc: BaseException) -> JSONResponse:
         return denied(exc)
     if isinstance(exc, DocumentInvalid):
         return json_error(422, str(exc), errors=exc.errors)
-    if isinstance(exc, DocumentNotFound):
+    if isinstance(exc, (DocumentNotFound, PatientNotFound)):
         return json_error(404, str(exc))
     if isinstance(exc, UploadTooLarge):
         return json_error(413, str(exc))
@@ -124,8 +126,8 @@ async def _ingest(request: Request, call: Callable[[Actor | None, dict[str, Any]
         if declared and declared.isdigit() and int(declared) > max_upload_bytes():
             raise UploadTooLarge(max_upload_bytes())  # refused before a byte of the body is read
         summary = await to_thread.run_sync(lambda: call(actor, meta, _body_chunks(request)))
-    except (AccessDenied, DocumentInvalid, DocumentNotFound, UploadTooLarge, FileRefused, StorageUnavailable,
-            SQLAlchemyError) as exc:
+    except (AccessDenied, DocumentInvalid, DocumentNotFound, PatientNotFound, UploadTooLarge, FileRefused,
+            StorageUnavailable, SQLAlchemyError) as exc:
         if isinstance(exc, UploadTooLarge):
             await _drain(request)
         return _upload_error(exc)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import struct
+
 import pytest
+from PIL import Image
 
 from patient_portal.domain.documents.filetypes import (
     FileRefused,
     Inspector,
+    declared_size,
     extension_of,
     inspect_bytes,
 )
@@ -96,3 +101,44 @@ def test_extension_of():
     assert extension_of("a/b/Report.Final.PDF") == "pdf"
     assert extension_of(".bashrc") == ""
     assert extension_of("noext") == ""
+
+
+# ---------------------------------------------------------------- declared image size (read, not decoded)
+
+
+def _saved(fmt: str, size=(321, 123), mode="RGB", **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "kind", "options"), [
+    ("PNG", "png", {}), ("JPEG", "jpeg", {}), ("JPEG", "jpeg", {"progressive": True}),
+    ("JPEG", "jpeg", {"exif": Image.Exif().tobytes()}), ("TIFF", "tiff", {}), ("TIFF", "tiff", {"compression": "tiff_lzw"}),
+])
+def test_declared_size_reads_the_header(fmt, kind, options):
+    assert declared_size(_saved(fmt, **options), kind) == (321, 123)
+    assert declared_size(_saved(fmt, mode="L", **options), kind) == (321, 123)
+
+
+def test_declared_size_of_crafted_headers_claiming_60000_by_60000():
+    ihdr = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\x00" * 4
+    assert declared_size(png, "png") == (60000, 60000)
+    # JPEG: an APP0 segment, then a baseline frame header (length, precision, height, width, ...)
+    jpeg = b"\xff\xd8" + b"\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 9 + b"\xff\xc0\x00\x11\x08" \
+        + struct.pack(">HH", 60000, 60000) + b"\x03" + b"\x00" * 9
+    assert declared_size(jpeg, "jpeg") == (60000, 60000)
+    # big-endian TIFF: one IFD with ImageWidth (LONG) and ImageLength (SHORT)
+    tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 2) \
+        + struct.pack(">HHI", 256, 4, 1) + struct.pack(">I", 60000) \
+        + struct.pack(">HHI", 257, 3, 1) + struct.pack(">HH", 60000, 0)
+    assert declared_size(tiff, "tiff") == (60000, 60000)
+
+
+@pytest.mark.parametrize(("data", "kind"), [
+    (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"\xff\xd8\xff\xda\x00\x02", "jpeg"),
+    (b"II*\x00\xff\xff\xff\x7f", "tiff"), (b"%PDF-1.4", "pdf"), (b"hello", "text"), (b"", "png"),
+])
+def test_declared_size_is_none_when_it_cannot_be_read(data, kind):
+    assert declared_size(data, kind) is None

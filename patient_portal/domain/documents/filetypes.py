@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import struct
 from dataclasses import dataclass
 
 HEAD_BYTES = 262  # enough for "DICM" at 128 and "ustar" at 257
@@ -183,3 +184,74 @@ def inspect_bytes(data: bytes, filename: str, chunk: int = 64 * 1024) -> FileKin
     for start in range(0, len(data), chunk):
         inspector.feed(data[start:start + chunk])
     return inspector.finish()
+
+
+# ---------------------------------------------------------------- declared image size
+
+
+def declared_size(data: bytes, kind: str) -> tuple[int, int] | None:
+    """(width, height) an image's header declares, read without decoding a pixel; None when the kind
+    has no header read here (PDF, HEIC, DICOM, text) or the header can't be read (the render process
+    then decides). PNG: IHDR; JPEG: the first SOF segment; TIFF: the first IFD.
+
+    Previews use this to refuse a decode bomb — a few kilobytes declaring 60000×60000 pixels — before
+    any decoder sees it.
+    """
+    try:
+        if kind == "png":
+            return _png_size(data)
+        if kind == "jpeg":
+            return _jpeg_size(data)
+        if kind == "tiff":
+            return _tiff_size(data)
+    except (struct.error, IndexError):
+        return None
+    return None
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # start-of-frame markers (not DHT, JPG, DAC)
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD9)):  # no length
+            pos += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: no frame header came first
+            return None
+        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        if marker in _SOF:
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return width, height
+        pos += 2 + length
+    return None
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None:
+        return None
+    (ifd,) = struct.unpack(order + "I", data[4:8])
+    (count,) = struct.unpack(order + "H", data[ifd:ifd + 2])
+    found: dict[int, int] = {}
+    for i in range(min(count, 4096)):
+        tag, kind, _n, raw = struct.unpack(order + "HHI4s", data[ifd + 2 + 12 * i:ifd + 14 + 12 * i])
+        if tag in (256, 257):  # ImageWidth, ImageLength: SHORT or LONG
+            found[tag] = struct.unpack(order + ("H" if kind == 3 else "I"), raw[:2 if kind == 3 else 4])[0]
+    if 256 in found and 257 in found:
+        return found[256], found[257]
+    return None

@@ -1,7 +1,13 @@
-"""Preview images for files a browser can't show safely or at all (a PDF's first page, TIFF, HEIC, DICOM).
+"""Preview images of uploaded files: a PDF's first page, and every image re-encoded (PNG, JPEG,
+TIFF, HEIC, DICOM) — never the stored bytes of an image passed through to the viewer's browser.
 
-The drawing happens in ``render_worker.py``, a separate process without keys or settings; this
-module hands it the verified plaintext and takes back a PNG.
+Why re-encode even a PNG or JPEG the browser could show: the stored file is whatever was uploaded,
+and a few kilobytes can declare 60000×60000 pixels (a decode bomb for the viewer's browser) or carry
+metadata (camera, GPS). A preview is drawn by ``render_worker.py``, a separate process without keys
+or settings, at most ``MAX_SIDE`` pixels on its longer side; a header that declares more than
+``MAX_PIXELS`` is refused here before any decoder sees it. Refusals are ``PreviewUnavailable``
+(the API answers 422 "can't be previewed"; the file can still be downloaded).
+Text and CSV previews are the text itself (nothing to decode; the API frames them sandboxed).
 """
 
 from __future__ import annotations
@@ -9,12 +15,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+from patient_portal.domain.documents.filetypes import declared_size
+from patient_portal.domain.documents.render_worker import JPEG_OUT, MAX_PIXELS, MAX_SIDE
 
 _WORKER = Path(__file__).with_name("render_worker.py")
 TIMEOUT_SECONDS = 20
-#: Kinds whose preview is drawn as a PNG (others are shown as stored: PNG, JPEG, text).
-DRAWN = frozenset({"pdf", "tiff", "heic", "dicom"})
+#: Kinds whose preview is drawn by the render process (everything previewable but text and CSV).
+DRAWN = frozenset({"pdf", "png", "jpeg", "tiff", "heic", "dicom"})
+__all__ = ["DRAWN", "MAX_PIXELS", "MAX_SIDE", "Drawn", "PreviewUnavailable", "render"]
+
+_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 
 class PreviewUnavailable(Exception):
@@ -24,11 +37,31 @@ class PreviewUnavailable(Exception):
         super().__init__("This file can't be previewed. Download it to open it.")
 
 
-def render_png(data: bytes, kind: str) -> bytes:
-    """The first page (PDF) or first image/frame (TIFF, HEIC, DICOM) of `data` as a PNG; raises
-    PreviewUnavailable."""
+@dataclass(frozen=True)
+class Drawn:
+    """A preview image: freshly encoded bytes, their media type and file extension."""
+
+    data: bytes
+    media_type: str
+    extension: str
+
+
+def _within_cap(size: tuple[int, int] | None, *, pixels: int, side: int | None = None) -> bool:
+    if size is None:
+        return True  # no header read here: the render process checks it before decoding
+    width, height = size
+    return 0 < width and 0 < height and width * height <= pixels and (side is None or max(width, height) <= side)
+
+
+def render(data: bytes, kind: str) -> Drawn:
+    """The preview of `data`: the first page (PDF) or first image/frame, at most MAX_SIDE pixels on
+    its longer side, as a JPEG for photos (JPEG, HEIC) and a PNG otherwise. Raises PreviewUnavailable
+    (absurd declared size, undecodable, too slow); ValueError for a kind that is not drawn."""
     if kind not in DRAWN:
         raise ValueError(kind)
+    if not _within_cap(declared_size(data, kind), pixels=MAX_PIXELS):
+        raise PreviewUnavailable()  # refused on the header alone: nothing decodes it
+    media_type = "image/jpeg" if kind in JPEG_OUT else "image/png"
     try:
         # fixed argv (kind is checked against DRAWN above); the file itself goes in on stdin
         done = subprocess.run([sys.executable, "-I", str(_WORKER), kind], input=data, capture_output=True,  # noqa: S603
@@ -36,6 +69,10 @@ def render_png(data: bytes, kind: str) -> bytes:
                               check=False)
     except (OSError, subprocess.TimeoutExpired):
         raise PreviewUnavailable() from None
-    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG\r\n\x1a\n"):
+    out = done.stdout
+    if done.returncode != 0 or not out.startswith(_MAGIC[media_type]):
         raise PreviewUnavailable()
-    return done.stdout
+    if not _within_cap(declared_size(out, "jpeg" if media_type == "image/jpeg" else "png"),
+                       pixels=MAX_SIDE * MAX_SIDE, side=MAX_SIDE):
+        raise PreviewUnavailable()  # the worker's promise, checked on what it wrote
+    return Drawn(out, media_type, "jpg" if media_type == "image/jpeg" else "png")

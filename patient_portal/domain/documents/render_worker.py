@@ -1,12 +1,15 @@
-"""Draw a preview image of one file: read its bytes on stdin, write a PNG on stdout.
+"""Draw a preview image of one file: read its bytes on stdin, write the preview on stdout.
 
-PDF: the first page (PDFium). TIFF and HEIC: the first image (Pillow, pillow-heif). DICOM: the first
-frame, windowed (pydicom).
+PDF: the first page (PDFium). PNG, JPEG, TIFF and HEIC: the first image (Pillow, pillow-heif), turned
+upright as its EXIF says. DICOM: the first frame, windowed (pydicom). Always re-encoded — never the
+input bytes — at most MAX_SIDE pixels on the longer side: JPEG for photos (JPEG, HEIC), PNG otherwise.
+Images declaring more than MAX_PIXELS are refused from their header, before decoding.
 
-Run only by ``preview.render_png`` as ``python -I render_worker.py <kind>``: a separate process with
+Run only by ``preview.render`` as ``python -I render_worker.py <kind>``: a separate process with
 an empty environment (no keys, no database URL), capped CPU time and memory, so a hostile PDF or
 image that trips the C decoders (PDFium, Pillow, libheif) can crash only this short-lived process.
-Exit codes: 0 ok, 2 the file could not be drawn. Imports nothing from patient_portal on purpose.
+Exit codes: 0 ok, 2 the file could not be drawn. Imports nothing from patient_portal on purpose
+(``preview`` imports its constants from here, so the caps are written once).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import sys
 import warnings
 
 MAX_SIDE = 1600  # pixels on the longer side of the preview
+MAX_PIXELS = 60_000_000  # refuse decompression bombs (the warning band too)
+JPEG_OUT = frozenset({"jpeg", "heic"})  # photos: a JPEG preview; everything else a PNG
+JPEG_QUALITY = 85
 CPU_SECONDS = 10
 MEMORY_BYTES = 1024 * 1024 * 1024
 
@@ -39,11 +45,12 @@ def _pdf_first_page(data: bytes):
     return page.render(scale=scale, may_draw_forms=False).to_pil()
 
 
-MAX_PIXELS = 60_000_000  # refuse decompression bombs (the warning band too)
+#: The one Pillow decoder each kind may reach (the upload check already matched the magic bytes).
+PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "heic": "HEIF"}
 
 
-def _image_first_frame(data: bytes, kind: str = "tiff"):
-    from PIL import Image
+def _image_first_frame(data: bytes, kind: str):
+    from PIL import Image, ImageOps
 
     if kind == "heic":
         from pillow_heif import register_heif_opener
@@ -51,10 +58,11 @@ def _image_first_frame(data: bytes, kind: str = "tiff"):
         register_heif_opener()
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     warnings.simplefilter("error", Image.DecompressionBombWarning)
-    image = Image.open(io.BytesIO(data))
+    # reads the header only; more than MAX_PIXELS raises here, before a pixel is decoded
+    image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[kind]])
     image.seek(0)
-    image.thumbnail((MAX_SIDE, MAX_SIDE))
-    return image.convert("RGB") if image.mode not in ("RGB", "RGBA", "L") else image
+    image.thumbnail((MAX_SIDE, MAX_SIDE))  # JPEG: decoded at a reduced scale (draft mode)
+    return ImageOps.exif_transpose(image)  # phone photos stand upright, as the browser showed them
 
 
 def _dicom_first_frame(data: bytes):
@@ -84,6 +92,34 @@ def _dicom_first_frame(data: bytes):
     return image
 
 
+def _eight_bit(image):
+    """16-bit and float greys (scans, some TIFFs and PNGs) as 8-bit grey: 16-bit keeps its full
+    range, 32-bit integer and float are stretched from their darkest to their brightest pixel."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(image, dtype=np.float64)
+    if image.mode.startswith("I;16"):
+        pixels = pixels / 257.0
+    else:
+        low, high = float(pixels.min()), float(pixels.max())
+        pixels = (pixels - low) / (high - low or 1.0) * 255.0
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "L")
+
+
+def _encode(image, kind: str, out: io.BytesIO) -> None:
+    """Write `image` fresh (no metadata carried over): JPEG for photos, PNG for the rest."""
+    if image.mode.startswith(("I", "F")):
+        image = _eight_bit(image)
+    if kind in JPEG_OUT:
+        image = image if image.mode in ("RGB", "L") else image.convert("RGB")
+        image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+        return
+    if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.mode or "a" in image.mode else "RGB")
+    image.save(out, format="PNG")
+
+
 def main() -> int:
     _limit()
     kind = sys.argv[1] if len(sys.argv) > 1 else ""
@@ -93,10 +129,12 @@ def main() -> int:
             image = _pdf_first_page(data)
         elif kind == "dicom":
             image = _dicom_first_frame(data)
-        else:
+        elif kind in PILLOW_FORMATS:
             image = _image_first_frame(data, kind)
+        else:
+            return 2
         out = io.BytesIO()
-        image.save(out, format="PNG")
+        _encode(image, kind, out)
     except Exception:  # any failure means "can't preview"; the caller shows a plain message
         return 2
     sys.stdout.buffer.write(out.getvalue())

@@ -15,7 +15,8 @@ Policy on top of the role matrix (see models.read_action / write_action):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,7 @@ from patient_portal.domain.documents.models import (
     read_action,
     write_action,
 )
+from patient_portal.domain.patients import common as patients
 from patient_portal.settings import get_settings
 
 PAGE_SIZE = 25
@@ -90,6 +92,22 @@ def _require(session: Session, actor: Actor | None, action: Action, what: str, *
         _deny(session, actor, what, patient_id=patient_id, document_id=document_id)
     assert actor is not None
     return actor
+
+
+def _patient_in_scope(session: Session, actor: Actor | None, action: Action, what: str,
+                      patient_id: Any) -> tuple[Actor, uuid.UUID]:
+    """The start of every use case that names a patient (upload, list): authorize `action` on that
+    patient, then load the record; returns the actor and the patient's id.
+
+    Raises PatientNotFound for a malformed, unknown or merged id, so nothing is stored or listed under
+    an id that names no record (staff and admins reach every id, so the policy alone lets those
+    through). Authorization comes first: someone who may not reach the id (a patient, a doctor off the
+    care team) gets the same audited refusal whether it exists or not.
+    """
+    patient_uuid = patients.as_uuid(patient_id)
+    actor = _require(session, actor, action, what, patient_id=patient_uuid)
+    patients.load(session, patient_uuid)
+    return actor, patient_uuid
 
 
 def _today() -> date:
@@ -175,20 +193,49 @@ def _current(session: Session, doc: Document) -> DocumentVersion:
     return version
 
 
-def _summary(session: Session, actor: Actor, doc: Document, version: DocumentVersion) -> DocumentSummary:
-    held = _held_from(actor, doc)
-    kind = KINDS.get(version.kind)
+@dataclass(frozen=True)
+class _Shown:
+    """The describing fields of a document exactly as this viewer is shown them.
+
+    Built once per document by `_shown`; the DTO takes its title, source and note from here and lists
+    sort, filter and count on nothing else. A held document shows its category label as its title and
+    no source or note, so anything computed from the real values (where it sorts among documents the
+    patient uploads as probes, whether a search finds it) would give away what the hold hides.
+    """
+
+    doc: Document
+    held: bool
+    title: str
+    source: str | None
+    note: str | None
+    category_label: str
+    service_date: date | None
+    uploaded_at: datetime
+
+
+def _shown(actor: Actor, doc: Document, today: date | None = None) -> _Shown:
+    held = _held_from(actor, doc, today)
     label = category_label(doc.category)
+    return _Shown(doc=doc, held=held, title=label if held else (doc.title or label),
+                  source=None if held else doc.source, note=None if held else doc.note,
+                  category_label=label, service_date=doc.service_date, uploaded_at=doc.created_at)
+
+
+def _summary(session: Session, actor: Actor, doc: Document, version: DocumentVersion,
+             shown: _Shown | None = None) -> DocumentSummary:
+    shown = shown or _shown(actor, doc)
+    held = shown.held
+    kind = KINDS.get(version.kind)
     admin = _is_admin(actor)
     return DocumentSummary(
-        id=doc.id, patient_id=doc.patient_id, category=doc.category, category_label=label,
-        title=label if held else (doc.title or label),
-        service_date=doc.service_date,
-        source=None if held else doc.source,
-        note=None if held else doc.note,
+        id=doc.id, patient_id=doc.patient_id, category=doc.category, category_label=shown.category_label,
+        title=shown.title,
+        service_date=shown.service_date,
+        source=shown.source,
+        note=shown.note,
         provided_by_patient=doc.provided_by_patient,
         uploaded_by_name=doc.uploaded_by_name or "",
-        uploaded_at=doc.created_at,
+        uploaded_at=shown.uploaded_at,
         version=doc.current_version,
         kind=version.kind,
         size_bytes=version.size_bytes,
@@ -237,18 +284,17 @@ def _new_version(version_id: uuid.UUID, document_id: uuid.UUID, number: int, blo
 
 def upload(actor: Actor | None, *, patient_id: Any, meta: dict[str, Any] | DocumentMeta, filename: str,
            chunks: Iterable[bytes], store: BlobStore | None = None) -> DocumentSummary:
-    """Store a new document for a patient; raises DocumentInvalid, FileRefused, UploadTooLarge,
-    StorageUnavailable or AccessDenied. No row exists unless the encrypted file was stored."""
+    """Store a new document for a patient; raises PatientNotFound, DocumentInvalid, FileRefused,
+    UploadTooLarge, StorageUnavailable or AccessDenied. No row exists unless the encrypted file was
+    stored, and no blob is kept unless the row was written."""
     what = "document.upload"
     if not isinstance(meta, DocumentMeta):
         meta = validate_meta(meta)
     filename = clean_filename(filename)
-    try:
-        patient_uuid = uuid.UUID(str(patient_id))
-    except ValueError:
-        raise DocumentInvalid({"patient": "Choose the patient this document belongs to."}) from None
+    if not str(patient_id or "").strip():
+        raise DocumentInvalid({"patient": "Choose the patient this document belongs to."})
     with unit_of_work() as session:
-        actor = _require(session, actor, write_action(meta.category), what, patient_id=patient_uuid)
+        actor, patient_uuid = _patient_in_scope(session, actor, write_action(meta.category), what, patient_id)
         if meta.hold_until and not may_hold(actor):
             raise DocumentInvalid({"hold_until": "Only a doctor can hold a document until it is discussed."})
         if meta.hold_until and not is_clinical(meta.category):
@@ -257,8 +303,8 @@ def upload(actor: Actor | None, *, patient_id: Any, meta: dict[str, Any] | Docum
     document_id, version_id = new_id(), new_id()
     blob = _store(actor, what, patient_uuid, None, store, chunks, filename, version_id)
     try:
-        with unit_of_work() as session:
-            authorize(session, actor, write_action(meta.category), patient_id=patient_uuid)
+        with unit_of_work() as session:  # checked again: the record may have been merged meanwhile
+            _patient_in_scope(session, actor, write_action(meta.category), what, patient_uuid)
             by_patient = actor.role == Role.PATIENT
             doc = Document(
                 id=document_id, patient_id=patient_uuid, category=meta.category.value, title=meta.title,
@@ -315,15 +361,19 @@ def upload_version(actor: Actor | None, *, document_id: Any, filename: str, chun
 # ---------------------------------------------------------------- reading
 
 
-def _sort_key(sort: str):
-    far = date.min
-    keys = {
-        "date_desc": lambda d: (d.service_date or far, d.created_at),
-        "date_asc": lambda d: (d.service_date or date.max, d.created_at),
-        "title": lambda d: (d.title or "").casefold(),
-        "category": lambda d: (category_label(d.category), (d.title or "").casefold()),
-        "source": lambda d: ((d.source or "~").casefold(), (d.title or "").casefold()),
-        "uploaded_desc": lambda d: d.created_at,
+def _sort_key(sort: str) -> tuple[Callable[[_Shown], tuple], bool]:
+    """(key, reverse) for one of SORTS. Keys read only the viewer's `_Shown` values; ties end on the
+    upload time and the id (both shown), so the order never depends on anything hidden."""
+    def last(s: _Shown) -> tuple:
+        return (s.uploaded_at, s.doc.id)
+
+    keys: dict[str, Callable[[_Shown], tuple]] = {
+        "date_desc": lambda s: (s.service_date or date.min, *last(s)),
+        "date_asc": lambda s: (s.service_date or date.max, *last(s)),
+        "title": lambda s: (s.title.casefold(), *last(s)),
+        "category": lambda s: (s.category_label, s.title.casefold(), *last(s)),
+        "source": lambda s: (s.source is None, (s.source or "").casefold(), s.title.casefold(), *last(s)),
+        "uploaded_desc": last,
     }
     return keys[sort], sort in ("date_desc", "uploaded_desc")
 
@@ -331,12 +381,9 @@ def _sort_key(sort: str):
 def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None = None, source: str | None = None,
                    date_from: Any = None, date_to: Any = None, sort: str = "date_desc", page: int = 1,
                    page_size: int = PAGE_SIZE, include_removed: bool = False) -> DocumentPage:
-    """One page of a patient's documents the actor may see, filtered and sorted on the server."""
+    """One page of a patient's documents the actor may see, filtered, sorted and counted on the server
+    on what the actor is shown of each (see `_Shown`); PatientNotFound for an id naming no record."""
     what = "document.list"
-    try:
-        patient_uuid = uuid.UUID(str(patient_id))
-    except ValueError:
-        raise DocumentNotFound("That patient record does not exist.") from None
     if sort not in SORTS:
         sort = "date_desc"
     page_size = max(1, min(int(page_size), 50))
@@ -347,7 +394,7 @@ def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None
         raise DocumentInvalid(errors)
     with unit_of_work() as session:
         wanted = Action.CLINICAL_DOC_READ if actor and actor.can(Action.CLINICAL_DOC_READ) else Action.ADMIN_DOC_READ
-        actor = _require(session, actor, wanted, what, patient_id=patient_uuid)
+        actor, patient_uuid = _patient_in_scope(session, actor, wanted, what, patient_id)
         categories = _visible_categories(actor)
         if category:
             categories = [c for c in categories if c == category]
@@ -360,20 +407,21 @@ def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None
         )).all())
         needle = " ".join((source or "").casefold().split())
         today = _today()
-        docs = [d for d in docs
-                if (not needle or (not _held_from(actor, d, today) and needle in (d.source or "").casefold()))
-                and (from_d is None or (d.service_date is not None and d.service_date >= from_d))
-                and (to_d is None or (d.service_date is not None and d.service_date <= to_d))]
+        shown = [_shown(actor, d, today) for d in docs]  # filter, sort and count on these alone
+        shown = [s for s in shown
+                 if (not needle or needle in (s.source or "").casefold())
+                 and (from_d is None or (s.service_date is not None and s.service_date >= from_d))
+                 and (to_d is None or (s.service_date is not None and s.service_date <= to_d))]
         key, reverse = _sort_key(sort)
-        docs.sort(key=key, reverse=reverse)
+        shown.sort(key=key, reverse=reverse)
         page = max(1, int(page))
-        chosen = docs[(page - 1) * page_size: page * page_size]
-        versions = _current_versions(session, chosen)
-        items = [_summary(session, actor, d, versions[d.id]) for d in chosen]
+        chosen = shown[(page - 1) * page_size: page * page_size]
+        versions = _current_versions(session, [s.doc for s in chosen])
+        items = [_summary(session, actor, s.doc, versions[s.doc.id], s) for s in chosen]
         audit.record(session, actor, what, patient_id=patient_uuid, object_type=OBJECT,
                      detail={"count": len(items), "filters": sorted(k for k, v in {
                          "category": category, "source": source, "date_from": date_from, "date_to": date_to}.items() if v)})
-        return DocumentPage(items, len(docs), page, page_size)
+        return DocumentPage(items, len(shown), page, page_size)
 
 
 def _parse_filter_date(value: Any, name: str, errors: dict[str, str]) -> date | None:
@@ -450,7 +498,9 @@ def open_file(actor: Actor | None, *, document_id: Any, version: int | None = No
               store: BlobStore | None = None) -> OpenedFile:
     """Authorize, audit and read one version, verified against its SHA-256 before anything is returned.
 
-    A preview of a PDF is its first page as a PNG (TIFF: the first frame), drawn out of process.
+    A preview is never the stored bytes of a PDF or an image: it is drawn afresh out of process (the
+    first page of a PDF, the first frame of an image), capped in size (see ``preview``); text and CSV
+    previews are the text. PreviewUnavailable when it can't be drawn (the download still works).
     """
     what = f"document.{purpose}"
     with unit_of_work() as session:
@@ -468,10 +518,10 @@ def open_file(actor: Actor | None, *, document_id: Any, version: int | None = No
                          outcome="failed", detail={"reason": "integrity"})
         raise
     if purpose == "preview" and kind in preview.DRAWN:
-        png = preview.render_png(b"".join(chunks), kind)  # raises PreviewUnavailable
+        drawn = preview.render(b"".join(chunks), kind)  # raises PreviewUnavailable
         stem = filename.rsplit(".", 1)[0] or "document"
-        return OpenedFile(filename=f"{stem} (page 1).png", media_type="image/png", size_bytes=len(png),
-                          chunks=iter([png]))
+        return OpenedFile(filename=f"{stem} ({'page 1' if kind == 'pdf' else 'preview'}).{drawn.extension}",
+                          media_type=drawn.media_type, size_bytes=len(drawn.data), chunks=iter([drawn.data]))
     return OpenedFile(filename=filename, media_type=KINDS[kind].media_type, size_bytes=size, chunks=chunks)
 
 

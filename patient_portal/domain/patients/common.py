@@ -58,8 +58,15 @@ def as_uuid(value: Any) -> uuid.UUID:
         raise PatientNotFound() from None
 
 
-def load(session: Session, patient_id: uuid.UUID) -> Patient:
-    patient = session.get(Patient, patient_id)
+def load(session: Session, patient_id: Any) -> Patient:
+    """The live patient record `patient_id` names (active or pending its identity check).
+
+    Every use case that names a patient calls this after authorizing and before it reads or writes
+    anything of theirs, so nothing is ever filed under an id that names no record. Raises
+    PatientNotFound (API: 404, UI: "not found") for a malformed or unknown id and for a record merged
+    into another one (its rows are kept for the audit trail, not as a place to add to).
+    """
+    patient = session.get(Patient, as_uuid(patient_id))
     if patient is None or patient.status == STATUS_MERGED:
         raise PatientNotFound()
     return patient

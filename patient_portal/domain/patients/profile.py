@@ -179,11 +179,11 @@ def _update_rows(session: Session, actor: Actor, patient_id: Any, rows: list[dic
                  label: str, validate, rows_module, expected_version: int, base: list[dict] | None) -> list[dict]:
     pid = as_uuid(patient_id)
     guard(session, actor, action, patient_id=pid)
+    patient = load(session, pid)  # before validation: no "fix these fields" for a record that isn't there
     rows = [dict(r) for r in rows or []]
     errors = validate(rows)
     if errors:
         raise ValidationFailed(errors)
-    patient = load(session, pid)
     current = rows_module.for_patient(session, pid)
     _check_version(current, base, rows, patient.version, expected_version, _rows_diff(label))
     changed = _rows_diff(label)(rows, current)
@@ -245,9 +245,11 @@ def save_history_item(session: Session, actor: Actor, patient_id: Any, kind: str
 
 
 def remove_history_item(session: Session, actor: Actor, patient_id: Any, kind: str, item_id: str) -> None:
-    """Delete a history row entered in error (doctors, admin)."""
+    """Delete a history row entered in error (doctors, admin); PatientNotFound for an unknown or
+    merged record (its rows stay as they were, for the audit trail)."""
     pid = as_uuid(patient_id)
     guard(session, actor, Action.CLINICAL_WRITE, patient_id=pid)
+    load(session, pid)
     if kind not in KINDS:
         raise ValidationFailed({"kind": "Unknown kind of history entry."})
     row = session.get(KINDS[kind][0], as_uuid(item_id))

@@ -18,10 +18,11 @@ from patient_portal.api import documents as api_documents
 from patient_portal.api.app import build_api
 from patient_portal.core.db import unit_of_work
 from patient_portal.core.storage import get_blob_store
-from patient_portal.domain.documents import links
+from patient_portal.domain.documents import links, preview
 from patient_portal.domain.documents import service as svc
 from patient_portal.domain.documents.models import Document, DocumentVersion
 from patient_portal.settings import reset_settings
+from tests.document_samples import photo, png_declaring
 from tests.integration.documents.conftest import ELF_BYTES, PDF_BYTES, PNG_BYTES, meta
 from tests.samples import dicom_image
 
@@ -113,10 +114,42 @@ async def test_tiff_preview_is_drawn_as_png(cast, client):
         assert drawn.size == (640, 400)
 
 
-async def test_image_preview_is_sandboxed(cast, client):
+async def test_image_preview_is_drawn_afresh_and_sandboxed(cast, client):
     got = await _uploaded_preview(cast, client, "staff", PNG_BYTES, "insurance_card", "card.png")
-    assert got.status_code == 200 and got.content == PNG_BYTES
+    assert got.status_code == 200 and got.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(got.content)) as card:
+        assert card.format == "PNG" and card.size == (48, 32)
     assert "sandbox" in got.headers["content-security-policy"] and got.headers["x-content-type-options"] == "nosniff"
+    assert 'filename="card (preview).png"' in got.headers["content-disposition"]
+
+
+async def test_a_png_declaring_60000_by_60000_pixels_is_not_previewed_but_downloads(cast, client, monkeypatch):
+    bomb = png_declaring(60000, 60000)
+
+    def started(*args, **kwargs):
+        raise AssertionError("the render process was started")
+
+    monkeypatch.setattr(preview.subprocess, "run", started)  # refused from the header: nothing decodes it
+    got = await _uploaded_preview(cast, client, "staff", bomb, "insurance_card", "card.png")
+    assert got.status_code == 422 and "can't be previewed" in got.text
+    assert got.headers["content-type"].startswith("text/plain") and bomb not in got.content
+    with unit_of_work() as session:
+        doc_id = session.exec(select(Document.id)).one()
+    download = await client.get(svc.link_for(cast.staff, document_id=doc_id, purpose="download"),
+                                headers={"x-test-as": "staff"})
+    assert download.status_code == 200 and download.content == bomb  # the file itself is still there
+
+
+@pytest.mark.parametrize(("fmt", "filename", "media_type"), [("PNG", "scan.png", "image/png"),
+                                                             ("JPEG", "photo.jpg", "image/jpeg")])
+async def test_a_large_image_previews_re_encoded_within_the_cap(cast, client, fmt, filename, media_type):
+    original = photo(fmt, (3200, 2400))
+    got = await _uploaded_preview(cast, client, "staff", original, "insurance_card", filename)
+    assert got.status_code == 200 and got.headers["content-type"] == media_type
+    assert got.content != original and len(got.content) < len(original)
+    assert int(got.headers["content-length"]) == len(got.content)
+    with Image.open(io.BytesIO(got.content)) as drawn:
+        assert drawn.format == fmt and max(drawn.size) == preview.MAX_SIDE <= 2048
 
 
 @pytest.mark.parametrize(("role", "status"), [("", 401), ("staff", 403), ("other_doctor", 403),

@@ -170,6 +170,61 @@ def test_held_document_shows_existence_and_release_date_but_not_content(cast):
     assert b"".join(svc.open_file(cast.patient, document_id=doc.id).chunks) == PDF_BYTES
 
 
+def _held_among_probes(cast):
+    """A lab result held from the patient (real title "Zebra biopsy", real source "Aardvark Oncology"),
+    and three lab results the patient uploads to probe where it sorts. Returns the held one."""
+    release = (utcnow().date() + timedelta(days=7)).isoformat()
+    held = _upload(cast.doctor, cast, title="Zebra biopsy", source="Aardvark Oncology", hold_until=release)
+    for title, source in (("Kiwi", "Aardvark Clinic"), ("Mango", "Mango Clinic"), ("Zz", "Zz Clinic")):
+        _upload(cast.patient, cast, title=title, source=source)
+    return held
+
+
+def _titles(page) -> list[str]:
+    return [d.title for d in page.items]
+
+
+@pytest.mark.parametrize("sort", ["title", "category"])
+def test_held_document_sorts_by_its_shown_label_not_its_real_title(cast, sort):
+    held = _held_among_probes(cast)
+    seen = svc.list_documents(cast.patient, patient_id=cast.patient_id, sort=sort)
+    assert _titles(seen) == ["Kiwi", "Lab result", "Mango", "Zz"]  # "Lab result" is all the patient sees
+    assert seen.items[1].id == held.id
+    for page in (1, 2, 3, 4):  # paging one at a time tells no more than the whole list
+        one = svc.list_documents(cast.patient, patient_id=cast.patient_id, sort=sort, page=page, page_size=1)
+        assert one.items[0].id == seen.items[page - 1].id
+    # the care team sorts on what it sees: the real title
+    assert _titles(svc.list_documents(cast.doctor, patient_id=cast.patient_id, sort=sort)) == [
+        "Kiwi", "Mango", "Zebra biopsy", "Zz"]
+
+
+def test_held_document_sorts_by_source_as_if_it_had_none(cast):
+    held = _held_among_probes(cast)
+    seen = svc.list_documents(cast.patient, patient_id=cast.patient_id, sort="source")
+    # the real source "Aardvark Oncology" would put it second; shown without a source it goes last
+    assert [d.source for d in seen.items] == ["Aardvark Clinic", "Mango Clinic", "Zz Clinic", None]
+    assert seen.items[-1].id == held.id
+    assert [d.source for d in svc.list_documents(cast.doctor, patient_id=cast.patient_id, sort="source").items] \
+        == ["Aardvark Clinic", "Aardvark Oncology", "Mango Clinic", "Zz Clinic"]
+
+
+def test_search_and_counts_see_only_what_the_patient_sees_of_a_held_document(cast):
+    held = _held_among_probes(cast)
+
+    def found(actor, **filters):
+        page = svc.list_documents(actor, patient_id=cast.patient_id, **filters)
+        return page.total, {d.id for d in page.items}
+
+    assert found(cast.patient)[0] == 4  # that it exists is shown (with its release date)
+    assert found(cast.patient, source="oncology") == (0, set())
+    total, ids = found(cast.patient, source="aardvark")
+    assert total == 1 and held.id not in ids
+    assert found(cast.patient, source="aardvark oncology")[0] == 0
+    assert found(cast.patient, category="lab_result")[0] == 4  # its category is shown, so it counts there
+    assert found(cast.doctor, source="oncology") == (1, {held.id})
+    assert found(cast.doctor, source="aardvark")[0] == 2
+
+
 def test_hold_ends_on_its_release_date(cast, monkeypatch):
     doc = _upload(cast.doctor, cast)
     svc.set_hold(cast.doctor, document_id=doc.id, release_on=(utcnow().date() + timedelta(days=2)).isoformat())
