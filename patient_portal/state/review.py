@@ -1,5 +1,9 @@
 """State of the staff review queue (/staff/review, /admin/review): legal-field change requests
-and self-registrations waiting for an identity check."""
+and self-registrations waiting for an identity check, each list paged on the server (25 a page).
+
+Every handler resolves the actor on the server and calls the review service, which decides: the
+ids a handler receives (sign-up, record, proposal) are requests, checked again there.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,8 @@ class Match:
     dob_display: str
     mrn: str
     reasons: str
+    has_account: bool = False
+    needs_second_person: bool = False
 
 
 @dataclass
@@ -49,6 +55,13 @@ class IdentityItem:
     dob_display: str
     mrn: str
     matches: list[Match]
+    # a link waiting for a second person ("" when none)
+    proposal_id: str = ""
+    proposal_target: str = ""
+    proposal_mrn: str = ""
+    proposal_by: str = ""
+    proposal_at: str = ""
+    proposal_mine: bool = False
 
 
 def _change_item(d: dict) -> ChangeItem:
@@ -57,48 +70,121 @@ def _change_item(d: dict) -> ChangeItem:
 
 
 def _identity_item(d: dict) -> IdentityItem:
-    matches = [Match(m.get("id", ""), m["name"], m["dob_display"], m["mrn"], m.get("reasons", ""))
+    matches = [Match(m.get("id", ""), m["name"], m["dob_display"], m["mrn"], m.get("reasons", ""),
+                     bool(m.get("has_account")), bool(m.get("needs_second_person")))
                for m in d["matches"]]
-    return IdentityItem(d["id"], d["name"], d["dob_display"], d["mrn"], matches)
+    item = IdentityItem(d["id"], d["name"], d["dob_display"], d["mrn"], matches)
+    proposal = d.get("proposal")
+    if proposal:
+        item.proposal_id, item.proposal_target, item.proposal_mrn = (proposal["id"], proposal["target_name"],
+                                                                     proposal["target_mrn"])
+        item.proposal_by, item.proposal_at, item.proposal_mine = (proposal["proposed_by"], proposal["proposed_at"],
+                                                                  bool(proposal["mine"]))
+    return item
+
+
+LINKED = "Account linked to the existing record. The email address on the record was told."
+PROPOSED = ("Link proposed. Another staff member or an administrator must confirm it before the account "
+            "can see the record.")
 
 
 class ReviewState(rx.State):
     changes: list[ChangeItem] = []
     identity_checks: list[IdentityItem] = []
+    identity_page: int = 1
+    identity_pages: int = 1
+    identity_total: int = 0
+    changes_page: int = 1
+    changes_pages: int = 1
+    changes_total: int = 0
     error: str = ""
     loaded: bool = False
 
+    def _forget(self) -> None:
+        self.changes, self.identity_checks = [], []
+        self.identity_total = self.changes_total = 0
+
+    async def _load_identity(self, actor) -> None:
+        found = await run(review.list_identity_checks, actor, page=self.identity_page)
+        self.identity_checks = [_identity_item(d) for d in found]
+        self.identity_page, self.identity_pages, self.identity_total = found.page, found.pages, found.total
+
+    async def _load_changes(self, actor) -> None:
+        found = await run(review.list_change_requests, actor, page=self.changes_page)
+        self.changes = [_change_item(d) for d in found]
+        self.changes_page, self.changes_pages, self.changes_total = found.page, found.pages, found.total
+
+    async def _refresh(self, actor, *, identity: bool = True, changes: bool = True) -> None:
+        try:
+            if identity:
+                await self._load_identity(actor)
+            if changes:
+                await self._load_changes(actor)
+        except AccessDenied as exc:
+            self._forget()
+            self.error = str(exc)
+        self.loaded = True
+
     @rx.event
     async def load(self):
-        self.changes, self.identity_checks, self.error, self.loaded = [], [], "", False
+        """on_load: both queues from their first page."""
+        self._forget()
+        self.error, self.loaded = "", False
+        self.identity_page = self.changes_page = 1
         actor = await current_actor(self)
         if actor is None:
             return None
-        try:
-            self.changes = [_change_item(d) for d in await run(review.list_change_requests, actor)]
-            self.identity_checks = [_identity_item(d) for d in await run(review.list_identity_checks, actor)]
-        except AccessDenied as exc:
-            self.error = str(exc)
-        self.loaded = True
+        await self._refresh(actor)
         return None
 
-    async def _act(self, fn, *args, done: str, **kwargs):
+    async def _turn(self, which: str, step: int):
         actor = await current_actor(self)
         if actor is None:
-            self.changes, self.identity_checks = [], []
+            self._forget()
+            return signed_out()
+        if which == "identity":
+            self.identity_page = max(1, self.identity_page + step)
+        else:
+            self.changes_page = max(1, self.changes_page + step)
+        self.error = ""
+        await self._refresh(actor, identity=which == "identity", changes=which == "changes")
+        return None
+
+    @rx.event
+    async def identity_next(self):
+        return await self._turn("identity", 1)
+
+    @rx.event
+    async def identity_prev(self):
+        return await self._turn("identity", -1)
+
+    @rx.event
+    async def changes_next(self):
+        return await self._turn("changes", 1)
+
+    @rx.event
+    async def changes_prev(self):
+        return await self._turn("changes", -1)
+
+    async def _act(self, fn, *args, done, **kwargs):
+        """Run one review action; `done` is the toast text, or a function of the service's answer."""
+        actor = await current_actor(self)
+        if actor is None:
+            self._forget()
             yield signed_out()
             return
         try:
-            await run(fn, actor, *args, **kwargs)
+            answer = await run(fn, actor, *args, **kwargs)
         except ValidationFailed as exc:
             self.error = next(iter(exc.errors.values()))
+            await self._refresh(actor)  # someone else may have handled it: show the queue as it is now
             return
         except (AccessDenied, PatientNotFound) as exc:
             self.error = str(exc)
             return
         self.error = ""
-        yield ReviewState.load
-        yield rx.toast.success(done)
+        await self._refresh(actor)
+        yield rx.toast.success(done(answer) if callable(done) else done)
 
     @rx.event
     async def approve(self, request_id: str):
@@ -114,8 +200,21 @@ class ReviewState(rx.State):
 
     @rx.event
     async def link(self, patient_id: str, existing_id: str):
-        async for event in self._act(review.verify_identity, patient_id, link_to=existing_id,
-                                     done="Account linked to the existing record"):
+        """Link (or, for a record with clinical data, propose linking) after the confirm dialog."""
+        async for event in self._act(review.link_identity, patient_id, link_to=existing_id,
+                                     done=lambda answer: LINKED if answer["outcome"] == "linked" else PROPOSED):
+            yield event
+
+    @rx.event
+    async def confirm_link(self, proposal_id: str):
+        """The second person confirms a proposed link (the service refuses the proposer)."""
+        async for event in self._act(review.confirm_link, proposal_id, done=LINKED):
+            yield event
+
+    @rx.event
+    async def decline_link(self, proposal_id: str):
+        async for event in self._act(review.decline_link, proposal_id,
+                                     done="Link declined. The sign-up is still waiting for an identity check."):
             yield event
 
     @rx.event

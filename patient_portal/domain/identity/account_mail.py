@@ -42,6 +42,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Your Patient Portal account was just signed in to from {device} ({ip}), {when}.\n\nIf that was you, "
         "there is nothing to do. If it was not, change your password now and sign that device out:\n"
         "{base}/account/security\n"),
+    # To the contact address on a clinic record (not an account): no name, no record number, no contents.
+    "record_linked": (
+        "An online account was linked to your clinic record",
+        "The clinic linked a Patient Portal online account to the patient record that has this email address "
+        "on file ({when}). That account can now see the record.\n\nIf you set up that account, there is "
+        "nothing to do; sign in at {base}/login.\nIf you did not, call the clinic straight away so the link "
+        "can be removed.\n"),
 }
 
 
@@ -53,3 +60,10 @@ def message(kind: str, user: User, **values: str) -> mail.Mail:
 def queue(session: Session, kind: str, user: User, **values: str) -> None:
     """Send `kind` to the account's address once the caller's transaction commits."""
     mail.queue(session, message(kind, user, **values))
+
+
+def queue_to_address(session: Session, kind: str, address: str, **values: str) -> None:
+    """Send `kind` to an address that is not an account's (a record's contact email) after the commit."""
+    subject, text = TEMPLATES[kind]
+    mail.queue(session, mail.Mail(to=address, subject=subject,
+                                  text=text.format(base=get_settings().public_url, **values)))
