@@ -11,8 +11,9 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied
+from patient_portal.core.access import AccessDenied, Action
 from patient_portal.domain.history.models import KINDS
+from patient_portal.domain.identity import care_team
 from patient_portal.domain.patients import profile, review
 from patient_portal.domain.patients.common import Conflict, PatientNotFound
 from patient_portal.domain.patients.dto import LABELS, LEGAL_FIELDS
@@ -23,6 +24,10 @@ from patient_portal.state.session import current_actor, signed_out
 ROW_EDITS = {"insurance": profile.update_insurance, "emergency": profile.update_emergency_contacts}
 FIELD_EDITS = ("demographics", "contact", "preferences")
 NEEDS_ATTENTION = "Some fields need attention — see the messages next to them."
+
+
+def _member(m: care_team.TeamMember) -> dict[str, str]:
+    return {"user_id": m.user_id, "name": m.display_name or m.email, "email": m.email}
 
 
 class ChartState(rx.State):
@@ -59,6 +64,13 @@ class ChartState(rx.State):
     change_note: str = ""
     change_sent: str = ""
 
+    # care team (staff, admin): who is on it, who could be added
+    manage_team: bool = False
+    team_members: list[dict[str, str]] = []
+    team_choices: list[dict[str, str]] = []
+    team_pick: str = ""
+    team_error: str = ""
+
     def _show_failure(self, exc: Exception) -> None:
         """Field messages for invalid input; the plain message for a refusal or a missing record."""
         if isinstance(exc, ValidationFailed):
@@ -75,6 +87,7 @@ class ChartState(rx.State):
         self.show_clinical, self.insurance_status, self.version = False, "", 0
         self._stop_editing()
         self.new_kind, self.new_item, self.change, self.change_note, self.change_sent = "", {}, {}, "", ""
+        self._clear_team()
 
     def _stop_editing(self) -> None:
         self.editing, self.form, self.form_rows, self.form_errors = "", {}, [], {}
@@ -99,6 +112,7 @@ class ChartState(rx.State):
     async def _fetch(self, actor) -> None:
         try:
             self._show(await run(profile.get_chart, actor, self.patient_ref))
+            await self._load_team(actor)
         except AccessDenied:
             self._clear()
             self.status = "denied"
@@ -319,3 +333,49 @@ class ChartState(rx.State):
         self.change_sent = f"Request sent ({done['fields']}). The clinic will check it and let you know."
         await self._fetch(actor)
         return None
+
+    # ------------------------------------------------------------ care team (staff, admin)
+    def _clear_team(self) -> None:
+        self.manage_team, self.team_members, self.team_choices, self.team_pick, self.team_error = False, [], [], "", ""
+
+    async def _load_team(self, actor) -> None:
+        """The team and the doctors that could join it, for those who manage care teams only."""
+        if not actor.can(Action.CARE_TEAM_MANAGE):
+            self._clear_team()
+            return
+        team, choices = await run(care_team.manage_view, actor, self.patient_ref)
+        self.team_members, self.team_choices = [_member(m) for m in team], [_member(d) for d in choices]
+        self.manage_team = True
+
+    @rx.event
+    def set_team_pick(self, value: str):
+        self.team_pick = str(value)[:64]
+
+    async def _team_change(self, fn, doctor_id: str, done: str, unchanged: str):
+        actor = await self._actor()
+        if actor is None:
+            return signed_out()
+        self.team_error = ""
+        try:
+            changed = await run(fn, actor, patient_id=self.patient_ref, doctor_id=doctor_id)
+            await self._load_team(actor)
+        except (AccessDenied, care_team.CareTeamError) as exc:
+            self.team_error = str(exc)
+            return None
+        if not changed:
+            self.team_error = unchanged
+            return None
+        self.team_pick = ""
+        return rx.toast.success(done)
+
+    @rx.event
+    async def add_to_team(self):
+        """Add the picked doctor (the service checks the role and that the doctor is active)."""
+        return await self._team_change(care_team.assign_doctor, self.team_pick, "Added to the care team",
+                                       "That doctor is already on the care team.")
+
+    @rx.event
+    async def remove_from_team(self, doctor_id: str):
+        """Take a doctor off this patient's care team (after the confirm dialog); they lose the chart."""
+        return await self._team_change(care_team.unassign_doctor, doctor_id, "Removed from the care team",
+                                       "That doctor was no longer on the care team.")

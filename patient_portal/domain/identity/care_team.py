@@ -64,7 +64,8 @@ def assign_doctor(session: Session, actor: Actor | None, *, patient_id: uuid.UUI
 
 def unassign_doctor(session: Session, actor: Actor | None, *, patient_id: uuid.UUID | str,
                     doctor_id: uuid.UUID | str) -> bool:
-    """Take a doctor off a patient's care team; False when they were not on it."""
+    """Take a doctor off a patient's care team; False when they were not on it. From then on the
+    doctor no longer reaches the chart (core.access reads the team on every request)."""
     pid, did = _uuid(patient_id, "patient"), _uuid(doctor_id, "doctor")
     _authorize(session, actor, "careteam.unassign", pid)
     row = session.exec(select(CareTeamMember).where(CareTeamMember.patient_id == pid,
@@ -83,6 +84,14 @@ def team_of(session: Session, actor: Actor | None, patient_id: uuid.UUID | str) 
     rows = session.exec(select(User).join(CareTeamMember, CareTeamMember.user_id == User.id)
                         .where(CareTeamMember.patient_id == pid).order_by(User.email)).all()
     return [TeamMember(str(u.id), u.display_name or "", u.email) for u in rows]
+
+
+def manage_view(session: Session, actor: Actor | None, patient_id: uuid.UUID | str
+                ) -> tuple[list[TeamMember], list[TeamMember]]:
+    """For the chart's care-team section (staff, admin): the team, and the active doctors not on it."""
+    team = team_of(session, actor, patient_id)
+    on_team = {m.user_id for m in team}
+    return team, [d for d in active_doctors(session, actor) if d.user_id not in on_team]
 
 
 def active_doctors(session: Session, actor: Actor | None) -> list[TeamMember]:

@@ -11,7 +11,13 @@ import reflex as rx
 from patient_portal.components.chart_header import chart_header
 from patient_portal.components.feedback import checking, not_permitted
 from patient_portal.components.layout import PRODUCT_NAME, role_shell
-from patient_portal.pages.patients.chart_sections import details_card, history_card, missing_view, rows_card
+from patient_portal.pages.patients.chart_sections import (
+    care_team_card,
+    details_card,
+    history_card,
+    missing_view,
+    rows_card,
+)
 from patient_portal.state.chart import ChartState as C
 from patient_portal.state.session import SessionState
 
@@ -29,6 +35,7 @@ def chart_view() -> rx.Component:
                 details_card(),
                 rows_card("insurance", C.can["edit_insurance"], "No insurance on file (self-pay)."),
                 rows_card("emergency", C.can["edit_emergency"], "No emergency contacts on file."),
+                care_team_card(),
                 spacing="4", width="100%",
             ),
             rx.cond(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.badges import severity_badge
+from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import error_callout
 from patient_portal.components.forms import field_grid, primary_button, secondary_button
 from patient_portal.components.tables import empty_state
@@ -188,6 +189,54 @@ def history_card(kind: str, empty: str, title: str = "") -> rx.Component:
                        secondary_button(f"Add {noun}", on_click=C.start_add(kind), type="button",
                                         id=f"add-{kind}")),
         section_id=f"history-{kind}",
+    )
+
+
+def _team_member(member) -> rx.Component:
+    return rx.flex(
+        rx.vstack(rx.text(member["name"], weight="bold"),
+                  rx.text(member["email"], size="2", color=rx.color("gray", 11)), spacing="0"),
+        rx.spacer(),
+        confirm_dialog(
+            rx.button(rx.icon("user-minus", size=16), "Remove", variant="soft", color_scheme="red", size="2",
+                      min_height="44px", type="button", aria_label="Remove " + member["name"] + " from the care team"),
+            "Remove " + member["name"] + " from the care team?",
+            "They can no longer open this chart or find this patient in search. You can add them again later.",
+            "Remove from care team",
+            C.remove_from_team(member["user_id"]),
+        ),
+        spacing="2", align="center", width="100%", wrap="wrap", class_name="care-team-member",
+    )
+
+
+def care_team_card() -> rx.Component:
+    """The doctors on the care team, with Add and Remove, for those who manage care teams (staff, admin)."""
+    return rx.cond(
+        C.manage_team,
+        section_card(
+            "Care team",
+            error_callout(C.team_error, id="team-error"),
+            rx.cond(C.team_members.length() == 0,
+                    rx.text("No doctor is on the care team yet, so no doctor can open this chart. Add one below.",
+                            color=rx.color("gray", 11))),
+            rx.foreach(C.team_members, _team_member),
+            rx.cond(
+                C.team_choices.length() > 0,
+                rx.flex(
+                    rx.el.label(rx.text("Add a doctor", as_="span", weight="medium", size="2"), html_for="team-pick"),
+                    rx.select.root(
+                        rx.select.trigger(id="team-pick", placeholder="Choose a doctor…", min_height="44px"),
+                        rx.select.content(rx.foreach(C.team_choices, lambda d: rx.select.item(
+                            d["name"] + " (" + d["email"] + ")", value=d["user_id"]))),
+                        value=C.team_pick, on_change=C.set_team_pick, size="3",
+                    ),
+                    secondary_button("Add to care team", on_click=C.add_to_team, type="button", id="team-add",
+                                     disabled=C.team_pick == ""),
+                    spacing="2", align="center", wrap="wrap", width="100%",
+                ),
+            ),
+            section_id="care-team",
+        ),
     )
 
 
