@@ -13,6 +13,7 @@ from patient_portal.state.errors import on_backend_error
 
 app = rx.App(
     theme=rx.theme(appearance="inherit", accent_color="indigo", radius="medium", scaling="100%"),
+    stylesheets=["/portal.css"],  # toast colours that pass contrast (see the file)
     api_transformer=build_api(),
     backend_exception_handler=on_backend_error,  # plain words + a reference; no patient data in the log
 )

@@ -4,9 +4,21 @@ Pages may not be framed by another site (clickjacking), nothing is MIME-sniffed,
 carry record ids) do not leak in the Referer header to other sites, and the browser features the
 portal never uses are switched off. Under https, browsers are told to use https only (HSTS).
 A response that sets one of these itself (the document endpoint does) keeps its own value.
+
+Scripts (``script-src``): only the app's own files and the inline scripts of the built pages,
+allowed by their SHA-256 hashes, read from the frontend build at the first response; an injected
+inline or foreign script does not run. ``'unsafe-eval'`` stays because Reflex's client runs
+server-sent ``call_script`` code with ``eval``. Without a build (development) inline scripts are
+allowed by ``'unsafe-inline'`` instead, so the dev server keeps working.
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +34,57 @@ HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def _build_dir() -> Path | None:
+    try:
+        from reflex.utils.prerequisites import get_web_dir
+        from reflex_base.constants import Dirs
+    except ImportError:  # pragma: no cover - reflex is a dependency
+        return None
+    path = get_web_dir() / Dirs.STATIC
+    return path if path.is_dir() else None
+
+
+def inline_script_hashes(build: Path | None) -> list[str]:
+    """The CSP hash sources of every inline script in the built pages (sorted, unique)."""
+    if build is None:
+        return []
+    found = set()
+    for page in build.rglob("*.html"):
+        for body in _INLINE_SCRIPT.findall(page.read_text(encoding="utf-8", errors="replace")):
+            found.add("'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'")
+    return sorted(found)
+
+
+#: (checked at, build signature, policy): the build may finish after the server starts answering,
+#: so the hashes are re-read when the built pages change, looked at most every RECHECK seconds.
+_policy: tuple[float, tuple, str] = (0.0, (), "")
+RECHECK = 5.0
+
+
+def _signature(build: Path | None) -> tuple:
+    if build is None:
+        return ()
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in build.rglob("*.html")))
+
+
+def content_security_policy() -> str:
+    """HEADERS' policy plus script-src (see the module doc)."""
+    global _policy
+    checked, signature, policy = _policy
+    now = time.monotonic()
+    if policy and now - checked < RECHECK:
+        return policy
+    build = _build_dir()
+    current = _signature(build)
+    if not policy or current != signature:
+        hashes = inline_script_hashes(build)
+        scripts = " ".join(["'self'", "'unsafe-eval'", *(hashes or ["'unsafe-inline'"])])
+        policy = f"{HEADERS['content-security-policy']}; script-src {scripts}"
+    _policy = (now, current, policy)
+    return policy
 
 
 class SecurityHeaders:
@@ -35,6 +98,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         wanted = dict(HEADERS)
+        wanted["content-security-policy"] = content_security_policy()
         if get_settings().secure_cookies:  # the public URL is https
             wanted["strict-transport-security"] = HSTS
 

@@ -27,8 +27,10 @@ def confirm_dialog(trigger: rx.Component, title: Any, description: Any, confirm_
             rx.flex(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", min_height=TAP,
                                                  type="button")),
-                rx.alert_dialog.action(rx.button(confirm_label, color_scheme=color_scheme, min_height=TAP,
-                                                 type="button", on_click=on_confirm, **confirm_props)),
+                # high contrast: Radix's solid red (white on #e5484d, 3.9:1) fails WCAG AA
+                rx.alert_dialog.action(rx.button(confirm_label, color_scheme=color_scheme, high_contrast=True,
+                                                 min_height=TAP, type="button", on_click=on_confirm,
+                                                 **confirm_props)),
                 spacing="3", justify="end", wrap="wrap", margin_top="1rem",
             ),
             max_width="32rem",

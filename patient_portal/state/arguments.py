@@ -26,6 +26,7 @@ from reflex.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event, EventHandler
 from reflex_base.registry import RegistrationContext
+from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY, form_data_as_dict
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -123,9 +124,31 @@ def check_payload(handler: EventHandler, payload: Any) -> str | None:
             if required:
                 return f"missing argument {name!r}"
             continue
-        if not _fits(payload[name], hint):
-            return f"argument {name!r} is not {getattr(hint, '__name__', hint)}"
+        value = _form_fields(payload[name])
+        if not _fits(value, hint):
+            return f"argument {name!r} is not {getattr(hint, '__name__', hint)} (got {_shape(value)})"
     return None
+
+
+def _form_fields(value: Any) -> Any:
+    """A submitted form arrives as ``{FORM_DATA_ENTRIES_KEY: [[name, value], ...]}``; Reflex hands the
+    handler ``dict(entries)``, so that dict is what is checked (a malformed entry list fails)."""
+    entries = value.get(FORM_DATA_ENTRIES_KEY) if isinstance(value, dict) and len(value) == 1 else None
+    if entries is None:
+        return value
+    if not isinstance(entries, list) or len(entries) > MAX_ITEMS or not all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) for e in entries):
+        return None
+    return form_data_as_dict(value)
+
+
+def _shape(value: Any, depth: int = 0) -> str:
+    """The value's JSON shape with types only (for the log: the values may be PHI)."""
+    if isinstance(value, dict) and depth < 2:
+        return "{" + ", ".join(f"{str(k)[:20]!r}: {_shape(v, depth + 1)}" for k, v in list(value.items())[:10]) + "}"
+    if isinstance(value, list) and depth < 2:
+        return "[" + ", ".join(_shape(v, depth + 1) for v in value[:5]) + "]"
+    return type(value).__name__
 
 
 def _handler_for(event: Event) -> EventHandler | None:

@@ -28,3 +28,14 @@ def test_landing_has_no_serious_accessibility_violations(page):
     page.get_by_role("heading", name="Patient Portal", level=1).wait_for()
     assert_accessible(page)
     page.screenshot(path="test-artifacts/landing.png", full_page=True)
+
+
+def test_an_injected_inline_script_does_not_run(page):
+    """script-src: the built pages' own inline scripts run (the page works), a foreign one does not."""
+    response = page.goto("/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "'sha256-" in policy and "'unsafe-inline'" not in policy
+    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    ran = page.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'window.__injected = 1'; document.body.appendChild(s); return window.__injected === 1; }""")
+    assert ran is False

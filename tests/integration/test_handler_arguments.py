@@ -27,7 +27,9 @@ def _wrong_values() -> list:
     """Values of every JSON type, the probe's favourites among them."""
     return [None, 0, -1, 10**12, 1.5, True, False, "", "x", "-1", "9" * 40, "../../etc/passwd",
             "00000000-0000-0000-0000-000000000000", [], ["x"], [1], {}, {"a": 1}, {"a": "b"},
-            {"email": 5, "password": ["x"], "given_name": {"a": 1}}]
+            {"email": 5, "password": ["x"], "given_name": {"a": 1}},
+            {"__reflex_form_data__": [["email", "x"], ["given_name", "y"]]},  # a real form, odd fields
+            {"__reflex_form_data__": [["email", 5]]}, {"__reflex_form_data__": "x"}]
 
 
 def _payloads(fn, patient_id: str) -> list[dict]:
@@ -145,4 +147,8 @@ def test_forms_must_carry_text_and_setvar_is_refused():
     assert check_payload(handler, {"form_data": {"current": "a", "new": "b"}}) is None
     assert check_payload(handler, {"form_data": {"current": 5}}) is not None
     assert check_payload(handler, {"form_data": ["current"]}) is not None
+    as_sent = {"__reflex_form_data__": [["current", "a"], ["new", "b"]]}  # what the browser's form sends
+    assert check_payload(handler, {"form_data": as_sent}) is None
+    assert check_payload(handler, {"form_data": {"__reflex_form_data__": [["current", 5]]}}) is not None
+    assert check_payload(handler, {"form_data": {"__reflex_form_data__": "junk"}}) is not None
     assert check_payload(AccountState.event_handlers["setvar"], {"var_name": "role", "value": "admin"}) is not None

@@ -25,3 +25,26 @@ def test_over_https_browsers_are_told_to_use_https_only(db, monkeypatch):
     reset_settings()
     resp = TestClient(build_api(), base_url="https://portal.clinic.example").get("/api/health")
     assert resp.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_scripts_are_limited_to_the_apps_files_and_its_built_inline_scripts(tmp_path):
+    """The probe: the policy had no script-src. Inline scripts of the build are allowed by hash only."""
+    from patient_portal.api.headers import inline_script_hashes
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "index.html").write_text('<script>one()</script><script src="/x.js"></script>')
+    (tmp_path / "a" / "b.html").write_text("<script type='module'>two()</script><script>one()</script>")
+    import base64
+    import hashlib
+
+    def source(body: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+
+    assert inline_script_hashes(tmp_path) == sorted([source("one()"), source("two()")])
+    assert inline_script_hashes(None) == []
+
+
+def test_every_response_carries_a_script_src(db):
+    resp = TestClient(build_api()).get("/api/health")
+    policy = resp.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy

@@ -98,7 +98,7 @@ def _confirm_deactivate(user) -> rx.Component:
                                         "administrator reactivates the account."),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", min_height=TAP)),
-                rx.alert_dialog.action(rx.button("Deactivate", color_scheme="red", min_height=TAP,
+                rx.alert_dialog.action(rx.button("Deactivate", color_scheme="red", high_contrast=True, min_height=TAP,
                                                  on_click=AdminUsersState.deactivate(user.id))),
                 spacing="3", justify="end", margin_top="0.75rem",
             ),
