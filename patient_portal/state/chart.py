@@ -359,7 +359,7 @@ class ChartState(rx.State):
         try:
             changed = await run(fn, actor, patient_id=self.patient_ref, doctor_id=doctor_id)
             await self._load_team(actor)
-        except (AccessDenied, care_team.CareTeamError) as exc:
+        except (AccessDenied, PatientNotFound, care_team.CareTeamError) as exc:
             self.team_error = str(exc)
             return None
         if not changed:

@@ -137,3 +137,18 @@ async def test_a_doctor_sees_no_care_team_controls_and_cannot_remove_through_the
     assert state.status == "ok" and state.manage_team is False and state.team_members == []
     await _handle(state, "remove_from_team", str(doctor.user_id))
     assert "permission" in state.team_error and _on_team(doctor, pid)
+
+
+def test_a_doctor_cannot_be_put_on_the_team_of_a_record_that_does_not_exist(db):
+    """Like documents: every patient-scoped use case loads the patient first."""
+    import uuid
+
+    from patient_portal.core.access import Role
+    from patient_portal.domain.identity import care_team
+    from patient_portal.domain.patients.common import PatientNotFound
+    from tests.integration.identity_support import make_user
+    from tests.integration.patients_support import actor, call
+
+    doctor = make_user("lee@clinic.org", "doctor")
+    with pytest.raises(PatientNotFound):
+        call(care_team.assign_doctor, actor(Role.STAFF), patient_id=uuid.uuid4(), doctor_id=doctor.id)

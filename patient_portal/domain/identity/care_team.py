@@ -50,8 +50,11 @@ def _doctor(session: Session, doctor_id: uuid.UUID) -> User:
 def assign_doctor(session: Session, actor: Actor | None, *, patient_id: uuid.UUID | str,
                   doctor_id: uuid.UUID | str) -> bool:
     """Put a doctor on a patient's care team; False when already there."""
+    from patient_portal.domain.patients.common import load  # patients depends on identity, not back
+
     pid, did = _uuid(patient_id, "patient"), _uuid(doctor_id, "doctor")
     _authorize(session, actor, "careteam.assign", pid)
+    load(session, pid)  # PatientNotFound for an id that is no (active) record
     _doctor(session, did)
     exists = session.exec(select(CareTeamMember).where(CareTeamMember.patient_id == pid,
                                                        CareTeamMember.user_id == did)).first()
