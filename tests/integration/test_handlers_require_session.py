@@ -116,7 +116,7 @@ def _strings(value) -> list[str]:
 def world(db) -> World:
     from patient_portal.seed import seed_demo
 
-    seed_demo()
+    seed_demo(patients=3)  # the hand-written records only: a small clinic keeps this fast
     c = signin.sign_in("admin@demo.clinic", "demo-clinic-2026", ip="127.0.0.1")
     assert c.ok
     sessions.revoke_token(c.token)
