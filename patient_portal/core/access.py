@@ -1,7 +1,15 @@
-"""The one policy point: who is acting, what their role may do, and which patients they reach.
+"""The one policy point: who is acting, what their role may do, which patients they reach — and why.
 
-Deny by default. Services call ``authorize(session, actor, action, patient_id=...)`` before they
-touch a row; it raises ``AccessDenied`` (and the caller's audit records the refusal).
+``decide(session, actor, action, resource)`` answers every question with a ``Decision``: allowed or
+not, the *basis* (role, care team, self …) and the *purpose of use* (treatment, payment …).
+``require(...)`` is what services call: it returns the decision, or rolls the caller's transaction
+back, records the refusal in a unit of its own and raises ``AccessDenied``. ``reach_filter(actor,
+column)`` is the one SQL filter for "patients this actor may reach" (search, lists, reports, FHIR).
+
+Every Action declares its scope in ``SCOPES`` (global, one patient, own account); nothing is
+inferred from its name, and an Action without one is denied to everybody (a unit test names it).
+A decision is kept on the session (``session.info``) so ``core.audit.record`` writes its basis and
+purpose on the use case's own event without every caller passing them.
 """
 
 from __future__ import annotations
@@ -9,8 +17,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, NoReturn
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, false, true
 from sqlmodel import Field, Session, select
 
 from patient_portal.core.db import TimestampedTable
@@ -43,6 +52,7 @@ class Action(StrEnum):
     ADMIN_DOC_WRITE = "document.administrative.write"
     DOCUMENT_PURGE = "document.purge"
     CARE_TEAM_MANAGE = "careteam.manage"
+    CARE_TEAM_DIRECTORY = "careteam.directory.read"
     IDENTITY_REVIEW = "patient.identity.review"
     ACCESS_LOG_OWN = "audit.own.read"
     AUDIT_READ = "audit.read"
@@ -55,7 +65,7 @@ A = Action
 _STAFF = {
     A.PATIENT_SEARCH, A.PATIENT_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE,
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
-    A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CARE_TEAM_MANAGE, A.IDENTITY_REVIEW,
+    A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CARE_TEAM_MANAGE, A.CARE_TEAM_DIRECTORY, A.IDENTITY_REVIEW,
 }
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
@@ -75,9 +85,108 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.PATIENT: frozenset(_PATIENT),
 }
 
+class Scope(StrEnum):
+    """What an Action is about, and so which object check it needs."""
+
+    GLOBAL = "global"  # no one object: search, registration, reports, system settings
+    PATIENT = "patient"  # one patient's record: needs the patient id and the reach check
+    OWN_ACCOUNT = "own_account"  # the actor's own account or record only
+
+
+#: Every Action's scope, declared: a new Action is denied to everyone until it has one here.
+SCOPES: dict[Action, Scope] = {
+    A.PATIENT_SEARCH: Scope.GLOBAL,
+    A.PATIENT_REGISTER: Scope.GLOBAL,
+    A.PATIENT_SELF_REGISTER: Scope.OWN_ACCOUNT,
+    A.DEMOGRAPHICS_READ: Scope.PATIENT,
+    A.DEMOGRAPHICS_WRITE: Scope.PATIENT,
+    A.CLINICAL_READ: Scope.PATIENT,
+    A.CLINICAL_WRITE: Scope.PATIENT,
+    A.INSURANCE_READ: Scope.PATIENT,
+    A.INSURANCE_WRITE: Scope.PATIENT,
+    A.EMERGENCY_READ: Scope.PATIENT,
+    A.EMERGENCY_WRITE: Scope.PATIENT,
+    A.CLINICAL_DOC_READ: Scope.PATIENT,
+    A.CLINICAL_DOC_WRITE: Scope.PATIENT,
+    A.ADMIN_DOC_READ: Scope.PATIENT,
+    A.ADMIN_DOC_WRITE: Scope.PATIENT,
+    A.DOCUMENT_PURGE: Scope.PATIENT,
+    A.CARE_TEAM_MANAGE: Scope.PATIENT,
+    A.CARE_TEAM_DIRECTORY: Scope.GLOBAL,
+    A.IDENTITY_REVIEW: Scope.GLOBAL,
+    A.ACCESS_LOG_OWN: Scope.OWN_ACCOUNT,
+    A.AUDIT_READ: Scope.GLOBAL,
+    A.USER_MANAGE: Scope.GLOBAL,
+    A.REPORTS: Scope.GLOBAL,
+    A.SYSTEM_CONFIGURE: Scope.GLOBAL,
+}
+
 #: Actions about one patient's data: these need the patient id for the object check.
-PATIENT_SCOPED = frozenset(a for a in Action if a.value.startswith(("patient.", "document.")) and a not in {
-    A.PATIENT_SEARCH, A.PATIENT_REGISTER, A.PATIENT_SELF_REGISTER, A.IDENTITY_REVIEW})
+PATIENT_SCOPED = frozenset(a for a, scope in SCOPES.items() if scope is Scope.PATIENT)
+
+
+class Basis(StrEnum):
+    """Why an access was allowed (written on its audit event)."""
+
+    ROLE = "role"  # the role reaches every patient for this action (admin, front desk)
+    CARE_TEAM = "care_team"  # a clinician on the patient's care team
+    SELF = "self"  # the patient's own record or account
+    EMERGENCY_GRANT = "emergency_grant"  # break-the-glass (emergency access area)
+    CONSENT = "consent"  # the patient's recorded consent (consent area)
+    PERMISSION_SET = "permission_set"  # a configured permission set (administration area)
+
+
+class Purpose(StrEnum):
+    """The purpose of use (HIPAA's treatment, payment, operations; the patient's own request …)."""
+
+    TREATMENT = "treatment"
+    PAYMENT = "payment"
+    OPERATIONS = "operations"
+    PATIENT_REQUEST = "patient_request"
+    EMERGENCY = "emergency"
+    RESEARCH = "research"
+
+
+#: The purpose an access serves when the caller names none: a clinician treats, the front desk
+#: runs the clinic (insurance work is payment), a patient asks for their own data.
+_INSURANCE = frozenset({A.INSURANCE_READ, A.INSURANCE_WRITE})
+
+
+def default_purpose(role: Role, action: Action) -> Purpose:
+    if role is Role.PATIENT:
+        return Purpose.PATIENT_REQUEST
+    if action in _INSURANCE and role is not Role.DOCTOR:
+        return Purpose.PAYMENT
+    if role is Role.DOCTOR:
+        return Purpose.TREATMENT
+    return Purpose.OPERATIONS
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What an action is about, with the attributes the policy reads.
+
+    ``patient_id`` for patient-scoped actions; ``owner_id`` the user an own-account action is about
+    (None: the actor's own); ``category``/``sensitivity``/``author_id`` for areas whose rows differ
+    in who may see them (a later area's rules read these here, never in the area's own code)."""
+
+    patient_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+    category: str | None = None
+    sensitivity: str | None = None
+    author_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The policy's answer. ``reason`` names a refusal for the audit trail (never shown)."""
+
+    allowed: bool
+    action: Action
+    basis: Basis | None = None
+    purpose: Purpose | None = None
+    reason: str = ""
+    patient_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -121,29 +230,113 @@ def on_care_team(session: Session, user_id: uuid.UUID, patient_id: uuid.UUID) ->
     return session.exec(stmt).first() is not None
 
 
-def care_team_patient_ids(session: Session, user_id: uuid.UUID) -> set[uuid.UUID]:
-    """Patients a clinician reaches through the care team."""
-    return set(session.exec(select(CareTeamMember.patient_id).where(CareTeamMember.user_id == user_id)).all())
+def _reach_basis(session: Session, actor: Actor, patient_id: uuid.UUID) -> Basis | None:
+    """How this actor reaches this patient's record at all, or None."""
+    if actor.role in (Role.ADMIN, Role.STAFF):
+        return Basis.ROLE
+    if actor.role == Role.PATIENT:
+        return Basis.SELF if actor.patient_id is not None and actor.patient_id == patient_id else None
+    if actor.role == Role.DOCTOR and on_care_team(session, actor.user_id, patient_id):
+        return Basis.CARE_TEAM
+    return None
 
 
 def reaches_patient(session: Session, actor: Actor, patient_id: uuid.UUID) -> bool:
-    """Object check: may this actor reach this patient's record at all?"""
+    """Object check only: may this actor reach this patient's record at all?"""
+    return _reach_basis(session, actor, patient_id) is not None
+
+
+def reach_filter(actor: Actor | None, patient_column: Any) -> Any:
+    """The SQL condition on `patient_column` (a patient id column) for "patients this actor may
+    reach": the same rule as reaches_patient, for lists and searches."""
+    if actor is None:
+        return false()
     if actor.role in (Role.ADMIN, Role.STAFF):
-        return True
+        return true()
     if actor.role == Role.PATIENT:
-        return actor.patient_id is not None and actor.patient_id == patient_id
+        return patient_column == actor.patient_id if actor.patient_id is not None else false()
     if actor.role == Role.DOCTOR:
-        return on_care_team(session, actor.user_id, patient_id)
-    return False
+        return patient_column.in_(select(CareTeamMember.patient_id).where(CareTeamMember.user_id == actor.user_id))
+    return false()
+
+
+def decide(session: Session, actor: Actor | None, action: Action, resource: Resource | None = None, *,
+           purpose: Purpose | None = None) -> Decision:
+    """The policy's answer for `actor` doing `action` on `resource` (deny by default)."""
+    resource = resource or Resource()
+    pid = resource.patient_id
+    if actor is None:
+        return Decision(False, action, reason="signed_out", patient_id=pid)
+    scope = SCOPES.get(action)
+    if scope is None:
+        return Decision(False, action, reason="no_scope", patient_id=pid)
+    if not actor.can(action):
+        return Decision(False, action, reason="role", patient_id=pid)
+    why = purpose or default_purpose(actor.role, action)
+    if scope is Scope.GLOBAL:
+        return Decision(True, action, Basis.ROLE, why, patient_id=pid)
+    if scope is Scope.OWN_ACCOUNT:
+        if resource.owner_id is not None and resource.owner_id != actor.user_id:
+            return Decision(False, action, reason="not_own", patient_id=pid)
+        return Decision(True, action, Basis.SELF, why, patient_id=pid)
+    if pid is None:
+        return Decision(False, action, reason="no_patient")
+    basis = _reach_basis(session, actor, pid)
+    if basis is None:
+        return Decision(False, action, reason="not_reached", patient_id=pid)
+    return Decision(True, action, basis, why, patient_id=pid)
+
+
+def remember(session: Session, decision: Decision) -> None:
+    """Keep an allowing decision on the session for the use case's audit events (core.audit)."""
+    session.info.setdefault("portal_decisions", {})[decision.patient_id] = decision
+
+
+def decision_for(session: Session, patient_id: uuid.UUID | None) -> Decision | None:
+    """The decision this unit of work took about `patient_id` (or its global one)."""
+    kept = session.info.get("portal_decisions") or {}
+    return kept.get(patient_id) or kept.get(None)
+
+
+def require(session: Session, actor: Actor | None, action: Action, resource: Resource | None = None, *,
+            purpose: Purpose | None = None, audit_as: str | None = None, object_type: str | None = None,
+            object_id: Any = None, message: str | None = None) -> Decision:
+    """``decide``, and on a refusal: roll the caller's transaction back (on SQLite it may hold the
+    write lock), record the refusal in its own unit — as `audit_as` (default: the action), with
+    `object_type`/`object_id` when given — and raise AccessDenied(`message`). The one copy of
+    "authorize, then audit the refusal"."""
+    decision = decide(session, actor, action, resource, purpose=purpose)
+    if decision.allowed:
+        remember(session, decision)
+        return decision
+    refuse(session, actor, audit_as or str(action), reason=decision.reason, patient_id=decision.patient_id,
+           object_type=object_type, object_id=object_id,
+           message="Please sign in." if actor is None else message)
+
+
+def refuse(session: Session | None, actor: Actor | None, what: str, *, reason: str,
+           patient_id: uuid.UUID | None = None, object_type: str | None = None, object_id: Any = None,
+           message: str | None = None) -> NoReturn:
+    """Refuse: roll the caller's transaction back, record the refusal (`what`, with `reason`) in its
+    own unit, raise AccessDenied(`message`). Also for an area's own rules of refusal (a proposer
+    confirming their own proposal), so every refusal is recorded the same way."""
+    from patient_portal.core import audit  # audit imports this module (Actor); import at use
+
+    if session is not None:
+        session.rollback()  # on SQLite the caller may hold the write lock the refusal needs
+    audit.record_now(actor, what, patient_id=patient_id,
+                     object_type=object_type or ("patient" if patient_id else None),
+                     object_id=object_id if object_id is not None else patient_id, outcome="denied",
+                     detail={"reason": reason})
+    raise AccessDenied(message) if message else AccessDenied()
 
 
 def authorize(session: Session, actor: Actor | None, action: Action, *, patient_id: uuid.UUID | None = None) -> Actor:
-    """Allow or raise AccessDenied. Returns the actor so callers can chain."""
-    if actor is None:
-        raise AccessDenied("Please sign in.")
-    if not actor.can(action):
-        raise AccessDenied()
-    if action in PATIENT_SCOPED:
-        if patient_id is None or not reaches_patient(session, actor, patient_id):
-            raise AccessDenied()
+    """Allow or raise AccessDenied, without auditing (for checks whose caller audits, and tests).
+    Returns the actor so callers can chain."""
+    decision = decide(session, actor, action, Resource(patient_id=patient_id))
+    if not decision.allowed:
+        raise AccessDenied("Please sign in." if actor is None else "You do not have permission to do that.")
+    assert actor is not None
+    remember(session, decision)
     return actor

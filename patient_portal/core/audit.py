@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, text
 from sqlmodel import Field, Session, SQLModel, select
 
-from patient_portal.core.access import Actor
+from patient_portal.core.access import Actor, decision_for
 from patient_portal.core.crypto import DecryptionError, KeyRing, get_keyring
 from patient_portal.core.db import new_id, unit_of_work, utcnow
 
@@ -59,7 +59,8 @@ class AuditEvent(SQLModel, table=True):
     outcome: str = "success"
     ip: str | None = None
     session_id: uuid.UUID | None = None
-    purpose: str | None = None
+    purpose: str | None = None  # why: treatment, payment, operations, patient_request, emergency …
+    basis: str | None = Field(default=None, max_length=32)  # on what: role, care_team, self, emergency_grant …
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -81,9 +82,14 @@ def _canon_value(value: Any) -> Any:
     return value
 
 
+#: Chained when set: added after events were first written, so an event without one hashes as before.
+_CHAINED_WHEN_SET = ("basis",)
+
+
 def canonical(event: AuditEvent) -> bytes:
     """The event's chained fields as canonical JSON bytes."""
     data = {name: _canon_value(getattr(event, name)) for name in _CHAINED}
+    data.update({name: getattr(event, name) for name in _CHAINED_WHEN_SET if getattr(event, name) is not None})
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
@@ -129,9 +135,17 @@ def record(
     purpose: str | None = None,
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
+    basis: str | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction, MACed under the active key."""
+    """Append one event in the caller's transaction, MACed under the active key.
+
+    Purpose and basis, unless given, come from the policy decision this unit of work took about the
+    patient (``core.access.require`` keeps it on the session), so every allowed access says why."""
     ring = get_keyring()
+    decision = decision_for(session, patient_id) if outcome != "denied" else None
+    if decision is not None:
+        purpose = purpose or (str(decision.purpose) if decision.purpose else None)
+        basis = basis or (str(decision.basis) if decision.basis else None)
     _lock_chain(session)
     # only the head's two chained values, not a whole entity (this runs on every audited action)
     last = session.exec(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
@@ -148,6 +162,7 @@ def record(
         ip=ip if ip is not None else (actor.ip if actor else None),
         session_id=actor.session_id if actor else None,
         purpose=purpose,
+        basis=basis,
         detail=detail or {},
         prev_hash=last.hash if last else GENESIS,
         hash="",

@@ -18,7 +18,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import reflex as rx
@@ -96,7 +96,7 @@ def _plain_json(value: Any, depth: int) -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parameters(fn: Any) -> tuple[tuple[str, Any, bool], ...]:
     """(name, hint, required) for each parameter after self; unannotated ones count as Any."""
     hints = typing.get_type_hints(fn)

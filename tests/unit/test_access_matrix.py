@@ -41,6 +41,7 @@ EXPECTED: dict[str, str] = {
     "document.administrative.write": "ASP",
     "document.purge": "A",
     "careteam.manage": "AS",
+    "careteam.directory.read": "AS",
     "patient.identity.review": "AS",
     "audit.own.read": "P",
     "audit.read": "A",
@@ -126,3 +127,77 @@ def test_staff_never_reach_clinical_details():
     staff = _actor(Role.STAFF)
     clinical = [a for a in Action if "clinical" in a.value]
     assert clinical and not any(staff.can(a) for a in clinical)
+
+
+# ------------------------------------------------------------------ platform v2: scopes and decisions
+
+from patient_portal.core import access  # noqa: E402
+from patient_portal.core.access import SCOPES, Basis, Purpose, Resource, Scope, decide  # noqa: E402
+
+
+def test_every_action_declares_its_scope():
+    """A new Action must say what it is about; nothing is inferred from its name."""
+    missing = sorted(a.value for a in Action if a not in SCOPES)
+    assert not missing, f"declare a Scope in core.access.SCOPES for: {missing}"
+
+
+def test_an_action_without_a_scope_is_denied_to_everyone(db, monkeypatch):
+    monkeypatch.delitem(access.SCOPES, Action.AUDIT_READ)
+    with unit_of_work() as s:
+        decision = decide(s, _actor(Role.ADMIN), Action.AUDIT_READ)
+    assert not decision.allowed and decision.reason == "no_scope"
+
+
+def test_a_name_does_not_make_an_action_patient_scoped():
+    """The old rule read scope from the name prefix: 'appointment.read' would have skipped the check."""
+    assert SCOPES[Action.CARE_TEAM_MANAGE] is Scope.PATIENT  # named careteam.*, about one patient
+    assert SCOPES[Action.PATIENT_SEARCH] is Scope.GLOBAL  # named patient.*, about no one patient
+
+
+ALL = [(role, action) for role in Role for action in Action]
+
+
+@pytest.mark.parametrize(("role", "action"), ALL, ids=[f"{r.value}-{a.value}" for r, a in ALL])
+def test_every_action_and_role_with_a_foreign_patient(db, role, action):
+    """Every Action x Role: the basis and purpose of an allowed decision, and a foreign id refused."""
+    allowed = LETTER[role] in EXPECTED.get(action.value, "")
+    mine, foreign = uuid.uuid4(), uuid.uuid4()
+    actor = _actor(role, mine if role is Role.PATIENT else None)
+    if role is Role.DOCTOR:
+        with unit_of_work() as s:
+            s.add(CareTeamMember(patient_id=mine, user_id=actor.user_id))
+    scope = SCOPES[action]
+    with unit_of_work() as s:
+        own = decide(s, actor, action, Resource(patient_id=mine, owner_id=actor.user_id))
+        other = decide(s, actor, action, Resource(patient_id=foreign, owner_id=uuid.uuid4()))
+    assert own.allowed is allowed
+    if allowed:
+        expected_basis = {Scope.GLOBAL: Basis.ROLE, Scope.OWN_ACCOUNT: Basis.SELF}.get(scope) or {
+            Role.ADMIN: Basis.ROLE, Role.STAFF: Basis.ROLE, Role.DOCTOR: Basis.CARE_TEAM,
+            Role.PATIENT: Basis.SELF}[role]
+        assert own.basis is expected_basis
+        assert own.purpose is (Purpose.PATIENT_REQUEST if role is Role.PATIENT else
+                               Purpose.TREATMENT if role is Role.DOCTOR else
+                               Purpose.PAYMENT if "insurance" in action.value else Purpose.OPERATIONS)
+    # another patient's id (or another account): refused unless the role reaches everyone
+    reaches_all = scope is Scope.GLOBAL or (scope is Scope.PATIENT and role in (Role.ADMIN, Role.STAFF))
+    assert other.allowed is (allowed and reaches_all)
+
+
+def test_reach_filter_is_the_reach_rule_in_sql(db):
+    from sqlmodel import select
+
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    doctor, patient = _actor(Role.DOCTOR), _actor(Role.PATIENT, mine)
+    with unit_of_work() as s:
+        s.add(CareTeamMember(patient_id=mine, user_id=doctor.user_id))
+        s.add(CareTeamMember(patient_id=other, user_id=uuid.uuid4()))
+    with unit_of_work() as s:
+        def reached(who):
+            rows = s.exec(select(CareTeamMember.patient_id).where(access.reach_filter(who, CareTeamMember.patient_id)))
+            return set(rows.all())
+        assert reached(doctor) == {mine}
+        assert reached(patient) == {mine}
+        assert reached(_actor(Role.PATIENT, None)) == set()
+        assert reached(_actor(Role.STAFF)) == reached(_actor(Role.ADMIN)) == {mine, other}
+        assert reached(None) == set()

@@ -20,7 +20,7 @@ from sqlalchemy import Text, and_, cast, func, or_
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
-from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
+from patient_portal.core.access import Action, Actor, Role, require
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.clock import clinic_zone, exact_time, plain_time
 from patient_portal.domain.audit_log.dto import (
@@ -47,13 +47,10 @@ OWN_READ = str(Action.ACCESS_LOG_OWN)
 
 
 def guard(session: Session, actor: Actor | None, action: Action) -> Actor:
-    """authorize(), auditing a refusal in its own transaction before raising AccessDenied."""
-    try:
-        return authorize(session, actor, action)
-    except AccessDenied:
-        session.rollback()  # release SQLite's write lock before the refusal is recorded
-        audit.record_now(actor, str(action), object_type="audit_event", outcome="denied")
-        raise
+    """The policy's ``require`` for the audit log (refusals are audited); returns the actor."""
+    require(session, actor, action, object_type="audit_event")
+    assert actor is not None
+    return actor
 
 
 def _page(page: Any) -> int:

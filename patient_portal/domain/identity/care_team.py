@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
-from patient_portal.core.access import AccessDenied, Action, Actor, CareTeamMember, Role, authorize
+from patient_portal.core.access import (
+    Action,
+    Actor,
+    CareTeamMember,
+    Resource,
+    Role,
+    require,
+)
 from patient_portal.domain.identity.models import User
 
 
@@ -33,11 +40,8 @@ def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
 
 
 def _authorize(session: Session, actor: Actor | None, action: str, patient_id: uuid.UUID) -> None:
-    try:
-        authorize(session, actor, Action.CARE_TEAM_MANAGE)
-    except AccessDenied:
-        audit.record_now(actor, action, patient_id=patient_id, object_type="care_team", outcome="denied")
-        raise
+    require(session, actor, Action.CARE_TEAM_MANAGE, Resource(patient_id=patient_id), audit_as=action,
+            object_type="care_team")
 
 
 def _doctor(session: Session, doctor_id: uuid.UUID) -> User:
@@ -99,11 +103,7 @@ def manage_view(session: Session, actor: Actor | None, patient_id: uuid.UUID | s
 
 def active_doctors(session: Session, actor: Actor | None) -> list[TeamMember]:
     """Doctors that can be assigned (for pickers)."""
-    try:
-        authorize(session, actor, Action.CARE_TEAM_MANAGE)
-    except AccessDenied:
-        audit.record_now(actor, "careteam.doctors", outcome="denied")
-        raise
+    require(session, actor, Action.CARE_TEAM_DIRECTORY, audit_as="careteam.doctors")
     rows = session.exec(select(User).where(User.role == Role.DOCTOR.value, User.active == True)  # noqa: E712
                         .order_by(User.email)).all()
     return [TeamMember(str(u.id), u.display_name or "", u.email) for u in rows]
@@ -126,11 +126,7 @@ def assign_doctor_to_account(session: Session, actor: Actor | None, *, patient_e
     """Assign a doctor to the patient record linked to a patient's sign-in account (admin screen)."""
     from patient_portal.domain.identity.signin import normalize_email
 
-    try:
-        authorize(session, actor, Action.CARE_TEAM_MANAGE)
-    except AccessDenied:
-        audit.record_now(actor, "careteam.assign", object_type="care_team", outcome="denied")
-        raise
+    require(session, actor, Action.CARE_TEAM_DIRECTORY, audit_as="careteam.assign", object_type="care_team")
     user = session.exec(select(User).where(User.email == normalize_email(patient_email))).first()
     if user is None or user.role != Role.PATIENT or user.patient_id is None:
         raise CareTeamError("No patient account with a linked record has this email.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from patient_portal.core import audit
-from patient_portal.core.access import AccessDenied, Action, Actor, authorize
+from patient_portal.core.access import AccessDenied, Action, Actor, require
 from patient_portal.core.db import utcnow
 from patient_portal.domain.identity import mfa
 from patient_portal.domain.identity.credentials import credentials_changed
@@ -105,11 +105,7 @@ def new_recovery_codes(session: Session, actor: Actor | None, code: str) -> list
 
 def reset_for_user(session: Session, actor: Actor | None, user_id) -> None:
     """An admin turns MFA off for an account whose phone was lost (they enrol again next sign-in)."""
-    try:
-        authorize(session, actor, Action.USER_MANAGE)
-    except AccessDenied:
-        audit.record_now(actor, "mfa.reset", object_type="user", outcome="denied")
-        raise
+    require(session, actor, Action.USER_MANAGE, audit_as="mfa.reset", object_type="user")
     from patient_portal.domain.identity.service import get_user_row
 
     user = get_user_row(session, user_id)

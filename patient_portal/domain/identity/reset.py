@@ -20,8 +20,8 @@ from patient_portal.core.access import Actor
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.identity import account_mail, email_links, passwords, service
-from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.credentials import credentials_changed
+from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.sessions import actor_for
 from patient_portal.domain.identity.signin import normalize_email
 

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
-from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
+from patient_portal.core.access import Action, Actor, Role, require
 from patient_portal.core.clock import plain_time
 from patient_portal.core.db import utcnow
 from patient_portal.domain.identity import passwords
@@ -117,11 +117,7 @@ def create_user_system(session: Session, *, email: str, role: str, display_name:
 
 def authorize_user_admin(session: Session, actor: Actor | None, action: str) -> None:
     """Only admins manage accounts; a refusal is audited under `action`."""
-    try:
-        authorize(session, actor, Action.USER_MANAGE)
-    except AccessDenied:
-        audit.record_now(actor, action, object_type="user", outcome="denied")
-        raise
+    require(session, actor, Action.USER_MANAGE, audit_as=action, object_type="user")
 
 
 def get_user_row(session: Session, user_id: uuid.UUID | str) -> User:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlmodel import Session
 
-from patient_portal.core import audit
-from patient_portal.core.access import AccessDenied, Action, Actor, authorize
+from patient_portal.core.access import Action, Actor, Resource, refuse, require
 from patient_portal.domain.patients.models import STATUS_MERGED, Patient
 
 
@@ -31,21 +30,16 @@ class Conflict(Exception):
 
 
 def guard(session: Session, actor: Actor | None, action: Action, *, patient_id: uuid.UUID | None = None) -> Actor:
-    """authorize(), auditing a refusal in its own transaction before raising AccessDenied."""
-    try:
-        return authorize(session, actor, action, patient_id=patient_id)
-    except AccessDenied:
-        session.rollback()  # release SQLite's write lock before the refusal is recorded
-        deny(actor, action, patient_id=patient_id)
-        raise
+    """The policy's ``require`` for a patient service; returns the actor (refusals are audited)."""
+    require(session, actor, action, Resource(patient_id=patient_id))
+    assert actor is not None
+    return actor
 
 
 def deny(actor: Actor | None, action: Action | str, *, patient_id: uuid.UUID | None = None,
-         message: str = "You do not have permission to do that.") -> None:
-    """Audit a refusal (own transaction) and raise AccessDenied with a message safe to show."""
-    audit.record_now(actor, str(action), patient_id=patient_id, object_type="patient" if patient_id else None,
-                     object_id=patient_id, outcome="denied")
-    raise AccessDenied(message)
+         message: str = "You do not have permission to do that.", reason: str = "rule") -> NoReturn:
+    """Refuse by a patient-area rule (audited like every refusal, see core.access.refuse)."""
+    refuse(None, actor, str(action), reason=reason, patient_id=patient_id, message=message)
 
 
 def as_uuid(value: Any) -> uuid.UUID:

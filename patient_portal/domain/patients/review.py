@@ -25,7 +25,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit, clock
-from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
+from patient_portal.core.access import Action, Actor, Role, refuse, require
 from patient_portal.core.db import utcnow
 from patient_portal.domain.documents.models import ADMINISTRATIVE, Document
 from patient_portal.domain.history.models import KINDS
@@ -236,17 +236,14 @@ def list_identity_checks(session: Session, actor: Actor, *, page: Any = 1) -> Re
 def _refuse(session: Session, actor: Actor | None, action: str, reason: str, message: str, *,
             target: uuid.UUID | None = None, pending: uuid.UUID | None = None) -> NoReturn:
     """Audit a refused link attempt (own transaction, with the reason) and raise AccessDenied."""
-    session.rollback()  # release SQLite's write lock before the refusal is recorded
-    audit.record_now(actor, action, patient_id=target, object_type="patient",
-                     object_id=pending, outcome="denied", detail={"reason": reason})
-    raise AccessDenied(message)
+    refuse(session, actor, action, reason=reason, patient_id=target, object_type="patient", object_id=pending,
+           message=message)
 
 
 def _may_review(session: Session, actor: Actor | None, action: str) -> Actor:
-    try:
-        return authorize(session, actor, Action.IDENTITY_REVIEW)
-    except AccessDenied as exc:
-        _refuse(session, actor, action, "role", str(exc))
+    require(session, actor, Action.IDENTITY_REVIEW, audit_as=action)
+    assert actor is not None
+    return actor
 
 
 def _pending_record(session: Session, patient_id: uuid.UUID) -> Patient:

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
-from patient_portal.core.access import Action, Actor, CareTeamMember, Role
+from patient_portal.core.access import Action, Actor, Role, reach_filter
 from patient_portal.domain.patients import dto, indexes, mrn
 from patient_portal.domain.patients.common import guard
 from patient_portal.domain.patients.models import STATUS_MERGED, Patient, PatientPhoneKey
@@ -104,16 +104,16 @@ def _family(crit: Criteria, family: str, birth) -> Criteria:
     return crit
 
 
-def run_query(session: Session, crit: Criteria, *, page: int = 1, care_team_of: Any = None,
+def run_query(session: Session, crit: Criteria, *, page: int = 1, actor: Actor | None = None,
               count: bool = True) -> tuple[list[Patient], int]:
-    """The page of patients matching `crit` (ordered by MRN) and the capped total."""
+    """The page of patients matching `crit` (ordered by MRN) and the capped total; with `actor`,
+    only the patients the policy's reach_filter lets them reach."""
     stmt = select(Patient).where(*crit.clauses, Patient.status != STATUS_MERGED)
+    if actor is not None:
+        stmt = stmt.where(reach_filter(actor, Patient.id))
     if crit.phone_digest:  # digests are unique per patient, so the join adds no duplicate rows
         stmt = stmt.join(PatientPhoneKey, PatientPhoneKey.patient_id == Patient.id).where(
             PatientPhoneKey.digest == crit.phone_digest)
-    if care_team_of is not None:
-        stmt = stmt.where(Patient.id.in_(select(CareTeamMember.patient_id).where(
-            CareTeamMember.user_id == care_team_of)))
     rows = session.exec(stmt.order_by(Patient.mrn).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     total = len(rows) + (page - 1) * PAGE_SIZE
     if count and (len(rows) == PAGE_SIZE or page > 1):
@@ -140,8 +140,8 @@ def search_patients(session: Session, actor: Actor, query: str, *, dob: str = ""
                        else "Enter a valid search.")
     if not crit.clauses and not crit.phone_digest:
         return _result("empty", "Search by name, date of birth, MRN, phone or email.")
-    care_team = actor.user_id if actor.role == Role.DOCTOR else None
-    patients, total = run_query(session, crit, page=page, care_team_of=care_team)
+    care_team = actor.role == Role.DOCTOR
+    patients, total = run_query(session, crit, page=page, actor=actor)
     audit.record(session, actor, str(Action.PATIENT_SEARCH), object_type="patient",
                  detail={"count": len(patients), "total": total, "page": page, "keys": crit.keys,
                          "patient_ids": [str(p.id) for p in patients]})
