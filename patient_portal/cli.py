@@ -35,8 +35,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if not settings.demo_accounts or settings.production:
         print("portal: demo data is only for demo mode (PORTAL_DEMO_ACCOUNTS=1, not production)", file=sys.stderr)
         return 1
-    seed.seed_demo()
-    print("demo data is in place")
+    import time
+
+    started = time.perf_counter()
+    report = seed.seed_demo(seed.DEMO_PATIENTS if args.patients is None else args.patients)
+    print(f"{report.summary()} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -248,7 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="say what a production start is missing").set_defaults(fn=cmd_check_config)
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
-    sub.add_parser("seed", help="load demo data (idempotent)").set_defaults(fn=cmd_seed)
+    seeding = sub.add_parser("seed", help="load the demo clinic (idempotent)")
+    seeding.add_argument("--patients", type=int, default=None, metavar="N",
+                         help="demo patient records in all (default 200; adds only those missing)")
+    seeding.set_defaults(fn=cmd_seed)
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
     work = sub.add_parser("worker", help="send queued emails and other jobs (the app also does this "
                           "unless PORTAL_JOBS_IN_PROCESS=0)")

@@ -80,7 +80,7 @@ def world(tmp_path_factory):
         mp.setenv("PORTAL_DATABASE_URL", PG_URL)
     reset_settings()
     _prepare_postgres() if PG_URL else _create_schema_sqlite()
-    seed_demo()
+    seed_demo(patients=3)  # the hand-written records only: a small clinic keeps this fast
     tokens = {}
     for email, role, _name in DEMO_USERS:
         result = signin.sign_in(email, DEMO_PASSWORD, ip="127.0.0.1")
