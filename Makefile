@@ -44,11 +44,13 @@ serve: install bun migrate
 test-unit: install-dev
 	$(PYTEST) tests/unit -q
 
+# Integration tests spread over the cores (pytest-xdist); on PostgreSQL each worker has its own database.
+XDIST ?= -n 2 --dist loadfile
 test-integration: install-dev
-	env -u PORTAL_TEST_DATABASE_URL $(PYTEST) tests/integration -q
+	env -u PORTAL_TEST_DATABASE_URL $(PYTEST) tests/integration -q $(XDIST)
 
 test-postgres: install-dev
-	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then $(PYTEST) tests/integration -q; \
+	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then $(PYTEST) tests/integration -q $(XDIST); \
 	else echo "PORTAL_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 test-e2e: install-dev bun chromium

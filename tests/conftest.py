@@ -13,7 +13,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+def _per_worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own (`<name>_gw0`, created when missing),
+    since every test empties the tables; PORTAL_TEST_DATABASE_URL is pointed at it for every reader."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine
+
+    base, _, name = url.rpartition("/")
+    mine = f"{name}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": mine}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{mine}"'))
+    admin.dispose()
+    os.environ["PORTAL_TEST_DATABASE_URL"] = f"{base}/{mine}"
+    return f"{base}/{mine}"
+
+
+PG_URL = _per_worker_database(os.environ.get("PORTAL_TEST_DATABASE_URL", ""))
 _PG_SCHEMA_READY = False
 
 
