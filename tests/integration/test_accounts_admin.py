@@ -108,8 +108,8 @@ def test_only_active_doctors_join_care_teams():
 def test_demo_seed_links_the_patient_and_the_care_team():
     from patient_portal.seed import seed_demo
 
-    seed_demo()
-    seed_demo()  # idempotent
+    seed_demo(patients=3)
+    seed_demo(patients=3)  # idempotent
     pat, doc = user("patient@demo.clinic"), user("doctor@demo.clinic")
     assert {user(f"{r}@demo.clinic").role for r in ("admin", "doctor", "staff", "patient")} == {
         "admin", "doctor", "staff", "patient"}

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("db")
 @pytest.fixture
 def seeded(capsys) -> int:
     """Demo data plus some sign-ins; returns how many events the chain holds."""
-    assert cli.main(["seed"]) == 0
+    assert cli.main(["seed", "--patients", "3"]) == 0
     assert signin.sign_in("doctor@demo.clinic", "demo-clinic-2026", ip="10.1.1.1").ok
     assert not signin.sign_in("doctor@demo.clinic", "wrong password x", ip="10.1.1.1").ok
     capsys.readouterr()
@@ -270,7 +270,7 @@ def test_rotation_remacs_the_chain_and_verify_stays_green(db, monkeypatch, capsy
     old, index_key = crypto.generate_key_spec("k1"), crypto.generate_key_spec("idx")
     monkeypatch.setenv("PORTAL_MASTER_KEYS", f"{old},{index_key}")
     reset_settings()
-    seed.seed_demo()
+    seed.seed_demo(patients=3)
     _checkpoint(capsys)
     _more_events(2)
 

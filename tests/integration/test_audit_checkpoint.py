@@ -104,7 +104,7 @@ def test_the_job_worker_writes_checkpoints(monkeypatch, capsys):
 def test_backup_includes_a_fresh_checkpoint(db, tmp_path, capsys):
     if db != "sqlite":
         pytest.skip("backup of the embedded mode")
-    seed.seed_demo()
+    seed.seed_demo(patients=3)
     assert cli.main(["backup", str(tmp_path / "backups")]) == 0
     out = capsys.readouterr().out
     cp = _latest()

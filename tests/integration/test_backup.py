@@ -19,7 +19,7 @@ def sqlite_only(db):
 
 
 def test_backup_then_restore_after_losing_the_data(sqlite_only, portal_env, tmp_path, capsys):
-    seed.seed_demo()
+    seed.seed_demo(patients=3)
     get_blob_store().put("doc/aa/object", [b"encrypted bytes"])
     assert cli.main(["backup", str(tmp_path / "backups")]) == 0
     out = capsys.readouterr().out

@@ -27,7 +27,7 @@ def _raw_dump(dialect: str, instance) -> str:
 
 
 def test_seeded_patient_data_is_not_in_the_raw_database(db, portal_env):
-    seed.seed_demo()
+    seed.seed_demo(patients=3)
     with unit_of_work() as session:  # the data is really there, readable through the app
         names = {p.family_name for p in session.query(Patient).all()}
     assert {"Garcia", "Okafor"} <= names
@@ -38,9 +38,9 @@ def test_seeded_patient_data_is_not_in_the_raw_database(db, portal_env):
 
 
 def test_seeding_twice_changes_nothing(db):
-    seed.seed_demo()
+    seed.seed_demo(patients=3)
     with unit_of_work() as session:
         before = session.query(Patient).count()
-    seed.seed_demo()
+    seed.seed_demo(patients=3)
     with unit_of_work() as session:
         assert session.query(Patient).count() == before

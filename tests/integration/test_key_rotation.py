@@ -23,7 +23,7 @@ def test_rotation_reencrypts_everything_and_old_key_can_go(db, monkeypatch, caps
     index_key = crypto.generate_key_spec("idx")
     monkeypatch.setenv("PORTAL_MASTER_KEYS", f"{old},{index_key}")
     reset_settings()
-    seed.seed_demo()
+    seed.seed_demo(patients=3)
     assert _key_ids_in("patient", "family_name") == {"k1"}
 
     new = crypto.generate_key_spec("k2")
