@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 import patient_portal.pages  # noqa: F401  (registers every page)
+import patient_portal.pages.public.not_found  # noqa: F401  (the styled 404 page, Reflex route "404")
 from patient_portal.api.app import build_api
 from patient_portal.core import jobs
 from patient_portal.settings import get_settings

@@ -1,7 +1,11 @@
 """Sign-in endpoints and the request-side session check.
 
 * ``POST /api/auth/login``  — native form post (or JSON); sets the ``portal_session`` cookie and
-  answers 303 to the role's home, or back to /login with a generic error.
+  answers 303 to the role's home, or back to /login with a generic error. For an account with MFA,
+  a right password without a code answers 303 to ``/login?step=code`` with the ``portal_mfa``
+  ticket cookie (HttpOnly, 5 minutes; see ``domain.identity.mfa_ticket``) instead of a session.
+* ``POST /api/auth/login/code`` — the code step: the ticket cookie and ``code``; a session as above.
+* ``POST /api/auth/login/restart`` — drop the ticket and go back to the password step.
 * ``POST /api/auth/logout`` — ends the session, clears the cookie, 303 to ``/``.
 * ``GET  /api/auth/whoami`` — who the cookie belongs to (for scripts and tests); 401 without one.
 * ``actor_from_request(request)`` — the Actor for API endpoints (sync: call via off_loop).
@@ -19,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from patient_portal.core.access import Actor
 from patient_portal.core.db import off_loop
-from patient_portal.domain.identity import sessions, signin
+from patient_portal.domain.identity import mfa_ticket, sessions, signin
 from patient_portal.settings import get_settings
 
 router = APIRouter()
@@ -46,6 +50,25 @@ def token_from_request(request: Request) -> str | None:
     """The session token from the Cookie header(s), read by the one parser (ambiguous → None)."""
     header = "; ".join(v for k, v in request.headers.items() if k == "cookie")
     return sessions.parse_cookie_header(header)
+
+
+#: Cookies of the two-step sign-in that only the server writes (see websocket_cookie).
+TICKET_COOKIES = (mfa_ticket.COOKIE_NAME, mfa_ticket.HINT_COOKIE_NAME)
+
+
+def ticket_from_header(header: str | None) -> str | None:
+    """The MFA ticket from a Cookie header, or None when absent or named more than once (however
+    spelled: which copy would win depends on the parser)."""
+    found = []
+    for part in (header or "").split(";"):
+        name, sep, value = part.partition("=")
+        if sep and name.strip(" \t\r\n\"").lower() == mfa_ticket.COOKIE_NAME:
+            found.append(value.strip(" \t\r\n").strip('"'))
+    return (found[0] or None) if len(found) == 1 else None
+
+
+def ticket_from_request(request: Request) -> str | None:
+    return ticket_from_header("; ".join(v for k, v in request.headers.items() if k == "cookie"))
 
 
 def actor_from_request(request: Request) -> Actor | None:
@@ -81,17 +104,22 @@ def websocket_cookie(header: str) -> str:
 
     Reflex copies connection headers into state that is sent to the browser, so the HttpOnly token
     must never reach it, and nothing the browser can send may pass for the server-side identity.
+    The MFA ticket is dropped the same way; while it is valid, the email it is for is passed on as
+    ``portal_mfa_for`` (a client-sent one is dropped) for the sign-in page's code step.
     """
     try:
         cookies = sessions.parse_cookies(header)
     except sessions.AmbiguousCookies:
         cookies = {}
-    ours = {name.lower() for name in sessions.OUR_COOKIES}
+    ours = {name.lower() for name in (*sessions.OUR_COOKIES, *TICKET_COOKIES)}
     kept = [f"{name}={value}" for name, value in cookies.items()
             if not any(o in name.lower() for o in ours)]
     token = cookies.get(sessions.COOKIE_NAME)
     if token and len(token) <= 200:
         kept.append(f"{sessions.WS_COOKIE_NAME}={sessions.ws_credential(token)}")
+    claim = mfa_ticket.read(ticket_from_header(header))
+    if claim is not None:  # the sign-in page shows whom the code step is for; the ticket stays out
+        kept.append(f"{mfa_ticket.HINT_COOKIE_NAME}={quote(claim.email, safe='@')}")
     return "; ".join(kept)
 
 
@@ -158,9 +186,22 @@ async def _credentials(request: Request) -> tuple[dict, bool]:
     return {k: v for k, v in form.items() if isinstance(v, str)}, False
 
 
-def _login_error_url(error: str) -> str:
+def _next_query(next_path: object) -> str:
+    """``&next=…`` for a path inside the site (checked again where it is used), else nothing."""
+    nxt = next_path if isinstance(next_path, str) else ""
+    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt and len(nxt) < 200:
+        return "&next=" + quote(nxt, safe="/")
+    return ""
+
+
+def _login_error_url(error: str, next_path: object = None) -> str:
     """Back to the form with a fixed error code (no email in the URL: it would land in access logs)."""
-    return f"/login?error={quote(error)}"
+    return f"/login?error={quote(error)}" + _next_query(next_path)
+
+
+def _code_step_url(error: str | None, next_path: object) -> str:
+    """The sign-in page's code step (whom it is for comes from the ticket cookie, not the URL)."""
+    return "/login?step=code" + (f"&error={quote(error)}" if error else "") + _next_query(next_path)
 
 
 def _landing(role: str | None, next_path: object) -> str:
@@ -173,8 +214,53 @@ def _landing(role: str | None, next_path: object) -> str:
     return home
 
 
+def set_ticket_cookie(response: Response, ticket: str) -> None:
+    claim = mfa_ticket.read(ticket)
+    response.set_cookie(mfa_ticket.COOKIE_NAME, ticket, httponly=True, samesite="strict",
+                        secure=get_settings().secure_cookies, path="/",
+                        max_age=max(1, claim.seconds_left if claim else 1))
+
+
+def clear_ticket_cookie(response: Response) -> None:
+    response.delete_cookie(mfa_ticket.COOKIE_NAME, path="/", httponly=True, samesite="strict",
+                           secure=get_settings().secure_cookies)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _answer(result: signin.SignInResult, data: dict, wants_json: bool, *, step: str, had_ticket: bool) -> Response:
+    """The response to either step: a session, the code step (with a ticket), or an error.
+    `had_ticket`: the request carried a ticket cookie, which an answer that ends the code step clears."""
+    nxt = data.get("next")
+    response: Response
+    if result.ok:
+        home = ENROL_PATH + "?required=1" if result.needs_enrolment else _landing(result.role, nxt)
+        response = (JSONResponse({"ok": True, "role": result.role, "home": home}) if wants_json
+                    else RedirectResponse(home, status_code=303))
+        set_session_cookie(response, result.token or "")
+        if had_ticket:
+            clear_ticket_cookie(response)
+        return _no_store(response)
+    error = result.error or "credentials"
+    if result.ticket:  # the password was right: on to the code step
+        shown = error if step == "code" or data.get("code") else None  # first arrival: no error yet
+        response = (JSONResponse({"ok": False, "error": "code", "step": "code"}, status_code=401) if wants_json
+                    else RedirectResponse(_code_step_url(shown, nxt), status_code=303))
+        set_ticket_cookie(response, result.ticket)
+        return _no_store(response)
+    response = (JSONResponse({"ok": False, "error": error}, status_code=401) if wants_json
+                else RedirectResponse(_login_error_url(error, nxt), status_code=303))
+    if had_ticket:
+        clear_ticket_cookie(response)
+    return _no_store(response)
+
+
 @router.post("/auth/login")
 async def login(request: Request) -> Response:
+    """Step one: email and password (and, optionally, the code in the same request)."""
     data, wants_json = await _credentials(request)
     email = str(data.get("email") or "")[:320]
     code = str(data.get("code") or data.get("totp") or "")[:32] or None
@@ -182,21 +268,28 @@ async def login(request: Request) -> Response:
         email, str(data.get("password") or ""), code, ip=client_ip(request),
         user_agent=request.headers.get("user-agent"), old_token=token_from_request(request),
     )
-    if not result.ok:
-        if wants_json:
-            return JSONResponse({"ok": False, "error": result.error}, status_code=401,
-                                headers={"Cache-Control": "no-store"})
-        return RedirectResponse(_login_error_url(result.error or "credentials"),
-                                status_code=303, headers={"Cache-Control": "no-store"})
-    home = ENROL_PATH + "?required=1" if result.needs_enrolment else _landing(result.role, data.get("next"))
-    response: Response
-    if wants_json:
-        response = JSONResponse({"ok": True, "role": result.role, "home": home})
-    else:
-        response = RedirectResponse(home, status_code=303)
-    response.headers["Cache-Control"] = "no-store"
-    set_session_cookie(response, result.token or "")
-    return response
+    return _answer(result, data, wants_json, step="password", had_ticket=ticket_from_request(request) is not None)
+
+
+@router.post("/auth/login/code")
+async def login_code(request: Request) -> Response:
+    """Step two: the ticket cookie from step one and the authenticator (or recovery) code."""
+    data, wants_json = await _credentials(request)
+    result = await signin.redeem_async(
+        ticket_from_request(request), str(data.get("code") or data.get("totp") or "")[:32],
+        ip=client_ip(request), user_agent=request.headers.get("user-agent"), old_token=token_from_request(request),
+    )
+    return _answer(result, data, wants_json, step="code", had_ticket=True)
+
+
+@router.post("/auth/login/restart")
+async def login_restart(request: Request) -> Response:
+    """Leave the code step: the ticket is dropped, the password asked for again."""
+    data, _ = await _credentials(request)
+    nxt = _next_query(data.get("next"))
+    response = RedirectResponse("/login" + (f"?{nxt[1:]}" if nxt else ""), status_code=303)
+    clear_ticket_cookie(response)
+    return _no_store(response)
 
 
 @router.post("/auth/logout")

@@ -1,10 +1,62 @@
-"""Page shells: the public shell (landing, sign-in) and shared layout pieces."""
+"""Page shells: the public shell (landing, sign-in) and shared layout pieces.
+
+Both shells start with a "Skip to content" link (the first thing Tab reaches; visible only when
+focused) that moves focus to the ``<main id="main">`` landmark, link the favicon, and give input
+placeholders text contrast that passes WCAG AA (Radix's default gray is lighter than 4.5:1).
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 PRODUCT_NAME = "Patient Portal"
+MAIN_ID = "main"
+
+#: Off-screen until focused, then a pill in the top-left corner above everything else.
+_SKIP_LINK_STYLE = {
+    "position": "absolute",
+    "left": "0.75rem",
+    "top": "0.75rem",
+    "z_index": "1000",
+    "padding": "0.625rem 1rem",
+    "min_height": "44px",
+    "display": "inline-flex",
+    "align_items": "center",
+    "border_radius": "var(--radius-3)",
+    "background": "var(--accent-9)",
+    "color": "var(--accent-contrast)",
+    "font_weight": "500",
+    "text_decoration": "none",
+    "transform": "translateY(-300%)",
+    "&:focus, &:focus-visible": {"transform": "none", "outline": "2px solid var(--accent-12)",
+                                 "outline_offset": "2px"},
+}
+#: Placeholders (inputs, text areas, Radix selects) in gray 11, which passes AA on the page
+#: backgrounds in light and dark; more specific than Radix's own rules, so no !important.
+_READABLE_PLACEHOLDERS = {
+    "& input::placeholder, & textarea::placeholder": {"color": "var(--gray-11)", "opacity": "1"},
+    "& .rt-SelectTrigger[data-placeholder] .rt-SelectTriggerInner": {"color": "var(--gray-11)"},
+}
+
+
+def skip_link() -> rx.Component:
+    """"Skip to content": the first focusable element of every page; jumps to the main landmark."""
+    # Reflex renders the anchor as a router link, which scrolls to #main but does not move focus:
+    # the click does that in the browser itself (no event queue, works before the websocket is up),
+    # so the next Tab continues inside the content.
+    focus_main = rx.vars.FunctionStringVar.create(f"(() => document.getElementById('{MAIN_ID}')?.focus())")
+    return rx.el.a("Skip to content", href=f"#{MAIN_ID}", id="skip-link", class_name="skip-link",
+                   style=_SKIP_LINK_STYLE, on_click=focus_main)
+
+
+def favicon() -> rx.Component:
+    """The tab icon (React hoists it into <head>); browsers that ask for /favicon.ico get one too."""
+    return rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")
+
+
+def main_landmark(*children: rx.Component) -> rx.Component:
+    """The page's <main>, the skip link's target (focusable by script only, no focus ring on it)."""
+    return rx.el.main(*children, id=MAIN_ID, tab_index=-1, style={"&:focus": {"outline": "none"}})
 
 
 def brand() -> rx.Component:
@@ -24,6 +76,8 @@ def brand() -> rx.Component:
 def public_shell(*children: rx.Component) -> rx.Component:
     """Header with the brand and a sign-in entry, then the page content, centred and responsive."""
     return rx.box(
+        skip_link(),
+        favicon(),
         rx.el.header(
             rx.hstack(
                 brand(),
@@ -38,12 +92,12 @@ def public_shell(*children: rx.Component) -> rx.Component:
             ),
             style={"border_bottom": f"1px solid {rx.color('gray', 5)}"},
         ),
-        rx.el.main(
+        main_landmark(
             rx.box(*children, width="100%", max_width="1100px", margin_x="auto", padding="1rem"),
-            id="main",
         ),
         min_height="100vh",
         background=rx.color("gray", 1),
+        style=_READABLE_PLACEHOLDERS,
     )
 
 
@@ -170,6 +224,8 @@ def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Compon
         checking(),
     )
     return rx.box(
+        skip_link(),
+        favicon(),
         _sign_out_form(),
         rx.el.header(
             rx.hstack(
@@ -194,13 +250,13 @@ def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Compon
             style={"border_bottom": f"1px solid {rx.color('gray', 5)}"},
             background=rx.color("gray", 1),
         ),
-        rx.el.main(
+        main_landmark(
             rx.box(content, width="100%", max_width="1200px", margin_x="auto", padding="1rem"),
-            id="main",
         ),
         min_height="100vh",
         background=rx.color("gray", 1),
         class_name=f"role-shell role-{role}",
+        style=_READABLE_PLACEHOLDERS,
     )
 
 

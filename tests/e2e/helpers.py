@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote
 
 from playwright.sync_api import Page
@@ -10,16 +14,64 @@ from playwright.sync_api import Page
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - the published demo credential
 
 
+CODE_STEP = re.compile(r"/login/?\?step=code")
+
+
 def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD, code: str = "", *, wait: bool = False) -> None:
-    """Fill and send the sign-in form; with wait=True, wait until the browser has left /login."""
+    """Fill and send the sign-in form, then (given a code) the code step the server sends an account
+    with two-step sign-in to; with wait=True, wait until the browser has left /login."""
     page.goto("/login")
     page.locator("#login-email").fill(email)
     page.locator("#login-password").fill(password)
-    if code:
-        page.locator("#login-code").fill(code)
     page.locator("#login-form button[type=submit]").click()
+    if code:
+        enter_code(page, code)
     if wait:
         page.wait_for_url(lambda url: "/login" not in url)
+
+
+def enter_code(page: Page, code: str) -> None:
+    """On the code step: type an authenticator code, or (letters in it) switch to a recovery code first."""
+    page.wait_for_url(CODE_STEP)
+    field = page.locator("#login-code")
+    field.wait_for()
+    if not code.strip().isdigit() and page.locator("#login-use-recovery").is_visible():
+        page.locator("#login-use-recovery").click()
+        page.get_by_label("Recovery code").wait_for()
+    page.locator("#login-code").fill(code)
+    page.locator("#login-code-form button[type=submit]").click()
+
+
+_MFA_ACCOUNT = """
+import json, sys, time
+from sqlmodel import select
+from patient_portal.core.db import unit_of_work
+from patient_portal.domain.identity import enrolment, mfa, service
+from patient_portal.domain.identity.models import User
+from patient_portal.domain.identity.sessions import actor_for
+email, role, name, password = sys.argv[1:5]
+with unit_of_work() as s:
+    service.create_user_system(s, email=email, role=role, display_name=name, password=password, via="e2e")
+with unit_of_work() as s:
+    user = s.exec(select(User).where(User.email == email)).one()
+actor = actor_for(user)
+with unit_of_work() as s:
+    started = enrolment.begin(s, actor)
+with unit_of_work() as s:
+    codes = enrolment.confirm(s, actor, mfa.code_at(started.secret, time.time() - 30))
+print(json.dumps({"secret": started.secret, "codes": codes}))
+"""
+
+
+def make_mfa_account(app_env: dict, email: str, role: str = "doctor", name: str = "Morgan Mfa",
+                     password: str = DEMO_PASSWORD) -> tuple[str, list[str]]:
+    """An account with two-step sign-in on, made in the app's own database and key ring (as the
+    operator's CLI would); returns its TOTP secret and recovery codes."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _MFA_ACCOUNT, email, role, name, password], cwd=root, env=app_env,
+                          check=True, capture_output=True, text=True)
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    return made["secret"], made["codes"]
 
 
 def choose(page: Page, field_id: str, option: str) -> None:
@@ -37,8 +89,8 @@ def assert_accessible(page, *, impacts: tuple[str, ...] = ("serious", "critical"
         .every(t => getComputedStyle(t).opacity === '1')""", timeout=5000)
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in impacts]
-    summary = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
-                        for v in bad)
+    summary = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]} "
+                        f"{[c.get('message') for c in (v['nodes'][0].get('any') or [])][:1]}" for v in bad)
     assert not bad, f"accessibility violations on {page.url}:\n{summary}"
 
 

@@ -77,14 +77,15 @@ def test_new_account_sets_up_two_step_sign_in(page: Page, browser: Browser, app_
     expect(user.locator("#mfa-on")).to_be_visible()
 
     other = new_context_page(browser, app_url)
-    sign_in(other, email, NEW_PASSWORD)  # no code
-    other.wait_for_url(re.compile(r"/login/?\?error=code"))
-    expect(other.locator("#login-error")).to_contain_text("authenticator")
+    sign_in(other, email, NEW_PASSWORD)  # the right password: now the code is asked for
+    other.wait_for_url(re.compile(r"/login/?\?step=code"))
+    expect(other.locator("#login-code-for")).to_have_text(email)
     sign_in(other, email, NEW_PASSWORD, code=recovery)
     other.wait_for_url(at("/staff"))
     third = new_context_page(browser, app_url)
     sign_in(third, email, NEW_PASSWORD, code=recovery)  # a recovery code works once
-    third.wait_for_url(re.compile(r"/login/?\?error=code"))
+    third.wait_for_url(re.compile(r"/login/?\?step=code&error=code"))
+    expect(third.locator("#login-error")).to_contain_text("authenticator")
 
 
 def test_locked_account_is_unlocked_from_the_admin_screen(page: Page, browser: Browser, app_url: str):

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, sign_in
+from tests.e2e.helpers import CODE_STEP, assert_accessible, make_mfa_account, sign_in
 
 PASSWORD = "demo-clinic-2026"
 ROLES = ("patient", "staff", "doctor", "admin")
@@ -44,6 +44,9 @@ def test_demo_account_lands_on_its_dashboard_and_is_refused_elsewhere(page: Page
 
 
 def test_wrong_password_gets_the_generic_message(page: Page):
+    page.goto("/login")
+    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.locator("#login-code")).to_have_count(0)  # nobody is asked for a code up front
     sign_in(page, "doctor@demo.clinic", "not-the-password-123")
     page.wait_for_url(re.compile(r"/login/?\?error=credentials"))
     expect(page.locator("#login-error")).to_have_text("Email or password is not right")
@@ -163,3 +166,98 @@ def test_a_person_signs_out_their_other_device_from_sign_in_security(page: Page,
     phone_page.goto("/patient/documents")  # the phone's next visit asks for the password again
     phone_page.wait_for_url(re.compile(r"/login"))
     assert_accessible(page)
+
+
+# ------------------------------------------------------------------ two-step sign-in
+
+
+def _code_for(secret: str, steps_ahead: int = 0) -> str:
+    import time
+
+    from patient_portal.domain.identity.mfa import code_at
+
+    return code_at(secret, time.time() + 30 * steps_ahead)
+
+
+def test_two_step_sign_in_by_keyboard_with_the_error_next_to_the_field(page: Page, app_env: dict):
+    import secrets
+
+    email = f"mfa-{secrets.token_hex(3)}@clinic.org"
+    secret, codes = make_mfa_account(app_env, email)
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+
+    page.goto("/login")
+    expect(page.locator("#login-email")).to_be_focused()  # the form starts where typing starts
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    expect(page.locator("#login-password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(CODE_STEP)
+    assert PASSWORD not in page.url and email not in page.url
+    expect(page.locator("#login-code-for")).to_have_text(email)  # the email is kept, not asked again
+    expect(page.get_by_label("Authenticator code")).to_be_focused()
+    expect(page.locator("#login-password")).to_have_count(0)
+    assert_accessible(page)
+    ticket = next(c for c in page.context.cookies() if c["name"] == "portal_mfa")
+    assert ticket["httpOnly"] is True and ticket["sameSite"] == "Strict"
+    assert "portal_mfa=" not in page.evaluate("document.cookie")
+    assert ticket["value"] not in page.content() and PASSWORD not in page.content()
+
+    wrong = "000000" if _code_for(secret) != "000000" else "111111"
+    page.keyboard.type(wrong)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/login/?\?step=code&error=code"))
+    field = page.locator("#login-code")
+    error = page.locator("#login-error")
+    expect(error).to_contain_text("authenticator app")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute("aria-describedby", re.compile(r"\blogin-error\b"))
+    field_box, error_box = field.bounding_box(), error.bounding_box()
+    assert 0 <= error_box["y"] - (field_box["y"] + field_box["height"]) <= 60, "the error is not next to the field"
+    assert_accessible(page)
+    page.screenshot(path="test-artifacts/sign-in-code-step.png", full_page=True)
+
+    # a lost phone: the recovery code, by keyboard too
+    page.locator("#login-use-recovery").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Recovery code")).to_be_focused()
+    page.keyboard.type(codes[0])
+    page.keyboard.press("Enter")
+    page.wait_for_url(at("/doctor"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Morgan Mfa")
+    assert not any(c["name"] == "portal_mfa" for c in page.context.cookies())
+    assert not any(ticket["value"] in f or PASSWORD in f for f in frames), "the ticket reached the websocket"
+
+
+def test_a_wrong_password_on_an_mfa_account_never_reaches_the_code_step(page: Page, app_env: dict):
+    import secrets
+
+    email = f"mfa-{secrets.token_hex(3)}@clinic.org"
+    make_mfa_account(app_env, email, role="staff")
+    sign_in(page, email, "not-the-password-123")
+    page.wait_for_url(re.compile(r"/login/?\?error=credentials"))
+    expect(page.locator("#login-error")).to_have_text("Email or password is not right")
+    expect(page.locator("#login-code")).to_have_count(0)
+    assert not any(c["name"] == "portal_mfa" for c in page.context.cookies())
+    # a code step opened by hand, without a ticket, asks for the password again
+    page.goto("/login?step=code")
+    expect(page.locator("#login-password")).to_be_visible()
+    expect(page.locator("#login-error")).to_contain_text("Enter your password again")
+
+
+def test_someone_else_at_the_code_step_starts_again(page: Page, app_env: dict):
+    import secrets
+
+    email = f"mfa-{secrets.token_hex(3)}@clinic.org"
+    secret, _ = make_mfa_account(app_env, email, role="staff")
+    sign_in(page, email)
+    page.wait_for_url(CODE_STEP)
+    page.get_by_role("button", name="Not you? Sign in with another account").click()
+    page.wait_for_url(re.compile(r"/login/?$"))
+    expect(page.locator("#login-email")).to_be_visible()
+    assert not any(c["name"] == "portal_mfa" for c in page.context.cookies())
+    sign_in(page, email, code=_code_for(secret))
+    page.wait_for_url(at("/staff"))
