@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from patient_portal.api import audit, auth, documents, health
+from patient_portal.api import audit, auth, documents, health, responses
 from patient_portal.api.headers import SecurityHeaders
+from patient_portal.core.errors import ServiceError
 
 
 def build_api() -> FastAPI:
     """The API app; its docs pages are off (they would shadow Reflex pages)."""
     api = FastAPI(title="Patient Portal API", docs_url=None, redoc_url=None, openapi_url=None)
+    api.add_exception_handler(ServiceError, lambda _request, exc: responses.service_error(exc))
     api.include_router(health.router, prefix="/api")
     api.include_router(auth.router, prefix="/api")
     api.include_router(documents.router, prefix="/api")

@@ -23,6 +23,7 @@ from sqlalchemy import UniqueConstraint, false, true
 from sqlmodel import Field, Session, select
 
 from patient_portal.core.db import TimestampedTable
+from patient_portal.core.errors import ServiceError
 
 
 class Role(StrEnum):
@@ -205,11 +206,17 @@ class Actor:
         return action in PERMISSIONS.get(self.role, frozenset())
 
 
-class AccessDenied(Exception):
-    """The actor may not do this. The message is safe to show."""
+class AccessDenied(ServiceError):
+    """The actor may not do this (the error family's refusal). The message is safe to show."""
+
+    status = 403
 
     def __init__(self, message: str = "You do not have permission to do that."):
         super().__init__(message)
+
+    @property
+    def must_sign_in(self) -> bool:
+        return "sign in" in str(self).lower()
 
 
 class CareTeamMember(TimestampedTable, table=True):

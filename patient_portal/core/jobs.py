@@ -53,6 +53,9 @@ class Job(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     done_at: datetime | None = None
+    #: Dedupe/cancel key ("reminder:<appointment id>"): enqueueing with a key replaces the job still
+    #: waiting under it, and cancel(key) drops it — a rescheduled reminder goes out once, at the new time.
+    key: str | None = Field(default=None, max_length=128, index=True)
 
 
 class PermanentFailure(Exception):
@@ -75,11 +78,31 @@ def handler(kind: str) -> Callable[[Callable[[dict], None]], Callable[[dict], No
     return register
 
 
-def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_after: datetime | None = None) -> Job:
-    """Add a job in the caller's transaction."""
-    job = Job(kind=kind, payload=payload, run_after=run_after or utcnow())
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_after: datetime | None = None,
+            key: str | None = None) -> Job:
+    """Add a job in the caller's transaction. With `key`, a job still queued under that key is
+    replaced (its payload and time updated), so there is never more than one waiting per key."""
+    if key is not None:
+        waiting = session.exec(select(Job).where(Job.key == key, Job.status == "queued")).first()
+        if waiting is not None:
+            waiting.kind, waiting.payload, waiting.run_after, waiting.attempts = kind, payload, run_after or utcnow(), 0
+            session.add(waiting)
+            return waiting
+    job = Job(kind=kind, payload=payload, run_after=run_after or utcnow(), key=key)
     session.add(job)
     return job
+
+
+def cancel(session: Session, key: str) -> int:
+    """Drop the job still queued under `key` (in the caller's transaction); returns how many."""
+    result = session.exec(delete(Job).where(Job.key == key, Job.status == "queued"))
+    return int(result.rowcount or 0)
+
+
+def load_handlers() -> None:
+    """Import every module of HANDLER_MODULES, so this process can run every kind of job."""
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
 
 
 def _due(now: datetime) -> Any:
@@ -133,8 +156,7 @@ def prune_done(now: datetime | None = None) -> int:
 
 def run_due(limit: int = BATCH) -> int:
     """Claim and run the jobs that are due; returns how many ran (successfully or not)."""
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
+    load_handlers()
     claimed = _claim(limit)
     for job_id, kind, payload in claimed:
         fn = _HANDLERS.get(kind)

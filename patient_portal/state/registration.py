@@ -14,7 +14,7 @@ from patient_portal.domain.patients import drafts, registration
 from patient_portal.domain.patients import validation as rules
 from patient_portal.domain.patients.dto import BASIC_FIELDS
 from patient_portal.domain.patients.validation import HISTORY_KINDS, ValidationFailed
-from patient_portal.state.patient_services import run
+from patient_portal.state.calls import attempt, run
 from patient_portal.state.session import current_actor, signed_out
 
 ROW_SECTIONS = (*HISTORY_KINDS, "insurance", "emergency")
@@ -233,29 +233,19 @@ class RegistrationState(rx.State):
     # ------------------------------------------------------------ duplicates and confirm
     @rx.event
     async def mark_different_person(self):
-        actor = await current_actor(self)
-        if actor is None:
-            return signed_out()
-        try:
-            await run(registration.record_duplicate_decision, actor, decision="different_person",
-                      patient_ids=[d.get("id", "") for d in self.duplicates])
-        except AccessDenied as exc:
-            self.error = str(exc)
-            return None
+        answer = await attempt(self, registration.record_duplicate_decision, decision="different_person",
+                               patient_ids=[d.get("id", "") for d in self.duplicates])
+        if not answer.ok:
+            return answer.show(self)
         self.confirmed_different = True
         return None
 
     @rx.event
     async def open_existing(self, patient_id: str):
-        actor = await current_actor(self)
-        if actor is None:
-            return signed_out()
-        try:
-            await run(registration.record_duplicate_decision, actor, decision="open_existing",
-                      patient_ids=[patient_id])
-        except AccessDenied as exc:
-            self.error = str(exc)
-            return None
+        answer = await attempt(self, registration.record_duplicate_decision, decision="open_existing",
+                               patient_ids=[patient_id])
+        if not answer.ok:
+            return answer.show(self)
         return rx.redirect(f"/chart/{patient_id}")
 
     @rx.event
@@ -292,13 +282,8 @@ class RegistrationState(rx.State):
 
     @rx.event
     async def start_over(self):
-        actor = await current_actor(self)
-        if actor is None:
-            return signed_out()
-        try:
-            await run(drafts.discard_draft, actor)
-        except AccessDenied as exc:
-            self.error = str(exc)
-            return None
+        answer = await attempt(self, drafts.discard_draft)
+        if not answer.ok:
+            return answer.show(self)
         self._reset()
         return None

@@ -119,3 +119,26 @@ def test_an_idle_poll_neither_waits_for_nor_blocks_a_write_in_progress():
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_a_key_keeps_one_waiting_job_and_cancel_drops_it(db):
+    """A rescheduled reminder: enqueueing under the same key replaces the waiting job."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from patient_portal.core import jobs
+    from patient_portal.core.db import unit_of_work, utcnow
+
+    later = utcnow() + timedelta(days=2)
+    with unit_of_work() as s:
+        jobs.enqueue(s, "mail", {"to": "a@x.org", "subject": "s", "text": "first"}, run_after=later, key="reminder:1")
+        jobs.enqueue(s, "mail", {"to": "b@x.org", "subject": "s", "text": "other"}, key="reminder:2")
+    with unit_of_work() as s:
+        jobs.enqueue(s, "mail", {"to": "a@x.org", "subject": "s", "text": "moved"}, run_after=later, key="reminder:1")
+    with unit_of_work() as s:
+        waiting = s.exec(select(jobs.Job).where(jobs.Job.key == "reminder:1")).all()
+        assert [j.payload["text"] for j in waiting] == ["moved"]
+        assert jobs.cancel(s, "reminder:1") == 1 and jobs.cancel(s, "reminder:1") == 0
+    with unit_of_work() as s:
+        assert [j.key for j in s.exec(select(jobs.Job)).all()] == ["reminder:2"]

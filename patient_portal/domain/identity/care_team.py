@@ -16,10 +16,11 @@ from patient_portal.core.access import (
     Role,
     require,
 )
+from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity.models import User
 
 
-class CareTeamError(ValueError):
+class CareTeamError(Invalid):
     """Bad request about a care team; the message is safe to show."""
 
 

@@ -14,12 +14,13 @@ from sqlmodel import Session
 from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Action, Actor, require
 from patient_portal.core.db import utcnow
+from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity import mfa
 from patient_portal.domain.identity.credentials import credentials_changed
 from patient_portal.domain.identity.models import User
 
 
-class EnrolmentError(ValueError):
+class EnrolmentError(Invalid):
     """The code did not match, or there is nothing to confirm; the message is safe to show."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from patient_portal.core import audit
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity import account_mail, passwords
 from patient_portal.domain.identity.credentials import credentials_changed
 from patient_portal.domain.identity.models import User
@@ -19,7 +20,7 @@ from patient_portal.domain.identity.signin import ACCOUNT_LOCK, ACCOUNT_MAX_FAIL
 WHAT = "user.password_change"
 
 
-class WrongCurrentPassword(ValueError):
+class WrongCurrentPassword(Invalid):
     def __init__(self, locked: bool):
         super().__init__("Too many wrong passwords: the account is locked for 15 minutes and you were signed "
                          "out." if locked else "Your current password is not right.")

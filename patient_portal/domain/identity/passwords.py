@@ -16,6 +16,7 @@ from importlib import resources
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from patient_portal.core.errors import Invalid
 from patient_portal.settings import get_settings
 
 MIN_LENGTH = 12
@@ -26,7 +27,7 @@ MEMORY_KIB = 19 * 1024
 LANES = 1
 
 
-class PasswordRejected(ValueError):
+class PasswordRejected(Invalid):
     """The password does not meet the policy; the message is safe to show."""
 
 

@@ -19,6 +19,7 @@ from patient_portal.core import audit
 from patient_portal.core.access import Actor
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity import account_mail, email_links, passwords, service
 from patient_portal.domain.identity.credentials import credentials_changed
 from patient_portal.domain.identity.models import User
@@ -34,7 +35,7 @@ DONE = "auth.password_reset"
 ROUTE = "/reset-password"
 
 
-class ResetLinkInvalid(Exception):
+class ResetLinkInvalid(Invalid):
     """The link is unknown, used, expired, or its account is closed."""
 
     def __init__(self) -> None:

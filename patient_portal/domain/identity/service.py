@@ -17,6 +17,7 @@ from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, Role, require
 from patient_portal.core.clock import plain_time
 from patient_portal.core.db import utcnow
+from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity import passwords
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.sessions import aware, revoke_all_for_user
@@ -25,11 +26,11 @@ from patient_portal.domain.identity.signin import normalize_email
 PAGE_SIZE = 25
 
 
-class UserInputError(ValueError):
+class UserInputError(Invalid):
     """Bad input for an account; ``field`` names the form field, the message is safe to show."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
+        super().__init__(message, {field: message})
         self.field = field
 
 

@@ -7,18 +7,20 @@ from typing import Any, NoReturn
 
 from sqlmodel import Session
 
+from patient_portal.core import errors
 from patient_portal.core.access import Action, Actor, Resource, refuse, require
+from patient_portal.core.errors import NotFound
 from patient_portal.domain.patients.models import STATUS_MERGED, Patient
 
 
-class PatientNotFound(Exception):
+class PatientNotFound(NotFound):
     """No such patient (or it was merged into another record)."""
 
     def __init__(self) -> None:
         super().__init__("That patient record was not found.")
 
 
-class Conflict(Exception):
+class Conflict(errors.Conflict):
     """Someone else saved this record since it was loaded. `fields` names what they changed;
     `current` holds the saved values of the section and `version` the version to save against."""
 

@@ -12,6 +12,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from patient_portal.core.db import utcnow
+from patient_portal.core.errors import Invalid
 from patient_portal.settings import get_settings
 
 MAX_AGE_YEARS = 130
@@ -29,12 +30,11 @@ HISTORY_KINDS = ("conditions", "allergies", "medications", "family_history", "im
 REQUIRED = "This is required."
 
 
-class ValidationFailed(Exception):
+class ValidationFailed(Invalid):
     """Input broke one or more field rules; `errors` maps field keys to messages safe to show."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("Some fields need attention: " + ", ".join(sorted(errors)))
-        self.errors = errors
+        super().__init__("Some fields need attention: " + ", ".join(sorted(errors)), errors)
 
 
 def phone_region() -> str:
