@@ -10,18 +10,18 @@ import math
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied, Actor
-from patient_portal.core.db import off_loop, unit_of_work
+from patient_portal.core.access import Actor
 from patient_portal.domain.identity import care_team, enrolment, reset, service
 from patient_portal.domain.identity.care_team import TeamMember
 from patient_portal.domain.identity.service import UserSummary
+from patient_portal.state.calls import attempt
 from patient_portal.state.paging import PagedMixin
-from patient_portal.state.session import current_actor, signed_out
 
 
-def _call(fn, actor: Actor, *args, **kwargs):
-    with unit_of_work() as session:
-        return fn(session, actor, *args, **kwargs)
+def _page_of_users(session, actor: Actor, *, page: int, query: str):
+    """One page of accounts, their total and the doctors for the care-team picker (one unit)."""
+    users, total = service.list_users(session, actor, page=page, query=query)
+    return users, total, care_team.active_doctors(session, actor)
 
 
 class AdminUsersState(PagedMixin, rx.State):
@@ -44,32 +44,20 @@ class AdminUsersState(PagedMixin, rx.State):
         self.doctors = []
         self.total = 0
 
-    async def _reload(self, actor: Actor) -> None:
-        users, total = await off_loop(_call, service.list_users, actor, page=self.page, query=self.query)
-        self.users, self.total = users, total
-        self.doctors = await off_loop(_call, care_team.active_doctors, actor)
-
     async def _run(self, fn, *args, success: str = "", **kwargs):
-        """Resolve the actor, run one service call, reload the page; messages for the UI."""
-        actor = await current_actor(self)
-        if actor is None:
-            self._forget()
-            return signed_out()
+        """Run one service call (none: just reload), then reload the page; messages for the UI."""
         self.error = ""
         self.message = ""
-        try:
-            if fn is not None:
-                await off_loop(_call, fn, actor, *args, **kwargs)
-            await self._reload(actor)
-        except AccessDenied as exc:
+        answer = await attempt(self, fn, *args, **kwargs) if fn is not None else None
+        if answer is None or answer.ok:
+            answer = await attempt(self, _page_of_users, page=self.page, query=self.query)
+            if answer.ok:
+                self.users, self.total, self.doctors = answer.value
+                self.message = success
+                return None
+        if answer.signed_out or answer.denied:
             self._forget()
-            self.error = str(exc)
-            return None
-        except (service.UserInputError, care_team.CareTeamError, enrolment.EnrolmentError) as exc:
-            self.error = str(exc)
-            return None
-        self.message = success
-        return None
+        return answer.show(self)
 
     @rx.event
     async def load(self):
@@ -90,22 +78,16 @@ class AdminUsersState(PagedMixin, rx.State):
     @rx.event
     async def create(self, form_data: dict):
         data = {k: str(v) for k, v in (form_data or {}).items()}
-        actor = await current_actor(self)
-        if actor is None:
-            self._forget()
-            return signed_out()
         self.form_errors = {}
-        try:
-            await off_loop(_call, service.create_user, actor, email=data.get("email", ""),
-                           role=data.get("role", ""), display_name=data.get("display_name", ""),
-                           password=data.get("password", ""))
-        except service.UserInputError as exc:
-            self.form_errors = {exc.field: str(exc)}
-            return None
-        except AccessDenied as exc:
-            self._forget()
-            self.error = str(exc)
-            return None
+        answer = await attempt(self, service.create_user, email=data.get("email", ""), role=data.get("role", ""),
+                               display_name=data.get("display_name", ""), password=data.get("password", ""))
+        if not answer.ok:
+            if answer.invalid:
+                self.form_errors = dict(answer.errors)
+                return None
+            if answer.signed_out or answer.denied:
+                self._forget()
+            return answer.show(self)
         return await self._run(None, success="Account created.")
 
     @rx.event

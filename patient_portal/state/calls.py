@@ -44,6 +44,9 @@ class Answer:
     errors: dict[str, str] = field(default_factory=dict)
     signed_out: bool = False
     denied: bool = False
+    invalid: bool = False
+    #: who asked (None when signed out), for a handler that reloads after the call
+    actor: Any = None
 
     def show(self, state: Any, *, message_var: str = "error", errors_var: str | None = None) -> Any:
         """Put the answer where the person is looking (``state.<message_var>``, and the field errors
@@ -66,13 +69,14 @@ async def attempt(state: Any, fn, *args: Any, **kwargs: Any) -> Answer:
     if actor is None:
         return Answer(False, signed_out=True)
     try:
-        return Answer(True, await run(fn, actor, *args, **kwargs))
+        return Answer(True, await run(fn, actor, *args, **kwargs), actor=actor)
     except AccessDenied as exc:
-        return Answer(False, message=str(exc), signed_out=exc.must_sign_in, denied=True)
+        return Answer(False, message=str(exc), signed_out=exc.must_sign_in, denied=True, actor=actor)
     except Invalid as exc:
-        return Answer(False, message=str(exc), errors=exc.errors)
+        first = next(iter(exc.errors.values()), "") if exc.errors else ""
+        return Answer(False, message=first or str(exc), errors=exc.errors, invalid=True, actor=actor)
     except ServiceError as exc:
-        return Answer(False, message=str(exc))
+        return Answer(False, message=str(exc), actor=actor)
 
 
 def first_error_message(errors: dict[str, str]) -> str:

@@ -13,9 +13,7 @@ import reflex as rx
 
 from patient_portal.core.access import AccessDenied
 from patient_portal.domain.patients import review
-from patient_portal.domain.patients.common import PatientNotFound
-from patient_portal.domain.patients.validation import ValidationFailed
-from patient_portal.state.patient_services import run
+from patient_portal.state.calls import attempt, run
 from patient_portal.state.session import current_actor, signed_out
 
 
@@ -168,23 +166,19 @@ class ReviewState(rx.State):
 
     async def _act(self, fn, *args, done, **kwargs):
         """Run one review action; `done` is the toast text, or a function of the service's answer."""
-        actor = await current_actor(self)
-        if actor is None:
+        answer = await attempt(self, fn, *args, **kwargs)
+        if answer.signed_out:
             self._forget()
             yield signed_out()
             return
-        try:
-            answer = await run(fn, actor, *args, **kwargs)
-        except ValidationFailed as exc:
-            self.error = next(iter(exc.errors.values()))
-            await self._refresh(actor)  # someone else may have handled it: show the queue as it is now
-            return
-        except (AccessDenied, PatientNotFound) as exc:
-            self.error = str(exc)
+        if not answer.ok:
+            self.error = answer.message
+            if answer.invalid:  # someone else may have handled it: show the queue as it is now
+                await self._refresh(answer.actor)
             return
         self.error = ""
-        await self._refresh(actor)
-        yield rx.toast.success(done(answer) if callable(done) else done)
+        await self._refresh(answer.actor)
+        yield rx.toast.success(done(answer.value) if callable(done) else done)
 
     @rx.event
     async def approve(self, request_id: str):
