@@ -46,3 +46,10 @@ def test_the_api_answers_the_family_alike(exc: ServiceError, status: int):
     assert response.headers["cache-control"] == "no-store"
     if isinstance(exc, Invalid):
         assert body["errors"] == {"dob": "Enter a date."}
+
+
+def test_codes_carry_their_system():
+    from patient_portal.core.coding import ICD10_CM, Coding
+
+    assert Coding.of("ICD-10", "J45", "Asthma") == Coding(ICD10_CM, "J45", "Asthma")
+    assert Coding.of("ICD-10", "", "Asthma") is None
