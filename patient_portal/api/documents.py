@@ -7,7 +7,10 @@
 * ``POST /api/documents/{id}/versions`` — a corrected file (``X-Document-Meta: {"filename": ...}``).
 * ``GET /api/documents/{id}/download`` and ``/preview`` — ``?v=<version>&t=<signed link>``: the link
   must be unexpired and minted for the session of the cookie presenting it; the policy is asked again,
-  the read is audited, and the verified bytes stream with ``Cache-Control: no-store``.
+  the read is audited, and the bytes stream with ``Cache-Control: no-store`` and the file's
+  Content-Length. The first frame is verified before the response starts (a wrong or damaged file is
+  a 500 with a plain message); every later frame is verified before it is sent, and one that fails
+  aborts the connection (see DownloadAborted), so a client never takes a partial file for a whole one.
 """
 
 from __future__ import annotations
@@ -207,7 +210,26 @@ async def _serve(document_id: str, purpose: str, request: Request) -> Response:
         return _text(422, str(exc))
     except StorageUnavailable as exc:
         return _text(503, str(exc))
-    return StreamingResponse(opened.chunks, media_type=opened.media_type, headers=_file_headers(purpose, opened))
+    return StreamingResponse(_abort_on_damage(opened.chunks, document_id), media_type=opened.media_type,
+                             headers=_file_headers(purpose, opened))
+
+
+class DownloadAborted(RuntimeError):
+    """A file failed part-way through being sent. Raised out of the response so the server drops the
+    connection: the client sees a broken download (short of its Content-Length), never an ending that
+    looks complete. The message names the document id only."""
+
+
+def _abort_on_damage(chunks: Iterator[bytes], document_id: str) -> Iterator[bytes]:
+    """The verified chunks; damage (or the store failing) after the response started aborts it."""
+    try:
+        yield from chunks
+    except DocumentDamaged:
+        raise DownloadAborted(f"document {document_id}: a frame failed its integrity check part-way through "
+                              "the transfer; the connection was dropped") from None
+    except StorageUnavailable:
+        raise DownloadAborted(f"document {document_id}: the store stopped answering part-way through the "
+                              "transfer; the connection was dropped") from None
 
 
 @router.get("/documents/{document_id}/download")

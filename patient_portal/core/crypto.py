@@ -448,16 +448,28 @@ def _split_tag(parts: list[memoryview]) -> tuple[list[memoryview], bytes]:
     return parts, tag
 
 
-def decrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str) -> Iterator[bytes]:
-    """Inverse of encrypt_stream; raises DecryptionError on tampering, reordering or truncation.
+#: The largest frame a stored file may declare in its (unauthenticated) header; more is refused
+#: before anything is read, so a doctored header cannot make a reader buffer a whole object.
+MAX_FILE_CHUNK = 16 * FILE_CHUNK
 
-    A frame's plaintext is yielded only after its tag verified.
+
+def decrypt_frames(chunks: Iterable[bytes], dek: bytes, object_id: str) -> Iterator[list[bytes]]:
+    """Inverse of encrypt_stream, one verified frame at a time: yields each frame's plaintext pieces
+    only after its tag verified; raises DecryptionError on tampering, reordering or truncation.
+
+    Each frame's tag covers its index, whether it is the last frame and the object id (see
+    `_chunk_aad`; the index is also in the nonce), so a changed byte, frames swapped or dropped, a
+    file cut short (even at a frame boundary: the new last frame is not marked last) or an object
+    copied from another file all fail at the first frame concerned. A consumer that stops at the
+    error has been handed only authentic frames, in order, but not the whole file.
     """
     reader = _Views(chunks)
     header = b"".join(reader.take(len(FILE_MAGIC) + 12))
     if len(header) < len(FILE_MAGIC) + 12 or header[:4] != FILE_MAGIC:
         raise DecryptionError("not an encrypted portal file")
     chunk_size = struct.unpack(">I", header[4:8])[0]
+    if not 0 < chunk_size <= MAX_FILE_CHUNK:
+        raise DecryptionError("the stored file was altered or is incomplete")
     prefix = header[8:]
     index = 0
     try:
@@ -467,9 +479,17 @@ def decrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str) -> Itera
             ctx = _frame_cipher(dek, prefix, object_id, index, last, tag)
             plain = [ctx.update(part) for part in parts]
             ctx.finalize()
-            yield from plain
+            yield plain
             if last:
                 return
             index += 1
     except InvalidTag as exc:
         raise DecryptionError("the stored file was altered or is incomplete") from exc
+
+
+def decrypt_stream(chunks: Iterable[bytes], dek: bytes, object_id: str) -> Iterator[bytes]:
+    """Inverse of encrypt_stream as a flat byte stream (see `decrypt_frames`); raises
+    DecryptionError on tampering, reordering or truncation. A frame's plaintext is yielded only
+    after its tag verified."""
+    for frame in decrypt_frames(chunks, dek, object_id):
+        yield from frame

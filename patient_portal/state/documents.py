@@ -161,21 +161,23 @@ class DocumentsState(PagedMixin, rx.State):
         self.status = "ok"
 
     async def _header(self, actor) -> bool:
-        from patient_portal.domain.patients import profile
+        """The chart pages' header (name, age, MRN, allergies): the patients area's small header read,
+        audited as such — not the chart, whose read decrypts and logs the whole health history."""
+        from patient_portal.domain.patients.header import read_header
         from patient_portal.state.patient_services import run
 
         try:
-            chart = await run(profile.get_chart, actor, self.patient_ref)
+            header = await run(read_header, actor, self.patient_ref)
         except AccessDenied:
             self.status = "denied"
             return False
         except PatientNotFound:
             self.status = "missing"
             return False
-        self.patient = chart["patient"]
-        self.allergy_names = chart["header"]["allergies"] or []
-        self.show_clinical = chart["history"] is not None
-        self.insurance_status = chart["header"]["insurance_status"]
+        self.patient = header.patient
+        self.allergy_names = header.allergies or []
+        self.show_clinical = header.allergies is not None
+        self.insurance_status = ""  # insurance is its own read, on the record's page
         return True
 
     def _reset_view(self) -> None:

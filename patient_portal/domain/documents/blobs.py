@@ -3,19 +3,25 @@
 In: the plaintext stream is counted (refused past the size limit without being buffered), typed by
 its bytes (the head is judged before the store is contacted), hashed, encrypted under a fresh data
 key and handed to the store; anything that goes wrong removes what was written.
-Out: the object is decrypted and its SHA-256 and length compared with the row before the first byte
-is released, so a damaged file is an error, never a corrupt download.
+Out: the object streams at the speed of the store, authenticated frame by frame by its AES-GCM tags
+(frame index, last-frame flag and object id are in each frame's associated data). The first frame is
+verified before anything is returned, so a wrong or wholly damaged file is a clean error; damage found
+later raises part-way through, and the sender must abort rather than end the transfer. The stored
+SHA-256 of the plaintext is checked by `verify_stored` (``portal storage verify``), not per download.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from patient_portal.core.crypto import (
     FILE_FRAME,
     DecryptionError,
-    decrypt_stream,
+    decrypt_frames,
     encrypt_stream,
     new_data_key,
     unwrap_data_key,
@@ -26,8 +32,6 @@ from patient_portal.domain.documents.filetypes import FileKind, FileRefused, Ins
 from patient_portal.settings import get_settings
 
 OBJECT_PREFIX = "doc"
-#: Files up to this size are verified into memory and then sent; larger ones are read twice.
-VERIFY_IN_MEMORY_BYTES = 64 * 1024 * 1024
 
 
 class UploadTooLarge(ValueError):
@@ -47,7 +51,13 @@ class StorageUnavailable(Exception):
 
 
 class DocumentDamaged(Exception):
-    """The stored file failed its integrity check (or is missing); nothing was sent."""
+    """The stored file failed its integrity check (or is missing). ``midway``: found part-way through a
+    read, after earlier (authentic) frames were handed out — the transfer must be aborted."""
+
+    def __init__(self, message: str, *, reason: str = "integrity", midway: bool = False):
+        super().__init__(message)
+        self.reason = reason  # "integrity" | "missing"
+        self.midway = midway
 
 
 def format_size(size: int) -> str:
@@ -155,41 +165,189 @@ def store_encrypted(store: BlobStore, chunks: Iterable[bytes], *, filename: str,
     return StoredBlob(key, wrapped.token, plain.digest.hexdigest(), plain.size, plain.kind)
 
 
-def _damaged() -> DocumentDamaged:
+def damaged() -> DocumentDamaged:
     return DocumentDamaged("This document failed its integrity check, so it was not sent. The stored "
                            "copy may be damaged — please tell the clinic.")
 
 
-def _decrypt_checked(store: BlobStore, key: str, wrapped_key: str, object_id: str, sha256: str,
-                     size: int) -> Iterator[bytes]:
-    digest = StreamDigest()
-    length = 0
+def _damaged_midway() -> DocumentDamaged:
+    return DocumentDamaged("This document failed its integrity check part-way through, so the download "
+                           "was stopped. The stored copy may be damaged — please tell the clinic.", midway=True)
+
+
+def _missing() -> DocumentDamaged:
+    return DocumentDamaged("The stored file for this document is missing. Please tell the clinic.", reason="missing")
+
+
+def _unavailable() -> StorageUnavailable:
+    return StorageUnavailable("The document store is not answering right now. Please try again in a moment.")
+
+
+class Download:
+    """A stored file being read: its first frame is already verified; the rest is verified frame by
+    frame as it is iterated. Raises DocumentDamaged (``midway``) or StorageUnavailable part-way
+    through — a caller sending the bytes on must then abort the transfer, never end it as if complete.
+    """
+
+    def __init__(self, first: list[bytes], frames: Iterator[list[bytes]], size: int):
+        self._first = first
+        self._frames = frames
+        self.size = size
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        try:
+            frame: list[bytes] | None = self._first
+            self._first = []
+            while frame is not None:
+                for piece in frame:
+                    sent += len(piece)
+                    if sent > self.size:  # more than the row says: never more than Content-Length
+                        raise _damaged_midway()
+                    yield piece
+                frame = next(self._frames, None)
+        except DecryptionError:
+            raise _damaged_midway() from None
+        except DocumentDamaged:
+            raise
+        except Exception as exc:  # the store's stream broke off (BlobStoreError, botocore/urllib3 errors)
+            raise _unavailable() from exc
+        finally:
+            self.close()
+        if sent != self.size:
+            raise _damaged_midway()
+
+    def close(self) -> None:
+        self._frames.close()  # type: ignore[attr-defined]
+
+
+def _open(store: BlobStore, key: str, wrapped_key: str, object_id: str, size: int,
+          sent: threading.Event | None = None) -> Download:
+    """Unwrap the key, start the read and verify the first frame (a wrong, swapped or damaged file
+    fails here, before anything is handed out). `sent` is set once the store request is on its way
+    (or this has failed before sending it)."""
+    _sending.event = sent
     try:
         dek = unwrap_data_key(wrapped_key, object_id)
-        for chunk in decrypt_stream(store.get(key, piece_size=FILE_FRAME), dek, object_id):
-            digest.update(chunk)
-            length += len(chunk)
-            yield chunk
+        pieces = store.get(key, piece_size=FILE_FRAME)
+        if sent is not None:
+            sent.set()
+        frames = decrypt_frames(pieces, dek, object_id)
+        first = next(frames)
     except DecryptionError:
-        raise _damaged() from None
+        raise damaged() from None
     except BlobNotFound:
-        raise DocumentDamaged("The stored file for this document is missing. Please tell the clinic.") from None
+        raise _missing() from None
     except BlobStoreError as exc:
-        raise StorageUnavailable("The document store is not answering right now. Please try again "
-                                 "in a moment.") from exc
+        raise _unavailable() from exc
     finally:
+        _sending.event = None
+        if sent is not None:
+            sent.set()
+    return Download(first, frames, size)
+
+
+#: The Event of the read being opened on this thread, set by `_request_on_its_way`.
+_sending = threading.local()
+#: How long `start_reading` lets the helper thread have the interpreter to send its request.
+SEND_HEAD_START = 0.02
+
+
+def _request_on_its_way(**_kwargs: Any) -> None:
+    """botocore's ``before-send`` hook: the GET is about to leave, and from here until the answer the
+    helper thread only waits on the network — the caller may take the interpreter back."""
+    event = getattr(_sending, "event", None)
+    if event is not None:
+        event.set()
+
+
+def _hook(store: BlobStore) -> None:
+    """Have an S3 store's client say when a GET is sent (idempotent: registered once per client)."""
+    events = getattr(getattr(getattr(store, "client", None), "meta", None), "events", None)
+    if events is not None:
+        events.register("before-send.s3.GetObject", _request_on_its_way, unique_id="portal-documents-get-sent")
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _readers() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="portal-blob")
+        return _pool
+
+
+class PendingRead:
+    """A download opening on a helper thread (the store's first-byte wait and the first frame), so the
+    caller can write and commit its audit event meanwhile. `result()` hands the Download over;
+    `cancel()` drops it (nothing was handed out)."""
+
+    def __init__(self, future: Future[Download]):
+        self._future = future
+
+    def result(self) -> Download:
+        """The opened download; raises DocumentDamaged or StorageUnavailable."""
+        return self._future.result()
+
+    def cancel(self) -> None:
+        def _drop(done: Future[Download]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                done.result().close()
+
+        if not self._future.cancel():
+            self._future.add_done_callback(_drop)
+
+
+def start_reading(store: BlobStore, *, object_key: str, wrapped_key: str, object_id: str, size: int) -> PendingRead:
+    """Begin reading one stored file on a helper thread; see PendingRead and Download.
+
+    Downloads are authenticated by the file format itself: every frame's AES-GCM tag covers its
+    index, the last-frame flag and the object id, so tampering, reordering, truncation and a file
+    from another object all fail, at the first frame concerned. The plaintext SHA-256 kept on the
+    row is not recomputed per download (`portal storage verify` checks it for every stored file).
+    """
+    _hook(store)
+    sent = threading.Event()
+    pending = PendingRead(_readers().submit(_open, store, object_key, wrapped_key, object_id, size, sent))
+    # Python runs one thread at a time: give the helper the interpreter until its request is sent (about
+    # a millisecond of botocore), so the store works on the answer while the caller audits and commits.
+    sent.wait(SEND_HEAD_START)
+    return pending
+
+
+def read_decrypted(store: BlobStore, *, object_key: str, wrapped_key: str, object_id: str, size: int) -> Download:
+    """Open one stored file (first frame verified); raises DocumentDamaged / StorageUnavailable."""
+    return _open(store, object_key, wrapped_key, object_id, size)
+
+
+def verify_stored(store: BlobStore, *, object_key: str, wrapped_key: str, object_id: str, sha256: str,
+                  size: int) -> str | None:
+    """Read a whole stored file and check every frame's tag, its length and its plaintext SHA-256 against
+    the row; returns None when it checks out, else a short reason with no content in it."""
+    digest = StreamDigest()
+    try:
+        for piece in read_decrypted(store, object_key=object_key, wrapped_key=wrapped_key, object_id=object_id,
+                                    size=size):
+            digest.update(piece)
+    except DocumentDamaged as exc:
         digest.close()
-    if length != size or digest.hexdigest() != sha256:
-        raise _damaged()
-
-
-def read_verified(store: BlobStore, *, object_key: str, wrapped_key: str, object_id: str, sha256: str,
-                  size: int) -> Iterator[bytes]:
-    """The plaintext, checked in full before it is returned; raises DocumentDamaged / StorageUnavailable."""
-    args = (store, object_key, wrapped_key, object_id, sha256, size)
-    if size <= VERIFY_IN_MEMORY_BYTES:
-        return iter(list(_decrypt_checked(*args)))
-    for _chunk in _decrypt_checked(*args):
-        pass
-    return _decrypt_checked(*args)  # each chunk is still authenticated on the second read
-
+        if exc.reason == "missing":
+            return "the stored file is missing"
+        if exc.midway:
+            return "altered or cut short part-way through (a frame does not authenticate)"
+        return "does not decrypt (altered, replaced by another file, or its key does not unwrap)"
+    except StorageUnavailable:
+        digest.close()
+        return "the store did not answer"
+    except Exception as exc:  # a read broken off by the store's connection (botocore/urllib3 errors)
+        digest.close()
+        return f"could not be read ({type(exc).__name__})"
+    except BaseException:
+        digest.close()
+        raise
+    if digest.hexdigest() != sha256:
+        return "SHA-256 differs from the one recorded at upload"
+    return None

@@ -15,17 +15,18 @@ Policy on top of the role matrix (see models.read_action / write_action):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Integer, and_, bindparam
 from sqlmodel import Session, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, crypto
 from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
 from patient_portal.core.clock import plain_day
-from patient_portal.core.db import new_id, unit_of_work, utcnow
+from patient_portal.core.db import new_id, read_only, unit_of_work, utcnow
 from patient_portal.core.storage import BlobStore, get_blob_store
 from patient_portal.domain.documents import blobs, links, preview
 from patient_portal.domain.documents.dto import (
@@ -52,6 +53,7 @@ from patient_portal.domain.documents.models import (
     write_action,
 )
 from patient_portal.domain.patients import common as patients
+from patient_portal.domain.patients.models import STATUS_MERGED, Patient
 from patient_portal.settings import get_settings
 
 PAGE_SIZE = 25
@@ -114,9 +116,9 @@ def _today() -> date:
     return utcnow().date()
 
 
-def _held_from(actor: Actor, doc: Document, today: date | None = None) -> bool:
+def _held_from(actor: Actor, doc: Document) -> bool:
     """Is this document held back from this actor (a patient, before the release date)?"""
-    return actor.role == Role.PATIENT and doc.hold_until is not None and (today or _today()) < doc.hold_until
+    return _is_held(actor, doc.hold_until, _today())
 
 
 def _is_admin(actor: Actor) -> bool:
@@ -163,21 +165,47 @@ def _may_write(session: Session, actor: Actor, doc: Document) -> bool:
     return _allowed(session, actor, write_action(doc.category), doc.patient_id)
 
 
-def _may_add_version(session: Session, actor: Actor, doc: Document) -> bool:
-    if doc.status != Status.ACTIVE or not _may_write(session, actor, doc):
+#: "May the actor write documents of this one's category for its patient?" — see `_policy_writes`
+#: (the gates of actions) and `_role_writes` (display flags of a list).
+Writes = Callable[["Document | _Listed"], bool]
+
+
+def _policy_writes(session: Session, actor: Actor) -> Writes:
+    """Ask the policy, once per write action and patient (memoized): for the gates of actions and the
+    flags of the one document an action returns."""
+    asked: dict[tuple[Action, uuid.UUID], bool] = {}
+
+    def may(doc: Document | _Listed) -> bool:
+        key = (write_action(doc.category), doc.patient_id)
+        if key not in asked:
+            asked[key] = _allowed(session, actor, key[0], doc.patient_id)
+        return asked[key]
+
+    return may
+
+
+def _role_writes(actor: Actor) -> Writes:
+    """The role matrix's answer, for the display flags of a list whose patient the policy has just let
+    the actor reach (the list's own authorization): screens hide what ``actor.can()`` says no to, and
+    adding a version, removing or holding asks the policy again when it is done."""
+    return lambda doc: actor.can(write_action(doc.category))
+
+
+def _may_add_version(actor: Actor, doc: Document | _Listed, may_write: Writes) -> bool:
+    if doc.status != Status.ACTIVE or (actor.role == Role.PATIENT and doc.uploaded_by != actor.user_id):
         return False
-    return actor.role != Role.PATIENT or doc.uploaded_by == actor.user_id
+    return may_write(doc)
 
 
-def _may_delete(session: Session, actor: Actor, doc: Document) -> bool:
+def _may_delete(actor: Actor, doc: Document | _Listed, may_write: Writes) -> bool:
     if doc.status != Status.ACTIVE:
         return False
-    return _is_admin(actor) or (doc.uploaded_by == actor.user_id and _may_write(session, actor, doc))
+    return _is_admin(actor) or (doc.uploaded_by == actor.user_id and may_write(doc))
 
 
-def _may_hold(session: Session, actor: Actor, doc: Document) -> bool:
+def _may_hold(actor: Actor, doc: Document | _Listed, may_write: Writes) -> bool:
     return (doc.status == Status.ACTIVE and may_hold(actor) and is_clinical(doc.category)
-            and not doc.provided_by_patient and _may_write(session, actor, doc))
+            and not doc.provided_by_patient and may_write(doc))
 
 
 def _purge_from(doc: Document) -> datetime | None:
@@ -197,13 +225,14 @@ def _current(session: Session, doc: Document) -> DocumentVersion:
 class _Shown:
     """The describing fields of a document exactly as this viewer is shown them.
 
-    Built once per document by `_shown`; the DTO takes its title, source and note from here and lists
-    sort, filter and count on nothing else. A held document shows its category label as its title and
-    no source or note, so anything computed from the real values (where it sorts among documents the
-    patient uploads as probes, whether a search finds it) would give away what the hold hides.
+    Built once per document (`_shown` from a loaded row, `_key_shown` from a list's sort keys);
+    the DTO takes its title, source and note from here and lists sort, filter and count on nothing
+    else. A held document shows its category label as its title and no source or note, so anything
+    computed from the real values (where it sorts among documents the patient uploads as probes,
+    whether a search finds it) would give away what the hold hides.
     """
 
-    doc: Document
+    id: uuid.UUID
     held: bool
     title: str
     source: str | None
@@ -213,19 +242,23 @@ class _Shown:
     uploaded_at: datetime
 
 
-def _shown(actor: Actor, doc: Document, today: date | None = None) -> _Shown:
-    held = _held_from(actor, doc, today)
+def _is_held(actor: Actor, hold_until: date | None, today: date) -> bool:
+    return actor.role == Role.PATIENT and hold_until is not None and today < hold_until
+
+
+def _shown(actor: Actor, doc: Document | _Listed, today: date | None = None) -> _Shown:
+    held = _is_held(actor, doc.hold_until, today or _today())
     label = category_label(doc.category)
-    return _Shown(doc=doc, held=held, title=label if held else (doc.title or label),
+    return _Shown(id=doc.id, held=held, title=label if held else (doc.title or label),
                   source=None if held else doc.source, note=None if held else doc.note,
                   category_label=label, service_date=doc.service_date, uploaded_at=doc.created_at)
 
 
-def _summary(session: Session, actor: Actor, doc: Document, version: DocumentVersion,
+def _summary(actor: Actor, doc: Document | _Listed, file_kind: str, size_bytes: int, may_write: Writes,
              shown: _Shown | None = None) -> DocumentSummary:
     shown = shown or _shown(actor, doc)
     held = shown.held
-    kind = KINDS.get(version.kind)
+    kind = KINDS.get(file_kind)
     admin = _is_admin(actor)
     return DocumentSummary(
         id=doc.id, patient_id=doc.patient_id, category=doc.category, category_label=shown.category_label,
@@ -237,17 +270,17 @@ def _summary(session: Session, actor: Actor, doc: Document, version: DocumentVer
         uploaded_by_name=doc.uploaded_by_name or "",
         uploaded_at=shown.uploaded_at,
         version=doc.current_version,
-        kind=version.kind,
-        size_bytes=version.size_bytes,
+        kind=file_kind,
+        size_bytes=size_bytes,
         previewable=bool(kind and kind.previewable) and not held,
         status=Status(doc.status).value,
         hold_until=doc.hold_until if (doc.hold_until and _today() < doc.hold_until) else None,
         restricted=held,
         deleted_at=doc.deleted_at if admin else None,
         delete_reason=doc.delete_reason if admin else None,
-        can_add_version=_may_add_version(session, actor, doc),
-        can_delete=_may_delete(session, actor, doc),
-        can_hold=_may_hold(session, actor, doc),
+        can_add_version=_may_add_version(actor, doc, may_write),
+        can_delete=_may_delete(actor, doc, may_write),
+        can_hold=_may_hold(actor, doc, may_write),
         can_purge=admin and doc.status == Status.DELETED and actor.can(Action.DOCUMENT_PURGE),
         can_restore=admin and doc.status == Status.DELETED,
     )
@@ -293,7 +326,7 @@ def upload(actor: Actor | None, *, patient_id: Any, meta: dict[str, Any] | Docum
     filename = clean_filename(filename)
     if not str(patient_id or "").strip():
         raise DocumentInvalid({"patient": "Choose the patient this document belongs to."})
-    with unit_of_work() as session:
+    with read_only() as session:  # the first check only reads: no write lock, no commit to wait for
         actor, patient_uuid = _patient_in_scope(session, actor, write_action(meta.category), what, patient_id)
         if meta.hold_until and not may_hold(actor):
             raise DocumentInvalid({"hold_until": "Only a doctor can hold a document until it is discussed."})
@@ -317,7 +350,7 @@ def upload(actor: Actor | None, *, patient_id: Any, meta: dict[str, Any] | Docum
             session.add_all([doc, version])  # flushed (document first) with the audit event
             audit.record(session, actor, what, patient_id=patient_uuid, object_type=OBJECT, object_id=document_id,
                          detail={"version": 1, "fields": sorted(k for k, v in vars(meta).items() if v)})
-            return _summary(session, actor, doc, version)
+            return _summary(actor, doc, version.kind, version.size_bytes, _policy_writes(session, actor))
     except BaseException:
         blobs.discard(store, blob.object_key)
         raise
@@ -328,9 +361,9 @@ def upload_version(actor: Actor | None, *, document_id: Any, filename: str, chun
     """Store a corrected file as the document's next version; earlier versions stay viewable."""
     what = "document.version.upload"
     filename = clean_filename(filename)
-    with unit_of_work() as session:
+    with read_only() as session:  # the first check only reads: no write lock, no commit to wait for
         actor, doc = _readable(session, actor, document_id, what)
-        if not _may_add_version(session, actor, doc):
+        if not _may_add_version(actor, doc, _policy_writes(session, actor)):
             _deny(session, actor, what, patient_id=doc.patient_id, document_id=doc.id)
         patient_id, doc_id = doc.patient_id, doc.id
     store = store or get_blob_store()
@@ -339,7 +372,8 @@ def upload_version(actor: Actor | None, *, document_id: Any, filename: str, chun
     try:
         with unit_of_work() as session:
             doc = _load(session, doc_id)
-            if not _may_add_version(session, actor, doc):
+            writes = _policy_writes(session, actor)
+            if not _may_add_version(actor, doc, writes):
                 raise AccessDenied()
             previous = _current(session, doc)
             now = utcnow()
@@ -352,7 +386,7 @@ def upload_version(actor: Actor | None, *, document_id: Any, filename: str, chun
             session.flush()
             audit.record(session, actor, what, patient_id=doc.patient_id, object_type=OBJECT, object_id=doc.id,
                          detail={"version": doc.current_version})
-            return _summary(session, actor, doc, version)
+            return _summary(actor, doc, version.kind, version.size_bytes, writes)
     except BaseException:
         blobs.discard(store, blob.object_key)
         raise
@@ -365,7 +399,7 @@ def _sort_key(sort: str) -> tuple[Callable[[_Shown], tuple], bool]:
     """(key, reverse) for one of SORTS. Keys read only the viewer's `_Shown` values; ties end on the
     upload time and the id (both shown), so the order never depends on anything hidden."""
     def last(s: _Shown) -> tuple:
-        return (s.uploaded_at, s.doc.id)
+        return (s.uploaded_at, s.id)
 
     keys: dict[str, Callable[[_Shown], tuple]] = {
         "date_desc": lambda s: (s.service_date or date.min, *last(s)),
@@ -378,11 +412,122 @@ def _sort_key(sort: str) -> tuple[Callable[[_Shown], tuple], bool]:
     return keys[sort], sort in ("date_desc", "uploaded_desc")
 
 
+#: The encrypted columns each sort reads (filters add theirs): nothing else is fetched or decrypted.
+_SORT_NEEDS: dict[str, frozenset[str]] = {
+    "date_desc": frozenset({"service_date"}), "date_asc": frozenset({"service_date"}),
+    "title": frozenset({"title"}), "category": frozenset({"title"}), "source": frozenset({"source", "title"}),
+    "uploaded_desc": frozenset(),
+}
+_KEY_COLUMNS = {"title": ("str", Document.title), "source": ("str", Document.source),
+                "service_date": ("date", Document.service_date)}
+
+
+def _decrypt(kind: str, column: str, token: str | None, row_id: uuid.UUID) -> Any:
+    return crypto.decrypt_value(kind, token, Document.__tablename__, column, row_id)
+
+
+def _key_shown(actor: Actor, row: Any, needs: frozenset[str], today: date) -> _Shown:
+    """A list row's `_Shown` from its sort keys, decrypting only the columns in `needs`, and for a
+    document held from this viewer only what the viewer is shown (its label; no source)."""
+    held = _is_held(actor, row.hold_until, today)
+    label = category_label(row.category)
+    title, source = label, None
+    if not held:
+        if "title" in needs:
+            title = _decrypt("str", "title", row.title, row.id) or label
+        if "source" in needs:
+            source = _decrypt("str", "source", row.source, row.id)
+    service_date = _decrypt("date", "service_date", row.service_date, row.id) if "service_date" in needs else None
+    return _Shown(id=row.id, held=held, title=title, source=source, note=None, category_label=label,
+                  service_date=service_date, uploaded_at=row.created_at)
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One row of a list page: the document columns a summary reads, decrypted only as far as this
+    viewer is shown them (nothing of a held document's title, source or note; a removal's reason
+    for admins only), and its current file's kind and size."""
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    category: str
+    title: str | None
+    service_date: date | None
+    source: str | None
+    note: str | None
+    provided_by_patient: bool
+    uploaded_by: uuid.UUID
+    uploaded_by_name: str | None
+    current_version: int
+    status: str
+    hold_until: date | None
+    deleted_at: datetime | None
+    delete_reason: str | None
+    created_at: datetime
+    kind: str
+    size_bytes: int
+
+
+_PAGE_STATEMENT: list[Any] = []
+
+
+def _page_statement() -> Any:
+    if not _PAGE_STATEMENT:
+        _PAGE_STATEMENT.append(select(
+            Document.id, Document.patient_id, Document.category, Document.title, Document.service_date,
+            Document.source, Document.note, Document.provided_by_patient, Document.uploaded_by,
+            Document.uploaded_by_name, Document.current_version, Document.status, Document.hold_until,
+            Document.deleted_at, Document.delete_reason, Document.created_at, DocumentVersion.kind,
+            DocumentVersion.size_bytes,
+        ).join(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
+                                     DocumentVersion.number == Document.current_version))
+            .where(Document.id.in_(bindparam("ids", expanding=True))))  # type: ignore[attr-defined]
+    return _PAGE_STATEMENT[0]
+
+
+def _page_rows(session: Session, actor: Actor, ids: list[uuid.UUID], today: date) -> dict[uuid.UUID, _Listed]:
+    """The page's documents with their current versions: one statement, columns only (no ORM loading)."""
+    if not ids:
+        return {}
+    admin = _is_admin(actor)
+    out = {}
+    for row in session.exec(_page_statement(), params={"ids": ids}).all():
+        held = _is_held(actor, row.hold_until, today)
+
+        def plain(kind: str, column: str, reveal: bool = True, row: Any = row) -> Any:
+            return _decrypt(kind, column, getattr(row, column), row.id) if reveal else None
+
+        out[row.id] = _Listed(
+            id=row.id, patient_id=row.patient_id, category=row.category, title=plain("str", "title", not held),
+            service_date=plain("date", "service_date"), source=plain("str", "source", not held),
+            note=plain("str", "note", not held), provided_by_patient=row.provided_by_patient,
+            uploaded_by=row.uploaded_by, uploaded_by_name=plain("str", "uploaded_by_name"),
+            current_version=row.current_version, status=row.status, hold_until=row.hold_until,
+            deleted_at=row.deleted_at, delete_reason=plain("str", "delete_reason", admin), created_at=row.created_at,
+            kind=row.kind, size_bytes=row.size_bytes)
+    return out
+
+
 def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None = None, source: str | None = None,
                    date_from: Any = None, date_to: Any = None, sort: str = "date_desc", page: int = 1,
                    page_size: int = PAGE_SIZE, include_removed: bool = False) -> DocumentPage:
     """One page of a patient's documents the actor may see, filtered, sorted and counted on the server
-    on what the actor is shown of each (see `_Shown`); PatientNotFound for an id naming no record."""
+    on what the actor is shown of each (see `_Shown`); PatientNotFound for an id naming no record.
+
+    A fixed number of statements, whatever the page holds: the policy is asked once (the list's read);
+    one statement checks the record exists and fetches, for the patient's documents in the categories
+    and statuses the actor may see (filtered in SQL), the id, upload time, category and hold date and
+    only the encrypted columns the chosen filters and sort read; one statement loads the page's rows
+    with their current versions (columns, decrypted as far as the viewer is shown them); then the audit
+    event. Nothing is read or asked per row.
+
+    Filtering by source or date and sorting by title, source or date happen here, not in SQL: those
+    columns are AES-GCM ciphertext under random nonces, so neither order nor substring survives in the
+    database. The keys are decrypted once per document — and for a document held from the viewer not at
+    all: it sorts and filters by its category label and by having no source, as it is shown. The row
+    flags (may add a version, remove, hold) come from the role matrix for the patient this read just
+    let the actor reach; each of those actions asks the policy itself when it is done.
+    """
     what = "document.list"
     if sort not in SORTS:
         sort = "date_desc"
@@ -392,22 +537,29 @@ def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None
     to_d = _parse_filter_date(date_to, "date_to", errors)
     if errors:
         raise DocumentInvalid(errors)
+    needle = " ".join((source or "").casefold().split())
+    needs = _SORT_NEEDS[sort] | ({"source"} if needle else set()) | ({"service_date"} if from_d or to_d else set())
     with unit_of_work() as session:
         wanted = Action.CLINICAL_DOC_READ if actor and actor.can(Action.CLINICAL_DOC_READ) else Action.ADMIN_DOC_READ
-        actor, patient_uuid = _patient_in_scope(session, actor, wanted, what, patient_id)
+        patient_uuid = patients.as_uuid(patient_id)
+        actor = _require(session, actor, wanted, what, patient_id=patient_uuid)
         categories = _visible_categories(actor)
         if category:
             categories = [c for c in categories if c == category]
         statuses = [Status.ACTIVE.value]
         if include_removed and _is_admin(actor):
             statuses.append(Status.DELETED.value)
-        docs = list(session.exec(select(Document).where(
-            Document.patient_id == patient_uuid, Document.category.in_(categories),  # type: ignore[attr-defined]
+        columns = [Patient.status.label("patient_status"), Document.id, Document.category,  # type: ignore[attr-defined]
+                   Document.created_at, Document.hold_until,
+                   *(column.label(name) for name, (_kind, column) in _KEY_COLUMNS.items() if name in needs)]
+        rows = session.exec(select(*columns).select_from(Patient).outerjoin(Document, and_(
+            Document.patient_id == Patient.id, Document.category.in_(categories),  # type: ignore[attr-defined]
             Document.status.in_(statuses),  # type: ignore[attr-defined]
-        )).all())
-        needle = " ".join((source or "").casefold().split())
+        )).where(Patient.id == patient_uuid)).all()
+        if not rows or rows[0].patient_status == STATUS_MERGED:  # as patients.load: no record, or merged
+            raise patients.PatientNotFound()
         today = _today()
-        shown = [_shown(actor, d, today) for d in docs]  # filter, sort and count on these alone
+        shown = [_key_shown(actor, row, needs, today) for row in rows if row.id is not None]
         shown = [s for s in shown
                  if (not needle or needle in (s.source or "").casefold())
                  and (from_d is None or (s.service_date is not None and s.service_date >= from_d))
@@ -415,9 +567,11 @@ def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None
         key, reverse = _sort_key(sort)
         shown.sort(key=key, reverse=reverse)
         page = max(1, int(page))
-        chosen = shown[(page - 1) * page_size: page * page_size]
-        versions = _current_versions(session, [s.doc for s in chosen])
-        items = [_summary(session, actor, s.doc, versions[s.doc.id], s) for s in chosen]
+        chosen = [s.id for s in shown[(page - 1) * page_size: page * page_size]]
+        loaded = _page_rows(session, actor, chosen, today)
+        writes = _role_writes(actor)
+        items = [_summary(actor, loaded[doc_id], loaded[doc_id].kind, loaded[doc_id].size_bytes, writes,
+                          _shown(actor, loaded[doc_id], today)) for doc_id in chosen if doc_id in loaded]
         audit.record(session, actor, what, patient_id=patient_uuid, object_type=OBJECT,
                      detail={"count": len(items), "filters": sorted(k for k, v in {
                          "category": category, "source": source, "date_from": date_from, "date_to": date_to}.items() if v)})
@@ -436,22 +590,14 @@ def _parse_filter_date(value: Any, name: str, errors: dict[str, str]) -> date | 
         return None
 
 
-def _current_versions(session: Session, docs: list[Document]) -> dict[uuid.UUID, DocumentVersion]:
-    if not docs:
-        return {}
-    wanted = {(d.id, d.current_version) for d in docs}
-    rows = session.exec(select(DocumentVersion).where(
-        DocumentVersion.document_id.in_([d.id for d in docs]))).all()  # type: ignore[attr-defined]
-    return {v.document_id: v for v in rows if (v.document_id, v.number) in wanted}
-
-
 def list_versions(actor: Actor | None, document_id: Any) -> list[VersionInfo]:
     """Every version of a document, newest first, with who replaced each and when."""
     what = "document.versions.read"
     with unit_of_work() as session:
         actor, doc = _readable(session, actor, document_id, what)
         if _held_from(actor, doc):
-            _deny(session, actor, what, patient_id=doc.patient_id, document_id=doc.id, message=_held_message(doc))
+            _deny(session, actor, what, patient_id=doc.patient_id, document_id=doc.id,
+                  message=_held_message(doc.hold_until))
         rows = session.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
                             .order_by(DocumentVersion.number.desc())).all()  # type: ignore[attr-defined]
         audit.record(session, actor, what, patient_id=doc.patient_id, object_type=OBJECT, object_id=doc.id)
@@ -462,22 +608,70 @@ def list_versions(actor: Actor | None, document_id: Any) -> list[VersionInfo]:
                 for v in rows]
 
 
-def _held_message(doc: Document) -> str:
+def _held_message(hold_until: date | None) -> str:
     return ("Your care team would like to talk this document through with you first. It will be available "
-            f"on {plain_day(doc.hold_until) or 'a later date'}.")
+            f"on {plain_day(hold_until) or 'a later date'}.")
+
+
+@dataclass(frozen=True)
+class _Content:
+    """What opening a file needs of a document and one of its versions (no other column is read)."""
+
+    document_id: uuid.UUID
+    patient_id: uuid.UUID
+    version_id: uuid.UUID
+    number: int
+    object_key: str
+    wrapped_key: str
+    size_bytes: int
+    kind: str
+    filename: str
+
+
+_CONTENT_STATEMENTS: dict[bool, Any] = {}
+
+
+def _content_statement(current: bool) -> Any:
+    """One prepared statement (document + the version asked for) per case: the current version, or the
+    one bound as ``number``. Columns only, so opening a file costs no ORM loading and one decryption."""
+    cached = _CONTENT_STATEMENTS.get(current)
+    if cached is None:
+        number = Document.current_version if current else bindparam("number", type_=Integer)
+        cached = select(
+            Document.id, Document.patient_id, Document.category, Document.status, Document.hold_until,
+            DocumentVersion.id.label("version_id"), DocumentVersion.number, DocumentVersion.object_key,
+            DocumentVersion.wrapped_key, DocumentVersion.size_bytes, DocumentVersion.kind, DocumentVersion.filename,
+        ).select_from(Document).outerjoin(DocumentVersion, and_(
+            DocumentVersion.document_id == Document.id, DocumentVersion.number == number,
+        )).where(Document.id == bindparam("document_id"))
+        _CONTENT_STATEMENTS[current] = cached
+    return cached
 
 
 def _content_version(session: Session, actor: Actor | None, document_id: Any, version: int | None,
-                     what: str) -> tuple[Actor, Document, DocumentVersion]:
-    actor, doc = _readable(session, actor, document_id, what)
-    if _held_from(actor, doc):
-        _deny(session, actor, what, patient_id=doc.patient_id, document_id=doc.id, message=_held_message(doc))
-    number = doc.current_version if version is None else int(version)
-    row = session.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id,
-                                                     DocumentVersion.number == number)).first()
-    if row is None or row.object_key is None or row.wrapped_key is None:
+                     what: str) -> tuple[Actor, _Content]:
+    """One version (the current one when `version` is None) of a document whose content the actor may
+    read: one statement, then the same checks as `_readable` and the hold."""
+    try:
+        doc_id = uuid.UUID(str(document_id))
+        params: dict[str, Any] = {"document_id": doc_id} if version is None else {"document_id": doc_id,
+                                                                                   "number": int(version)}
+    except (TypeError, ValueError):
+        raise DocumentNotFound() from None
+    row = session.exec(_content_statement(version is None), params=params).first()
+    if row is None or row.status == Status.PURGED:
+        raise DocumentNotFound()
+    actor = _require(session, actor, read_action(row.category), what, patient_id=row.patient_id, document_id=row.id)
+    if row.status == Status.DELETED and not _is_admin(actor):
+        raise DocumentNotFound()
+    if _is_held(actor, row.hold_until, _today()):
+        _deny(session, actor, what, patient_id=row.patient_id, document_id=row.id,
+              message=_held_message(row.hold_until))
+    if row.version_id is None or row.object_key is None or row.wrapped_key is None:
         raise DocumentNotFound("That version of the document does not exist.")
-    return actor, doc, row
+    filename = crypto.decrypt_value("str", row.filename, DocumentVersion.__tablename__, "filename", row.version_id)
+    return actor, _Content(row.id, row.patient_id, row.version_id, row.number, row.object_key, row.wrapped_key,
+                           row.size_bytes, row.kind, filename or "document")
 
 
 def link_for(actor: Actor | None, *, document_id: Any, purpose: str, version: int | None = None) -> str:
@@ -485,44 +679,74 @@ def link_for(actor: Actor | None, *, document_id: Any, purpose: str, version: in
     if purpose not in links.PURPOSES:
         raise ValueError(purpose)
     with unit_of_work() as session:
-        actor, doc, row = _content_version(session, actor, document_id, version, f"document.{purpose}")
+        actor, row = _content_version(session, actor, document_id, version, f"document.{purpose}")
         if actor.session_id is None:
             raise AccessDenied("Please sign in again.")
         if purpose == "preview" and not (KINDS.get(row.kind) and KINDS[row.kind].previewable):
             raise DocumentInvalid({"preview": "This kind of file can't be previewed; download it instead."})
-        token = links.sign(document_id=doc.id, version=row.number, purpose=purpose, session_id=actor.session_id)
-        return f"/api/documents/{doc.id}/{purpose}?v={row.number}&t={token}"
+        token = links.sign(document_id=row.document_id, version=row.number, purpose=purpose,
+                           session_id=actor.session_id)
+        return f"/api/documents/{row.document_id}/{purpose}?v={row.number}&t={token}"
 
 
 def open_file(actor: Actor | None, *, document_id: Any, version: int | None = None, purpose: str = "download",
               store: BlobStore | None = None) -> OpenedFile:
-    """Authorize, audit and read one version, verified against its SHA-256 before anything is returned.
+    """Authorize, audit and open one version for reading; its first frame is verified before this returns.
+
+    The file starts opening on a helper thread (the store's first-byte wait) while the read is audited
+    and committed; nothing of it is handed out unless that commit succeeded. The returned chunks are
+    authenticated frame by frame as they are read (see ``blobs.Download``): damage found part-way
+    raises DocumentDamaged from the iteration (audited as a failed read), and whoever is sending the
+    bytes on must then abort the transfer.
 
     A preview is never the stored bytes of a PDF or an image: it is drawn afresh out of process (the
     first page of a PDF, the first frame of an image), capped in size (see ``preview``); text and CSV
     previews are the text. PreviewUnavailable when it can't be drawn (the download still works).
     """
     what = f"document.{purpose}"
-    with unit_of_work() as session:
-        actor, doc, row = _content_version(session, actor, document_id, version, what)
-        audit.record(session, actor, what, patient_id=doc.patient_id, object_type=OBJECT, object_id=doc.id,
-                     detail={"version": row.number})
-        found = (doc.patient_id, doc.id, row.object_key, row.wrapped_key, str(row.id), row.sha256, row.size_bytes,
-                 row.filename or "document", row.kind)
-    patient_id, doc_id, key, wrapped, object_id, sha, size, filename, kind = found
+    store = store or get_blob_store()
+    pending: blobs.PendingRead | None = None
     try:
-        chunks = blobs.read_verified(store or get_blob_store(), object_key=key, wrapped_key=wrapped,
-                                     object_id=object_id, sha256=sha, size=size)
-    except blobs.DocumentDamaged:
+        with unit_of_work() as session:
+            actor, row = _content_version(session, actor, document_id, version, what)
+            pending = blobs.start_reading(store, object_key=row.object_key, wrapped_key=row.wrapped_key,
+                                          object_id=str(row.version_id), size=row.size_bytes)
+            audit.record(session, actor, what, patient_id=row.patient_id, object_type=OBJECT,
+                         object_id=row.document_id, detail={"version": row.number})
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    patient_id, doc_id, size, filename, kind = row.patient_id, row.document_id, row.size_bytes, row.filename, row.kind
+
+    def failed(exc: blobs.DocumentDamaged) -> None:
         audit.record_now(actor, what, patient_id=patient_id, object_type=OBJECT, object_id=doc_id,
-                         outcome="failed", detail={"reason": "integrity"})
+                         outcome="failed", detail={"reason": exc.reason, "midway": exc.midway})
+
+    try:
+        download = pending.result()
+    except blobs.DocumentDamaged as exc:
+        failed(exc)
         raise
     if purpose == "preview" and kind in preview.DRAWN:
-        drawn = preview.render(b"".join(chunks), kind)  # raises PreviewUnavailable
+        try:
+            data = b"".join(download)
+        except blobs.DocumentDamaged as exc:
+            failed(exc)
+            raise blobs.damaged() from None  # nothing was sent yet: a plain error, not an aborted transfer
+        drawn = preview.render(data, kind)  # raises PreviewUnavailable
         stem = filename.rsplit(".", 1)[0] or "document"
         return OpenedFile(filename=f"{stem} ({'page 1' if kind == 'pdf' else 'preview'}).{drawn.extension}",
                           media_type=drawn.media_type, size_bytes=len(drawn.data), chunks=iter([drawn.data]))
-    return OpenedFile(filename=filename, media_type=KINDS[kind].media_type, size_bytes=size, chunks=chunks)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from download
+        except blobs.DocumentDamaged as exc:
+            failed(exc)
+            raise
+
+    return OpenedFile(filename=filename, media_type=KINDS[kind].media_type, size_bytes=size, chunks=chunks())
 
 
 # ---------------------------------------------------------------- holds and removal
@@ -533,7 +757,8 @@ def set_hold(actor: Actor | None, *, document_id: Any, release_on: Any) -> Docum
     what = "document.hold"
     with unit_of_work() as session:
         actor, doc = _readable(session, actor, document_id, what)
-        if not _may_hold(session, actor, doc):
+        writes = _policy_writes(session, actor)
+        if not _may_hold(actor, doc, writes):
             _deny(session, actor, what, patient_id=doc.patient_id, document_id=doc.id)
         if release_on in (None, ""):
             doc.hold_until, doc.hold_set_by = None, None
@@ -548,7 +773,8 @@ def set_hold(actor: Actor | None, *, document_id: Any, release_on: Any) -> Docum
         session.flush()
         audit.record(session, actor, what, patient_id=doc.patient_id, object_type=OBJECT, object_id=doc.id,
                      detail={"held": doc.hold_until is not None})
-        return _summary(session, actor, doc, _current(session, doc))
+        current = _current(session, doc)
+        return _summary(actor, doc, current.kind, current.size_bytes, writes)
 
 
 def remove(actor: Actor | None, *, document_id: Any, reason: str) -> None:
@@ -557,7 +783,7 @@ def remove(actor: Actor | None, *, document_id: Any, reason: str) -> None:
     reason = " ".join(str(reason or "").split())
     with unit_of_work() as session:
         actor, doc = _readable(session, actor, document_id, what)
-        if not _may_delete(session, actor, doc):
+        if not _may_delete(actor, doc, _policy_writes(session, actor)):
             _deny(session, actor, what, patient_id=doc.patient_id, document_id=doc.id)
         if len(reason) < REASON_MIN:
             raise DocumentInvalid({"reason": "Say briefly why this document is being removed."})
@@ -581,7 +807,8 @@ def restore(actor: Actor | None, *, document_id: Any) -> DocumentSummary:
         session.add(doc)
         session.flush()
         audit.record(session, actor, what, patient_id=doc.patient_id, object_type=OBJECT, object_id=doc.id)
-        return _summary(session, actor, doc, _current(session, doc))
+        current = _current(session, doc)
+        return _summary(actor, doc, current.kind, current.size_bytes, _policy_writes(session, actor))
 
 
 class PurgeTooEarly(ValueError):

@@ -1,0 +1,141 @@
+"""The patient chart header every `/chart/<id>/…` page (and the patient's own record) draws: who
+the patient is and what anyone about to act must know first.
+
+``chart_header(session, actor, patient_id)`` reads only what the header shows — the patient row
+(name, birth date and age, sex, MRN, status), the allergy names, whether an advance directive is
+on file and whether the patient has active insurance — in a small fixed number of statements
+whatever the size of the record (see ``READS``): reading the whole chart for it would decrypt every
+history row and record "opened your record, including your health history" in the patient's
+access log when only, say, the documents were opened. It is audited as a demographics read of the
+header (`sections`: header, plus allergies, alerts and insurance when they were shown), which the
+patient's access log words as "Opened your record".
+
+What each role sees follows the policy: allergies for roles that read clinical data (doctors on the
+care team, the patient, admins — not the front desk); the advance-directive alert for roles that
+read clinical documents (the documents area files advance directives as clinical); insurance for
+roles that read insurance. A part the role may not see is None, never empty-but-present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists
+from sqlmodel import Session, select
+
+from patient_portal.core import audit
+from patient_portal.core.access import Action, Actor, Resource, require
+from patient_portal.core.clock import clinic_zone
+from patient_portal.core.crypto import decrypt_value
+from patient_portal.domain.documents.models import Category, Document, Status, read_action
+from patient_portal.domain.history.models import Allergy
+from patient_portal.domain.insurance.models import InsurancePolicy
+from patient_portal.domain.insurance.rows import ORDER_RANK
+from patient_portal.domain.patients import dto
+from patient_portal.domain.patients.common import PatientNotFound, as_uuid
+from patient_portal.domain.patients.models import STATUS_MERGED, Patient
+
+#: The summary fields a header draws (see components.chart_header); no contact details, no history.
+HEADER_FIELDS = ("id", "mrn", "name", "given_name", "family_name", "dob_display", "age", "sex", "status")
+
+#: Alert codes (the state layer words them: "Advance directive on file").
+ADVANCE_DIRECTIVE = "advance_directive"
+
+#: Insurance status codes: an active policy today, policies that have all ended (or not begun), none.
+INSURED, NOT_ACTIVE, SELF_PAY = "active", "not_active", "self_pay"
+
+#: The most statements the header's reads take (the care-team check for a doctor, the patient row
+#: with the advance-directive question, allergy names, policies), besides the transaction's BEGIN and
+#: the audit append every audited read pays. Independent of how many rows the record has.
+READS = 4
+
+
+@dataclass(frozen=True)
+class ChartHeader:
+    """`patient`: the HEADER_FIELDS as text (codes as codes, e.g. sex "female"); `allergies`:
+    substance names, oldest first; `alerts`: alert codes; `insurance`: INSURED, NOT_ACTIVE or
+    SELF_PAY, with `payer` the active primary payer. None: the role does not see that part."""
+
+    patient: dict[str, str]
+    allergies: list[str] | None
+    alerts: list[str] | None = None
+    insurance: str | None = None
+    payer: str = ""
+
+    @property
+    def insured(self) -> bool | None:
+        """Active coverage today: yes, no, or None when the role does not see insurance."""
+        return None if self.insurance is None else self.insurance == INSURED
+
+
+#: The name the documents page first used for this header (one function, two names, until it moves).
+PatientHeader = ChartHeader
+
+
+def _today() -> date:
+    return datetime.now(clinic_zone()).date()
+
+
+def _patient_and_directive(session: Session, patient_id: Any, ask_directive: bool) -> tuple[Patient, bool]:
+    """The live patient row and, in the same statement, whether an advance directive is on file."""
+    directive = exists().where(Document.patient_id == patient_id,  # type: ignore[arg-type]
+                               Document.category == Category.ADVANCE_DIRECTIVE,
+                               Document.status == Status.ACTIVE)
+    if ask_directive:
+        found = session.exec(select(Patient, directive).where(Patient.id == patient_id)).first()
+        patient, on_file = (found[0], bool(found[1])) if found else (None, False)
+    else:
+        patient, on_file = session.get(Patient, patient_id), False
+    if patient is None or patient.status == STATUS_MERGED:
+        raise PatientNotFound()
+    return patient, on_file
+
+
+def _allergy_names(session: Session, patient_id: Any) -> list[str]:
+    """The substances only, oldest first: one statement, one decryption per allergy."""
+    rows = session.exec(select(Allergy.id, Allergy.substance).where(Allergy.patient_id == patient_id)
+                        .order_by(Allergy.created_at)).all()  # type: ignore[arg-type]
+    return [decrypt_value("str", token, Allergy.__tablename__, "substance", row_id) for row_id, token in rows]
+
+
+def _insurance(session: Session, patient_id: Any, today: date) -> tuple[str, str]:
+    """(status code, payer of the first active policy by order): one statement, columns only."""
+    table = InsurancePolicy.__tablename__
+    rows = session.exec(select(InsurancePolicy.id, InsurancePolicy.order, InsurancePolicy.payer,
+                               InsurancePolicy.effective_date, InsurancePolicy.end_date)
+                        .where(InsurancePolicy.patient_id == patient_id)).all()  # type: ignore[arg-type]
+    if not rows:
+        return SELF_PAY, ""
+    for row_id, _order, payer, starts, ends in sorted(rows, key=lambda r: ORDER_RANK.get(r[1], 9)):
+        start = decrypt_value("date", starts, table, "effective_date", row_id)
+        end = decrypt_value("date", ends, table, "end_date", row_id)
+        if (start is None or start <= today) and (end is None or today <= end):
+            return INSURED, decrypt_value("str", payer, table, "payer", row_id)
+    return NOT_ACTIVE, ""
+
+
+def chart_header(session: Session, actor: Actor | None, patient_id: Any) -> ChartHeader:
+    """The header of one patient as this actor may see it; PatientNotFound for an id naming no live
+    record, AccessDenied (the refusal audited) for someone who may not reach it."""
+    pid = as_uuid(patient_id)
+    require(session, actor, Action.DEMOGRAPHICS_READ, Resource(patient_id=pid))
+    assert actor is not None
+    sees_allergies = actor.can(Action.CLINICAL_READ)  # reach is the same for every patient action
+    sees_alerts = actor.can(read_action(Category.ADVANCE_DIRECTIVE))
+    sees_insurance = actor.can(Action.INSURANCE_READ)
+    patient, directive = _patient_and_directive(session, pid, sees_alerts)
+    summary = dto.summary(patient)
+    allergies = _allergy_names(session, pid) if sees_allergies else None
+    alerts = ([ADVANCE_DIRECTIVE] if directive else []) if sees_alerts else None
+    insurance, payer = _insurance(session, pid, _today()) if sees_insurance else (None, "")
+    shown = ["header"] + [name for name, seen in (("allergies", sees_allergies), ("alerts", sees_alerts),
+                                                 ("insurance", sees_insurance)) if seen]
+    audit.record(session, actor, str(Action.DEMOGRAPHICS_READ), patient_id=pid, object_type="patient",
+                 object_id=pid, detail={"sections": shown})
+    return ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer)
+
+
+#: The documents page's first call (same function).
+read_header = chart_header
