@@ -45,7 +45,9 @@ test-unit: install-dev
 	$(PYTEST) tests/unit -q
 
 # Integration tests spread over the cores (pytest-xdist); on PostgreSQL each worker has its own database.
-XDIST ?= -n 2 --dist loadfile
+# --tb=native: CPython 3.11 can fail parsing source for pytest's own tracebacks while other threads run
+# ("AST constructor recursion depth mismatch"), which aborts the whole run instead of reporting a failure.
+XDIST ?= -n 2 --dist loadfile --tb=native
 test-integration: install-dev
 	env -u PORTAL_TEST_DATABASE_URL $(PYTEST) tests/integration -q $(XDIST)
 

@@ -127,9 +127,10 @@ def s3_settings(moto_server: str, monkeypatch: pytest.MonkeyPatch, request: pyte
 
 
 @pytest.fixture
-def mailbox(monkeypatch: pytest.MonkeyPatch):
+def mailbox(db, monkeypatch: pytest.MonkeyPatch):
     """A real SMTP server the portal sends to (PORTAL_SMTP_HOST/PORT point at it), and a job worker
-    running beside the test, as the app runs one."""
+    running beside the test, as the app runs one. After `db`, so the worker polls the test's database
+    (started first, on PostgreSQL it polled an empty SQLite file and the mail never came)."""
     from patient_portal.core.jobs import Worker
     from patient_portal.settings import reset_settings
     from tests.mailbox import Mailbox
