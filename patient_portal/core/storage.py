@@ -141,9 +141,9 @@ class S3BlobStore:
             aws_secret_access_key=secret_access_key or None,
             config=Config(
                 retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=3, read_timeout=20,
-                # Every object is AES-GCM authenticated frame by frame and its plaintext SHA-256 is
-                # checked on every read, so transport checksums (CRC32 both ways, SigV4 payload
-                # hashing over plain http) would only re-hash the same bytes.
+                # Every object is AES-GCM authenticated frame by frame on every read (its plaintext
+                # SHA-256 is checked by `portal storage verify`), so transport checksums (CRC32 both
+                # ways, SigV4 payload hashing over plain http) would only re-hash the same bytes.
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
                 s3={"payload_signing_enabled": False},

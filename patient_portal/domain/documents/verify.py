@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from patient_portal.core.db import read_only
+from patient_portal.core import audit
+from patient_portal.core.db import read_only, unit_of_work
 from patient_portal.core.storage import BlobStore, get_blob_store
 from patient_portal.domain.documents.blobs import verify_stored
 from patient_portal.domain.documents.models import DocumentVersion
@@ -86,4 +87,9 @@ def verify(*, store: BlobStore | None = None, batch: int = BATCH, workers: int =
             report.failures.extend(found)
             if on_batch is not None:
                 on_batch(report.batches, len(rows), found)
+    with unit_of_work() as session:  # the operator's integrity check is part of the trail (no PHI)
+        audit.record(session, None, "storage.verify", object_type="document_version",
+                     outcome="success" if not report.failures else "failed",
+                     detail={"checked": report.checked, "failed": len(report.failures),
+                             "documents": sorted({str(f.document_id) for f in report.failures})[:100]})
     return report

@@ -95,3 +95,12 @@ def test_verify_checks_every_version_of_a_document(cast, backend):
     svc.upload_version(cast.doctor, document_id=doc.id, filename="lab-2.pdf", chunks=[PDF_BYTES.replace(b"5.6", b"5.9")])
     report = verify()
     assert report.ok and report.checked == 2
+
+
+def test_the_check_itself_is_in_the_audit_trail(db):
+    from patient_portal.domain.documents.verify import verify
+    from tests.integration.identity_support import events
+
+    verify()
+    [event] = events("storage.verify")
+    assert event.outcome == "success" and event.detail["failed"] == 0
