@@ -67,6 +67,11 @@ def pdf(lines: list[tuple[int, str | tuple[str, ...]]], *, bold_first: int = 1) 
                b"<< /Length %d >>\nstream\n" % len(stream) + bytes(stream) + b"endstream",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"]
+    return assemble_pdf(objects)
+
+
+def assemble_pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of these numbered objects (1 = catalog), with its cross-reference table."""
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
