@@ -37,6 +37,7 @@ REFUSED_MESSAGE = "That request could not be handled. Reload the page and try ag
 #: Longest text one argument may carry (a free-text note is far shorter; uploads do not come this way).
 MAX_TEXT = 20_000
 MAX_ITEMS = 500
+MAX_INT = 2**31 - 1
 _INT = re.compile(r"-?\d{1,15}")
 _FLOAT = re.compile(r"-?\d{1,15}(\.\d{1,15})?")
 #: Reflex's own handlers that app pages never call from the browser.
@@ -61,8 +62,10 @@ def _fits(value: Any, hint: Any, depth: int = 0) -> bool:
     if hint is bool:
         return isinstance(value, bool)
     if hint is int:  # Reflex turns a digit string into an int for an int parameter
-        return (isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15) or (
-            isinstance(value, str) and _INT.fullmatch(value) is not None)
+        if isinstance(value, str) and _INT.fullmatch(value) is not None:
+            value = int(value)
+        # pages, row indexes and versions: a database integer (PostgreSQL refuses more than 32 bits)
+        return isinstance(value, int) and not isinstance(value, bool) and -MAX_INT <= value <= MAX_INT
     if hint is float:
         return (isinstance(value, int | float) and not isinstance(value, bool)) or (
             isinstance(value, str) and _FLOAT.fullmatch(value) is not None)

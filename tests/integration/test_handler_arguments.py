@@ -140,6 +140,17 @@ def test_check_payload_wants_the_handlers_own_arguments(payload, ok):
     assert (check_payload(PatientSearchState.event_handlers["set_query"], payload) is None) is ok
 
 
+def test_integers_must_fit_a_database_integer():
+    """PostgreSQL refused a version number of 10**12 with a DataError (found by this sweep)."""
+    from patient_portal.state.documents import DocumentsState
+
+    handler = DocumentsState.event_handlers["download"]
+    assert check_payload(handler, {"doc_id": "x", "version": 2}) is None
+    assert check_payload(handler, {"doc_id": "x", "version": "2"}) is None
+    for too_big in (10**12, 2**31, "9999999999", -(2**31) - 1):
+        assert check_payload(handler, {"doc_id": "x", "version": too_big}) is not None
+
+
 def test_forms_must_carry_text_and_setvar_is_refused():
     from patient_portal.state.account import AccountState
 
