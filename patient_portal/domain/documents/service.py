@@ -18,13 +18,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Integer, and_, bindparam
 from sqlmodel import Session, select
 
 from patient_portal.core import audit, crypto
-from patient_portal.core.access import AccessDenied, Action, Actor, Role, authorize
+from patient_portal.core.access import AccessDenied, Action, Actor, Resource, Role, decide, refuse, require
 from patient_portal.core.clock import plain_day
 from patient_portal.core.db import new_id, read_only, unit_of_work, utcnow
 from patient_portal.core.storage import BlobStore, get_blob_store
@@ -70,28 +70,22 @@ def purge_after_days() -> int:
 
 
 def _deny(session: Session, actor: Actor | None, what: str, *, patient_id: uuid.UUID | None,
-          document_id: uuid.UUID | None, message: str | None = None) -> None:
-    """End the caller's transaction, audit the refusal on its own, raise AccessDenied."""
-    session.rollback()
-    audit.record_now(actor, what, patient_id=patient_id, object_type=OBJECT, object_id=document_id,
-                     outcome="denied")
-    raise AccessDenied(message) if message else AccessDenied()
+          document_id: uuid.UUID | None, message: str | None = None, reason: str = "rule") -> NoReturn:
+    """Refuse by a documents rule (held, removed …): core.access.refuse, with the document named."""
+    refuse(session, actor, what, reason=reason, patient_id=patient_id, object_type=OBJECT if document_id else None,
+           object_id=document_id, message=message)
 
 
 def _allowed(session: Session, actor: Actor | None, action: Action, patient_id: uuid.UUID) -> bool:
-    try:
-        authorize(session, actor, action, patient_id=patient_id)
-    except AccessDenied:
-        return False
-    return True
+    """The policy's answer without a refusal (for what the screen offers)."""
+    return decide(session, actor, action, Resource(patient_id=patient_id)).allowed
 
 
 def _require(session: Session, actor: Actor | None, action: Action, what: str, *, patient_id: uuid.UUID,
              document_id: uuid.UUID | None = None) -> Actor:
-    if not _allowed(session, actor, action, patient_id):
-        if actor is None:
-            _deny(session, actor, what, patient_id=patient_id, document_id=document_id, message="Please sign in.")
-        _deny(session, actor, what, patient_id=patient_id, document_id=document_id)
+    """core.access.require, audited as `what` on the document."""
+    require(session, actor, action, Resource(patient_id=patient_id), audit_as=what,
+            object_type=OBJECT if document_id else None, object_id=document_id)
     assert actor is not None
     return actor
 
