@@ -1,5 +1,6 @@
-"""The patient chart header, the same for every role: name, age beside birth date, MRN, photo
-placeholder, allergies and insurance. Fields the role may not see arrive empty and are left out."""
+"""The patient chart header, the same for every role: photo placeholder, name, birth date with age,
+sex, MRN, record status, allergies, alerts (advance directive on file) and insurance. It draws only
+``state.chart_header.ChartHeaderState``; a part the role may not see is left out, not shown empty."""
 
 from __future__ import annotations
 
@@ -8,39 +9,62 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.components.badges import allergy_badge, insurance_badge, status_badge
+from patient_portal.state.chart_header import ChartHeaderState as H
 
 
-def chart_header(patient: Any, allergies: Any, show_allergies: Any, insurance_status: Any, *,
-                 level: str = "h1") -> rx.Component:
-    """`patient` is a summary dict Var (name, dob_display, age, sex, mrn, status). The name is the page's
-    h1 on chart pages; a page with its own title (the patient's record) makes it an h2."""
+def _facts(patient: Any, age: Any) -> rx.Component:
+    return rx.flex(
+        rx.text("Born ", patient["dob_display"], rx.cond(age, rx.text.span(" (", age, ")"), ""), size="2",
+                id="chart-born"),
+        rx.text(patient["sex"], size="2", text_transform="capitalize", id="chart-sex"),
+        rx.text("MRN ", rx.code(patient["mrn"], id="chart-mrn"), size="2"),
+        spacing="3", wrap="wrap", color=rx.color("gray", 11),
+    )
+
+
+def _card(patient: Any, age: Any, level: str, *badges: rx.Component) -> rx.Component:
     return rx.card(
         rx.flex(
             rx.avatar(fallback=patient["given_name"].to(str)[:1] + patient["family_name"].to(str)[:1],
-                      size="5", radius="full", aria_hidden="true"),
+                      size="5", radius="full", aria_hidden="true"),  # the photo's place until there is one
             rx.vstack(
                 rx.heading(patient["name"], size="6", as_=level, id="chart-name"),
-                rx.flex(
-                    rx.text("Born ", patient["dob_display"], " (", patient["age"], " y)", size="2"),
-                    rx.text(patient["sex"], size="2", text_transform="capitalize"),
-                    rx.text("MRN ", rx.code(patient["mrn"], id="chart-mrn"), size="2"),
-                    spacing="3",
-                    wrap="wrap",
-                    color=rx.color("gray", 11),
-                ),
-                rx.flex(
-                    status_badge(patient["status"]),
-                    rx.cond(show_allergies, allergy_badge(allergies)),
-                    insurance_badge(insurance_status),
-                    spacing="2",
-                    wrap="wrap",
-                ),
-                spacing="2",
-                min_width="0",
+                _facts(patient, age),
+                rx.flex(*badges, spacing="2", wrap="wrap"),
+                spacing="2", min_width="0",
             ),
-            spacing="4",
-            align="start",
+            spacing="4", align="start",
         ),
-        width="100%",
-        id="chart-header",
+        width="100%", id="chart-header",
+    )
+
+
+def _alert(text: Any) -> rx.Component:
+    return rx.badge(rx.icon("file-text", size=14), text, color_scheme="amber", size="2", class_name="chart-alert",
+                    white_space="normal")
+
+
+def _insurance() -> rx.Component:
+    return rx.badge(rx.cond(H.insured, rx.icon("shield-check", size=14), rx.icon("shield-off", size=14)), H.insurance,
+                    color_scheme=rx.cond(H.insured, "blue", "amber"), size="2", id="insurance-badge",
+                    white_space="normal")
+
+
+def chart_header(*legacy: Any, level: str = "h1") -> rx.Component:
+    """The header of the patient the page is about, once ChartHeaderState has read it. The name is
+    the page's h1 on chart pages; a page with its own title (the patient's record) makes it an h2.
+
+    `legacy` (patient, allergies, show_allergies, insurance_status Vars of another state) draws the
+    same card from that state, for a page that has not moved to ChartHeaderState yet."""
+    if legacy:
+        patient, allergies, show_allergies, insurance_status = legacy
+        return _card(patient, patient["age"].to(str) + " y", level, status_badge(patient["status"]),
+                     rx.cond(show_allergies, allergy_badge(allergies)), insurance_badge(insurance_status))
+    return rx.cond(
+        H.header_status == "ok",
+        _card(H.patient, H.patient["age_text"], level,
+              status_badge(H.patient["status"]),
+              rx.cond(H.show_allergies, allergy_badge(H.allergies)),
+              rx.foreach(H.alerts, _alert),
+              rx.cond(H.show_insurance, _insurance())),
     )

@@ -1,40 +1,93 @@
 """State of a patient's chart (/chart/<id> for staff, doctors and admins; /patient/record for the
 patient). Holds only what get_chart returned for this role; every handler re-checks on the server.
 
+What is shown is written for people (``state.formatting``: "Female", "Text message", "4 Jul 1988");
+what the edit forms start from is kept as the codes and ISO dates the services take, in backend-only
+vars (``_basic``, ``_rows``), so an edit never round-trips through the words. The header above the
+chart is ``state.chart_header`` (its own read); a change that alters it (allergies, insurance) fires
+its refresh.
+
 Edits carry the version they were loaded at: a stale save comes back as a Conflict that names what
-someone else changed, keeps what this user typed, and lets them save again after reviewing.
+someone else changed, keeps what this user typed, and lets them save again after reviewing. A failed
+save shows its message beside its Save button and moves the focus to the first field in error.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied, Action
+from patient_portal.core.access import Action, Role
 from patient_portal.domain.history.models import KINDS
 from patient_portal.domain.identity import care_team
 from patient_portal.domain.patients import profile, review
 from patient_portal.domain.patients.common import Conflict, PatientNotFound
 from patient_portal.domain.patients.dto import LABELS, LEGAL_FIELDS
-from patient_portal.domain.patients.validation import ValidationFailed
-from patient_portal.state.patient_services import run
-from patient_portal.state.session import current_actor, signed_out
+from patient_portal.state import formatting as fmt
+from patient_portal.state.calls import Answer, attempt, first_error_message
+from patient_portal.state.chart_header import ChartHeaderState, ChartRoute
+from patient_portal.state.focus import focus_first_error
 
 ROW_EDITS = {"insurance": profile.update_insurance, "emergency": profile.update_emergency_contacts}
 FIELD_EDITS = ("demographics", "contact", "preferences")
 NEEDS_ATTENTION = "Some fields need attention — see the messages next to them."
+GONE = "That entry no longer exists. The chart now shows what is on file."
+#: Where each section's form sits on the page (the focus goes to its first field in error).
+SECTION_IDS = {"demographics": "details", "preferences": "details", "contact": "details",
+               "insurance": "section-insurance", "emergency": "section-emergency"}
 
 
 def _member(m: care_team.TeamMember) -> dict[str, str]:
     return {"user_id": m.user_id, "name": m.display_name or m.email, "email": m.email}
 
 
-class ChartState(rx.State):
-    patient_ref: str = ""
+# ---------------------------------------------------------------- service calls in one unit of work
+
+
+@dataclass
+class _Opened:
+    """What opening a chart came to: the chart, and the care team for those who manage it."""
+
+    chart: dict[str, Any] | None = None
+    team: tuple[list, list] | None = None
+    redirect: str = ""
+
+
+def _open_chart(session: Any, actor: Any, patient_ref: str, own: bool = False) -> _Opened:
+    """The chart as this actor may see it (and its care team, for staff and admins). A patient who
+    opens /chart/<their own id> is sent to their own record page instead."""
+    if own:
+        if actor.patient_id is None:
+            raise PatientNotFound()
+        patient_ref = str(actor.patient_id)
+    elif actor.role == Role.PATIENT and str(actor.patient_id) == patient_ref:
+        return _Opened(redirect="/patient/record")
+    chart = profile.get_chart(session, actor, patient_ref)
+    team = care_team.manage_view(session, actor, patient_ref) if actor.can(Action.CARE_TEAM_MANAGE) else None
+    return _Opened(chart, team)
+
+
+def _keeping_conflict(session: Any, actor: Any, fn, *args: Any, **kwargs: Any) -> Any:
+    """`fn`; a stale save comes back as its Conflict (rolled back: nothing written) so the handler
+    can show what changed. Every other error goes to ``attempt`` as usual."""
+    try:
+        return fn(session, actor, *args, **kwargs)
+    except Conflict as exc:
+        session.rollback()
+        return exc
+
+
+def _team_change(session: Any, actor: Any, fn, patient_ref: str, doctor_id: str) -> tuple[bool, tuple]:
+    changed = fn(session, actor, patient_id=patient_ref, doctor_id=doctor_id)
+    return changed, care_team.manage_view(session, actor, patient_ref)
+
+
+class ChartState(ChartRoute, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
     patient: dict[str, str] = {}
-    basic: dict[str, str] = {}
+    details: dict[str, str] = {}
     insurance: list[dict[str, str]] = []
     emergency: list[dict[str, str]] = []
     conditions: list[dict[str, str]] = []
@@ -42,12 +95,13 @@ class ChartState(rx.State):
     medications: list[dict[str, str]] = []
     family_history: list[dict[str, str]] = []
     immunizations: list[dict[str, str]] = []
-    allergy_names: list[str] = []
     show_clinical: bool = False
-    insurance_status: str = ""
     can: dict[str, bool] = {}
     version: int = 0
     pending_changes: list[dict[str, str]] = []
+    _basic: dict[str, str] = {}
+    _rows: dict[str, list[dict[str, str]]] = {}
+    _own: bool = False  # the patient's own record page (/patient/record), not /chart/<id>
 
     editing: str = ""
     form: dict[str, str] = {}
@@ -60,9 +114,18 @@ class ChartState(rx.State):
 
     new_kind: str = ""
     new_item: dict[str, str] = {}
+    new_errors: dict[str, str] = {}
+    add_error: str = ""
+    add_conflict: list[str] = []
+    add_conflict_values: list[dict[str, str]] = []
+    remove_kind: str = ""
+    remove_error: str = ""
+
     change: dict[str, str] = {}
     change_note: str = ""
     change_sent: str = ""
+    change_errors: dict[str, str] = {}
+    change_error: str = ""
 
     # care team (staff, admin): who is on it, who could be added
     manage_team: bool = False
@@ -71,100 +134,98 @@ class ChartState(rx.State):
     team_pick: str = ""
     team_error: str = ""
 
-    def _show_failure(self, exc: Exception) -> None:
-        """Field messages for invalid input; the plain message for a refusal or a missing record."""
-        if isinstance(exc, ValidationFailed):
-            self.form_errors, self.error = exc.errors, NEEDS_ATTENTION
-        else:
-            self.error = str(exc)
-
     # ------------------------------------------------------------ loading
     def _clear(self) -> None:
-        self.patient, self.basic, self.insurance, self.emergency = {}, {}, [], []
+        self.patient, self.details, self.insurance, self.emergency = {}, {}, [], []
         for kind in KINDS:
             setattr(self, kind, [])
-        self.allergy_names, self.can, self.pending_changes = [], {}, []
-        self.show_clinical, self.insurance_status, self.version = False, "", 0
+        self._basic, self._rows = {}, {}
+        self.can, self.pending_changes = {}, []
+        self.show_clinical, self.version = False, 0
         self._stop_editing()
-        self.new_kind, self.new_item, self.change, self.change_note, self.change_sent = "", {}, {}, "", ""
+        self._stop_adding()
+        self.remove_kind, self.remove_error = "", ""
+        self.change, self.change_note, self.change_sent, self.change_errors, self.change_error = {}, "", "", {}, ""
         self._clear_team()
 
     def _stop_editing(self) -> None:
         self.editing, self.form, self.form_rows, self.form_errors = "", {}, [], {}
         self.conflict, self.conflict_values, self.error, self._base = [], [], "", None
 
+    def _stop_adding(self) -> None:
+        self.new_kind, self.new_item, self.new_errors, self.add_error = "", {}, {}, ""
+        self.add_conflict, self.add_conflict_values = [], []
+
     def _show(self, chart: dict[str, Any]) -> None:
-        self.patient = chart["patient"]
-        self.basic = chart["basic"]
-        self.insurance = chart["insurance"] or []
-        self.emergency = chart["emergency"] or []
+        self.patient = fmt.patient(chart["patient"])
+        self._basic = dict(chart["basic"])
+        self.details = fmt.basic(self._basic)
         history = chart["history"]
         self.show_clinical = history is not None
-        for kind in KINDS:
-            setattr(self, kind, (history or {}).get(kind, []))
-        self.allergy_names = chart["header"]["allergies"] or []
-        self.insurance_status = chart["header"]["insurance_status"]
+        raw = {"insurance": chart["insurance"] or [], "emergency": chart["emergency"] or [],
+               **{kind: (history or {}).get(kind, []) for kind in KINDS}}
+        self._rows = {name: [dict(r) for r in rows] for name, rows in raw.items()}
+        for name, rows in raw.items():
+            setattr(self, name, fmt.rows(rows, name))
         self.can = chart["can"]
         self.version = chart["version"]
         self.pending_changes = chart["pending_changes"]
         self.status = "ok"
 
-    async def _fetch(self, actor) -> None:
-        try:
-            self._show(await run(profile.get_chart, actor, self.patient_ref))
-            await self._load_team(actor)
-        except AccessDenied:
-            self._clear()
-            self.status = "denied"
-        except PatientNotFound:
-            self._clear()
-            self.status = "missing"
+    def _show_team(self, team: tuple | None) -> None:
+        if team is None:
+            self._clear_team()
+            return
+        members, choices = team
+        self.team_members, self.team_choices = [_member(m) for m in members], [_member(d) for d in choices]
+        self.manage_team = True
+
+    async def _open(self, *, own: bool = False):
+        self._own = own
+        answer = await attempt(self, _open_chart, self.patient_ref, own)
+        if answer.ok and answer.value.redirect:
+            return rx.redirect(answer.value.redirect, replace=True)
+        if answer.ok:
+            self._show(answer.value.chart)
+            self._show_team(answer.value.team)
+            return None
+        self._clear()
+        self.status = "loading" if answer.signed_out else ("denied" if answer.denied else "missing")
+        return None  # signed out: the page guard sends the browser to sign in
 
     @rx.event
     async def load(self):
         """on_load of /chart/<id>: the id in the address is a request, checked by the service."""
         self._clear()
         self.status = "loading"
-        path = self.router.url.path if self.router.url else ""
-        self.patient_ref = path.rstrip("/").rsplit("/", 1)[-1][:64]
-        actor = await current_actor(self)
-        if actor is None:
-            return None  # the page guard sends the browser to sign in
-        if actor.role.value == "patient" and str(actor.patient_id) == self.patient_ref:
-            return rx.redirect("/patient/record", replace=True)
-        await self._fetch(actor)
-        return None
+        self._read_route()
+        return await self._open()
 
     @rx.event
     async def load_own(self):
         """on_load of /patient/record: the signed-in patient's own record."""
         self._clear()
         self.status = "loading"
-        actor = await current_actor(self)
-        if actor is None:
-            return None
-        if actor.patient_id is None:
-            self.status = "missing"
-            return None
-        self.patient_ref = str(actor.patient_id)
-        await self._fetch(actor)
-        return None
+        self.patient_ref = ""
+        answer = await self._open(own=True)
+        if self.status == "ok":
+            self.patient_ref = self.patient.get("id", "")
+        return answer
 
-    async def _actor(self):
-        actor = await current_actor(self)
-        if actor is None:
-            self._clear()
-        return actor
+    async def _reload(self, *then: Any) -> Any:
+        """Read the chart again after a change, then `then` (a toast, the header's refresh)."""
+        await self._open(own=self._own)
+        return list(then)
 
     # ------------------------------------------------------------ section edits
     @rx.event
     def start_edit(self, section: str):
         self._stop_editing()
         if section in FIELD_EDITS:
-            self.form = dict(self.basic)
-            self._base = dict(self.basic)
+            self.form = dict(self._basic)
+            self._base = dict(self._basic)
         elif section in ROW_EDITS:
-            rows = self.insurance if section == "insurance" else self.emergency
+            rows = self._rows.get(section, [])
             self.form_rows = [dict(r) for r in rows]
             self._base = [dict(r) for r in rows]
         else:
@@ -202,39 +263,45 @@ class ChartState(rx.State):
         if 0 <= int(index) < len(self.form_rows):
             self.form_rows.pop(int(index))
 
+    def _failed(self, answer: Answer, errors_var: str, message_var: str, where: str, *,
+                entry_gone: bool = False) -> Any:
+        """Put a failed save's message beside its button and its field messages next to the fields;
+        move the focus to the first field in error (inside `where`)."""
+        if answer.signed_out:
+            return answer.show(self)
+        errors = dict(answer.errors)
+        gone = errors.pop("item", "") if entry_gone else ""
+        setattr(self, errors_var, errors)
+        setattr(self, message_var, GONE if gone else (NEEDS_ATTENTION if errors else answer.message))
+        return focus_first_error(where) if errors else None
+
     @rx.event
     async def save_edit(self):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
         section = self.editing
-        self.form_errors, self.error = {}, ""
-        try:
-            if section in FIELD_EDITS:
-                await run(profile.update_section, actor, self.patient_ref, section, dict(self.form),
-                          expected_version=self.version, base=self._base)
-            elif section in ROW_EDITS:
-                await run(ROW_EDITS[section], actor, self.patient_ref, [dict(r) for r in self.form_rows],
-                          expected_version=self.version, base=self._base)
-            else:
-                return None
-        except Conflict as exc:
-            self._on_conflict(exc, section)
+        if section in FIELD_EDITS:
+            call = (profile.update_section, self.patient_ref, section, dict(self.form))
+        elif section in ROW_EDITS:
+            call = (ROW_EDITS[section], self.patient_ref, [dict(r) for r in self.form_rows])
+        else:
             return None
-        except (ValidationFailed, AccessDenied, PatientNotFound) as exc:
-            self._show_failure(exc)
+        self.form_errors, self.error = {}, ""
+        answer = await attempt(self, _keeping_conflict, *call, expected_version=self.version, base=self._base)
+        if not answer.ok:
+            return self._failed(answer, "form_errors", "error", SECTION_IDS[section])
+        if isinstance(answer.value, Conflict):
+            self._on_conflict(answer.value, section)
             return None
         self._stop_editing()
-        await self._fetch(actor)
-        return rx.toast.success("Saved")
+        then = [ChartHeaderState.refresh] if section == "insurance" else []
+        return await self._reload(rx.toast.success("Saved"), *then)
 
     def _on_conflict(self, exc: Conflict, section: str) -> None:
         """Keep what was typed; show what the other person saved; the next save is against it."""
         self.conflict = exc.fields
         if section in FIELD_EDITS:
             changed = [k for k, label in LABELS.items() if label in exc.fields]
-            self.conflict_values = [{"field": LABELS[k], "value": exc.current.get(k, "") or "(empty)"}
-                                    for k in changed]
+            words = fmt.basic(exc.current)
+            self.conflict_values = [{"field": LABELS[k], "value": words.get(k, "") or "(empty)"} for k in changed]
         else:
             self.conflict_values = []
         self._base = exc.current
@@ -246,21 +313,22 @@ class ChartState(rx.State):
     @rx.event
     def start_add(self, kind: str):
         if kind in KINDS:
+            self._stop_adding()
             self.new_kind = kind
             self.new_item = {"severity": "unknown"} if kind == "allergies" else {}
-            self.form_errors, self.error = {}, ""
 
     @rx.event
-    def edit_item(self, kind: str, row: dict):
-        """Open an existing entry for editing, at the version it was loaded."""
-        if kind in KINDS:
+    def edit_item(self, kind: str, item_id: str):
+        """Open an entry shown on the chart for editing, at the version it was loaded."""
+        row = next((r for r in self._rows.get(kind, []) if r.get("id") == item_id), None) if kind in KINDS else None
+        if row is not None:
+            self._stop_adding()
             self.new_kind = kind
-            self.new_item = {k: str(v) for k, v in (row or {}).items()}
-            self.form_errors, self.error, self.conflict = {}, "", []
+            self.new_item = dict(row)
 
     @rx.event
     def cancel_add(self):
-        self.new_kind, self.new_item, self.form_errors, self.conflict, self.error = "", {}, {}, [], ""
+        self._stop_adding()
 
     @rx.event
     def set_new(self, field: str, value: str):
@@ -268,41 +336,43 @@ class ChartState(rx.State):
 
     @rx.event
     async def save_new(self):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
-        item = dict(self.new_item)
+        kind, item = self.new_kind, dict(self.new_item)
+        if kind not in KINDS:
+            return None
         existing = item.get("id") or None
-        try:
-            await run(profile.save_history_item, actor, self.patient_ref, self.new_kind, item, item_id=existing,
-                      expected_version=int(item["version"]) if existing else None)
-        except Conflict as exc:
-            self.conflict = exc.fields
-            self.conflict_values = [{"field": k.replace("_", " "), "value": str(v) or "(empty)"}
-                                    for k, v in exc.current.items() if k.replace("_", " ") in exc.fields]
+        version = item.get("version", "")
+        self.new_errors, self.add_error = {}, ""
+        answer = await attempt(self, _keeping_conflict, profile.save_history_item, self.patient_ref, kind, item,
+                               item_id=existing, expected_version=int(version) if existing and version.isdigit()
+                               else None)
+        if not answer.ok:
+            return self._failed(answer, "new_errors", "add_error", f"history-{kind}", entry_gone=True)
+        if isinstance(answer.value, Conflict):
+            exc = answer.value
+            words = fmt.row(exc.current, kind)
+            self.add_conflict = exc.fields
+            self.add_conflict_values = [{"field": k.replace("_", " "), "value": words.get(k, "") or "(empty)"}
+                                        for k in exc.current if k.replace("_", " ") in exc.fields]
             self.new_item["version"] = str(exc.version)
-            self.error = ("This entry was changed by someone else while you were editing. Your entries are "
-                          "still below: check them, then save again.")
+            self.add_error = ("This entry was changed by someone else while you were editing. Your entries are "
+                              "still below: check them, then save again.")
             return None
-        except (ValidationFailed, AccessDenied, PatientNotFound) as exc:
-            self._show_failure(exc)
-            return None
-        self.new_kind, self.new_item, self.form_errors, self.error, self.conflict = "", {}, {}, "", []
-        await self._fetch(actor)
-        return rx.toast.success("Saved to the chart")
+        self._stop_adding()
+        then = [ChartHeaderState.refresh] if kind == "allergies" else []
+        return await self._reload(rx.toast.success("Saved to the chart"), *then)
 
     @rx.event
     async def remove_item(self, kind: str, item_id: str):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
-        try:
-            await run(profile.remove_history_item, actor, self.patient_ref, kind, item_id)
-        except (ValidationFailed, AccessDenied, PatientNotFound) as exc:
-            self.error = str(exc) if not isinstance(exc, ValidationFailed) else "That entry no longer exists."
-            return None
-        await self._fetch(actor)
-        return rx.toast.success("Removed")
+        """Remove an entry entered in error (after the confirm dialog on the chart)."""
+        self.remove_kind, self.remove_error = str(kind)[:32], ""
+        answer = await attempt(self, profile.remove_history_item, self.patient_ref, kind, item_id)
+        if not answer.ok:
+            if answer.signed_out:
+                return answer.show(self)
+            self.remove_error = GONE if answer.errors else answer.message
+            return await self._reload()
+        then = [ChartHeaderState.refresh] if kind == "allergies" else []
+        return await self._reload(rx.toast.success("Removed"), *then)
 
     # ------------------------------------------------------------ patient: request a legal change
     @rx.event
@@ -316,52 +386,35 @@ class ChartState(rx.State):
 
     @rx.event
     async def submit_change(self):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
-        self.form_errors, self.error, self.change_sent = {}, "", ""
-        try:
-            done = await run(review.request_legal_change, actor, self.patient_ref, dict(self.change), self.change_note)
-        except ValidationFailed as exc:
-            self.form_errors = exc.errors
-            self.error = exc.errors.get("changes", NEEDS_ATTENTION)
-            return None
-        except (AccessDenied, PatientNotFound) as exc:
-            self.error = str(exc)
-            return None
+        self.change_errors, self.change_error, self.change_sent = {}, "", ""
+        answer = await attempt(self, review.request_legal_change, self.patient_ref, dict(self.change),
+                               self.change_note)
+        if not answer.ok:
+            if answer.signed_out:
+                return answer.show(self)
+            self.change_errors = {k: v for k, v in answer.errors.items() if k != "changes"}
+            self.change_error = answer.errors.get("changes") or first_error_message(answer.errors) or answer.message
+            return focus_first_error("change-request") if self.change_errors else None
         self.change, self.change_note = {}, ""
-        self.change_sent = f"Request sent ({done['fields']}). The clinic will check it and let you know."
-        await self._fetch(actor)
+        self.change_sent = f"Request sent ({answer.value['fields']}). The clinic will check it and let you know."
+        await self._open(own=self._own)
         return None
 
     # ------------------------------------------------------------ care team (staff, admin)
     def _clear_team(self) -> None:
         self.manage_team, self.team_members, self.team_choices, self.team_pick, self.team_error = False, [], [], "", ""
 
-    async def _load_team(self, actor) -> None:
-        """The team and the doctors that could join it, for those who manage care teams only."""
-        if not actor.can(Action.CARE_TEAM_MANAGE):
-            self._clear_team()
-            return
-        team, choices = await run(care_team.manage_view, actor, self.patient_ref)
-        self.team_members, self.team_choices = [_member(m) for m in team], [_member(d) for d in choices]
-        self.manage_team = True
-
     @rx.event
     def set_team_pick(self, value: str):
         self.team_pick = str(value)[:64]
 
-    async def _team_change(self, fn, doctor_id: str, done: str, unchanged: str):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
+    async def _change_team(self, fn, doctor_id: str, done: str, unchanged: str):
         self.team_error = ""
-        try:
-            changed = await run(fn, actor, patient_id=self.patient_ref, doctor_id=doctor_id)
-            await self._load_team(actor)
-        except (AccessDenied, PatientNotFound, care_team.CareTeamError) as exc:
-            self.team_error = str(exc)
-            return None
+        answer = await attempt(self, _team_change, fn, self.patient_ref, doctor_id)
+        if not answer.ok:
+            return answer.show(self, message_var="team_error")
+        changed, team = answer.value
+        self._show_team(team)
         if not changed:
             self.team_error = unchanged
             return None
@@ -371,11 +424,11 @@ class ChartState(rx.State):
     @rx.event
     async def add_to_team(self):
         """Add the picked doctor (the service checks the role and that the doctor is active)."""
-        return await self._team_change(care_team.assign_doctor, self.team_pick, "Added to the care team",
+        return await self._change_team(care_team.assign_doctor, self.team_pick, "Added to the care team",
                                        "That doctor is already on the care team.")
 
     @rx.event
     async def remove_from_team(self, doctor_id: str):
         """Take a doctor off this patient's care team (after the confirm dialog); they lose the chart."""
-        return await self._team_change(care_team.unassign_doctor, doctor_id, "Removed from the care team",
+        return await self._change_team(care_team.unassign_doctor, doctor_id, "Removed from the care team",
                                        "That doctor was no longer on the care team.")

@@ -3,23 +3,33 @@
 What was typed lives in this state and, after every field the user leaves and every step, in an
 encrypted server-side draft for this user (see domain/patients/drafts.py), so a reload loses
 nothing. Nothing becomes a patient record until Confirm, which saves everything in one transaction.
+
+A step that does not pass puts its message beside Next and moves the focus to the first field in
+error. The review step shows what was typed written for people (``review_basic``, ``review_rows``:
+"Female", "4 Jul 1988", the address with state and country). "Start over" asks first whenever there
+is something to lose (``has_entries``).
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied, Action
+from patient_portal.core.access import Action
 from patient_portal.domain.patients import drafts, registration
 from patient_portal.domain.patients import validation as rules
 from patient_portal.domain.patients.dto import BASIC_FIELDS
-from patient_portal.domain.patients.validation import HISTORY_KINDS, ValidationFailed
-from patient_portal.state.calls import attempt, run
-from patient_portal.state.session import current_actor, signed_out
+from patient_portal.domain.patients.validation import HISTORY_KINDS
+from patient_portal.state import formatting as fmt
+from patient_portal.state.calls import attempt, first_error_message, run
+from patient_portal.state.focus import focus_first_error
+from patient_portal.state.session import current_actor
 
 ROW_SECTIONS = (*HISTORY_KINDS, "insurance", "emergency")
 STEPS = ("Basic information", "Medical history", "Insurance", "Emergency contacts", "Review and confirm")
 ROW_LIMIT = 20
+SECTIONS = ("basic", "history", "insurance", "emergency")
+#: The element around the wizard's fields (the focus goes to its first field in error).
+FORM_ID = "wizard-form"
 
 
 def error_prefix(section: str) -> str:
@@ -88,12 +98,31 @@ class RegistrationState(rx.State):
         self.registered_id = ""
 
     async def _save_draft(self) -> None:
-        actor = await current_actor(self)
-        if actor is not None:
-            try:
-                await run(drafts.save_draft, actor, self._draft(), self.step)
-            except AccessDenied:
-                pass
+        await attempt(self, drafts.save_draft, self._draft(), self.step)  # a refusal keeps the typing here
+
+    # ------------------------------------------------------------ what the review step shows
+    @rx.var
+    def review_basic(self) -> dict[str, str]:
+        """The basic details as people read them ("Female", "4 Jul 1988", the address on one line)."""
+        return fmt.basic(self.basic)
+
+    @rx.var
+    def review_rows(self) -> dict[str, list[dict[str, str]]]:
+        """Every list of the draft (history, insurance, emergency contacts) as people read it."""
+        lists = {"conditions": self.conditions, "allergies": self.allergies, "medications": self.medications,
+                 "family_history": self.family_history, "immunizations": self.immunizations,
+                 "insurance": self.insurance, "emergency": self.emergency}  # named: the var's dependencies
+        return {section: fmt.rows(rows, section) for section, rows in lists.items()}
+
+    @rx.var
+    def has_entries(self) -> bool:
+        """Something typed that "Start over" would throw away (the empty first contact does not count)."""
+        if self.step > 1 or any(str(v).strip() for v in self.basic.values()):
+            return True
+        if (self.conditions or self.allergies or self.medications or self.family_history or self.immunizations
+                or self.insurance):
+            return True
+        return any(str(v).strip() for row in self.emergency for k, v in row.items() if k != "order")
 
     @rx.event
     async def load(self):
@@ -196,8 +225,8 @@ class RegistrationState(rx.State):
         prefix = ("basic.", "history.", "insurance.", "emergency.")[self.step - 1] if self.step < 5 else "-"
         self.errors = {**{k: v for k, v in self.errors.items() if not k.startswith(prefix)}, **found}
         if found:
-            self.error = "Some fields need attention — see the messages next to them."
-            return None
+            self.error = first_error_message(found)
+            return focus_first_error(FORM_ID)
         self.error = ""
         self.step = min(5, self.step + 1)
         await self._save_draft()
@@ -220,14 +249,11 @@ class RegistrationState(rx.State):
             await self._save_draft()
 
     async def _check_duplicates(self):
-        actor = await current_actor(self)
-        if actor is None:
-            return signed_out()
-        try:
-            self.duplicates = await run(registration.find_possible_duplicates, actor, dict(self.basic))
-        except AccessDenied as exc:
-            self.error = str(exc)
+        answer = await attempt(self, registration.find_possible_duplicates, dict(self.basic))
         self.confirmed_different = False
+        if not answer.ok:
+            return answer.show(self)
+        self.duplicates = answer.value
         return None
 
     # ------------------------------------------------------------ duplicates and confirm
@@ -251,37 +277,39 @@ class RegistrationState(rx.State):
     @rx.event
     async def confirm(self):
         """Save the whole registration in one transaction (the service re-validates everything)."""
-        actor = await current_actor(self)
-        if actor is None:
-            yield signed_out()
-            return
         self.saving = True
         self.error = ""
         yield
         try:
-            done = await run(registration.register_patient, actor, self._draft(),
-                             confirmed_different=self.confirmed_different)
-        except ValidationFailed as exc:
-            self.errors = exc.errors
-            first = min(("basic", "history", "insurance", "emergency").index(k.split(".")[0]) for k in exc.errors)
-            self.step = first + 1
-            self.error = "Some fields need attention — see the messages next to them."
-        except registration.PossibleDuplicates as exc:
+            answer = await attempt(self, registration.register_patient, self._draft(),
+                                   confirmed_different=self.confirmed_different)
+        except registration.PossibleDuplicates as exc:  # not an error of the family: it carries matches
             self.duplicates = exc.matches
             self.confirmed_different = False
             self.error = "This person may already have a record. Open it, or confirm this is a different person."
-        except AccessDenied as exc:
-            self.error = str(exc)
-        else:
-            self._reset()
-            self.registered_mrn = done.mrn
-            self.registered_id = str(done.patient_id)
-            self.step = 6
-            yield rx.toast.success(f"Patient registered — MRN {done.mrn}")
+            self.saving = False
+            return
         self.saving = False
+        if not answer.ok and answer.errors:
+            self.errors = dict(answer.errors)
+            steps = [SECTIONS.index(k.split(".")[0]) for k in answer.errors if k.split(".")[0] in SECTIONS]
+            self.step = min(steps) + 1 if steps else self.step
+            self.error = first_error_message(answer.errors)
+            yield focus_first_error(FORM_ID)
+            return
+        if not answer.ok:
+            yield answer.show(self)
+            return
+        done = answer.value
+        self._reset()
+        self.registered_mrn = done.mrn
+        self.registered_id = str(done.patient_id)
+        self.step = 6
+        yield rx.toast.success(f"Patient registered — MRN {done.mrn}")
 
     @rx.event
     async def start_over(self):
+        """Throw the draft away and begin again (the page asks first when there is something to lose)."""
         answer = await attempt(self, drafts.discard_draft)
         if not answer.ok:
             return answer.show(self)

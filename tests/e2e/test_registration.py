@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+from tests.e2e.wizard_helpers import start_over
 from tests.mailbox import Mailbox
 
 PASSWORD = "demo-clinic-2026"
@@ -105,7 +106,7 @@ def test_demo_patient_sees_own_record_and_not_another(page, registered):
 def test_duplicate_registration_shows_the_existing_record(page, registered):
     sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/register")
-    page.get_by_role("button", name="Start over").click()
+    start_over(page)
     fill_wizard(page, FAMILY)
     expect(page.locator("#duplicates")).to_contain_text(registered["mrn"])
     expect(page.locator("#wizard-confirm")).to_be_disabled()
@@ -236,7 +237,7 @@ def test_patient_asks_for_a_name_change_and_staff_see_it_in_the_review_queue(bro
 def test_unsaved_registration_survives_a_page_reload(page):
     sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/register")
-    page.get_by_role("button", name="Start over").click()
+    start_over(page)
     page.locator("#reg-given_name").fill("Reload")
     page.locator("#reg-family_name").fill("Survivor")
     page.locator("#reg-date_of_birth").fill("2999-01-01")
@@ -245,7 +246,7 @@ def test_unsaved_registration_survives_a_page_reload(page):
     page.reload()
     expect(page.locator("#reg-family_name")).to_have_value("Survivor")
     expect(page.locator("#reg-given_name")).to_have_value("Reload")
-    page.get_by_role("button", name="Start over").click()
+    start_over(page)
     expect(page.locator("#reg-family_name")).to_have_value("")
 
 

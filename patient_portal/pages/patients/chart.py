@@ -1,5 +1,8 @@
 """The patient chart for staff, doctors and admins: /chart/<patient id>.
 
+The chart header (state.chart_header, the same on every /chart/<id>/… page) comes first, then the
+sections this role may see.
+
 Staff see demographics, contacts, insurance and emergency contacts; doctors (care team only) also
 the clinical history, which they can edit; a patient opening someone else's chart sees "Not permitted".
 """
@@ -19,12 +22,13 @@ from patient_portal.pages.patients.chart_sections import (
     rows_card,
 )
 from patient_portal.state.chart import ChartState as C
+from patient_portal.state.chart_header import ChartHeaderState as H
 from patient_portal.state.session import SessionState
 
 
 def chart_view() -> rx.Component:
     return rx.vstack(
-        chart_header(C.patient, C.allergy_names, C.show_clinical, C.insurance_status),
+        chart_header(),
         rx.link(
             rx.button(rx.icon("files", size=16), "Documents", variant="soft", size="3"),
             href="/chart/" + C.patient_ref + "/documents",
@@ -58,7 +62,7 @@ def chart_view() -> rx.Component:
 
 
 @rx.page(route="/chart/[pid]", title=f"Patient chart — {PRODUCT_NAME}",
-         on_load=[SessionState.require("any"), C.load])
+         on_load=[SessionState.require("any"), H.load, C.load])
 def patient_chart() -> rx.Component:
     return role_shell(
         "account",

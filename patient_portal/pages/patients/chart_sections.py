@@ -1,5 +1,8 @@
 """The chart's sections (details, insurance, emergency contacts, clinical history), each with its
-edit form. Used by the clinic's chart page and by the patient's own record page."""
+edit form. Used by the clinic's chart page and by the patient's own record page.
+
+What they show is already written for people by the state (words, not codes; "4 Jul 1988"). A failed
+save's message sits beside its Save button; removing a history entry asks first."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from patient_portal.pages.patients.fields import (
     ROW_SPECS,
     ROW_TITLES,
     Binding,
+    action_bar,
     contact_fields,
     field,
     legal_fields,
@@ -23,7 +27,7 @@ from patient_portal.pages.patients.fields import (
 from patient_portal.state.chart import ChartState as C
 
 FORM = Binding(C.form, C.form_errors, "", C.set_form, None, id_prefix="edit")
-NEW = Binding(C.new_item, C.form_errors, "", C.set_new, None, id_prefix="new")
+NEW = Binding(C.new_item, C.new_errors, "", C.set_new, None, id_prefix="new")
 
 
 def section_card(title: str, *children: rx.Component, action: rx.Component | None = None,
@@ -39,15 +43,15 @@ def section_card(title: str, *children: rx.Component, action: rx.Component | Non
     )
 
 
-def conflict_panel() -> rx.Component:
+def conflict_panel(fields=C.conflict, values=C.conflict_values) -> rx.Component:
     return rx.cond(
-        C.conflict.length() > 0,
+        fields.length() > 0,
         rx.callout.root(
             rx.callout.icon(rx.icon("git-compare")),
             rx.vstack(
                 rx.text("Changed by someone else", weight="bold"),
-                rx.text("While you were editing, someone saved: ", C.conflict.join(", "), ".", size="2"),
-                rx.foreach(C.conflict_values, lambda c: rx.text(c["field"], " is now: ", rx.text.span(
+                rx.text("While you were editing, someone saved: ", fields.join(", "), ".", size="2"),
+                rx.foreach(values, lambda c: rx.text(c["field"], " is now: ", rx.text.span(
                     c["value"], weight="medium"), size="2")),
                 rx.text("Your entries are kept below. Check them, then save again.", size="2"),
                 spacing="1",
@@ -58,16 +62,15 @@ def conflict_panel() -> rx.Component:
 
 
 def _edit_buttons() -> rx.Component:
-    return rx.hstack(
+    return action_bar(
         primary_button("Save", on_click=C.save_edit, type="button", id="edit-save"),
         secondary_button("Cancel", on_click=C.cancel_edit, type="button"),
-        spacing="3",
+        message=C.error, message_id="edit-error",
     )
 
 
 def edit_form(*fields: rx.Component) -> rx.Component:
-    return rx.vstack(conflict_panel(), error_callout(C.error, id="edit-error"), field_grid(*fields),
-                     _edit_buttons(), spacing="4", width="100%")
+    return rx.vstack(conflict_panel(), field_grid(*fields), _edit_buttons(), spacing="4", width="100%")
 
 
 def _line(label: str, value) -> rx.Component:
@@ -81,19 +84,21 @@ def _edit_button(label: str, section: str, allowed) -> rx.Component:
 
 def details_card(patient_view: bool = False) -> rx.Component:
     """Name, birth, preferences and contact details, with the edit forms this role may use."""
-    b = C.basic
+    d = C.details
     read = rx.data_list.root(
-        _line("Legal name", b["given_name"].to(str) + " " + b["family_name"].to(str)),
-        _line("Preferred name", b["preferred_name"]),
-        _line("Date of birth", C.patient["dob_display"]),
-        _line("Sex", b["sex"]),
-        _line("Gender identity", b["gender_identity"]),
-        _line("Preferred language", b["preferred_language"]),
-        _line("Mobile phone", b["phone_mobile"]),
-        _line("Home phone", b["phone_home"]),
-        _line("Email", b["email"]),
-        _line("Address", b["address_line1"].to(str) + " " + b["city"].to(str) + " " + b["postal_code"].to(str)),
-        _line("Preferred contact", b["preferred_contact_method"]),
+        _line("Legal name", d["legal_name"]),
+        _line("Preferred name", d["preferred_name"]),
+        _line("Date of birth", rx.cond(C.patient["age_text"], C.patient["dob_display"].to(str) + " ("
+                                       + C.patient["age_text"].to(str) + ")", C.patient["dob_display"])),
+        _line("Sex", d["sex"]),
+        _line("Gender identity", d["gender_identity"]),
+        _line("Preferred language", d["preferred_language"]),
+        _line("Mobile phone", d["phone_mobile"]),
+        _line("Home phone", d["phone_home"]),
+        _line("Work phone", d["phone_work"]),
+        _line("Email", d["email"]),
+        _line("Address", d["address"]),
+        _line("Preferred contact", d["preferred_contact_method"]),
         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
     )
     actions = rx.flex(
@@ -117,10 +122,10 @@ def details_card(patient_view: bool = False) -> rx.Component:
 
 def _row_summary(section: str, row) -> rx.Component:
     specs = ROW_SPECS[section]
+    shown = [(name, label) for name, label, *_ in specs[1:] if not (section == "allergies" and name == "severity")]
     return rx.vstack(
         rx.text(row[specs[0][0]], weight="bold"),
-        rx.flex(*[rx.cond(row[name], rx.text(label, ": ", row[name], size="2"))
-                  for name, label, *_ in specs[1:]],
+        rx.flex(*[rx.cond(row[name], rx.text(label, ": ", row[name], size="2")) for name, label in shown],
                 spacing="3", wrap="wrap", color=rx.color("gray", 11)),
         spacing="0", width="100%",
     )
@@ -134,7 +139,7 @@ def rows_card(section: str, allowed, empty: str, title: str = "") -> rx.Componen
         rx.cond(
             C.editing == section,
             rx.vstack(
-                conflict_panel(), error_callout(C.error, id="edit-error"),
+                conflict_panel(),
                 rows_editor(section, C.form_rows, C.form_errors, "", on_set=C.set_form_row, on_blur=C.noop_row,
                             on_add=C.add_form_row, on_remove=C.remove_form_row, empty_text=empty),
                 _edit_buttons(), spacing="4", width="100%",
@@ -150,29 +155,43 @@ def rows_card(section: str, allowed, empty: str, title: str = "") -> rx.Componen
     )
 
 
+def _remove_button(kind: str, row) -> rx.Component:
+    """Remove an entry entered in error — after a dialog that says what will happen."""
+    name = row[ROW_SPECS[kind][0][0]].to(str)
+    noun = ROW_TITLES[kind][1]
+    return confirm_dialog(
+        rx.button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", type="button",
+                  min_height="44px", aria_label="Remove " + name),
+        "Remove " + name + f" from the {ROW_TITLES[kind][0].lower()}?",
+        f"The {noun} is taken off the chart now, for everyone who opens it. The audit trail keeps a record "
+        f"that it was removed; add it again if this was a mistake.",
+        "Remove", C.remove_item(kind, row["id"]), confirm_id=f"confirm-remove-{kind}",
+    )
+
+
 def _history_row(kind: str, row) -> rx.Component:
     return rx.flex(
         _row_summary(kind, row),
-        rx.cond(row["severity"], severity_badge(row["severity"])) if kind == "allergies" else rx.fragment(),
+        rx.cond(row["severity_code"], severity_badge(row["severity_code"])) if kind == "allergies" else rx.fragment(),
         rx.cond(C.can["edit_clinical"], rx.hstack(
-            rx.button(rx.icon("pencil", size=16), variant="ghost", type="button", on_click=C.edit_item(kind, row),
+            rx.button(rx.icon("pencil", size=16), variant="ghost", type="button", on_click=C.edit_item(kind, row["id"]),
                       min_height="44px", aria_label="Edit " + row[ROW_SPECS[kind][0][0]].to(str)),
-            rx.button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", type="button",
-                      on_click=C.remove_item(kind, row["id"]), min_height="44px",
-                      aria_label="Remove " + row[ROW_SPECS[kind][0][0]].to(str)),
+            _remove_button(kind, row),
             spacing="1")),
-        spacing="2", align="center", width="100%",
+        spacing="2", align="center", width="100%", class_name=f"history-row {kind}-row",
     )
 
 
 def _add_form(kind: str) -> rx.Component:
     return rx.vstack(
-        conflict_panel(),
-        error_callout(C.error),
+        conflict_panel(C.add_conflict, C.add_conflict_values),
         field_grid(*[field(NEW, name, label, kind_, required=req) for name, label, kind_, req in ROW_SPECS[kind]]),
-        rx.hstack(primary_button(rx.cond(C.new_item["id"], "Save", "Add"), on_click=C.save_new, type="button",
-                                 id=f"save-new-{kind}"),
-                  secondary_button("Cancel", on_click=C.cancel_add, type="button")),
+        action_bar(
+            primary_button(rx.cond(C.new_item["id"], "Save", "Add"), on_click=C.save_new, type="button",
+                           id=f"save-new-{kind}"),
+            secondary_button("Cancel", on_click=C.cancel_add, type="button"),
+            message=C.add_error, message_id=f"add-error-{kind}",
+        ),
         spacing="3", width="100%",
     )
 
@@ -184,6 +203,9 @@ def history_card(kind: str, empty: str, title: str = "") -> rx.Component:
         title or _title,
         rx.cond(rows.length() == 0, rx.text(empty, color=rx.color("gray", 11))),
         rx.foreach(rows, lambda row: _history_row(kind, row)),
+        rx.cond((C.remove_kind == kind) & (C.remove_error != ""),
+                rx.callout(C.remove_error, icon="triangle-alert", color_scheme="red", role="alert", size="1",
+                           width="100%", id=f"remove-error-{kind}")),
         rx.cond(C.new_kind == kind, _add_form(kind)),
         action=rx.cond(C.can["edit_clinical"] & (C.new_kind == ""),
                        secondary_button(f"Add {noun}", on_click=C.start_add(kind), type="button",

@@ -1,6 +1,9 @@
 """Field layouts shared by the wizard, the chart's edit forms and the patient's record page.
 
 A ``Binding`` says where a form's values, errors and handlers live, so one layout serves several states.
+The options of every select are the words of ``state.formatting``, so a choice reads the same in the
+form and wherever the saved value is shown. ``action_bar`` puts a form's buttons and, beside them,
+the message of a failed save or step — where the person is looking when it fails.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.components.forms import field_grid, form_field, row_card, secondary_button, select_field
+from patient_portal.state import formatting as fmt
 
-SEX = [("female", "Female"), ("male", "Male"), ("intersex", "Intersex"), ("unknown", "Unknown")]
-CONTACT = [("phone", "Phone call"), ("sms", "Text message"), ("email", "Email"), ("mail", "Post")]
-SEVERITY = [("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe"), ("unknown", "Unknown")]
-CONDITION_STATUS = [("active", "Active"), ("resolved", "Resolved"), ("inactive", "Inactive")]
-CODE_SYSTEM = [("ICD-10", "ICD-10"), ("SNOMED", "SNOMED CT")]
-RELATIONSHIP = [("self", "Self"), ("spouse", "Spouse"), ("child", "Child"), ("other", "Other")]
-POLICY_ORDER = [("primary", "Primary"), ("secondary", "Secondary"), ("tertiary", "Tertiary")]
-CONTACT_ORDER = [("primary", "Primary"), ("secondary", "Secondary")]
+SEX = fmt.options(fmt.SEX)
+CONTACT = fmt.options(fmt.CONTACT_METHOD)
+SEVERITY = fmt.options(fmt.SEVERITY)
+CONDITION_STATUS = fmt.options(fmt.CONDITION_STATUS)
+CODE_SYSTEM = fmt.options(fmt.CODE_SYSTEM)
+RELATIONSHIP = fmt.options(fmt.RELATIONSHIP)
+POLICY_ORDER = fmt.options(fmt.ORDER)
+CONTACT_ORDER = POLICY_ORDER[:2]
 
 #: (field, label, "text" | "date" | "email" | "tel" | options, required)
 ROW_SPECS: dict[str, list[tuple[str, str, Any, bool]]] = {
@@ -148,4 +152,15 @@ def rows_editor(section: str, rows: Any, errors: Any, error_prefix: str, *, on_s
         spacing="3",
         width="100%",
         align="start",
+    )
+
+
+def action_bar(*buttons: rx.Component, message: Any, message_id: str) -> rx.Component:
+    """A form's buttons, with the message of a failed action beside them (announced: role="alert").
+    Below the buttons on a phone, beside them from tablet width up."""
+    return rx.flex(
+        rx.flex(*buttons, spacing="3", wrap="wrap", align="center"),
+        rx.cond(message, rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", size="1",
+                                    id=message_id, flex="1 1 16rem")),
+        spacing="3", align="center", wrap="wrap", width="100%",
     )

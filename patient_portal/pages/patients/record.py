@@ -5,16 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.chart_header import chart_header
-from patient_portal.components.feedback import checking, error_callout, success_callout
+from patient_portal.components.feedback import checking, success_callout
 from patient_portal.components.forms import field_grid, form_section, primary_button, textarea_field
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.tables import empty_state
 from patient_portal.pages.patients.chart_sections import details_card, history_card, rows_card, section_card
-from patient_portal.pages.patients.fields import Binding, legal_fields
+from patient_portal.pages.patients.fields import Binding, action_bar, legal_fields
 from patient_portal.state.chart import ChartState as C
+from patient_portal.state.chart_header import ChartHeaderState as H
 from patient_portal.state.session import SessionState
 
-CHANGE = Binding(C.change, C.form_errors, "", C.set_change, None, id_prefix="change")
+CHANGE = Binding(C.change, C.change_errors, "", C.set_change, None, id_prefix="change")
 
 
 def pending_notice() -> rx.Component:
@@ -38,8 +39,8 @@ def change_request_card() -> rx.Component:
         form_section("New details", field_grid(*legal_fields(CHANGE)),
                      textarea_field("Note for the clinic", "change-note", C.change_note, C.set_change_note,
                                     hint="For example: “Married in June; new passport.”")),
-        rx.cond(C.editing == "", error_callout(C.error)),
-        primary_button("Send request", on_click=C.submit_change, type="button", id="send-change"),
+        action_bar(primary_button("Send request", on_click=C.submit_change, type="button", id="send-change"),
+                   message=C.change_error, message_id="change-error"),
         section_id="change-request",
     )
 
@@ -48,7 +49,7 @@ def record_view() -> rx.Component:
     return rx.vstack(
         page_header("Your health record", "What the clinic has on file for you."),
         pending_notice(),
-        chart_header(C.patient, C.allergy_names, C.show_clinical, C.insurance_status, level="h2"),
+        chart_header(level="h2"),
         rx.grid(
             rx.vstack(
                 history_card("allergies", "No known allergies.", "Allergies"),
@@ -73,7 +74,7 @@ def record_view() -> rx.Component:
 
 
 @rx.page(route="/patient/record", title=f"Your health record — {PRODUCT_NAME}",
-         on_load=[SessionState.require("patient"), C.load_own])
+         on_load=[SessionState.require("patient"), H.load_own, C.load_own])
 def patient_record() -> rx.Component:
     return role_shell(
         "patient",

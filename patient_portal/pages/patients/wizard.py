@@ -1,9 +1,13 @@
-"""The registration wizard body, shared by /staff/register and /admin/register."""
+"""The registration wizard body, shared by /staff/register and /admin/register.
+
+A step's message sits beside Next (the focus moves to the first field in error); the review shows
+what was typed in words and plain dates; "Start over" asks before it throws anything away."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import error_callout
 from patient_portal.components.forms import field_grid, form_section, primary_button, secondary_button
 from patient_portal.components.layout import page_header
@@ -16,7 +20,7 @@ from patient_portal.pages.patients.fields import (
     preference_fields,
     rows_editor,
 )
-from patient_portal.state.registration import STEPS, RegistrationState, error_prefix
+from patient_portal.state.registration import FORM_ID, STEPS, RegistrationState, error_prefix
 
 S = RegistrationState
 BASIC = Binding(S.basic, S.errors, "basic.", S.set_basic, S.blur_basic, id_prefix="reg")
@@ -84,24 +88,26 @@ def step_emergency() -> rx.Component:
 
 
 def _review_line(label: str, value) -> rx.Component:
-    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
+    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(rx.cond(value, value, "—")))
 
 
 def _review_rows(section: str) -> rx.Component:
-    title, _noun = {"insurance": ("Insurance", ""), "emergency": ("Emergency contacts", "")}.get(
-        section, (section.replace("_", " ").capitalize(), ""))
+    title = {"insurance": "Insurance", "emergency": "Emergency contacts"}.get(
+        section, section.replace("_", " ").capitalize())
     first = ROW_SPECS[section][0][0]
+    rows = S.review_rows[section]
     return rx.vstack(
-        rx.hstack(rx.heading(title, size="3", as_="h3"),
-                  rx.badge(getattr(S, section).length().to_string()), align="center"),
-        rx.foreach(getattr(S, section), lambda row: rx.text(
-            row[first], " ", *[rx.cond(row[name], rx.text.span(" · ", row[name]), "")
-                               for name, *_ in ROW_SPECS[section][1:4]], size="2")),
-        spacing="1", width="100%", align="start",
+        rx.hstack(rx.heading(title, size="3", as_="h3"), rx.badge(rows.length().to_string()), align="center"),
+        rx.foreach(rows, lambda row: rx.text(
+            rx.text.span(row[first], weight="medium"),
+            *[rx.cond(row[name], rx.text.span(" · ", label, ": ", row[name]), "")
+              for name, label, *_ in ROW_SPECS[section][1:]], size="2")),
+        spacing="1", width="100%", align="start", id=f"review-{section}",
     )
 
 
 def step_review() -> rx.Component:
+    b = S.review_basic
     return rx.vstack(
         duplicates_panel(),
         rx.card(
@@ -109,16 +115,19 @@ def step_review() -> rx.Component:
                 rx.hstack(rx.heading("Basic information", size="4", as_="h2"), rx.spacer(),
                           rx.button("Edit", variant="ghost", on_click=S.go_to_step(1), type="button")),
                 rx.data_list.root(
-                    _review_line("Name", S.basic["given_name"].to(str) + " " + S.basic["family_name"].to(str)),
-                    _review_line("Date of birth", S.basic["date_of_birth"]),
-                    _review_line("Sex", S.basic["sex"]),
-                    _review_line("Mobile phone", S.basic["phone_mobile"]),
-                    _review_line("Email", S.basic["email"]),
+                    _review_line("Name", b["legal_name"]),
+                    _review_line("Preferred name", b["preferred_name"]),
+                    _review_line("Date of birth", b["date_of_birth"]),
+                    _review_line("Sex", b["sex"]),
+                    _review_line("Mobile phone", b["phone_mobile"]),
+                    _review_line("Email", b["email"]),
+                    _review_line("Address", b["address"]),
+                    _review_line("Preferred contact", b["preferred_contact_method"]),
                     orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                 ),
                 width="100%",
             ),
-            width="100%",
+            width="100%", id="review-basic",
         ),
         rx.card(
             rx.vstack(
@@ -167,12 +176,29 @@ def duplicates_panel() -> rx.Component:
     )
 
 
+def _start_over() -> rx.Component:
+    """Start over asks first when there is something to lose; an empty wizard just starts again."""
+    button = rx.button("Start over", variant="ghost", color_scheme="gray", type="button", min_height="44px",
+                       id="start-over")
+    return rx.cond(
+        S.has_entries,
+        confirm_dialog(button, "Start over?",
+                       "Everything typed in this registration is thrown away and the wizard goes back to the "
+                       "first step. No patient record has been saved yet.",
+                       "Start over", S.start_over, confirm_id="start-over-confirm"),
+        rx.button("Start over", variant="ghost", color_scheme="gray", type="button", min_height="44px",
+                  id="start-over", on_click=S.start_over),
+    )
+
+
 def _nav_buttons() -> rx.Component:
+    """Back and Start over on the left; the step's message right beside Next (or Confirm)."""
     return rx.flex(
         rx.cond(S.step > 1, secondary_button("Back", on_click=S.previous_step, type="button")),
+        _start_over(),
         rx.spacer(),
-        rx.button("Start over", variant="ghost", color_scheme="gray", on_click=S.start_over, type="button",
-                  min_height="44px"),
+        rx.cond(S.error, rx.callout(S.error, icon="triangle-alert", color_scheme="red", role="alert", size="1",
+                                    id="wizard-error", flex="0 1 28rem")),
         rx.cond(
             S.step < 5,
             primary_button("Next", on_click=S.next_step, type="button", id="wizard-next"),
@@ -180,7 +206,7 @@ def _nav_buttons() -> rx.Component:
                            id="wizard-confirm",
                            disabled=(S.duplicates.length() > 0) & ~S.confirmed_different),
         ),
-        spacing="3", width="100%", wrap="wrap", align="center",
+        spacing="3", width="100%", wrap="wrap", align="center", justify="end", id="wizard-actions",
     )
 
 
@@ -210,9 +236,11 @@ def wizard_body() -> rx.Component:
             success_view(),
             rx.vstack(
                 steps_indicator(),
-                error_callout(S.error, id="wizard-error"),
-                rx.match(S.step, (1, step_basic()), (2, step_history()), (3, step_insurance()),
-                         (4, step_emergency()), (5, step_review()), rx.fragment()),
+                rx.box(
+                    rx.match(S.step, (1, step_basic()), (2, step_history()), (3, step_insurance()),
+                             (4, step_emergency()), (5, step_review()), rx.fragment()),
+                    id=FORM_ID, width="100%",
+                ),
                 _nav_buttons(),
                 spacing="5", width="100%",
             ),

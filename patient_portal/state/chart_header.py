@@ -1,0 +1,115 @@
+"""The chart header's state, read by every `/chart/<id>/…` page and the patient's own record.
+
+``ChartRoute`` is the one place the `<id>` of a `/chart/<id>/…` address is read (any page below
+`/chart/<id>`, whatever its route calls the segment). The id is a request: every service it is
+passed to checks it. ``ChartHeaderState`` holds the header (``domain.patients.header.chart_header``)
+written for people, and nothing the role may not see: a part the service left out stays empty and
+its ``show_*`` flag false. ``components.chart_header`` draws only this state.
+
+Pages put ``ChartHeaderState.load`` (or ``load_own`` on the patient's own pages) in their on_load;
+a page that changes what the header shows (allergies, insurance) fires ``refresh`` after the change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from patient_portal.domain.patients.common import PatientNotFound
+from patient_portal.domain.patients.header import ChartHeader, chart_header
+from patient_portal.state import formatting as fmt
+from patient_portal.state.calls import attempt
+
+ID_LIMIT = 64
+
+
+def chart_id_in(path: str) -> str:
+    """The `<id>` of a `/chart/<id>/…` path — the segment after the first "chart" — cut to a sane
+    length; "" for a path with no such segment."""
+    parts = [p for p in (path or "").split("?", 1)[0].split("/") if p]
+    at = parts.index("chart") if "chart" in parts else -1
+    return parts[at + 1][:ID_LIMIT] if 0 <= at < len(parts) - 1 else ""
+
+
+class ChartRoute(rx.State, mixin=True):
+    """Adds `patient_ref`, the patient id the page's address names (see ``_read_route``)."""
+
+    patient_ref: str = ""
+
+    def _read_route(self) -> str:
+        """Read the `<id>` from this page's address into `patient_ref` (once per page load)."""
+        self.patient_ref = chart_id_in(self.router.url.path if self.router.url else "")
+        return self.patient_ref
+
+
+def _own_header(session: Any, actor: Any) -> ChartHeader:
+    """The signed-in patient's own header (no record linked: not found)."""
+    if actor.patient_id is None:
+        raise PatientNotFound()
+    return chart_header(session, actor, actor.patient_id)
+
+
+class ChartHeaderState(ChartRoute, rx.State):
+    """Name, age, MRN, photo placeholder, allergies, alerts, insurance — as this role may see them."""
+
+    header_status: str = "loading"  # loading | ok | denied | missing
+    patient: dict[str, str] = {}
+    allergies: list[str] = []
+    show_allergies: bool = False
+    alerts: list[str] = []
+    insurance: str = ""
+    insured: bool = False
+    show_insurance: bool = False
+    _own: bool = False
+
+    def _clear_header(self, status: str) -> None:
+        self.header_status = status
+        self.patient, self.allergies, self.alerts = {}, [], []
+        self.show_allergies = self.show_insurance = self.insured = False
+        self.insurance = ""
+
+    def _show_header(self, header: ChartHeader) -> None:
+        self.patient = fmt.patient(header.patient)  # the birth date comes written as the clinic writes it
+        self.show_allergies = header.allergies is not None
+        self.allergies = list(header.allergies or [])
+        self.alerts = [fmt.word(fmt.ALERTS, code) for code in header.alerts or []]
+        self.show_insurance = header.insurance is not None
+        self.insured = bool(header.insured)
+        words = fmt.word(fmt.INSURANCE, header.insurance) if header.insurance else ""
+        self.insurance = f"{words}: {header.payer}" if header.insured and header.payer else words
+        self.header_status = "ok"
+
+    async def _read(self):
+        answer = await attempt(self, _own_header) if self._own else \
+            await attempt(self, chart_header, self.patient_ref)
+        if answer.ok:
+            self._show_header(answer.value)
+            return None
+        if answer.signed_out:
+            self._clear_header("loading")  # the page guard sends the browser to sign in
+        else:
+            self._clear_header("denied" if answer.denied else "missing")
+        return None
+
+    @rx.event
+    async def load(self):
+        """on_load of a /chart/<id>/… page: the header of the patient the address names."""
+        self._clear_header("loading")
+        self._own = False
+        self._read_route()
+        return await self._read()
+
+    @rx.event
+    async def load_own(self):
+        """on_load of the patient's own pages (/patient/record): their own header."""
+        self._clear_header("loading")
+        self._own, self.patient_ref = True, ""
+        return await self._read()
+
+    @rx.event
+    async def refresh(self):
+        """Read the same header again (after a change on the page); nothing loaded, nothing read."""
+        if self.header_status != "ok":
+            return None
+        return await self._read()
