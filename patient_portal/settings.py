@@ -59,6 +59,10 @@ class Settings:
     audit_checkpoint_seconds: int = 60  # how often the job worker signs an audit checkpoint (0: never)
     trusted_proxy_hops: int = 0
     redis_url: str = ""  # REFLEX_REDIS_URL: Reflex keeps each user's on-screen state there
+    #: REFLEX_STATE_MANAGER_MODE when set (memory, disk or redis); otherwise chosen by the topology
+    state_manager_override: str = ""
+    #: GRANIAN_WORKERS: app processes (Reflex's default: one without Redis)
+    app_workers: int = 1
 
     @property
     def production(self) -> bool:
@@ -89,11 +93,42 @@ class Settings:
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @property
+    def state_manager_mode(self) -> str:
+        """Where Reflex keeps each open tab's UI state (what it shows: a chart, a list ...).
+
+        * ``redis`` when REFLEX_REDIS_URL is set: several app processes (GRANIAN_WORKERS, several
+          hosts) must share it, since a tab's events may reach any of them.
+        * ``memory`` otherwise: one process holds every tab's state in its own memory. Reflex's own
+          default, ``disk``, keeps the same states in memory *and* pickles every change to
+          ``.web/backend/states``, and its write loop lists and stats every state file on each pass
+          (issue 11 §7: about half of the app's CPU at 50 people); nothing reads those files back
+          except a restart, after which every tab hydrates afresh anyway.
+
+        REFLEX_STATE_MANAGER_MODE overrides the choice (rxconfig.py passes this value to Reflex)."""
+        mode = self.state_manager_override.strip().lower()
+        if mode in ("memory", "disk", "redis"):
+            return mode
+        return "redis" if self.redis_url else "memory"
+
+    def topology_problems(self) -> list[str]:
+        """Combinations that break in any environment (demo included)."""
+        problems = []
+        if self.state_manager_override and self.state_manager_mode != self.state_manager_override.strip().lower():
+            problems.append("REFLEX_STATE_MANAGER_MODE must be memory, disk or redis")
+        if self.app_workers > 1 and self.state_manager_mode != "redis":
+            problems.append(f"GRANIAN_WORKERS={self.app_workers} needs REFLEX_REDIS_URL (UI state in Redis): with "
+                            f"the {self.state_manager_mode} state manager each process keeps its own tabs, and a "
+                            "tab's events may reach another process")
+        if self.state_manager_mode == "redis" and not self.redis_url:
+            problems.append("REFLEX_STATE_MANAGER_MODE=redis needs REFLEX_REDIS_URL")
+        return problems
+
     def problems_for_start(self) -> list[str]:
         """What stops this configuration from starting; empty when it may start."""
+        problems = self.topology_problems()
         if not self.production:
-            return []
-        problems = []
+            return problems
         if self.demo_accounts:
             problems.append("PORTAL_DEMO_ACCOUNTS must be off in production (set PORTAL_DEMO_ACCOUNTS=0)")
         if self.is_sqlite and not self.allow_sqlite_in_production:
@@ -153,6 +188,8 @@ def load_settings() -> Settings:
         audit_checkpoint_seconds=max(0, _int("PORTAL_AUDIT_CHECKPOINT_SECONDS", 60)),
         trusted_proxy_hops=max(0, _int("PORTAL_TRUSTED_PROXY_HOPS", 0)),
         redis_url=os.environ.get("REFLEX_REDIS_URL", ""),
+        state_manager_override=os.environ.get("REFLEX_STATE_MANAGER_MODE", ""),
+        app_workers=max(1, _int("GRANIAN_WORKERS", 1)),
     )
 
 

@@ -7,6 +7,7 @@ lazily on first use: nothing connects at import time.
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -61,10 +62,60 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: SQLite writers of this process take turns here before BEGIN IMMEDIATE (see _sqlite_begin):
+#: the lock, the thread whose turn it is, and the raw connection whose transaction has it.
+_sqlite_writer = threading.Lock()
+_sqlite_writer_owner: int | None = None
+_sqlite_writer_conn: int | None = None
+#: How long a writer waits for its turn before falling back to SQLite's own busy wait (seconds).
+WRITER_WAIT = 5.0
+
+
+def _raw(conn: Any) -> int:
+    return id(getattr(conn, "dbapi_connection", conn))
+
+
 def _sqlite_begin(conn: Any) -> None:
     """Take SQLite's write lock at BEGIN so read-then-write units (the audit chain) never race;
-    a `read_only` unit begins deferred and so never waits for, or holds up, a writer."""
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+    a `read_only` unit begins deferred and so never waits for, or holds up, a writer.
+
+    Writers of this process first queue for their turn on a lock of the process's own: SQLite's busy
+    handler makes a waiting writer sleep in growing steps (up to 100 ms) before it looks again, so
+    under load a write waited up to seconds for a lock held a few milliseconds, and the app's p99
+    followed (issue 11 §7; bench/load.py). The turn ends once the transaction's COMMIT or ROLLBACK
+    has run (or its connection goes back to the pool). A thread that already has the turn (a unit
+    opened inside another) does not wait for itself, and a turn not had within WRITER_WAIT falls back
+    to SQLite's busy wait as before, so nothing can hang on it. Other processes (the CLI, a
+    `portal worker`) still meet SQLite's busy wait."""
+    global _sqlite_writer_owner, _sqlite_writer_conn
+    if conn.get_execution_options().get(_READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
+    me = threading.get_ident()
+    if _sqlite_writer_owner != me and _sqlite_writer.acquire(timeout=WRITER_WAIT):
+        _sqlite_writer_owner, _sqlite_writer_conn = me, _raw(conn.connection)
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _sqlite_turn_over(conn.connection)
+        raise
+
+
+def _sqlite_turn_over(raw_or_proxy: Any) -> None:
+    """The transaction that had this process's writer turn on this connection has ended."""
+    global _sqlite_writer_owner, _sqlite_writer_conn
+    if raw_or_proxy is not None and _sqlite_writer_conn is not None and _raw(raw_or_proxy) == _sqlite_writer_conn:
+        _sqlite_writer_owner = _sqlite_writer_conn = None
+        _sqlite_writer.release()
+
+
+def _release_after(run: Callable[[Any], None]) -> Callable[[Any], None]:
+    def wrapped(dbapi_connection: Any) -> None:
+        try:
+            run(dbapi_connection)
+        finally:
+            _sqlite_turn_over(dbapi_connection)
+    return wrapped
 
 
 def build_engine(url: str) -> Engine:
@@ -79,6 +130,10 @@ def build_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        # the writer's turn passes on once COMMIT/ROLLBACK has run (a "commit" event fires before it)
+        engine.dialect.do_commit = _release_after(engine.dialect.do_commit)  # type: ignore[method-assign]
+        engine.dialect.do_rollback = _release_after(engine.dialect.do_rollback)  # type: ignore[method-assign]
+        event.listen(engine, "checkin", lambda dbapi_connection, _record: _sqlite_turn_over(dbapi_connection))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
