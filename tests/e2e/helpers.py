@@ -21,9 +21,7 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD, code: str = "
     """Fill and send the sign-in form, then (given a code) the code step the server sends an account
     with two-step sign-in to; with wait=True, wait until the browser has left /login."""
     page.goto("/login")
-    page.locator("#login-email").fill(email)
-    page.locator("#login-password").fill(password)
-    page.locator("#login-form button[type=submit]").click()
+    _fill_and_send(page, {"#login-email": email, "#login-password": password}, "#login-form button[type=submit]")
     if code:
         enter_code(page, code)
     if wait:
@@ -38,8 +36,26 @@ def enter_code(page: Page, code: str) -> None:
     if not code.strip().isdigit() and page.locator("#login-use-recovery").is_visible():
         page.locator("#login-use-recovery").click()
         page.get_by_label("Recovery code").wait_for()
-    page.locator("#login-code").fill(code)
-    page.locator("#login-code-form button[type=submit]").click()
+    _fill_and_send(page, {"#login-code": code}, "#login-code-form button[type=submit]")
+
+
+def _fill_and_send(page: Page, fields: dict[str, str], submit: str, tries: int = 3) -> None:
+    """Fill a native form and send it, until the browser leaves for the server's answer. On a slow,
+    busy machine the page can finish hydrating between the typing and the click and redraw the form
+    empty, and a required empty field then keeps the browser from sending it: type again and resend."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    before = page.url
+    for attempt in range(tries):
+        for selector, value in fields.items():
+            page.locator(selector).fill(value)
+        page.locator(submit).click()
+        try:
+            page.wait_for_url(lambda url: url != before, timeout=8_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
 
 
 _MFA_ACCOUNT = """
