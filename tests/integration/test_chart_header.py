@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from patient_portal.core.access import AccessDenied, Role
-from patient_portal.core.db import get_engine, unit_of_work
+from patient_portal.core.db import unit_of_work
 from patient_portal.domain.audit_log.service import own_access_log
 from patient_portal.domain.documents.models import Document
 from patient_portal.domain.history.models import Allergy
@@ -28,6 +25,7 @@ from patient_portal.domain.patients import header as hdr
 from patient_portal.domain.patients.common import PatientNotFound
 from tests.integration.identity_support import client, events, login, make_user
 from tests.integration.patients_support import DOCTOR, STAFF, actor, call, draft, put_on_care_team, register
+from tests.integration.sql_counter import statements as _statements
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -35,21 +33,6 @@ pytestmark = pytest.mark.usefixtures("db")
 READ_LIMIT = 5
 #: ... and the whole unit, with its BEGIN (SQLite) or chain lock (PostgreSQL) and the audit append.
 UNIT_LIMIT = READ_LIMIT + 3
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _reads(seen: list[str]) -> list[str]:

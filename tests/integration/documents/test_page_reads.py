@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
-from patient_portal.core.db import get_engine, unit_of_work, utcnow
+from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.audit_log.service import own_access_log
 from patient_portal.domain.documents import service as svc
 from patient_portal.domain.history.models import Allergy
@@ -27,25 +24,11 @@ from patient_portal.domain.patients.header import read_header
 from tests.integration.documents.conftest import PDF_BYTES, PNG_BYTES
 from tests.integration.identity_support import client, login, make_user
 from tests.integration.patients_support import call, draft, register
+from tests.integration.sql_counter import statements as _statements
 
 #: The most statements one page of documents may take (SQLite counts its BEGIN IMMEDIATE; PostgreSQL
 #: its audit-chain lock instead).
 PAGE_STATEMENTS = 6
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _fill(cast, clinical: int = 30, administrative: int = 26) -> None:
