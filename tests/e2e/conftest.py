@@ -17,6 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# Assertions wait as long as actions do: on a busy 2-core machine, two app workers sharing state in
+# Redis can take more than Playwright's default 5 s to finish a page guard (a CI run saw it).
+expect.set_options(timeout=15_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
