@@ -14,6 +14,13 @@
 
 Events hold ids and field names, never PHI values. An audit write that fails fails the operation
 that asked for it (same transaction).
+
+* **Reads skip the lock (PostgreSQL).** The events of use cases that only read (``is_read_action``:
+  a chart, a search, a document list or preview) are written to ``audit_event_pending`` in the read's own
+  transaction without taking the chain lock, and chained right after that transaction commits, in
+  order, by one chainer at a time (``core.audit_queue``). ``walk_chain`` chains what is pending
+  first, so verification sees every event chained. On SQLite every unit of work already holds the
+  database's one write lock, so events are chained in place there.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +37,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, text
 from sqlmodel import Field, Session, SQLModel, select
 
+from patient_portal.core import audit_queue
 from patient_portal.core.access import Actor, decision_for
 from patient_portal.core.crypto import DecryptionError, KeyRing, get_keyring
 from patient_portal.core.db import new_id, unit_of_work, utcnow
@@ -68,6 +77,42 @@ class AuditEvent(SQLModel, table=True):
     mac: str | None = Field(default=None, max_length=64)
 
 
+class PendingAuditEvent(SQLModel, table=True):
+    """A read's event, committed with the read, waiting to be chained (PostgreSQL; core.audit_queue).
+
+    The same fields as AuditEvent without seq and hashes; ``mac`` is an HMAC under the audit key over
+    its id and content, so a row written by someone without the keys is never chained."""
+
+    __tablename__ = "audit_event_pending"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)  # the chained event's id
+    at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+    actor_id: uuid.UUID | None = None
+    role: str | None = None
+    action: str
+    patient_id: uuid.UUID | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    outcome: str = "success"
+    ip: str | None = None
+    session_id: uuid.UUID | None = None
+    purpose: str | None = None
+    basis: str | None = Field(default=None, max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    key_id: str = Field(max_length=64)
+    mac: str = Field(max_length=64)
+
+
+#: Actions of use cases that only read (besides names ending in one of READ_SUFFIXES).
+READ_ACTIONS = frozenset({"document.preview", "document.download"})
+READ_SUFFIXES = (".read", ".list", ".search")
+
+
+def is_read_action(action: str) -> bool:
+    """Is this the event of a use case that only reads? (Its event may skip the chain lock.)"""
+    return action != CHECKPOINT_ACTION and (action.endswith(READ_SUFFIXES) or action in READ_ACTIONS)
+
+
 _CHAINED = ("seq", "at", "actor_id", "role", "action", "patient_id", "object_type", "object_id",
             "outcome", "ip", "session_id", "purpose", "detail")
 
@@ -86,16 +131,26 @@ def _canon_value(value: Any) -> Any:
 _CHAINED_WHEN_SET = ("basis",)
 
 
+def canonical_values(values: Mapping[str, Any]) -> bytes:
+    """Canonical JSON bytes of an event's chained fields, given as a mapping (a row, a dict)."""
+    data = {name: _canon_value(values.get(name)) for name in _CHAINED}
+    data.update({name: values[name] for name in _CHAINED_WHEN_SET if values.get(name) is not None})
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
 def canonical(event: AuditEvent) -> bytes:
     """The event's chained fields as canonical JSON bytes."""
-    data = {name: _canon_value(getattr(event, name)) for name in _CHAINED}
-    data.update({name: getattr(event, name) for name in _CHAINED_WHEN_SET if getattr(event, name) is not None})
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return canonical_values({name: getattr(event, name) for name in (*_CHAINED, *_CHAINED_WHEN_SET)})
 
 
 def chain_hash(prev_hash: str, event: AuditEvent) -> str:
     """The (unkeyed) link: SHA-256 of the previous hash and this event's canonical form."""
     return hashlib.sha256(prev_hash.encode() + canonical(event)).hexdigest()
+
+
+def chain_hash_values(prev_hash: str, values: Mapping[str, Any]) -> str:
+    """chain_hash of an event given as a mapping."""
+    return hashlib.sha256(prev_hash.encode() + canonical_values(values)).hexdigest()
 
 
 def event_mac(key_id: str, chain_hash_hex: str, ring: KeyRing | None = None) -> str:
@@ -117,10 +172,18 @@ def mac_ok(event: AuditEvent, ring: KeyRing | None = None) -> bool:
     return hmac.compare_digest(expected, event.mac)
 
 
+#: The PostgreSQL advisory lock that serializes appenders (held to the end of the transaction).
+CHAIN_LOCK = 7151
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEAD = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
+_INSERT = _EVENTS.insert()
+
+
 def _lock_chain(session: Session) -> None:
     """Serialize appenders: PostgreSQL advisory lock; SQLite already holds its write lock."""
     if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(7151)"))
+        session.exec(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
+        audit_queue.note_lock_held(session)
 
 
 def record(
@@ -137,7 +200,9 @@ def record(
     ip: str | None = None,
     basis: str | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction, MACed under the active key.
+    """Append one event in the caller's transaction, MACed under the active key (on PostgreSQL a
+    read's event is queued in the transaction instead and chained right after it commits; its seq
+    and hashes are then not set on the returned event).
 
     Purpose and basis, unless given, come from the policy decision this unit of work took about the
     patient (``core.access.require`` keeps it on the session), so every allowed access says why."""
@@ -146,33 +211,41 @@ def record(
     if decision is not None:
         purpose = purpose or (str(decision.purpose) if decision.purpose else None)
         basis = basis or (str(decision.basis) if decision.basis else None)
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "at": utcnow(),
+        "actor_id": actor.user_id if actor else None,
+        "role": str(actor.role) if actor else None,
+        "action": str(action),
+        "patient_id": patient_id,
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else None,
+        "outcome": outcome,
+        "ip": ip if ip is not None else (actor.ip if actor else None),
+        "session_id": actor.session_id if actor else None,
+        "purpose": purpose,
+        "basis": basis,
+        "detail": detail or {},
+        "key_id": ring.active_kid,
+    }
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the use case's own changes reach the database before its event, as ever
+    queue = audit_queue.defers(session)
+    if queue and is_read_action(values["action"]):
+        audit_queue.enqueue(session, values, ring)  # no lock; chained right after this transaction commits
+        return AuditEvent(**values, prev_hash="", hash="")
     _lock_chain(session)
-    # only the head's two chained values, not a whole entity (this runs on every audited action)
-    last = session.exec(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
-        at=utcnow(),
-        actor_id=actor.user_id if actor else None,
-        role=str(actor.role) if actor else None,
-        action=str(action),
-        patient_id=patient_id,
-        object_type=object_type,
-        object_id=str(object_id) if object_id is not None else None,
-        outcome=outcome,
-        ip=ip if ip is not None else (actor.ip if actor else None),
-        session_id=actor.session_id if actor else None,
-        purpose=purpose,
-        basis=basis,
-        detail=detail or {},
-        prev_hash=last.hash if last else GENESIS,
-        hash="",
-        key_id=ring.active_kid,
-    )
-    event.hash = chain_hash(event.prev_hash, event)
-    event.mac = event_mac(ring.active_kid, event.hash, ring)
-    session.add(event)
-    session.flush()
-    return event
+    if queue:
+        audit_queue.chain_locked(session, ring)  # reads queued before this event go first
+    # Core statements (this runs on every audited action): the head's two chained values, one INSERT
+    conn = session.connection()
+    last = conn.execute(_HEAD).first()
+    values["seq"] = (last.seq + 1) if last else 1
+    values["prev_hash"] = last.hash if last else GENESIS
+    values["hash"] = chain_hash_values(values["prev_hash"], values)
+    values["mac"] = event_mac(ring.active_kid, values["hash"], ring)
+    conn.execute(_INSERT, values)
+    return AuditEvent(**values)
 
 
 def record_now(actor: Actor | None, action: str, **kwargs: Any) -> None:
@@ -209,8 +282,13 @@ def walk_chain(session: Session, *, after_seq: int = 0, after_hash: str = GENESI
                ring: KeyRing | None = None) -> Walk:
     """Check every event after `after_seq` (whose hash is `after_hash`) in order: numbering, link,
     content hash, key id and MAC. Goes on after a problem (up to MAX_PROBLEMS) without repeating it
-    for each later event, so an investigator sees every suspicious event, not just the first."""
+    for each later event, so an investigator sees every suspicious event, not just the first.
+
+    Read events still queued (PostgreSQL, see core.audit_queue) are chained first, in a transaction of
+    their own, so the walk sees them in the chain."""
     ring = ring or get_keyring()
+    if audit_queue.defers(session):
+        audit_queue.chain_pending(session.get_bind())
     walk = Walk(head_seq=after_seq, head_hash=after_hash)
     known_kids = set(ring.key_ids)
     prev_hash, expected_seq, last_seq = after_hash, after_seq + 1, after_seq
@@ -270,6 +348,8 @@ class ChainReport:
     #: events appended after that checkpoint (a deletion among them could not be proven yet)
     uncovered: int = 0
     key_ids: tuple[str, ...] = ()
+    #: read events still waiting to be chained (PostgreSQL; see core.audit_queue)
+    pending: int = 0
 
 
 def verify_chain(session: Session, batch: int = 5000, *, checkpoints: bool = True) -> ChainReport:
@@ -286,6 +366,10 @@ def verify_chain(session: Session, batch: int = 5000, *, checkpoints: bool = Tru
         verifier = audit_checkpoint.Verifier()  # before the walk: see Verifier
     walk = walk_chain(session, batch=batch)
     problems = list(walk.problems)
+    pending = 0
+    if audit_queue.defers(session):
+        pending = audit_queue.pending_count(session)
+        problems += [(None, message) for message in audit_queue.pending_problems(session)]
     cp = None
     if verifier is not None:
         cp, cp_problems = verifier.check(session, walk)
@@ -298,4 +382,5 @@ def verify_chain(session: Session, batch: int = 5000, *, checkpoints: bool = Tru
         checkpoint_key_id=cp.key_id if cp else "",
         uncovered=max(0, walk.head_seq - cp.seq) if cp else walk.head_seq,
         key_ids=tuple(sorted(walk.key_ids)),
+        pending=pending,
     )
