@@ -50,7 +50,6 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import TextClause
 from sqlmodel import Session, select
 
@@ -347,11 +346,27 @@ def _after_rollback(session: OrmSession) -> None:
 
 
 def _reads_audit_events(statement: Any) -> bool:
+    """Does this statement read the trail? An ORM select of AuditEvent (its plugin subject, a dict
+    lookup: this runs before every statement while events wait) or SQL text naming audit_event."""
+    attrs = getattr(statement, "_propagate_attrs", None)
+    if attrs:
+        subject = attrs.get("plugin_subject")
+        return subject is not None and getattr(subject, "class_", None) is _audit_event_class()
     if isinstance(statement, TextClause):
         return bool(_AUDIT_EVENT_SQL.search(statement.text))
-    if isinstance(statement, Select):
-        return any(getattr(f, "name", None) == "audit_event" for f in statement.get_final_froms())
     return False
+
+
+def _audit_event_class() -> type:
+    global _AUDIT_EVENT
+    if _AUDIT_EVENT is None:
+        from patient_portal.core.audit import AuditEvent
+
+        _AUDIT_EVENT = AuditEvent
+    return _AUDIT_EVENT
+
+
+_AUDIT_EVENT: type | None = None
 
 
 def _before_execute(conn: Connection, statement: Any, *_args: Any) -> None:
