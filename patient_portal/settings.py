@@ -7,6 +7,7 @@ environment once and `Settings.validate_for_start()` says what production is mis
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -199,11 +200,21 @@ def get_settings() -> Settings:
     return load_settings()
 
 
+#: What reset_settings() also forgets: each module that caches something built from the settings
+#: (core.db's engine, core.crypto's key ring, core.storage's store) registers its reset here when it
+#: is imported, so settings imports nothing of core (a module never imported has nothing to forget).
+_RESETS: list[Callable[[], None]] = []
+
+
+def on_reset(reset: Callable[[], None]) -> Callable[[], None]:
+    """Run `reset` on every reset_settings() (a decorator; registering twice runs it once)."""
+    if reset not in _RESETS:
+        _RESETS.append(reset)
+    return reset
+
+
 def reset_settings() -> None:
     """Forget cached settings and everything built from them (tests, CLI)."""
     get_settings.cache_clear()
-    from patient_portal.core import crypto, db, storage
-
-    db.reset_engine()
-    crypto.reset_keyring()
-    storage.reset_blob_store()
+    for reset in list(_RESETS):
+        reset()

@@ -32,7 +32,7 @@ from sqlalchemy import Text, event
 from sqlalchemy.orm import Mapper, attributes
 from sqlmodel import Field
 
-from patient_portal.settings import get_settings
+from patient_portal.settings import get_settings, on_reset
 
 FORMAT = "v1"
 NONCE_BYTES = 12
@@ -172,6 +172,7 @@ def get_keyring() -> KeyRing:
     return _keyring
 
 
+@on_reset
 def reset_keyring() -> None:
     global _keyring
     _keyring = None

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine
 
-from patient_portal.settings import get_settings
+from patient_portal.settings import get_settings, on_reset
 
 T = TypeVar("T")
 
@@ -146,6 +146,7 @@ def get_engine() -> Engine:
     return _engine
 
 
+@on_reset
 def reset_engine() -> None:
     """Dispose the engine so the next use reads settings again."""
     global _engine

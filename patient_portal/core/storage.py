@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from patient_portal.settings import get_settings
+from patient_portal.settings import get_settings, on_reset
 
 #: Default size of the pieces `get` streams.
 PIECE = 1024 * 1024
@@ -280,6 +280,7 @@ def get_blob_store() -> BlobStore:
     return _store
 
 
+@on_reset
 def reset_blob_store() -> None:
     global _store
     _store = None

@@ -4,6 +4,7 @@ Action without a scope (test_access_matrix) — each fails with the name of what
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -66,3 +67,33 @@ def test_every_job_kind_has_a_handler_any_worker_loads():
     jobs.load_handlers()
     missing = sorted(k for k in kinds if k not in jobs._HANDLERS)
     assert kinds and not missing, f"register a @jobs.handler in a module of jobs.HANDLER_MODULES for: {missing}"
+
+
+def _imports_of(path: Path) -> set[str]:
+    """Every module `path` imports, at the top or inside a function (``from . import x`` resolved)."""
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base]).strip(".")
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_settings_imports_nothing_of_core():
+    """core reads settings; settings never reads core (core modules register their cache resets
+    with settings.on_reset instead), so the two never import each other."""
+    wrong = sorted(m for m in _imports_of(PACKAGE / "settings.py") if m.startswith("patient_portal.core"))
+    assert not wrong, f"settings.py must not import {wrong}: register a reset with settings.on_reset instead"
+
+
+def test_domain_and_core_never_import_reflex():
+    wrong = sorted(str(path.relative_to(PACKAGE.parent)) for under in ("domain", "core")
+                   for path in (PACKAGE / under).rglob("*.py")
+                   if any(m == "reflex" or m.startswith("reflex.") for m in _imports_of(path)))
+    assert not wrong, f"domain/ and core/ draw nothing: these import reflex: {wrong}"
