@@ -15,7 +15,7 @@ from patient_portal.domain.identity import verification
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.insurance.models import InsurancePolicy
 from patient_portal.domain.patients import mrn
-from patient_portal.domain.patients.models import STATUS_PENDING, Patient
+from patient_portal.domain.patients.models import STATUS_MERGED, STATUS_PENDING, Patient
 from patient_portal.domain.patients.registration import (
     PossibleDuplicates,
     find_possible_duplicates,
@@ -111,6 +111,24 @@ def test_no_duplicates_for_a_different_person(db):
     other = draft(given_name="Paul", family_name="Ng", phone_mobile="+1 617 555 0177", email="",
                   preferred_contact_method="")
     assert call(find_possible_duplicates, actor(STAFF), other["basic"]) == []
+
+
+def test_each_duplicate_test_is_its_own_lookup_and_a_record_matching_several_is_listed_once(db):
+    """name + dob, email and phone are three indexed lookups (an OR of them scans the whole patient
+    table on PostgreSQL); a record found by all three comes back once with every reason, a second
+    phone number finds it too, and a merged record is never offered."""
+    from tests.integration.sql_counter import statements
+
+    first = register()
+    with statements() as seen:
+        both = call(find_possible_duplicates, actor(STAFF), draft(phone_mobile="", phone_home="617 555 0133")["basic"])
+    assert [m["id"] for m in both] == [str(first.patient_id)]
+    assert both[0]["reasons"] == "same name and date of birth, same email, same phone"
+    [lookup] = [s for s in seen if "patient_phone_key" in s]
+    assert "UNION ALL" in lookup and " OR " not in lookup.upper()
+    with unit_of_work() as s:
+        s.get(Patient, first.patient_id).status = STATUS_MERGED
+    assert call(find_possible_duplicates, actor(STAFF), draft()["basic"]) == []
 
 
 def test_duplicate_decision_is_audited_without_phi(db):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, union_all
 from sqlmodel import Session, delete, select
 
 from patient_portal.core import audit
@@ -85,21 +85,31 @@ def _new_mrn(session: Session) -> str:
 
 def duplicate_rows(session: Session, basic: dict[str, str], exclude: uuid.UUID | None = None
                     ) -> list[tuple[Patient, list[str]]]:
-    """Existing records with the same name + birth date, phone or email, with the reasons."""
+    """Existing records with the same name + birth date, phone or email, with the reasons.
+
+    Each test is its own indexed lookup of ids (``bidx_name_dob``, ``bidx_email``, the phone keys'
+    ``digest``), glued with UNION ALL, and the records are then fetched by primary key. One
+    ``WHERE a OR b OR id IN (phone keys)`` instead makes PostgreSQL scan the whole patient table (the
+    IN-subquery branch rules out a BitmapOr of the indexes): 12.6 ms at 10,000 patients, 0.4-1.6 s at
+    1,000,000 (bench/search.py measures both forms).
+    """
     dob = parse_date(basic.get("date_of_birth"))
     name_dob = indexes.name_dob_digest(basic.get("given_name", ""), basic.get("family_name", ""), dob) if dob else None
     email = indexes.email_digest(basic.get("email"))
     phones = {indexes.phone_digest(basic.get(f"phone_{t}")) for t in PHONE_TYPES} - {None}
-    clauses = []
+    lookups = []
     if name_dob:
-        clauses.append(Patient.bidx_name_dob == name_dob)
+        lookups.append(select(Patient.id.label("id")).where(Patient.bidx_name_dob == name_dob))  # type: ignore[attr-defined]
     if email:
-        clauses.append(Patient.bidx_email == email)
+        lookups.append(select(Patient.id.label("id")).where(Patient.bidx_email == email))  # type: ignore[attr-defined]
     if phones:
-        clauses.append(Patient.id.in_(select(PatientPhoneKey.patient_id).where(PatientPhoneKey.digest.in_(phones))))
-    if not clauses:
+        lookups.append(select(PatientPhoneKey.patient_id.label("id"))  # type: ignore[attr-defined]
+                       .where(PatientPhoneKey.digest.in_(sorted(phones))))  # type: ignore[attr-defined]
+    if not lookups:
         return []
-    stmt = select(Patient).where(or_(*clauses), Patient.status != STATUS_MERGED).limit(20)
+    matched = (lookups[0] if len(lookups) == 1 else union_all(*lookups)).subquery("matched")
+    stmt = (select(Patient).where(Patient.id.in_(select(matched.c.id)),  # type: ignore[attr-defined]
+                                  Patient.status != STATUS_MERGED).limit(20))
     if exclude is not None:
         stmt = stmt.where(Patient.id != exclude)
     found = []
