@@ -6,10 +6,20 @@ query, indexed lookup, decryption of the rows found), beside the same lookup on 
 indexed copy of the data in the same run. Targets at 100,000 patients on PostgreSQL: p95 < 20 ms and
 at most 1.5x the unencrypted query.
 
-    .venv/bin/python bench/search.py [N] [--pg URL] [--queries 300] [--no-sqlite]
+Then registration at N patients: the staff use case (`register_patient`, a new person with a little
+history, insurance and an emergency contact, one unit of work with its commit and audit event) p50/p95
+over --registrations runs, including the duplicate check (name + dob OR email OR phone over the blind
+indexes); beside it the duplicate check alone, the same three lookups on the plaintext twin, and the
+duplicate check as the single OR statement it used to be (PostgreSQL scanned the whole patient table
+for it). The plan of the check is printed (PostgreSQL: each branch an index scan). Target: registration
+p95 < 30 ms at 1,000,000 patients on PostgreSQL.
+
+    .venv/bin/python bench/search.py [N] [--pg URL] [--queries 300] [--registrations 200] [--no-sqlite]
 
 The PostgreSQL URL defaults to $PORTAL_BENCH_DATABASE_URL, else
-postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench. Its patient tables are dropped and recreated.
+postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench (created when missing). The app's tables in it
+are dropped and recreated. Seeding streams the people in batches of BATCH (encrypting each batch, then
+COPY on PostgreSQL), so a million patients fit in a few hundred MB; it prints its progress.
 """
 
 from __future__ import annotations
@@ -52,7 +62,7 @@ def _plain_table():
         meta = MetaData()
         columns = []
         for col in Patient.__table__.columns:
-            if col.name in ("family_name", "mrn"):
+            if col.name in ("family_name", "mrn", "email"):
                 continue
             kind = col.info.get("encrypted")
             col_type = Date() if kind == "date" else (Text() if kind else col.type)
@@ -61,6 +71,7 @@ def _plain_table():
                       Column("mrn", String(16), unique=True, index=True),
                       Column("family_name", String(100), index=True),
                       Column("phone", String(20), index=True),
+                      Column("email", String(254), index=True),
                       Index("ix_bench_plain_family_dob", "family_name", "date_of_birth"))
 
         class PlainPatient:
@@ -71,7 +82,8 @@ def _plain_table():
     return _PLAIN
 
 
-def _people(n: int, seed: int = 7) -> list[dict]:
+def _people(n: int, seed: int = 7):
+    """The N synthetic people, in lists of BATCH (generated as they are seeded, never all at once)."""
     from faker import Faker
 
     from patient_portal.domain.patients import mrn
@@ -80,17 +92,21 @@ def _people(n: int, seed: int = 7) -> list[dict]:
     Faker.seed(seed)
     rnd = random.Random(seed)
     areas = ("617", "212", "415", "312", "202", "305", "713", "206")
-    people = []
+    chunk: list[dict] = []
     for i in range(n):
         body = f"{i + 1:07d}"
         phone = f"+1{rnd.choice(areas)}{rnd.randint(200, 999)}{rnd.randint(0, 9999):04d}"
-        people.append({
+        chunk.append({
             "id": uuid.uuid4(), "mrn": mrn.PREFIX + body + mrn.luhn_digit(body),
             "given_name": fake.first_name(), "family_name": fake.last_name(),
             "date_of_birth": fake.date_of_birth(minimum_age=0, maximum_age=100), "phone": phone,
             "email": f"user{i}@example.org", "sex": rnd.choice(("female", "male")),
         })
-    return people
+        if len(chunk) == BATCH:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _encrypted_rows(people: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -132,25 +148,53 @@ def _encrypted_rows(people: list[dict]) -> tuple[list[dict], list[dict]]:
     return rows, phones
 
 
-def _seed(engine, people: list[dict]) -> float:
-    from sqlmodel import SQLModel
+def _ensure_database(url: str) -> None:
+    """Create the PostgreSQL database the URL names when it does not exist yet."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def _copy(conn, table, rows: list[dict]) -> None:
+    """Bulk-load rows with PostgreSQL COPY (psycopg adapts every value as an INSERT would)."""
+    names = list(rows[0])
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
+
+
+def _seed(engine, n: int, keep: set[int]) -> tuple[float, dict[int, dict]]:
+    """Drop and recreate the app's tables and the plaintext twin, seed N patients; returns the seconds
+    it took and the people whose positions are in `keep` (the queries' sample)."""
+    from sqlalchemy import text
 
     from patient_portal.domain.patients.models import Patient, PatientPhoneKey
+    from patient_portal.models import metadata
 
-    tables = [Patient.__table__, PatientPhoneKey.__table__]
     meta, plain, _cls = _plain_table()
-    if engine.dialect.name == "postgresql":  # other tables of a full schema may point at patient
-        from sqlalchemy import text
-
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:  # CASCADE: whatever else in the database points at these tables
+        names = ", ".join(f'"{t.name}"' for t in [*metadata.sorted_tables, plain])
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS patient_phone_key, patient CASCADE"))
-    SQLModel.metadata.drop_all(engine, tables=list(reversed(tables)))
-    meta.drop_all(engine)
-    SQLModel.metadata.create_all(engine, tables=tables)
+            conn.execute(text(f"DROP TABLE IF EXISTS {names} CASCADE"))
+    else:
+        metadata.drop_all(engine)
+        meta.drop_all(engine)
+    metadata.create_all(engine)  # the whole schema: registration writes history, insurance, audit ...
     meta.create_all(engine)
     start = time.perf_counter()
-    for i in range(0, len(people), BATCH):
-        chunk = people[i:i + BATCH]
+    kept: dict[int, dict] = {}
+    done = 0
+    for chunk in _people(n):
         rows, phones = _encrypted_rows(chunk)
         plain_rows = [{**row, "given_name": p["given_name"], "family_name": p["family_name"],
                        "date_of_birth": p["date_of_birth"], "sex": p["sex"], "email": p["email"],
@@ -158,16 +202,22 @@ def _seed(engine, people: list[dict]) -> float:
                        "preferred_language": "English", "preferred_contact_method": "sms"}
                       for row, p in zip(rows, chunk, strict=True)]
         with engine.begin() as conn:
-            conn.execute(Patient.__table__.insert(), rows)
-            conn.execute(PatientPhoneKey.__table__.insert(), phones)
-            conn.execute(plain.insert(), plain_rows)
-    if engine.dialect.name == "postgresql":
+            for table, batch in ((Patient.__table__, rows), (PatientPhoneKey.__table__, phones), (plain, plain_rows)):
+                if postgres:
+                    _copy(conn, table, batch)
+                else:
+                    conn.execute(table.insert(), batch)
+        kept.update((done + i, p) for i, p in enumerate(chunk) if done + i in keep)
+        done += len(chunk)
+        if done % 100_000 < BATCH and n >= 200_000:
+            print(f"  seeded {done:,} in {time.perf_counter() - start:.0f} s", flush=True)
+    if postgres:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
     else:
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, kept
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -175,15 +225,13 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def _measure(engine, people: list[dict], queries: int) -> list[tuple[str, list[float], list[float]]]:
+def _measure(engine, sample: list[dict]) -> list[tuple[str, list[float], list[float]]]:
     from sqlmodel import Session, select
 
     from patient_portal.domain.patients.search import parse_query, run_query
     from patient_portal.domain.patients.validation import normalize_phone
 
     _meta, plain, plain_cls = _plain_table()
-    rnd = random.Random(11)
-    sample = [rnd.choice(people) for _ in range(queries)]
     kinds = {
         "last name + dob": (lambda p: (p["family_name"], p["date_of_birth"].isoformat()),
                             lambda p: (plain.c.family_name == p["family_name"],
@@ -225,33 +273,222 @@ def _report(label: str, n: int, seconds: float, results) -> None:
     print("              typed phone number to E.164 and load the same ORM-mapped columns.")
 
 
+# ---------------------------------------------------------------- registration at N patients
+
+REGISTRATION_TARGET_MS = 30.0
+OR_FORM_RUNS = 20  # the old single-statement check costs up to 1.6 s a run at 1,000,000 patients
+
+
+def _registrants(count: int, seed: int = 23) -> list[dict]:
+    """Wizard drafts of new people (form strings), with a phone area and email domain the seeded
+    patients never use, so the duplicate check runs in full and finds nobody."""
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    rnd = random.Random(seed)
+    drafts = []
+    for i in range(count):
+        given, family = fake.first_name(), fake.last_name()
+        drafts.append({
+            "basic": {"given_name": given, "family_name": family,
+                      "date_of_birth": fake.date_of_birth(minimum_age=0, maximum_age=100).isoformat(),
+                      "sex": rnd.choice(("female", "male")),
+                      "phone_mobile": f"+1503{rnd.randint(200, 999)}{rnd.randint(0, 9999):04d}",
+                      "email": f"new{i}.{uuid.uuid4().hex[:8]}@example.net", "address_line1": fake.street_address(),
+                      "city": "Portland", "postal_code": "97205", "preferred_contact_method": "sms",
+                      "preferred_language": "English"},
+            "history": {"allergies": [{"substance": "Latex", "reaction": "Itching", "severity": "mild"}],
+                        "medications": [{"name": "Atorvastatin", "dose": "20 mg", "frequency": "nightly"}],
+                        "conditions": [{"description": "Asthma", "code": "J45", "code_system": "ICD-10",
+                                        "status": "active"}]},
+            "insurance": [{"payer": "Moda Health", "plan": "Silver", "member_id": f"MH-{i:06d}",
+                           "relationship": "self", "order": "primary"}],
+            "emergency": [{"name": fake.name(), "relationship": "Spouse",
+                           "phone": f"+1503{rnd.randint(200, 999)}{rnd.randint(0, 9999):04d}", "order": "primary"}],
+        })
+    return drafts
+
+
+def _basic_of(person: dict) -> dict[str, str]:
+    """A seeded patient typed into the wizard again: matches by name + dob, email and phone."""
+    return {"given_name": person["given_name"], "family_name": person["family_name"],
+            "date_of_birth": person["date_of_birth"].isoformat(), "email": person["email"],
+            "phone_mobile": person["phone"]}
+
+
+def _or_form(session, basic: dict[str, str]) -> list:
+    """The duplicate check as it was before: one statement, `name+dob OR email OR phone`."""
+    from sqlalchemy import or_
+    from sqlmodel import select
+
+    from patient_portal.domain.patients import indexes
+    from patient_portal.domain.patients.models import STATUS_MERGED, Patient, PatientPhoneKey
+    from patient_portal.domain.patients.validation import parse_date
+
+    dob = parse_date(basic["date_of_birth"])
+    phones = {indexes.phone_digest(basic.get("phone_mobile"))} - {None}
+    clause = or_(Patient.bidx_name_dob == indexes.name_dob_digest(basic["given_name"], basic["family_name"], dob),
+                 Patient.bidx_email == indexes.email_digest(basic["email"]),
+                 Patient.id.in_(select(PatientPhoneKey.patient_id).where(PatientPhoneKey.digest.in_(phones))))
+    return session.exec(select(Patient).where(clause, Patient.status != STATUS_MERGED).limit(20)).all()
+
+
+def _plain_duplicates(session, basic: dict[str, str]) -> list:
+    """The same three lookups on the plaintext twin (no HMAC, no decryption)."""
+    from datetime import date
+
+    from sqlalchemy import select, union_all
+
+    from patient_portal.domain.patients.validation import normalize_phone
+
+    _meta, plain, plain_cls = _plain_table()
+    dob = date.fromisoformat(basic["date_of_birth"])
+    matched = union_all(
+        select(plain.c.id).where(plain.c.family_name == basic["family_name"], plain.c.date_of_birth == dob,
+                                 plain.c.given_name == basic["given_name"]),
+        select(plain.c.id).where(plain.c.email == basic["email"].strip().lower()),
+        select(plain.c.id).where(plain.c.phone == normalize_phone(basic["phone_mobile"])),
+    ).subquery()
+    return session.execute(select(plain_cls).where(plain.c.id.in_(select(matched.c.id))).limit(20)).scalars().all()
+
+
+def _plan(engine, basic: dict[str, str]) -> list[str]:
+    """The database's plan of the duplicate check, as the app sends it."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from patient_portal.domain.patients.registration import duplicate_rows
+
+    seen = []
+
+    def grab(_conn, _cursor, statement, parameters, *_args) -> None:
+        if "patient_phone_key" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        with Session(engine) as session:
+            duplicate_rows(session, basic)
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    statement, parameters = seen[0]
+    explain = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " if engine.dialect.name == "postgresql" \
+        else "EXPLAIN QUERY PLAN "
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(explain + statement, parameters).all()
+    return [str(row[-1]) for row in rows]
+
+
+def _measure_registration(engine, sample: list[dict], count: int) -> dict:
+    from sqlmodel import Session
+
+    from patient_portal.core.access import Actor, Role
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.patients.registration import PossibleDuplicates, duplicate_rows, register_patient
+
+    warm = 10
+    drafts = _registrants(count + warm)
+    staff = Actor(user_id=uuid.uuid4(), role=Role.STAFF, display_name="Bench front desk", session_id=uuid.uuid4(),
+                  ip="127.0.0.1")
+    out: dict = {"check_new": [], "check_existing": [], "plain_existing": [], "or_existing": [], "register": [],
+                 "duplicates_raised": 0}
+    with Session(engine) as session:
+        for i, draft in enumerate(drafts):
+            t0 = time.perf_counter()
+            found = duplicate_rows(session, draft["basic"])
+            if i >= warm:
+                out["check_new"].append(time.perf_counter() - t0)
+            assert not found, draft["basic"]
+        for i, person in enumerate(sample[:count + warm]):
+            basic = _basic_of(person)
+            t0 = time.perf_counter()
+            found = duplicate_rows(session, basic)
+            t1 = time.perf_counter()
+            plain_found = _plain_duplicates(session, basic)
+            t2 = time.perf_counter()
+            assert any(p.id == person["id"] for p, _reasons in found) and plain_found, person["mrn"]
+            session.expunge_all()
+            if i >= warm:
+                out["check_existing"].append(t1 - t0)
+                out["plain_existing"].append(t2 - t1)
+        for person in sample[:OR_FORM_RUNS]:
+            t0 = time.perf_counter()
+            found = _or_form(session, _basic_of(person))
+            out["or_existing"].append(time.perf_counter() - t0)
+            assert any(p.id == person["id"] for p in found)
+            session.expunge_all()
+    for i, draft in enumerate(drafts):
+        t0 = time.perf_counter()
+        try:
+            with unit_of_work() as session:
+                register_patient(session, staff, draft)
+        except PossibleDuplicates:
+            out["duplicates_raised"] += 1
+        if i >= warm:
+            out["register"].append(time.perf_counter() - t0)
+    out["plan"] = _plan(engine, _basic_of(sample[0]))
+    return out
+
+
+def _report_registration(label: str, n: int, figures: dict) -> None:
+    def line(name: str, samples: list[float], note: str = "") -> None:
+        print(f"{name:<44}{_pct(samples, .5):>9.2f} ms{_pct(samples, .95):>9.2f} ms  {note}")
+
+    print(f"\n{label}: registration at {n:,} patients")
+    print(f"{'':<44}{'p50':>12}{'p95':>12}")
+    register = figures["register"]
+    verdict = "meets" if _pct(register, .95) < REGISTRATION_TARGET_MS else "MISSES"
+    line("register_patient, new person (unit of work)", register,
+         f"{len(register)} runs; target p95 < {REGISTRATION_TARGET_MS:.0f} ms at 1,000,000 on PostgreSQL: {verdict}")
+    line("  duplicate check alone, new person", figures["check_new"])
+    line("  duplicate check alone, existing person", figures["check_existing"], "matches by all three")
+    line("  same three lookups, plaintext twin", figures["plain_existing"], "baseline: no HMAC, no decryption")
+    line("  as one OR statement (before the fix)", figures["or_existing"], f"{len(figures['or_existing'])} runs")
+    if figures["duplicates_raised"]:
+        print(f"  ({figures['duplicates_raised']} registrations answered with possible duplicates)")
+    print("  plan of the duplicate check:")
+    for row in figures["plan"]:
+        print(f"    {row}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("n", nargs="?", type=int, default=10_000)
     parser.add_argument("--pg", default=os.environ.get("PORTAL_BENCH_DATABASE_URL",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench"))
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--registrations", type=int, default=200)
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     _setup_env()
-    from patient_portal.core.db import build_engine
+    from patient_portal.core.db import get_engine
+    from patient_portal.settings import reset_settings
 
-    people = _people(args.n)
+    rnd = random.Random(11)
+    wanted = [rnd.randrange(args.n) for _ in range(max(args.queries, args.registrations) + 20)]
     targets = []
     if not args.no_pg:
         targets.append(("PostgreSQL", args.pg))
     if not args.no_sqlite:
         targets.append(("SQLite", f"sqlite:///{Path(tempfile.mkdtemp(prefix='portal-bench-')) / 'bench.db'}"))
     for label, url in targets:
-        engine = build_engine(url)
         try:
-            seconds = _seed(engine, people)
-            _report(label, args.n, seconds, _measure(engine, people, args.queries + 20))
+            if url.startswith("postgresql"):
+                _ensure_database(url)
+            os.environ["PORTAL_DATABASE_URL"] = url  # the use cases open their units of work on it
+            reset_settings()
+            engine = get_engine()
+            seconds, kept = _seed(engine, args.n, set(wanted))
+            sample = [kept[i] for i in wanted]
+            _report(label, args.n, seconds, _measure(engine, sample[:args.queries + 20]))
+            _report_registration(label, args.n, _measure_registration(engine, sample, args.registrations))
         except Exception as exc:  # noqa: BLE001 - report and go on to the next database
             print(f"\n{label}: skipped ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
         finally:
-            engine.dispose()
+            reset_settings()
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
