@@ -20,17 +20,20 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.core.access import Action, Role
+from patient_portal.domain.emergency import service as emergency
+from patient_portal.domain.history import service as history
 from patient_portal.domain.history.models import KINDS
 from patient_portal.domain.identity import care_team
-from patient_portal.domain.patients import profile, review
-from patient_portal.domain.patients.common import Conflict, PatientNotFound
+from patient_portal.domain.insurance import service as insurance
+from patient_portal.domain.patients import service as patients
 from patient_portal.domain.patients.dto import LABELS, LEGAL_FIELDS
 from patient_portal.state import formatting as fmt
 from patient_portal.state.calls import Answer, attempt, first_error_message
 from patient_portal.state.chart_header import ChartHeaderState, ChartRoute
 from patient_portal.state.focus import focus_first_error
 
-ROW_EDITS = {"insurance": profile.update_insurance, "emergency": profile.update_emergency_contacts}
+#: section -> (its service's save, the name it takes the rows under)
+ROW_EDITS = {"insurance": (insurance.update_policies, "policies"), "emergency": (emergency.update_contacts, "contacts")}
 FIELD_EDITS = ("demographics", "contact", "preferences")
 NEEDS_ATTENTION = "Some fields need attention — see the messages next to them."
 GONE = "That entry no longer exists. The chart now shows what is on file."
@@ -60,11 +63,11 @@ def _open_chart(session: Any, actor: Any, patient_ref: str, own: bool = False) -
     opens /chart/<their own id> is sent to their own record page instead."""
     if own:
         if actor.patient_id is None:
-            raise PatientNotFound()
+            raise patients.PatientNotFound()
         patient_ref = str(actor.patient_id)
     elif actor.role == Role.PATIENT and str(actor.patient_id) == patient_ref:
         return _Opened(redirect="/patient/record")
-    chart = profile.get_chart(session, actor, patient_ref)
+    chart = patients.get_chart(session, actor, patient_ref)
     team = care_team.manage_view(session, actor, patient_ref) if actor.can(Action.CARE_TEAM_MANAGE) else None
     return _Opened(chart, team)
 
@@ -74,7 +77,7 @@ def _keeping_conflict(session: Any, actor: Any, fn, *args: Any, **kwargs: Any) -
     can show what changed. Every other error goes to ``attempt`` as usual."""
     try:
         return fn(session, actor, *args, **kwargs)
-    except Conflict as exc:
+    except patients.Conflict as exc:
         session.rollback()
         return exc
 
@@ -279,23 +282,25 @@ class ChartState(ChartRoute, rx.State):
     async def save_edit(self):
         section = self.editing
         if section in FIELD_EDITS:
-            call = (profile.update_section, self.patient_ref, section, dict(self.form))
+            save, args = patients.update_section, {"section": section, "values": dict(self.form)}
         elif section in ROW_EDITS:
-            call = (ROW_EDITS[section], self.patient_ref, [dict(r) for r in self.form_rows])
+            save, rows_name = ROW_EDITS[section]
+            args = {rows_name: [dict(r) for r in self.form_rows]}
         else:
             return None
         self.form_errors, self.error = {}, ""
-        answer = await attempt(self, _keeping_conflict, *call, expected_version=self.version, base=self._base)
+        answer = await attempt(self, _keeping_conflict, save, patient_id=self.patient_ref, **args,
+                               expected_version=self.version, base=self._base)
         if not answer.ok:
             return self._failed(answer, "form_errors", "error", SECTION_IDS[section])
-        if isinstance(answer.value, Conflict):
+        if isinstance(answer.value, patients.Conflict):
             self._on_conflict(answer.value, section)
             return None
         self._stop_editing()
         then = [ChartHeaderState.refresh] if section == "insurance" else []
         return await self._reload(rx.toast.success("Saved"), *then)
 
-    def _on_conflict(self, exc: Conflict, section: str) -> None:
+    def _on_conflict(self, exc: patients.Conflict, section: str) -> None:
         """Keep what was typed; show what the other person saved; the next save is against it."""
         self.conflict = exc.fields
         if section in FIELD_EDITS:
@@ -342,12 +347,12 @@ class ChartState(ChartRoute, rx.State):
         existing = item.get("id") or None
         version = item.get("version", "")
         self.new_errors, self.add_error = {}, ""
-        answer = await attempt(self, _keeping_conflict, profile.save_history_item, self.patient_ref, kind, item,
-                               item_id=existing, expected_version=int(version) if existing and version.isdigit()
+        answer = await attempt(self, _keeping_conflict, history.save_item, patient_id=self.patient_ref, kind=kind,
+                               values=item, item_id=existing, expected_version=int(version) if existing and version.isdigit()
                                else None)
         if not answer.ok:
             return self._failed(answer, "new_errors", "add_error", f"history-{kind}", entry_gone=True)
-        if isinstance(answer.value, Conflict):
+        if isinstance(answer.value, patients.Conflict):
             exc = answer.value
             words = fmt.row(exc.current, kind)
             self.add_conflict = exc.fields
@@ -365,7 +370,7 @@ class ChartState(ChartRoute, rx.State):
     async def remove_item(self, kind: str, item_id: str):
         """Remove an entry entered in error (after the confirm dialog on the chart)."""
         self.remove_kind, self.remove_error = str(kind)[:32], ""
-        answer = await attempt(self, profile.remove_history_item, self.patient_ref, kind, item_id)
+        answer = await attempt(self, history.remove_item, patient_id=self.patient_ref, kind=kind, item_id=item_id)
         if not answer.ok:
             if answer.signed_out:
                 return answer.show(self)
@@ -387,7 +392,7 @@ class ChartState(ChartRoute, rx.State):
     @rx.event
     async def submit_change(self):
         self.change_errors, self.change_error, self.change_sent = {}, "", ""
-        answer = await attempt(self, review.request_legal_change, self.patient_ref, dict(self.change),
+        answer = await attempt(self, patients.request_legal_change, self.patient_ref, dict(self.change),
                                self.change_note)
         if not answer.ok:
             if answer.signed_out:

@@ -20,8 +20,7 @@ from patient_portal.domain.documents import service as documents
 from patient_portal.domain.identity import service as accounts
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.sessions import actor_for
-from patient_portal.domain.patients.profile import get_chart
-from patient_portal.domain.patients.search import search_patients
+from patient_portal.domain.patients.service import get_chart, search_patients
 from tests.integration.patients_support import call, draft, events, register
 
 PASSWORD = "correct horse battery 42"

@@ -16,8 +16,7 @@ from patient_portal.core.access import AccessDenied, Actor, CareTeamMember, Role
 from patient_portal.core.db import unit_of_work
 from patient_portal.domain.identity import care_team
 from patient_portal.domain.identity.sessions import actor_for
-from patient_portal.domain.patients.profile import get_chart
-from patient_portal.domain.patients.search import search_patients
+from patient_portal.domain.patients.service import get_chart, search_patients
 from patient_portal.state.chart import ChartState
 from tests.integration.identity_support import client, events, login, make_user
 from tests.integration.patients_support import call, register

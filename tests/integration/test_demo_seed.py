@@ -17,7 +17,8 @@ from patient_portal.core.storage import get_blob_store
 from patient_portal.domain.documents import service as documents
 from patient_portal.domain.documents.models import ADMINISTRATIVE, Document
 from patient_portal.domain.identity.models import User
-from patient_portal.domain.patients import demo, profile, search
+from patient_portal.domain.patients import demo, search
+from patient_portal.domain.patients import service as patients
 from patient_portal.domain.patients.demo_people import (
     ALLERGIES,
     CONDITIONS,
@@ -71,7 +72,7 @@ def test_the_demo_clinic_is_readable_through_the_services_by_each_role(db):
     assert 3 <= len(mine) < SMALL, "the demo doctor looks after several patients, not all"
 
     with unit_of_work() as s:
-        charts = [profile.get_chart(s, admin, pid) for pid in ids]
+        charts = [patients.get_chart(s, admin, pid) for pid in ids]
     generated = [c for c in charts if c["patient"]["mrn"] not in {number for number, *_ in demo.DEMO}]
     assert len(generated) == SMALL - 3
     assert all(1 <= len(c["insurance"]) <= 2 for c in generated), "1-2 coverages each"
@@ -90,13 +91,13 @@ def test_the_demo_clinic_is_readable_through_the_services_by_each_role(db):
     # the demo doctor reads the charts of their care-team patients and no others (and is refused, audited)
     with unit_of_work() as s:
         for pid in mine:
-            assert profile.get_chart(s, doctor, pid)["history"] is not None
+            assert patients.get_chart(s, doctor, pid)["history"] is not None
     outsider = next(pid for pid in ids if pid not in mine)
     with pytest.raises(AccessDenied), unit_of_work() as s:
-        profile.get_chart(s, doctor, outsider)
+        patients.get_chart(s, doctor, outsider)
     # staff reach everyone, without clinical rows; search finds the generated people by name
     with unit_of_work() as s:
-        chart = profile.get_chart(s, staff, outsider)
+        chart = patients.get_chart(s, staff, outsider)
         assert chart["history"] is None and chart["insurance"]
         name = chart["patient"]["family_name"]
         found = search.search_patients(s, staff, name)
@@ -107,7 +108,7 @@ def test_the_demo_clinic_is_readable_through_the_services_by_each_role(db):
     # the demo patient account is Maria Garcia's rich record, which the demo doctor looks after
     assert patient.patient_id in ids
     with unit_of_work() as s:
-        own = profile.get_chart(s, patient, patient.patient_id)
+        own = patients.get_chart(s, patient, patient.patient_id)
     assert own["patient"]["name"] == "Maria Garcia" and patient.patient_id in mine
     assert len(own["insurance"]) == 2 and len(own["emergency"]) == 2
     assert len(own["history"]["conditions"]) >= 3 and len(own["history"]["medications"]) >= 2

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 
 from patient_portal.core.access import AccessDenied, Role
-from patient_portal.domain.patients.common import Conflict, PatientNotFound
-from patient_portal.domain.patients.profile import (
+from patient_portal.domain.emergency.service import update_contacts
+from patient_portal.domain.history.service import remove_item, save_item
+from patient_portal.domain.insurance.service import update_policies
+from patient_portal.domain.patients.service import (
+    Conflict,
+    PatientNotFound,
+    ValidationFailed,
     get_chart,
-    remove_history_item,
-    save_history_item,
+    search_patients,
     update_contact,
     update_demographics,
-    update_emergency_contacts,
-    update_insurance,
     update_section,
 )
-from patient_portal.domain.patients.search import search_patients
-from patient_portal.domain.patients.validation import ValidationFailed
 from tests.integration.patients_support import (
     ADMIN,
     DOCTOR,
@@ -162,16 +162,16 @@ def test_insurance_and_emergency_updates_with_conflicts(pid):
     chart = call(get_chart, actor(STAFF), pid)
     policies, version = chart["insurance"], chart["version"]
     added = policies + [{"payer": "Medicare", "member_id": "1EG4", "relationship": "self", "order": "secondary"}]
-    saved = call(update_insurance, actor(Role.PATIENT, pid), pid, added, expected_version=version, base=policies)
+    saved = call(update_policies, actor(Role.PATIENT, pid), patient_id=pid, policies=added, expected_version=version, base=policies)
     assert [p["order"] for p in saved] == ["primary", "secondary"] and saved[0]["id"] == policies[0]["id"]
     changed = [{**policies[0], "member_id": "X2"}]
     with pytest.raises(Conflict) as conflict:
-        call(update_insurance, actor(STAFF), pid, changed, expected_version=version, base=policies)
+        call(update_policies, actor(STAFF), patient_id=pid, policies=changed, expected_version=version, base=policies)
     assert "policy (secondary) added" in conflict.value.fields
     contacts = chart["emergency"]
     with pytest.raises(ValidationFailed):
-        call(update_emergency_contacts, actor(STAFF), pid, [], expected_version=version + 1)
-    saved = call(update_emergency_contacts, actor(STAFF), pid, [{**contacts[0], "hours": "evenings"}],
+        call(update_contacts, actor(STAFF), patient_id=pid, contacts=[], expected_version=version + 1)
+    saved = call(update_contacts, actor(STAFF), patient_id=pid, contacts=[{**contacts[0], "hours": "evenings"}],
                  expected_version=version + 1, base=contacts)
     assert saved[0]["hours"] == "evenings"
     assert events("patient.emergency.write")[-1].detail["fields_changed"] == ["contact (primary): hours"]
@@ -183,34 +183,36 @@ def test_insurance_write_by_role(pid, role, allowed):
     put_on_care_team(who, pid)
     chart = call(get_chart, actor(ADMIN), pid)
     if allowed:
-        call(update_insurance, who, pid, [], expected_version=chart["version"])
+        call(update_policies, who, patient_id=pid, policies=[], expected_version=chart["version"])
     else:
         with pytest.raises(AccessDenied):
-            call(update_insurance, who, pid, [], expected_version=chart["version"])
+            call(update_policies, who, patient_id=pid, policies=[], expected_version=chart["version"])
 
 
 def test_doctor_adds_edits_and_removes_history_with_row_versions(pid):
     doctor = actor(DOCTOR)
     put_on_care_team(doctor, pid)
-    row = call(save_history_item, doctor, pid, "allergies", {"substance": "Aspirin", "severity": "severe"})
-    updated = call(save_history_item, doctor, pid, "allergies", {**row, "reaction": "Wheeze"},
+    row = call(save_item, doctor, patient_id=pid, kind="allergies", values={"substance": "Aspirin", "severity": "severe"})
+    updated = call(save_item, doctor, patient_id=pid, kind="allergies", values={**row, "reaction": "Wheeze"},
                    item_id=row["id"], expected_version=int(row["version"]))
     assert updated["version"] == "2"
     with pytest.raises(Conflict):
-        call(save_history_item, doctor, pid, "allergies", {**row, "reaction": "Hives"},
+        call(save_item, doctor, patient_id=pid, kind="allergies", values={**row, "reaction": "Hives"},
              item_id=row["id"], expected_version=1)
     with pytest.raises(ValidationFailed):
-        call(save_history_item, doctor, pid, "allergies", {"substance": ""})
-    call(remove_history_item, doctor, pid, "allergies", row["id"])
+        call(save_item, doctor, patient_id=pid, kind="allergies", values={"substance": ""})
+    call(remove_item, doctor, patient_id=pid, kind="allergies", item_id=row["id"])
     assert call(get_chart, doctor, pid)["header"]["allergies"] == ["Latex"]
 
 
 @pytest.mark.parametrize("role", [STAFF, Role.PATIENT])
 def test_staff_and_patients_cannot_write_clinical_rows(pid, role):
     with pytest.raises(AccessDenied):
-        call(save_history_item, actor(role, pid), pid, "allergies", {"substance": "Aspirin", "severity": "mild"})
+        call(save_item, actor(role, pid), patient_id=pid, kind="allergies",
+             values={"substance": "Aspirin", "severity": "mild"})
 
 
 def test_doctor_off_care_team_cannot_write_clinical_rows(pid):
     with pytest.raises(AccessDenied):
-        call(save_history_item, actor(DOCTOR), pid, "allergies", {"substance": "Aspirin", "severity": "mild"})
+        call(save_item, actor(DOCTOR), patient_id=pid, kind="allergies",
+             values={"substance": "Aspirin", "severity": "mild"})

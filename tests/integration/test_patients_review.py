@@ -13,22 +13,22 @@ from patient_portal.core.access import AccessDenied, Actor, Role
 from patient_portal.core.db import unit_of_work
 from patient_portal.core.jobs import Job
 from patient_portal.domain.identity.models import User
-from patient_portal.domain.patients.common import PatientNotFound
 from patient_portal.domain.patients.models import STATUS_ACTIVE, STATUS_MERGED, Patient
-from patient_portal.domain.patients.profile import get_chart
-from patient_portal.domain.patients.registration import self_register_patient
-from patient_portal.domain.patients.review import (
+from patient_portal.domain.patients.service import (
+    PatientNotFound,
+    ValidationFailed,
     confirm_link,
     decide_change_request,
     decline_link,
+    get_chart,
     link_identity,
     list_change_requests,
     list_identity_checks,
     request_legal_change,
+    search_patients,
+    self_register_patient,
     verify_identity,
 )
-from patient_portal.domain.patients.search import search_patients
-from patient_portal.domain.patients.validation import ValidationFailed
 from patient_portal.state.review import ReviewState
 from tests.integration.identity_support import client, login, make_user
 from tests.integration.patients_support import ADMIN, DOCTOR, STAFF, actor, call, draft, events, register
