@@ -385,7 +385,11 @@ def _measure_registration(engine, sample: list[dict], count: int) -> dict:
 
     from patient_portal.core.access import Actor, Role
     from patient_portal.core.db import unit_of_work
-    from patient_portal.domain.patients.registration import PossibleDuplicates, duplicate_rows, register_patient
+    from patient_portal.domain.patients.registration import (
+        PossibleDuplicates,
+        duplicate_rows,
+        register_patient,
+    )
 
     warm = 10
     drafts = _registrants(count + warm)
