@@ -73,6 +73,7 @@ bench: install-dev
 	$(PY) bench/crypto.py
 	$(PY) bench/documents.py
 	$(PY) bench/search.py
+	$(PY) bench/chart.py
 	$(PY) bench/login.py
 
 clean:
