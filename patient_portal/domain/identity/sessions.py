@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from patient_portal.core import audit
 from patient_portal.core.access import Actor, Role
 from patient_portal.core.db import read_only, unit_of_work, utcnow
+from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity.models import User, UserSession
 from patient_portal.settings import get_settings
 
@@ -55,7 +56,11 @@ def actor_for(user: User, *, session_id: uuid.UUID | None = None, ip: str | None
 
 def needs_mfa_enrolment(user: User) -> bool:
     """True when policy requires MFA for this user's role and they have not enrolled yet."""
-    return get_settings().require_mfa and user.role in MFA_ROLES and not user.mfa_enabled
+    return _must_enrol(user.role, user.mfa_enabled)
+
+
+def _must_enrol(role: str, mfa_enabled: bool) -> bool:
+    return get_settings().require_mfa and role in MFA_ROLES and not mfa_enabled
 
 
 def prune_sessions(session: Session, now: datetime | None = None) -> int:
@@ -160,10 +165,14 @@ NO_SESSION = SessionCheck("none")
 
 
 def expiry_reason(row: UserSession, now: datetime) -> str | None:
+    return _expiry(row.created_at, row.last_seen_at, now)
+
+
+def _expiry(created_at: datetime, last_seen_at: datetime, now: datetime) -> str | None:
     settings = get_settings()
-    if aware(row.created_at) + timedelta(seconds=settings.session_absolute_seconds) <= now:
+    if aware(created_at) + timedelta(seconds=settings.session_absolute_seconds) <= now:
         return "absolute_timeout"
-    if aware(row.last_seen_at) + timedelta(seconds=settings.session_idle_seconds) <= now:
+    if aware(last_seen_at) + timedelta(seconds=settings.session_idle_seconds) <= now:
         return "idle_timeout"
     return None
 
@@ -182,12 +191,57 @@ def check_session_hash(token_hash: str | None, *, ip: str | None = None, touch: 
     that must end the session or record activity opens a writing one and looks again there."""
     if not token_hash or len(token_hash) != 64:
         return NO_SESSION
-    with read_only() as session:
-        found = _check(session, token_hash, ip, touch, may_write=False)
+    found = _check_read_only(token_hash, ip, touch)
     if found is not None:
         return found
     with unit_of_work() as session:
         return _check(session, token_hash, ip, touch, may_write=True)
+
+
+#: The columns the every-event check reads, in one statement (no ORM objects: loading a User would
+#: decrypt its MFA secrets on every event, and ORM loading is most of the check's cost).
+_CHECK_COLUMNS = (UserSession.id, UserSession.created_at, UserSession.last_seen_at, UserSession.ip,
+                  UserSession.revoked, User.id, User.role, User.display_name, User.active, User.patient_id,
+                  User.mfa_enabled)
+#: Decrypted display names by their ciphertext (a fresh nonce per encryption, so a renamed user
+#: has a new key); bounded. Names of staff and patients already live in this process's UI state.
+_NAMES: dict[str, str] = {}
+_NAMES_MAX = 4096
+
+
+def _display_name(token: str | None, user_id: uuid.UUID) -> str:
+    if not token:
+        return ""
+    name = _NAMES.get(token)
+    if name is None:
+        from patient_portal.core.crypto import decrypt_value
+
+        name = decrypt_value("str", token, User.__tablename__, "display_name", user_id) or ""
+        if len(_NAMES) >= _NAMES_MAX:
+            _NAMES.clear()
+        _NAMES[token] = name
+    return name
+
+
+def _check_read_only(token_hash: str, ip: str | None, touch: bool) -> SessionCheck | None:
+    """The common case in one read-only statement: a live session that needs no write. None when
+    the session must be ended or its activity recorded (the caller then runs ``_check`` writing)."""
+    stmt = (select(*_CHECK_COLUMNS).join(User, User.id == UserSession.user_id, isouter=True)  # type: ignore[call-overload]
+            .where(UserSession.token_hash == token_hash))
+    with read_only() as session:
+        row = session.connection().execute(stmt).first()
+    if row is None:
+        return NO_SESSION
+    sid, created, last_seen, row_ip, revoked, uid, role, name_token, active, patient_id, mfa = row
+    if revoked:
+        return NO_SESSION
+    now = utcnow()
+    if (uid is None or not active or _expiry(created, last_seen, now)
+            or (touch and aware(last_seen) + TOUCH_EVERY <= now)):
+        return None
+    actor = Actor(user_id=uid, role=Role(role), display_name=_display_name(name_token, uid),
+                  patient_id=patient_id, session_id=sid, ip=ip or row_ip)
+    return SessionCheck("enrol" if _must_enrol(role, mfa) else "ok", actor, mfa_enabled=bool(mfa))
 
 
 def _check(session: Session, token_hash: str, ip: str | None, touch: bool, *, may_write: bool) -> SessionCheck | None:
@@ -219,8 +273,14 @@ def _check(session: Session, token_hash: str, ip: str | None, touch: bool, *, ma
     return SessionCheck(status, actor, mfa_enabled=user.mfa_enabled)
 
 
-class AmbiguousCookies(ValueError):
-    """The Cookie header names one of our cookies twice (or in two spellings): trust none of it."""
+class AmbiguousCookies(Invalid):
+    """The Cookie header names one of our cookies twice (or in two spellings): trust none of it.
+
+    Bad input (the family's Invalid); callers treat the header as carrying no session."""
+
+    def __init__(self, name: str = ""):
+        super().__init__("Your browser sent its sign-in cookie more than once. Please sign in again.")
+        self.name = name
 
 
 #: Our cookie names; a header that carries one of them more than once is refused whole.
