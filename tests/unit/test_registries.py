@@ -97,3 +97,18 @@ def test_domain_and_core_never_import_reflex():
                    for path in (PACKAGE / under).rglob("*.py")
                    if any(m == "reflex" or m.startswith("reflex.") for m in _imports_of(path)))
     assert not wrong, f"domain/ and core/ draw nothing: these import reflex: {wrong}"
+
+
+def test_every_domain_area_has_a_service():
+    """Each area under domain/ is entered through its service.py (use cases ``verb(session, actor, *, …)``)."""
+    areas = sorted(p.name for p in (PACKAGE / "domain").iterdir() if (p / "__init__.py").exists())
+    missing = [name for name in areas if not (PACKAGE / "domain" / name / "service.py").exists()]
+    assert areas and not missing, f"give these domain areas a service.py (their one way in): {missing}"
+
+
+def test_the_patient_record_never_imports_another_areas_rows():
+    """patients/ reads insurance, emergency contacts and history through their services (the chart
+    composes them in profile.get_chart), never their rows modules, so imports point one way."""
+    wrong = sorted(f"{path.name}: {m}" for path in (PACKAGE / "domain" / "patients").glob("*.py")
+                   for m in _imports_of(path) if re.fullmatch(r"patient_portal\.domain\.(?!patients\.)\w+\.rows", m))
+    assert not wrong, f"call the area's service instead: {wrong}"

@@ -13,7 +13,7 @@ from patient_portal.domain.patients import versioning
 from patient_portal.domain.patients.common import as_uuid
 from patient_portal.domain.patients.validation import validate_emergency
 
-__all__ = ["read_for_chart", "update_contacts"]
+__all__ = ["file_at_intake", "read_for_chart", "update_contacts"]
 
 
 def read_for_chart(session: Session, actor: Actor, *, patient_id: Any) -> list[dict[str, str]] | None:
@@ -34,3 +34,9 @@ def update_contacts(session: Session, actor: Actor, *, patient_id: Any, contacts
                                    action=Action.EMERGENCY_WRITE, label="contact", validate=validate_emergency,
                                    read=rows.for_patient, write=rows.replace,
                                    expected_version=expected_version, base=base)
+
+
+def file_at_intake(session: Session, *, patient_id: Any, contacts: list[dict]) -> None:
+    """File a new record's contacts from its validated registration draft; registration, which
+    authorizes and audits the whole record in one unit, is the only caller."""
+    rows.replace(session, as_uuid(patient_id), contacts)

@@ -4,6 +4,7 @@ is audited as a clinical write on the entry."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from patient_portal.domain.history.models import KINDS
 from patient_portal.domain.patients.common import Conflict, as_uuid, guard, load
 from patient_portal.domain.patients.validation import ValidationFailed, validate_history_item
 
-__all__ = ["KINDS", "HistoryEntry", "read_for_chart", "remove_item", "save_item"]
+__all__ = ["KINDS", "HistoryEntry", "file_at_intake", "read_for_chart", "remove_item", "save_item"]
 
 
 def read_for_chart(session: Session, actor: Actor, *, patient_id: Any) -> dict[str, list[HistoryEntry]] | None:
@@ -79,3 +80,13 @@ def remove_item(session: Session, actor: Actor, *, patient_id: Any, kind: str, i
     session.delete(row)
     audit.record(session, actor, str(Action.CLINICAL_WRITE), patient_id=pid, object_type=f"history.{kind}",
                  object_id=item_id, detail={"removed": True})
+
+
+def file_at_intake(session: Session, *, patient_id: Any, entries: dict[str, list[dict]],
+                   recorded_by: uuid.UUID | None) -> None:
+    """File a new record's history from its validated registration draft (source "intake");
+    registration, which authorizes and audits the whole record in one unit, is the only caller."""
+    pid = as_uuid(patient_id)
+    for kind in KINDS:
+        for values in entries.get(kind) or []:
+            rows.add(session, pid, kind, values, recorded_by=recorded_by, source="intake")

@@ -198,11 +198,24 @@ def check_session_hash(token_hash: str | None, *, ip: str | None = None, touch: 
         return _check(session, token_hash, ip, touch, may_write=True)
 
 
-#: The columns the every-event check reads, in one statement (no ORM objects: loading a User would
-#: decrypt its MFA secrets on every event, and ORM loading is most of the check's cost).
-_CHECK_COLUMNS = (UserSession.id, UserSession.created_at, UserSession.last_seen_at, UserSession.ip,
-                  UserSession.revoked, User.id, User.role, User.display_name, User.active, User.patient_id,
-                  User.mfa_enabled)
+def _check_statement():
+    """The every-event check's one statement: the session joined to its user, only the columns the
+    check needs, on the plain tables with a bound parameter — built once. (ORM objects would decrypt
+    the user's MFA secrets on every event; ORM-annotated columns make SQLAlchemy re-match the result
+    columns on every execution. Both were most of the check's cost under bench/load.py.)"""
+    from sqlalchemy import bindparam
+    from sqlalchemy import select as core_select
+
+    us, u = UserSession.__table__.c, User.__table__.c  # type: ignore[attr-defined]
+    return (core_select(us.id, us.created_at, us.last_seen_at, us.ip, us.revoked, u.id, u.role, u.display_name,
+                        u.active, u.patient_id, u.mfa_enabled)
+            .select_from(UserSession.__table__.outerjoin(User.__table__, u.id == us.user_id))  # type: ignore[attr-defined]
+            .where(us.token_hash == bindparam("token_hash")))
+
+
+_CHECK_STATEMENT = None
+
+
 #: Decrypted display names by their ciphertext (a fresh nonce per encryption, so a renamed user
 #: has a new key); bounded. Names of staff and patients already live in this process's UI state.
 _NAMES: dict[str, str] = {}
@@ -226,10 +239,11 @@ def _display_name(token: str | None, user_id: uuid.UUID) -> str:
 def _check_read_only(token_hash: str, ip: str | None, touch: bool) -> SessionCheck | None:
     """The common case in one read-only statement: a live session that needs no write. None when
     the session must be ended or its activity recorded (the caller then runs ``_check`` writing)."""
-    stmt = (select(*_CHECK_COLUMNS).join(User, User.id == UserSession.user_id, isouter=True)  # type: ignore[call-overload]
-            .where(UserSession.token_hash == token_hash))
+    global _CHECK_STATEMENT
+    if _CHECK_STATEMENT is None:
+        _CHECK_STATEMENT = _check_statement()
     with read_only() as session:
-        row = session.connection().execute(stmt).first()
+        row = session.connection().execute(_CHECK_STATEMENT, {"token_hash": token_hash}).first()
     if row is None:
         return NO_SESSION
     sid, created, last_seen, row_ip, revoked, uid, role, name_token, active, patient_id, mfa = row

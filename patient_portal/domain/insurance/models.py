@@ -12,6 +12,8 @@ from patient_portal.core.db import TimestampedTable
 
 POLICY_FIELDS = ("payer", "plan", "member_id", "group_number", "subscriber_name", "relationship",
                  "effective_date", "end_date", "order")
+#: How policies are listed: primary, then secondary, then tertiary.
+ORDER_RANK = {"primary": 0, "secondary": 1, "tertiary": 2}
 
 
 class InsurancePolicy(TimestampedTable, table=True):

@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from patient_portal.domain.insurance.models import POLICY_FIELDS, InsurancePolicy
+from patient_portal.domain.insurance.models import ORDER_RANK, POLICY_FIELDS, InsurancePolicy
 from patient_portal.domain.patients.rowsync import replace_rows
-
-ORDER_RANK = {"primary": 0, "secondary": 1, "tertiary": 2}
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:

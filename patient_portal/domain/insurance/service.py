@@ -14,7 +14,7 @@ from patient_portal.domain.patients import versioning
 from patient_portal.domain.patients.common import as_uuid
 from patient_portal.domain.patients.validation import validate_insurance
 
-__all__ = ["read_for_chart", "status_text", "update_policies"]
+__all__ = ["file_at_intake", "read_for_chart", "status_text", "update_policies"]
 
 
 def read_for_chart(session: Session, actor: Actor, *, patient_id: Any) -> list[dict[str, str]] | None:
@@ -35,3 +35,9 @@ def update_policies(session: Session, actor: Actor, *, patient_id: Any, policies
                                    action=Action.INSURANCE_WRITE, label="policy", validate=validate_insurance,
                                    read=rows.for_patient, write=rows.replace,
                                    expected_version=expected_version, base=base)
+
+
+def file_at_intake(session: Session, *, patient_id: Any, policies: list[dict]) -> None:
+    """File a new record's policies from its validated registration draft; registration, which
+    authorizes and audits the whole record in one unit, is the only caller."""
+    rows.replace(session, as_uuid(patient_id), policies)

@@ -31,8 +31,7 @@ from patient_portal.core.clock import clinic_zone
 from patient_portal.core.crypto import decrypt_value
 from patient_portal.domain.documents.models import Category, Document, Status, read_action
 from patient_portal.domain.history.models import Allergy
-from patient_portal.domain.insurance.models import InsurancePolicy
-from patient_portal.domain.insurance.rows import ORDER_RANK
+from patient_portal.domain.insurance.models import ORDER_RANK, InsurancePolicy
 from patient_portal.domain.patients import dto
 from patient_portal.domain.patients.common import PatientNotFound, as_uuid
 from patient_portal.domain.patients.models import STATUS_MERGED, Patient

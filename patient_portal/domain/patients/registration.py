@@ -14,12 +14,12 @@ from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, Role, reaches_patient
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import utcnow
-from patient_portal.domain.emergency import rows as emergency_rows
-from patient_portal.domain.history import rows as history_rows
+from patient_portal.domain.emergency import service as emergency_service
+from patient_portal.domain.history import service as history_service
 from patient_portal.domain.identity import account_mail, email_links, passwords, service, verification
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.identity.signin import normalize_email
-from patient_portal.domain.insurance import rows as insurance_rows
+from patient_portal.domain.insurance import service as insurance_service
 from patient_portal.domain.patients import dto, indexes, mrn
 from patient_portal.domain.patients.common import guard
 from patient_portal.domain.patients.models import (
@@ -163,11 +163,9 @@ def create_record(session: Session, actor: Actor | None, draft: RegistrationDraf
     session.add(patient)
     session.flush()
     by = actor.user_id if actor else None
-    for kind in HISTORY_KINDS:
-        for row in draft.history.get(kind) or []:
-            history_rows.add(session, patient.id, kind, row, recorded_by=by, source="intake")
-    insurance_rows.replace(session, patient.id, draft.insurance)
-    emergency_rows.replace(session, patient.id, draft.emergency)
+    history_service.file_at_intake(session, patient_id=patient.id, entries=draft.history, recorded_by=by)
+    insurance_service.file_at_intake(session, patient_id=patient.id, policies=draft.insurance)
+    emergency_service.file_at_intake(session, patient_id=patient.id, contacts=draft.emergency)
     return patient
 
 
