@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.core.access import AccessDenied
-from patient_portal.domain.patients.search import search_patients
+from patient_portal.domain.patients import service as patients
 from patient_portal.state.paging import PagedMixin
 from patient_portal.state.patient_services import run
 from patient_portal.state.session import current_actor, signed_out
@@ -53,7 +53,7 @@ class PatientSearchState(PagedMixin, rx.State):
             return signed_out()
         self.loading = True
         try:
-            result = await run(search_patients, actor, self.query, dob=self.dob, page=self.page)
+            result = await run(patients.search_patients, actor, self.query, dob=self.dob, page=self.page)
         except AccessDenied as exc:
             self.rows, self.outcome, self.message = [], "invalid", str(exc)
         else:

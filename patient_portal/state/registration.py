@@ -15,7 +15,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.core.access import Action
-from patient_portal.domain.patients import drafts, registration
+from patient_portal.domain.patients import service as patients
 from patient_portal.domain.patients import validation as rules
 from patient_portal.domain.patients.dto import BASIC_FIELDS
 from patient_portal.domain.patients.validation import HISTORY_KINDS
@@ -98,7 +98,7 @@ class RegistrationState(rx.State):
         self.registered_id = ""
 
     async def _save_draft(self) -> None:
-        await attempt(self, drafts.save_draft, self._draft(), self.step)  # a refusal keeps the typing here
+        await attempt(self, patients.save_draft, self._draft(), self.step)  # a refusal keeps the typing here
 
     # ------------------------------------------------------------ what the review step shows
     @rx.var
@@ -131,7 +131,7 @@ class RegistrationState(rx.State):
         actor = await current_actor(self)
         if actor is None or not actor.can(Action.PATIENT_REGISTER):
             return None
-        saved = await run(drafts.load_draft, actor)
+        saved = await run(patients.load_draft, actor)
         if saved:
             self._apply(*saved)
             if not self.emergency:
@@ -249,7 +249,7 @@ class RegistrationState(rx.State):
             await self._save_draft()
 
     async def _check_duplicates(self):
-        answer = await attempt(self, registration.find_possible_duplicates, dict(self.basic))
+        answer = await attempt(self, patients.find_possible_duplicates, dict(self.basic))
         self.confirmed_different = False
         if not answer.ok:
             return answer.show(self)
@@ -259,7 +259,7 @@ class RegistrationState(rx.State):
     # ------------------------------------------------------------ duplicates and confirm
     @rx.event
     async def mark_different_person(self):
-        answer = await attempt(self, registration.record_duplicate_decision, decision="different_person",
+        answer = await attempt(self, patients.record_duplicate_decision, decision="different_person",
                                patient_ids=[d.get("id", "") for d in self.duplicates])
         if not answer.ok:
             return answer.show(self)
@@ -268,7 +268,7 @@ class RegistrationState(rx.State):
 
     @rx.event
     async def open_existing(self, patient_id: str):
-        answer = await attempt(self, registration.record_duplicate_decision, decision="open_existing",
+        answer = await attempt(self, patients.record_duplicate_decision, decision="open_existing",
                                patient_ids=[patient_id])
         if not answer.ok:
             return answer.show(self)
@@ -281,9 +281,9 @@ class RegistrationState(rx.State):
         self.error = ""
         yield
         try:
-            answer = await attempt(self, registration.register_patient, self._draft(),
+            answer = await attempt(self, patients.register_patient, self._draft(),
                                    confirmed_different=self.confirmed_different)
-        except registration.PossibleDuplicates as exc:  # not an error of the family: it carries matches
+        except patients.PossibleDuplicates as exc:  # not an error of the family: it carries matches
             self.duplicates = exc.matches
             self.confirmed_different = False
             self.error = "This person may already have a record. Open it, or confirm this is a different person."
@@ -310,7 +310,7 @@ class RegistrationState(rx.State):
     @rx.event
     async def start_over(self):
         """Throw the draft away and begin again (the page asks first when there is something to lose)."""
-        answer = await attempt(self, drafts.discard_draft)
+        answer = await attempt(self, patients.discard_draft)
         if not answer.ok:
             return answer.show(self)
         self._reset()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from patient_portal.core.access import AccessDenied
-from patient_portal.domain.patients import review
+from patient_portal.domain.patients import service as patients
 from patient_portal.state.calls import attempt, run
 from patient_portal.state.session import current_actor, signed_out
 
@@ -103,12 +103,12 @@ class ReviewState(rx.State):
         self.identity_total = self.changes_total = 0
 
     async def _load_identity(self, actor) -> None:
-        found = await run(review.list_identity_checks, actor, page=self.identity_page)
+        found = await run(patients.list_identity_checks, actor, page=self.identity_page)
         self.identity_checks = [_identity_item(d) for d in found]
         self.identity_page, self.identity_pages, self.identity_total = found.page, found.pages, found.total
 
     async def _load_changes(self, actor) -> None:
-        found = await run(review.list_change_requests, actor, page=self.changes_page)
+        found = await run(patients.list_change_requests, actor, page=self.changes_page)
         self.changes = [_change_item(d) for d in found]
         self.changes_page, self.changes_pages, self.changes_total = found.page, found.pages, found.total
 
@@ -182,36 +182,36 @@ class ReviewState(rx.State):
 
     @rx.event
     async def approve(self, request_id: str):
-        async for event in self._act(review.decide_change_request, request_id, approve=True,
+        async for event in self._act(patients.decide_change_request, request_id, approve=True,
                                      done="Change approved and applied to the record"):
             yield event
 
     @rx.event
     async def reject(self, request_id: str):
-        async for event in self._act(review.decide_change_request, request_id, approve=False,
+        async for event in self._act(patients.decide_change_request, request_id, approve=False,
                                      done="Change request rejected"):
             yield event
 
     @rx.event
     async def link(self, patient_id: str, existing_id: str):
         """Link (or, for a record with clinical data, propose linking) after the confirm dialog."""
-        async for event in self._act(review.link_identity, patient_id, link_to=existing_id,
+        async for event in self._act(patients.link_identity, patient_id, link_to=existing_id,
                                      done=lambda answer: LINKED if answer["outcome"] == "linked" else PROPOSED):
             yield event
 
     @rx.event
     async def confirm_link(self, proposal_id: str):
         """The second person confirms a proposed link (the service refuses the proposer)."""
-        async for event in self._act(review.confirm_link, proposal_id, done=LINKED):
+        async for event in self._act(patients.confirm_link, proposal_id, done=LINKED):
             yield event
 
     @rx.event
     async def decline_link(self, proposal_id: str):
-        async for event in self._act(review.decline_link, proposal_id,
+        async for event in self._act(patients.decline_link, proposal_id,
                                      done="Link declined. The sign-up is still waiting for an identity check."):
             yield event
 
     @rx.event
     async def accept_new(self, patient_id: str):
-        async for event in self._act(review.verify_identity, patient_id, done="Identity verified; new record active"):
+        async for event in self._act(patients.verify_identity, patient_id, done="Identity verified; new record active"):
             yield event

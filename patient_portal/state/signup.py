@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.domain.patients import registration
+from patient_portal.domain.patients import service as patients
 from patient_portal.domain.patients import validation as rules
 from patient_portal.domain.patients.validation import ValidationFailed
 from patient_portal.state.patient_services import run
@@ -48,9 +48,9 @@ class SignupState(rx.State):
         basic = {k: str(form.get(k, ""))[:200] for k in FIELDS}
         basic.update(email=email, preferred_contact_method="email")
         try:
-            await run(registration.sign_up_patient, email=email, password=str(form.get("password", ""))[:128],
+            await run(patients.sign_up_patient, email=email, password=str(form.get("password", ""))[:128],
                       basic=basic, ip=self.router.session.client_ip or None)
-        except registration.TooManySignUps as exc:
+        except patients.TooManySignUps as exc:
             self.error = str(exc)
         except ValidationFailed as exc:
             self.errors = {k.removeprefix("account."): v for k, v in exc.errors.items()}
