@@ -1,7 +1,9 @@
 """State of the account pages (profile, sign-in security): only ever the signed-in user's own account.
 
-Works while MFA enrolment is still required (that is where such users are sent), so it resolves the
-session with ``session_check`` and accepts the ``enrol`` status, never another user's id.
+Works while MFA enrolment is still required (that is where such users are sent), so its handlers
+call services with ``attempt(..., allow_enrol=True)``, which accepts the ``enrol`` status; the
+services act only on the actor's own account, never on another user's id. Changing the password
+is not among them: it needs a fully signed-in session.
 """
 
 from __future__ import annotations
@@ -10,17 +12,16 @@ from dataclasses import asdict
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
-from patient_portal.core.access import AccessDenied, Actor
-from patient_portal.core.db import off_loop, unit_of_work
+from patient_portal.core.access import Actor
 from patient_portal.domain.identity import enrolment, password_change, signed_in
-from patient_portal.domain.identity.passwords import PasswordRejected
-from patient_portal.state.session import session_check, signed_out
+from patient_portal.state.calls import attempt
 
 
-def _call(fn, actor: Actor, *args):
-    with unit_of_work() as session:
-        return fn(session, actor, *args)
+def _overview(session: Session, actor: Actor) -> tuple[enrolment.MfaStatus, list[signed_in.SignedIn]]:
+    """The account's MFA status and where it is signed in, in one unit."""
+    return enrolment.status(session, actor), signed_in.list_signed_in(session, actor)
 
 
 class AccountState(rx.State):
@@ -50,41 +51,35 @@ class AccountState(rx.State):
         self.error = ""
         self.message = ""
 
-    async def _actor(self) -> Actor | None:
-        check = await session_check(self)
-        return check.actor if check.status in ("ok", "enrol") else None
-
-    async def _refresh(self, actor: Actor) -> None:
-        status = await off_loop(_call, enrolment.status, actor)
+    async def _refresh(self) -> Any:
+        """Show the account's facts again; the sign-in redirect when the session is gone."""
+        answer = await attempt(self, _overview, allow_enrol=True)
+        if not answer.ok:
+            if answer.signed_out:
+                self.email = ""
+            return answer.show(self)
+        status, devices = answer.value
         self.email = status.email
         self.mfa_enabled = status.enabled
         self.codes_left = status.recovery_codes_left
-        self.devices = [asdict(d) for d in await off_loop(_call, signed_in.list_signed_in, actor)]
+        self.devices = [asdict(d) for d in devices]
+        return None
 
     @rx.event
     async def load(self):
         self._reset_flow()
-        actor = await self._actor()
-        if actor is None:
-            self.email = ""
-            return signed_out()
         params = self.router.url.query_parameters if self.router.url else {}
         self.required = params.get("required") == "1"
-        await self._refresh(actor)
-        return None
+        return await self._refresh()
 
     @rx.event
     async def start(self):
         """Make a new secret and show its QR code and key."""
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
         self._reset_flow()
-        try:
-            started = await off_loop(_call, enrolment.begin, actor)
-        except AccessDenied as exc:
-            self.error = str(exc)
-            return None
+        answer = await attempt(self, enrolment.begin, allow_enrol=True)
+        if not answer.ok:
+            return answer.show(self)
+        started = answer.value
         self.enrolling = True
         self.qr = started.qr_svg
         self.manual_key = " ".join(started.secret[i:i + 4] for i in range(0, len(started.secret), 4))
@@ -93,81 +88,56 @@ class AccountState(rx.State):
     @rx.event
     async def confirm(self, form_data: dict):
         """Check the first code; on success show the recovery codes once."""
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
         code = str((form_data or {}).get("code", ""))[:16]
-        try:
-            codes = await off_loop(_call, enrolment.confirm, actor, code)
-        except (enrolment.EnrolmentError, AccessDenied) as exc:
-            self.error = str(exc)
-            return None
+        answer = await attempt(self, enrolment.confirm, code, allow_enrol=True)
+        if not answer.ok:
+            return answer.show(self)
         self.enrolling = False
         self.qr = ""
         self.manual_key = ""
         self.error = ""
-        self.recovery_codes = codes
+        self.recovery_codes = answer.value
         self.message = "Two-step sign-in is on. Keep these recovery codes somewhere safe."
-        await self._refresh(actor)
-        return None
+        return await self._refresh()
 
     @rx.event
     async def change_password(self, form_data: dict):
         """Change the own password (read from the form only, never kept in a var)."""
-        check = await session_check(self)
-        if check.status != "ok":
-            return signed_out()
         form = form_data or {}
         self.pw_error, self.pw_message = "", ""
-        try:
-            ended = await off_loop(password_change.change_password, check.actor, str(form.get("current", ""))[:128],
-                                   str(form.get("new", ""))[:128], str(form.get("again", ""))[:128])
-        except password_change.WrongCurrentPassword as exc:
-            if exc.locked:
-                return signed_out()
-            self.pw_error = str(exc)
-        except PasswordRejected as exc:
-            self.pw_error = str(exc)
-        except AccessDenied:
-            return signed_out()
-        else:
-            others = f" {ended} other sign-in{'s' if ended != 1 else ''} ended." if ended else ""
-            self.pw_message = "Your password was changed." + others
-            return [rx.set_value(f"pw-{name}", "") for name in ("current", "new", "again")]
-        return None
+        answer = await attempt(self, password_change.change_password, str(form.get("current", ""))[:128],
+                               str(form.get("new", ""))[:128], str(form.get("again", ""))[:128], own_units=True)
+        if not answer.ok:  # a lockout ended this session too: that answer is the sign-in page
+            return answer.show(self, message_var="pw_error")
+        ended = answer.value
+        others = f" {ended} other sign-in{'s' if ended != 1 else ''} ended." if ended else ""
+        self.pw_message = "Your password was changed." + others
+        return [rx.set_value(f"pw-{name}", "") for name in ("current", "new", "again")]
 
     @rx.event
     async def renew_codes(self, form_data: dict):
         """Replace the recovery codes (needs a current code)."""
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
         code = str((form_data or {}).get("code", ""))[:16]
-        try:
-            codes = await off_loop(_call, enrolment.new_recovery_codes, actor, code)
-        except (enrolment.EnrolmentError, AccessDenied) as exc:
-            self.error = str(exc)
-            return None
+        answer = await attempt(self, enrolment.new_recovery_codes, code, allow_enrol=True)
+        if not answer.ok:
+            return answer.show(self)
         self.error = ""
-        self.recovery_codes = codes
+        self.recovery_codes = answer.value
         self.message = "New recovery codes made; the old ones no longer work."
-        await self._refresh(actor)
-        return None
+        return await self._refresh()
 
     async def _end_sessions(self, fn, *args) -> Any:
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
         self.dev_error, self.dev_message = "", ""
-        try:
-            ended = await off_loop(_call, fn, actor, *args)
-        except AccessDenied as exc:
-            self.dev_error = str(exc)
-        else:
+        answer = await attempt(self, fn, *args, allow_enrol=True)
+        if answer.signed_out:
+            return answer.show(self)
+        if answer.ok:
+            ended = answer.value
             self.dev_message = (f"Signed out {ended} other device{'s' if ended != 1 else ''}. They need the "
                                 "password to come back." if ended else "You are not signed in anywhere else.")
-        await self._refresh(actor)
-        return None
+        else:
+            answer.show(self, message_var="dev_error")
+        return await self._refresh()
 
     @rx.event
     async def sign_out_device(self, session_id: str):

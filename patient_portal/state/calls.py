@@ -10,6 +10,17 @@ so a handler never catches service errors itself and never forgets one::
         return answer.show(self)          # message (and field errors), or the sign-in redirect
     return rx.redirect(...)
 
+Three keywords of ``attempt`` (never passed on to ``fn``) cover the handlers that differ:
+
+* ``allow_enrol=True`` — also act for a session that must still enrol in MFA (the own account's
+  security handlers: that is the one place such a session is sent to);
+* ``anonymous=True`` — a pre-sign-in flow (sign-up, forgotten password): no actor is resolved or
+  passed, ``fn(session, *args, **kwargs)``;
+* ``own_units=True`` — ``fn`` opens its own units of work (slow Argon2 between them) and is called
+  without a session, off the loop: ``fn(actor, *args, **kwargs)`` (or ``fn(*args, **kwargs)``).
+
+``Answer.error`` keeps the exception, for a handler that tells its kinds apart (a used reset link).
+
 ``run(fn, *args)`` is the bare unit-of-work call, for handlers that already hold the actor.
 """
 
@@ -47,6 +58,8 @@ class Answer:
     invalid: bool = False
     #: who asked (None when signed out), for a handler that reloads after the call
     actor: Any = None
+    #: the service's error itself (None when ok or signed out), for a subclass's own attributes
+    error: ServiceError | None = None
 
     def show(self, state: Any, *, message_var: str = "error", errors_var: str | None = None) -> Any:
         """Put the answer where the person is looking (``state.<message_var>``, and the field errors
@@ -61,22 +74,35 @@ class Answer:
         return None
 
 
-async def attempt(state: Any, fn, *args: Any, **kwargs: Any) -> Answer:
+async def attempt(state: Any, fn, *args: Any, allow_enrol: bool = False, anonymous: bool = False,
+                  own_units: bool = False, **kwargs: Any) -> Answer:
     """Resolve the actor, call ``fn(session, actor, *args, **kwargs)``, answer (see the module doc)."""
     from patient_portal.state.session import current_actor
 
-    actor = await current_actor(state)
-    if actor is None:
-        return Answer(False, signed_out=True)
+    actor = None
+    if not anonymous:
+        actor = await current_actor(state, allow_enrol=allow_enrol)
+        if actor is None:
+            return Answer(False, signed_out=True)
+        args = (actor, *args)
     try:
-        return Answer(True, await run(fn, actor, *args, **kwargs), actor=actor)
-    except AccessDenied as exc:
-        return Answer(False, message=str(exc), signed_out=exc.must_sign_in, denied=True, actor=actor)
-    except Invalid as exc:
-        first = next(iter(exc.errors.values()), "") if exc.errors else ""
-        return Answer(False, message=first or str(exc), errors=exc.errors, invalid=True, actor=actor)
+        value = await (off_loop(fn, *args, **kwargs) if own_units else run(fn, *args, **kwargs))
     except ServiceError as exc:
-        return Answer(False, message=str(exc), actor=actor)
+        return _answer(exc, actor)
+    return Answer(True, value, actor=actor)
+
+
+def _answer(exc: ServiceError, actor: Any) -> Answer:
+    """The error family as the UI's answer; any error whose ``must_sign_in`` is true (a refusal that
+    says "sign in", a lockout that ended the session) answers with the sign-in page."""
+    gone = bool(getattr(exc, "must_sign_in", False))
+    if isinstance(exc, AccessDenied):
+        return Answer(False, message=str(exc), signed_out=gone, denied=True, actor=actor, error=exc)
+    if isinstance(exc, Invalid):
+        first = next(iter(exc.errors.values()), "") if exc.errors else ""
+        return Answer(False, message=first or str(exc), errors=exc.errors, signed_out=gone, invalid=True,
+                      actor=actor, error=exc)
+    return Answer(False, message=str(exc), signed_out=gone, actor=actor, error=exc)
 
 
 def first_error_message(errors: dict[str, str]) -> str:

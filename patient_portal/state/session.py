@@ -9,11 +9,9 @@
   /login, timed-out ones see a notice there, other roles see "Not permitted" (``SessionState.guard``).
 * ``SessionState.sign_out`` — clears UI state and posts the sign-out form (full page load).
 
-Usage in a data handler::
-
-    actor = await current_actor(self)
-    if actor is None:
-        return signed_out()
+A data handler does not call these itself: ``state.calls.attempt`` resolves the actor (with
+``allow_enrol=True`` for the own account's security handlers) and answers a gone session with
+``signed_out()``, the sign-in redirect.
 """
 
 from __future__ import annotations
@@ -85,10 +83,14 @@ async def session_check(state: rx.State) -> sessions.SessionCheck:
     return await off_loop(_check_sync, cookie, _client_ip(state))
 
 
-async def current_actor(state: rx.State) -> Actor | None:
-    """The signed-in Actor for this event, or None (signed out, timed out, or MFA enrolment pending)."""
+async def current_actor(state: rx.State, *, allow_enrol: bool = False) -> Actor | None:
+    """The signed-in Actor for this event, or None (signed out, timed out, or MFA enrolment pending).
+
+    ``allow_enrol=True`` also accepts a session that must still enrol in MFA (status ``enrol``): only
+    for the own account's security handlers (enrolment, recovery codes, signed-in devices), where
+    such a session is sent to finish; every other handler refuses it."""
     check = await session_check(state)
-    return check.actor if check.ok else None
+    return check.actor if check.ok or (allow_enrol and check.status == "enrol") else None
 
 
 def signed_out() -> rx.event.EventSpec:

@@ -26,6 +26,11 @@ class WrongCurrentPassword(Invalid):
                          "out." if locked else "Your current password is not right.")
         self.locked = locked
 
+    @property
+    def must_sign_in(self) -> bool:
+        """A lockout ends every session of the account, this one included."""
+        return self.locked
+
 
 def change_password(actor: Actor | None, current: str, new: str, again: str) -> int:
     """Change the actor's own password; returns how many other sessions were ended.
