@@ -10,23 +10,16 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied, Actor
-from patient_portal.core.db import off_loop, unit_of_work
 from patient_portal.domain.audit_log import service
 from patient_portal.domain.audit_log.dto import (
     FILTER_FIELDS,
     AccessEntry,
     AuditEntry,
     AuditFilters,
-    FilterInvalid,
 )
+from patient_portal.state.calls import attempt
+from patient_portal.state.focus import focus_first_error
 from patient_portal.state.paging import PagedMixin
-from patient_portal.state.session import current_actor, signed_out
-
-
-def _call(fn, actor: Actor, **kwargs):
-    with unit_of_work() as session:
-        return fn(session, actor, **kwargs)
 
 
 class AccessLogState(PagedMixin, rx.State):
@@ -42,17 +35,12 @@ class AccessLogState(PagedMixin, rx.State):
         self.rows, self.total, self.page, self.pages, self.loaded = [], 0, 1, 1, False
 
     async def _show(self, page: int):
-        actor = await current_actor(self)
-        if actor is None:
-            self._forget()
-            return signed_out()
         self.error = ""
-        try:
-            result = await off_loop(_call, service.own_access_log, actor, page=page)
-        except AccessDenied as exc:
+        answer = await attempt(self, service.own_access_log, page=page)
+        if not answer.ok:
             self._forget()
-            self.error = str(exc)
-            return None
+            return answer.show(self)
+        result = answer.value
         self.rows, self.total, self.page, self.pages = result.rows, result.total, result.page, result.pages
         self.loaded = True
         return None
@@ -73,6 +61,9 @@ class AuditLogState(PagedMixin, rx.State):
     pages: int = 1
     filters: dict[str, str] = {}
     error: str = ""
+    #: a filter the service cannot use: its message beside the Apply button, and under its field
+    filter_error: str = ""
+    filter_errors: dict[str, str] = {}
     chain_message: str = ""
     chain_ok: bool = True
 
@@ -87,21 +78,15 @@ class AuditLogState(PagedMixin, rx.State):
         self.chain_message = ""
 
     async def _show(self, page: int):
-        actor = await current_actor(self)
-        if actor is None:
+        self.error, self.filter_error, self.filter_errors = "", "", {}
+        answer = await attempt(self, service.audit_events, page=page, filters=AuditFilters.of(self.filters))
+        if answer.invalid:  # a filter it cannot use: said next to that field and the Apply button
+            answer.show(self, message_var="filter_error", errors_var="filter_errors")
+            return focus_first_error("audit-filters") if answer.errors else None
+        if not answer.ok:
             self._forget()
-            return signed_out()
-        self.error = ""
-        filters = AuditFilters.of(self.filters)
-        try:
-            result = await off_loop(_call, service.audit_events, actor, page=page, filters=filters)
-        except AccessDenied as exc:
-            self._forget()
-            self.error = str(exc)
-            return None
-        except FilterInvalid as exc:
-            self.error = str(exc)
-            return None
+            return answer.show(self)
+        result = answer.value
         self.rows, self.total, self.page, self.pages = result.rows, result.total, result.page, result.pages
         return None
 
@@ -127,16 +112,11 @@ class AuditLogState(PagedMixin, rx.State):
 
     @rx.event
     async def check_chain(self):
-        actor = await current_actor(self)
-        if actor is None:
-            self._forget()
-            return signed_out()
         self.chain_message = ""
-        try:
-            status = await off_loop(_call, service.chain_status, actor)
-        except AccessDenied as exc:
+        answer = await attempt(self, service.chain_status)
+        if not answer.ok:
             self._forget()
-            self.error = str(exc)
-            return None
+            return answer.show(self)
+        status = answer.value
         self.chain_ok, self.chain_message = status.ok, status.message
         return None

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from patient_portal.core.errors import Invalid
+
 #: action -> what a patient reads ("Looked at your health history").
 PHRASES: dict[str, str] = {
     "patient.clinical.read": "Looked at your health history",
@@ -54,6 +56,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
     sections = (detail or {}).get("sections") or []
     if action == "patient.demographics.read" and "clinical" in sections:
         text = "Opened your record, including your health history"
+    if action == "document.list" and (detail or {}).get("header"):  # a chart's documents page, opened
+        text = "Opened your record and looked at your list of documents"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")
@@ -132,8 +136,15 @@ class ChainStatus:
     checked: int = 0
 
 
-class FilterInvalid(ValueError):
-    """A filter the service cannot use; the message is safe to show."""
+class FilterInvalid(Invalid):
+    """A filter the service cannot use; the message is safe to show. ``field`` names the filter at
+    fault (one of FILTER_FIELDS), so the screen says it next to that field. The CSV export answers
+    it 400 (a bad query string), as it always has."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message, {field: message} if field else None)
 
 
 def pages_for(total: int, size: int) -> int:

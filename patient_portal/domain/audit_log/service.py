@@ -125,7 +125,7 @@ def _day(text: str, label: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FilterInvalid(f"Enter the {label} date as YYYY-MM-DD.") from None
+        raise FilterInvalid(f"Enter the {label} date as YYYY-MM-DD.", f"date_{label}") from None
 
 
 def _day_start(day: date) -> datetime:
@@ -145,7 +145,7 @@ def _patient_id(session: Session, text: str) -> uuid.UUID | None:
         return found
     canonical = mrn_format.parse(text)
     if canonical is None:
-        raise FilterInvalid("Enter the patient's MRN (e.g. PP-12345674) or record id.")
+        raise FilterInvalid("Enter the patient's MRN (e.g. PP-12345674) or record id.", "patient")
     return session.exec(select(Patient.id).where(Patient.mrn == canonical)).first()
 
 
@@ -164,12 +164,12 @@ def filter_conditions(session: Session, filters: AuditFilters) -> tuple[list, uu
         conditions.append(_about_patient(patient_id) if patient_id else AuditEvent.id.is_(None))
     if f["outcome"]:
         if f["outcome"] not in OUTCOMES:
-            raise FilterInvalid("Choose an outcome: " + ", ".join(OUTCOMES) + ".")
+            raise FilterInvalid("Choose an outcome: " + ", ".join(OUTCOMES) + ".", "outcome")
         conditions.append(AuditEvent.outcome == f["outcome"])
     start = _day(f["date_from"], "from") if f["date_from"] else None
     end = _day(f["date_to"], "to") if f["date_to"] else None
     if start and end and end < start:
-        raise FilterInvalid("The 'to' date is before the 'from' date.")
+        raise FilterInvalid("The 'to' date is before the 'from' date.", "date_to")
     if start:
         conditions.append(AuditEvent.at >= _day_start(start))
     if end:

@@ -16,10 +16,19 @@ COLUMNS = ["Time", "Who", "Action", "Patient (MRN)", "Object", "Outcome", "IP"]
 add_nav_item("admin", "Audit log", "/admin/audit", "scroll-text")
 
 
+def _error(name: str, control_id: str) -> rx.Component:
+    """The message for the filter `name`, under its field (found by focus_first_error)."""
+    message = S.filter_errors[name]
+    return rx.cond(message, rx.text(message, size="2", color=rx.color("red", 11), id=control_id + "-error",
+                                     class_name="field-error"))
+
+
 def _field(label: str, name: str, control_id: str, **props) -> rx.Component:
     return rx.vstack(
         rx.el.label(label, html_for=control_id, style={"font_weight": "500"}),
-        rx.input(name=name, id=control_id, size="3", width="100%", **props),
+        rx.input(name=name, id=control_id, size="3", width="100%", aria_describedby=control_id + "-error",
+                 aria_invalid=rx.cond(S.filter_errors[name], "true", "false"), **props),
+        _error(name, control_id),
         spacing="1",
         width="100%",
     )
@@ -31,9 +40,10 @@ def _filters() -> rx.Component:
         rx.el.select(
             rx.el.option("Any", value=""),
             *[rx.el.option(o.capitalize(), value=o) for o in ("success", "denied", "failed", "throttled")],
-            name="outcome", id="audit-outcome",
+            name="outcome", id="audit-outcome", aria_describedby="audit-outcome-error",
             style={"min_height": TAP, "padding": "0 8px", "border_radius": "var(--radius-2)", "width": "100%"},
         ),
+        _error("outcome", "audit-outcome"),
         spacing="1",
         width="100%",
     )
@@ -63,6 +73,7 @@ def _filters() -> rx.Component:
                     ),
                     spacing="2", wrap="wrap", width="100%",
                 ),
+                error_callout(S.filter_error, id="audit-filter-error"),
                 spacing="3",
             ),
             on_submit=S.apply_filters,
