@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied
 from patient_portal.domain.patients import service as patients
+from patient_portal.state.calls import attempt
 from patient_portal.state.paging import PagedMixin
-from patient_portal.state.patient_services import run
-from patient_portal.state.session import current_actor, signed_out
 
 
 class PatientSearchState(PagedMixin, rx.State):
@@ -47,18 +45,14 @@ class PatientSearchState(PagedMixin, rx.State):
         return await self._run()
 
     async def _run(self):
-        actor = await current_actor(self)
-        if actor is None:
-            self.rows = []
-            return signed_out()
         self.loading = True
-        try:
-            result = await run(patients.search_patients, actor, self.query, dob=self.dob, page=self.page)
-        except AccessDenied as exc:
-            self.rows, self.outcome, self.message = [], "invalid", str(exc)
-        else:
-            self.rows = result["rows"]
-            self.outcome, self.message = result["state"], result["message"]
-            self.total, self.pages, self.too_many = result["total"], result["pages"], result["too_many"]
+        answer = await attempt(self, patients.search_patients, self.query, dob=self.dob, page=self.page)
         self.loading = False
+        if not answer.ok:  # said where the results would be
+            self.rows, self.outcome = [], "invalid"
+            return answer.show(self, message_var="message")
+        result = answer.value
+        self.rows = result["rows"]
+        self.outcome, self.message = result["state"], result["message"]
+        self.total, self.pages, self.too_many = result["total"], result["pages"], result["too_many"]
         return None

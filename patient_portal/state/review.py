@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied
 from patient_portal.domain.patients import service as patients
-from patient_portal.state.calls import attempt, run
-from patient_portal.state.session import current_actor, signed_out
+from patient_portal.state.calls import attempt
 
 
 @dataclass
@@ -81,6 +79,13 @@ def _identity_item(d: dict) -> IdentityItem:
     return item
 
 
+def _queues(session, actor, *, identity_page: int | None, changes_page: int | None) -> tuple:
+    """The pages of the two queues asked for (None: not that queue), read in one unit."""
+    identity = patients.list_identity_checks(session, actor, page=identity_page) if identity_page else None
+    changes = patients.list_change_requests(session, actor, page=changes_page) if changes_page else None
+    return identity, changes
+
+
 LINKED = "Account linked to the existing record. The email address on the record was told."
 PROPOSED = ("Link proposed. Another staff member or an administrator must confirm it before the account "
             "can see the record.")
@@ -102,51 +107,41 @@ class ReviewState(rx.State):
         self.changes, self.identity_checks = [], []
         self.identity_total = self.changes_total = 0
 
-    async def _load_identity(self, actor) -> None:
-        found = await run(patients.list_identity_checks, actor, page=self.identity_page)
-        self.identity_checks = [_identity_item(d) for d in found]
-        self.identity_page, self.identity_pages, self.identity_total = found.page, found.pages, found.total
-
-    async def _load_changes(self, actor) -> None:
-        found = await run(patients.list_change_requests, actor, page=self.changes_page)
-        self.changes = [_change_item(d) for d in found]
-        self.changes_page, self.changes_pages, self.changes_total = found.page, found.pages, found.total
-
-    async def _refresh(self, actor, *, identity: bool = True, changes: bool = True) -> None:
-        try:
-            if identity:
-                await self._load_identity(actor)
-            if changes:
-                await self._load_changes(actor)
-        except AccessDenied as exc:
+    async def _refresh(self, *, identity: bool = True, changes: bool = True):
+        """Show the queues' current pages again; the sign-in redirect when the session is gone."""
+        answer = await attempt(self, _queues, identity_page=self.identity_page if identity else None,
+                               changes_page=self.changes_page if changes else None)
+        self.loaded = not answer.signed_out
+        if not answer.ok:
             self._forget()
-            self.error = str(exc)
-        self.loaded = True
+            return answer.show(self)
+        found_identity, found_changes = answer.value
+        if found_identity is not None:
+            self.identity_checks = [_identity_item(d) for d in found_identity]
+            self.identity_page, self.identity_pages, self.identity_total = (found_identity.page, found_identity.pages,
+                                                                            found_identity.total)
+        if found_changes is not None:
+            self.changes = [_change_item(d) for d in found_changes]
+            self.changes_page, self.changes_pages, self.changes_total = (found_changes.page, found_changes.pages,
+                                                                         found_changes.total)
+        return None
 
     @rx.event
     async def load(self):
-        """on_load: both queues from their first page."""
+        """on_load: both queues from their first page (signed out: the page guard redirects)."""
         self._forget()
         self.error, self.loaded = "", False
         self.identity_page = self.changes_page = 1
-        actor = await current_actor(self)
-        if actor is None:
-            return None
-        await self._refresh(actor)
+        await self._refresh()
         return None
 
     async def _turn(self, which: str, step: int):
-        actor = await current_actor(self)
-        if actor is None:
-            self._forget()
-            return signed_out()
         if which == "identity":
             self.identity_page = max(1, self.identity_page + step)
         else:
             self.changes_page = max(1, self.changes_page + step)
         self.error = ""
-        await self._refresh(actor, identity=which == "identity", changes=which == "changes")
-        return None
+        return await self._refresh(identity=which == "identity", changes=which == "changes")
 
     @rx.event
     async def identity_next(self):
@@ -169,15 +164,20 @@ class ReviewState(rx.State):
         answer = await attempt(self, fn, *args, **kwargs)
         if answer.signed_out:
             self._forget()
-            yield signed_out()
+            yield answer.show(self)
             return
         if not answer.ok:
             self.error = answer.message
             if answer.invalid:  # someone else may have handled it: show the queue as it is now
-                await self._refresh(answer.actor)
+                gone = await self._refresh()
+                if gone is not None:
+                    yield gone
             return
         self.error = ""
-        await self._refresh(answer.actor)
+        gone = await self._refresh()
+        if gone is not None:
+            yield gone
+            return
         yield rx.toast.success(done(answer.value) if callable(done) else done)
 
     @rx.event
