@@ -40,7 +40,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from patient_portal.core import audit_queue
 from patient_portal.core.access import Actor, decision_for
 from patient_portal.core.crypto import DecryptionError, KeyRing, get_keyring
-from patient_portal.core.db import new_id, unit_of_work, utcnow
+from patient_portal.core.db import READ_FIRST, new_id, unit_of_work, utcnow
 
 GENESIS = "0" * 64
 MAC_PURPOSE = "audit"
@@ -230,22 +230,32 @@ def record(
     }
     if session.new or session.dirty or session.deleted:
         session.flush()  # the use case's own changes reach the database before its event, as ever
+    reading = is_read_action(values["action"])
+    waiting = session.info.get(READ_FIRST)
+    if waiting is not None and reading:
+        waiting.append(values)  # SQLite read-first unit: chained in a group before it returns (core.db.transact)
+        return AuditEvent(**values, prev_hash="", hash="")
     queue = audit_queue.defers(session)
-    if queue and is_read_action(values["action"]):
+    if queue and reading:
         audit_queue.enqueue(session, values, ring)  # no lock; chained right after this transaction commits
         return AuditEvent(**values, prev_hash="", hash="")
     _lock_chain(session)
     if queue:
         audit_queue.chain_locked(session, ring)  # reads queued before this event go first
-    # Core statements (this runs on every audited action): the head's two chained values, one INSERT
+    return AuditEvent(**append_chained(session, values, ring))
+
+
+def append_chained(session: Session, values: dict[str, Any], ring: KeyRing) -> dict[str, Any]:
+    """Chain one event (``record``'s values) at the head, in a transaction that holds the chain lock.
+    Core statements (this runs on every audited action): the head's two chained values, one INSERT."""
     conn = session.connection()
     last = conn.execute(_HEAD).first()
     values["seq"] = (last.seq + 1) if last else 1
     values["prev_hash"] = last.hash if last else GENESIS
     values["hash"] = chain_hash_values(values["prev_hash"], values)
-    values["mac"] = event_mac(ring.active_kid, values["hash"], ring)
+    values["mac"] = event_mac(values["key_id"], values["hash"], ring)
     conn.execute(_INSERT, values)
-    return AuditEvent(**values)
+    return values
 
 
 def record_now(actor: Actor | None, action: str, **kwargs: Any) -> None:

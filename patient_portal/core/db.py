@@ -134,6 +134,7 @@ def build_engine(url: str) -> Engine:
         engine.dialect.do_commit = _release_after(engine.dialect.do_commit)  # type: ignore[method-assign]
         engine.dialect.do_rollback = _release_after(engine.dialect.do_rollback)  # type: ignore[method-assign]
         event.listen(engine, "checkin", lambda dbapi_connection, _record: _sqlite_turn_over(dbapi_connection))
+        event.listen(engine, "before_cursor_execute", _stop_reader_writing)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -174,6 +175,58 @@ def read_only() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:  # closing rolls back, keeps what was read
         session.connection(execution_options={_READ_ONLY: True})
         yield session
+
+
+#: session.info key: this unit runs as a reader first (see transact); read events wait in a list here.
+READ_FIRST = "portal_read_first"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class WriterNeeded(BaseException):
+    """A read-first SQLite unit is about to write: ``transact`` runs it again as a writer. A
+    BaseException, so a use case's own ``except Exception`` cannot swallow it."""
+
+
+def _stop_reader_writing(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if conn.get_execution_options().get(READ_FIRST) and statement.lstrip()[:7].upper().startswith(_WRITES):
+        raise WriterNeeded()
+
+
+def _reader_never_commits(_session: Any) -> None:
+    raise WriterNeeded()  # a use case that commits part-way is a writer (its next part would not be read-first)
+
+
+def transact(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(session, *args, **kwargs)`` in one unit of work; the way UI events call use cases.
+
+    On PostgreSQL this is ``unit_of_work``. On SQLite a unit of work holds the database's one write
+    lock from BEGIN to COMMIT (``_sqlite_begin``), fsync included, so when every chart, list and
+    search took it, reads queued behind each other (issue 11 §7). Here the unit first runs as a
+    reader: deferred BEGIN, no lock; the events of reads it records (``core.audit.record``) wait in
+    the session; the first statement that would write raises ``WriterNeeded``, the reader is rolled
+    back and ``fn`` runs again as an ordinary writing unit (use cases are transactions: nothing of
+    the first run was kept). A unit that only read hands its events to ``core.audit_group``, which
+    chains the events of many reads in one write transaction, and returns only once they are
+    committed: no PHI leaves without its audit event, as before."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                session.connection(execution_options={_READ_ONLY: True, READ_FIRST: True})
+                session.info[READ_FIRST] = []
+                event.listen(session, "before_commit", _reader_never_commits)
+                result = fn(session, *args, **kwargs)
+                events = session.info.pop(READ_FIRST)
+                session.rollback()  # the reader wrote nothing; end its snapshot before waiting
+            if events:
+                from patient_portal.core import audit_group
+
+                audit_group.append(events)
+            return result
+        except WriterNeeded:
+            pass
+    with unit_of_work() as session:
+        return fn(session, *args, **kwargs)
 
 
 def _pool() -> ThreadPoolExecutor:
