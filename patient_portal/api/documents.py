@@ -41,7 +41,7 @@ from patient_portal.domain.documents.blobs import (
 from patient_portal.domain.documents.dto import DocumentInvalid, DocumentNotFound
 from patient_portal.domain.documents.filetypes import KINDS, FileRefused
 from patient_portal.domain.documents.preview import PreviewUnavailable
-from patient_portal.domain.patients.common import PatientNotFound
+from patient_portal.domain.patients.service import PatientNotFound
 
 router = APIRouter()
 META_HEADER = "x-document-meta"
