@@ -4,8 +4,9 @@ patient). Holds only what get_chart returned for this role; every handler re-che
 What is shown is written for people (``state.formatting``: "Female", "Text message", "4 Jul 1988");
 what the edit forms start from is kept as the codes and ISO dates the services take, in backend-only
 vars (``_basic``, ``_rows``), so an edit never round-trips through the words. The header above the
-chart is ``state.chart_header`` (its own read); a change that alters it (allergies, insurance) fires
-its refresh.
+chart (``state.chart_header``) is read with the chart in one unit and one audit event
+(``patients.open_chart``: one entry in the patient's access log per chart opened) and handed over;
+reading the chart again after a change (allergies, insurance) reads the header with it.
 
 Edits carry the version they were loaded at: a stale save comes back as a Conflict that names what
 someone else changed, keeps what this user typed, and lets them save again after reviewing. A failed
@@ -29,7 +30,7 @@ from patient_portal.domain.patients import service as patients
 from patient_portal.domain.patients.dto import LABELS, LEGAL_FIELDS
 from patient_portal.state import formatting as fmt
 from patient_portal.state.calls import Answer, attempt, first_error_message
-from patient_portal.state.chart_header import ChartHeaderState, ChartRoute
+from patient_portal.state.chart_header import ChartRoute, show_header
 from patient_portal.state.focus import focus_first_error
 
 #: section -> (its service's save, the name it takes the rows under)
@@ -56,6 +57,7 @@ class _Opened:
     chart: dict[str, Any] | None = None
     team: tuple[list, list] | None = None
     redirect: str = ""
+    header: patients.ChartHeader | None = None
 
 
 def _open_chart(session: Any, actor: Any, patient_ref: str, own: bool = False) -> _Opened:
@@ -67,9 +69,9 @@ def _open_chart(session: Any, actor: Any, patient_ref: str, own: bool = False) -
         patient_ref = str(actor.patient_id)
     elif actor.role == Role.PATIENT and str(actor.patient_id) == patient_ref:
         return _Opened(redirect="/patient/record")
-    chart = patients.get_chart(session, actor, patient_ref)
+    header, chart = patients.open_chart(session, actor, patient_ref)  # one unit, one audit event for both
     team = care_team.manage_view(session, actor, patient_ref) if actor.can(Action.CARE_TEAM_MANAGE) else None
-    return _Opened(chart, team)
+    return _Opened(chart, team, header=header)
 
 
 def _keeping_conflict(session: Any, actor: Any, fn, *args: Any, **kwargs: Any) -> Any:
@@ -191,9 +193,11 @@ class ChartState(ChartRoute, rx.State):
         if answer.ok:
             self._show(answer.value.chart)
             self._show_team(answer.value.team)
+            await show_header(self, answer.value.header, patient_ref=self.patient.get("id", ""), own=own)
             return None
         self._clear()
         self.status = "loading" if answer.signed_out else ("denied" if answer.denied else "missing")
+        await show_header(self, None, patient_ref=self.patient_ref, own=own, status=self.status)
         return None  # signed out: the page guard sends the browser to sign in
 
     @rx.event
@@ -216,7 +220,7 @@ class ChartState(ChartRoute, rx.State):
         return answer
 
     async def _reload(self, *then: Any) -> Any:
-        """Read the chart again after a change, then `then` (a toast, the header's refresh)."""
+        """Read the chart (and its header) again after a change, then `then` (a toast)."""
         await self._open(own=self._own)
         return list(then)
 
@@ -297,8 +301,7 @@ class ChartState(ChartRoute, rx.State):
             self._on_conflict(answer.value, section)
             return None
         self._stop_editing()
-        then = [ChartHeaderState.refresh] if section == "insurance" else []
-        return await self._reload(rx.toast.success("Saved"), *then)
+        return await self._reload(rx.toast.success("Saved"))  # the header is read again with the chart
 
     def _on_conflict(self, exc: patients.Conflict, section: str) -> None:
         """Keep what was typed; show what the other person saved; the next save is against it."""
@@ -363,8 +366,7 @@ class ChartState(ChartRoute, rx.State):
                               "still below: check them, then save again.")
             return None
         self._stop_adding()
-        then = [ChartHeaderState.refresh] if kind == "allergies" else []
-        return await self._reload(rx.toast.success("Saved to the chart"), *then)
+        return await self._reload(rx.toast.success("Saved to the chart"))
 
     @rx.event
     async def remove_item(self, kind: str, item_id: str):
@@ -376,8 +378,7 @@ class ChartState(ChartRoute, rx.State):
                 return answer.show(self)
             self.remove_error = GONE if answer.errors else answer.message
             return await self._reload()
-        then = [ChartHeaderState.refresh] if kind == "allergies" else []
-        return await self._reload(rx.toast.success("Removed"), *then)
+        return await self._reload(rx.toast.success("Removed"))
 
     # ------------------------------------------------------------ patient: request a legal change
     @rx.event

@@ -6,8 +6,11 @@ passed to checks it. ``ChartHeaderState`` holds the header (``domain.patients.he
 written for people, and nothing the role may not see: a part the service left out stays empty and
 its ``show_*`` flag false. ``components.chart_header`` draws only this state.
 
-Pages put ``ChartHeaderState.load`` (or ``load_own`` on the patient's own pages) in their on_load;
-a page that changes what the header shows (allergies, insurance) fires ``refresh`` after the change.
+A page that reads nothing but the header puts ``ChartHeaderState.load`` (or ``load_own``) in its
+on_load. A page with a read of its own — the chart, the documents list — reads the header with it in
+one unit (``domain.patients.header.with_header``: one audit event, so one entry in the patient's
+access log per page opened) and hands it over with ``show_header``; ``refresh`` reads the header
+alone again after a change elsewhere.
 """
 
 from __future__ import annotations
@@ -107,9 +110,26 @@ class ChartHeaderState(ChartRoute, rx.State):
         self._own, self.patient_ref = True, ""
         return await self._read()
 
+    def _took(self, header: ChartHeader | None, *, patient_ref: str, own: bool, status: str = "ok") -> None:
+        """Show a header another state read together with its page (``show_header``)."""
+        self._own, self.patient_ref = own, patient_ref
+        if header is None:
+            self._clear_header(status)
+        else:
+            self._show_header(header)
+
     @rx.event
     async def refresh(self):
         """Read the same header again (after a change on the page); nothing loaded, nothing read."""
         if self.header_status != "ok":
             return None
         return await self._read()
+
+
+async def show_header(state: rx.State, header: ChartHeader | None, *, patient_ref: str = "", own: bool = False,
+                      status: str = "ok") -> None:
+    """For a page whose own read took the header in the same unit, with one audit event
+    (``domain.patients.header.with_header``): put that header in ChartHeaderState, where
+    ``components.chart_header`` draws it. `header` None clears it (`status`: loading, denied, missing)."""
+    header_state = await state.get_state(ChartHeaderState)
+    header_state._took(header, patient_ref=patient_ref, own=own, status=status)

@@ -244,3 +244,13 @@ def test_chain_check(clinic):
         s.add(event)
     broken = call(service.chain_status, clinic.admin)
     assert not broken.ok and broken.message == "Audit chain problem: event 2 was altered"
+
+
+def test_a_chart_page_opened_reads_as_one_entry_naming_what_was_shown():
+    from patient_portal.domain.audit_log.dto import phrase
+
+    assert phrase("document.list", {"count": 3, "filters": [], "header": ["header", "allergies"]}) == \
+        "Opened your record and looked at your list of documents"
+    assert phrase("document.list", {"count": 3, "filters": ["source"]}) == "Looked at your list of documents"
+    assert phrase("patient.demographics.read", {"sections": ["demographics", "insurance", "header"]}) == \
+        "Opened your record"

@@ -227,3 +227,71 @@ def test_the_patient_record_page_reads_the_patients_own_header(chart):
     assert state.header_status == "ok" and state.patient["name"] == "Elena Marsh" and state.allergies == ["Latex"]
     asyncio.run(ChartHeaderState.event_handlers["refresh"].fn(state))  # after a change on the page
     assert state.header_status == "ok" and state.patient["name"] == "Elena Marsh"
+
+
+# ---------------------------------------------------------------- opening a chart page: one entry
+
+
+def _reads_of(pid) -> list:
+    return [e for e in events() if e.patient_id == pid and (e.action.endswith(".read") or e.action == "document.list")]
+
+
+@pytest.mark.parametrize("role", ["doctor", "staff", "admin"])
+def test_opening_the_chart_reads_header_and_chart_in_one_unit_with_one_event(chart, role):
+    _directive(chart["pid"])
+    before = len(_reads_of(chart["pid"]))
+    header, opened = call(hdr.open_chart, chart[role], chart["pid"])
+    assert header.patient["name"] == "Elena Marsh" and opened["patient"]["mrn"] == chart["mrn"]
+    reads = _reads_of(chart["pid"])[before:]
+    assert [e.action for e in reads] == ["patient.demographics.read"], reads
+    sections = reads[0].detail["sections"]
+    if role == "staff":  # what the front desk was shown, and nothing clinical
+        assert set(sections) == {"demographics", "insurance", "emergency", "header"}, sections
+    else:
+        assert {"demographics", "clinical", "header", "allergies", "alerts", "insurance"} <= set(sections)
+    assert len(sections) == len(set(sections))
+
+
+def test_the_patient_reads_one_entry_per_chart_opened(chart):
+    for _ in range(2):
+        call(hdr.open_chart, chart["doctor"], chart["pid"])
+    call(hdr.open_chart, chart["staff"], chart["pid"])
+    log = [row.what for row in call(own_access_log, chart["patient"]).rows]
+    assert log[:3] == ["Opened your record", "Opened your record, including your health history",
+                       "Opened your record, including your health history"], log
+
+
+def test_opening_a_foreign_chart_is_refused_once_and_shows_nothing(chart):
+    with pytest.raises(AccessDenied):
+        call(hdr.open_chart, chart["stranger"], chart["pid"])
+    mine = [e for e in events() if e.actor_id == chart["stranger"].user_id]
+    assert [(e.action, e.outcome) for e in mine] == [("patient.demographics.read", "denied")]
+
+
+def test_opening_the_chart_page_fills_the_header_and_writes_one_access_log_entry(chart):
+    from patient_portal.state.chart import ChartState
+    from patient_portal.state.chart_header import ChartHeaderState
+
+    pid = chart["pid"]
+    _directive(pid)
+    doctor = make_user("dana@clinic.org", "doctor")
+    put_on_care_team(actor_for(doctor), pid)
+    web = client()
+    login(web, "dana@clinic.org")
+    state = _state_for(ChartState, f"portal_session={web.cookies.get('portal_session')}", f"/chart/{pid}")
+    before = len(call(own_access_log, chart["patient"]).rows)
+    asyncio.run(ChartState.event_handlers["load"].fn(state))  # the page's whole on_load, after the guard
+    assert state.status == "ok"
+    header = asyncio.run(state.get_state(ChartHeaderState))
+    assert header.header_status == "ok" and header.patient_ref == str(pid) and header.allergies == ["Latex"]
+    assert header.alerts == ["Advance directive on file"] and header.insured
+    log = call(own_access_log, chart["patient"]).rows
+    assert len(log) == before + 1, [r.what for r in log]
+    assert log[0].what == "Opened your record, including your health history"
+    shown = [e for e in events("patient.demographics.read") if e.actor_id == doctor.id]
+    assert len(shown) == 1 and {"clinical", "header", "allergies", "alerts"} <= set(shown[0].detail["sections"])
+
+    asyncio.run(ChartHeaderState.event_handlers["refresh"].fn(header))  # after a change elsewhere: the
+    assert header.header_status == "ok" and header.allergies == ["Latex"]  # header alone, read and audited
+    assert len(call(own_access_log, chart["patient"]).rows) == before + 2
+

@@ -96,7 +96,8 @@ async def test_a_failed_section_save_answers_beside_save_and_focuses_the_field(p
     type(state).event_handlers["set_form_row"].fn(state, "insurance", 0, "payer", "Blue Cross")
     answer = await _handle(state, "save_edit")
     assert state.editing == "" and state.error == "" and state.insurance[0]["payer"] == "Blue Cross"
-    assert ChartHeaderState.refresh in answer  # the header's insurance line is read again
+    header = await state.get_state(ChartHeaderState)  # read again with the chart
+    assert header.insurance == "Insured: Blue Cross" and header.header_status == "ok"
 
 
 async def test_a_doctor_edits_from_codes_removes_an_allergy_and_the_header_is_told(pid):
@@ -122,7 +123,8 @@ async def test_a_doctor_edits_from_codes_removes_an_allergy_and_the_header_is_to
 
     answer = await _handle(state, "remove_item", "allergies", allergy["id"])
     assert state.allergies == [] and state.remove_error == ""
-    assert ChartHeaderState.refresh in answer
+    header = await state.get_state(ChartHeaderState)  # the header is told: read again with the chart
+    assert header.allergies == [] and header.show_allergies
     await _handle(state, "remove_item", "allergies", allergy["id"])  # a second, stale click
     assert state.remove_kind == "allergies" and state.remove_error == GONE
 

@@ -8,7 +8,9 @@ whatever the size of the record (see ``READS``): reading the whole chart for it 
 history row and record "opened your record, including your health history" in the patient's
 access log when only, say, the documents were opened. It is audited as a demographics read of the
 header (`sections`: header, plus allergies, alerts and insurance when they were shown), which the
-patient's access log words as "Opened your record".
+patient's access log words as "Opened your record". A page that reads more than the header (the
+chart, a documents list) reads both in one unit through ``with_header`` and records one event
+naming both, so opening a page puts one entry in the patient's access log, not two.
 
 What each role sees follows the policy: allergies for roles that read clinical data (doctors on the
 care team, the patient, admins — not the front desk); the advance-directive alert for roles that
@@ -18,9 +20,10 @@ roles that read insurance. A part the role may not see is None, never empty-but-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import exists
 from sqlmodel import Session, select
@@ -50,6 +53,8 @@ INSURED, NOT_ACTIVE, SELF_PAY = "active", "not_active", "self_pay"
 #: the audit append every audited read pays. Independent of how many rows the record has.
 READS = 4
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class ChartHeader:
@@ -67,10 +72,6 @@ class ChartHeader:
     def insured(self) -> bool | None:
         """Active coverage today: yes, no, or None when the role does not see insurance."""
         return None if self.insurance is None else self.insurance == INSURED
-
-
-#: The name the documents page first used for this header (one function, two names, until it moves).
-PatientHeader = ChartHeader
 
 
 def _today() -> date:
@@ -115,9 +116,9 @@ def _insurance(session: Session, patient_id: Any, today: date) -> tuple[str, str
     return NOT_ACTIVE, ""
 
 
-def chart_header(session: Session, actor: Actor | None, patient_id: Any) -> ChartHeader:
-    """The header of one patient as this actor may see it; PatientNotFound for an id naming no live
-    record, AccessDenied (the refusal audited) for someone who may not reach it."""
+def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[ChartHeader, list[str]]:
+    """The header, and the sections it showed (for the one audit event of the unit that read it).
+    Asks the policy (a refusal is audited) but records no read: the caller does."""
     pid = as_uuid(patient_id)
     require(session, actor, Action.DEMOGRAPHICS_READ, Resource(patient_id=pid))
     assert actor is not None
@@ -131,10 +132,40 @@ def chart_header(session: Session, actor: Actor | None, patient_id: Any) -> Char
     insurance, payer = _insurance(session, pid, _today()) if sees_insurance else (None, "")
     shown = ["header"] + [name for name, seen in (("allergies", sees_allergies), ("alerts", sees_alerts),
                                                  ("insurance", sees_insurance)) if seen]
+    header = ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer)
+    return header, shown
+
+
+def chart_header(session: Session, actor: Actor | None, patient_id: Any) -> ChartHeader:
+    """The header of one patient as this actor may see it, audited on its own; PatientNotFound for an
+    id naming no live record, AccessDenied (the refusal audited) for someone who may not reach it."""
+    header, shown = _read(session, actor, patient_id)
+    pid = as_uuid(patient_id)
     audit.record(session, actor, str(Action.DEMOGRAPHICS_READ), patient_id=pid, object_type="patient",
                  object_id=pid, detail={"sections": shown})
-    return ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer)
+    return header
 
 
-#: The documents page's first call (same function).
+def with_header(session: Session, actor: Actor | None, patient_id: Any, read: Callable[..., T], /, *args: Any,
+                **kwargs: Any) -> tuple[ChartHeader, T]:
+    """Open a chart page: its header and the page's own read in one unit, with ONE audit event.
+
+    ``read(session, actor, *args, header_sections=<what the header showed>, **kwargs)`` must record
+    the page's read with those sections in it (``profile.get_chart`` adds them to its "sections",
+    the documents list to its "header"), so the patient's access log has one entry per page opened
+    that names everything shown — and the header is never shown unaudited: if ``read`` fails, the
+    unit (and the header with it) is rolled back and nothing reaches the screen."""
+    header, shown = _read(session, actor, patient_id)
+    return header, read(session, actor, *args, header_sections=shown, **kwargs)
+
+
+def open_chart(session: Session, actor: Actor | None, patient_id: Any) -> tuple[ChartHeader, dict[str, Any]]:
+    """The chart page (/chart/<id>, /patient/record): header and chart, one unit, one event
+    ("Opened your record", with every section either of them showed)."""
+    from patient_portal.domain.patients.profile import get_chart
+
+    return with_header(session, actor, patient_id, get_chart, patient_id)
+
+
+#: The documents page's first call (same function), until it reads its header with its list.
 read_header = chart_header

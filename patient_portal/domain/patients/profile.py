@@ -39,8 +39,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
-def get_chart(session: Session, actor: Actor, patient_id: Any) -> dict[str, Any]:
-    """The record as this actor may see it (audited once with the sections shown).
+def get_chart(session: Session, actor: Actor, patient_id: Any, *,
+              header_sections: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """The record as this actor may see it (audited once with the sections shown, and the chart
+    header's `header_sections` when the header was read in the same unit: ``header.open_chart``).
 
     Staff: demographics, contacts, insurance, emergency contacts — no clinical rows. Doctors: care-team
     patients only, with clinical rows. Patients: their own record only. Each area's service says
@@ -77,7 +79,7 @@ def get_chart(session: Session, actor: Actor, patient_id: Any) -> dict[str, Any]
         "pending_changes": _pending_changes(session, pid) if actor.role == Role.PATIENT else [],
     }
     audit.record(session, actor, str(Action.DEMOGRAPHICS_READ), patient_id=pid, object_type="patient",
-                 object_id=pid, detail={"sections": shown})
+                 object_id=pid, detail={"sections": shown + [h for h in header_sections if h not in shown]})
     return chart
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from patient_portal.domain.patients.common import Conflict, PatientNotFound
 from patient_portal.domain.patients.drafts import discard_draft, load_draft, save_draft
-from patient_portal.domain.patients.header import ChartHeader, chart_header
+from patient_portal.domain.patients.header import ChartHeader, chart_header, open_chart, with_header
 from patient_portal.domain.patients.profile import (
     get_chart,
     update_contact,
@@ -51,7 +51,7 @@ __all__ = [
     # the registration wizard's draft
     "discard_draft", "load_draft", "save_draft",
     # finding and reading a record
-    "search_patients", "get_chart", "ChartHeader", "chart_header",
+    "search_patients", "get_chart", "ChartHeader", "chart_header", "open_chart", "with_header",
     # editing the profile
     "update_section", "update_demographics", "update_contact",
     # review: legal changes and identity checks

@@ -1,7 +1,7 @@
 """The patient chart for staff, doctors and admins: /chart/<patient id>.
 
-The chart header (state.chart_header, the same on every /chart/<id>/… page) comes first, then the
-sections this role may see.
+The chart header (state.chart_header, the same on every /chart/<id>/… page, read with the chart in
+one unit: one audit event) comes first, then the sections this role may see.
 
 Staff see demographics, contacts, insurance and emergency contacts; doctors (care team only) also
 the clinical history, which they can edit; a patient opening someone else's chart sees "Not permitted".
@@ -22,7 +22,6 @@ from patient_portal.pages.patients.chart_sections import (
     rows_card,
 )
 from patient_portal.state.chart import ChartState as C
-from patient_portal.state.chart_header import ChartHeaderState as H
 from patient_portal.state.session import SessionState
 
 
@@ -62,7 +61,7 @@ def chart_view() -> rx.Component:
 
 
 @rx.page(route="/chart/[pid]", title=f"Patient chart — {PRODUCT_NAME}",
-         on_load=[SessionState.require("any"), H.load, C.load])
+         on_load=[SessionState.require("any"), C.load])  # C.load reads the header too
 def patient_chart() -> rx.Component:
     return role_shell(
         "account",

@@ -12,7 +12,6 @@ from patient_portal.components.tables import empty_state
 from patient_portal.pages.patients.chart_sections import details_card, history_card, rows_card, section_card
 from patient_portal.pages.patients.fields import Binding, action_bar, legal_fields
 from patient_portal.state.chart import ChartState as C
-from patient_portal.state.chart_header import ChartHeaderState as H
 from patient_portal.state.session import SessionState
 
 CHANGE = Binding(C.change, C.change_errors, "", C.set_change, None, id_prefix="change")
@@ -74,7 +73,7 @@ def record_view() -> rx.Component:
 
 
 @rx.page(route="/patient/record", title=f"Your health record — {PRODUCT_NAME}",
-         on_load=[SessionState.require("patient"), H.load_own, C.load_own])
+         on_load=[SessionState.require("patient"), C.load_own])  # reads the header too
 def patient_record() -> rx.Component:
     return role_shell(
         "patient",
