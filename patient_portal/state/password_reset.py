@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.core.db import off_loop
 from patient_portal.domain.identity import reset
-from patient_portal.domain.identity.passwords import PasswordRejected
+from patient_portal.state.calls import attempt
 
 SENT = ("If an account uses that address, we have emailed it a link to choose a new password. "
         "The link works once, for 30 minutes.")
@@ -34,8 +33,8 @@ class PasswordResetState(rx.State):
         """Ask for a link; the answer is the same whether or not the address has an account."""
         self.saving = True
         yield
-        await off_loop(reset.request_reset, str(form.get("email", ""))[:320],
-                       ip=self.router.session.client_ip or None)
+        await attempt(self, reset.request_reset, str(form.get("email", ""))[:320],
+                      ip=self.router.session.client_ip or None, anonymous=True, own_units=True)
         self.sent, self.saving = SENT, False
 
     @rx.event
@@ -43,7 +42,8 @@ class PasswordResetState(rx.State):
         params = self.router.url.query_parameters if self.router.url else {}
         self.token = str(params.get("t", ""))[:200]
         self.done, self.error, self.saving, self.checked = False, "", False, False
-        self.link_ok = bool(self.token) and await off_loop(reset.link_is_valid, self.token)
+        self.link_ok = bool(self.token) and (
+            await attempt(self, reset.link_is_valid, self.token, anonymous=True, own_units=True)).value is True
         self.checked = True
 
     @rx.event
@@ -54,12 +54,11 @@ class PasswordResetState(rx.State):
             return
         self.saving, self.error = True, ""
         yield
-        try:
-            await off_loop(reset.complete_reset, self.token, password, ip=self.router.session.client_ip or None)
-        except reset.ResetLinkInvalid as exc:
-            self.link_ok, self.error = False, str(exc)
-        except PasswordRejected as exc:
-            self.error = str(exc)
-        else:
+        answer = await attempt(self, reset.complete_reset, self.token, password,
+                               ip=self.router.session.client_ip or None, anonymous=True, own_units=True)
+        if answer.ok:
             self.done, self.token = True, ""
+        else:  # beside the new-password fields; a used or expired link also hides them
+            self.link_ok = not isinstance(answer.error, reset.ResetLinkInvalid)
+            answer.show(self)
         self.saving = False

@@ -8,8 +8,7 @@ import reflex as rx
 
 from patient_portal.domain.patients import service as patients
 from patient_portal.domain.patients import validation as rules
-from patient_portal.domain.patients.validation import ValidationFailed
-from patient_portal.state.patient_services import run
+from patient_portal.state.calls import attempt, first_error_message
 
 FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "phone_mobile")
 
@@ -47,14 +46,14 @@ class SignupState(rx.State):
         email = str(form.get("email", ""))[:320]
         basic = {k: str(form.get(k, ""))[:200] for k in FIELDS}
         basic.update(email=email, preferred_contact_method="email")
-        try:
-            await run(patients.sign_up_patient, email=email, password=str(form.get("password", ""))[:128],
-                      basic=basic, ip=self.router.session.client_ip or None)
-        except patients.TooManySignUps as exc:
-            self.error = str(exc)
-        except ValidationFailed as exc:
-            self.errors = {k.removeprefix("account."): v for k, v in exc.errors.items()}
-            self.error = "Some fields need attention — see the messages next to them."
-        else:
+        answer = await attempt(self, patients.sign_up_patient, email=email,
+                               password=str(form.get("password", ""))[:128], basic=basic,
+                               ip=self.router.session.client_ip or None, anonymous=True)
+        if answer.ok:
             self.errors, self.done, self.sent_to = {}, True, email.strip()
+        elif answer.errors:  # beside the fields
+            self.errors = {k.removeprefix("account."): v for k, v in answer.errors.items()}
+            self.error = first_error_message(self.errors)
+        else:  # not one field's fault (a busy network): beside the button
+            self.error = answer.message
         self.saving = False

@@ -13,21 +13,65 @@ from patient_portal.core.errors import Conflict, Invalid, NotFound, ServiceError
 
 
 def _area_errors():
+    from patient_portal.domain.audit_log.dto import FilterInvalid
     from patient_portal.domain.identity import (
         care_team,
+        email_links,
         enrolment,
         password_change,
         passwords,
         reset,
         service,
+        sessions,
     )
-    from patient_portal.domain.patients import common, validation
+    from patient_portal.domain.patients import common, registration, validation
 
     return [validation.ValidationFailed({"given_name": "This is required."}), common.PatientNotFound(),
             common.Conflict(["phone"], {}, 2), service.UserInputError("email", "Enter an email."),
             care_team.CareTeamError("Choose an active doctor."), enrolment.EnrolmentError("That code is not right."),
             passwords.PasswordRejected("Too short."), password_change.WrongCurrentPassword(False),
-            reset.ResetLinkInvalid()]
+            reset.ResetLinkInvalid(), email_links.LinkInvalid(), sessions.AmbiguousCookies("portal_session"),
+            registration.TooManySignUps(), FilterInvalid("Enter the from date as YYYY-MM-DD.", "date_from")]
+
+
+#: Exceptions of domain/ that are deliberately not failures of the family, and why. Keep it short.
+NOT_FAILURES = {
+    "patient_portal.domain.patients.registration.PossibleDuplicates":
+        "the wizard's question, not a refusal: it carries the matching records to choose from",
+}
+#: Areas whose errors their owner is still bringing into the family (a later change drops the entry).
+NOT_YET = ("patient_portal.domain.documents",)
+
+
+def _domain_exceptions() -> dict[str, type[BaseException]]:
+    """Every exception class defined in a module under patient_portal.domain, by qualified name."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import patient_portal.domain as domain
+
+    found = {}
+    for info in pkgutil.walk_packages(domain.__path__, "patient_portal.domain."):
+        if info.name.startswith(NOT_YET):
+            continue
+        module = importlib.import_module(info.name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, BaseException) and cls.__module__ == info.name:
+                found[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return found
+
+
+def test_every_domain_error_class_joins_the_family():
+    """A new area's error that is a plain Exception/ValueError fails here with its name: attempt()
+    and the API would not answer it (the person would see "Something went wrong")."""
+    outside = sorted(name for name, cls in _domain_exceptions().items()
+                     if not issubclass(cls, Invalid | NotFound | Conflict | AccessDenied) and name not in NOT_FAILURES)
+    assert not outside, f"not in the error family (Invalid, NotFound, Conflict, AccessDenied): {outside}"
+
+
+def test_the_exceptions_to_the_family_are_real_classes():
+    assert set(NOT_FAILURES) <= set(_domain_exceptions())
 
 
 @pytest.mark.parametrize("exc", _area_errors(), ids=lambda e: type(e).__name__)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from patient_portal.core.db import utcnow
+from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity.models import EmailLink, User
 from patient_portal.domain.identity.sessions import aware, hash_token
 from patient_portal.settings import get_settings
@@ -19,8 +20,11 @@ from patient_portal.settings import get_settings
 PURPOSES = ("reset", "verify")
 
 
-class LinkInvalid(Exception):
+class LinkInvalid(Invalid):
     """The link is unknown, used, expired, or its account is closed."""
+
+    def __init__(self, message: str = "This link has expired or was already used."):
+        super().__init__(message)
 
 
 def url(path: str, token: str) -> str:

@@ -14,6 +14,7 @@ from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, Role, reaches_patient
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import utcnow
+from patient_portal.core.errors import Conflict
 from patient_portal.domain.emergency import service as emergency_service
 from patient_portal.domain.history import service as history_service
 from patient_portal.domain.identity import account_mail, email_links, passwords, service, verification
@@ -226,8 +227,11 @@ def self_register_patient(session: Session, actor: Actor, basic: dict[str, str])
 SIGN_UPS_PER_IP_PER_HOUR = 5
 
 
-class TooManySignUps(Exception):
-    """Public sign-up is throttled per network address."""
+class TooManySignUps(Conflict):
+    """Public sign-up is throttled per network address: the network's recent sign-ups forbid one
+    more now (the family's Conflict; an API answers it 429 Too Many Requests)."""
+
+    status = 429
 
     def __init__(self) -> None:
         super().__init__("Too many new accounts were created from this network in the last hour. "
