@@ -52,11 +52,27 @@
     container.appendChild(item);
     return {
       item: item, bar: bar, status: status,
+      /* ok: a full bar and "Uploaded". Refused (wrong type, too large, not permitted, connection lost):
+       * the bar goes — its body may have been sent in full before the server said no — and a red
+       * "Not uploaded" label with the reason takes its place. */
       done: function (ok, text) {
-        bar.value = ok ? 100 : bar.value;
-        status.textContent = text;
-        status.style.color = ok ? "var(--green-11)" : "var(--red-11)";
         item.setAttribute("data-outcome", ok ? "uploaded" : "refused");
+        if (ok) {
+          bar.value = 100;
+          status.textContent = text;
+          status.style.color = "var(--green-11)";
+          return;
+        }
+        if (bar.parentNode) bar.parentNode.removeChild(bar);
+        status.textContent = "";
+        var label = document.createElement("strong");
+        label.className = "portal-upload-failed";
+        label.textContent = "Not uploaded: ";
+        status.appendChild(label);
+        status.appendChild(document.createTextNode(text));
+        status.style.color = "var(--red-11)";
+        item.style.borderLeft = "3px solid var(--red-9)";
+        item.style.paddingLeft = "10px";
       },
     };
   }
@@ -70,7 +86,8 @@
       xhr.upload.onprogress = function (e) {
         if (e.lengthComputable) {
           ui.bar.value = Math.round((e.loaded / e.total) * 100);
-          ui.status.textContent = "Uploading… " + ui.bar.value + "%";
+          ui.status.textContent = e.loaded >= e.total ? "Sent — the clinic's server is checking the file…"
+            : "Uploading… " + ui.bar.value + "%";
         }
       };
       xhr.onload = function () {

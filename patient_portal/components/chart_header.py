@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.badges import allergy_badge, insurance_badge, status_badge
+from patient_portal.components.badges import allergy_badge, status_badge
 from patient_portal.state.chart_header import ChartHeaderState as H
 
 
@@ -50,16 +50,10 @@ def _insurance() -> rx.Component:
                     white_space="normal")
 
 
-def chart_header(*legacy: Any, level: str = "h1") -> rx.Component:
-    """The header of the patient the page is about, once ChartHeaderState has read it. The name is
-    the page's h1 on chart pages; a page with its own title (the patient's record) makes it an h2.
-
-    `legacy` (patient, allergies, show_allergies, insurance_status Vars of another state) draws the
-    same card from that state, for a page that has not moved to ChartHeaderState yet."""
-    if legacy:
-        patient, allergies, show_allergies, insurance_status = legacy
-        return _card(patient, patient["age"].to(str) + " y", level, status_badge(patient["status"]),
-                     rx.cond(show_allergies, allergy_badge(allergies)), insurance_badge(insurance_status))
+def chart_header(*, level: str = "h1") -> rx.Component:
+    """The header of the patient the page is about, once ChartHeaderState holds it (read by the page's
+    on_load, alone or with the page's own read). The name is the page's h1 on chart pages; a page with
+    its own title (the patient's record) makes it an h2."""
     return rx.cond(
         H.header_status == "ok",
         _card(H.patient, H.patient["age_text"], level,

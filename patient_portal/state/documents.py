@@ -1,37 +1,30 @@
 """State of the documents pages: /patient/documents (own) and /chart/<id>/documents (care team, staff,
-admins). Rows are display dicts built from the service's DTOs; every handler resolves the actor on the
-server and the service decides. The file bytes never pass through here: uploads go from the browser to
+admins). Rows are display dicts built from the service's DTOs; every handler calls the service through
+``state.calls.attempt`` (the actor resolved on the server, the service decides, its errors become
+what the page shows). The chart's page reads the chart header with its first list in one unit, one
+audit event (``svc.open_list``), and hands it to ``ChartHeaderState``, which the header draws. The file bytes never pass through here: uploads go from the browser to
 POST /api/documents (assets/portal_documents.js), previews and downloads use 5-minute signed links.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import reflex as rx
 
-from patient_portal.core.access import AccessDenied, Role
+from patient_portal.core.access import Actor, Role
 from patient_portal.core.clock import plain_day, plain_time
-from patient_portal.core.db import off_loop
 from patient_portal.domain.documents import service as svc
-from patient_portal.domain.documents.blobs import (
-    DocumentDamaged,
-    StorageUnavailable,
-    format_size,
-    max_upload_bytes,
-)
-from patient_portal.domain.documents.dto import (
-    DocumentInvalid,
-    DocumentNotFound,
-    DocumentSummary,
-    validate_meta,
-)
+from patient_portal.domain.documents.blobs import format_size, max_upload_bytes
+from patient_portal.domain.documents.dto import DocumentInvalid, DocumentPage, DocumentSummary, validate_meta
 from patient_portal.domain.documents.filetypes import KINDS
-from patient_portal.domain.patients.common import PatientNotFound
+from patient_portal.domain.patients.header import ChartHeader
+from patient_portal.state.calls import Answer, attempt
+from patient_portal.state.chart_header import ChartRoute, show_header
 from patient_portal.state.paging import PagedMixin
-from patient_portal.state.session import current_actor, signed_out
 
 UPLOAD_INPUT, UPLOAD_LIST, UPLOAD_DONE = "doc-files", "doc-upload-progress", "doc-upload-done"
 VERSION_INPUT, VERSION_LIST = "doc-version-file", "doc-version-progress"
@@ -60,14 +53,47 @@ def _row(doc: DocumentSummary) -> dict[str, Any]:
     }
 
 
-class DocumentsState(PagedMixin, rx.State):
+@dataclass
+class _Opened:
+    """A chart's documents page opened: its header and first list (or, for the patient's own id, where
+    to go instead)."""
+
+    header: ChartHeader | None = None
+    page: DocumentPage | None = None
+    redirect: str = ""
+
+
+def _open_chart_page(actor: Actor, patient_ref: str, ask: dict[str, Any]) -> _Opened:
+    if actor.role == Role.PATIENT and str(actor.patient_id) == patient_ref:
+        return _Opened(redirect="/patient/documents")
+    header, page = svc.open_list(actor, patient_id=patient_ref, **ask)
+    return _Opened(header, page)
+
+
+def _own_list(actor: Actor, ask: dict[str, Any]) -> DocumentPage | None:
+    """The signed-in patient's own documents (None: no record linked to the account)."""
+    if actor.patient_id is None:
+        return None
+    return svc.list_documents(actor, patient_id=actor.patient_id, **ask)
+
+
+def _signed_in(actor: Actor) -> None:
+    """Nothing to read: the browser sends the file to the API, which checks everything itself."""
+
+
+def _check_upload(actor: Actor, form: dict[str, str]) -> None:
+    """The upload's description, checked before the browser sends any file (the API checks again)."""
+    validate_meta({**form, "title": form.get("title") or "untitled"})
+    if form.get("category") not in {c for c, _ in svc.category_choices(actor, for_upload=True)}:
+        raise DocumentInvalid({"category": "Choose what kind of document this is."})
+
+
+class DocumentsState(ChartRoute, PagedMixin, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
     own: bool = False
-    patient_ref: str = ""
-    patient: dict[str, str] = {}
-    allergy_names: list[str] = []
-    show_clinical: bool = False
-    insurance_status: str = ""
+    #: which documents this role sees, when it may not see them all ("" when it sees every kind): an
+    #: empty list then says "No documents you can see", not "No documents yet"
+    seen_kinds: str = ""
 
     rows: list[dict[str, Any]] = []
     total: int = 0
@@ -112,7 +138,7 @@ class DocumentsState(PagedMixin, rx.State):
 
     # ------------------------------------------------------------ loading
     def _clear(self) -> None:
-        self.patient, self.allergy_names, self.show_clinical, self.insurance_status = {}, [], False, ""
+        self.seen_kinds = ""
         self.rows, self.total, self.page, self.pages = [], 0, 1, 1
         self.filter_choices, self.upload_choices, self.can_hold, self.is_admin = [], [], False, False
         self.form, self.form_errors, self.message, self.error = dict(EMPTY_FORM), {}, "", ""
@@ -122,63 +148,47 @@ class DocumentsState(PagedMixin, rx.State):
         self.dialog, self.target_id, self.target_title, self.preview_url, self.preview_kind = "", "", "", "", ""
         self.versions, self.reason, self.hold_date, self.dialog_error = [], "", "", ""
 
-    async def _actor(self):
-        actor = await current_actor(self)
-        if actor is None:
-            self._clear()
-        return actor
-
-    def _setup(self, actor) -> None:
+    def _setup(self, actor: Actor) -> None:
         self.filter_choices = [[v, label] for v, label in svc.category_choices(actor, for_upload=False)]
         self.upload_choices = [[v, label] for v, label in svc.category_choices(actor, for_upload=True)]
         self.can_hold = svc.may_hold(actor)
         self.is_admin = actor.role == Role.ADMIN
         self.max_text = format_size(max_upload_bytes())
+        self.seen_kinds = svc.seen_kinds(actor)
 
-    async def _fetch(self, actor) -> None:
-        try:
-            page = await off_loop(
-                svc.list_documents, actor, patient_id=self.patient_ref,
-                category=None if self.f_category == "all" else self.f_category, source=self.f_source or None,
-                date_from=self.f_from or None, date_to=self.f_to or None, sort=self.sort, page=self.page,
-                include_removed=self.show_removed,
-            )
-        except AccessDenied:
-            self._clear()
-            self.status = "denied"
-            return
-        except (DocumentNotFound, PatientNotFound):  # the page says the record was not found
-            self._clear()
-            self.status = "missing"
-            return
-        except DocumentInvalid as exc:
-            self.error = "Check the filter dates: " + next(iter(exc.errors.values()))
-            return
+    def _ask(self) -> dict[str, Any]:
+        """The list's filters, sort and page as the service takes them."""
+        return {"category": None if self.f_category == "all" else self.f_category, "source": self.f_source or None,
+                "date_from": self.f_from or None, "date_to": self.f_to or None, "sort": self.sort,
+                "page": self.page, "include_removed": self.show_removed}
+
+    def _show_page(self, page: DocumentPage) -> None:
         self.rows = [_row(d) for d in page.items]
         self.total, self.pages = page.total, page.pages
         if self.page > page.pages:
             self.page = page.pages
         self.status = "ok"
 
-    async def _header(self, actor) -> bool:
-        """The chart pages' header (name, age, MRN, allergies): the patients area's small header read,
-        audited as such — not the chart, whose read decrypts and logs the whole health history."""
-        from patient_portal.domain.patients.header import read_header
-        from patient_portal.state.patient_services import run
+    def _failed(self, answer: Answer) -> Any:
+        """A list read that did not work: sign in again, "Not permitted", "not found", or the filters'
+        message (what was shown stays)."""
+        if answer.signed_out:
+            self._clear()
+            return answer.show(self)
+        if answer.invalid:
+            self.error = "Check the filter dates: " + answer.message
+            return None
+        self._clear()
+        self.status = "denied" if answer.denied else "missing"
+        return None
 
-        try:
-            header = await run(read_header, actor, self.patient_ref)
-        except AccessDenied:
-            self.status = "denied"
-            return False
-        except PatientNotFound:
-            self.status = "missing"
-            return False
-        self.patient = header.patient
-        self.allergy_names = header.allergies or []
-        self.show_clinical = header.allergies is not None
-        self.insurance_status = ""  # insurance is its own read, on the record's page
-        return True
+    async def _fetch(self) -> Any:
+        answer = await attempt(self, svc.list_documents, patient_id=self.patient_ref, own_units=True,
+                               **self._ask())
+        if not answer.ok:
+            return self._failed(answer)
+        self._show_page(answer.value)
+        return None
 
     def _reset_view(self) -> None:
         self._clear()
@@ -190,42 +200,39 @@ class DocumentsState(PagedMixin, rx.State):
     async def load_own(self):
         """on_load of /patient/documents: the signed-in patient's own documents."""
         self._reset_view()
-        self.own = True
-        actor = await current_actor(self)
-        if actor is None:
-            return None
-        if actor.patient_id is None:
+        self.own, self.patient_ref = True, ""
+        answer = await attempt(self, _own_list, self._ask(), own_units=True)
+        if not answer.ok:
+            return None if answer.signed_out else self._failed(answer)  # the page guard sends them to sign in
+        if answer.value is None:
             self.status = "missing"
             return None
-        self.patient_ref = str(actor.patient_id)
-        self._setup(actor)
-        await self._fetch(actor)
+        self.patient_ref = str(answer.actor.patient_id)
+        self._setup(answer.actor)
+        self._show_page(answer.value)
         return None
 
     @rx.event
     async def load_chart(self):
-        """on_load of /chart/<id>/documents: the id in the address is a request, checked by the service."""
+        """on_load of /chart/<id>/documents: the header and the first list, read together (one audit
+        event); the id in the address is a request, checked by the service."""
         self._reset_view()
         self.own = False
-        path = self.router.url.path if self.router.url else ""
-        parts = [p for p in path.split("/") if p]
-        self.patient_ref = parts[1][:64] if len(parts) >= 3 else ""
-        actor = await current_actor(self)
-        if actor is None:
-            return None
-        if actor.role == Role.PATIENT and str(actor.patient_id) == self.patient_ref:
-            return rx.redirect("/patient/documents", replace=True)
-        self._setup(actor)
-        if await self._header(actor):
-            await self._fetch(actor)
+        self._read_route()
+        answer = await attempt(self, _open_chart_page, self.patient_ref, self._ask(), own_units=True)
+        if answer.ok and answer.value.redirect:
+            return rx.redirect(answer.value.redirect, replace=True)
+        if not answer.ok:
+            self._failed(answer)
+            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
+            return None  # signed out: the page guard sends the browser to sign in
+        self._setup(answer.actor)
+        self._show_page(answer.value.page)
+        await show_header(self, answer.value.header, patient_ref=self.patient_ref)
         return None
 
     async def _refresh(self):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
-        await self._fetch(actor)
-        return None
+        return await self._fetch()
 
     # ------------------------------------------------------------ list controls
     @rx.event
@@ -272,19 +279,13 @@ class DocumentsState(PagedMixin, rx.State):
     async def start_upload(self):
         """Check the description on the server, then let the browser send each file to the API."""
         self.message, self.error, self.form_errors = "", "", {}
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
         data = dict(self.form)
-        try:
-            validate_meta({**data, "title": data.get("title") or "untitled"})
-        except DocumentInvalid as exc:
-            self.form_errors = exc.errors
-            self.error = NEEDS_ATTENTION
-            return None
-        if data.get("category") not in {c for c, _ in self.upload_choices}:
-            self.form_errors = {"category": "Choose what kind of document this is."}
-            self.error = NEEDS_ATTENTION
+        answer = await attempt(self, _check_upload, data, own_units=True)
+        if answer.signed_out:
+            return self._gone(answer)
+        if not answer.ok:
+            self.form_errors = dict(answer.errors)
+            self.error = NEEDS_ATTENTION if answer.invalid else answer.message
             return None
         meta = {**data, "patient_id": self.patient_ref}
         if not self.can_hold:
@@ -320,24 +321,25 @@ class DocumentsState(PagedMixin, rx.State):
 
     @rx.event
     async def start_version_upload(self):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
+        answer = await attempt(self, _signed_in, own_units=True)
+        if not answer.ok:
+            return self._gone(answer)
         return rx.call_script(self._upload_script(f"/api/documents/{self.target_id}/versions", {},
                                                   VERSION_INPUT, VERSION_LIST, False))
 
     # ------------------------------------------------------------ preview, download, versions
-    async def _link(self, doc_id: str, purpose: str, version: int | None = None) -> str:
-        actor = await self._actor()
-        if actor is None:
-            return ""
-        try:
-            return await off_loop(svc.link_for, actor, document_id=doc_id, purpose=purpose, version=version)
-        except (AccessDenied, DocumentNotFound, DocumentInvalid) as exc:
-            self.error = str(exc) if not isinstance(exc, DocumentInvalid) else next(iter(exc.errors.values()))
-        except (DocumentDamaged, StorageUnavailable) as exc:
-            self.error = str(exc)
-        return ""
+    async def _link(self, doc_id: str, purpose: str, version: int | None = None) -> Answer:
+        """A 5-minute signed link (the answer's value); a failure's message is put in `error`."""
+        answer = await attempt(self, svc.link_for, document_id=doc_id, purpose=purpose, version=version,
+                               own_units=True)
+        if not answer.ok and not answer.signed_out:
+            self.error = answer.message
+        return answer
+
+    def _gone(self, answer: Answer) -> Any:
+        """The session ended: forget what was shown, go to sign-in."""
+        self._clear()
+        return answer.show(self)
 
     def _title_of(self, doc_id: str) -> str:
         return next((r["title"] for r in self.rows if r["id"] == doc_id), "Document")
@@ -346,9 +348,10 @@ class DocumentsState(PagedMixin, rx.State):
     async def open_preview(self, doc_id: str):
         self._close()
         self.error = ""
-        url = await self._link(str(doc_id), "preview")
-        if not url:
-            return None if self.error else signed_out()
+        answer = await self._link(str(doc_id), "preview")
+        if not answer.ok:
+            return self._gone(answer) if answer.signed_out else None
+        url = answer.value
         row = next((r for r in self.rows if r["id"] == doc_id), {})
         self.dialog, self.target_id, self.target_title = "preview", str(doc_id), self._title_of(str(doc_id))
         self.preview_url, self.preview_kind, self.preview_failed = url, row.get("preview_as", ""), False
@@ -362,22 +365,21 @@ class DocumentsState(PagedMixin, rx.State):
     @rx.event
     async def download(self, doc_id: str, version: int = 0):
         self.error = ""
-        url = await self._link(str(doc_id), "download", int(version) or None)
-        if not url:
-            return None if self.error else signed_out()
-        return rx.call_script(f"window.location.assign({json.dumps(url)})")
+        answer = await self._link(str(doc_id), "download", int(version) or None)
+        if not answer.ok:
+            return self._gone(answer) if answer.signed_out else None
+        return rx.call_script(f"window.location.assign({json.dumps(answer.value)})")
 
     @rx.event
     async def open_versions(self, doc_id: str):
         self._close()
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
-        try:
-            versions = await off_loop(svc.list_versions, actor, str(doc_id))
-        except (AccessDenied, DocumentNotFound) as exc:
-            self.error = str(exc)
+        answer = await attempt(self, svc.list_versions, str(doc_id), own_units=True)
+        if not answer.ok:
+            if answer.signed_out:
+                return self._gone(answer)
+            self.error = answer.message
             return None
+        versions = answer.value
         self.versions = [{
             "number": v.number, "filename": v.filename, "size": format_size(v.size_bytes),
             "uploaded_by": v.uploaded_by_name, "uploaded_at": plain_time(v.uploaded_at),
@@ -407,22 +409,16 @@ class DocumentsState(PagedMixin, rx.State):
         self.hold_date = str(value)[:10]
 
     async def _act(self, fn, success: str, **kwargs: Any):
-        actor = await self._actor()
-        if actor is None:
-            return signed_out()
         self.dialog_error = ""
-        try:
-            await off_loop(fn, actor, document_id=self.target_id, **kwargs)
-        except DocumentInvalid as exc:
-            self.dialog_error = next(iter(exc.errors.values()))
-            return None
-        except (AccessDenied, DocumentNotFound, svc.PurgeTooEarly, StorageUnavailable) as exc:
-            self.dialog_error = str(exc)
+        answer = await attempt(self, fn, document_id=self.target_id, own_units=True, **kwargs)
+        if not answer.ok:
+            if answer.signed_out:
+                return self._gone(answer)
+            self.dialog_error = answer.message  # a field's message for an Invalid
             return None
         self._close()
         self.message = success
-        await self._fetch(actor)
-        return rx.toast.success(success)
+        return await self._fetch() or rx.toast.success(success)
 
     @rx.event
     async def confirm_remove(self):

@@ -27,6 +27,7 @@ from patient_portal.core.crypto import (
     unwrap_data_key,
 )
 from patient_portal.core.digest import StreamDigest
+from patient_portal.core.errors import ServiceError
 from patient_portal.core.storage import BlobNotFound, BlobStore, BlobStoreError, new_object_key
 from patient_portal.domain.documents.filetypes import FileKind, FileRefused, Inspector
 from patient_portal.settings import get_settings
@@ -42,17 +43,21 @@ class UploadTooLarge(ValueError):
         self.limit = limit
 
 
-class StorageUnavailable(Exception):
+class StorageUnavailable(ServiceError):
     """The document store did not answer; nothing was saved or sent."""
+
+    status = 503
 
     def __init__(self, message: str = "The document store is not answering right now. Nothing was saved "
                                       "— please try again in a moment."):
         super().__init__(message)
 
 
-class DocumentDamaged(Exception):
+class DocumentDamaged(ServiceError):
     """The stored file failed its integrity check (or is missing). ``midway``: found part-way through a
     read, after earlier (authentic) frames were handed out — the transfer must be aborted."""
+
+    status = 500
 
     def __init__(self, message: str, *, reason: str = "integrity", midway: bool = False):
         super().__init__(message)

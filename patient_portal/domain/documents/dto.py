@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from patient_portal.core.db import utcnow
+from patient_portal.core.errors import Invalid, NotFound
 from patient_portal.domain.documents.models import CATEGORY_LABELS, Category
 
 TITLE_MAX = 200
@@ -17,15 +18,14 @@ FILENAME_MAX = 255
 REASON_MIN = 5
 
 
-class DocumentInvalid(ValueError):
+class DocumentInvalid(Invalid):
     """Field-level problems with what was entered; `errors` maps field name to message."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        super().__init__("; ".join(errors.values()), errors)
 
 
-class DocumentNotFound(LookupError):
+class DocumentNotFound(NotFound):
     def __init__(self, message: str = "That document does not exist or has been removed."):
         super().__init__(message)
 

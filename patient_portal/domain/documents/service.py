@@ -27,6 +27,7 @@ from patient_portal.core import audit, crypto
 from patient_portal.core.access import AccessDenied, Action, Actor, Resource, Role, decide, refuse, require
 from patient_portal.core.clock import plain_day
 from patient_portal.core.db import new_id, read_only, unit_of_work, utcnow
+from patient_portal.core.errors import Conflict
 from patient_portal.core.storage import BlobStore, get_blob_store
 from patient_portal.domain.documents import blobs, links, preview
 from patient_portal.domain.documents.dto import (
@@ -53,6 +54,7 @@ from patient_portal.domain.documents.models import (
     write_action,
 )
 from patient_portal.domain.patients import common as patients
+from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.patients.models import STATUS_MERGED, Patient
 from patient_portal.settings import get_settings
 
@@ -127,6 +129,24 @@ def category_choices(actor: Actor, *, for_upload: bool) -> list[tuple[str, str]]
     """(value, label) of the categories this actor's role may upload, or may see (for UI choices)."""
     wanted = write_action if for_upload else read_action
     return [(c.value, category_label(c.value)) for c in Category if actor.can(wanted(c))]
+
+
+def seen_kinds(actor: Actor) -> str:
+    """Which of a patient's documents this role sees, in words, when it may not see them all ("" when
+    it sees every category): an empty list must not read as "there are none" to someone it hides
+    documents from (the front desk sees administrative documents only)."""
+    visible = _visible_categories(actor)
+    if len(visible) == len(Category):
+        return ""
+    labels = [category_label(c).lower() + "s" for c in visible]
+    if not labels:
+        return "none of a patient's documents"
+    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    if all(not is_clinical(c) for c in visible):
+        return f"administrative documents only ({listed})"
+    if all(is_clinical(c) for c in visible):
+        return f"clinical documents only ({listed})"
+    return listed + " only"
 
 
 def may_hold(actor: Actor) -> bool:
@@ -502,9 +522,7 @@ def _page_rows(session: Session, actor: Actor, ids: list[uuid.UUID], today: date
     return out
 
 
-def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None = None, source: str | None = None,
-                   date_from: Any = None, date_to: Any = None, sort: str = "date_desc", page: int = 1,
-                   page_size: int = PAGE_SIZE, include_removed: bool = False) -> DocumentPage:
+def list_documents(actor: Actor | None, *, patient_id: Any, **ask: Any) -> DocumentPage:
     """One page of a patient's documents the actor may see, filtered, sorted and counted on the server
     on what the actor is shown of each (see `_Shown`); PatientNotFound for an id naming no record.
 
@@ -522,6 +540,25 @@ def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None
     flags (may add a version, remove, hold) come from the role matrix for the patient this read just
     let the actor reach; each of those actions asks the policy itself when it is done.
     """
+    with unit_of_work() as session:
+        return _list(session, actor, patient_id=patient_id, **ask)
+
+
+def open_list(actor: Actor | None, *, patient_id: Any, **ask: Any) -> tuple[ChartHeader, DocumentPage]:
+    """A chart's documents page opened: the chart header and the first list, in one unit with ONE
+    audit event ("document.list" whose `header` names what the header showed), so the patient's
+    access log has one entry for the page. Refusals and errors as ``list_documents`` (the header's
+    own check comes first: someone who may not reach the patient is refused as for the chart)."""
+    with unit_of_work() as session:
+        return with_header(session, actor, patient_id, _list, patient_id=patient_id, **ask)
+
+
+def _list(session: Session, actor: Actor | None, *, patient_id: Any, category: str | None = None,
+          source: str | None = None, date_from: Any = None, date_to: Any = None, sort: str = "date_desc",
+          page: int = 1, page_size: int = PAGE_SIZE, include_removed: bool = False,
+          header_sections: list[str] | None = None) -> DocumentPage:
+    """``list_documents`` inside the caller's unit; `header_sections`: the chart header read in the same
+    unit showed these (recorded in this read's event)."""
     what = "document.list"
     if sort not in SORTS:
         sort = "date_desc"
@@ -533,43 +570,44 @@ def list_documents(actor: Actor | None, *, patient_id: Any, category: str | None
         raise DocumentInvalid(errors)
     needle = " ".join((source or "").casefold().split())
     needs = _SORT_NEEDS[sort] | ({"source"} if needle else set()) | ({"service_date"} if from_d or to_d else set())
-    with unit_of_work() as session:
-        wanted = Action.CLINICAL_DOC_READ if actor and actor.can(Action.CLINICAL_DOC_READ) else Action.ADMIN_DOC_READ
-        patient_uuid = patients.as_uuid(patient_id)
-        actor = _require(session, actor, wanted, what, patient_id=patient_uuid)
-        categories = _visible_categories(actor)
-        if category:
-            categories = [c for c in categories if c == category]
-        statuses = [Status.ACTIVE.value]
-        if include_removed and _is_admin(actor):
-            statuses.append(Status.DELETED.value)
-        columns = [Patient.status.label("patient_status"), Document.id, Document.category,  # type: ignore[attr-defined]
-                   Document.created_at, Document.hold_until,
-                   *(column.label(name) for name, (_kind, column) in _KEY_COLUMNS.items() if name in needs)]
-        rows = session.exec(select(*columns).select_from(Patient).outerjoin(Document, and_(
-            Document.patient_id == Patient.id, Document.category.in_(categories),  # type: ignore[attr-defined]
-            Document.status.in_(statuses),  # type: ignore[attr-defined]
-        )).where(Patient.id == patient_uuid)).all()
-        if not rows or rows[0].patient_status == STATUS_MERGED:  # as patients.load: no record, or merged
-            raise patients.PatientNotFound()
-        today = _today()
-        shown = [_key_shown(actor, row, needs, today) for row in rows if row.id is not None]
-        shown = [s for s in shown
-                 if (not needle or needle in (s.source or "").casefold())
-                 and (from_d is None or (s.service_date is not None and s.service_date >= from_d))
-                 and (to_d is None or (s.service_date is not None and s.service_date <= to_d))]
-        key, reverse = _sort_key(sort)
-        shown.sort(key=key, reverse=reverse)
-        page = max(1, int(page))
-        chosen = [s.id for s in shown[(page - 1) * page_size: page * page_size]]
-        loaded = _page_rows(session, actor, chosen, today)
-        writes = _role_writes(actor)
-        items = [_summary(actor, loaded[doc_id], loaded[doc_id].kind, loaded[doc_id].size_bytes, writes,
-                          _shown(actor, loaded[doc_id], today)) for doc_id in chosen if doc_id in loaded]
-        audit.record(session, actor, what, patient_id=patient_uuid, object_type=OBJECT,
-                     detail={"count": len(items), "filters": sorted(k for k, v in {
-                         "category": category, "source": source, "date_from": date_from, "date_to": date_to}.items() if v)})
-        return DocumentPage(items, len(shown), page, page_size)
+    wanted = Action.CLINICAL_DOC_READ if actor and actor.can(Action.CLINICAL_DOC_READ) else Action.ADMIN_DOC_READ
+    patient_uuid = patients.as_uuid(patient_id)
+    actor = _require(session, actor, wanted, what, patient_id=patient_uuid)
+    categories = _visible_categories(actor)
+    if category:
+        categories = [c for c in categories if c == category]
+    statuses = [Status.ACTIVE.value]
+    if include_removed and _is_admin(actor):
+        statuses.append(Status.DELETED.value)
+    columns = [Patient.status.label("patient_status"), Document.id, Document.category,  # type: ignore[attr-defined]
+               Document.created_at, Document.hold_until,
+               *(column.label(name) for name, (_kind, column) in _KEY_COLUMNS.items() if name in needs)]
+    rows = session.exec(select(*columns).select_from(Patient).outerjoin(Document, and_(
+        Document.patient_id == Patient.id, Document.category.in_(categories),  # type: ignore[attr-defined]
+        Document.status.in_(statuses),  # type: ignore[attr-defined]
+    )).where(Patient.id == patient_uuid)).all()
+    if not rows or rows[0].patient_status == STATUS_MERGED:  # as patients.load: no record, or merged
+        raise patients.PatientNotFound()
+    today = _today()
+    shown = [_key_shown(actor, row, needs, today) for row in rows if row.id is not None]
+    shown = [s for s in shown
+             if (not needle or needle in (s.source or "").casefold())
+             and (from_d is None or (s.service_date is not None and s.service_date >= from_d))
+             and (to_d is None or (s.service_date is not None and s.service_date <= to_d))]
+    key, reverse = _sort_key(sort)
+    shown.sort(key=key, reverse=reverse)
+    page = max(1, int(page))
+    chosen = [s.id for s in shown[(page - 1) * page_size: page * page_size]]
+    loaded = _page_rows(session, actor, chosen, today)
+    writes = _role_writes(actor)
+    items = [_summary(actor, loaded[doc_id], loaded[doc_id].kind, loaded[doc_id].size_bytes, writes,
+                      _shown(actor, loaded[doc_id], today)) for doc_id in chosen if doc_id in loaded]
+    detail: dict[str, Any] = {"count": len(items), "filters": sorted(k for k, v in {
+        "category": category, "source": source, "date_from": date_from, "date_to": date_to}.items() if v)}
+    if header_sections is not None:
+        detail["header"] = list(header_sections)
+    audit.record(session, actor, what, patient_id=patient_uuid, object_type=OBJECT, detail=detail)
+    return DocumentPage(items, len(shown), page, page_size)
 
 
 def _parse_filter_date(value: Any, name: str, errors: dict[str, str]) -> date | None:
@@ -805,8 +843,8 @@ def restore(actor: Actor | None, *, document_id: Any) -> DocumentSummary:
         return _summary(actor, doc, current.kind, current.size_bytes, _policy_writes(session, actor))
 
 
-class PurgeTooEarly(ValueError):
-    """The retention period of a removed document has not passed."""
+class PurgeTooEarly(Conflict, ValueError):
+    """The retention period of a removed document has not passed (or it is not removed)."""
 
 
 def purge(actor: Actor | None, *, document_id: Any, store: BlobStore | None = None,

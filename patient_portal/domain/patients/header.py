@@ -165,7 +165,3 @@ def open_chart(session: Session, actor: Actor | None, patient_id: Any) -> tuple[
     from patient_portal.domain.patients.profile import get_chart
 
     return with_header(session, actor, patient_id, get_chart, patient_id)
-
-
-#: The documents page's first call (same function), until it reads its header with its list.
-read_header = chart_header

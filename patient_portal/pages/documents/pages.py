@@ -1,4 +1,7 @@
-"""The documents pages. Who may see, upload or remove what is decided by the documents service."""
+"""The documents pages. Who may see, upload or remove what is decided by the documents service.
+
+The chart's documents page draws the one chart header (``ChartHeaderState``), which its on_load
+fills with the header read together with the first list (one audit event for the page)."""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def own_view() -> rx.Component:
 
 def chart_view() -> rx.Component:
     return rx.vstack(
-        chart_header(D.patient, D.allergy_names, D.show_clinical, D.insurance_status),
+        chart_header(),
         rx.hstack(
             rx.heading("Documents", size="6", as_="h2"),
             rx.spacer(),
@@ -49,8 +52,8 @@ def chart_view() -> rx.Component:
                     href="/chart/" + D.patient_ref, min_height="44px"),
             width="100%", align="center",
         ),
-        _body(rx.cond(D.can_upload, "No documents yet — upload the first one under Add documents above.",
-                      "No documents you can see for this patient yet.")),
+        _body(rx.cond(D.can_upload, "Upload the first one under Add documents above.",
+                      "When the clinic adds one it appears here.")),
         spacing="4", width="100%",
     )
 

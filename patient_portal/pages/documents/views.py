@@ -246,6 +246,20 @@ def _card(row: Any) -> rx.Component:
     )
 
 
+def _empty(empty_hint: Any) -> rx.Component:
+    """Nothing listed: narrowed by the filters, hidden from this role, or really none yet."""
+    return rx.cond(
+        D.filtered,
+        empty_state("search-x", "No documents match these filters", "Clear the filters to see every document."),
+        rx.cond(
+            D.seen_kinds != "",
+            empty_state("eye-off", "No documents you can see",
+                        "You see " + D.seen_kinds + ". Other documents of this patient are not listed for your role."),
+            empty_state("file-text", "No documents yet", empty_hint),
+        ),
+    )
+
+
 def document_list(empty_hint: Any) -> rx.Component:
     return rx.vstack(
         rx.text(D.total, " document", rx.cond(D.total == 1, "", "s"), size="2", color=MUTED, aria_live="polite",
@@ -258,7 +272,7 @@ def document_list(empty_hint: Any) -> rx.Component:
                 rx.cond(D.pages > 1, pagination(D.page, D.pages, D.prev_page, D.next_page)),
                 spacing="3", width="100%",
             ),
-            empty_state("file-text", "No documents yet", empty_hint),
+            _empty(empty_hint),
         ),
         spacing="2", width="100%",
     )

@@ -20,7 +20,7 @@ from patient_portal.domain.audit_log.service import own_access_log
 from patient_portal.domain.documents import service as svc
 from patient_portal.domain.history.models import Allergy
 from patient_portal.domain.identity.sessions import actor_for
-from patient_portal.domain.patients.header import read_header
+from patient_portal.domain.patients.header import chart_header
 from tests.integration.documents.conftest import PDF_BYTES, PNG_BYTES
 from tests.integration.identity_support import client, login, make_user
 from tests.integration.patients_support import call, draft, register
@@ -91,6 +91,7 @@ def _state_for(cls, cookie: str, path: str):
 
 def test_the_documents_page_reads_a_header_and_the_patient_sees_documents_not_history(db):
     from patient_portal.core.access import CareTeamMember
+    from patient_portal.state.chart_header import ChartHeaderState
     from patient_portal.state.documents import DocumentsState
 
     staff = actor_for(make_user("front@clinic.org", "staff"))
@@ -111,23 +112,31 @@ def test_the_documents_page_reads_a_header_and_the_patient_sees_documents_not_hi
     with _statements() as seen:
         asyncio.run(DocumentsState.event_handlers["load_chart"].fn(state))
     assert state.status == "ok", state.status
-    assert state.patient["mrn"] == record.mrn and state.patient["age"] and state.patient["name"]
-    assert state.allergy_names == ["Latex", "Penicillin"] and state.show_clinical  # registered, then added
+    header = asyncio.run(state.get_state(ChartHeaderState))  # the one header state, filled by the same read
+    assert header.header_status == "ok" and header.patient_ref == str(pid) == state.patient_ref
+    assert header.patient["mrn"] == record.mrn and header.patient["age_text"] and header.patient["name"]
+    assert header.allergies == ["Latex", "Penicillin"] and header.show_allergies  # registered, then added
     assert [r["title"] for r in state.rows] == ["Blood panel"]
     assert not any("history_condition" in s or "history_medication" in s for s in seen)  # no chart read
 
     log = [row.what for row in call(own_access_log, patient).rows]
-    assert "Looked at your list of documents" in log
+    # one entry for the page (header and list read in one unit), saying both
+    assert log[0] == "Opened your record and looked at your list of documents", log
+    assert "Opened your record" not in log and "Looked at your list of documents" not in log, log
     assert not any("health history" in what for what in log), log
+
+    asyncio.run(DocumentsState.event_handlers["next_page"].fn(state))  # one page: nothing read
+    asyncio.run(DocumentsState.event_handlers["set_sort"].fn(state, "title"))  # a list read on its own
+    assert [row.what for row in call(own_access_log, patient).rows][0] == "Looked at your list of documents"
 
 
 def test_the_header_read_is_audited_as_a_header_and_refused_off_the_care_team(cast):
     from patient_portal.core.access import AccessDenied
 
-    header = call(read_header, cast.doctor, cast.patient_id)
+    header = call(chart_header, cast.doctor, cast.patient_id)
     assert header.patient["name"] and header.allergies == []
     assert set(header.patient) == {"id", "mrn", "name", "given_name", "family_name", "dob_display", "age", "sex",
                                    "status"}  # nothing else: no contact details
-    assert call(read_header, cast.staff, cast.patient_id).allergies is None  # staff see no clinical data
+    assert call(chart_header, cast.staff, cast.patient_id).allergies is None  # staff see no clinical data
     with pytest.raises(AccessDenied):
-        call(read_header, cast.other_doctor, cast.patient_id)
+        call(chart_header, cast.other_doctor, cast.patient_id)
