@@ -29,6 +29,7 @@ chromium:
 migrate: install
 	$(VENV)/bin/portal check-config
 	$(VENV)/bin/portal db upgrade
+	$(VENV)/bin/portal codes load
 
 seed: migrate
 	$(VENV)/bin/portal seed

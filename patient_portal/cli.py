@@ -43,6 +43,20 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codes_load(args: argparse.Namespace) -> int:
+    """Load or update the code tables; a set already loaded from the same source is skipped."""
+    from patient_portal.core.errors import Invalid
+    from patient_portal.domain.codes import service as codes
+
+    try:
+        codes.load(sets=args.sets, icd10_prefixes=args.icd10_prefix, cvx_file=args.cvx_file, force=args.force,
+                   on_loaded=lambda report: print(report.summary(), flush=True))
+    except (Invalid, OSError) as exc:
+        print(f"portal: code tables not loaded: {getattr(exc, 'errors', None) or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_prune_sessions(_args: argparse.Namespace) -> int:
     from patient_portal.core.db import unit_of_work
     from patient_portal.domain.identity.sessions import KEEP_ENDED, prune_sessions
@@ -273,6 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="demo patient records in all (default 200; adds only those missing)")
     seeding.set_defaults(fn=cmd_seed)
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
+    codes = sub.add_parser("codes", help="code tables").add_subparsers(dest="codes_command", required=True)
+    load = codes.add_parser("load", help="load or update ICD-10-CM, CVX, LOINC vital signs and the formulary "
+                            "(skips a set already loaded from the same source)")
+    load.add_argument("--set", dest="sets", action="append", choices=["icd10cm", "cvx", "loinc", "formulary"],
+                      help="only this set (repeatable; default all)")
+    load.add_argument("--icd10-prefix", action="append", metavar="CODE",
+                      help="only the ICD-10-CM codes starting with CODE (repeatable; small demos and tests)")
+    load.add_argument("--cvx-file", type=Path, help="the CDC's current CVX table (pipe-delimited text) instead of "
+                      "the shipped list")
+    load.add_argument("--force", action="store_true", help="reload even when the source is unchanged")
+    load.set_defaults(fn=cmd_codes_load)
     work = sub.add_parser("worker", help="send queued emails and other jobs (the app also does this "
                           "unless PORTAL_JOBS_IN_PROCESS=0)")
     work.add_argument("--interval", type=float, default=2.0, help="seconds between rounds")

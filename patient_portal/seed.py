@@ -56,11 +56,13 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
         raise RuntimeError("demo data is refused in production")
     from patient_portal.core.access import Actor, Role
     from patient_portal.core.db import unit_of_work, utcnow
+    from patient_portal.domain.codes import service as codes
     from patient_portal.domain.demo import DemoClinic
     from patient_portal.domain.documents.demo import seed_documents
     from patient_portal.domain.identity import service
     from patient_portal.domain.patients.demo import seed_patients
 
+    codes.load_small()  # CVX, LOINC vital signs, formulary (ms); ICD-10-CM: `portal codes load` (make migrate)
     accounts, added = _seed_accounts()
     actor = {email: Actor(user_id=uid, role=Role(role), display_name=name) for email, (uid, role, name) in accounts.items()}
     doctors = [actor["doctor@demo.clinic"]] + [actor[e] for e, role, *_ in DEMO_COLLEAGUES if role == "doctor"]

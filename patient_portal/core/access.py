@@ -60,6 +60,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     REPORTS = "reports.generate"
     SYSTEM_CONFIGURE = "system.configure"
+    CODES_SEARCH = "codes.search"  # code tables (ICD-10-CM, CVX, LOINC, formulary): no PHI
 
 
 A = Action
@@ -67,15 +68,17 @@ _STAFF = {
     A.PATIENT_SEARCH, A.PATIENT_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE,
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
     A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CARE_TEAM_MANAGE, A.CARE_TEAM_DIRECTORY, A.IDENTITY_REVIEW,
+    A.CODES_SEARCH,
 }
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
-    A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ,
+    A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
     A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.ACCESS_LOG_OWN,
+    A.CODES_SEARCH,  # a patient reports a medication or an allergy by finding it in the formulary
 }
 
 #: The role matrix, readable at a glance. Admin reaches everything but a patient's own-log view.
@@ -120,6 +123,7 @@ SCOPES: dict[Action, Scope] = {
     A.USER_MANAGE: Scope.GLOBAL,
     A.REPORTS: Scope.GLOBAL,
     A.SYSTEM_CONFIGURE: Scope.GLOBAL,
+    A.CODES_SEARCH: Scope.GLOBAL,
 }
 
 #: Actions about one patient's data: these need the patient id for the object check.

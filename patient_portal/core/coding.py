@@ -13,6 +13,9 @@ SNOMED_CT = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CVX = "http://hl7.org/fhir/sid/cvx"
 LOINC = "http://loinc.org"
+#: The portal's own formulary entries (domain/codes): a local code system, so a drug without a known
+#: RxNorm code still has one; an entry carries its RxNorm ingredient code beside it where known.
+FORMULARY = "urn:patient-portal:formulary"
 #: What the history forms call each system (the stored `code_system` values) -> its URI.
 BY_NAME = {"ICD-10": ICD10_CM, "ICD-10-CM": ICD10_CM, "SNOMED": SNOMED_CT, "SNOMED CT": SNOMED_CT,
            "RxNorm": RXNORM, "CVX": CVX, "LOINC": LOINC}

@@ -48,6 +48,7 @@ EXPECTED: dict[str, str] = {
     "user.manage": "A",
     "reports.generate": "A",
     "system.configure": "A",
+    "codes.search": "ADSP",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
