@@ -27,7 +27,7 @@ from patient_portal.core.crypto import (
     unwrap_data_key,
 )
 from patient_portal.core.digest import StreamDigest
-from patient_portal.core.errors import ServiceError
+from patient_portal.core.errors import Invalid, ServiceError
 from patient_portal.core.storage import BlobNotFound, BlobStore, BlobStoreError, new_object_key
 from patient_portal.domain.documents.filetypes import FileKind, FileRefused, Inspector
 from patient_portal.settings import get_settings
@@ -35,11 +35,14 @@ from patient_portal.settings import get_settings
 OBJECT_PREFIX = "doc"
 
 
-class UploadTooLarge(ValueError):
+class UploadTooLarge(Invalid):
     """The upload is over the configured limit."""
 
+    status = 413
+
     def __init__(self, limit: int):
-        super().__init__(f"The file is larger than {format_size(limit)}, the most that can be uploaded.")
+        message = f"The file is larger than {format_size(limit)}, the most that can be uploaded."
+        super().__init__(message, {"file": message})
         self.limit = limit
 
 

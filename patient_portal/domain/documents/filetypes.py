@@ -13,11 +13,18 @@ import re
 import struct
 from dataclasses import dataclass
 
+from patient_portal.core.errors import Invalid
+
 HEAD_BYTES = 262  # enough for "DICM" at 128 and "ustar" at 257
 
 
-class FileRefused(ValueError):
-    """The file may not be uploaded; the message says why in plain words."""
+class FileRefused(Invalid):
+    """The file may not be uploaded; the message says why in plain words (the file's field error)."""
+
+    status = 415
+
+    def __init__(self, message: str):
+        super().__init__(message, {"file": message})
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,15 @@ import uuid
 from dataclasses import dataclass
 from hashlib import sha256
 
+from patient_portal.core.access import AccessDenied
 from patient_portal.core.crypto import get_keyring
 
 LINK_TTL_SECONDS = 300
 PURPOSES = ("download", "preview")
 
 
-class LinkInvalid(Exception):
-    """The link is forged, expired, for another document, or for another session."""
+class LinkInvalid(AccessDenied):
+    """The link is forged, expired, for another document, or for another session (403)."""
 
     def __init__(self, message: str = "This link has expired or is not valid for you. Go back to the "
                                       "documents list and open the document again."):

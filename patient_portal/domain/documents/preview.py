@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from patient_portal.core.errors import NotFound
 from patient_portal.domain.documents.filetypes import declared_size
 from patient_portal.domain.documents.render_worker import JPEG_OUT, MAX_PIXELS, MAX_SIDE
 
@@ -30,8 +31,8 @@ __all__ = ["DRAWN", "MAX_PIXELS", "MAX_SIDE", "Drawn", "PreviewUnavailable", "re
 _MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 
-class PreviewUnavailable(Exception):
-    """The file could not be drawn; it can still be downloaded."""
+class PreviewUnavailable(NotFound):
+    """The file could not be drawn (there is no preview of it); it can still be downloaded."""
 
     def __init__(self) -> None:
         super().__init__("This file can't be previewed. Download it to open it.")
