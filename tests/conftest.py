@@ -143,3 +143,18 @@ def mailbox(db, monkeypatch: pytest.MonkeyPatch):
     yield box
     worker.stop()
     box.stop()
+
+
+#: The ICD-10-CM codes `code_tables` loads (the full set takes seconds; one test loads it all).
+ICD10_TEST_PREFIXES = ("E11", "E78", "I10", "I15", "J44", "J45", "N18", "S72.0", "Z82")
+
+
+@pytest.fixture
+def code_tables(db):
+    """The code tables as the app has them: CVX, LOINC vital signs and the formulary in full, and the
+    ICD-10-CM codes under ICD10_TEST_PREFIXES (milliseconds, after the package's one-time import)."""
+    from patient_portal.domain.codes import service as codes
+
+    codes.load_small()
+    codes.load(sets=["icd10cm"], icd10_prefixes=ICD10_TEST_PREFIXES)
+    return db

@@ -42,6 +42,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('code_concept', schema=None) as batch_op:
         batch_op.create_index('ix_code_concept_set_code_key', ['code_set', 'code_key'], unique=False)
+        batch_op.create_index('ix_code_concept_set_rank', ['code_set', 'rank'], unique=False)
 
     op.create_table('code_set',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -65,6 +66,7 @@ def downgrade() -> None:
     op.drop_table('code_token')
     op.drop_table('code_set')
     with op.batch_alter_table('code_concept', schema=None) as batch_op:
+        batch_op.drop_index('ix_code_concept_set_rank')
         batch_op.drop_index('ix_code_concept_set_code_key')
 
     op.drop_table('code_concept')

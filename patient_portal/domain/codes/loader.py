@@ -85,6 +85,8 @@ def load(session: Session, source: Source, *, force: bool = False) -> LoadReport
     row.concepts, row.loaded_at = len(concepts), utcnow()
     session.add(row)
     session.flush()
+    if conn.dialect.name == "postgresql":  # fresh statistics, so the planner sees the new index rows
+        conn.exec_driver_sql("ANALYZE code_concept, code_token")
     return LoadReport(spec.key, len(concepts), len(tokens), len(retired), False,
                       time.perf_counter() - started, source.source)
 

@@ -46,6 +46,7 @@ class CodeConcept(TimestampedTable, table=True):
     __table_args__ = (
         UniqueConstraint("code_set", "code"),
         Index("ix_code_concept_set_code_key", "code_set", "code_key"),
+        Index("ix_code_concept_set_rank", "code_set", "rank"),
     )
 
     code_set: str = Field(max_length=16)

@@ -10,11 +10,12 @@ already authorized actor saves, so they take no actor.
 
 Search: the query is folded like the tables (``text``); every word must begin a word of the concept
 (display, synonyms, a vaccine's full name, a drug's classes), and a query that could be a code also
-matches codes by prefix. Order: the exact code, codes starting with the query, then word matches;
+matches codes by prefix (a b-tree range on the code key). Order: the exact code, codes starting with the query, then word matches;
 within each, the concept's tier (common ICD-10-CM codes and active vaccines, then other codes, then
 headers), names that begin with the first word, then the set's static rank (shorter codes and names
-first). One word is looked up by a b-tree range on the
-word index (``code_token``), the others are checked on the candidate's normalized text.
+first). Each word is a b-tree range on the word index (``code_token``, read from the index
+alone), the ranges are intersected, and only the best CANDIDATES by static rank are ordered, so a
+broad query ("unsp", "left") costs about what a rare one does, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, intersect, select
 from sqlmodel import Session
 
 from patient_portal.core import access
@@ -136,20 +137,27 @@ def _code_matches(session: Session, key: str, code: str, limit: int) -> list[tup
     return [(row[0], row[1]) for row in session.connection().execute(stmt)]
 
 
+#: Word matches are ranked among at most this many candidates with the lowest static rank (all the
+#: preferred tier and more): a one-letter query over 98,000 codes costs the same as a rare word.
+CANDIDATES = 2000
+
+
 def _word_matches(session: Session, key: str, words: Sequence[str], limit: int) -> list[tuple[str, str]]:
-    """Concepts with a word starting with each of `words`: the longest word (usually the rarest) is a
-    b-tree range on the word index, the others a word-start LIKE on each candidate's normalized text."""
+    """Concepts with a word starting with each of `words`: per word, a b-tree range on the word index
+    read from the index alone (rank is in its key), intersected; the lowest CANDIDATES ranks of that
+    are ordered by tier, names beginning with the first word, then rank."""
     concept, token = CodeConcept.__table__, CodeToken.__table__
     c, t = concept.c, token.c
-    driver = max(words, key=len)
-    low, high = norm.prefix_bounds(driver)
-    in_range = [t.code_set == key, t.token >= low] + ([t.token < high] if high is not None else [])
-    others = [c.search_text.like(f"% {word}%") for word in words if word != driver]
-    starts = case((c.search_text.like(f" {words[0]}%"), 0), else_=1).label("starts")
-    stmt = (select(c.code, c.display, c.tier, starts, c.rank)
-            .select_from(token.join(concept, c.id == t.concept_id))
-            .where(*in_range, c.code_set == key, *others)
-            .distinct().order_by(c.tier, starts, c.rank).limit(limit))
+    selects = []
+    for word in words:
+        low, high = norm.prefix_bounds(word)
+        where = [t.code_set == key, t.token >= low] + ([t.token < high] if high is not None else [])
+        selects.append(select(t.rank).where(*where))
+    matched = (intersect(*selects) if len(selects) > 1 else selects[0].distinct()).subquery()
+    candidates = select(matched.c.rank).order_by(matched.c.rank).limit(CANDIDATES).subquery()
+    starts = case((c.search_text.like(f" {words[0]}%"), 0), else_=1)
+    stmt = (select(c.code, c.display).where(c.code_set == key, c.rank.in_(select(candidates.c.rank)))
+            .order_by(c.tier, starts, c.rank).limit(limit))
     return [(row[0], row[1]) for row in session.connection().execute(stmt)]
 
 
@@ -162,7 +170,7 @@ def _concept(session: Session, key: str, code: str) -> CodeConcept | None:
     c = CodeConcept.__table__.c
     stmt = (select(CodeConcept).where(c.code_set == key, (c.code == code) | (c.code_key == norm.code_key(code)))
             .order_by(case((c.code == code, 0), else_=1)).limit(1))
-    return session.exec(stmt).first()
+    return session.scalars(stmt).first()
 
 
 def get(session: Session, system: str, code: str) -> Coding | None:
@@ -193,7 +201,7 @@ def _entry(row: CodeConcept) -> FormularyEntry:
 
 def drug_classes(session: Session) -> list[str]:
     """Every drug class the formulary names, sorted (what an allergy to a class can be recorded as)."""
-    rows = session.exec(select(CodeConcept.extra).where(CodeConcept.code_set == sources.FORMULARY_SET.key,
+    rows = session.scalars(select(CodeConcept.extra).where(CodeConcept.code_set == sources.FORMULARY_SET.key,
                                                         CodeConcept.active.is_(True))).all()
     return sorted({c for extra in rows for c in (extra or {}).get("classes", [])}, key=str.lower)
 
@@ -206,7 +214,7 @@ def vital(session: Session, loinc: str) -> VitalSign | None:
 
 def vitals(session: Session) -> list[VitalSign]:
     """Every vital sign the portal records, in the order of the shipped table."""
-    rows = session.exec(select(CodeConcept).where(CodeConcept.code_set == sources.LOINC_SET.key,
+    rows = session.scalars(select(CodeConcept).where(CodeConcept.code_set == sources.LOINC_SET.key,
                                                   CodeConcept.active.is_(True)).order_by(CodeConcept.rank)).all()
     return [_vital(row) for row in rows]
 
@@ -222,7 +230,7 @@ def _vital(row: CodeConcept) -> VitalSign:
 
 def loaded(session: Session) -> dict[str, CodeSet]:
     """What is loaded, by set key."""
-    return {row.key: row for row in session.exec(select(CodeSet)).all()}
+    return {row.key: row for row in session.scalars(select(CodeSet)).all()}
 
 
 def load(*, sets: Iterable[str] | None = None, icd10_prefixes: Sequence[str] | None = None,

@@ -165,8 +165,8 @@ def cvx(path: Path | None = None) -> Source:
         selectable = state in _CVX_SELECTABLE
         tier = 0 if state == "active" else 1 if selectable else 2
         names = set(re.findall(r"[a-z0-9-]+", f"{short} {full}".lower()))
-        keywords = " ".join(word for name, word in _CVX_KEYWORDS.items()
-                            if name in names)
+        keywords = "" if "globulin" in names else " ".join(  # VZIG is not a shingles vaccine
+            word for name, word in _CVX_KEYWORDS.items() if name in names)
         rows.append(ConceptRow(code, short, (len(short), int(code) if code.isdigit() else 0), tier=tier,
                                selectable=selectable, terms=f"{full} {keywords}",
                                extra={"full_name": full, "status": status}))
