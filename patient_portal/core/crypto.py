@@ -16,6 +16,8 @@ import json
 import os
 import secrets
 import struct
+import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -151,25 +153,44 @@ class KeyRing:
 _keyring: KeyRing | None = None
 
 
+_keyring_lock = threading.Lock()
+
+
 def _load_or_create_key_file(path: Path) -> str:
+    """The key file's spec, generating it on first use. The file appears whole or not at all (written
+    aside, then hard-linked into place, which fails if another process got there first), so a
+    concurrent first use never reads a half-written or empty file."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = generate_key_spec(with_index_key=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(spec + "\n")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-")
+    try:
+        with os.fdopen(fd, "w") as fh:  # mkstemp creates it 0600
+            fh.write(spec + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text().strip()
+    finally:
+        os.unlink(tmp)
     return spec
 
 
 def get_keyring() -> KeyRing:
     """The process key ring: PORTAL_MASTER_KEYS, else the instance key file (generated, 0600)."""
     global _keyring
-    if _keyring is None:
-        settings = get_settings()
-        spec = settings.master_keys or _load_or_create_key_file(settings.key_file)
-        _keyring = KeyRing(parse_keys(spec))
-    return _keyring
+    ring = _keyring
+    if ring is None:
+        with _keyring_lock:  # first use may come from several threads at once
+            if _keyring is None:
+                settings = get_settings()
+                spec = settings.master_keys or _load_or_create_key_file(settings.key_file)
+                _keyring = KeyRing(parse_keys(spec))
+            ring = _keyring
+    return ring
 
 
 @on_reset

@@ -169,3 +169,32 @@ def test_file_envelope_detects_tampering_truncation_and_wrong_object():
 def test_each_file_gets_a_fresh_data_key():
     keys = {crypto.new_data_key("x")[0] for _ in range(50)}
     assert len(keys) == 50
+
+
+def test_first_use_of_the_key_file_from_many_threads_at_once_gives_one_key_ring():
+    """The first events after start arrive together: none may see a half-written key file."""
+    import threading
+
+    from patient_portal.core import crypto
+    from patient_portal.settings import get_settings
+
+    crypto.reset_keyring()
+    rings, errors = [], []
+    start = threading.Barrier(8)
+
+    def first_use():
+        start.wait()
+        try:
+            rings.append(crypto.get_keyring())
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert errors == [] and len({id(r) for r in rings}) == 1
+    path = get_settings().key_file
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".keys-")] == []
