@@ -30,18 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patient_portal.core.access import AccessDenied
-from patient_portal.core.db import off_loop, unit_of_work
+from patient_portal.core.db import off_loop, transact
 from patient_portal.core.errors import Invalid, ServiceError
-
-
-def _in_transaction(fn, args: tuple, kwargs: dict) -> Any:
-    with unit_of_work() as session:
-        return fn(session, *args, **kwargs)
 
 
 async def run(fn, *args: Any, **kwargs: Any) -> Any:
     """``fn(session, *args, **kwargs)`` in its own transaction on the DB thread pool."""
-    return await off_loop(_in_transaction, fn, args, kwargs)
+    return await off_loop(transact, fn, *args, **kwargs)
 
 
 @dataclass
