@@ -14,8 +14,9 @@ matches codes by prefix (a b-tree range on the code key). Order: the exact code,
 within each, the concept's tier (common ICD-10-CM codes and active vaccines, then other codes, then
 headers), names that begin with the first word, then the set's static rank (shorter codes and names
 first). Each word is a b-tree range on the word index (``code_token``, read from the index
-alone), the ranges are intersected, and only the best CANDIDATES by static rank are ordered, so a
-broad query ("unsp", "left") costs about what a rare one does, on SQLite and PostgreSQL alike.
+alone): the rarest word finds the candidates, or the ranges are intersected when all are common, and
+only the best CANDIDATES by static rank are ordered, so a broad query ("unsp", "left") costs about
+what a rare one does, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, intersect, select
+from sqlalchemy import case, func, intersect, select
 from sqlmodel import Session
 
 from patient_portal.core import access
@@ -143,22 +144,36 @@ CANDIDATES = 2000
 
 
 def _word_matches(session: Session, key: str, words: Sequence[str], limit: int) -> list[tuple[str, str]]:
-    """Concepts with a word starting with each of `words`: per word, a b-tree range on the word index
-    read from the index alone (rank is in its key), intersected; the lowest CANDIDATES ranks of that
-    are ordered by tier, names beginning with the first word, then rank."""
+    """Concepts with a word starting with each of `words`. Each word is a b-tree range on the word
+    index, read from the index alone (rank is in its key). With several words, the rarest one (counted
+    up to CANDIDATES) finds the candidates and the others are word-start LIKEs on their normalized text;
+    when every word is common, the ranges are intersected. Only the lowest CANDIDATES ranks are then
+    ordered by tier, names beginning with the first word, then rank."""
     concept, token = CodeConcept.__table__, CodeToken.__table__
     c, t = concept.c, token.c
-    selects = []
-    for word in words:
+    conn = session.connection()
+
+    def ranks(word: str) -> Any:
         low, high = norm.prefix_bounds(word)
         where = [t.code_set == key, t.token >= low] + ([t.token < high] if high is not None else [])
-        selects.append(select(t.rank).where(*where))
-    matched = (intersect(*selects) if len(selects) > 1 else selects[0].distinct()).subquery()
-    candidates = select(matched.c.rank).order_by(matched.c.rank).limit(CANDIDATES).subquery()
+        return select(t.rank).where(*where)
+
     starts = case((c.search_text.like(f" {words[0]}%"), 0), else_=1)
+    order = (c.tier, starts, c.rank)
+    if len(words) > 1:
+        counted = {w: conn.execute(select(func.count()).select_from(ranks(w).limit(CANDIDATES).subquery())).scalar_one()
+                   for w in words}
+        rarest = min(words, key=lambda w: counted[w])
+        if counted[rarest] < CANDIDATES:
+            others = [c.search_text.like(f"% {w}%") for w in words if w != rarest]
+            stmt = (select(c.code, c.display).where(c.code_set == key, c.rank.in_(ranks(rarest)), *others)
+                    .order_by(*order).limit(limit))
+            return [(row[0], row[1]) for row in conn.execute(stmt)]
+    matched = (intersect(*[ranks(w) for w in words]) if len(words) > 1 else ranks(words[0]).distinct()).subquery()
+    candidates = select(matched.c.rank).order_by(matched.c.rank).limit(CANDIDATES).subquery()
     stmt = (select(c.code, c.display).where(c.code_set == key, c.rank.in_(select(candidates.c.rank)))
-            .order_by(c.tier, starts, c.rank).limit(limit))
-    return [(row[0], row[1]) for row in session.connection().execute(stmt)]
+            .order_by(*order).limit(limit))
+    return [(row[0], row[1]) for row in conn.execute(stmt)]
 
 
 # --- lookups ---------------------------------------------------------------------------------------
