@@ -13,7 +13,8 @@ password change, a reconnect with the token and no cookie would be handed the ch
   The verdict is kept for the event's own ``current_actor`` call (one session check per event).
 * ``purge_loop`` (lifespan task): sessions with open tabs are looked up every few seconds; the tabs
   of every session that ended — however it ended, in whichever process — are wiped in the state
-  manager (memory, disk or Redis) without waiting for the tab to send anything.
+  manager (memory, disk or Redis) without waiting for the tab to send anything. The same loop lets
+  go of tabs closed for a while (``state.tab_memory``).
 
 Which tabs a session has is kept beside the states: in this process for the memory and disk
 managers, in Redis (shared by every worker) for the Redis manager.
@@ -35,6 +36,7 @@ from reflex_base.event import Event
 from patient_portal.core.db import off_loop
 from patient_portal.domain.identity import sessions
 from patient_portal.state import session as session_state
+from patient_portal.state import tab_memory
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -176,5 +178,6 @@ async def purge_loop(app: App) -> None:
         await asyncio.sleep(PURGE_EVERY)
         try:
             await purge_ended(app)
+            tab_memory.release_closed_tabs(app)
         except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup
             log.exception("purging ended sessions' tabs failed")

@@ -174,3 +174,27 @@ async def test_ending_a_session_wipes_its_tabs_without_waiting_for_them(patient_
     assert not await _tab_shows(app, "tab-a1", "Marsh") and not await _tab_shows(app, "tab-a2", "Marsh")
     assert await _tab_shows(app, "tab-b1", "Marsh")
     assert await tabs.purge_ended(app) == 0
+
+
+async def test_closed_tabs_leave_memory_after_a_while_and_open_ones_stay(patient_id, monkeypatch):
+    """A tab closed without signing out no longer holds its chart in the server's memory after
+    KEEP_CLOSED; a tab still connected, or closed only a moment ago, keeps its state."""
+    from types import SimpleNamespace
+
+    from patient_portal.state import tab_memory
+
+    app = _App(StateManagerMemory())
+    connected = {"tab-open": object(), "tab-blip": object(), "tab-closed": object()}
+    app.event_namespace = SimpleNamespace(_token_manager=SimpleNamespace(token_to_socket=connected))
+    cookie = _admin_cookie()
+    for token in connected:
+        await _fill_tab_in(app, cookie, patient_id, token)
+    tab_memory._closed_since.clear()
+    assert tab_memory.release_closed_tabs(app, now=1000.0) == 0
+    del connected["tab-closed"], connected["tab-blip"]
+    assert tab_memory.release_closed_tabs(app, now=1000.0) == 0  # closed just now: kept for a reconnect
+    connected["tab-blip"] = object()  # came back within KEEP_CLOSED
+    later = 1000.0 + tab_memory.KEEP_CLOSED + 1
+    assert tab_memory.release_closed_tabs(app, now=later) == 1
+    assert not any(key.startswith("tab-closed") for key in app.state_manager.states)
+    assert await _tab_shows(app, "tab-open", "Marsh") and await _tab_shows(app, "tab-blip", "Marsh")
