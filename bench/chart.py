@@ -301,8 +301,8 @@ def _is_audit(statement: str) -> bool:
     return "audit_event" in statement or "pg_advisory" in statement
 
 
-def _measure(call: Call, chart: Chart, runs: int) -> tuple[list[float], list[int], list[int]]:
-    """Wall seconds, statements and reads of each run after the warm-up."""
+def _measure(call: Call, chart: Chart, runs: int) -> tuple[list[float], list[float], list[int], list[int]]:
+    """Wall seconds, CPU seconds of this process, statements and reads of each run after the warm-up."""
     from sqlalchemy import event
 
     from patient_portal.core.db import get_engine
@@ -313,23 +313,24 @@ def _measure(call: Call, chart: Chart, runs: int) -> tuple[list[float], list[int
         seen.append(statement)
 
     engine = get_engine()
-    times, statements, reads = [], [], []
+    times, cpu, statements, reads = [], [], [], []
     event.listen(engine, "before_cursor_execute", count)
     try:
         for i in range(runs + WARMUP):
             seen.clear()
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             result = call.run(chart)
-            elapsed = time.perf_counter() - t0
+            elapsed, used = time.perf_counter() - t0, time.process_time() - cpu0
             if i == 0:
                 call.check(chart, result)
             if i >= WARMUP:
                 times.append(elapsed)
+                cpu.append(used)
                 statements.append(len(seen))
                 reads.append(sum(1 for s in seen if not _is_audit(s)))
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    return times, statements, reads
+    return times, cpu, statements, reads
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -342,17 +343,19 @@ def _spread(values: list[int]) -> str:
     return str(high) if low == high else f"{low}-{high}"
 
 
-def _report(chart: Chart, rows: list[tuple[Call, list[float], list[int], list[int]]], runs: int) -> None:
+def _report(chart: Chart, rows: list[tuple[Call, list[float], list[float], list[int], list[int]]],
+            runs: int) -> None:
     print(f"\nchart '{chart.name}': {chart.description} (seeded in {chart.seconds:.1f} s); "
           f"{runs} runs per call after {WARMUP} warm-up, as a doctor on the care team")
-    print(f"{'call':<36}{'p50':>10}{'p95':>11}{'statements':>12}{'reads':>7}   target")
-    for call, times, statements, reads in rows:
+    print(f"{'call':<36}{'p50':>10}{'p95':>11}{'CPU p50':>11}{'statements':>12}{'reads':>7}   target")
+    for call, times, cpu, statements, reads in rows:
         verdict = ""
         if call.target_statements is not None:
             ok = max(statements) <= call.target_statements
             verdict = f"<= {call.target_statements} statements: {'meets' if ok else 'MISSES'}"
-        print(f"{call.name:<36}{_pct(times, .5):>7.2f} ms{_pct(times, .95):>8.2f} ms"
+        print(f"{call.name:<36}{_pct(times, .5):>7.2f} ms{_pct(times, .95):>8.2f} ms{_pct(cpu, .5):>8.2f} ms"
               f"{_spread(statements):>12}{_spread(reads):>7}   {verdict}")
+    print("  CPU        = this process's CPU time per call (steadier than wall time on a busy machine);")
     print("  statements = everything the call sends on the app's engine (the audit event included);")
     print("  reads      = the same without the audit append (the chainer's work after the commit is not counted).")
 
