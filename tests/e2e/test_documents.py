@@ -109,6 +109,7 @@ def test_staff_cannot_see_the_lab_result(page, uploaded):
     sign_in(page, "staff@demo.clinic", wait=True)
     page.goto(f"/chart/{uploaded['patient_id']}/documents")
     expect(page.locator("#doc-count")).to_be_visible()
+    expect(page.locator("#chart-name")).to_have_text("Maria Garcia")  # the one chart header, on this page too
     expect(page.get_by_text(TITLE)).to_have_count(0)
     expect(page.locator("#doc-filter-category")).to_be_hidden()  # folded until asked for
     page.locator("#doc-filter-toggle").click()
@@ -127,6 +128,12 @@ def test_oversized_file_and_renamed_executable_are_refused_with_messages(page, u
     expect(refused).to_have_count(2)
     expect(refused.filter(has_text="big-scan.pdf")).to_contain_text("larger than 25 MB")
     expect(refused.filter(has_text="results.pdf")).to_contain_text("program or script")
+    # a refused file shows a failed state — a red "Not uploaded" with the reason — never a (full) bar,
+    # though the renamed executable's whole body was sent before the server refused it
+    expect(refused.locator("progress")).to_have_count(0)
+    expect(refused.locator(".portal-upload-failed")).to_have_count(2)
+    expect(refused.filter(has_text="results.pdf")).to_contain_text("Not uploaded: ")
+    expect(page.locator("#doc-upload-progress li[data-outcome=uploaded]")).to_have_count(0)
     expect(page.locator("#doc-error")).to_contain_text("2 files were not uploaded")
     # the server holds the same line when the page's own check is bypassed
     meta = {"patient_id": uploaded["patient_id"], "category": "lab_result", "title": "Big",
