@@ -11,5 +11,6 @@ from patient_portal.domain.identity import models as identity_models  # noqa: F4
 from patient_portal.domain.insurance import models as insurance_models  # noqa: F401
 from patient_portal.domain.patients import link_models  # noqa: F401
 from patient_portal.domain.patients import models as patient_models  # noqa: F401
+from patient_portal.domain.visits import models as visit_models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -61,6 +61,12 @@ class Action(StrEnum):
     REPORTS = "reports.generate"
     SYSTEM_CONFIGURE = "system.configure"
     CODES_SEARCH = "codes.search"  # code tables (ICD-10-CM, CVX, LOINC, formulary): no PHI
+    VISIT_READ = "visit.read"  # a visit note in full, drafts too (clinicians; admins for operations)
+    VISIT_SUMMARY_READ = "visit.summary.read"  # the patient's own summaries of signed notes
+    VISIT_WRITE = "visit.write"  # start a visit note, edit a draft: its author only (AUTHOR_ONLY)
+    VISIT_SIGN = "visit.sign"  # sign (lock) a draft: its author only (AUTHOR_ONLY)
+    VISIT_ADDENDUM = "visit.addendum.write"  # add an addendum to a signed note: any care-team doctor
+    VISIT_WORKLIST = "visit.worklist.read"  # the clinician's own unsigned notes, across their patients
 
 
 A = Action
@@ -73,17 +79,24 @@ _STAFF = {
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
     A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
+    A.VISIT_READ, A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
     A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.ACCESS_LOG_OWN,
     A.CODES_SEARCH,  # a patient reports a medication or an allergy by finding it in the formulary
+    A.VISIT_SUMMARY_READ,  # summaries of signed notes only; never a draft, never the full note
 }
+#: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
+#: operations — a records request, a quality or legal review; basis "role", purpose "operations",
+#: both on the audit event and so in the patient's access log) but never writes, signs or adds to
+#: a clinical note, and has no worklist of their own.
+_CLINICIAN_ONLY = {A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST}
 
 #: The role matrix, readable at a glance. Admin reaches everything but a patient's own-log view.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN}),
+    Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN} - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
     Role.PATIENT: frozenset(_PATIENT),
@@ -124,7 +137,18 @@ SCOPES: dict[Action, Scope] = {
     A.REPORTS: Scope.GLOBAL,
     A.SYSTEM_CONFIGURE: Scope.GLOBAL,
     A.CODES_SEARCH: Scope.GLOBAL,
+    A.VISIT_READ: Scope.PATIENT,
+    A.VISIT_SUMMARY_READ: Scope.PATIENT,
+    A.VISIT_WRITE: Scope.PATIENT,
+    A.VISIT_SIGN: Scope.PATIENT,
+    A.VISIT_ADDENDUM: Scope.PATIENT,
+    A.VISIT_WORKLIST: Scope.OWN_ACCOUNT,
 }
+
+#: Actions on a resource only its author may take (a draft visit note is edited and signed by the
+#: clinician who wrote it). ``decide`` reads ``Resource.author_id``: another author is refused
+#: ("not_author"); None names a resource not yet written, whose author the actor becomes.
+AUTHOR_ONLY = frozenset({A.VISIT_WRITE, A.VISIT_SIGN})
 
 #: Actions about one patient's data: these need the patient id for the object check.
 PATIENT_SCOPED = frozenset(a for a, scope in SCOPES.items() if scope is Scope.PATIENT)
@@ -295,6 +319,8 @@ def decide(session: Session, actor: Actor | None, action: Action, resource: Reso
     basis = _reach_basis(session, actor, pid)
     if basis is None:
         return Decision(False, action, reason="not_reached", patient_id=pid)
+    if action in AUTHOR_ONLY and resource.author_id is not None and resource.author_id != actor.user_id:
+        return Decision(False, action, reason="not_author", patient_id=pid)
     return Decision(True, action, basis, why, patient_id=pid)
 
 

@@ -49,6 +49,12 @@ EXPECTED: dict[str, str] = {
     "reports.generate": "A",
     "system.configure": "A",
     "codes.search": "ADSP",
+    "visit.read": "AD",
+    "visit.summary.read": "AP",
+    "visit.write": "D",
+    "visit.sign": "D",
+    "visit.addendum.write": "D",
+    "visit.worklist.read": "D",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
@@ -108,8 +114,10 @@ def test_object_checks(db, action):
         # a patient account without a linked record reaches nothing
         with pytest.raises(AccessDenied):
             authorize(s, _actor(Role.PATIENT, None), action, patient_id=mine)
-        # admin reaches any patient; staff any patient for what their role allows
-        authorize(s, admin, action, patient_id=other)
+        # admin reaches any patient (for what the role allows: not a patient's own home reading);
+        # staff any patient for what their role allows
+        if admin.can(action):
+            authorize(s, admin, action, patient_id=other)
         if staff.can(action):
             authorize(s, staff, action, patient_id=other)
         # patient-scoped actions always need the patient
@@ -202,3 +210,24 @@ def test_reach_filter_is_the_reach_rule_in_sql(db):
         assert reached(_actor(Role.PATIENT, None)) == set()
         assert reached(_actor(Role.STAFF)) == reached(_actor(Role.ADMIN)) == {mine, other}
         assert reached(None) == set()
+
+
+def test_author_only_actions_are_refused_to_another_author(db):
+    """A draft visit note is edited and signed by its author: the policy reads Resource.author_id
+    (None: a note not yet written, whose author the actor becomes); an addendum needs no authorship."""
+    patient_id = uuid.uuid4()
+    author, colleague = _actor(Role.DOCTOR), _actor(Role.DOCTOR)
+    with unit_of_work() as s:
+        s.add(CareTeamMember(patient_id=patient_id, user_id=author.user_id))
+        s.add(CareTeamMember(patient_id=patient_id, user_id=colleague.user_id))
+    with unit_of_work() as s:
+        for action in (Action.VISIT_WRITE, Action.VISIT_SIGN):
+            assert action in access.AUTHOR_ONLY
+            assert decide(s, author, action, Resource(patient_id=patient_id, author_id=author.user_id)).allowed
+            assert decide(s, colleague, action, Resource(patient_id=patient_id)).allowed  # a new note
+            refused = decide(s, colleague, action, Resource(patient_id=patient_id, author_id=author.user_id))
+            assert not refused.allowed and refused.reason == "not_author"
+        addendum = decide(s, colleague, Action.VISIT_ADDENDUM, Resource(patient_id=patient_id, author_id=author.user_id))
+        assert addendum.allowed and addendum.basis is Basis.CARE_TEAM and addendum.purpose is Purpose.TREATMENT
+        admin_read = decide(s, _actor(Role.ADMIN), Action.VISIT_READ, Resource(patient_id=patient_id))
+        assert admin_read.allowed and admin_read.basis is Basis.ROLE and admin_read.purpose is Purpose.OPERATIONS
