@@ -40,12 +40,20 @@ PHRASES: dict[str, str] = {
     "document.purge": "Deleted a removed document for good",
     "careteam.assign": "Added a doctor to your care team",
     "careteam.unassign": "Removed a doctor from your care team",
+    "visit.list": "Looked at your visit notes",
+    "visit.read": "Read a note about one of your visits",
+    "visit.summary.list": "Looked at your visit summaries",
+    "visit.create": "Started a note about your visit",
+    "visit.update": "Updated a draft note about your visit",
+    "visit.sign": "Signed a note about your visit",
+    "visit.addendum": "Added an addendum to a note about your visit",
     "audit.read": "Checked who has looked at your record",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
                "Checked": "check", "Answered": "answer", "Added": "add", "Changed": "change", "Removed": "remove",
-               "Restored": "restore", "Deleted": "delete", "Accessed": "access"}
+               "Restored": "restore", "Deleted": "delete", "Accessed": "access", "Read": "read", "Started": "start",
+               "Signed": "sign"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -58,6 +66,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record, including your health history"
     if action == "document.list" and (detail or {}).get("header"):  # a chart's documents page, opened
         text = "Opened your record and looked at your list of documents"
+    if action == "visit.list" and (detail or {}).get("header"):  # a chart's Visits page, opened
+        text = "Opened your record and looked at your visit notes"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")

@@ -28,10 +28,18 @@ from patient_portal.state.session import SessionState
 def chart_view() -> rx.Component:
     return rx.vstack(
         chart_header(),
-        rx.link(
-            rx.button(rx.icon("files", size=16), "Documents", variant="soft", size="3"),
-            href="/chart/" + C.patient_ref + "/documents",
-            id="chart-documents-link",
+        rx.flex(
+            rx.link(
+                rx.button(rx.icon("files", size=16), "Documents", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/documents",
+                id="chart-documents-link",
+            ),
+            rx.cond(C.show_clinical, rx.link(  # doctors on the care team and admins read visit notes
+                rx.button(rx.icon("notebook-pen", size=16), "Visits", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/visits",
+                id="chart-visits-link",
+            )),
+            spacing="2", wrap="wrap",
         ),
         rx.grid(
             rx.vstack(
