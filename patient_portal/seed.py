@@ -61,6 +61,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     from patient_portal.domain.documents.demo import seed_documents
     from patient_portal.domain.identity import service
     from patient_portal.domain.patients.demo import seed_patients
+    from patient_portal.domain.visits.demo import seed_visits
 
     codes.load_small()  # CVX, LOINC vital signs, formulary (ms); ICD-10-CM: `portal codes load` (make migrate)
     accounts, added = _seed_accounts()
@@ -78,6 +79,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
                     patient_id=records[0].id)
     clinic = clinic.with_patients(records, patient)
     documents = seed_documents(clinic)
+    seed_visits(clinic)  # signed visit notes (and one draft) for Maria Garcia, James Okafor, Aiko Tanaka
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

@@ -419,3 +419,27 @@ async def test_the_front_desk_sees_not_permitted_and_no_note(db):
     await _handle(state, "open_note", str(note.id))
     assert state.note == {} and state.mode == ""
 
+
+def test_the_demo_clinic_has_signed_notes_and_one_draft_for_maria_garcia(db):
+    from patient_portal.seed import seed_demo
+    from tests.integration.identity_support import user
+
+    seed_demo(patients=3)
+    seed_demo(patients=3)  # idempotent: nothing added the second time
+    demo_doctor = actor_for(user("doctor@demo.clinic"))
+    work = call(visits.unsigned_notes, demo_doctor)
+    assert [w.patient_name for w in work] == ["Maria Garcia"]
+    maria = work[0].patient_id
+    page = call(visits.list_notes, demo_doctor, patient_id=maria)
+    assert page.total == 4 and sum(i.status == "signed" for i in page.items) == 3
+    patient = actor_for(user("patient@demo.clinic"))
+    summaries = call(visits.own_summaries, patient)
+    assert summaries.total == 3 and summaries.items[-1].addenda  # the oldest has its addendum
+
+
+def test_the_access_log_words_the_visits_events():
+    from patient_portal.domain.audit_log.dto import phrase
+
+    assert phrase("visit.list", {"header": ["header"]}) == "Opened your record and looked at your visit notes"
+    assert phrase("visit.summary.list") == "Looked at your visit summaries"
+    assert phrase("visit.sign", outcome="denied").startswith("Tried to sign a note about your visit")
