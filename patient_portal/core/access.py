@@ -61,6 +61,10 @@ class Action(StrEnum):
     REPORTS = "reports.generate"
     SYSTEM_CONFIGURE = "system.configure"
     CODES_SEARCH = "codes.search"  # code tables (ICD-10-CM, CVX, LOINC, formulary): no PHI
+    OBSERVATION_READ = "observation.read"  # vital signs and home readings, their trends
+    OBSERVATION_WRITE = "observation.write"  # a clinician records a set of vital signs
+    OBSERVATION_VERIFY = "observation.verify"  # a clinician confirms a reading the patient reported
+    OBSERVATION_REPORT_OWN = "observation.report_own"  # the patient adds a home reading to their own record
     VISIT_READ = "visit.read"  # a visit note in full, drafts too (clinicians; admins for operations)
     VISIT_SUMMARY_READ = "visit.summary.read"  # the patient's own summaries of signed notes
     VISIT_WRITE = "visit.write"  # start a visit note, edit a draft: its author only (AUTHOR_ONLY)
@@ -79,6 +83,7 @@ _STAFF = {
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
     A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
+    A.OBSERVATION_READ, A.OBSERVATION_WRITE, A.OBSERVATION_VERIFY,
     A.VISIT_READ, A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST,
 }
 _PATIENT = {
@@ -86,6 +91,7 @@ _PATIENT = {
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
     A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.ACCESS_LOG_OWN,
     A.CODES_SEARCH,  # a patient reports a medication or an allergy by finding it in the formulary
+    A.OBSERVATION_READ, A.OBSERVATION_REPORT_OWN,
     A.VISIT_SUMMARY_READ,  # summaries of signed notes only; never a draft, never the full note
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
@@ -94,9 +100,11 @@ _PATIENT = {
 #: a clinical note, and has no worklist of their own.
 _CLINICIAN_ONLY = {A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST}
 
-#: The role matrix, readable at a glance. Admin reaches everything but a patient's own-log view.
+#: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
+#: themselves (sign up, their own access log, a home reading of their own).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN} - _CLINICIAN_ONLY),
+    Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN}
+                          - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
     Role.PATIENT: frozenset(_PATIENT),
@@ -137,6 +145,10 @@ SCOPES: dict[Action, Scope] = {
     A.REPORTS: Scope.GLOBAL,
     A.SYSTEM_CONFIGURE: Scope.GLOBAL,
     A.CODES_SEARCH: Scope.GLOBAL,
+    A.OBSERVATION_READ: Scope.PATIENT,
+    A.OBSERVATION_WRITE: Scope.PATIENT,
+    A.OBSERVATION_VERIFY: Scope.PATIENT,
+    A.OBSERVATION_REPORT_OWN: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
     A.VISIT_READ: Scope.PATIENT,
     A.VISIT_SUMMARY_READ: Scope.PATIENT,
     A.VISIT_WRITE: Scope.PATIENT,

@@ -48,6 +48,10 @@ PHRASES: dict[str, str] = {
     "visit.sign": "Signed a note about your visit",
     "visit.addendum": "Added an addendum to a note about your visit",
     "audit.read": "Checked who has looked at your record",
+    "observation.read": "Looked at your vital signs and readings",
+    "observation.write": "Recorded your vital signs",
+    "observation.report_own": "Added a home reading",
+    "observation.verify": "Checked a home reading you sent",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -68,6 +72,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your list of documents"
     if action == "visit.list" and (detail or {}).get("header"):  # a chart's Visits page, opened
         text = "Opened your record and looked at your visit notes"
+    if action == "observation.read" and (detail or {}).get("header"):  # a chart's vitals page, opened
+        text = "Opened your record and looked at your vital signs"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")
