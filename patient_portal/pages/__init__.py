@@ -12,3 +12,4 @@ from patient_portal.pages.patients import chart, record, register, review, searc
 from patient_portal.pages.public import email_links, landing, login  # noqa: F401
 from patient_portal.pages.staff import dashboard as staff_dashboard  # noqa: F401
 from patient_portal.pages.visits import pages as visit_pages  # noqa: F401
+from patient_portal.pages.vitals import pages as vital_pages  # noqa: F401

@@ -39,6 +39,11 @@ def chart_view() -> rx.Component:
                 href="/chart/" + C.patient_ref + "/visits",
                 id="chart-visits-link",
             )),
+            rx.cond(C.show_clinical, rx.link(  # the care team and admins read and record vital signs
+                rx.button(rx.icon("activity", size=16), "Vitals", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/vitals",
+                id="chart-vitals-link",
+            )),
             spacing="2", wrap="wrap",
         ),
         rx.grid(

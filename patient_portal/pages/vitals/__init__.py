@@ -1,0 +1,1 @@
+"""The vitals pages: /chart/<id>/vitals (care team, admins) and /patient/readings (the patient)."""
