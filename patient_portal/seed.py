@@ -60,6 +60,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     from patient_portal.domain.demo import DemoClinic
     from patient_portal.domain.documents.demo import seed_documents
     from patient_portal.domain.identity import service
+    from patient_portal.domain.observations.demo import seed_vitals
     from patient_portal.domain.patients.demo import seed_patients
     from patient_portal.domain.visits.demo import seed_visits
 
@@ -80,6 +81,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     clinic = clinic.with_patients(records, patient)
     documents = seed_documents(clinic)
     seed_visits(clinic)  # signed visit notes (and one draft) for Maria Garcia, James Okafor, Aiko Tanaka
+    seed_vitals(clinic)  # a year of Maria Garcia's vitals and a few home readings
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

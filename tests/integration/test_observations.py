@@ -362,3 +362,27 @@ def test_nothing_is_recorded_while_the_code_tables_are_not_loaded(db):
     with pytest.raises(Conflict, match="portal codes load"):
         call(vitals.record_vitals, actor(ADMIN), patient_id=pid, values={"heart_rate": "70"}, effective_at=ago(hours=1))
 
+
+# --- demo data -----------------------------------------------------------------------------------
+
+def test_the_demo_patient_has_a_year_of_vitals_and_home_readings_seeded_once(db):
+    from patient_portal import seed
+    from patient_portal.domain.observations.demo import HOME, VISITS
+
+    seed.seed_demo(patients=3)
+    with unit_of_work() as s:
+        from patient_portal.domain.identity import service as identity
+        from patient_portal.domain.identity.models import User
+
+        maria = s.get(User, identity.find_user_id(s, "patient@demo.clinic")).patient_id
+        sets = s.query(Observation.set_id).filter(Observation.patient_id == maria).distinct().count()
+    assert sets == len(VISITS) + len(HOME)
+    patient = actor(PATIENT, maria)
+    seen = call(vitals.overview, patient, patient_id=maria, date_from=None)
+    assert seen.unverified == 2 and seen.latest["bmi"].value > 0
+    systolic = next(t for t in seen.trends if t.key == "blood_pressure").series[0].points
+    peak = max(range(len(systolic)), key=lambda i: systolic[i].value)
+    assert 0 < peak < len(systolic) - 1 and systolic[-1].value < systolic[peak].value - 15  # rose, then improved
+    seed.seed_demo(patients=3)
+    with unit_of_work() as s:
+        assert s.query(Observation.set_id).filter(Observation.patient_id == maria).distinct().count() == sets
