@@ -43,6 +43,7 @@ class Action(StrEnum):
     DEMOGRAPHICS_WRITE = "patient.demographics.write"
     CLINICAL_READ = "patient.clinical.read"
     CLINICAL_WRITE = "patient.clinical.write"
+    CLINICAL_REPORT_OWN = "patient.clinical.report_own"  # the patient reports an allergy or a medication they take
     INSURANCE_READ = "patient.insurance.read"
     INSURANCE_WRITE = "patient.insurance.write"
     EMERGENCY_READ = "patient.emergency.read"
@@ -91,6 +92,7 @@ _PATIENT = {
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
     A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.ACCESS_LOG_OWN,
     A.CODES_SEARCH,  # a patient reports a medication or an allergy by finding it in the formulary
+    A.CLINICAL_REPORT_OWN,  # ... on their own record, marked "reported by patient" until a clinician verifies it
     A.OBSERVATION_READ, A.OBSERVATION_REPORT_OWN,
     A.VISIT_SUMMARY_READ,  # summaries of signed notes only; never a draft, never the full note
 }
@@ -101,9 +103,10 @@ _PATIENT = {
 _CLINICIAN_ONLY = {A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
-#: themselves (sign up, their own access log, a home reading of their own).
+#: themselves (sign up, their own access log, a home reading or a report of their own).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN}
+    Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN,
+                                           A.CLINICAL_REPORT_OWN}
                           - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
@@ -127,6 +130,7 @@ SCOPES: dict[Action, Scope] = {
     A.DEMOGRAPHICS_WRITE: Scope.PATIENT,
     A.CLINICAL_READ: Scope.PATIENT,
     A.CLINICAL_WRITE: Scope.PATIENT,
+    A.CLINICAL_REPORT_OWN: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
     A.INSURANCE_READ: Scope.PATIENT,
     A.INSURANCE_WRITE: Scope.PATIENT,
     A.EMERGENCY_READ: Scope.PATIENT,

@@ -31,6 +31,7 @@ EXPECTED: dict[str, str] = {
     "patient.demographics.write": "ASP",
     "patient.clinical.read": "ADP",
     "patient.clinical.write": "AD",
+    "patient.clinical.report_own": "P",
     "patient.insurance.read": "ADSP",
     "patient.insurance.write": "ASP",
     "patient.emergency.read": "ADSP",

@@ -15,6 +15,7 @@ from patient_portal.core.errors import Invalid
 PHRASES: dict[str, str] = {
     "patient.clinical.read": "Looked at your health history",
     "patient.clinical.write": "Updated your health history",
+    "patient.clinical.report_own": "Added an allergy or a medicine you reported",
     "patient.demographics.read": "Opened your record",
     "patient.demographics.write": "Updated your personal details",
     "patient.insurance.read": "Looked at your insurance",

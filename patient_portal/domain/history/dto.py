@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from patient_portal.core.coding import Coding
+from patient_portal.core.coding import FORMULARY, Coding
 
 #: kind -> (the column holding its code, the column naming it for people)
 CODED_KINDS: dict[str, tuple[str, str]] = {
     "conditions": ("code", "description"),
+    "family_history": ("code", "condition"),
+    "allergies": ("code", "substance"),  # a drug allergy: the formulary drug (its classes on the row)
     "medications": ("rxnorm", "name"),
     "immunizations": ("cvx", "vaccine"),
 }
 #: The code system of kinds with one fixed system (a condition names its own, in `code_system`).
-FIXED_SYSTEM = {"medications": "RxNorm", "immunizations": "CVX"}
+FIXED_SYSTEM = {"medications": "RxNorm", "immunizations": "CVX", "allergies": FORMULARY}
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ def coding_of(kind: str, values: dict[str, str]) -> Coding | None:
     if kind not in CODED_KINDS:
         return None
     code, display = CODED_KINDS[kind]
+    if kind == "medications" and not values.get("rxnorm") and values.get("drug"):
+        return Coding(FORMULARY, values["drug"], values.get("name", ""))  # a formulary drug RxNorm has no code for here
     system = FIXED_SYSTEM.get(kind) or values.get("code_system")
     return Coding.of(system, values.get(code), values.get(display, ""))
 

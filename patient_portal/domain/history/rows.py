@@ -8,9 +8,15 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from patient_portal.domain.history.models import KINDS, HistoryRow
+from patient_portal.domain.history.models import KINDS, VERIFIED, HistoryRow
 
-DATE_FIELDS = {"onset", "given_on"}
+DATE_FIELDS = {"onset", "given_on", "start_date", "stop_date"}
+#: Columns that may not be empty, with what a blank form value stands for.
+DEFAULTS: dict[str, dict[str, str]] = {
+    "allergies": {"severity": "unknown", "status": "active", "verification": VERIFIED},
+    "conditions": {"status": "active"},
+    "medications": {"status": "active", "verification": VERIFIED},
+}
 
 
 def clean(kind: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -26,10 +32,9 @@ def clean(kind: str, values: dict[str, Any]) -> dict[str, Any]:
             out[name] = date.fromisoformat(text)
         else:
             out[name] = text
-    if kind == "allergies" and out.get("severity") is None:
-        out["severity"] = "unknown"
-    if kind == "conditions" and out.get("status") is None:
-        out["status"] = "active"
+    for name, default in DEFAULTS.get(kind, {}).items():
+        if out.get(name) is None:
+            out[name] = default
     return out
 
 
@@ -66,6 +71,7 @@ def for_patient(session: Session, patient_id: uuid.UUID) -> dict[str, list[dict[
     return out
 
 
-def allergy_names(session: Session, patient_id: uuid.UUID) -> list[str]:
-    model, _ = KINDS["allergies"]
-    return [r.substance for r in session.exec(select(model).where(model.patient_id == patient_id)).all()]
+def of_kind(session: Session, patient_id: uuid.UUID, kind: str) -> list[HistoryRow]:
+    """The patient's rows of one kind, oldest first."""
+    model, _fields = KINDS[kind]
+    return list(session.exec(select(model).where(model.patient_id == patient_id).order_by(model.created_at)).all())

@@ -122,6 +122,29 @@ ALLERGIES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Cat dander", ("Sneezing and itchy eyes",), ("mild",)),
     ("Iodinated contrast", ("Hives", "Flushing"), ("moderate",)),
 )
+#: How each allergy is coded (issue 12): (category, formulary drug, drug class) — a drug from the
+#: formulary, a drug class, a food or something in the environment.
+ALLERGY_CODES: dict[str, tuple[str, str, str]] = {
+    "Penicillin": ("drug_class", "", "penicillins"), "Sulfa drugs": ("drug_class", "", "sulfonamides"),
+    "Amoxicillin": ("medication", "amoxicillin", ""), "Aspirin": ("medication", "aspirin", ""),
+    "Ibuprofen": ("medication", "ibuprofen", ""), "Codeine": ("medication", "", ""),
+    "Peanuts": ("food", "", ""), "Shellfish": ("food", "", ""), "Tree nuts": ("food", "", ""), "Eggs": ("food", "", ""),
+    "Latex": ("environment", "", ""), "Bee stings": ("environment", "", ""), "Cat dander": ("environment", "", ""),
+    "Iodinated contrast": ("other", "", ""),
+}
+#: The formulary entry of each demo medicine (its classes and RxNorm code are filed with it at intake).
+MEDICATION_DRUGS: dict[str, str] = {
+    "Lisinopril 10 mg oral tablet": "lisinopril", "Amlodipine 5 mg oral tablet": "amlodipine",
+    "Hydrochlorothiazide 25 mg oral tablet": "hydrochlorothiazide", "Metformin 500 mg oral tablet": "metformin",
+    "Atorvastatin 20 mg oral tablet": "atorvastatin", "Albuterol 90 mcg/actuation inhaler": "albuterol",
+    "Omeprazole 20 mg delayed-release capsule": "omeprazole", "Sertraline 50 mg oral tablet": "sertraline",
+    "Escitalopram 10 mg oral tablet": "escitalopram", "Levothyroxine 50 mcg oral tablet": "levothyroxine",
+    "Acetaminophen 500 mg oral tablet": "acetaminophen", "Cetirizine 10 mg oral tablet": "cetirizine",
+    "Apixaban 5 mg oral tablet": "apixaban",
+}
+#: Routes of the demo medicines that are not taken by mouth.
+MEDICATION_ROUTES = {"Albuterol 90 mcg/actuation inhaler": "inhaled", "Tiotropium 18 mcg inhalation capsule": "inhaled",
+                     "Hydrocortisone 1% cream": "topical"}
 RELATIVES = ("Mother", "Father", "Sister", "Brother", "Maternal grandmother", "Maternal grandfather",
              "Paternal grandmother", "Paternal grandfather")
 FAMILY_CONDITIONS = ("Type 2 diabetes", "Coronary artery disease", "Breast cancer", "Colon cancer",
@@ -355,8 +378,14 @@ class _Maker:
         rng = self.rng
         count = _weighted(rng, ((0, 64), (1, 26), (2, 8), (3, 2)))
         pool = [a for a in ALLERGIES if age >= 12 or a[0] not in ("Codeine", "Iodinated contrast", "Latex")]
-        return [{"substance": substance, "reaction": rng.choice(reactions), "severity": rng.choice(severities)}
-                for substance, reactions, severities in rng.sample(pool, count)]
+        out = [{"substance": substance, "reaction": rng.choice(reactions), "severity": rng.choice(severities)}
+               for substance, reactions, severities in rng.sample(pool, count)]
+        for allergy in out:  # coded after the draws, so the same people come out as before
+            category, drug, drug_class = ALLERGY_CODES[allergy["substance"]]
+            allergy.update({k: v for k, v in (("category", category), ("code", drug), ("drug_class", drug_class),
+                                               ("criticality", "high" if allergy["severity"] == "severe" else "low"))
+                            if v})
+        return out
 
     def _family_history(self) -> list[dict[str, str]]:
         rng = self.rng
@@ -382,8 +411,11 @@ class _Maker:
                 options = MEDICATIONS[code]
                 for name, dose, frequency, rxnorm in rng.sample(options, 2 if len(options) > 1 and rng.random() < .3
                                                                   else 1):
-                    history["medications"].append({"name": name, "dose": dose, "frequency": frequency,
-                                                   "rxnorm": rxnorm})
+                    history["medications"].append({"name": name, "drug": MEDICATION_DRUGS.get(name, ""), "dose": dose,
+                                                   "route": MEDICATION_ROUTES.get(name, "oral"),
+                                                   "frequency": frequency, "rxnorm": rxnorm,
+                                                   "start_date": onset.isoformat(), "status": "active",
+                                                   "origin": "prescribed"})
 
     def _immunizations(self, dob: date, age: int) -> list[dict[str, str]]:
         rng, today = self.rng, self.today

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import exists
+from sqlalchemy import exists, false
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
@@ -33,7 +33,7 @@ from patient_portal.core.access import Action, Actor, Resource, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.crypto import decrypt_value
 from patient_portal.domain.documents.models import Category, Document, Status, read_action
-from patient_portal.domain.history.models import Allergy
+from patient_portal.domain.history.models import Allergy, AllergyStatus
 from patient_portal.domain.insurance.models import ORDER_RANK, InsurancePolicy
 from patient_portal.domain.patients import dto
 from patient_portal.domain.patients.common import PatientNotFound, as_uuid
@@ -45,12 +45,16 @@ HEADER_FIELDS = ("id", "mrn", "name", "given_name", "family_name", "dob_display"
 #: Alert codes (the state layer words them: "Advance directive on file").
 ADVANCE_DIRECTIVE = "advance_directive"
 
+#: Allergy status codes (the same words as history.service.allergy_status).
+ALLERGIES_RECORDED, NO_KNOWN_ALLERGIES, ALLERGIES_NOT_RECORDED = "recorded", "nka", "not_recorded"
+
 #: Insurance status codes: an active policy today, policies that have all ended (or not begun), none.
 INSURED, NOT_ACTIVE, SELF_PAY = "active", "not_active", "self_pay"
 
 #: The most statements the header's reads take (the care-team check for a doctor, the patient row
-#: with the advance-directive question, allergy names, policies), besides the transaction's BEGIN and
-#: the audit append every audited read pays. Independent of how many rows the record has.
+#: with the advance-directive and no-known-allergies questions, allergy names, policies), besides
+#: the transaction's BEGIN and the audit append every audited read pays. Independent of how many
+#: rows the record has.
 READS = 4
 
 T = TypeVar("T")
@@ -59,7 +63,9 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class ChartHeader:
     """`patient`: the HEADER_FIELDS as text (codes as codes, e.g. sex "female"); `allergies`:
-    substance names, oldest first; `alerts`: alert codes; `insurance`: INSURED, NOT_ACTIVE or
+    the active allergies' substance names, oldest first, and `allergy_status` whether that list is
+    an answer: ALLERGIES_RECORDED, NO_KNOWN_ALLERGIES (asked: none) or ALLERGIES_NOT_RECORDED (never
+    asked — not the same as none); `alerts`: alert codes; `insurance`: INSURED, NOT_ACTIVE or
     SELF_PAY, with `payer` the active primary payer. None: the role does not see that part."""
 
     patient: dict[str, str]
@@ -67,6 +73,7 @@ class ChartHeader:
     alerts: list[str] | None = None
     insurance: str | None = None
     payer: str = ""
+    allergy_status: str | None = None
 
     @property
     def insured(self) -> bool | None:
@@ -78,24 +85,29 @@ def _today() -> date:
     return datetime.now(clinic_zone()).date()
 
 
-def _patient_and_directive(session: Session, patient_id: Any, ask_directive: bool) -> tuple[Patient, bool]:
-    """The live patient row and, in the same statement, whether an advance directive is on file."""
+def _patient_and_directive(session: Session, patient_id: Any, ask_directive: bool,
+                           ask_nka: bool = False) -> tuple[Patient, bool, bool]:
+    """The live patient row and, in the same statement, whether an advance directive is on file and
+    whether "no known allergies" was recorded."""
     directive = exists().where(Document.patient_id == patient_id,  # type: ignore[arg-type]
                                Document.category == Category.ADVANCE_DIRECTIVE,
                                Document.status == Status.ACTIVE)
-    if ask_directive:
-        found = session.exec(select(Patient, directive).where(Patient.id == patient_id)).first()
-        patient, on_file = (found[0], bool(found[1])) if found else (None, False)
+    nka = exists().where(AllergyStatus.patient_id == patient_id)  # type: ignore[arg-type]
+    if ask_directive or ask_nka:
+        found = session.exec(select(Patient, directive if ask_directive else false(), nka if ask_nka else false())
+                             .where(Patient.id == patient_id)).first()
+        patient, on_file, none_known = (found[0], bool(found[1]), bool(found[2])) if found else (None, False, False)
     else:
-        patient, on_file = session.get(Patient, patient_id), False
+        patient, on_file, none_known = session.get(Patient, patient_id), False, False
     if patient is None or patient.status == STATUS_MERGED:
         raise PatientNotFound()
-    return patient, on_file
+    return patient, on_file, none_known
 
 
 def _allergy_names(session: Session, patient_id: Any) -> list[str]:
-    """The substances only, oldest first: one statement, one decryption per allergy."""
-    rows = session.exec(select(Allergy.id, Allergy.substance).where(Allergy.patient_id == patient_id)
+    """The substances of the active allergies, oldest first: one statement, one decryption per allergy."""
+    rows = session.exec(select(Allergy.id, Allergy.substance)
+                        .where(Allergy.patient_id == patient_id, Allergy.status == "active")
                         .order_by(Allergy.created_at)).all()  # type: ignore[arg-type]
     return [decrypt_value("str", token, Allergy.__tablename__, "substance", row_id) for row_id, token in rows]
 
@@ -125,14 +137,17 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
     sees_allergies = actor.can(Action.CLINICAL_READ)  # reach is the same for every patient action
     sees_alerts = actor.can(read_action(Category.ADVANCE_DIRECTIVE))
     sees_insurance = actor.can(Action.INSURANCE_READ)
-    patient, directive = _patient_and_directive(session, pid, sees_alerts)
+    patient, directive, none_known = _patient_and_directive(session, pid, sees_alerts, sees_allergies)
     summary = dto.summary(patient)
     allergies = _allergy_names(session, pid) if sees_allergies else None
+    allergy_status = None if allergies is None else (
+        ALLERGIES_RECORDED if allergies else NO_KNOWN_ALLERGIES if none_known else ALLERGIES_NOT_RECORDED)
     alerts = ([ADVANCE_DIRECTIVE] if directive else []) if sees_alerts else None
     insurance, payer = _insurance(session, pid, _today()) if sees_insurance else (None, "")
     shown = ["header"] + [name for name, seen in (("allergies", sees_allergies), ("alerts", sees_alerts),
                                                  ("insurance", sees_insurance)) if seen]
-    header = ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer)
+    header = ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer,
+                         allergy_status)
     return header, shown
 
 

@@ -74,6 +74,7 @@ def get_chart(session: Session, actor: Actor, patient_id: Any, *,
             "edit_insurance": actor.can(Action.INSURANCE_WRITE),
             "edit_emergency": actor.can(Action.EMERGENCY_WRITE),
             "edit_clinical": actor.can(Action.CLINICAL_WRITE),
+            "report_clinical": actor.can(Action.CLINICAL_REPORT_OWN),  # the patient: an allergy, a medication
             "request_legal_change": actor.role == Role.PATIENT,
         },
         "pending_changes": _pending_changes(session, pid) if actor.role == Role.PATIENT else [],

@@ -22,6 +22,13 @@ PHONE_TYPES = ("mobile", "home", "work")
 SEVERITIES = ("mild", "moderate", "severe", "unknown")
 CONDITION_STATUSES = ("active", "resolved", "inactive")
 CODE_SYSTEMS = ("ICD-10", "SNOMED")
+ALLERGY_CATEGORIES = ("medication", "drug_class", "food", "environment", "other")
+CRITICALITIES = ("low", "high", "unable-to-assess")
+ALLERGY_STATUSES = ("active", "inactive", "resolved")
+VERIFICATIONS = ("verified", "patient-reported")
+MEDICATION_STATUSES = ("active", "stopped", "completed")
+MEDICATION_ORIGINS = ("prescribed", "patient-reported")
+MAX_ONSET_AGE = 130
 SUBSCRIBER_RELATIONSHIPS = ("self", "spouse", "child", "other")
 POLICY_ORDERS = ("primary", "secondary", "tertiary")
 CONTACT_ORDERS = ("primary", "secondary")
@@ -202,8 +209,15 @@ _HISTORY_REQUIRED = {
 }
 
 
+def _check_code_system(row: dict, errors: dict[str, str]) -> None:
+    _check_choice(row, "code_system", CODE_SYSTEMS, errors)
+    if not _blank(row.get("code")) and _blank(row.get("code_system")):
+        errors["code_system"] = "Say which code system the code is from."
+
+
 def validate_history_item(kind: str, row: dict) -> dict[str, str]:
-    """One medical-history row of `kind` (see HISTORY_KINDS)."""
+    """One medical-history row of `kind` (see HISTORY_KINDS): required fields, choices, dates.
+    Codes are checked against the code tables by the history service (it has the database)."""
     if kind not in HISTORY_KINDS:
         return {"kind": "Unknown kind of history entry."}
     errors: dict[str, str] = {}
@@ -211,11 +225,28 @@ def validate_history_item(kind: str, row: dict) -> dict[str, str]:
     if kind == "conditions":
         _check_past_date(row, "onset", errors, "Onset")
         _check_choice(row, "status", CONDITION_STATUSES, errors)
-        _check_choice(row, "code_system", CODE_SYSTEMS, errors)
-        if not _blank(row.get("code")) and _blank(row.get("code_system")):
-            errors["code_system"] = "Say which code system the code is from."
+        _check_code_system(row, errors)
+    elif kind == "family_history":
+        _check_code_system(row, errors)
+        age = str(row.get("age_at_onset") or "").strip()
+        if age and (not age.isdigit() or int(age) > MAX_ONSET_AGE):
+            errors["age_at_onset"] = f"Enter the age in whole years (0 to {MAX_ONSET_AGE})."
     elif kind == "allergies":
         _check_choice(row, "severity", SEVERITIES, errors)
+        _check_choice(row, "category", ALLERGY_CATEGORIES, errors)
+        _check_choice(row, "criticality", CRITICALITIES, errors)
+        _check_choice(row, "status", ALLERGY_STATUSES, errors)
+        _check_choice(row, "verification", VERIFICATIONS, errors)
+    elif kind == "medications":
+        _check_choice(row, "status", MEDICATION_STATUSES, errors)
+        _check_choice(row, "origin", MEDICATION_ORIGINS, errors)
+        _check_choice(row, "verification", VERIFICATIONS, errors)
+        start = _check_past_date(row, "start_date", errors, "Start date")
+        stop = parse_date(row.get("stop_date")) if not _blank(row.get("stop_date")) else None
+        if not _blank(row.get("stop_date")) and stop is None:
+            errors["stop_date"] = "Enter a date as YYYY-MM-DD."
+        elif start and stop and stop < start:
+            errors["stop_date"] = "The stop date must be on or after the start date."
     elif kind == "immunizations":
         _check_past_date(row, "given_on", errors, "Date given")
     _check_length(row, errors)
