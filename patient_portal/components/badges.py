@@ -16,13 +16,17 @@ def status_badge(status: Any) -> rx.Component:
     )
 
 
-def allergy_badge(allergies: Any) -> rx.Component:
-    """Red when there are allergies on file (named), grey "No known allergies" otherwise."""
+def allergy_badge(allergies: Any, status: Any = "nka") -> rx.Component:
+    """Red when there are allergies on file (named); grey "No known allergies" when that was asked and
+    recorded (`status` "nka"); amber "Allergies not recorded" when nobody has asked yet."""
     return rx.cond(
         allergies.length() > 0,
         rx.badge(rx.icon("triangle-alert", size=14), "Allergies: " + allergies.join(", "), color_scheme="red",
                  size="2", id="allergy-badge", white_space="normal"),
-        rx.badge("No known allergies", color_scheme="gray", size="2", id="allergy-badge"),
+        rx.cond(status == "nka",
+                rx.badge("No known allergies", color_scheme="gray", size="2", id="allergy-badge"),
+                rx.badge(rx.icon("circle-help", size=14), "Allergies not recorded", color_scheme="amber", size="2",
+                         id="allergy-badge")),
     )
 
 

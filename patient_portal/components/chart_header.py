@@ -58,7 +58,7 @@ def chart_header(*, level: str = "h1") -> rx.Component:
         H.header_status == "ok",
         _card(H.patient, H.patient["age_text"], level,
               status_badge(H.patient["status"]),
-              rx.cond(H.show_allergies, allergy_badge(H.allergies)),
+              rx.cond(H.show_allergies, allergy_badge(H.allergies, H.allergy_status)),
               rx.foreach(H.alerts, _alert),
               rx.cond(H.show_insurance, _insurance())),
     )

@@ -21,6 +21,8 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.core.access import Action, Role
+from patient_portal.domain.codes import service as codes
+from patient_portal.domain.codes.text import fold
 from patient_portal.domain.emergency import service as emergency
 from patient_portal.domain.history import service as history
 from patient_portal.domain.history.models import KINDS
@@ -84,6 +86,38 @@ def _keeping_conflict(session: Any, actor: Any, fn, *args: Any, **kwargs: Any) -
         return exc
 
 
+#: kind -> (the field the code picker types into, the code set it searches). Picking fills the
+#: kind's code fields too (``_picked``); typing again after a pick clears them (``LINKED``).
+PICKERS = {"conditions": ("description", "icd10cm"), "family_history": ("condition", "icd10cm"),
+           "allergies": ("substance", "formulary"), "medications": ("name", "formulary")}
+LINKED = {"conditions": ("code",), "family_history": ("code",), "allergies": ("code", "drug_class"),
+          "medications": ("drug", "drug_class", "rxnorm")}
+PICK_LIMIT = 8
+MIN_QUERY = 2
+
+
+def _search_codes(session: Any, actor: Any, kind: str, text: str) -> list[dict[str, str]]:
+    """What the picker of `kind` lists for `text`: ICD-10-CM codes; formulary drugs with their
+    classes (and, for an allergy, the drug classes whose name matches first)."""
+    _field, code_set = PICKERS[kind]
+    found = codes.search(session, actor, system=code_set, text=text, limit=PICK_LIMIT)
+    if code_set == "icd10cm":
+        return [{"code": c.code, "display": c.display, "label": f"{c.code} — {c.display}", "category": ""}
+                for c in found]
+    out: list[dict[str, str]] = []
+    if kind == "allergies":
+        typed = fold(text).strip()
+        out = [{"code": "", "display": name, "label": f"{name} (drug class)", "category": "drug_class"}
+               for name in codes.drug_classes(session) if any(w.startswith(typed) for w in [fold(name)] +
+                                                              fold(name).split())][:3]
+    for c in found:
+        drug = codes.formulary_entry(session, c.code)
+        classes = ", ".join(drug.classes) if drug is not None else ""
+        out.append({"code": c.code, "display": c.display, "category": "medication",
+                    "label": f"{c.display} ({classes})" if classes else c.display})
+    return out[:PICK_LIMIT]
+
+
 def _team_change(session: Any, actor: Any, fn, patient_ref: str, doctor_id: str) -> tuple[bool, tuple]:
     changed = fn(session, actor, patient_id=patient_ref, doctor_id=doctor_id)
     return changed, care_team.manage_view(session, actor, patient_ref)
@@ -125,6 +159,14 @@ class ChartState(ChartRoute, rx.State):
     add_conflict_values: list[dict[str, str]] = []
     remove_kind: str = ""
     remove_error: str = ""
+    # the code picker of the open add form (one form is open at a time)
+    pick_results: list[dict[str, str]] = []
+    pick_active: int = -1
+    pick_note: str = ""
+    # allergies: "recorded" | "nka" | "not_recorded" (from the header read with the chart)
+    allergy_status: str = ""
+    nka_error: str = ""
+    verify_error: str = ""
 
     change: dict[str, str] = {}
     change_note: str = ""
@@ -150,6 +192,7 @@ class ChartState(ChartRoute, rx.State):
         self._stop_editing()
         self._stop_adding()
         self.remove_kind, self.remove_error = "", ""
+        self.allergy_status, self.nka_error, self.verify_error = "", "", ""
         self.change, self.change_note, self.change_sent, self.change_errors, self.change_error = {}, "", "", {}, ""
         self._clear_team()
 
@@ -160,6 +203,10 @@ class ChartState(ChartRoute, rx.State):
     def _stop_adding(self) -> None:
         self.new_kind, self.new_item, self.new_errors, self.add_error = "", {}, {}, ""
         self.add_conflict, self.add_conflict_values = [], []
+        self._close_picker()
+
+    def _close_picker(self) -> None:
+        self.pick_results, self.pick_active, self.pick_note = [], -1, ""
 
     def _show(self, chart: dict[str, Any]) -> None:
         self.patient = fmt.patient(chart["patient"])
@@ -193,6 +240,7 @@ class ChartState(ChartRoute, rx.State):
         if answer.ok:
             self._show(answer.value.chart)
             self._show_team(answer.value.team)
+            self.allergy_status = (answer.value.header.allergy_status or "") if answer.value.header else ""
             await show_header(self, answer.value.header, patient_ref=self.patient.get("id", ""), own=own)
             return None
         self._clear()
@@ -323,7 +371,11 @@ class ChartState(ChartRoute, rx.State):
         if kind in KINDS:
             self._stop_adding()
             self.new_kind = kind
-            self.new_item = {"severity": "unknown"} if kind == "allergies" else {}
+            self.new_item = {"allergies": {"severity": "unknown", "status": "active", "verification": "verified"},
+                             "conditions": {"status": "active"},
+                             "medications": {"status": "active", "origin": "prescribed"}}.get(kind, {})
+            if not self.can.get("edit_clinical"):  # the patient reports: the service marks it theirs
+                self.new_item = {"severity": "unknown"} if kind == "allergies" else {}
 
     @rx.event
     def edit_item(self, kind: str, item_id: str):
@@ -350,9 +402,13 @@ class ChartState(ChartRoute, rx.State):
         existing = item.get("id") or None
         version = item.get("version", "")
         self.new_errors, self.add_error = {}, ""
-        answer = await attempt(self, _keeping_conflict, history.save_item, patient_id=self.patient_ref, kind=kind,
-                               values=item, item_id=existing, expected_version=int(version) if existing and version.isdigit()
-                               else None)
+        self._close_picker()
+        if self.can.get("report_clinical") and not self.can.get("edit_clinical"):
+            answer = await attempt(self, history.report_item, kind=kind, values=item)
+        else:
+            answer = await attempt(self, _keeping_conflict, history.save_item, patient_id=self.patient_ref,
+                                   kind=kind, values=item, item_id=existing,
+                                   expected_version=int(version) if existing and version.isdigit() else None)
         if not answer.ok:
             return self._failed(answer, "new_errors", "add_error", f"history-{kind}", entry_gone=True)
         if isinstance(answer.value, patients.Conflict):
@@ -366,7 +422,9 @@ class ChartState(ChartRoute, rx.State):
                               "still below: check them, then save again.")
             return None
         self._stop_adding()
-        return await self._reload(rx.toast.success("Saved to the chart"))
+        done = "Sent to the clinic — it shows as reported by you until your doctor checks it" \
+            if not self.can.get("edit_clinical") else "Saved to the chart"
+        return await self._reload(rx.toast.success(done))
 
     @rx.event
     async def remove_item(self, kind: str, item_id: str):
@@ -379,6 +437,91 @@ class ChartState(ChartRoute, rx.State):
             self.remove_error = GONE if answer.errors else answer.message
             return await self._reload()
         return await self._reload(rx.toast.success("Removed"))
+
+    # ------------------------------------------------------------ the code picker (search as you type)
+    @rx.event
+    async def search_codes(self, kind: str, text: str):
+        """The picker's text changed (debounced in the browser): keep it as the entry's name, forget
+        a code picked before, and list what the code tables find for it."""
+        if kind not in PICKERS or kind != self.new_kind:
+            return None
+        field, _set = PICKERS[kind]
+        self.new_item[field] = str(text)[:200]
+        for linked in LINKED[kind]:
+            self.new_item.pop(linked, None)
+        if kind == "allergies" and self.new_item.get("category") in ("medication", "drug_class"):
+            self.new_item["category"] = ""
+        typed = str(text).strip()
+        if len(typed) < MIN_QUERY:
+            self._close_picker()
+            return None
+        answer = await attempt(self, _search_codes, kind, typed[:100])
+        if not answer.ok:
+            self._close_picker()
+            return answer.show(self, message_var="pick_note") if answer.signed_out else None
+        self.pick_results, self.pick_active = answer.value, (0 if answer.value else -1)
+        self.pick_note = "" if answer.value else "Nothing found — keep what you typed, or try other words."
+        return None
+
+    @rx.event
+    def pick_key(self, key: str):
+        """Arrow keys move through the list, Enter takes the highlighted entry, Escape closes it."""
+        count = len(self.pick_results)
+        if key == "Escape":
+            self._close_picker()
+        elif count and key == "ArrowDown":
+            self.pick_active = (self.pick_active + 1) % count
+        elif count and key == "ArrowUp":
+            self.pick_active = (self.pick_active - 1) % count
+        elif count and key == "Enter" and 0 <= self.pick_active < count:
+            self._picked(self.pick_results[self.pick_active])
+
+    @rx.event
+    def pick(self, index: int):
+        """A click (or tap) on an entry of the list."""
+        if 0 <= int(index) < len(self.pick_results):
+            self._picked(self.pick_results[int(index)])
+
+    def _picked(self, found: dict[str, str]) -> None:
+        kind = self.new_kind
+        if kind not in PICKERS:
+            return
+        field, _set = PICKERS[kind]
+        self.new_item[field] = found["display"]
+        if kind in ("conditions", "family_history"):
+            self.new_item.update(code=found["code"], code_system="ICD-10")
+        elif kind == "medications":
+            self.new_item["drug"] = found["code"]
+        elif kind == "allergies":
+            self.new_item.update(code=found["code"], category=found["category"])
+        self.new_errors.pop(field, None)
+        self.new_errors.pop("code", None)
+        self._close_picker()
+
+    # ------------------------------------------------------------ allergies: "no known allergies"; verifying
+    @rx.event
+    async def record_no_known_allergies(self):
+        """The patient was asked and has no known allergies (refused while allergies are on file)."""
+        self.nka_error = ""
+        answer = await attempt(self, history.record_no_known_allergies, patient_id=self.patient_ref)
+        if not answer.ok:
+            return answer.show(self, message_var="nka_error")
+        return await self._reload(rx.toast.success("Recorded: no known allergies"))
+
+    @rx.event
+    async def verify_item(self, kind: str, item_id: str):
+        """A clinician confirms what the patient reported (an allergy, a medication)."""
+        row = next((r for r in self._rows.get(kind, []) if r.get("id") == item_id), None) if kind in KINDS else None
+        self.verify_error = ""
+        version = int(row["version"]) if row and str(row.get("version", "")).isdigit() else None
+        answer = await attempt(self, history.verify_item, patient_id=self.patient_ref, kind=kind, item_id=item_id,
+                               expected_version=version)
+        if not answer.ok:
+            if answer.signed_out:
+                return answer.show(self)
+            self.verify_error = GONE if answer.errors.get("item") else answer.message
+            return await self._reload()
+        return await self._reload(rx.toast.success("Marked as verified"))
 
     # ------------------------------------------------------------ patient: request a legal change
     @rx.event

@@ -59,6 +59,7 @@ class ChartHeaderState(ChartRoute, rx.State):
     header_status: str = "loading"  # loading | ok | denied | missing
     patient: dict[str, str] = {}
     allergies: list[str] = []
+    allergy_status: str = ""  # recorded | nka | not_recorded ("" when the role does not see allergies)
     show_allergies: bool = False
     alerts: list[str] = []
     insurance: str = ""
@@ -68,7 +69,7 @@ class ChartHeaderState(ChartRoute, rx.State):
 
     def _clear_header(self, status: str) -> None:
         self.header_status = status
-        self.patient, self.allergies, self.alerts = {}, [], []
+        self.patient, self.allergies, self.alerts, self.allergy_status = {}, [], [], ""
         self.show_allergies = self.show_insurance = self.insured = False
         self.insurance = ""
 
@@ -76,6 +77,7 @@ class ChartHeaderState(ChartRoute, rx.State):
         self.patient = fmt.patient(header.patient)  # the birth date comes written as the clinic writes it
         self.show_allergies = header.allergies is not None
         self.allergies = list(header.allergies or [])
+        self.allergy_status = header.allergy_status or ""
         self.alerts = [fmt.word(fmt.ALERTS, code) for code in header.alerts or []]
         self.show_insurance = header.insurance is not None
         self.insured = bool(header.insured)

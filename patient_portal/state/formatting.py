@@ -21,6 +21,19 @@ RELATIONSHIP = {"self": "Self", "spouse": "Spouse", "child": "Child", "other": "
 SEVERITY = {"mild": "Mild", "moderate": "Moderate", "severe": "Severe", "unknown": "Unknown"}
 CONDITION_STATUS = {"active": "Active", "resolved": "Resolved", "inactive": "Inactive"}
 CODE_SYSTEM = {"ICD-10": "ICD-10", "SNOMED": "SNOMED CT"}
+ALLERGY_CATEGORY = {"medication": "Drug", "drug_class": "Drug class", "food": "Food",
+                    "environment": "Environment", "other": "Other"}
+CRITICALITY = {"low": "Low", "high": "High", "unable-to-assess": "Unable to assess"}
+ALLERGY_STATUS = {"active": "Active", "inactive": "Inactive", "resolved": "Resolved"}
+VERIFICATION = {"verified": "Verified", "patient-reported": "Reported by patient"}
+MEDICATION_STATUS = {"active": "Active", "stopped": "Stopped", "completed": "Completed"}
+MEDICATION_ORIGIN = {"prescribed": "Prescribed", "patient-reported": "Reported by patient"}
+#: How a route reads in an instruction to the patient ("Take 10 mg by mouth, once daily").
+ROUTE_WORDS = {"oral": "by mouth", "inhaled": "inhaled", "inhalation": "inhaled", "topical": "on the skin",
+               "nasal": "in the nose", "subcutaneous": "as an injection under the skin",
+               "intramuscular": "as an injection into a muscle", "ophthalmic": "in the eye", "otic": "in the ear",
+               "sublingual": "under the tongue", "rectal": "rectally", "vaginal": "vaginally",
+               "transdermal": "as a patch on the skin"}
 RECORD_STATUS = {"active": "Active", "pending_identity_check": "Identity check pending", "merged": "Merged"}
 ALERTS = {"advance_directive": "Advance directive on file"}
 INSURANCE = {"active": "Insured", "not_active": "No active insurance", "self_pay": "Self-pay (no insurance on file)"}
@@ -40,8 +53,14 @@ CODED: dict[str, Mapping[str, str]] = {
     "status": CONDITION_STATUS, "code_system": CODE_SYSTEM,
 }
 #: Per-section overrides: an insurance row's relationship is a code; an emergency contact's is free text.
-CODED_IN = {"insurance": {"relationship": RELATIONSHIP}}
-DATE_FIELDS = frozenset({"date_of_birth", "onset", "given_on", "effective_date", "end_date"})
+CODED_IN: dict[str, dict[str, Mapping[str, str]]] = {
+    "insurance": {"relationship": RELATIONSHIP},
+    "allergies": {"category": ALLERGY_CATEGORY, "criticality": CRITICALITY, "status": ALLERGY_STATUS,
+                  "verification": VERIFICATION},
+    "medications": {"status": MEDICATION_STATUS, "origin": MEDICATION_ORIGIN, "verification": VERIFICATION},
+}
+DATE_FIELDS = frozenset({"date_of_birth", "onset", "given_on", "effective_date", "end_date", "start_date",
+                         "stop_date"})
 
 
 def options(table: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -125,7 +144,23 @@ def row(values: Mapping[str, Any], section: str = "") -> dict[str, str]:
 
 
 def rows(values: list[Mapping[str, Any]] | None, section: str = "") -> list[dict[str, str]]:
-    return [row(r, section) for r in values or []]
+    out = [row(r, section) for r in values or []]
+    if section == "medications":
+        for shown, raw in zip(out, values or []):
+            shown["how_to_take"] = how_to_take(raw)
+    return out
+
+
+def how_to_take(medication: Mapping[str, Any]) -> str:
+    """A medication's instructions in plain words: "Take 10 mg by mouth, once daily" ("" when the
+    entry says neither dose nor how often)."""
+    dose = str(medication.get("dose") or "").strip()
+    route = str(medication.get("route") or "").strip()
+    often = str(medication.get("frequency") or "").strip()
+    if not dose and not often:
+        return ""
+    words = " ".join(p for p in ("Take", dose, ROUTE_WORDS.get(route.lower(), route)) if p)
+    return f"{words}, {often}" if often else words
 
 
 def basic(values: Mapping[str, Any]) -> dict[str, str]:

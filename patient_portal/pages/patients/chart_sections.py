@@ -9,13 +9,16 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.badges import severity_badge
+from patient_portal.components.code_picker import code_picker
 from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import error_callout
 from patient_portal.components.forms import field_grid, primary_button, secondary_button
 from patient_portal.components.tables import empty_state
 from patient_portal.pages.patients.fields import (
+    CONDITION_STATUS,
     ROW_SPECS,
     ROW_TITLES,
+    SEVERITY,
     Binding,
     action_bar,
     contact_fields,
@@ -24,10 +27,65 @@ from patient_portal.pages.patients.fields import (
     preference_fields,
     rows_editor,
 )
+from patient_portal.state import formatting as fmt
 from patient_portal.state.chart import ChartState as C
 
 FORM = Binding(C.form, C.form_errors, "", C.set_form, None, id_prefix="edit")
 NEW = Binding(C.new_item, C.new_errors, "", C.set_new, None, id_prefix="new")
+
+PICK = "pick"  # a field typed into the code picker (ICD-10-CM, the formulary)
+CATEGORY = fmt.options(fmt.ALLERGY_CATEGORY)
+CRITICALITY = fmt.options(fmt.CRITICALITY)
+ALLERGY_STATUS = fmt.options(fmt.ALLERGY_STATUS)
+VERIFICATION = fmt.options(fmt.VERIFICATION)
+MEDICATION_STATUS = fmt.options(fmt.MEDICATION_STATUS)
+ORIGIN = fmt.options(fmt.MEDICATION_ORIGIN)
+
+#: The chart's add and edit form of each history kind (field, label, input kind, required); the
+#: registration wizard keeps its own shorter rows (fields.ROW_SPECS).
+HISTORY_FORMS: dict[str, list[tuple]] = {
+    "conditions": [("description", "Condition (ICD-10-CM)", PICK, True), ("code", "ICD-10-CM code", "text", False),
+                   ("onset", "Onset", "date", False), ("status", "Status", CONDITION_STATUS, False),
+                   ("note", "Note", "text", False)],
+    "family_history": [("relative", "Relative", "text", True), ("condition", "Condition (ICD-10-CM)", PICK, True),
+                       ("code", "ICD-10-CM code", "text", False), ("age_at_onset", "Age at onset", "text", False)],
+    "allergies": [("substance", "Substance", PICK, True), ("category", "Category", CATEGORY, False),
+                  ("reaction", "Reactions", "text", False), ("severity", "Severity", SEVERITY, True),
+                  ("criticality", "Criticality", CRITICALITY, False), ("status", "Status", ALLERGY_STATUS, False),
+                  ("verification", "Verification", VERIFICATION, False)],
+    "medications": [("name", "Medication", PICK, True), ("dose", "Dose", "text", False),
+                    ("route", "Route", "text", False), ("frequency", "How often", "text", False),
+                    ("start_date", "Start date", "date", False), ("stop_date", "Stop date", "date", False),
+                    ("prescriber", "Prescriber", "text", False), ("status", "Status", MEDICATION_STATUS, False),
+                    ("origin", "Source", ORIGIN, False)],
+    "immunizations": ROW_SPECS["immunizations"],
+}
+#: What a patient fills in to report an allergy or a medication they take (plain words).
+REPORT_FORMS: dict[str, list[tuple]] = {
+    "allergies": [("substance", "What you are allergic to", PICK, True), ("category", "Kind", CATEGORY, False),
+                  ("reaction", "What happens", "text", False), ("severity", "How bad it is", SEVERITY, True)],
+    "medications": [("name", "Medicine", PICK, True), ("dose", "How much", "text", False),
+                    ("frequency", "How often", "text", False), ("start_date", "Taking it since", "date", False)],
+}
+PICK_HINTS = {
+    "conditions": "Type words or a code (“type 2 diab”, “E11.9”) and choose from the list.",
+    "family_history": "Type words or a code and choose from the list.",
+    "allergies": "Choose a drug or drug class from the list — or type a food or something in the environment.",
+    "medications": "Type a drug name and choose it from the formulary.",
+}
+#: How each history row reads: (its name field, [(field, label)]); "" labels show the value alone.
+HISTORY_LINES: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "conditions": ("description", [("code", "ICD-10-CM"), ("status", "Status"), ("onset", "Since"),
+                                   ("note", "Note")]),
+    "family_history": ("condition", [("relative", "Relative"), ("code", "ICD-10-CM"),
+                                     ("age_at_onset", "Age at onset")]),
+    "allergies": ("substance", [("category", "Kind"), ("drug_class", "Drug class"), ("reaction", "Reactions"),
+                                ("criticality", "Criticality"), ("status", "Status")]),
+    "medications": ("name", [("how_to_take", ""), ("drug_class", "Drug class"), ("start_date", "Since"),
+                             ("stop_date", "Stopped"), ("prescriber", "Prescriber"), ("status", "Status"),
+                             ("origin", "Source")]),
+    "immunizations": ("vaccine", [("given_on", "Date given"), ("cvx", "CVX code")]),
+}
 
 
 def section_card(title: str, *children: rx.Component, action: rx.Component | None = None,
@@ -169,26 +227,80 @@ def _remove_button(kind: str, row) -> rx.Component:
     )
 
 
+def _history_summary(kind: str, row) -> rx.Component:
+    title, lines = HISTORY_LINES[kind]
+    return rx.vstack(
+        rx.text(row[title], weight="bold"),
+        rx.flex(*[rx.cond(row[name], rx.text(label + ": " if label else "", row[name], size="2"))
+                  for name, label in lines],
+                spacing="3", wrap="wrap", color=rx.color("gray", 11)),
+        spacing="0", width="100%", min_width="0",
+    )
+
+
+def _reported_badge(row) -> rx.Component:
+    """"Reported by patient" until a clinician verifies the entry (allergies, medications)."""
+    return rx.cond(row["verification_code"] == "patient-reported",
+                   rx.badge(rx.icon("user-round", size=12), "Reported by patient", color_scheme="violet",
+                            class_name="reported-badge"))
+
+
 def _history_row(kind: str, row) -> rx.Component:
+    name = row[HISTORY_LINES[kind][0]].to(str)
+    reportable = kind in ("allergies", "medications")
     return rx.flex(
-        _row_summary(kind, row),
+        _history_summary(kind, row),
         rx.cond(row["severity_code"], severity_badge(row["severity_code"])) if kind == "allergies" else rx.fragment(),
+        _reported_badge(row) if reportable else rx.fragment(),
         rx.cond(C.can["edit_clinical"], rx.hstack(
+            rx.cond(row["verification_code"] == "patient-reported", rx.button(
+                rx.icon("badge-check", size=16), "Verify", variant="soft", size="2", type="button", min_height="44px",
+                on_click=C.verify_item(kind, row["id"]), aria_label="Mark " + name + " as verified"))
+            if reportable else rx.fragment(),
             rx.button(rx.icon("pencil", size=16), variant="ghost", type="button", on_click=C.edit_item(kind, row["id"]),
-                      min_height="44px", aria_label="Edit " + row[ROW_SPECS[kind][0][0]].to(str)),
+                      min_height="44px", aria_label="Edit " + name),
             _remove_button(kind, row),
             spacing="1")),
-        spacing="2", align="center", width="100%", class_name=f"history-row {kind}-row",
+        spacing="2", align="center", width="100%", wrap="wrap", class_name=f"history-row {kind}-row",
     )
+
+
+def _picked_note(kind: str):
+    """What the picker took, under the field: the code and where it came from."""
+    item = C.new_item
+    if kind in ("conditions", "family_history"):
+        return rx.cond(item["code"], "ICD-10-CM " + item["code"].to(str), "")
+    if kind == "medications":
+        return rx.cond(item["drug"], "From the formulary", "")
+    return rx.cond(item["code"], "Drug from the formulary",
+                   rx.cond(item["category"] == "drug_class", "Drug class from the formulary", ""))
+
+
+def _form_field(kind: str, spec: tuple) -> rx.Component:
+    name, label, input_kind, required = spec
+    if input_kind != PICK:
+        return field(NEW, name, label, input_kind, required=required)
+    return code_picker(label, f"new-{name}", C.new_item[name].to(str), lambda v: C.search_codes(kind, v),
+                       results=C.pick_results, active=C.pick_active, on_key=C.pick_key, on_pick=C.pick,
+                       note=C.pick_note, chosen=_picked_note(kind), error=C.new_errors[name],
+                       hint=PICK_HINTS.get(kind, ""), required=required)
+
+
+def _form_fields(kind: str) -> rx.Component:
+    clinician = field_grid(*[_form_field(kind, spec) for spec in HISTORY_FORMS[kind]])
+    if kind not in REPORT_FORMS:
+        return clinician
+    return rx.cond(C.can["edit_clinical"], clinician,
+                   field_grid(*[_form_field(kind, spec) for spec in REPORT_FORMS[kind]]))
 
 
 def _add_form(kind: str) -> rx.Component:
     return rx.vstack(
         conflict_panel(C.add_conflict, C.add_conflict_values),
-        field_grid(*[field(NEW, name, label, kind_, required=req) for name, label, kind_, req in ROW_SPECS[kind]]),
+        _form_fields(kind),
         action_bar(
-            primary_button(rx.cond(C.new_item["id"], "Save", "Add"), on_click=C.save_new, type="button",
-                           id=f"save-new-{kind}"),
+            primary_button(rx.cond(C.new_item["id"], "Save", rx.cond(C.can["edit_clinical"], "Add", "Send to the clinic")),
+                           on_click=C.save_new, type="button", id=f"save-new-{kind}"),
             secondary_button("Cancel", on_click=C.cancel_add, type="button"),
             message=C.add_error, message_id=f"add-error-{kind}",
         ),
@@ -196,20 +308,45 @@ def _add_form(kind: str) -> rx.Component:
     )
 
 
+def _allergy_answer() -> rx.Component:
+    """With no allergy on the list: "no known allergies" (asked) or "not recorded" (never asked), and
+    the clinician's button to record the answer."""
+    return rx.vstack(
+        rx.cond(C.allergy_status == "nka",
+                rx.text("No known allergies (recorded).", id="allergy-status"),
+                rx.text("Allergies not recorded yet — ask the patient, then add them or record “No known allergies”.",
+                        color=rx.color("amber", 11), id="allergy-status")),
+        rx.cond(C.can["edit_clinical"] & (C.allergy_status != "nka") & (C.new_kind == ""),
+                secondary_button("Record no known allergies", on_click=C.record_no_known_allergies, type="button",
+                                 id="record-nka")),
+        error_callout(C.nka_error, id="nka-error"),
+        spacing="2", width="100%",
+    )
+
+
+_REPORT_LABELS = {"allergies": "Report an allergy", "medications": "Report a medicine you take"}
+
+
 def history_card(kind: str, empty: str, title: str = "") -> rx.Component:
     _title, noun = ROW_TITLES[kind]
     rows = getattr(C, kind)
+    add = rx.cond(C.can["edit_clinical"] & (C.new_kind == ""),
+                  secondary_button(f"Add {noun}", on_click=C.start_add(kind), type="button", id=f"add-{kind}"))
+    if kind in _REPORT_LABELS:
+        add = rx.fragment(add, rx.cond(C.can["report_clinical"] & (C.new_kind == ""),
+                                       secondary_button(_REPORT_LABELS[kind], on_click=C.start_add(kind),
+                                                        type="button", id=f"report-{kind}")))
     return section_card(
         title or _title,
-        rx.cond(rows.length() == 0, rx.text(empty, color=rx.color("gray", 11))),
+        rx.cond(rows.length() == 0, _allergy_answer() if kind == "allergies"
+                else rx.text(empty, color=rx.color("gray", 11))),
         rx.foreach(rows, lambda row: _history_row(kind, row)),
         rx.cond((C.remove_kind == kind) & (C.remove_error != ""),
                 rx.callout(C.remove_error, icon="triangle-alert", color_scheme="red", role="alert", size="1",
                            width="100%", id=f"remove-error-{kind}")),
+        error_callout(C.verify_error, id=f"verify-error-{kind}") if kind in _REPORT_LABELS else rx.fragment(),
         rx.cond(C.new_kind == kind, _add_form(kind)),
-        action=rx.cond(C.can["edit_clinical"] & (C.new_kind == ""),
-                       secondary_button(f"Add {noun}", on_click=C.start_add(kind), type="button",
-                                        id=f"add-{kind}")),
+        action=add,
         section_id=f"history-{kind}",
     )
 

@@ -51,10 +51,11 @@ def record_view() -> rx.Component:
         chart_header(level="h2"),
         rx.grid(
             rx.vstack(
-                history_card("allergies", "No known allergies.", "Allergies"),
-                history_card("medications", "No medications on file.", "Medications"),
-                history_card("conditions", "No conditions on file.", "Conditions"),
-                history_card("immunizations", "No immunizations on file.", "Immunizations"),
+                history_card("allergies", "No allergies on file.", "Allergies"),
+                history_card("medications", "No medicines on file.", "Your medicines and how to take them"),
+                history_card("conditions", "No conditions on file.", "Your conditions"),
+                history_card("immunizations", "No immunizations on file.", "Your vaccinations"),
+                history_card("family_history", "No family history on file.", "Your family's health"),
                 spacing="4", width="100%",
             ),
             rx.vstack(
