@@ -32,7 +32,7 @@ def code_picker(label: str, field_id: str, value: Any, on_change: Any, *, result
                 type="text", size="3", width="100%", min_height=TAP, auto_complete="off", role="combobox",
                 aria_autocomplete="list", aria_controls=listbox_id,
                 aria_expanded=rx.cond(results.length() > 0, "true", "false"),
-                aria_activedescendant=rx.cond(active >= 0, option_id + active.to_string(), ""),
+                aria_activedescendant=rx.cond(active >= 0, option_id + active.to_string(), None),
                 aria_invalid=rx.cond(error, "true", "false"), aria_describedby=field_id + "-error",
             ),
             rx.cond(
