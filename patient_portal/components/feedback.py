@@ -24,7 +24,8 @@ def notice_callout(message, **props) -> rx.Component:
 def success_callout(message, **props) -> rx.Component:
     return rx.cond(
         message,
-        rx.callout(message, icon="circle-check", color_scheme="green", role="status", width="100%", **props),
+        rx.callout(message, icon="circle-check", color_scheme="green", high_contrast=True, role="status", width="100%",
+                   **props),
     )
 
 
