@@ -73,7 +73,7 @@ def test_patient_adds_a_home_reading_and_the_doctor_sees_it_reported_by_patient(
     page = ctx.new_page()
     sign_in(page, "patient@demo.clinic", wait=True)
     page.goto("/patient/readings")
-    expect(page.get_by_role("heading", name="Your readings")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your readings", exact=True)).to_be_visible()
     page.locator("#add-reading").click()
     expect(page.locator("#vital-heart-rate")).to_have_count(0)  # a patient adds BP, weight or glucose only
     _fill(page, {"systolic": HOME_BP[0], "diastolic": HOME_BP[1]})

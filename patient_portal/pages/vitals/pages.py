@@ -36,9 +36,9 @@ def _patient_badge(row: Any) -> rx.Component:
     return rx.cond(
         row["by_patient"],
         rx.cond(row["unverified"],
-                rx.badge(rx.icon("house", size=12), "Reported by patient", color_scheme="amber", size="2",
+                rx.badge(rx.icon("house", size=12), "Reported by patient", color_scheme="amber", high_contrast=True, size="2",
                          class_name="reported-badge"),
-                rx.badge(rx.icon("circle-check", size=12), "Reported by patient, verified", color_scheme="green",
+                rx.badge(rx.icon("circle-check", size=12), "Reported by patient, verified", color_scheme="green", high_contrast=True,
                          size="2", class_name="reported-badge")),
     )
 
@@ -236,7 +236,7 @@ def chart_view() -> rx.Component:
         ),
         rx.cond(V.unverified > 0, rx.callout(
             rx.text(V.unverified, " reading(s) reported by the patient are not verified yet. Check them in "
-                    "Readings below and press Verify."), icon="house", color_scheme="amber", width="100%",
+                    "Readings below and press Verify."), icon="house", color_scheme="amber", high_contrast=True, width="100%",
             id="vitals-unverified")),
         rx.cond(V.form_open, record_form(
             "Record vitals", "Save vitals",
