@@ -46,24 +46,24 @@ def chart_view() -> rx.Component:
             )),
             spacing="2", wrap="wrap",
         ),
-        rx.grid(
+        rx.grid(  # UI.md: a clinician's chart leads with what they act on, on a phone too
+            rx.cond(
+                C.show_clinical,
+                rx.vstack(
+                    history_card("conditions", "No conditions recorded."),
+                    history_card("medications", "No current medications."),
+                    history_card("allergies", "No known allergies."),
+                    history_card("immunizations", "No immunizations recorded."),
+                    history_card("family_history", "No family history recorded."),
+                    spacing="4", width="100%",
+                ),
+            ),
             rx.vstack(
                 details_card(),
                 rows_card("insurance", C.can["edit_insurance"], "No insurance on file (self-pay)."),
                 rows_card("emergency", C.can["edit_emergency"], "No emergency contacts on file."),
                 care_team_card(),
                 spacing="4", width="100%",
-            ),
-            rx.cond(
-                C.show_clinical,
-                rx.vstack(
-                    history_card("allergies", "No known allergies."),
-                    history_card("medications", "No current medications."),
-                    history_card("conditions", "No conditions recorded."),
-                    history_card("immunizations", "No immunizations recorded."),
-                    history_card("family_history", "No family history recorded."),
-                    spacing="4", width="100%",
-                ),
             ),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="4",
