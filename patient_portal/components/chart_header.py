@@ -1,5 +1,6 @@
 """The patient chart header, the same for every role: photo placeholder, name, birth date with age,
-sex, MRN, record status, allergies, alerts (advance directive on file) and insurance. It draws only
+sex, MRN, record status, allergies, alerts (advance directive on file) and insurance, under the
+critical-information banner (severe allergies, alerts) for the roles that see clinical data. It draws only
 ``state.chart_header.ChartHeaderState``; a part the role may not see is left out, not shown empty."""
 
 from __future__ import annotations
@@ -50,15 +51,45 @@ def _insurance() -> rx.Component:
                     white_space="normal")
 
 
+def _critical(line: Any) -> rx.Component:
+    return rx.el.li(rx.text(line, weight="bold", size="3"), class_name="critical-allergy")
+
+
+def critical_banner() -> rx.Component:
+    """The critical-information banner: severe or high-criticality allergies and the alerts (an
+    advance directive on file), red and high-contrast, announced (role="alert") when it appears.
+    Drawn only when the role sees one of its parts and there is something in it."""
+    return rx.cond(
+        H.show_banner,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("siren", size=20)),
+            rx.vstack(
+                rx.text("Critical information", weight="bold", size="3"),
+                rx.cond(H.critical.length() > 0,
+                        rx.el.ul(rx.foreach(H.critical, _critical), style={"margin": "0", "padding_left": "1.1em"},
+                                 aria_label="Severe allergies")),
+                rx.cond(H.alerts.length() > 0, rx.text(H.alerts.join(" · "), size="2", weight="medium")),
+                spacing="1",
+            ),
+            color_scheme="red", variant="surface", high_contrast=True, size="2", role="alert",
+            id="critical-banner", width="100%",
+        ),
+    )
+
+
 def chart_header(*, level: str = "h1") -> rx.Component:
     """The header of the patient the page is about, once ChartHeaderState holds it (read by the page's
     on_load, alone or with the page's own read). The name is the page's h1 on chart pages; a page with
     its own title (the patient's record) makes it an h2."""
     return rx.cond(
         H.header_status == "ok",
-        _card(H.patient, H.patient["age_text"], level,
-              status_badge(H.patient["status"]),
-              rx.cond(H.show_allergies, allergy_badge(H.allergies, H.allergy_status)),
-              rx.foreach(H.alerts, _alert),
-              rx.cond(H.show_insurance, _insurance())),
+        rx.vstack(
+            critical_banner(),
+            _card(H.patient, H.patient["age_text"], level,
+                  status_badge(H.patient["status"]),
+                  rx.cond(H.show_allergies, allergy_badge(H.allergies, H.allergy_status)),
+                  rx.foreach(H.alerts, _alert),
+                  rx.cond(H.show_insurance, _insurance())),
+            spacing="2", width="100%",
+        ),
     )

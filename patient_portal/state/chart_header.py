@@ -20,7 +20,7 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.domain.patients.common import PatientNotFound
-from patient_portal.domain.patients.header import ChartHeader, chart_header
+from patient_portal.domain.patients.header import ChartHeader, CriticalAllergy, chart_header
 from patient_portal.state import formatting as fmt
 from patient_portal.state.calls import attempt
 
@@ -46,6 +46,15 @@ class ChartRoute(rx.State, mixin=True):
         return self.patient_ref
 
 
+def critical_line(item: CriticalAllergy) -> str:
+    """One banner line: "Penicillins — severe, high criticality: anaphylaxis"."""
+    said = [fmt.word(fmt.SEVERITY, item.severity).lower() if item.severity not in ("", "unknown") else ""]
+    said.append("high criticality" if item.criticality == "high" else "")
+    what = ", ".join(p for p in said if p)
+    text = f"{item.substance} — {what}" if what else item.substance
+    return f"{text}: {item.reaction}" if item.reaction else text
+
+
 def _own_header(session: Any, actor: Any) -> ChartHeader:
     """The signed-in patient's own header (no record linked: not found)."""
     if actor.patient_id is None:
@@ -62,6 +71,10 @@ class ChartHeaderState(ChartRoute, rx.State):
     allergy_status: str = ""  # recorded | nka | not_recorded ("" when the role does not see allergies)
     show_allergies: bool = False
     alerts: list[str] = []
+    #: the critical-information banner: severe / high-criticality allergies, written for people
+    critical: list[str] = []
+    #: anything in the banner (critical allergies or alerts) for a role that sees it
+    show_banner: bool = False
     insurance: str = ""
     insured: bool = False
     show_insurance: bool = False
@@ -70,7 +83,8 @@ class ChartHeaderState(ChartRoute, rx.State):
     def _clear_header(self, status: str) -> None:
         self.header_status = status
         self.patient, self.allergies, self.alerts, self.allergy_status = {}, [], [], ""
-        self.show_allergies = self.show_insurance = self.insured = False
+        self.critical = []
+        self.show_allergies = self.show_insurance = self.insured = self.show_banner = False
         self.insurance = ""
 
     def _show_header(self, header: ChartHeader) -> None:
@@ -79,6 +93,8 @@ class ChartHeaderState(ChartRoute, rx.State):
         self.allergies = list(header.allergies or [])
         self.allergy_status = header.allergy_status or ""
         self.alerts = [fmt.word(fmt.ALERTS, code) for code in header.alerts or []]
+        self.critical = [critical_line(item) for item in header.critical or []]
+        self.show_banner = bool(self.critical or self.alerts)
         self.show_insurance = header.insurance is not None
         self.insured = bool(header.insured)
         words = fmt.word(fmt.INSURANCE, header.insurance) if header.insurance else ""

@@ -295,3 +295,65 @@ def test_opening_the_chart_page_fills_the_header_and_writes_one_access_log_entry
     assert header.header_status == "ok" and header.allergies == ["Latex"]  # header alone, read and audited
     assert len(call(own_access_log, chart["patient"]).rows) == before + 2
 
+
+
+# ---------------------------------------------------------------- the critical-information banner (issue 12)
+
+
+def _allergy(pid, substance: str, *, severity: str = "mild", criticality: str | None = None, status: str = "active",
+             reaction: str | None = None) -> None:
+    with unit_of_work() as s:
+        s.add(Allergy(id=uuid.uuid4(), patient_id=pid, substance=substance, severity=severity,
+                      criticality=criticality, status=status, reaction=reaction))
+
+
+@pytest.mark.parametrize("role", ["doctor", "patient", "admin"])
+def test_the_banner_names_severe_and_high_criticality_active_allergies_worst_first(chart, role):
+    pid = chart["pid"]
+    _allergy(pid, "Peanuts", criticality="high")
+    _allergy(pid, "Penicillins", severity="severe", reaction="Anaphylaxis")
+    _allergy(pid, "Sulfonamides", severity="severe", status="resolved")  # not active: not in the banner
+    _allergy(pid, "Dust", severity="moderate", criticality="low")
+    header = call(hdr.chart_header, chart[role], pid)
+    assert [(c.substance, c.severity, c.criticality, c.reaction) for c in header.critical] == [
+        ("Penicillins", "severe", "", "Anaphylaxis"), ("Peanuts", "mild", "high", "")]
+    assert "Dust" in header.allergies and "Peanuts" in header.allergies
+
+
+def test_the_front_desk_sees_no_banner_and_a_calm_record_has_none(chart):
+    pid = chart["pid"]
+    assert call(hdr.chart_header, chart["doctor"], pid).critical == []  # Latex, mild: no banner entry
+    _allergy(pid, "Penicillins", severity="severe")
+    assert call(hdr.chart_header, chart["staff"], pid).critical is None
+
+
+def test_the_banner_costs_no_statement_of_its_own(chart):
+    pid = chart["pid"]
+    for i in range(6):
+        _allergy(pid, f"Severe {i}", severity="severe", reaction="Hives")
+    _directive(pid)
+    with _statements() as seen:
+        header = call(hdr.chart_header, chart["doctor"], pid)
+    assert len(header.critical) == 6
+    assert len(_reads(seen)) <= hdr.READS <= READ_LIMIT, _reads(seen)
+
+
+def test_the_header_state_words_the_banner_for_every_chart_page(chart):
+    from patient_portal.state.chart_header import ChartHeaderState
+
+    pid = chart["pid"]
+    _allergy(pid, "Penicillins", severity="severe", criticality="high", reaction="Anaphylaxis")
+    _directive(pid)
+    doctor = make_user("dana@clinic.org", "doctor")
+    put_on_care_team(actor_for(doctor), pid)
+    web = client()
+    login(web, "dana@clinic.org")
+    state = _state_for(ChartHeaderState, f"portal_session={web.cookies.get('portal_session')}",
+                       f"/chart/{pid}/vitals")
+    asyncio.run(ChartHeaderState.event_handlers["load"].fn(state))
+    assert state.show_banner and state.critical == ["Penicillins — severe, high criticality: Anaphylaxis"]
+    assert state.alerts == ["Advance directive on file"]
+
+    front = _state_for(ChartHeaderState, _cookie("front@clinic.org", "staff"), f"/chart/{pid}")
+    asyncio.run(ChartHeaderState.event_handlers["load"].fn(front))
+    assert front.header_status == "ok" and not front.show_banner and front.critical == []

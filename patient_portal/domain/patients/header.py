@@ -16,6 +16,13 @@ What each role sees follows the policy: allergies for roles that read clinical d
 care team, the patient, admins — not the front desk); the advance-directive alert for roles that
 read clinical documents (the documents area files advance directives as clinical); insurance for
 roles that read insurance. A part the role may not see is None, never empty-but-present.
+
+The critical-information banner (issue 12) rides on the same reads: the allergy statement also
+fetches each active allergy's plain severity and criticality (and, for the ones that matter, its
+reaction), so ``critical`` — the active allergies that are severe or of high criticality, worst
+first — costs no statement of its own; the advance directive is the banner's other alert. Who sees
+the banner follows the parts it is made of: clinical readers see the allergies in it, clinical
+document readers the directive; the front desk sees neither.
 """
 
 from __future__ import annotations
@@ -61,6 +68,22 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class CriticalAllergy:
+    """One allergy the banner shouts about: `substance`, `severity` (mild … severe, unknown),
+    `criticality` (low, high, unable-to-assess or ""), `reaction` as written ("" when none)."""
+
+    substance: str
+    severity: str
+    criticality: str
+    reaction: str = ""
+
+
+def is_critical(severity: str | None, criticality: str | None) -> bool:
+    """Does an active allergy belong in the critical-information banner?"""
+    return severity == "severe" or criticality == "high"
+
+
+@dataclass(frozen=True)
 class ChartHeader:
     """`patient`: the HEADER_FIELDS as text (codes as codes, e.g. sex "female"); `allergies`:
     the active allergies' substance names, oldest first, and `allergy_status` whether that list is
@@ -74,6 +97,8 @@ class ChartHeader:
     insurance: str | None = None
     payer: str = ""
     allergy_status: str | None = None
+    #: The banner's allergies: active, severe or of high criticality, worst first (None: not shown).
+    critical: list[CriticalAllergy] | None = None
 
     @property
     def insured(self) -> bool | None:
@@ -104,12 +129,25 @@ def _patient_and_directive(session: Session, patient_id: Any, ask_directive: boo
     return patient, on_file, none_known
 
 
-def _allergy_names(session: Session, patient_id: Any) -> list[str]:
-    """The substances of the active allergies, oldest first: one statement, one decryption per allergy."""
-    rows = session.exec(select(Allergy.id, Allergy.substance)
+def _allergies(session: Session, patient_id: Any) -> tuple[list[str], list[CriticalAllergy]]:
+    """The substances of the active allergies, oldest first, and the critical ones (severe or high
+    criticality; severe first, then high criticality, then oldest): one statement, one decryption per
+    allergy plus the reaction of each critical one."""
+    table = Allergy.__tablename__
+    rows = session.exec(select(Allergy.id, Allergy.substance, Allergy.severity, Allergy.criticality,
+                               Allergy.reaction)
                         .where(Allergy.patient_id == patient_id, Allergy.status == "active")
                         .order_by(Allergy.created_at)).all()  # type: ignore[arg-type]
-    return [decrypt_value("str", token, Allergy.__tablename__, "substance", row_id) for row_id, token in rows]
+    names: list[str] = []
+    critical: list[tuple[int, int, CriticalAllergy]] = []
+    for at, (row_id, token, severity, criticality, reaction) in enumerate(rows):
+        name = decrypt_value("str", token, table, "substance", row_id)
+        names.append(name)
+        if is_critical(severity, criticality):
+            said = decrypt_value("str", reaction, table, "reaction", row_id) or ""
+            critical.append((0 if severity == "severe" else 1, at,
+                             CriticalAllergy(name, severity or "unknown", criticality or "", said)))
+    return names, [item for _rank, _at, item in sorted(critical, key=lambda c: (c[0], c[1]))]
 
 
 def _insurance(session: Session, patient_id: Any, today: date) -> tuple[str, str]:
@@ -139,7 +177,7 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
     sees_insurance = actor.can(Action.INSURANCE_READ)
     patient, directive, none_known = _patient_and_directive(session, pid, sees_alerts, sees_allergies)
     summary = dto.summary(patient)
-    allergies = _allergy_names(session, pid) if sees_allergies else None
+    allergies, critical = _allergies(session, pid) if sees_allergies else (None, None)
     allergy_status = None if allergies is None else (
         ALLERGIES_RECORDED if allergies else NO_KNOWN_ALLERGIES if none_known else ALLERGIES_NOT_RECORDED)
     alerts = ([ADVANCE_DIRECTIVE] if directive else []) if sees_alerts else None
@@ -147,7 +185,7 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
     shown = ["header"] + [name for name, seen in (("allergies", sees_allergies), ("alerts", sees_alerts),
                                                  ("insurance", sees_insurance)) if seen]
     header = ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer,
-                         allergy_status)
+                         allergy_status, critical)
     return header, shown
 
 
