@@ -72,6 +72,13 @@ class Action(StrEnum):
     VISIT_SIGN = "visit.sign"  # sign (lock) a draft: its author only (AUTHOR_ONLY)
     VISIT_ADDENDUM = "visit.addendum.write"  # add an addendum to a signed note: any care-team doctor
     VISIT_WORKLIST = "visit.worklist.read"  # the clinician's own unsigned notes, across their patients
+    PATIENT_WORKLIST = "patient.worklist.read"  # My patients: the clinician's own care-team list, with flags
+    TIMELINE_READ = "patient.timeline.read"  # every clinical event of one patient, newest first
+    PRESCRIPTION_READ = "prescription.read"  # prescriptions, their PDF (care-team doctors, admins; the patient's own)
+    PRESCRIPTION_WRITE = "prescription.write"  # prescribe, stop, complete (care-team doctors only)
+    PRESCRIPTION_RENEWAL_REQUEST = "prescription.renewal.request"  # the patient asks to renew their own
+    PRESCRIPTION_RENEWAL_DECIDE = "prescription.renewal.decide"  # approve or decline a renewal (care-team doctors)
+    PRESCRIPTION_WORKLIST = "prescription.worklist.read"  # the doctor's renewal requests, across their patients
 
 
 A = Action
@@ -86,6 +93,8 @@ _DOCTOR = {
     A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
     A.OBSERVATION_READ, A.OBSERVATION_WRITE, A.OBSERVATION_VERIFY,
     A.VISIT_READ, A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST,
+    A.PATIENT_WORKLIST, A.TIMELINE_READ,
+    A.PRESCRIPTION_READ, A.PRESCRIPTION_WRITE, A.PRESCRIPTION_RENEWAL_DECIDE, A.PRESCRIPTION_WORKLIST,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -95,18 +104,27 @@ _PATIENT = {
     A.CLINICAL_REPORT_OWN,  # ... on their own record, marked "reported by patient" until a clinician verifies it
     A.OBSERVATION_READ, A.OBSERVATION_REPORT_OWN,
     A.VISIT_SUMMARY_READ,  # summaries of signed notes only; never a draft, never the full note
+    A.PRESCRIPTION_READ,  # their own prescriptions (how to take them, the PDF); never the check's findings
+    A.PRESCRIPTION_RENEWAL_REQUEST,  # ask for a renewal of their own active prescription
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
 #: both on the audit event and so in the patient's access log) but never writes, signs or adds to
 #: a clinical note, and has no worklist of their own.
-_CLINICIAN_ONLY = {A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST}
+#: The same holds for prescriptions: an admin reads them (and their PDF) for operations — a
+#: pharmacy's call, a records request, a review of overrides — but never prescribes, stops, decides a
+#: renewal or has renewal requests of their own: a prescription carries a prescriber's licence.
+_CLINICIAN_ONLY = {A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST,
+                   A.PRESCRIPTION_WRITE, A.PRESCRIPTION_RENEWAL_DECIDE, A.PRESCRIPTION_WORKLIST}
+
+#: My patients is a treating clinician's own care-team list: an admin has no care team, so no list.
+_CLINICIAN_ONLY |= {A.PATIENT_WORKLIST}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN,
-                                           A.CLINICAL_REPORT_OWN}
+                                           A.CLINICAL_REPORT_OWN, A.PRESCRIPTION_RENEWAL_REQUEST}
                           - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
@@ -159,6 +177,13 @@ SCOPES: dict[Action, Scope] = {
     A.VISIT_SIGN: Scope.PATIENT,
     A.VISIT_ADDENDUM: Scope.PATIENT,
     A.VISIT_WORKLIST: Scope.OWN_ACCOUNT,
+    A.PATIENT_WORKLIST: Scope.OWN_ACCOUNT,
+    A.TIMELINE_READ: Scope.PATIENT,
+    A.PRESCRIPTION_READ: Scope.PATIENT,
+    A.PRESCRIPTION_WRITE: Scope.PATIENT,
+    A.PRESCRIPTION_RENEWAL_REQUEST: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
+    A.PRESCRIPTION_RENEWAL_DECIDE: Scope.PATIENT,
+    A.PRESCRIPTION_WORKLIST: Scope.OWN_ACCOUNT,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the

@@ -60,6 +60,13 @@ EXPECTED: dict[str, str] = {
     "visit.sign": "D",
     "visit.addendum.write": "D",
     "visit.worklist.read": "D",
+    "patient.worklist.read": "D",
+    "patient.timeline.read": "AD",
+    "prescription.read": "ADP",
+    "prescription.write": "D",
+    "prescription.renewal.request": "P",
+    "prescription.renewal.decide": "D",
+    "prescription.worklist.read": "D",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
