@@ -39,6 +39,8 @@ class Settings:
     demo_accounts: bool = True
     require_mfa: bool = False
     clinic_timezone: str = "UTC"
+    clinic_name: str = "Demo Clinic"  # printed on prescriptions (PORTAL_CLINIC_NAME)
+    clinic_address: str = "12 Harbor Street, Boston, MA 02110"  # PORTAL_CLINIC_ADDRESS
     phone_region: str = "US"
     max_upload_bytes: int = 25 * 1024 * 1024
     document_purge_after_days: int = 30
@@ -168,6 +170,8 @@ def load_settings() -> Settings:
         demo_accounts=_bool("PORTAL_DEMO_ACCOUNTS", not production),
         require_mfa=_bool("PORTAL_REQUIRE_MFA", production),
         clinic_timezone=os.environ.get("PORTAL_TIMEZONE", "UTC"),
+        clinic_name=os.environ.get("PORTAL_CLINIC_NAME", "Demo Clinic"),
+        clinic_address=os.environ.get("PORTAL_CLINIC_ADDRESS", "12 Harbor Street, Boston, MA 02110"),
         phone_region=(os.environ.get("PORTAL_PHONE_REGION") or "US").upper(),
         max_upload_bytes=_int("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         document_purge_after_days=_int("PORTAL_DOCUMENT_PURGE_AFTER_DAYS", 30),
