@@ -882,3 +882,26 @@ def purge(actor: Actor | None, *, document_id: Any, store: BlobStore | None = No
     store = store or get_blob_store()
     for key in keys:
         blobs.discard(store, key)
+
+
+# ---------------------------------------------------------------- for the timeline (no policy: its caller authorizes and audits)
+
+
+def timeline_items(session: Session, actor: Actor, patient_id: uuid.UUID) -> list[Any]:
+    """The patient's documents as timeline items, when each was uploaded: only the categories this
+    role reads, never a removed one, nor one held back from this actor. One statement; the title
+    is the one column decrypted."""
+    from patient_portal.domain.timeline.dto import TimelineItem, aware
+
+    rows = session.exec(select(Document.id, Document.category, Document.title, Document.created_at,
+                               Document.provided_by_patient, Document.hold_until).where(
+        Document.patient_id == patient_id, Document.status == Status.ACTIVE,
+        Document.category.in_(_visible_categories(actor)))).all()  # type: ignore[attr-defined]
+    today = _today()
+    return [TimelineItem(aware(created), "documents",
+                         "Document: " + (crypto.decrypt_value("str", title, Document.__tablename__, "title", row_id)
+                                         or category_label(category)),
+                         category_label(category) + (", from the patient" if by_patient else ""),
+                         f"/chart/{patient_id}/documents", str(row_id))
+            for row_id, category, title, created, by_patient, hold in rows
+            if not _is_held(actor, hold, today)]

@@ -406,3 +406,42 @@ def _empty_trend(session: Session, vital: str, start: date | None, end: date | N
     specs = catalogue.specs(session)
     return Trend(key=vital, series=[_series(k, specs.get(k), []) for k in catalogue.TREND_KEYS[vital]],
                  date_from=start, date_to=end)
+
+
+# --- for other areas (no policy: the callers authorize and audit) ----------------------------------
+
+def with_unverified_readings(session: Session, actor: Actor, patient_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these patients have a home reading no doctor has verified yet: the worklist's
+    "Unverified readings" flag. One statement, nothing decrypted."""
+    if not patient_ids:
+        return set()
+    o = Observation
+    return set(session.exec(select(o.patient_id).distinct().where(
+        o.patient_id.in_(patient_ids), o.verified.is_(False)  # type: ignore[attr-defined]
+    )).all())
+
+
+def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
+    """Each set of vitals as one timeline item: when measured, which vitals (names from the
+    catalogue), whether the patient reported it. One statement over plain columns:
+    no value is decrypted (the vitals page shows them)."""
+    from patient_portal.domain.timeline.dto import TimelineItem, aware
+
+    o = Observation
+    sets: dict[uuid.UUID, list[Any]] = {}
+    for set_id, loinc, at, source, verified, computed in session.exec(select(
+            o.set_id, o.loinc, o.effective_at, o.source, o.verified, o.computed).where(o.patient_id == patient_id)).all():
+        sets.setdefault(set_id, []).append((loinc, at, source, verified, computed))
+    labels = {**{v.key: v.label.lower() if v.key != "spo2" else "SpO2" for v in catalogue.VITALS},
+              "systolic": "blood pressure", "bmi": "BMI"}
+    out = []
+    for set_id, rows in sets.items():
+        keys = {catalogue.key_of(r[0]) for r in rows}
+        names = [labels[k] for k in catalogue.BY_KEY if k in keys and k != "diastolic"]
+        names[:1] = [names[0][:1].upper() + names[0][1:]] if names else []
+        patient = rows[0][2] == Source.PATIENT.value
+        title = "Home reading" if patient else "Vitals recorded"
+        flag = (" (reported by patient" + ("" if all(r[3] for r in rows) else ", not verified") + ")") if patient else ""
+        out.append(TimelineItem(aware(rows[0][1]), "vitals", title, ", ".join(names) + flag,
+                                f"/chart/{patient_id}/vitals", str(set_id)))
+    return out

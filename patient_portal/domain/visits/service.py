@@ -67,6 +67,7 @@ __all__ = [
     "VisitListItem", "VisitNotFound", "VisitNoteView", "VisitSummary",
     "add_addendum", "create_note", "field_error", "find_diagnoses", "get_note", "list_notes", "open_list", "own_summaries",
     "save_draft", "sign_note", "summaries", "unsigned_notes",
+    "last_signed_visits", "timeline_items", "with_unsigned_notes",
 ]
 
 OBJECT = "visit_note"
@@ -424,3 +425,47 @@ def unsigned_notes(session: Session, actor: Actor | None) -> list[UnsignedNote]:
     audit.record(session, actor, "visit.worklist.list", object_type=OBJECT,
                  detail={"count": len(items), "notes": [str(u.note_id) for u in items]})
     return items
+
+
+# ---------------------------------------------------------------- for other areas (no policy: callers authorize and audit)
+
+
+def with_unsigned_notes(session: Session, actor: Actor, patient_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these patients have a draft note by this clinician (only its author can sign it):
+    the worklist's "Unsigned note" flag. One statement, nothing decrypted."""
+    if not patient_ids:
+        return set()
+    return set(session.exec(select(VisitNote.patient_id).distinct().where(
+        VisitNote.patient_id.in_(patient_ids), VisitNote.author_id == actor.user_id,  # type: ignore[attr-defined]
+        VisitNote.status == DRAFT)).all())
+
+
+def last_signed_visits(session: Session, patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """The latest signed visit's time of each of these patients (none signed: absent). One
+    statement; the visit time is ciphertext (order does not survive encryption), so it decrypts one
+    column per signed note of these patients."""
+    if not patient_ids:
+        return {}
+    out: dict[uuid.UUID, datetime] = {}
+    rows = session.exec(select(VisitNote.id, VisitNote.patient_id, VisitNote.visit_at).where(
+        VisitNote.patient_id.in_(patient_ids), VisitNote.status == SIGNED)).all()  # type: ignore[attr-defined]
+    for row_id, pid, token in rows:
+        when = _when(decrypt_value("str", token, VisitNote.__tablename__, "visit_at", row_id))
+        if pid not in out or when > out[pid]:
+            out[pid] = when
+    return out
+
+
+def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
+    """The patient's signed visit notes as timeline items (drafts are not events yet): when the
+    visit was, its reason, who signed it. One statement; three columns decrypted per note."""
+    from patient_portal.domain.timeline.dto import TimelineItem
+
+    table = VisitNote.__tablename__
+    rows = session.exec(select(VisitNote.id, VisitNote.visit_at, VisitNote.reason, VisitNote.author_name).where(
+        VisitNote.patient_id == patient_id, VisitNote.status == SIGNED)).all()
+    return [TimelineItem(when=_when(decrypt_value("str", at, table, "visit_at", row_id)), kind="visits",
+                         title="Visit: " + decrypt_value("str", reason, table, "reason", row_id),
+                         detail="Signed by " + (decrypt_value("str", author, table, "author_name", row_id) or "clinician"),
+                         link=f"/chart/{patient_id}/visits?note={row_id}", key=str(row_id))
+            for row_id, at, reason, author in rows]

@@ -1,0 +1,139 @@
+"""The timeline: every clinical event of one patient in one chronological view, newest first,
+filterable by kind and 25 a page (issue 12).
+
+``timeline(session, actor, *, patient_id, kinds, page)`` asks the policy once
+(``patient.timeline.read``: care-team doctors; admins for operations; not the front desk, not
+patients — their own record has its own pages), then composes each area's read function listed in
+``SOURCES`` — the history's conditions, allergies, medications and immunizations, signed visit
+notes, vitals sets, documents — each only if the role also reads that area (``actor.can`` of the
+source's action: the timeline never shows more than the area's own page would). Each area reads in
+one statement per kind and decrypts only the columns an item shows; the merge, the sort and the page
+happen here. One audit event per page read (``patient.timeline.read`` with the kinds and page;
+``open_timeline`` reads the chart header in the same unit and names it in that one event).
+
+Adding a kind (results, prescriptions …) is one ``Source`` line and its area's ``timeline_items``.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from patient_portal.core import audit
+from patient_portal.core.access import Action, Actor, Resource, require
+from patient_portal.core.errors import Invalid
+from patient_portal.domain.documents import service as documents
+from patient_portal.domain.history import lists as history
+from patient_portal.domain.observations import service as observations
+from patient_portal.domain.patients.common import as_uuid, load
+from patient_portal.domain.patients.header import ChartHeader, with_header
+from patient_portal.domain.timeline.dto import KINDS, TimelineItem
+from patient_portal.domain.visits import service as visits
+
+PAGE_SIZE = 25
+READ = str(Action.TIMELINE_READ)
+#: What each kind is called in the filter and on an item.
+LABELS = {"conditions": "Conditions", "allergies": "Allergies", "medications": "Medications",
+          "immunizations": "Immunizations", "visits": "Visits", "vitals": "Vitals", "documents": "Documents"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One area's events: the kinds it gives, the action a role needs to see them, and its read
+    ``read(session, actor, patient_id, kinds_asked) -> list[TimelineItem]``."""
+
+    kinds: tuple[str, ...]
+    action: Action
+    read: Callable[[Session, Actor, uuid.UUID, set[str]], list[TimelineItem]]
+
+
+SOURCES: tuple[Source, ...] = (
+    Source(("conditions", "allergies", "medications", "immunizations"), Action.CLINICAL_READ,
+           lambda s, a, pid, kinds: history.timeline_items(s, pid, kinds)),
+    Source(("visits",), Action.VISIT_READ, lambda s, a, pid, kinds: visits.timeline_items(s, pid)),
+    Source(("vitals",), Action.OBSERVATION_READ, lambda s, a, pid, kinds: observations.timeline_items(s, pid)),
+    Source(("documents",), Action.CLINICAL_DOC_READ, lambda s, a, pid, kinds: documents.timeline_items(s, a, pid)),
+)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of events, newest first; `kinds` the filter applied (every kind the role sees when
+    none was asked), `available` the kinds this role may filter by, in order."""
+
+    items: list[TimelineItem]
+    total: int
+    page: int
+    pages: int
+    kinds: tuple[str, ...]
+    available: tuple[str, ...]
+
+
+def available_kinds(actor: Actor) -> tuple[str, ...]:
+    """The kinds this role sees on a timeline, in the filter's order."""
+    seen = {k for source in SOURCES if actor.can(source.action) for k in source.kinds}
+    return tuple(k for k in KINDS if k in seen)
+
+
+def _kinds(asked: Any, available: tuple[str, ...]) -> tuple[str, ...]:
+    if asked in (None, "", [], ()):
+        return available
+    if isinstance(asked, str):
+        asked = [asked]
+    if not isinstance(asked, list | tuple | set) or not all(isinstance(k, str) for k in asked):
+        raise Invalid(errors={"kinds": "Choose what to show."})
+    unknown = [k for k in asked if k not in KINDS]
+    if unknown:
+        raise Invalid(errors={"kinds": "Choose what to show from the list."})
+    return tuple(k for k in available if k in set(asked))
+
+
+def _page_number(value: Any) -> int:
+    try:
+        return max(1, min(int(value), 100_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def timeline(session: Session, actor: Actor | None, *, patient_id: Any, kinds: Any = None, page: Any = 1,
+             header_sections: list[str] | None = None) -> TimelinePage:
+    """One page (25) of the patient's clinical events, newest first, of the `kinds` asked (None or
+    empty: all the role sees); one audit event."""
+    pid = as_uuid(patient_id)
+    require(session, actor, Action.TIMELINE_READ, Resource(patient_id=pid))
+    assert actor is not None
+    load(session, pid)
+    available = available_kinds(actor)
+    chosen = _kinds(kinds, available)
+    wanted = set(chosen)
+    items: list[TimelineItem] = []
+    for source in SOURCES:
+        asked = wanted & set(source.kinds)
+        if asked and actor.can(source.action):
+            items += [item for item in source.read(session, actor, pid, asked) if item.kind in asked]
+    items.sort(key=lambda item: (item.when, item.kind, item.key), reverse=True)
+    pages = max(1, math.ceil(len(items) / PAGE_SIZE))
+    number = min(_page_number(page), pages)
+    shown = items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+    detail: dict[str, Any] = {"kinds": list(chosen), "page": number, "count": len(shown), "total": len(items)}
+    if header_sections is not None:
+        detail["header"] = list(header_sections)
+    audit.record(session, actor, READ, patient_id=pid, object_type="timeline", object_id=pid, detail=detail)
+    return TimelinePage(shown, len(items), number, pages, chosen, available)
+
+
+def open_timeline(session: Session, actor: Actor | None, patient_id: Any, *, kinds: Any = None,
+                  page: Any = 1) -> tuple[ChartHeader, TimelinePage]:
+    """The chart's Timeline page opened: the chart header and the first page in one unit, ONE audit
+    event (``patient.timeline.read`` whose `header` names what the header showed)."""
+    return with_header(session, actor, patient_id, _timeline_for_header, patient_id, kinds=kinds, page=page)
+
+
+def _timeline_for_header(session: Session, actor: Actor | None, patient_id: Any, *, kinds: Any = None,
+                         page: Any = 1, header_sections: list[str] | None = None) -> TimelinePage:
+    return timeline(session, actor, patient_id=patient_id, kinds=kinds, page=page, header_sections=header_sections)
