@@ -72,6 +72,11 @@ class Action(StrEnum):
     VISIT_SIGN = "visit.sign"  # sign (lock) a draft: its author only (AUTHOR_ONLY)
     VISIT_ADDENDUM = "visit.addendum.write"  # add an addendum to a signed note: any care-team doctor
     VISIT_WORKLIST = "visit.worklist.read"  # the clinician's own unsigned notes, across their patients
+    RESULT_READ = "result.read"  # lab results in full, to review, held and superseded too (clinicians; admins read)
+    RESULT_WRITE = "result.write"  # enter, import (CSV) or correct lab results: care-team doctors
+    RESULT_RELEASE = "result.release"  # review, comment, release to the patient or hold until discussed
+    RESULT_OWN_READ = "result.own.read"  # the patient's own results: released ones (held: only that they wait)
+    RESULT_WORKLIST = "result.worklist.read"  # the clinician's results to review, across their patients
     PATIENT_WORKLIST = "patient.worklist.read"  # My patients: the clinician's own care-team list, with flags
     TIMELINE_READ = "patient.timeline.read"  # every clinical event of one patient, newest first
     PRESCRIPTION_READ = "prescription.read"  # prescriptions, their PDF (care-team doctors, admins; the patient's own)
@@ -95,6 +100,7 @@ _DOCTOR = {
     A.VISIT_READ, A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLIST,
     A.PATIENT_WORKLIST, A.TIMELINE_READ,
     A.PRESCRIPTION_READ, A.PRESCRIPTION_WRITE, A.PRESCRIPTION_RENEWAL_DECIDE, A.PRESCRIPTION_WORKLIST,
+    A.RESULT_READ, A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -106,6 +112,7 @@ _PATIENT = {
     A.VISIT_SUMMARY_READ,  # summaries of signed notes only; never a draft, never the full note
     A.PRESCRIPTION_READ,  # their own prescriptions (how to take them, the PDF); never the check's findings
     A.PRESCRIPTION_RENEWAL_REQUEST,  # ask for a renewal of their own active prescription
+    A.RESULT_OWN_READ,  # released results only; a held report says only that it is ready to discuss
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -120,11 +127,16 @@ _CLINICIAN_ONLY = {A.VISIT_WRITE, A.VISIT_SIGN, A.VISIT_ADDENDUM, A.VISIT_WORKLI
 #: My patients is a treating clinician's own care-team list: an admin has no care team, so no list.
 _CLINICIAN_ONLY |= {A.PATIENT_WORKLIST}
 
+#: Lab results: an admin reads them for operations (basis role) but never enters, corrects, reviews,
+#: releases or holds them, and has no results to review of their own.
+_CLINICIAN_ONLY |= {A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST}
+
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN,
-                                           A.CLINICAL_REPORT_OWN, A.PRESCRIPTION_RENEWAL_REQUEST}
+                                           A.CLINICAL_REPORT_OWN, A.PRESCRIPTION_RENEWAL_REQUEST,
+                                           A.RESULT_OWN_READ}
                           - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
@@ -184,6 +196,11 @@ SCOPES: dict[Action, Scope] = {
     A.PRESCRIPTION_RENEWAL_REQUEST: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
     A.PRESCRIPTION_RENEWAL_DECIDE: Scope.PATIENT,
     A.PRESCRIPTION_WORKLIST: Scope.OWN_ACCOUNT,
+    A.RESULT_READ: Scope.PATIENT,
+    A.RESULT_WRITE: Scope.PATIENT,
+    A.RESULT_RELEASE: Scope.PATIENT,
+    A.RESULT_OWN_READ: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
+    A.RESULT_WORKLIST: Scope.OWN_ACCOUNT,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the

@@ -67,6 +67,11 @@ EXPECTED: dict[str, str] = {
     "prescription.renewal.request": "P",
     "prescription.renewal.decide": "D",
     "prescription.worklist.read": "D",
+    "result.read": "AD",
+    "result.write": "D",
+    "result.release": "D",
+    "result.own.read": "P",
+    "result.worklist.read": "D",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
