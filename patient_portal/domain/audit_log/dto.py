@@ -53,6 +53,7 @@ PHRASES: dict[str, str] = {
     "observation.write": "Recorded your vital signs",
     "observation.report_own": "Added a home reading",
     "observation.verify": "Checked a home reading you sent",
+    "patient.timeline.read": "Looked at the timeline of your health record",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -75,6 +76,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your visit notes"
     if action == "observation.read" and (detail or {}).get("header"):  # a chart's vitals page, opened
         text = "Opened your record and looked at your vital signs"
+    if action == "patient.timeline.read" and (detail or {}).get("header"):  # a chart's Timeline page, opened
+        text = "Opened your record and looked at your timeline"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")
