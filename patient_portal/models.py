@@ -12,6 +12,7 @@ from patient_portal.domain.insurance import models as insurance_models  # noqa: 
 from patient_portal.domain.observations import models as observation_models  # noqa: F401
 from patient_portal.domain.patients import link_models  # noqa: F401
 from patient_portal.domain.patients import models as patient_models  # noqa: F401
+from patient_portal.domain.prescriptions import models as prescription_models  # noqa: F401
 from patient_portal.domain.visits import models as visit_models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -203,6 +203,48 @@ def file_at_intake(session: Session, *, patient_id: Any, entries: dict[str, list
             rows.add(session, pid, kind, values, recorded_by=recorded_by, source="intake")
 
 
+def file_prescribed(session: Session, *, patient_id: Any, values: dict[str, str], recorded_by: uuid.UUID | None,
+                    medication_id: Any = None) -> tuple[uuid.UUID, bool]:
+    """File a signed prescription on the medication list as "prescribed" (the prescriptions area is
+    the only caller; it authorizes and audits). The entry `medication_id` names, or else the active
+    entry of the same drug (one the patient reported, or an earlier prescription's), is updated
+    rather than a second row added — the list never holds the same drug twice. Returns (row id,
+    created)."""
+    pid = as_uuid(patient_id)
+    values = {**values, "status": "active", "origin": "prescribed", "verification": VERIFIED}
+    _complete_codes(session, "medications", values)
+    row = None
+    if medication_id:
+        row = session.get(Medication, as_uuid(medication_id))
+        row = row if row is not None and row.patient_id == pid else None
+    if row is None:
+        stmt = select(Medication).where(Medication.patient_id == pid, Medication.status == "active")
+        drug = str(values.get("drug") or "")
+        row = next((r for r in session.exec(stmt.order_by(Medication.created_at)).all() if drug and r.drug == drug), None)
+    if row is None:
+        row = rows.add(session, pid, "medications", values, recorded_by=recorded_by, source="clinician")
+        session.flush()
+        return row.id, True
+    for name, value in rows.clean("medications", {**rows.to_dict("medications", row), **values}).items():
+        setattr(row, name, value)
+    row.version += 1
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row.id, False
+
+
+def end_prescribed(session: Session, *, patient_id: Any, medication_id: Any, status: str, on: date) -> None:
+    """A prescription stopped or completed: its medication-list entry too (caller authorizes and audits)."""
+    row = session.get(Medication, as_uuid(medication_id)) if medication_id else None
+    if row is None or row.patient_id != as_uuid(patient_id) or row.status != "active":
+        return
+    row.status, row.stop_date = status, on
+    row.version += 1
+    row.updated_at = utcnow()
+    session.add(row)
+
+
 # ---------------------------------------------------------------------------------------------- helpers
 
 def _row(session: Session, pid: uuid.UUID, kind: str, item_id: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Prescriptions: prescribing from the formulary, the safety check, PDFs, verification, renewals."""
