@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     codes = sub.add_parser("codes", help="code tables").add_subparsers(dest="codes_command", required=True)
     load = codes.add_parser("load", help="load or update ICD-10-CM, CVX, LOINC vital signs and the formulary "
                             "(skips a set already loaded from the same source)")
-    load.add_argument("--set", dest="sets", action="append", choices=["icd10cm", "cvx", "loinc", "formulary"],
+    load.add_argument("--set", dest="sets", action="append", choices=["icd10cm", "cvx", "loinc", "loinc_lab", "formulary"],
                       help="only this set (repeatable; default all)")
     load.add_argument("--icd10-prefix", action="append", metavar="CODE",
                       help="only the ICD-10-CM codes starting with CODE (repeatable; small demos and tests)")

@@ -27,6 +27,14 @@ _NAMESPACE = uuid.UUID("6f1f9b0e-3c1d-5b8e-9a65-0c0de5e70000")
 BATCH = 5000
 
 
+def _id_space(spec: Any) -> str:
+    """The system a set's concept ids hang off: its system URI, or for a second set of the same
+    system (LOINC's laboratory tests beside the vital signs; one code may be in both) its key."""
+    from patient_portal.domain.codes.sources import BY_SYSTEM
+
+    return spec.system if BY_SYSTEM.get(spec.system) is spec else f"{spec.system}#{spec.key}"
+
+
 def concept_id(system: str, code: str) -> uuid.UUID:
     """The same id for the same code on every load and every database."""
     return uuid.uuid5(_NAMESPACE, f"{system}|{code}")
@@ -99,7 +107,7 @@ def _rows(source: Source) -> tuple[list[dict[str, Any]], list[tuple]]:
     concepts: list[dict[str, Any]] = []
     tokens: list[tuple] = []
     for rank, row in enumerate(sorted(source.rows, key=lambda r: (r.tier, r.order))):
-        cid = concept_id(spec.system, row.code)
+        cid = concept_id(_id_space(spec), row.code)
         searchable = text.search_text(row.display, row.terms)
         concepts.append({"id": cid, "created_at": now, "updated_at": now, "code_set": spec.key,
                          "system": spec.system, "code": row.code, "code_key": text.code_key(row.code),

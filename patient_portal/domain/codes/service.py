@@ -41,7 +41,7 @@ from patient_portal.domain.codes.loader import LoadReport
 from patient_portal.domain.codes.models import CodeConcept, CodeSet, CodeToken
 from patient_portal.domain.codes.sources import CODE_SETS, SMALL_SETS, CodeSetSpec
 
-__all__ = ["MAX_LIMIT", "SMALL_SETS", "FormularyEntry", "VitalSign", "drug_classes", "formulary_entry", "get",
+__all__ = ["MAX_LIMIT", "SMALL_SETS", "FormularyEntry", "LabTest", "VitalSign", "drug_classes", "formulary_entry", "get", "lab_test",
            "load", "load_small", "loaded", "search", "vital", "vitals"]
 
 MAX_LIMIT = 50
@@ -227,6 +227,28 @@ def vital(session: Session, loinc: str) -> VitalSign | None:
     return _vital(row) if row is not None else None
 
 
+@dataclass(frozen=True)
+class LabTest:
+    """A laboratory test's LOINC coding, usual unit and usual adult reference range (a default the
+    result form offers; the lab's own range on a result always wins)."""
+
+    coding: Coding
+    unit: str | None
+    low: float | None
+    high: float | None
+    range_text: str | None
+
+
+def lab_test(session: Session, loinc: str) -> LabTest | None:
+    """The laboratory test with LOINC code `loinc` ("4548-4") from the lab set, or None."""
+    row = _concept(session, sources.LOINC_LAB_SET.key, loinc)
+    if row is None:
+        return None
+    x: dict[str, Any] = row.extra or {}
+    return LabTest(coding=Coding(row.system, row.code, row.display), unit=x.get("unit"), low=x.get("low"),
+                   high=x.get("high"), range_text=x.get("range_text"))
+
+
 def vitals(session: Session) -> list[VitalSign]:
     """Every vital sign the portal records, in the order of the shipped table."""
     rows = session.scalars(select(CodeConcept).where(CodeConcept.code_set == sources.LOINC_SET.key,
@@ -300,4 +322,6 @@ def _source(key: str, icd10_prefixes: Sequence[str] | None, cvx_file: Path | Non
         return sources.cvx(cvx_file)
     if key == "loinc":
         return sources.loinc_vitals()
+    if key == "loinc_lab":
+        return sources.loinc_labs()
     return sources.formulary()

@@ -34,11 +34,15 @@ class CodeSetSpec:
 ICD10CM_SET = CodeSetSpec("icd10cm", ICD10_CM, "ICD-10-CM")
 CVX_SET = CodeSetSpec("cvx", CVX, "CVX")
 LOINC_SET = CodeSetSpec("loinc", LOINC, "LOINC vital signs")
+#: Laboratory tests (lab results): LOINC too, a set of its own so the vitals stay the vitals; search
+#: it by its key ("loinc_lab"): the LOINC system URI names the vital-signs set.
+LOINC_LAB_SET = CodeSetSpec("loinc_lab", LOINC, "LOINC laboratory tests")
 FORMULARY_SET = CodeSetSpec("formulary", FORMULARY, "Formulary")
-CODE_SETS: dict[str, CodeSetSpec] = {s.key: s for s in (ICD10CM_SET, CVX_SET, LOINC_SET, FORMULARY_SET)}
-BY_SYSTEM: dict[str, CodeSetSpec] = {s.system: s for s in CODE_SETS.values()}
+CODE_SETS: dict[str, CodeSetSpec] = {s.key: s for s in (ICD10CM_SET, CVX_SET, LOINC_SET, LOINC_LAB_SET,
+                                                         FORMULARY_SET)}
+BY_SYSTEM: dict[str, CodeSetSpec] = {s.system: s for s in CODE_SETS.values() if s is not LOINC_LAB_SET}
 #: The sets small enough to load anywhere in milliseconds (seed, test fixtures).
-SMALL_SETS = ("cvx", "loinc", "formulary")
+SMALL_SETS = ("cvx", "loinc", "loinc_lab", "formulary")
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,20 @@ def loinc_vitals() -> Source:
     return Source(LOINC_SET, rows, "LOINC (vital signs subset shipped with the portal)", _fingerprint("loinc", raw))
 
 
+# --- LOINC laboratory tests ------------------------------------------------------------------------
+
+def loinc_labs() -> Source:
+    """Common laboratory tests: LOINC code, usual UCUM unit and a usual adult reference range."""
+    raw = (DATA / "labs.csv").read_bytes()
+    rows = []
+    for position, r in enumerate(_csv_rows(raw.decode())):
+        extra = {"unit": r["unit"] or None, "low": _number(r["low"]), "high": _number(r["high"]),
+                 "range_text": r["range_text"] or None}
+        rows.append(ConceptRow(r["code"], r["display"], (position,), terms=r["keywords"], extra=extra))
+    return Source(LOINC_LAB_SET, rows, "LOINC (laboratory subset shipped with the portal)",
+                  _fingerprint("loinc_lab", raw))
+
+
 # --- Formulary -------------------------------------------------------------------------------------
 
 def formulary() -> Source:
@@ -210,6 +228,7 @@ def formulary() -> Source:
 def small_sources() -> Iterable[Source]:
     yield cvx()
     yield loinc_vitals()
+    yield loinc_labs()
     yield formulary()
 
 
