@@ -9,7 +9,10 @@ from patient_portal.pages.documents import pages as document_pages  # noqa: F401
 from patient_portal.pages.patient import access_log as patient_access_log  # noqa: F401
 from patient_portal.pages.patient import dashboard as patient_dashboard  # noqa: F401
 from patient_portal.pages.patients import chart, record, register, review, search, signup  # noqa: F401
+from patient_portal.pages.prescriptions import pages as prescription_pages  # noqa: F401
 from patient_portal.pages.public import email_links, landing, login  # noqa: F401
+from patient_portal.pages.results import pages as result_pages  # noqa: F401
 from patient_portal.pages.staff import dashboard as staff_dashboard  # noqa: F401
+from patient_portal.pages.timeline import pages as timeline_pages  # noqa: F401
 from patient_portal.pages.visits import pages as visit_pages  # noqa: F401
 from patient_portal.pages.vitals import pages as vital_pages  # noqa: F401

@@ -32,6 +32,8 @@ from patient_portal.domain.identity import sessions, signin
 PUBLIC_HANDLERS: dict[str, str] = {
     "PublicState.load": "landing page: demo account names from settings, no database",
     "LoginState.load": "sign-in page: fixed messages chosen by the query string",
+    "VerifyRxState.check": "a pharmacy checks a prescription's code: valid, stopped or not valid, never patient "
+                           "data (looked up by the code's hash; throttled per address)",
 }
 #: Public handlers that may write without a session, the only tables they may change, and why.
 PUBLIC_WRITES: dict[str, tuple[set[str], str]] = {

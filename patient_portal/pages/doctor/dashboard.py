@@ -6,6 +6,7 @@ import reflex as rx
 
 from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
 from patient_portal.state.session import SessionState
+from patient_portal.state.prescriptions import RenewalsState as R
 from patient_portal.state.visits import WorklistState as W
 
 
@@ -41,7 +42,69 @@ def unsigned_notes_card() -> rx.Component:
     )
 
 
-@rx.page(route="/doctor", title=f"Doctor — {PRODUCT_NAME}", on_load=[SessionState.require("doctor"), W.load])
+def _renewal(item) -> rx.Component:
+    return rx.vstack(
+        rx.link(rx.hstack(rx.icon("pill", size=16), rx.text(item["patient"], weight="medium"),
+                          rx.text(item["drug"], size="2"), rx.text(item["date"], size="2", color=rx.color("gray", 11)),
+                          spacing="2", align="center", wrap="wrap"),
+                href=item["href"], min_height="44px", display="flex", align_items="center"),
+        rx.cond(item["message"] != "", rx.text("“", item["message"], "”", size="2")),
+        rx.flex(
+            rx.button("Approve", size="3", min_height="44px", type="button", on_click=R.approve(item["id"]),
+                      aria_label="Approve the renewal for " + item["patient"], class_name="renewal-approve"),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.button("Decline", size="3", variant="soft", min_height="44px", type="button",
+                                                  aria_label="Decline the renewal for " + item["patient"])),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Decline this renewal?"),
+                    rx.alert_dialog.description("The patient reads your note and is emailed that there is an answer.",
+                                                size="2"),
+                    rx.box(rx.el.label(rx.text("Note for the patient", size="2", weight="medium"),
+                                       html_for="renewal-decline-note"),
+                           rx.text_area(id="renewal-decline-note", value=R.decline_note, on_change=R.set_decline_note,
+                                        rows="3", width="100%"), margin_top="1rem"),
+                    rx.flex(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                                             min_height="44px", type="button")),
+                            rx.alert_dialog.action(rx.button("Decline", color_scheme="red", high_contrast=True,
+                                                             min_height="44px", type="button",
+                                                             on_click=R.decline(item["id"]))),
+                            spacing="3", justify="end", margin_top="1rem"),
+                    max_width="32rem",
+                ),
+            ),
+            spacing="2", wrap="wrap",
+        ),
+        spacing="1", width="100%", class_name="renewal-request",
+    )
+
+
+def renewal_requests_card() -> rx.Component:
+    """Patients' requests to renew a prescription, the longest waiting first: approve or decline."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.icon("pill", size=24, color=rx.color("accent", 11)),
+                      rx.heading("Renewal requests", size="4", as_="h2"),
+                      rx.cond(R.requests.length() > 0, rx.badge(R.requests.length(), color_scheme="amber",
+                                                                 high_contrast=True)),
+                      spacing="3", align="center"),
+            rx.cond(R.renewal_error, rx.text(R.renewal_error, size="2", color=rx.color("red", 11), role="alert")),
+            rx.match(
+                R.renewals_status,
+                ("ok", rx.cond(R.requests.length() > 0,
+                               rx.vstack(rx.foreach(R.requests, _renewal), spacing="3", width="100%"),
+                               rx.text("No renewal requests waiting.", size="2", color=rx.color("gray", 11)))),
+                ("failed", rx.text("Renewal requests could not be loaded. Reload the page.", size="2",
+                                   color=rx.color("red", 11))),
+                rx.text("Loading…", size="2", color=rx.color("gray", 11)),
+            ),
+            spacing="2", width="100%",
+        ),
+        width="100%", id="renewal-requests",
+    )
+
+
+@rx.page(route="/doctor", title=f"Doctor — {PRODUCT_NAME}",
+         on_load=[SessionState.require("doctor"), W.load, R.load])
 def doctor_dashboard() -> rx.Component:
     return role_shell(
         "doctor",
@@ -50,6 +113,7 @@ def doctor_dashboard() -> rx.Component:
             link_card("stethoscope", "My patients", "Patients on your care team: history, documents, notes.",
                       "/doctor/patients"),
             unsigned_notes_card(),
+            renewal_requests_card(),
         ),
         title="Doctor dashboard",
     )

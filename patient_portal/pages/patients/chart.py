@@ -44,6 +44,21 @@ def chart_view() -> rx.Component:
                 href="/chart/" + C.patient_ref + "/vitals",
                 id="chart-vitals-link",
             )),
+            rx.cond(C.show_clinical, rx.link(  # lab results: the care team reviews and releases, admins read
+                rx.button(rx.icon("flask-conical", size=16), "Results", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/results",
+                id="chart-results-link",
+            )),
+            rx.cond(C.show_clinical, rx.link(  # prescriptions: care-team doctors write, admins read
+                rx.button(rx.icon("pill", size=16), "Prescriptions", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/prescriptions",
+                id="chart-prescriptions-link",
+            )),
+            rx.cond(C.show_clinical, rx.link(  # every clinical event, newest first (care team, admins)
+                rx.button(rx.icon("history", size=16), "Timeline", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/timeline",
+                id="chart-timeline-link",
+            )),
             spacing="2", wrap="wrap",
         ),
         rx.grid(  # UI.md: a clinician's chart leads with what they act on, on a phone too

@@ -10,7 +10,9 @@ from patient_portal.components.forms import form_field, primary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state, pagination, skeleton_rows
+from patient_portal.pages.doctor.my_patients import my_patients_list
 from patient_portal.state.patients import PatientSearchState as S
+from patient_portal.state.worklist import MyPatientsState
 from patient_portal.state.session import SessionState
 
 HINT = "Name (“Garcia” or “Garcia, Maria”), date of birth, MRN, phone or email."
@@ -64,14 +66,16 @@ def _results() -> rx.Component:
     )
 
 
-def search_body(register_href: str = "") -> rx.Component:
+def search_body(register_href: str = "", *, heading: bool = True) -> rx.Component:
+    """The search box and its results; `heading` False: a section under another page's title."""
     action = rx.link(primary_button("Register a patient"), href=register_href) if register_href else None
     return rx.vstack(
-        page_header("Patients", "Find a patient by name, date of birth, MRN, phone or email.", action),
+        page_header("Patients", "Find a patient by name, date of birth, MRN, phone or email.", action) if heading
+        else rx.heading("Find a patient", size="5", as_="h2"),
         rx.form(
             rx.flex(
                 rx.box(form_field("Search", "patient-query", S.query, S.set_query, hint=HINT, type_="search", name="query",
-                                  auto_focus=True, auto_complete="off"), flex="3", width="100%"),
+                                  auto_focus=heading, auto_complete="off"), flex="3", width="100%"),
                 rx.box(form_field("Date of birth (optional)", "patient-dob", S.dob, S.set_dob, type_="date", name="dob"),
                        flex="1", width="100%"),
                 rx.box(primary_button("Search", type="submit", id="search-submit", width="100%"),
@@ -100,10 +104,17 @@ def staff_patients() -> rx.Component:
     return role_shell("staff", search_body("/staff/register"), title="Patients")
 
 
-@rx.page(route="/doctor/patients", title=_title("doctor"),
-         on_load=[SessionState.require("doctor"), S.reset_search])
+@rx.page(route="/doctor/patients", title=f"My patients — {PRODUCT_NAME}",
+         on_load=[SessionState.require("doctor"), S.reset_search, MyPatientsState.load])
 def doctor_patients() -> rx.Component:
-    return role_shell("doctor", search_body(), title="My patients")
+    """My patients: the care-team list first (issue 12), the search below it."""
+    return role_shell("doctor", rx.vstack(
+        page_header("My patients", "The patients on your care team, and what waits for you."),
+        my_patients_list(),
+        rx.divider(),
+        search_body(heading=False),
+        spacing="4", width="100%",
+    ), title="My patients")
 
 
 @rx.page(route="/admin/patients", title=_title("admin"), on_load=[SessionState.require("admin"), S.reset_search])
