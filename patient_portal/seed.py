@@ -62,6 +62,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     from patient_portal.domain.identity import service
     from patient_portal.domain.observations.demo import seed_vitals
     from patient_portal.domain.patients.demo import seed_patients
+    from patient_portal.domain.prescriptions.demo import seed_prescriptions
     from patient_portal.domain.visits.demo import seed_visits
 
     codes.load_small()  # CVX, LOINC vital signs, formulary (ms); ICD-10-CM: `portal codes load` (make migrate)
@@ -82,6 +83,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     documents = seed_documents(clinic)
     seed_visits(clinic)  # signed visit notes (and one draft) for Maria Garcia, James Okafor, Aiko Tanaka
     seed_vitals(clinic)  # a year of Maria Garcia's vitals and a few home readings
+    seed_prescriptions(clinic)  # licence numbers; Maria Garcia's lisinopril and her pending renewal request
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

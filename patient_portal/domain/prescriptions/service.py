@@ -51,6 +51,7 @@ from patient_portal.domain.history import service as history
 from patient_portal.domain.history.models import Allergy, Medication
 from patient_portal.domain.patients.common import PatientNotFound, as_uuid, load
 from patient_portal.domain.patients.dto import display_name
+from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.patients.models import Patient
 from patient_portal.domain.prescriptions import checks
 from patient_portal.domain.prescriptions import pdf as rx_pdf
@@ -84,7 +85,7 @@ from patient_portal.settings import get_settings
 __all__ = ["NotActive", "OverrideNeeded", "PrescriptionInvalid", "PrescriptionNotFound", "PrescriptionView",
            "RenewalDecided", "RenewalItem", "RenewalNotFound", "RenewalPending", "Verification",
            "approve_renewal", "check_order", "complete", "decline_renewal", "find_drugs", "get", "licence_number",
-           "list_prescriptions", "own_prescriptions", "pdf", "prescribe", "renewal_requests", "request_renewal",
+           "list_prescriptions", "open_list", "own_prescriptions", "pdf", "prescribe", "renewal_requests", "request_renewal",
            "set_licence_number", "stop", "verify", "verify_path"]
 
 OBJECT = "prescription"
@@ -253,7 +254,19 @@ def find_drugs(session: Session, actor: Actor | None, *, text: str, limit: int =
     return codes.search(session, actor, system=FORMULARY, text=text, limit=limit)
 
 
-def list_prescriptions(session: Session, actor: Actor | None, *, patient_id: Any) -> list[PrescriptionView]:
+def open_list(session: Session, actor: Actor | None, *, patient_id: Any) -> tuple[ChartHeader, list[PrescriptionView]]:
+    """A chart's Prescriptions page opened: the chart header and the list in one unit, ONE audit
+    event (``prescription.list`` whose `header` names what the header showed)."""
+    return with_header(session, actor, patient_id, _list_for_header)
+
+
+def _list_for_header(session: Session, actor: Actor | None, patient_id: Any, *,
+                     header_sections: list[str] | None = None) -> list[PrescriptionView]:
+    return list_prescriptions(session, actor, patient_id=patient_id, header_sections=header_sections)
+
+
+def list_prescriptions(session: Session, actor: Actor | None, *, patient_id: Any,
+                       header_sections: list[str] | None = None) -> list[PrescriptionView]:
     """The patient's prescriptions, active first, then newest first (clinicians, admins; the patient
     gets them without the check's findings)."""
     pid = as_uuid(patient_id)
@@ -266,8 +279,10 @@ def list_prescriptions(session: Session, actor: Actor | None, *, patient_id: Any
     views = [_view(session, actor, r, renewals.get(r.id)) for r in rows]
     if actor.patient_id == pid:
         views = [v.for_patient() for v in views]
-    audit.record(session, actor, "prescription.list", patient_id=pid, object_type=OBJECT,
-                 detail={"count": len(views)})
+    detail: dict[str, Any] = {"count": len(views)}
+    if header_sections is not None:
+        detail["header"] = list(header_sections)
+    audit.record(session, actor, "prescription.list", patient_id=pid, object_type=OBJECT, detail=detail)
     return views
 
 
