@@ -331,3 +331,19 @@ def test_orders_and_reasons_are_ciphertext_at_rest(clinic):
     with get_engine().connect() as conn:
         row = conn.execute(text("SELECT drug, drug_name, sig, override_reason, findings FROM prescription")).one()
     assert not any("moxicillin" in str(v) or "Tolerated" in str(v) for v in row)
+
+
+def test_the_demo_clinic_has_an_active_lisinopril_and_a_renewal_request_for_maria_garcia(db):
+    from patient_portal.core.access import Actor
+    from patient_portal.seed import seed_demo
+
+    seed_demo(patients=3)
+    seed_demo(patients=3)  # idempotent
+    with unit_of_work() as s:
+        rows = s.exec(__import__("sqlmodel").select(Prescription)).all()
+        from patient_portal.domain.identity.models import User
+        doctor = s.exec(__import__("sqlmodel").select(User).where(User.email == "doctor@demo.clinic")).one()
+    assert [(r.drug, r.status) for r in rows] == [("lisinopril", "active")]
+    doc = Actor(user_id=doctor.id, role=Role.DOCTOR, display_name="Demo doctor")
+    [item] = call(rx.renewal_requests, doc)
+    assert item.drug_name == "Lisinopril" and item.patient_id == rows[0].patient_id

@@ -54,6 +54,17 @@ PHRASES: dict[str, str] = {
     "observation.report_own": "Added a home reading",
     "observation.verify": "Checked a home reading you sent",
     "patient.timeline.read": "Looked at the timeline of your health record",
+    "prescription.list": "Looked at your prescriptions",
+    "prescription.read": "Read one of your prescriptions",
+    "prescription.pdf.read": "Printed one of your prescriptions",
+    "prescription.check.read": "Checked a new prescription against your allergies and medicines",
+    "prescription.create": "Prescribed a medicine for you",
+    "prescription.stop": "Stopped one of your prescriptions",
+    "prescription.complete": "Marked one of your prescriptions completed",
+    "prescription.renewal.request": "Asked for a prescription renewal",
+    "prescription.renewal.approve": "Renewed one of your prescriptions",
+    "prescription.renewal.decline": "Answered your renewal request",
+    "prescription.verify.read": "A pharmacy checked that your prescription is valid",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
