@@ -70,7 +70,8 @@ GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
                "Checked": "check", "Answered": "answer", "Added": "add", "Changed": "change", "Removed": "remove",
                "Restored": "restore", "Deleted": "delete", "Accessed": "access", "Read": "read", "Started": "start",
-               "Signed": "sign"}
+               "Signed": "sign", "Printed": "print", "Prescribed": "prescribe", "Stopped": "stop", "Marked": "mark",
+               "Asked": "ask", "Renewed": "renew"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -89,6 +90,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your vital signs"
     if action == "patient.timeline.read" and (detail or {}).get("header"):  # a chart's Timeline page, opened
         text = "Opened your record and looked at your timeline"
+    if action == "prescription.list" and (detail or {}).get("header"):  # a chart's Prescriptions page, opened
+        text = "Opened your record and looked at your prescriptions"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")
