@@ -20,7 +20,17 @@ from patient_portal.domain.prescriptions import checks
 from patient_portal.domain.prescriptions import service as rx
 from patient_portal.domain.prescriptions.models import Prescription
 from tests.integration.identity_support import make_user
-from tests.integration.patients_support import ADMIN, DOCTOR, STAFF, actor, call, draft, events, put_on_care_team, register
+from tests.integration.patients_support import (
+    ADMIN,
+    DOCTOR,
+    STAFF,
+    actor,
+    call,
+    draft,
+    events,
+    put_on_care_team,
+    register,
+)
 
 AMOX = {"drug": "amoxicillin", "dose": "500", "route": "oral", "frequency": "three_daily", "duration_days": "7",
         "quantity": "21", "refills": "0", "substitution": True, "pharmacy_note": ""}
