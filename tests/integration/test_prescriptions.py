@@ -357,3 +357,34 @@ def test_the_demo_clinic_has_an_active_lisinopril_and_a_renewal_request_for_mari
     doc = Actor(user_id=doctor.id, role=Role.DOCTOR, display_name="Demo doctor")
     [item] = call(rx.renewal_requests, doc)
     assert item.drug_name == "Lisinopril" and item.patient_id == rows[0].patient_id
+
+
+async def test_a_doctor_prescribes_through_the_page_and_a_warning_needs_a_reason(db):
+    from patient_portal.core.access import Actor
+    from patient_portal.state.prescriptions import PrescriptionsState
+    from tests.integration.identity_support import user
+    from tests.integration.test_chart_screens import _handle, _state
+
+    codes.load(sets=["formulary"])
+    elena = register(_elena_draft()).patient_id
+    make_user("doc@example.com", "doctor")
+    doc = user("doc@example.com")
+    put_on_care_team(Actor(user_id=doc.id, role=Role.DOCTOR), elena)
+    page = _state(PrescriptionsState, "doc@example.com", None, f"/chart/{elena}/prescriptions")
+    await _handle(page, "load_chart")
+    assert page.status == "ok" and page.can_write and page.rows == []
+    _handle_sync = type(page).event_handlers
+    _handle_sync["start_new"].fn(page)
+    await _handle(page, "search_drugs", "amoxi")
+    assert page.pick_results and page.pick_results[0]["code"] == "amoxicillin"
+    _handle_sync["pick_key"].fn(page, "Enter")
+    assert page.form["drug"] == "amoxicillin" and page.form["route"] == "oral"
+    _handle_sync["set_field"].fn(page, "dose", "500")
+    _handle_sync["set_field"].fn(page, "quantity", "21")
+    await _handle(page, "prescribe")
+    assert page.findings and "Penicillins" in page.findings[0] and "override_reason" in page.form_errors
+    _handle_sync["set_override_reason"].fn(page, "Tolerated it last year")
+    await _handle(page, "prescribe")
+    assert page.mode == "" and page.rows[0]["drug"] == "Amoxicillin" and page.rows[0]["can_change"]
+    answer = await _handle(page, "download_pdf", page.rows[0]["id"])
+    assert answer is not None

@@ -257,7 +257,7 @@ def find_drugs(session: Session, actor: Actor | None, *, text: str, limit: int =
 def open_list(session: Session, actor: Actor | None, *, patient_id: Any) -> tuple[ChartHeader, list[PrescriptionView]]:
     """A chart's Prescriptions page opened: the chart header and the list in one unit, ONE audit
     event (``prescription.list`` whose `header` names what the header showed)."""
-    return with_header(session, actor, patient_id, _list_for_header)
+    return with_header(session, actor, patient_id, _list_for_header, patient_id)
 
 
 def _list_for_header(session: Session, actor: Actor | None, patient_id: Any, *,
