@@ -216,6 +216,7 @@ def transact(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
                 session.info[READ_FIRST] = []
                 event.listen(session, "before_commit", _reader_never_commits)
                 result = fn(session, *args, **kwargs)
+                session.flush()  # changes the use case left pending are writes too (WriterNeeded)
                 events = session.info.pop(READ_FIRST)
                 session.rollback()  # the reader wrote nothing; end its snapshot before waiting
             if events:

@@ -116,6 +116,19 @@ def test_a_use_case_that_writes_runs_again_as_a_writer_and_keeps_its_write():
     assert len(runs) == (2 if get_engine().dialect.name == "sqlite" else 1)
 
 
+def test_a_change_left_pending_without_a_flush_is_kept():
+    """A use case that only session.add()s (the flush would come at commit) is a writer too: the
+    registration wizard's draft was lost on reload when the reader rolled it back unflushed."""
+    email = f"{uuid.uuid4().hex[:8]}@example.org"
+
+    def add_only(session, actor: Actor) -> None:
+        session.add(User(email=email, role="staff", display_name="Pending Person"))
+
+    transact(add_only, _actor())
+    with read_only() as s:
+        assert s.exec(select(User).where(User.email == email)).one().display_name == "Pending Person"
+
+
 def test_a_core_statement_that_writes_is_caught_too():
     def touch(session, actor: Actor) -> int:
         session.connection().execute(text("UPDATE user_account SET failed_attempts = failed_attempts WHERE 1 = 0"))
