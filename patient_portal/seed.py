@@ -63,6 +63,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     from patient_portal.domain.observations.demo import seed_vitals
     from patient_portal.domain.patients.demo import seed_patients
     from patient_portal.domain.prescriptions.demo import seed_prescriptions
+    from patient_portal.domain.results.demo import seed_results
     from patient_portal.domain.visits.demo import seed_visits
 
     codes.load_small()  # CVX, LOINC vital signs, formulary (ms); ICD-10-CM: `portal codes load` (make migrate)
@@ -84,6 +85,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     seed_visits(clinic)  # signed visit notes (and one draft) for Maria Garcia, James Okafor, Aiko Tanaka
     seed_vitals(clinic)  # a year of Maria Garcia's vitals and a few home readings
     seed_prescriptions(clinic)  # licence numbers; Maria Garcia's lisinopril and her pending renewal request
+    seed_results(clinic)  # Maria Garcia's released lipid panel (high LDL, a comment) and a new HbA1c to review
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

@@ -394,3 +394,26 @@ def test_an_unknown_patient_is_not_found(setup):
 
     with pytest.raises(PatientNotFound):
         call(results.panels, actor(ADMIN), patient_id=uuid.uuid4())
+
+
+# --- demo data -------------------------------------------------------------------------------------
+
+def test_the_demo_patient_has_a_released_lipid_panel_and_a_new_hba1c_seeded_once(db):
+    from patient_portal import seed
+    from patient_portal.domain.identity import service as identity
+    from patient_portal.domain.identity.models import User
+
+    seed.seed_demo(patients=3)
+    with unit_of_work() as s:
+        maria = s.get(User, identity.find_user_id(s, "patient@demo.clinic")).patient_id
+        doctor_id = identity.find_user_id(s, "doctor@demo.clinic")
+    own = call(results.own_results, actor(PATIENT, maria))
+    lipids, = own
+    assert lipids.name == "Lipid panel" and "LDL" in lipids.comment
+    assert [r.flag for r in lipids.results if r.coding.code == "13457-7"] == ["H"]
+    from patient_portal.core.access import Actor
+
+    work = call(results.results_to_review, Actor(user_id=doctor_id, role=DOCTOR))
+    assert any(t.patient_id == maria and t.panels == 1 for t in work.patients)
+    seed.seed_demo(patients=3)
+    assert counts() == (2, 5)
