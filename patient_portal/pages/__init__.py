@@ -11,6 +11,7 @@ from patient_portal.pages.patient import dashboard as patient_dashboard  # noqa:
 from patient_portal.pages.patients import chart, record, register, review, search, signup  # noqa: F401
 from patient_portal.pages.prescriptions import pages as prescription_pages  # noqa: F401
 from patient_portal.pages.public import email_links, landing, login  # noqa: F401
+from patient_portal.pages.results import pages as result_pages  # noqa: F401
 from patient_portal.pages.staff import dashboard as staff_dashboard  # noqa: F401
 from patient_portal.pages.timeline import pages as timeline_pages  # noqa: F401
 from patient_portal.pages.visits import pages as visit_pages  # noqa: F401

@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
+from patient_portal.pages.results.pages import results_to_review_card
+from patient_portal.state.results import ResultsWorklistState as Results
 from patient_portal.state.session import SessionState
 from patient_portal.state.prescriptions import RenewalsState as R
 from patient_portal.state.visits import WorklistState as W
@@ -104,7 +106,7 @@ def renewal_requests_card() -> rx.Component:
 
 
 @rx.page(route="/doctor", title=f"Doctor — {PRODUCT_NAME}",
-         on_load=[SessionState.require("doctor"), W.load, R.load])
+         on_load=[SessionState.require("doctor"), W.load, R.load, Results.load])
 def doctor_dashboard() -> rx.Component:
     return role_shell(
         "doctor",
@@ -113,6 +115,7 @@ def doctor_dashboard() -> rx.Component:
             link_card("stethoscope", "My patients", "Patients on your care team: history, documents, notes.",
                       "/doctor/patients"),
             unsigned_notes_card(),
+            results_to_review_card(),
             renewal_requests_card(),
         ),
         title="Doctor dashboard",
