@@ -417,3 +417,41 @@ def test_the_demo_patient_has_a_released_lipid_panel_and_a_new_hba1c_seeded_once
     assert any(t.patient_id == maria and t.panels == 1 for t in work.patients)
     seed.seed_demo(patients=3)
     assert counts() == (2, 5)
+
+
+# --- the import route and the access log's words ---------------------------------------------------
+
+def test_the_import_route_takes_csv_only_and_answers_with_lines(setup, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from patient_portal.api import results as api_results
+    from patient_portal.api.app import build_api
+
+    pid, doctor, _, patient = setup
+    who = {"doctor": doctor, "patient": patient}
+    monkeypatch.setattr(api_results, "actor_from_request", lambda request: who.get(request.headers.get("x-test-as", "")))
+    origin = "http://localhost:3000"
+    c = TestClient(build_api(), base_url=origin)
+
+    def post(body, kind="text/csv", as_="doctor"):
+        return c.post("/api/results/import", content=body, headers={"content-type": kind, "origin": origin,
+                                                                    "x-test-as": as_})
+
+    assert post(b"%PDF-1.7", kind="application/pdf").status_code == 415
+    assert post(b"a" * 1_000_001).status_code == 413
+    bad = sample(mrn_of(pid)).replace(",3.3,", ",,")
+    answer = post(bad.encode())
+    assert answer.status_code == 422 and answer.json()["lines"][0][0] == 4 and counts() == (0, 0)
+    assert post(sample(mrn_of(pid)).encode(), as_="patient").status_code == 403
+    assert post(sample(mrn_of(pid)).encode(), as_="nobody").status_code in (401, 403)
+    ok = post(sample(mrn_of(pid)).encode())
+    assert ok.status_code == 200 and ok.json() == {"panels": 2, "results": 5, "patients": 1}
+
+
+def test_the_access_log_words_results_events():
+    from patient_portal.domain.audit_log.dto import phrase
+
+    assert phrase("result.list", {"header": ["identity"]}) == "Opened your record and looked at your test results"
+    assert phrase("result.release") == "Released your test results to you"
+    assert phrase("result.hold") == "Kept your test results to discuss with you"
+    assert phrase("result.own.list", outcome="denied") == "Tried to look at your test results (refused)"

@@ -65,13 +65,23 @@ PHRASES: dict[str, str] = {
     "prescription.renewal.approve": "Renewed one of your prescriptions",
     "prescription.renewal.decline": "Answered your renewal request",
     "prescription.verify.read": "A pharmacy checked that your prescription is valid",
+    "result.list": "Looked at your test results",
+    "result.read": "Read one of your test results",
+    "result.own.list": "Looked at your test results",
+    "result.create": "Added test results to your record",
+    "result.import": "Added test results from the lab to your record",
+    "result.review": "Reviewed your test results",
+    "result.release": "Released your test results to you",
+    "result.hold": "Kept your test results to discuss with you",
+    "result.correct": "Corrected one of your test results",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
                "Checked": "check", "Answered": "answer", "Added": "add", "Changed": "change", "Removed": "remove",
                "Restored": "restore", "Deleted": "delete", "Accessed": "access", "Read": "read", "Started": "start",
                "Signed": "sign", "Printed": "print", "Prescribed": "prescribe", "Stopped": "stop", "Marked": "mark",
-               "Asked": "ask", "Renewed": "renew"}
+               "Asked": "ask", "Renewed": "renew",
+               "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -92,6 +102,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your timeline"
     if action == "prescription.list" and (detail or {}).get("header"):  # a chart's Prescriptions page, opened
         text = "Opened your record and looked at your prescriptions"
+    if action == "result.list" and (detail or {}).get("header"):  # a chart's Results page, opened
+        text = "Opened your record and looked at your test results"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")
