@@ -15,7 +15,7 @@ from patient_portal.components.forms import (
     textarea_field,
 )
 from patient_portal.components.media import preview_image
-from patient_portal.components.tables import data_table, empty_state, pagination
+from patient_portal.components.tables import empty_state, pagination
 from patient_portal.domain.documents.filetypes import ACCEPT_ATTRIBUTE
 from patient_portal.state.documents import (
     SORT_CHOICES,
@@ -165,6 +165,38 @@ def filters() -> rx.Component:
     ), rx.cond(D.filtered, rx.badge("Filtered", color_scheme="amber", id="doc-filtered")))
 
 
+# The list's rows are the page's heaviest part: 25 of them, each re-rendered whenever the page, sort or
+# filter changes (Next page's interaction-to-next-paint was 256 ms on desktop). So a row is kept lean:
+# only the layout the viewport shows is rendered (the table from Radix's md breakpoint up, cards below
+# it; not both with one hidden by CSS), and its styling comes from Radix props and the list's one style
+# rule (no per-element css objects for Emotion to serialize on every render); unchanged rows are not
+# rendered again when something else on the page changes (see _table_row).
+
+#: Radix Themes' md breakpoint: the table from here up, cards below (a phone, a narrow tablet)
+_WIDE_QUERY = "(min-width: 1024px)"
+_wide = rx.Var(
+    "docsWide", _var_type=bool,
+    _var_data=rx.vars.VarData(
+        hooks={
+            "const [docsWide, setDocsWide] = useState(() => typeof window !== 'undefined' && "
+            f"window.matchMedia('{_WIDE_QUERY}').matches);": None,
+            f"useEffect(() => {{ const mq = window.matchMedia('{_WIDE_QUERY}'); "
+            "const on = () => setDocsWide(mq.matches); on(); mq.addEventListener('change', on); "
+            "return () => mq.removeEventListener('change', on); }, []);": None,
+        },
+        imports={"react": [rx.ImportVar(tag="useState"), rx.ImportVar(tag="useEffect")]},
+    ),
+)
+
+#: The list's one style rule (tap targets of the row buttons, full-width cards), instead of a css
+#: object on every row's elements.
+_LIST_STYLE = {
+    "& .doc-tap": {"min_height": TAP},
+    "& .doc-more": {"min_height": TAP, "min_width": TAP},
+    "& .doc-card": {"width": "100%"},
+}
+
+
 def _badges(row: Any) -> rx.Component:
     return rx.flex(
         rx.cond(row["by_patient"], rx.badge("Provided by patient", color_scheme="blue")),
@@ -179,26 +211,28 @@ def _badges(row: Any) -> rx.Component:
 
 
 def _title(row: Any) -> rx.Component:
-    return rx.vstack(
+    return rx.flex(
         rx.text(row["title"], weight="medium", class_name="doc-title"),
         _badges(row),
-        rx.cond(row["removed"], rx.text("Reason: " + row["reason"].to(str), size="1", color=MUTED)),
-        spacing="1", align="start",
+        rx.cond(row["removed"], rx.text("Reason: " + row["reason"].to(str), size="1", color_scheme="gray")),
+        direction="column", spacing="1", align="start",
     )
 
 
 def _more_menu(row: Any) -> rx.Component:
     item = rx.menu.item
     return rx.menu.root(
-        rx.menu.trigger(rx.button(rx.icon("ellipsis", size=16), variant="ghost", min_height=TAP, min_width=TAP,
+        rx.menu.trigger(rx.button(rx.icon("ellipsis", size=16), variant="ghost", class_name="doc-more",
                                   aria_label="More actions for " + row["title"].to(str))),
         rx.menu.content(
             item("Versions", on_click=D.open_versions(row["id"])),
             rx.cond(row["can_version"], item("Upload corrected file", on_click=D.open_dialog("new_version", row["id"]))),
             rx.cond(row["can_hold"], item("Hold until discussed…", on_click=D.open_dialog("hold", row["id"]))),
             rx.cond(row["can_restore"], item("Restore", on_click=D.restore(row["id"]))),
-            rx.cond(row["can_delete"], item("Remove…", color="red", on_click=D.open_dialog("remove", row["id"]))),
-            rx.cond(row["can_purge"], item("Purge for good…", color="red", on_click=D.open_dialog("purge", row["id"]))),
+            rx.cond(row["can_delete"], item("Remove…", color_scheme="red",
+                                            on_click=D.open_dialog("remove", row["id"]))),
+            rx.cond(row["can_purge"], item("Purge for good…", color_scheme="red",
+                                           on_click=D.open_dialog("purge", row["id"]))),
         ),
     )
 
@@ -206,17 +240,17 @@ def _more_menu(row: Any) -> rx.Component:
 def _actions(row: Any) -> rx.Component:
     return rx.cond(
         row["held"],
-        rx.text("Your care team will go through this with you first.", size="2", color=MUTED),
-        rx.hstack(
+        rx.text("Your care team will go through this with you first.", size="2", color_scheme="gray"),
+        rx.flex(
             rx.cond(row["previewable"] & ~row["removed"].to(bool),
-                    rx.button(rx.icon("eye", size=16), "Preview", variant="soft", min_height=TAP,
+                    rx.button(rx.icon("eye", size=16), "Preview", variant="soft",
                               on_click=D.open_preview(row["id"]), aria_label="Preview " + row["title"].to(str),
-                              class_name="doc-preview")),
-            rx.button(rx.icon("download", size=16), "Download", variant="soft", min_height=TAP,
+                              class_name="doc-preview doc-tap")),
+            rx.button(rx.icon("download", size=16), "Download", variant="soft",
                       on_click=D.download(row["id"], 0), aria_label="Download " + row["title"].to(str),
-                      class_name="doc-download"),
+                      class_name="doc-download doc-tap"),
             _more_menu(row),
-            spacing="2", wrap="wrap",
+            spacing="2", wrap="wrap", align="start",
         ),
     )
 
@@ -227,22 +261,54 @@ def _cells(row: Any) -> list[rx.Component]:
         rx.table.cell(row["category_label"]),
         rx.table.cell(row["date"]),
         rx.table.cell(row["source"]),
-        rx.table.cell(rx.vstack(rx.text(row["added"], size="2"), rx.text(row["uploaded_by"], size="1", color=MUTED),
-                                spacing="0")),
+        rx.table.cell(rx.text(row["added"], size="2"), rx.text(row["uploaded_by"], size="1", color_scheme="gray")),
         rx.table.cell(_actions(row)),
     ]
 
 
 def _card(row: Any) -> rx.Component:
     return rx.card(
-        rx.vstack(
+        rx.flex(
             _title(row),
-            rx.text(row["category_label"], " · ", row["date"], size="2", color=MUTED),
-            rx.cond(row["source"], rx.text(row["source"], size="2", color=MUTED)),
+            rx.text(row["category_label"], " · ", row["date"], size="2", color_scheme="gray"),
+            rx.cond(row["source"], rx.text(row["source"], size="2", color_scheme="gray")),
             _actions(row),
-            spacing="2", width="100%",
+            direction="column", spacing="2", align="start",
+        ),
+        class_name="doc-card",
+    )
+
+
+COLUMNS = ["Document", "Category", "Date of service", "Source", "Added", "Actions"]
+
+
+# A row is a memoized component of its own: when something else on the page changes (a keystroke in
+# the upload form, a dialog opening) the rows whose data did not change are not rendered again.
+@rx.memo
+def _table_row(row: rx.Var[dict[str, Any]]) -> rx.Component:
+    return rx.table.row(*_cells(row))
+
+
+@rx.memo
+def _card_row(row: rx.Var[dict[str, Any]]) -> rx.Component:
+    return _card(row)
+
+
+def _rows() -> rx.Component:
+    """The page's rows as a table (md and up) or as cards (below), only the one the viewport shows."""
+    return rx.box(
+        rx.cond(
+            _wide,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
+                rx.table.body(rx.foreach(D.rows, lambda row: _table_row(row=row))),
+                variant="surface", width="100%", aria_label="Documents", id="doc-table",
+            ),
+            rx.flex(rx.foreach(D.rows, lambda row: _card_row(row=row)), direction="column", spacing="2",
+                    width="100%"),
         ),
         width="100%",
+        style=_LIST_STYLE,
     )
 
 
@@ -267,8 +333,7 @@ def document_list(empty_hint: Any) -> rx.Component:
         rx.cond(
             D.total > 0,
             rx.vstack(
-                data_table(["Document", "Category", "Date of service", "Source", "Added", "Actions"], D.rows, _cells,
-                           card=_card, caption="Documents", table_id="doc-table"),
+                _rows(),
                 rx.cond(D.pages > 1, pagination(D.page, D.pages, D.prev_page, D.next_page)),
                 spacing="3", width="100%",
             ),
