@@ -78,11 +78,11 @@ def _result_line(r: Any, plain: bool) -> rx.Component:
 # ---------------------------------------------------------------- the chart's page
 
 def _actions(p: Any) -> rx.Component:
-    field_id = "comment-" + p["id"]
+    field_id = "comment-" + p["id"].to(str)
     return rx.cond(
         R.can_release & p["open"],
         rx.vstack(
-            textarea_field("Comment for the patient", field_id, R.comments[p["id"]],
+            textarea_field("Comment for the patient", field_id, R.comments[p["id"].to(str)],
                            lambda text: R.set_comment(p["id"], text),
                            hint="Plain words; the patient reads this with the results once released."),
             rx.hstack(
@@ -112,14 +112,14 @@ def _panel_card(p: Any) -> rx.Component:
             rx.hstack(
                 rx.heading(p["name"], size="4", as_="h3"),
                 rx.badge(p["status_words"], color_scheme=p["color"], high_contrast=True, size="2",
-                         class_name="status-" + p["status"]),
+                         class_name="status-" + p["status"].to(str)),
                 rx.spacer(),
                 rx.text(p["day"], size="2", color=MUTED),
                 wrap="wrap", align="center", spacing="2", width="100%",
             ),
             rx.text(p["lab"], " · ", p["source"], size="2", color=MUTED),
-            rx.foreach(p["results"], lambda r: _result_line(r, False)),
-            rx.cond(p["replaced"].length() > 0, rx.text("Corrected results replaced earlier values (kept in the record).",
+            rx.foreach(p["results"].to(list[dict[str, Any]]), lambda r: _result_line(r, False)),
+            rx.cond(p["replaced"].to(list[dict[str, Any]]).length() > 0, rx.text("Corrected results replaced earlier values (kept in the record).",
                                                       size="1", color=MUTED)),
             rx.cond(p["document"], rx.link("Open the report documents", href=p["document"], size="2")),
             rx.cond(p["reviewed"], rx.text(p["reviewed"], size="1", color=MUTED)),
@@ -138,7 +138,7 @@ def _row_fields(row: Any, i: Any) -> rx.Component:
         rx.vstack(
             rx.hstack(rx.text(row["name"], " (", row["loinc"], ")", weight="medium"), rx.spacer(),
                       rx.button("Remove", variant="ghost", color_scheme="gray", type="button", min_height=TAP,
-                                on_click=R.remove_row(i), aria_label="Remove " + row["name"]),
+                                on_click=R.remove_row(i), aria_label="Remove " + row["name"].to(str)),
                       width="100%", align="center"),
             rx.grid(
                 form_field("Value", base + "value", row["value"], lambda v: R.set_cell(i, "value", v),
@@ -255,7 +255,7 @@ def _own_card(p: Any) -> rx.Component:
                 rx.callout("Results are ready to discuss with your doctor.", icon="message-circle",
                            color_scheme="blue", width="100%", class_name="held-notice"),
                 rx.vstack(
-                    rx.foreach(p["results"], lambda r: _result_line(r, True)),
+                    rx.foreach(p["results"].to(list[dict[str, Any]]), lambda r: _result_line(r, True)),
                     rx.cond(p["comment"], rx.callout(
                         rx.text(rx.text.strong("Your doctor says: "), p["comment"]), icon="message-square",
                         color_scheme="green", high_contrast=True, width="100%", class_name="doctor-comment")),
