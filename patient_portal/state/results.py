@@ -149,7 +149,6 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
     to_review: int = 0
     comments: dict[str, str] = {}
     error: str = ""
-    confirm_release: str = ""  # the panel id whose release waits for a confirm
 
     form_open: bool = False
     form: dict[str, str] = {}
@@ -170,7 +169,7 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
     def _clear(self) -> None:
         self.can_write = self.can_release = False
         self.panels, self.comments, self.total, self.page, self.pages, self.to_review = [], {}, 0, 1, 1, 0
-        self.error, self.confirm_release = "", ""
+        self.error = ""
         self._close_form()
         self.import_open, self.import_message, self.import_error, self.import_lines = False, "", "", []
 
@@ -241,7 +240,7 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
         return next((p["version"] for p in self.panels if p["id"] == panel_id), "")
 
     async def _decide(self, fn: Any, panel_id: str, done: str):
-        self.error, self.confirm_release = "", ""
+        self.error = ""
         pid = str(panel_id)[:64]
         answer = await attempt(self, fn, patient_id=self.patient_ref, panel_id=pid,
                                comment=self.comments.get(pid, ""), version=self._version(pid))
@@ -260,19 +259,9 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
         return await self._decide(svc.review, panel_id, "Marked reviewed")
 
     @rx.event
-    def ask_release(self, panel_id: str):
-        self.confirm_release = str(panel_id)[:64]
-
-    @rx.event
-    def cancel_release(self):
-        self.confirm_release = ""
-
-    @rx.event
-    async def release(self):
-        """Release the panel the confirm names: the patient sees the values and the comment."""
-        if not self.confirm_release:
-            return None
-        return await self._decide(svc.release, self.confirm_release, "Released to the patient")
+    async def release(self, panel_id: str):
+        """Release (from the confirm dialog): the patient sees the values and the comment."""
+        return await self._decide(svc.release, panel_id, "Released to the patient")
 
     @rx.event
     async def hold(self, panel_id: str):

@@ -89,12 +89,11 @@ def _actions(p: Any) -> rx.Component:
                 rx.cond(p["to_review"], secondary_button("Mark reviewed", on_click=R.review(p["id"]), type="button",
                                                          class_name="review-button")),
                 confirm_dialog(
-                    primary_button("Release to patient", on_click=R.ask_release(p["id"]), type="button",
-                                   class_name="release-button"),
+                    primary_button("Release to patient", type="button", class_name="release-button"),
                     "Release these results to the patient?",
                     "The patient will see the values and your comment in Your results. Released results cannot "
                     "be changed; a correction is added as a new result.",
-                    "Release", R.release, color_scheme="green", confirm_id="confirm-release"),
+                    "Release", R.release(p["id"]), color_scheme="green", confirm_id="confirm-release"),
                 rx.cond(p["status"] != "held",
                         secondary_button("Hold until discussed", on_click=R.hold(p["id"]), type="button",
                                          class_name="hold-button")),
