@@ -90,7 +90,9 @@ def test_an_override_needs_a_reason_which_is_stored_and_audited(clinic):
     assert saved.status == "active" and saved.override_reason.startswith("Tolerated")
     assert [f["kind"] for f in saved.findings] == ["allergy"]
     event, = events("prescription.create")
-    assert event.detail == {"findings": ["allergy"], "override_reason": "Tolerated amoxicillin in 2024 under observation"}
+    reason = "Tolerated amoxicillin in 2024 under observation"
+    assert event.detail == {"findings": ["allergy"], "override_reason_digest": rx.reason_digest(reason)}
+    assert "amoxicillin" not in str(event.detail).lower()  # the reason is PHI: kept encrypted, bound by digest
     assert event.purpose == "treatment" and event.basis == "care_team"
 
 

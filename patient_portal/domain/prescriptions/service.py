@@ -12,8 +12,10 @@ The rules, and where each lives:
   ingredient or class), duplicate therapy (same ingredient or therapeutic class on the medication
   list or among active prescriptions), dose range. Findings with no ``override_reason`` raise
   ``OverrideNeeded`` (nothing written); with one, the findings and the reason are stored on the
-  prescription and the reason goes into the audit event's detail (the kinds of the findings, never
-  the drug or allergy names).
+  prescription (encrypted) and the audit event's detail names the kinds of the findings and binds
+  the reason by a keyed digest (``reason_digest``): the reason is free text that names drugs and
+  allergies — PHI, which the audit trail's plain JSON must not hold — and the chained digest shows if
+  the stored reason were ever changed.
 * **Signing** happens on save: a prescription is active and signed when written, and it is filed on
   the medication list as "prescribed" through ``history.service.file_prescribed`` (an active entry
   of the same drug is updated, never doubled). Stopping (a reason is required) or completing ends the
@@ -215,11 +217,23 @@ def _on(session: Session, actor: Actor | None, action: Action, patient_id: Any, 
     return pid, rx
 
 
+def reason_digest(reason: str) -> str:
+    """HMAC-SHA256 of an override reason under the active key ring's "audit-detail" key (truncated):
+    what the audit event keeps of the reason, so the trail holds no PHI yet binds the stored text."""
+    import hmac
+
+    from patient_portal.core.crypto import get_keyring
+
+    ring = get_keyring()
+    key = ring.mac_key(ring.active_kid, "audit-detail")
+    return ring.active_kid + ":" + hmac.new(key, reason.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def _detail(findings: list[Finding], reason: str) -> dict[str, Any]:
-    """The audit detail of a signing: the kinds of the findings and the override reason."""
+    """The audit detail of a signing: the kinds of the findings and the override reason's digest."""
     detail: dict[str, Any] = {"findings": [f.kind for f in findings]}
     if findings:
-        detail["override_reason"] = reason
+        detail["override_reason_digest"] = reason_digest(reason)
     return detail
 
 
