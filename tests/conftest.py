@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+
 def _per_worker_database(url: str) -> str:
     """Under pytest-xdist each worker gets a database of its own (`<name>_gw0`, created when missing),
     since every test empties the tables; PORTAL_TEST_DATABASE_URL is pointed at it for every reader."""

@@ -146,7 +146,7 @@ def row(values: Mapping[str, Any], section: str = "") -> dict[str, str]:
 def rows(values: list[Mapping[str, Any]] | None, section: str = "") -> list[dict[str, str]]:
     out = [row(r, section) for r in values or []]
     if section == "medications":
-        for shown, raw in zip(out, values or []):
+        for shown, raw in zip(out, values or [], strict=True):
             shown["how_to_take"] = how_to_take(raw)
     return out
 

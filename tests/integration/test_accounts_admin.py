@@ -12,8 +12,8 @@ from patient_portal.core.access import AccessDenied, on_care_team
 from patient_portal.core.db import unit_of_work
 from patient_portal.domain.identity import care_team, service
 from patient_portal.domain.identity.sessions import actor_for
-from tests.integration.patients_support import register
 from tests.integration.identity_support import PASSWORD, client, events, login, make_user, user
+from tests.integration.patients_support import register
 
 pytestmark = pytest.mark.usefixtures("db")
 

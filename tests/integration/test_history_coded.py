@@ -15,7 +15,17 @@ from patient_portal.domain.codes import service as codes
 from patient_portal.domain.history import service as history
 from patient_portal.domain.patients import header as hdr
 from patient_portal.domain.patients.validation import ValidationFailed
-from tests.integration.patients_support import ADMIN, DOCTOR, STAFF, actor, call, draft, events, put_on_care_team, register
+from tests.integration.patients_support import (
+    ADMIN,
+    DOCTOR,
+    STAFF,
+    actor,
+    call,
+    draft,
+    events,
+    put_on_care_team,
+    register,
+)
 
 PATIENT = Role.PATIENT
 

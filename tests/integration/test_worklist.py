@@ -15,7 +15,16 @@ from patient_portal.domain.observations import service as vitals
 from patient_portal.domain.visits import service as visits
 from patient_portal.domain.worklist import service as worklist
 from tests.integration.identity_support import events
-from tests.integration.patients_support import ADMIN, DOCTOR, STAFF, actor, call, draft, put_on_care_team, register
+from tests.integration.patients_support import (
+    ADMIN,
+    DOCTOR,
+    STAFF,
+    actor,
+    call,
+    draft,
+    put_on_care_team,
+    register,
+)
 from tests.integration.sql_counter import statements
 
 NOTE = {"reason": "Follow-up", "assessment": "Stable.", "plan": "Review in 3 months."}

@@ -11,7 +11,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from patient_portal.core.crypto import decrypt_value
-from patient_portal.domain.history.models import PATIENT_REPORTED, Allergy, Condition, Immunization, Medication
+from patient_portal.domain.history.models import (
+    PATIENT_REPORTED,
+    Allergy,
+    Condition,
+    Immunization,
+    Medication,
+)
 from patient_portal.domain.timeline.dto import TimelineItem, at_day, aware
 
 _WORDS = {"severe": "severe", "moderate": "moderate", "mild": "mild"}

@@ -31,7 +31,14 @@ from patient_portal.domain.codes import service as codes
 from patient_portal.domain.codes.text import fold
 from patient_portal.domain.history import rows
 from patient_portal.domain.history.dto import HistoryEntry, entry
-from patient_portal.domain.history.models import KINDS, PATIENT_REPORTED, VERIFIED, Allergy, AllergyStatus, Medication
+from patient_portal.domain.history.models import (
+    KINDS,
+    PATIENT_REPORTED,
+    VERIFIED,
+    Allergy,
+    AllergyStatus,
+    Medication,
+)
 from patient_portal.domain.patients.common import Conflict, as_uuid, guard, load
 from patient_portal.domain.patients.validation import ValidationFailed, validate_history_item
 

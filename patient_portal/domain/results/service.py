@@ -184,7 +184,8 @@ def _document(session: Session, pid: uuid.UUID, document_id: Any, errors: dict[s
     """The report document to link: a live document of this same patient, else a field error."""
     if document_id in (None, ""):
         return None
-    from patient_portal.domain.documents.models import Document, Status as DocStatus
+    from patient_portal.domain.documents.models import Document
+    from patient_portal.domain.documents.models import Status as DocStatus
 
     try:
         did = document_id if isinstance(document_id, uuid.UUID) else uuid.UUID(str(document_id)[:64])

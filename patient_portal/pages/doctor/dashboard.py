@@ -6,9 +6,9 @@ import reflex as rx
 
 from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
 from patient_portal.pages.results.pages import results_to_review_card
+from patient_portal.state.prescriptions import RenewalsState as R
 from patient_portal.state.results import ResultsWorklistState as Results
 from patient_portal.state.session import SessionState
-from patient_portal.state.prescriptions import RenewalsState as R
 from patient_portal.state.visits import WorklistState as W
 
 

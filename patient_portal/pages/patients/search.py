@@ -12,8 +12,8 @@ from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state, pagination, skeleton_rows
 from patient_portal.pages.doctor.my_patients import my_patients_list
 from patient_portal.state.patients import PatientSearchState as S
-from patient_portal.state.worklist import MyPatientsState
 from patient_portal.state.session import SessionState
+from patient_portal.state.worklist import MyPatientsState
 
 HINT = "Name (“Garcia” or “Garcia, Maria”), date of birth, MRN, phone or email."
 
