@@ -353,3 +353,17 @@ def test_portal_billing_verify_proves_the_sums_and_finds_a_tampered_balance(clin
         s.add(charge)
     assert cli.main(["billing", "verify"]) == 2
     assert "differ from its ledger" in capsys.readouterr().err
+
+
+def test_building_claims_for_many_patients_at_once_is_the_same_as_one_by_one(clinic):
+    c = clinic
+    for pid in (c["elena"], c["omar"]):
+        visit_charges(c, signed_visit(c, patient=pid))
+    ids = call(billing.build_claims, c["staff"], patient_ids=[c["elena"], c["omar"]])
+    views = [call(billing.get_claim, c["staff"], claim_id=i) for i in ids]
+    assert [v.status for v in views] == ["ready", "ready"] and [v.total_cents for v in views] == [27000, 27000]
+    assert [e.to_status for e in views[0].events] == ["draft", "ready"]
+    assert call(billing.build_claims, c["staff"], patient_ids=[c["elena"]]) == []  # nothing left unbilled
+    with pytest.raises(AccessDenied):
+        call(billing.build_claims, c["doc"], patient_ids=[c["elena"]])
+    _verify()

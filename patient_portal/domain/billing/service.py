@@ -29,6 +29,7 @@ import hashlib
 import secrets
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -597,9 +598,11 @@ def build_claim(session: Session, actor: Actor | None, *, patient_id: Any, charg
     return _claim_view(session, claim)
 
 
-def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage,
-              charges: list[Charge], *, prior_authorization: str = "", frequency: str = "1",
-              replaces: Claim | None = None) -> Claim:
+def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage, charges: list[Charge], *,
+                 prior_authorization: str = "", frequency: str = "1", replaces: Claim | None = None
+                 ) -> tuple[Claim, list[ClaimLine], ClaimEvent]:
+    """A new draft claim, its lines and its first history row, in memory (the caller adds them):
+    the charges' diagnoses in order (12 at most) and each line's pointers into them."""
     diagnoses: list[dict] = []
     for charge in charges:
         for d in charge.diagnoses or []:
@@ -615,20 +618,69 @@ def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsuranceP
                   total_cents=sum(c.amount_cents for c in charges), frequency=frequency,
                   replaces_id=replaces.id if replaces else None,
                   payer_claim_number=replaces.payer_claim_number if replaces else None)
-    session.add(claim)
-    session.flush()
     codes = [d["code"] for d in diagnoses]
+    lines = []
     for n, charge in enumerate(charges, start=1):
         pointers = [codes.index(d.get("code")) + 1 for d in charge.diagnoses or [] if d.get("code") in codes]
-        session.add(ClaimLine(claim_id=claim.id, charge_id=charge.id, line_number=n, charge_cents=charge.amount_cents,
-                              pointers=pointers[: check.MAX_POINTERS]))
+        lines.append(ClaimLine(claim_id=claim.id, charge_id=charge.id, line_number=n, charge_cents=charge.amount_cents,
+                               pointers=pointers[: check.MAX_POINTERS]))
         charge.claim_id, charge.payer_id = claim.id, coverage.payer_id
-        session.add(charge)
-    session.add(ClaimEvent(claim_id=claim.id, from_status=None, to_status=DRAFT, actor_id=actor.user_id,
-                           actor_name=actor.display_name or ""))
+    event = ClaimEvent(claim_id=claim.id, from_status=None, to_status=DRAFT, actor_id=actor.user_id,
+                       actor_name=actor.display_name or "")
+    return claim, lines, event
+
+
+def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage,
+              charges: list[Charge], *, prior_authorization: str = "", frequency: str = "1",
+              replaces: Claim | None = None) -> Claim:
+    claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges, prior_authorization=prior_authorization,
+                                       frequency=frequency, replaces=replaces)
+    session.add(claim)
+    session.flush()
+    session.add_all([*lines, *charges, event])
     session.flush()
     _validate(session, actor, claim)
     return claim
+
+
+def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) -> list[uuid.UUID]:
+    """``build_claim`` for many patients at once (the billing run before a batch is sent): each
+    patient's unbilled charges to their primary payer, validated; patients without coverage or
+    charges are skipped. The same rules, reads and writes done in a few statements for all."""
+    pids = [as_uuid(p) for p in patient_ids]
+    for pid in pids:
+        require(session, actor, A.CLAIM_WRITE, Resource(patient_id=pid), audit_as="billing.claim.create")
+    assert actor is not None
+    patients = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(pids))).all()}  # type: ignore[attr-defined]
+    policies = {p.patient_id: p for p in session.exec(select(InsurancePolicy).where(
+        InsurancePolicy.patient_id.in_(pids), InsurancePolicy.order == "primary")).all()}  # type: ignore[attr-defined]
+    coverages = {c.policy_id: c for c in session.exec(select(Coverage).where(
+        Coverage.policy_id.in_([p.id for p in policies.values()]))).all()} if policies else {}  # type: ignore[attr-defined]
+    waiting: dict[uuid.UUID, list[Charge]] = defaultdict(list)
+    for charge in session.exec(select(Charge).where(
+            Charge.patient_id.in_(pids), Charge.claim_id.is_(None), Charge.voided == False,  # type: ignore[attr-defined,union-attr]  # noqa: E712
+            Charge.insurance_balance_cents > 0)).all():
+        waiting[charge.patient_id].append(charge)
+    setup = _setup(session)
+    made: list[tuple[Claim, list[ClaimLine], list[Charge]]] = []
+    for pid in pids:
+        policy = policies.get(pid)
+        coverage = coverages.get(policy.id) if policy else None
+        charges = sorted(waiting.get(pid, []), key=lambda c: (c.service_date, c.created_at))
+        if pid not in patients or policy is None or coverage is None or not charges:
+            continue
+        claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges)
+        session.add_all([claim, *lines, *charges, event])
+        made.append((claim, lines, charges))
+    session.flush()
+    for claim, lines, charges in made:
+        policy = policies[claim.patient_id]
+        _validate(session, actor, claim, lines=lines, charges={c.id: c for c in charges}, setup=setup,
+                  patient=patients[claim.patient_id], coverage=coverages.get(policy.id))
+    for claim, lines, _ in made:
+        audit.record(session, actor, "billing.claim.create", patient_id=claim.patient_id, object_type=OBJECT_CLAIM,
+                     object_id=claim.id, detail={"lines": len(lines), "status": claim.status})
+    return [claim.id for claim, _l, _c in made]
 
 
 def _lines(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ClaimLine]]:
@@ -695,17 +747,33 @@ def problems_of(session: Session, claim: Claim, lines: list[ClaimLine], charges:
     return problems
 
 
-def _validate(session: Session, actor: Actor | None, claim: Claim) -> dict[str, str]:
-    lines = _lines(session, [claim.id])[claim.id]
-    charges = _charges(session, [ln.charge_id for ln in lines])
-    profile = session.exec(select(BillingProfile)).first()
-    provider = session.exec(select(ProviderNumber).where(
-        ProviderNumber.user_id == claim.rendering_provider_id)).first() if claim.rendering_provider_id else None
-    coverage = session.exec(select(Coverage).where(Coverage.policy_id == claim.policy_id)).first() \
-        if claim.policy_id else None
-    problems = problems_of(session, claim, lines, charges, profile=profile, payer=session.get(Payer, claim.payer_id),
+@dataclass(frozen=True)
+class _Setup:
+    """What every claim's validation and export reads: the clinic's numbers, clinicians, payers."""
+
+    profile: BillingProfile | None
+    providers: dict[uuid.UUID, ProviderNumber]
+    payers: dict[uuid.UUID, Payer]
+
+
+def _setup(session: Session) -> _Setup:
+    return _Setup(session.exec(select(BillingProfile)).first(),
+                  {p.user_id: p for p in session.exec(select(ProviderNumber)).all()}, _payers(session))
+
+
+def _validate(session: Session, actor: Actor | None, claim: Claim, *, lines: list[ClaimLine] | None = None,
+              charges: dict[uuid.UUID, Charge] | None = None, setup: _Setup | None = None,
+              patient: Patient | None = None, coverage: Coverage | None = None) -> dict[str, str]:
+    """Check the claim (what is not given is read) and move it to ready, or back to draft."""
+    lines = lines if lines is not None else _lines(session, [claim.id])[claim.id]
+    charges = charges if charges is not None else _charges(session, [ln.charge_id for ln in lines])
+    setup = setup or _setup(session)
+    if coverage is None and claim.policy_id:
+        coverage = session.exec(select(Coverage).where(Coverage.policy_id == claim.policy_id)).first()
+    provider = setup.providers.get(claim.rendering_provider_id) if claim.rendering_provider_id else None
+    problems = problems_of(session, claim, lines, charges, profile=setup.profile, payer=setup.payers.get(claim.payer_id),
                            provider=provider, coverage=coverage, on=today())
-    patient = session.get(Patient, claim.patient_id)
+    patient = patient or session.get(Patient, claim.patient_id)
     address = (patient.address or {}) if patient else {}
     if not all(str(address.get(k) or "").strip() for k in ("line1", "city", "region", "postal_code")):
         problems["address"] = "Claims need the patient's postal address: street, city, state and ZIP code."
