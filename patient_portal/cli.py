@@ -115,6 +115,23 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_billing_verify(_args: argparse.Namespace) -> int:
+    """Prove every billing sum on the whole database (domain.billing.service.verify); 2 when one is off."""
+    from patient_portal.core.db import read_only
+    from patient_portal.domain.billing.service import verify
+
+    with read_only() as session:
+        report = verify(session)
+    counted = ", ".join(f"{n} {what}" for what, n in report.checked.items())
+    if not report.ok:
+        print(f"billing does NOT reconcile ({len(report.problems)} problems; checked {counted}):", file=sys.stderr)
+        for problem in report.problems[:50]:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(f"billing reconciles: {counted}; charges = payments + adjustments + balances")
+    return 0
+
+
 def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     """Sign the chain's head and store the checkpoint outside the database (blob store + log)."""
     from patient_portal.core.audit_checkpoint import CheckpointError, write_checkpoint
@@ -320,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint.add_argument("--force", action="store_true", help="check the whole chain instead of trusting the "
                             "previous checkpoint (after restoring an older backup on purpose)")
     checkpoint.set_defaults(fn=cmd_audit_checkpoint)
+    billing = sub.add_parser("billing", help="claims and payments").add_subparsers(dest="billing_command", required=True)
+    billing.add_parser("verify", help="prove every billing sum reconciles on the whole database").set_defaults(
+        fn=cmd_billing_verify)
     storage = sub.add_parser("storage", help="blob store").add_subparsers(dest="storage_command", required=True)
     sweep = storage.add_parser("sweep", help="report orphaned document files and missing ones")
     sweep.add_argument("--delete", action="store_true", help="remove stored files that no document row uses")

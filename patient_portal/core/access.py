@@ -84,6 +84,19 @@ class Action(StrEnum):
     PRESCRIPTION_RENEWAL_REQUEST = "prescription.renewal.request"  # the patient asks to renew their own
     PRESCRIPTION_RENEWAL_DECIDE = "prescription.renewal.decide"  # approve or decline a renewal (care-team doctors)
     PRESCRIPTION_WORKLIST = "prescription.worklist.read"  # the doctor's renewal requests, across their patients
+    BILLING_SETUP_READ = "billing.setup.read"  # payers, fee schedule, the clinic's billing numbers (no PHI)
+    BILLING_SETUP_WRITE = "billing.setup.write"  # keep the payer list, the fee schedule and billing numbers
+    COVERAGE_WRITE = "billing.coverage.write"  # benefits on a policy: payer, copay, deductible, subscriber
+    ELIGIBILITY_CHECK = "billing.eligibility.check"  # a 270/271-style check of a policy through the clearinghouse
+    BILLING_ACCOUNT_READ = "billing.account.read"  # a patient's charges, claims, their history, payments, ledger
+    CHARGE_WRITE = "billing.charge.write"  # enter charges from a signed visit or by hand
+    CLAIM_WRITE = "billing.claim.write"  # build, validate, submit, correct, appeal and close claims
+    PAYMENT_RECORD = "billing.payment.record"  # cash, check and card-at-desk payments, refunds, write-offs
+    BILLING_WORKLIST = "billing.worklist.read"  # denials, unmatched remittance, claims by payer, A/R aging
+    REMITTANCE_POST = "billing.remittance.post"  # post an 835 (from the clearinghouse or uploaded)
+    CHARGE_OWN_READ = "billing.charge.own.read"  # a doctor's charges of their own visits
+    STATEMENT_READ = "billing.statement.read"  # a patient's statement: charges, insurance paid, what they owe
+    STATEMENT_PAY = "billing.statement.pay"  # the patient pays their own statement online
 
 
 A = Action
@@ -93,6 +106,10 @@ _STAFF = {
     A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CARE_TEAM_MANAGE, A.CARE_TEAM_DIRECTORY, A.IDENTITY_REVIEW,
     A.CODES_SEARCH,
 }
+#: Staff process insurance and payments (purpose "payment"); they never see clinical notes, only the
+#: codes a claim carries.
+_STAFF |= {A.BILLING_SETUP_READ, A.COVERAGE_WRITE, A.ELIGIBILITY_CHECK, A.BILLING_ACCOUNT_READ, A.CHARGE_WRITE,
+           A.CLAIM_WRITE, A.PAYMENT_RECORD, A.BILLING_WORKLIST, A.REMITTANCE_POST, A.STATEMENT_READ}
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
     A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
@@ -101,6 +118,7 @@ _DOCTOR = {
     A.PATIENT_WORKLIST, A.TIMELINE_READ,
     A.PRESCRIPTION_READ, A.PRESCRIPTION_WRITE, A.PRESCRIPTION_RENEWAL_DECIDE, A.PRESCRIPTION_WORKLIST,
     A.RESULT_READ, A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST,
+    A.CHARGE_OWN_READ,  # the charges of their own visits (read only)
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -113,6 +131,7 @@ _PATIENT = {
     A.PRESCRIPTION_READ,  # their own prescriptions (how to take them, the PDF); never the check's findings
     A.PRESCRIPTION_RENEWAL_REQUEST,  # ask for a renewal of their own active prescription
     A.RESULT_OWN_READ,  # released results only; a held report says only that it is ready to discuss
+    A.STATEMENT_READ, A.STATEMENT_PAY,  # their own statement, receipts, and paying it online
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -131,12 +150,17 @@ _CLINICIAN_ONLY |= {A.PATIENT_WORKLIST}
 #: releases or holds them, and has no results to review of their own.
 _CLINICIAN_ONLY |= {A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST}
 
+#: Billing: an admin does everything staff do and keeps the payer list and fee schedule; only a
+#: doctor has charges of their own visits, and only the patient pays their own statement online
+#: (staff and admins record a payment at the desk instead).
+_CLINICIAN_ONLY |= {A.CHARGE_OWN_READ}
+
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN,
                                            A.CLINICAL_REPORT_OWN, A.PRESCRIPTION_RENEWAL_REQUEST,
-                                           A.RESULT_OWN_READ}
+                                           A.RESULT_OWN_READ, A.STATEMENT_PAY}
                           - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
@@ -201,6 +225,19 @@ SCOPES: dict[Action, Scope] = {
     A.RESULT_RELEASE: Scope.PATIENT,
     A.RESULT_OWN_READ: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
     A.RESULT_WORKLIST: Scope.OWN_ACCOUNT,
+    A.BILLING_SETUP_READ: Scope.GLOBAL,
+    A.BILLING_SETUP_WRITE: Scope.GLOBAL,
+    A.COVERAGE_WRITE: Scope.PATIENT,
+    A.ELIGIBILITY_CHECK: Scope.PATIENT,
+    A.BILLING_ACCOUNT_READ: Scope.PATIENT,
+    A.CHARGE_WRITE: Scope.PATIENT,
+    A.CLAIM_WRITE: Scope.PATIENT,
+    A.PAYMENT_RECORD: Scope.PATIENT,
+    A.BILLING_WORKLIST: Scope.GLOBAL,
+    A.REMITTANCE_POST: Scope.GLOBAL,  # one 835 pays claims of many patients; each posting is audited per patient
+    A.CHARGE_OWN_READ: Scope.OWN_ACCOUNT,
+    A.STATEMENT_READ: Scope.PATIENT,
+    A.STATEMENT_PAY: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the
@@ -237,9 +274,18 @@ class Purpose(StrEnum):
 #: The purpose an access serves when the caller names none: a clinician treats, the front desk
 #: runs the clinic (insurance work is payment), a patient asks for their own data.
 _INSURANCE = frozenset({A.INSURANCE_READ, A.INSURANCE_WRITE})
+#: Billing serves payment whoever acts: staff billing a claim, a doctor looking at the charges of
+#: their visits, a patient paying their statement (HIPAA's "payment" purpose).
+PAYMENT_ACTIONS = frozenset({
+    A.BILLING_SETUP_READ, A.BILLING_SETUP_WRITE, A.COVERAGE_WRITE, A.ELIGIBILITY_CHECK, A.BILLING_ACCOUNT_READ,
+    A.CHARGE_WRITE, A.CLAIM_WRITE, A.PAYMENT_RECORD, A.BILLING_WORKLIST, A.REMITTANCE_POST, A.CHARGE_OWN_READ,
+    A.STATEMENT_READ, A.STATEMENT_PAY,
+})
 
 
 def default_purpose(role: Role, action: Action) -> Purpose:
+    if action in PAYMENT_ACTIONS:
+        return Purpose.PAYMENT
     if role is Role.PATIENT:
         return Purpose.PATIENT_REQUEST
     if action in _INSURANCE and role is not Role.DOCTOR:

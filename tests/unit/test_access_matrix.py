@@ -72,6 +72,19 @@ EXPECTED: dict[str, str] = {
     "result.release": "D",
     "result.own.read": "P",
     "result.worklist.read": "D",
+    "billing.setup.read": "AS",
+    "billing.setup.write": "A",
+    "billing.coverage.write": "AS",
+    "billing.eligibility.check": "AS",
+    "billing.account.read": "AS",
+    "billing.charge.write": "AS",
+    "billing.claim.write": "AS",
+    "billing.payment.record": "AS",
+    "billing.worklist.read": "AS",
+    "billing.remittance.post": "AS",
+    "billing.charge.own.read": "D",
+    "billing.statement.read": "ASP",
+    "billing.statement.pay": "P",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
@@ -202,7 +215,8 @@ def test_every_action_and_role_with_a_foreign_patient(db, role, action):
             Role.ADMIN: Basis.ROLE, Role.STAFF: Basis.ROLE, Role.DOCTOR: Basis.CARE_TEAM,
             Role.PATIENT: Basis.SELF}[role]
         assert own.basis is expected_basis
-        assert own.purpose is (Purpose.PATIENT_REQUEST if role is Role.PATIENT else
+        assert own.purpose is (Purpose.PAYMENT if action.value.startswith("billing.") else
+                               Purpose.PATIENT_REQUEST if role is Role.PATIENT else
                                Purpose.TREATMENT if role is Role.DOCTOR else
                                Purpose.PAYMENT if "insurance" in action.value else Purpose.OPERATIONS)
     # another patient's id (or another account): refused unless the role reaches everyone

@@ -1,0 +1,137 @@
+"""Billing at scale on PostgreSQL (issue 14's bars):
+
+* build and export 5,000 claims < 30 s — ``build_claims`` for 5,000 patients (1,000 a unit) (each validated, its
+  lines and transition written, audited), then ``submit_claims`` of all 5,000: one 837P written and
+  handed to the simulated payer (which reads it back and answers with one 835);
+* post an 835 with 5,000 claim payments < 30 s — ``fetch_remittances`` posts that 835;
+* A/R aging over 100,000 claims, p95 < 1 s — ``ar_aging`` over 100,000 open charges (one line of a
+  claim each), aged 0-30/31-60/61-90/90+ by payer and patient, 20 runs.
+
+Run: PORTAL_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/<empty db> .venv/bin/python bench/billing.py
+     [--claims 5000] [--aging 100000]
+The schema is created in that database (its tables are emptied first). Setup rows (patients,
+coverage, charges) are written directly; only the measured steps go through the services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--claims", type=int, default=5000)
+    parser.add_argument("--aging", type=int, default=100_000)
+    args = parser.parse_args()
+    if not os.environ.get("PORTAL_DATABASE_URL", "").startswith("postgres"):
+        print("set PORTAL_DATABASE_URL to an empty PostgreSQL database", file=sys.stderr)
+        return 2
+    os.environ.setdefault("PORTAL_INSTANCE_DIR", tempfile.mkdtemp(prefix="bench-billing-"))
+    os.environ.setdefault("PORTAL_ENV", "demo")
+
+    from sqlalchemy import text
+
+    from patient_portal.core.access import Actor, Role
+    from patient_portal.core.db import get_engine, unit_of_work
+    from patient_portal.domain.billing import ledger
+    from patient_portal.domain.billing import service as billing
+    from patient_portal.domain.billing.models import Charge, Coverage
+    from patient_portal.domain.insurance.models import InsurancePolicy
+    from patient_portal.domain.patients.models import Patient
+    from patient_portal.models import metadata
+
+    engine = get_engine()
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in metadata.sorted_tables) + " CASCADE"))
+    admin = Actor(user_id=uuid.uuid4(), role=Role.ADMIN, display_name="Bench admin")
+    staff = Actor(user_id=uuid.uuid4(), role=Role.STAFF, display_name="Bench staff")
+    with unit_of_work() as s:
+        payer = billing.save_payer(s, admin, values={"payer_code": "SIMPAY", "name": "Simulated Health Plan",
+                                                     "timely_filing_days": "365", "appeal_days": "120 180 60"})
+        billing.save_billing_profile(s, admin, values={
+            "name": "Bench Clinic", "npi": "1234567893", "tax_id": "123456789", "taxonomy": "207Q00000X",
+            "address_line1": "1 Main St", "city": "Boston", "region": "MA", "postal_code": "021101234"})
+        billing.save_fee(s, admin, values={"code": "99213", "description": "Office visit", "price": "150"})
+        billing.save_fee(s, admin, values={"code": "36415", "description": "Blood draw", "price": "20"})
+
+    started = time.perf_counter()
+    patients = []
+    with unit_of_work() as s:
+        for n in range(args.claims):
+            p = Patient(mrn=f"B{n:09d}", given_name="Pat", family_name=f"Bench{n}", date_of_birth=date(1980, 1, 1),
+                        sex="female", address={"line1": "2 Elm St", "city": "Boston", "region": "MA",
+                                               "postal_code": "02118"})
+            s.add(p)
+            s.flush()
+            pol = InsurancePolicy(patient_id=p.id, order="primary", payer="Simulated Health Plan",
+                                  member_id=f"M-{n:07d}", relationship="self")
+            s.add(pol)
+            s.flush()
+            s.add(Coverage(policy_id=pol.id, patient_id=p.id, payer_id=payer.id))
+            for code, cents in (("99213", 15000), ("36415", 2000)):
+                ch = Charge(patient_id=p.id, service_date=date.today() - timedelta(days=10), posted_on=date.today(),
+                            code=code, description=code, diagnoses=[{"code": "I10", "display": ""}],
+                            amount_cents=cents, payer_id=payer.id)
+                s.add(ch)
+                s.flush()
+                ledger.open_charge(s, ch, insured=True, entered_by=None)
+            patients.append(p.id)
+    print(f"setup: {args.claims} patients with two charges each in {time.perf_counter() - started:.1f} s")
+
+    started = time.perf_counter()
+    claim_ids = []
+    for i in range(0, len(patients), 1000):
+        with unit_of_work() as s:
+            claim_ids += billing.build_claims(s, staff, patient_ids=patients[i:i + 1000])
+    built = time.perf_counter() - started
+    with unit_of_work() as s:
+        result = billing.submit_claims(s, staff, claim_ids=claim_ids)
+    exported = time.perf_counter() - started
+    print(f"build {len(claim_ids)} claims: {built:.1f} s; + export and submit as one 837P: {exported:.1f} s "
+          f"({len(result.accepted)} accepted) — target < 30 s: {'PASS' if exported < 30 else 'FAIL'}")
+
+    started = time.perf_counter()
+    with unit_of_work() as s:
+        [posted] = billing.fetch_remittances(s, staff)
+    took = time.perf_counter() - started
+    print(f"post an 835 with {posted.claims_posted} claim payments: {took:.1f} s — target < 30 s: "
+          f"{'PASS' if took < 30 else 'FAIL'}")
+
+    started = time.perf_counter()
+    with unit_of_work() as s:
+        pids = patients
+        for n in range(args.aging):
+            posted_on = date.today() - timedelta(days=n % 150)
+            ch = Charge(id=uuid.uuid4(), patient_id=pids[n % len(pids)], service_date=posted_on, posted_on=posted_on,
+                        code="99213", description="", amount_cents=15000, insurance_balance_cents=12000 if n % 3 else 0,
+                        patient_balance_cents=3000 if n % 3 else 15000, payer_id=payer.id if n % 3 else None)
+            s.add(ch)
+            if n % 5000 == 4999:
+                s.flush()
+    print(f"setup: {args.aging} more open charges in {time.perf_counter() - started:.1f} s")
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        with unit_of_work() as s:
+            aging = billing.ar_aging(s, staff)
+        times.append(time.perf_counter() - t0)
+    p95 = statistics.quantiles(times, n=20)[18]
+    print(f"A/R aging over {args.aging + 2 * args.claims} charges ({len(aging.by_payer)} payers, top "
+          f"{len(aging.by_patient)} patients): median {statistics.median(times) * 1000:.0f} ms, p95 "
+          f"{p95 * 1000:.0f} ms — target p95 < 1 s: {'PASS' if p95 < 1 else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

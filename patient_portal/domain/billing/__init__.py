@@ -1,0 +1,1 @@
+"""Insurance, claims and billing (issue 14)."""
