@@ -72,6 +72,9 @@ EXPECTED: dict[str, str] = {
     "result.release": "D",
     "result.own.read": "P",
     "result.worklist.read": "D",
+    "careplan.read": "ADP",
+    "careplan.write": "D",
+    "careplan.task.own": "P",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
