@@ -456,3 +456,32 @@ def test_plans_goals_activities_and_notes_are_ciphertext_at_rest(clinic):
                          for row in conn.execute(text(f'SELECT * FROM "{table}"')).fetchall())
     assert "blood_pressure" in dump  # the rows are there (the measure is a plain key)
     assert [s for s in secrets if s.lower() in dump.lower()] == []
+
+
+# ---------------------------------------------------------------- the demo clinic
+
+
+def test_the_demo_clinic_gives_maria_garcia_and_james_okafor_a_plan(db):
+    from sqlmodel import select
+
+    from patient_portal.domain.careplans.models import CarePlan
+    from patient_portal.domain.identity.sessions import actor_for
+    from patient_portal.seed import seed_demo
+    from tests.integration.identity_support import user
+
+    seed_demo(patients=3)
+    seed_demo(patients=3)  # idempotent: nothing added the second time
+    patient = actor_for(user("patient@demo.clinic"))
+    own, = call(plans.own_plans, patient)
+    assert own.title == "Blood pressure plan" and own.problem.code == "I10" and own.author_name == "Dr. Dana Doctor"
+    weight = own.goals[0]
+    assert weight.words == "Weight below 70 kg" and weight.progress.values == (Decimal("71.4"),)
+    assert not weight.progress.on_target and weight.notes[0].text.startswith("Down about 3 kg")
+    assert [t.text for t in call(plans.open_tasks, patient)] == [
+        "Bring your home blood pressure monitor to your next visit"]
+    assert "blood_pressure" not in {g.measure for g in own.goals}  # the browser test sets that one
+    internist = actor_for(user("marcus.bell@demo.clinic"))
+    with unit_of_work() as s:  # his plan is the internist's
+        okafor_id = s.exec(select(CarePlan.patient_id).where(CarePlan.author_id == internist.user_id)).one()
+    okafor, = call(plans.board, internist, patient_id=okafor_id).plans
+    assert okafor.goals[0].words == "Blood glucose between 80 and 130 mg/dL: before breakfast"
