@@ -197,7 +197,7 @@ def _goal(plan: Any, goal: Any) -> rx.Component:
             _notes(goal, ""),
             rx.cond(writable & (S.editor == ""), rx.flex(
                 _small("Progress update", S.start_note(plan["id"], goal["id"]), class_name="goal-note-button"),
-                _small("Edit", S.edit_goal(plan["id"], goal["id"]), aria_label="Edit the goal " + goal["words"]),
+                _small("Edit", S.edit_goal(plan["id"], goal["id"]), aria_label="Edit the goal " + goal["words"].to(str)),
                 rx.cond(goal["status"] != "achieved",
                         _small("Mark achieved", S.set_goal_status(goal["id"], "achieved"), color_scheme="green",
                                class_name="goal-achieved-button")),
@@ -366,7 +366,7 @@ def _own_plan(plan: Any) -> rx.Component:
             spacing="1", width="100%")),
         rx.cond(tasks.length() > 0, rx.vstack(
             rx.text("Your tasks: tick them off when done", weight="bold", size="2"),
-            rx.foreach(tasks, task_box), spacing="1", width="100%")),
+            rx.foreach(tasks, lambda t: task_box(t)), spacing="1", width="100%")),
         spacing="3", width="100%", class_name="own-careplan",
     )
 
@@ -408,5 +408,5 @@ def tasks_card() -> rx.Component:
                                     "here."), size="2", color=MUTED)),
             spacing="3", width="100%",
         ),
-        width="100%", id="tasks-to-do",
+        width="100%", id="tasks-to-do", margin_bottom="1rem",
     )
