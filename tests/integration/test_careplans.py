@@ -370,6 +370,10 @@ def test_admins_read_for_operations_and_never_write(clinic):
     for fn, kwargs in [*_writes(c, plan, goal, walk), (plans.tick_task, {"activity_id": task.id, "done": True})]:
         with pytest.raises(AccessDenied):
             call(fn, admin, patient_id=c["elena"], **kwargs)
+    from patient_portal.domain.patients.common import PatientNotFound
+
+    with pytest.raises(PatientNotFound):  # an admin reaches every id: one naming no record is not found
+        call(plans.board, admin, patient_id="00000000-0000-0000-0000-000000000000")
 
 
 def test_the_patient_reads_and_ticks_their_own_plan_only(clinic):
