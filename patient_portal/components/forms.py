@@ -61,16 +61,19 @@ def textarea_field(label: Any, field_id: Any, value: Any, on_change: Any, *, err
     )
 
 
-def select_field(label: Any, field_id: Any, options: list[tuple[str, str]], value: Any, on_change: Any, *,
+def select_field(label: Any, field_id: Any, options: Any, value: Any, on_change: Any, *,
                  error: Any = "", hint: str = "", required: bool = False, placeholder: str = "Choose…"
                  ) -> rx.Component:
-    """A Radix select with a bound label; `options` are (value, label) pairs."""
+    """A Radix select with a bound label; `options` are (value, label) pairs, or a state Var of
+    [value, label] lists (options read from the server)."""
+    items = rx.foreach(options, lambda o: rx.select.item(o[1], value=o[0])) if isinstance(options, rx.Var) \
+        else [rx.select.item(text, value=val) for val, text in options]
     return _field_box(
         _label(label, field_id, required),
         rx.select.root(
             rx.select.trigger(id=field_id, placeholder=placeholder, width="100%", min_height=TAP,
                               aria_describedby=field_id + "-error"),
-            rx.select.content(*[rx.select.item(text, value=val) for val, text in options]),
+            rx.select.content(*(items if isinstance(items, list) else [items])),
             value=value,
             on_change=on_change,
             size="3",

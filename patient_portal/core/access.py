@@ -77,6 +77,9 @@ class Action(StrEnum):
     RESULT_RELEASE = "result.release"  # review, comment, release to the patient or hold until discussed
     RESULT_OWN_READ = "result.own.read"  # the patient's own results: released ones (held: only that they wait)
     RESULT_WORKLIST = "result.worklist.read"  # the clinician's results to review, across their patients
+    CAREPLAN_READ = "careplan.read"  # care plans with goals, progress and tasks (care team; admins read; own)
+    CAREPLAN_WRITE = "careplan.write"  # create and change plans, goals, activities, progress notes (care-team doctors)
+    CAREPLAN_TASK_OWN = "careplan.task.own"  # the patient ticks off (or unticks) a task of their own plan
     PATIENT_WORKLIST = "patient.worklist.read"  # My patients: the clinician's own care-team list, with flags
     TIMELINE_READ = "patient.timeline.read"  # every clinical event of one patient, newest first
     PRESCRIPTION_READ = "prescription.read"  # prescriptions, their PDF (care-team doctors, admins; the patient's own)
@@ -119,6 +122,7 @@ _DOCTOR = {
     A.PRESCRIPTION_READ, A.PRESCRIPTION_WRITE, A.PRESCRIPTION_RENEWAL_DECIDE, A.PRESCRIPTION_WORKLIST,
     A.RESULT_READ, A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST,
     A.CHARGE_OWN_READ,  # the charges of their own visits (read only)
+    A.CAREPLAN_READ, A.CAREPLAN_WRITE,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -132,6 +136,8 @@ _PATIENT = {
     A.PRESCRIPTION_RENEWAL_REQUEST,  # ask for a renewal of their own active prescription
     A.RESULT_OWN_READ,  # released results only; a held report says only that it is ready to discuss
     A.STATEMENT_READ, A.STATEMENT_PAY,  # their own statement, receipts, and paying it online
+    A.CAREPLAN_READ,  # their own care plans, in plain words, with progress on their own readings
+    A.CAREPLAN_TASK_OWN,  # tick off a task of their own plan (never change the plan)
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -154,13 +160,16 @@ _CLINICIAN_ONLY |= {A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST}
 #: doctor has charges of their own visits, and only the patient pays their own statement online
 #: (staff and admins record a payment at the desk instead).
 _CLINICIAN_ONLY |= {A.CHARGE_OWN_READ}
+#: Care plans: an admin reads them for operations (basis role) but never writes a plan, a goal, an
+#: activity or a progress note — that is the treating clinician's.
+_CLINICIAN_ONLY |= {A.CAREPLAN_WRITE}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN,
                                            A.CLINICAL_REPORT_OWN, A.PRESCRIPTION_RENEWAL_REQUEST,
-                                           A.RESULT_OWN_READ, A.STATEMENT_PAY}
+                                           A.RESULT_OWN_READ, A.STATEMENT_PAY, A.CAREPLAN_TASK_OWN}
                           - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
@@ -238,6 +247,9 @@ SCOPES: dict[Action, Scope] = {
     A.CHARGE_OWN_READ: Scope.OWN_ACCOUNT,
     A.STATEMENT_READ: Scope.PATIENT,
     A.STATEMENT_PAY: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
+    A.CAREPLAN_READ: Scope.PATIENT,
+    A.CAREPLAN_WRITE: Scope.PATIENT,
+    A.CAREPLAN_TASK_OWN: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the

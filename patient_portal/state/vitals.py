@@ -92,10 +92,33 @@ def _chart(trend: svc.Trend, plain: bool) -> dict[str, Any]:
     first = trend.series[0]
     two = len(trend.series) > 1
     names = [(PLAIN if plain else LABELS)[s.key] for s in trend.series]
+    goals: dict[str, float | None] = {}
+    for name, series in zip(("a", "b"), [*trend.series, None][:2], strict=True):
+        goal = series.goal if series is not None else None
+        goals[f"goal_{name}_low"] = float(goal.low) if goal is not None and goal.low is not None else None
+        goals[f"goal_{name}_high"] = float(goal.high) if goal is not None and goal.high is not None else None
     return {"key": trend.key, "title": (PLAIN if plain else LABELS)[trend.key], "unit": first.unit_label,
             "points": [by_time[t] for t in sorted(by_time)], "two": two, "name_a": names[0],
             "name_b": names[1] if two else "", "summary": _summary(trend, plain), "count": len(first.points),
-            "truncated": trend.truncated}
+            "truncated": trend.truncated, "goal": _goal_text(trend, plain), **goals}
+
+
+def _goal_text(trend: svc.Trend, plain: bool) -> str:
+    """The care plan's target for this chart in words ("Goal: below 130/80 mmHg by Tue 30 Jun 2026"), the
+    dashed goal line's text for people who do not see it; "" when no active plan sets one."""
+    goals = [s.goal for s in trend.series]
+    if any(g is None for g in goals):
+        return ""
+    lows = "/".join(number(g.low) for g in goals if g.low is not None)
+    highs = "/".join(number(g.high) for g in goals if g.high is not None)
+    unit = _unit(trend.series[0].unit_label)
+    if lows and highs:
+        said = f"between {lows} and {highs}{unit}"
+    else:
+        said = f"below {highs}{unit}" if highs else f"above {lows}{unit}"
+    due = goals[0].due
+    lead = "Your goal" if plain else "Care plan goal"
+    return f"{lead}: {said}" + (f" by {plain_day(due)}" if due else "") + " (dashed line)."
 
 
 def _summary(trend: svc.Trend, plain: bool) -> str:

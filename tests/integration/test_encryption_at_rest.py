@@ -16,7 +16,10 @@ from patient_portal.models import metadata
 
 SEEDED_PHI = ["Maria", "Garcia", "Okafor", "Tanaka", "Penicillin", "Peanuts", "Lisinopril", "Hypertension",
               "maria.garcia@example.com", "6175550142", "617 555 0142", "1984-03-12", "XGB884213301",
-              "Harbor Street", "Luis Garcia", "Blue Cross"]
+              "Harbor Street", "Luis Garcia", "Blue Cross",
+              # the demo care plans: a task, an instruction, a progress update, a goal in words
+              "Bring your home blood pressure monitor", "Walk 30 minutes on most days", "Down about 3 kg",
+              "teaspoon"]
 
 
 REFERENCE_TABLES = frozenset({"code_set", "code_concept", "code_token"})

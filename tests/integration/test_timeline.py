@@ -77,7 +77,7 @@ def test_every_kind_newest_first(chart):
     visit = next(i for i in page.items if i.kind == "visits")
     assert "/visits?note=" in visit.link and visit.detail == "Signed by Dr. Ada"
     assert page.available == ("conditions", "allergies", "medications", "immunizations", "visits", "vitals",
-                              "documents")
+                              "careplans", "documents")
 
 
 def test_filters_by_kind(chart):

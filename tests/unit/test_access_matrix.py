@@ -85,6 +85,9 @@ EXPECTED: dict[str, str] = {
     "billing.charge.own.read": "D",
     "billing.statement.read": "ASP",
     "billing.statement.pay": "P",
+    "careplan.read": "ADP",
+    "careplan.write": "D",
+    "careplan.task.own": "P",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 

@@ -74,6 +74,21 @@ PHRASES: dict[str, str] = {
     "result.release": "Released your test results to you",
     "result.hold": "Kept your test results to discuss with you",
     "result.correct": "Corrected one of your test results",
+    "careplan.list": "Looked at your care plan",
+    "careplan.task.list": "Looked at your tasks to do",
+    "careplan.create": "Started a care plan for you",
+    "careplan.update": "Updated your care plan",
+    "careplan.complete": "Marked your care plan completed",
+    "careplan.cancel": "Stopped your care plan",
+    "careplan.goal.create": "Added a goal to your care plan",
+    "careplan.goal.update": "Changed a goal of your care plan",
+    "careplan.goal.status": "Marked how a goal of your care plan went",
+    "careplan.activity.create": "Added an activity to your care plan",
+    "careplan.activity.update": "Changed an activity of your care plan",
+    "careplan.activity.remove": "Removed an activity from your care plan",
+    "careplan.note.create": "Wrote a progress update on your care plan",
+    "careplan.task.tick": "Ticked off a task of your care plan",
+    "careplan.task.untick": "Unticked a task of your care plan",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -81,7 +96,8 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Restored": "restore", "Deleted": "delete", "Accessed": "access", "Read": "read", "Started": "start",
                "Signed": "sign", "Printed": "print", "Prescribed": "prescribe", "Stopped": "stop", "Marked": "mark",
                "Asked": "ask", "Renewed": "renew",
-               "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct"}
+               "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct",
+               "Wrote": "write", "Ticked": "tick", "Unticked": "untick"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -104,6 +120,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your prescriptions"
     if action == "result.list" and (detail or {}).get("header"):  # a chart's Results page, opened
         text = "Opened your record and looked at your test results"
+    if action == "careplan.list" and (detail or {}).get("header"):  # a chart's Care plan page, opened
+        text = "Opened your record and looked at your care plan"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")

@@ -219,7 +219,7 @@ def trend(session: Session, actor: Actor | None, *, patient_id: Any, vital: str,
     start, end = _range(date_from, date_to)
     pid = _may_read(session, actor, patient_id)
     found = _trends(session, pid, start, end, only=vital)
-    result = found[0] if found else _empty_trend(session, vital, start, end)
+    result = found[0] if found else _empty_trend(session, vital, start, end, pid)
     audit.record(session, actor, READ, patient_id=pid, object_type="observation", object_id=pid,
                  detail={"view": "trend", "vitals": [vital]})
     return result
@@ -235,6 +235,9 @@ def overview(session: Session, actor: Actor | None, *, patient_id: Any, page: An
     result = Overview(fields=field_specs(session), latest=_latest(session, pid), page=_page(session, pid, page, PAGE_SIZE),
                       trends=_trends(session, pid, start, end), unverified=_unverified(session, pid))
     detail: dict[str, Any] = {"view": "overview", "vitals": sorted(result.latest), "page": result.page.page}
+    goals = sorted({s.key for t in result.trends for s in t.series if s.goal is not None})
+    if goals:
+        detail["goals"] = goals  # the care plan's targets drawn as goal lines
     if header_sections:
         detail["header"] = header_sections
     audit.record(session, actor, READ, patient_id=pid, object_type="observation", object_id=pid, detail=detail)
@@ -385,30 +388,46 @@ def _trends(session: Session, pid: uuid.UUID, start: date | None, end: date | No
         points[_key(loinc)].append(Point(_aware(at), Decimal(decrypt_value("str", value, _TABLE, "value", row_id)),
                                          source, verified))
     specs = catalogue.specs(session)
+    goals = _goals(session, pid)
     out = []
     for name in ([only] if only else catalogue.TRENDS):
         members = catalogue.TREND_KEYS[name]
         if not any(points.get(k) for k in members):
             continue
         truncated = any(len(points.get(k, [])) > MAX_POINTS for k in members)
-        series = [_series(k, specs.get(k), points.get(k, [])[-MAX_POINTS:]) for k in members]
+        series = [_series(k, specs.get(k), points.get(k, [])[-MAX_POINTS:], goals.get(k)) for k in members]
         out.append(Trend(key=name, series=series, date_from=start, date_to=end, truncated=truncated))
     return out
 
 
-def _series(key: str, spec: VitalSign | None, points: list[Point]) -> Series:
+def _series(key: str, spec: VitalSign | None, points: list[Point], goal: Goal | None = None) -> Series:
     coding = spec.coding if spec else Coding(LOINC, catalogue.BY_KEY[key].loinc, "")
     return Series(key=key, coding=coding, unit=(spec.unit or "") if spec else "",
-                  unit_label=(spec.unit_label or "") if spec else "", points=points, goal=None)
+                  unit_label=(spec.unit_label or "") if spec else "", points=points, goal=goal)
 
 
-def _empty_trend(session: Session, vital: str, start: date | None, end: date | None) -> Trend:
+def _goals(session: Session, pid: uuid.UUID) -> dict[str, Goal]:
+    """The targets the patient's active care plans set, by vital key (the charts' goal lines). The
+    care-plans area reads this area's readings for its progress, so it is imported here, at use."""
+    from patient_portal.domain.careplans.service import goals_for
+
+    return goals_for(session, pid)
+
+
+def _empty_trend(session: Session, vital: str, start: date | None, end: date | None, pid: uuid.UUID) -> Trend:
     specs = catalogue.specs(session)
-    return Trend(key=vital, series=[_series(k, specs.get(k), []) for k in catalogue.TREND_KEYS[vital]],
+    goals = _goals(session, pid)
+    return Trend(key=vital, series=[_series(k, specs.get(k), [], goals.get(k)) for k in catalogue.TREND_KEYS[vital]],
                  date_from=start, date_to=end)
 
 
 # --- for other areas (no policy: the callers authorize and audit) ----------------------------------
+
+def latest_values(session: Session, patient_id: uuid.UUID) -> dict[str, Reading]:
+    """The newest value of each vital, by key (a patient's unverified reading included, marked):
+    a care plan's progress on its goals. Nothing audited here."""
+    return _latest(session, patient_id)
+
 
 def with_unverified_readings(session: Session, actor: Actor, patient_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these patients have a home reading no doctor has verified yet: the worklist's

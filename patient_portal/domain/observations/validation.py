@@ -31,8 +31,9 @@ class Checked:
     effective_at: datetime
 
 
-def _number(raw: Any) -> Decimal | None:
-    """A decimal from what was typed ("36.6", "36,6", 120); None when it is not a finite number."""
+def number_of(raw: Any) -> Decimal | None:
+    """A decimal from what was typed ("36.6", "36,6", 120); None when it is not a finite number.
+    (The care-plans area reads a goal's target with it too.)"""
     if isinstance(raw, bool):
         return None
     text = (str(raw) if isinstance(raw, int | float | Decimal) else raw if isinstance(raw, str) else "").strip()
@@ -107,7 +108,7 @@ def check(session: Session, values: Any, effective_at: Any, *, allowed: tuple[st
         if key not in typed:
             continue
         label = catalogue.BY_KEY[key].label
-        number = _number(typed[key])
+        number = number_of(typed[key])
         spec = catalogue.spec(session, key)
         if number is None:
             errors[key] = f"{label}: enter a number."

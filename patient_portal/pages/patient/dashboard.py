@@ -1,21 +1,25 @@
-"""The patient's home: a welcome and the ways into their record."""
+"""The patient's home: a welcome, what is next for them (their care plan's tasks to do) and the ways
+into their record."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
+from patient_portal.pages.careplans.pages import tasks_card
+from patient_portal.state.careplans import OwnCarePlanState
 from patient_portal.state.session import SessionState
 
 
-@rx.page(route="/patient", title=f"Home — {PRODUCT_NAME}", on_load=SessionState.require("patient"))
+@rx.page(route="/patient", title=f"Home — {PRODUCT_NAME}", on_load=[SessionState.require("patient"), OwnCarePlanState.load_tasks])
 def patient_dashboard() -> rx.Component:
     return role_shell(
         "patient",
         page_header("Welcome, " + SessionState.display_name, "Your health record, safely in one place."),
+        tasks_card(),
         card_grid(
-            link_card("heart-pulse", "Your health record", "Allergies, medications, conditions and "
-                      "immunizations.", "/patient/record"),
+            link_card("heart-pulse", "Your health record", "Your care plan, allergies, medications, conditions "
+                      "and immunizations.", "/patient/record"),
             link_card("file-text", "Your documents", "Lab results, reports and letters from the clinic.",
                       "/patient/documents"),
             link_card("eye", "Who has looked at my record", "Everyone at the clinic who opened, searched for "

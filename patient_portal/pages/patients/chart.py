@@ -54,6 +54,11 @@ def chart_view() -> rx.Component:
                 href="/chart/" + C.patient_ref + "/prescriptions",
                 id="chart-prescriptions-link",
             )),
+            rx.cond(C.show_clinical, rx.link(  # care plans: care-team doctors write, admins read
+                rx.button(rx.icon("clipboard-list", size=16), "Care plan", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/careplan",
+                id="chart-careplan-link",
+            )),
             rx.cond(C.show_clinical, rx.link(  # every clinical event, newest first (care team, admins)
                 rx.button(rx.icon("history", size=16), "Timeline", variant="soft", size="3"),
                 href="/chart/" + C.patient_ref + "/timeline",

@@ -9,8 +9,10 @@ from patient_portal.components.feedback import checking, success_callout
 from patient_portal.components.forms import field_grid, form_section, primary_button, textarea_field
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.tables import empty_state
+from patient_portal.pages.careplans.pages import own_plan_card
 from patient_portal.pages.patients.chart_sections import details_card, history_card, rows_card, section_card
 from patient_portal.pages.patients.fields import Binding, action_bar, legal_fields
+from patient_portal.state.careplans import OwnCarePlanState
 from patient_portal.state.chart import ChartState as C
 from patient_portal.state.session import SessionState
 
@@ -51,6 +53,7 @@ def record_view() -> rx.Component:
         chart_header(level="h2"),
         rx.grid(
             rx.vstack(
+                own_plan_card(),
                 history_card("allergies", "No allergies on file.", "Allergies"),
                 history_card("medications", "No medicines on file.", "Your medicines and how to take them"),
                 history_card("conditions", "No conditions on file.", "Your conditions"),
@@ -74,7 +77,8 @@ def record_view() -> rx.Component:
 
 
 @rx.page(route="/patient/record", title=f"Your health record — {PRODUCT_NAME}",
-         on_load=[SessionState.require("patient"), C.load_own])  # reads the header too
+         on_load=[SessionState.require("patient"), C.load_own,  # reads the header too
+                  OwnCarePlanState.load_own])  # the care plan: a read of its own (careplan.list)
 def patient_record() -> rx.Component:
     return role_shell(
         "patient",

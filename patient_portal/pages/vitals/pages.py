@@ -105,6 +105,14 @@ def record_form(title: str, button: str, intro: str) -> rx.Component:
 
 # ---------------------------------------------------------------- trends
 
+def _goal_lines(chart: Any) -> list[rx.Component]:
+    """The care plan's target as dashed lines in each series' colour (a line whose value is null —
+    no goal — is not drawn); the domain stretches to show them."""
+    return [rx.recharts.reference_line(y=chart[f"goal_{name}_{side}"], stroke=COLORS[name], stroke_dasharray="6 4",
+                                       stroke_width=1.5, if_overflow="extendDomain", class_name="goal-line")
+            for name in ("a", "b") for side in ("low", "high")]
+
+
 def _chart(chart: Any) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -119,6 +127,7 @@ def _chart(chart: Any) -> rx.Component:
                                  dot=True, is_animation_active=False, type_="monotone"),
                 rx.recharts.line(data_key="b", name=chart["name_b"], stroke=COLORS["b"], stroke_width=2,
                                  dot=True, is_animation_active=False, type_="monotone"),
+                *_goal_lines(chart),
                 data=chart["points"], width="100%", height=220,
             ),
             rx.cond(chart["two"], rx.hstack(
@@ -128,6 +137,7 @@ def _chart(chart: Any) -> rx.Component:
                           align="center", spacing="1"),
                 spacing="4")),
             rx.text(chart["summary"], size="2", color=MUTED),
+            rx.cond(chart["goal"] != "", rx.text(chart["goal"], size="2", class_name="trend-goal")),
             spacing="2", width="100%",
         ),
         width="100%", min_width="0", class_name="trend-chart", id="trend-" + chart["key"].to(str),

@@ -1,0 +1,1 @@
+"""The care-plan pages (issue 12)."""
