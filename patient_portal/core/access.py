@@ -84,6 +84,13 @@ class Action(StrEnum):
     PRESCRIPTION_RENEWAL_REQUEST = "prescription.renewal.request"  # the patient asks to renew their own
     PRESCRIPTION_RENEWAL_DECIDE = "prescription.renewal.decide"  # approve or decline a renewal (care-team doctors)
     PRESCRIPTION_WORKLIST = "prescription.worklist.read"  # the doctor's renewal requests, across their patients
+    APPOINTMENT_READ = "appointment.read"  # one patient's appointments, attendance and waitlist
+    APPOINTMENT_WRITE = "appointment.write"  # book, reschedule, cancel, join the waitlist (a patient: own, within the rules)
+    APPOINTMENT_ATTENDANCE = "appointment.attendance.write"  # check in, mark a no-show, approve a portal booking
+    SCHEDULE_READ = "appointment.schedule.read"  # any doctor's day and week, the staff's notices of portal bookings
+    SCHEDULE_OWN_READ = "appointment.schedule.own.read"  # the doctor's own day and week
+    SLOTS_SEARCH = "appointment.slots.search"  # free times and visit types (no patient data)
+    SCHEDULING_CONFIGURE = "appointment.settings.write"  # visit types, availability, exceptions, the clinic's rules
 
 
 A = Action
@@ -92,6 +99,7 @@ _STAFF = {
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
     A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CARE_TEAM_MANAGE, A.CARE_TEAM_DIRECTORY, A.IDENTITY_REVIEW,
     A.CODES_SEARCH,
+    A.APPOINTMENT_READ, A.APPOINTMENT_WRITE, A.APPOINTMENT_ATTENDANCE, A.SCHEDULE_READ, A.SLOTS_SEARCH,
 }
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
@@ -101,6 +109,7 @@ _DOCTOR = {
     A.PATIENT_WORKLIST, A.TIMELINE_READ,
     A.PRESCRIPTION_READ, A.PRESCRIPTION_WRITE, A.PRESCRIPTION_RENEWAL_DECIDE, A.PRESCRIPTION_WORKLIST,
     A.RESULT_READ, A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST,
+    A.APPOINTMENT_READ, A.SCHEDULE_OWN_READ, A.SLOTS_SEARCH,  # their care-team patients' visits; their own day
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -113,6 +122,8 @@ _PATIENT = {
     A.PRESCRIPTION_READ,  # their own prescriptions (how to take them, the PDF); never the check's findings
     A.PRESCRIPTION_RENEWAL_REQUEST,  # ask for a renewal of their own active prescription
     A.RESULT_OWN_READ,  # released results only; a held report says only that it is ready to discuss
+    A.APPOINTMENT_READ, A.SLOTS_SEARCH,
+    A.APPOINTMENT_WRITE,  # their own, within the clinic's rules (notice, limits, care team, no-show pause)
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -130,6 +141,9 @@ _CLINICIAN_ONLY |= {A.PATIENT_WORKLIST}
 #: Lab results: an admin reads them for operations (basis role) but never enters, corrects, reviews,
 #: releases or holds them, and has no results to review of their own.
 _CLINICIAN_ONLY |= {A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST}
+
+#: A doctor's own day and week: an admin has no schedule of their own (they read any doctor's).
+_CLINICIAN_ONLY |= {A.SCHEDULE_OWN_READ}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
@@ -201,6 +215,13 @@ SCOPES: dict[Action, Scope] = {
     A.RESULT_RELEASE: Scope.PATIENT,
     A.RESULT_OWN_READ: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
     A.RESULT_WORKLIST: Scope.OWN_ACCOUNT,
+    A.APPOINTMENT_READ: Scope.PATIENT,
+    A.APPOINTMENT_WRITE: Scope.PATIENT,
+    A.APPOINTMENT_ATTENDANCE: Scope.PATIENT,
+    A.SCHEDULE_READ: Scope.GLOBAL,
+    A.SCHEDULE_OWN_READ: Scope.OWN_ACCOUNT,
+    A.SLOTS_SEARCH: Scope.GLOBAL,
+    A.SCHEDULING_CONFIGURE: Scope.GLOBAL,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the

@@ -72,6 +72,13 @@ EXPECTED: dict[str, str] = {
     "result.release": "D",
     "result.own.read": "P",
     "result.worklist.read": "D",
+    "appointment.read": "ADSP",
+    "appointment.write": "ASP",
+    "appointment.attendance.write": "AS",
+    "appointment.schedule.read": "AS",
+    "appointment.schedule.own.read": "D",
+    "appointment.slots.search": "ADSP",
+    "appointment.settings.write": "A",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
