@@ -193,7 +193,7 @@ def send(session: Session, appt: Appointment, patient: Patient, kind: str, *, li
     doctor = doctor_name(session, appt.doctor_id)
     start = aware(appt.start_at)
     values = {"clinic": settings.clinic_name, "doctor": doctor, "when": plain_time(start),
-              "zone": str(clinic_zone()), "address": settings.clinic_address,
+              "zone": str(clinic_zone()).rsplit("/", 1)[-1].replace("_", " "), "address": settings.clinic_address,
               "hold": plain_time(aware(appt.hold_until)) if appt.hold_until else ""}
     extra: list[tuple[str, str, str]] = []  # (email words, text words, link)
     if kind == "offer":

@@ -7,28 +7,27 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from patient_portal.core.access import AccessDenied, Role
+from patient_portal.core.access import AccessDenied
 from patient_portal.core.db import get_engine, unit_of_work, utcnow
 from patient_portal.core.errors import Invalid
 from patient_portal.domain.appointments import service as appts
 from patient_portal.domain.appointments.dto import AppointmentInvalid, SlotTaken
-from patient_portal.domain.appointments.models import Appointment, AppointmentNotice
-from tests.integration.appointments_support import (  # noqa: F401  (clinic is a fixture)
+from patient_portal.domain.appointments.models import Appointment
+from tests.integration.appointments.support import (
     Clinic,
     at,
-    clinic,
     doctor_account,
     jobs_under,
     mail_jobs,
     workday,
 )
-from tests.integration.patients_support import actor, call, events, put_on_care_team, register
+from tests.integration.patients_support import call, events, register
 
 
 def _book(c: Clinic, who=None, *, patient=None, vt=None, doctor=None, start=None, reason=None):
