@@ -412,3 +412,12 @@ def test_configuration_checks_what_admins_type(clinic):
     with pytest.raises(Invalid):
         call(appts.add_exception, c.admin, kind="extra", start_date=saturday.isoformat(), start_time="10:00",
              end_time="11:00")
+
+
+def test_my_patients_shows_each_patients_next_appointment(clinic):
+    from patient_portal.domain.worklist import service as worklist
+
+    c = clinic
+    booked = _book(c, start=at(workday(), "09:40"))
+    rows = {r.patient_id: r for r in call(worklist.my_patients, c.lee).rows}
+    assert rows[c.omar].next_appointment == booked.start and rows[c.ines].next_appointment is None
