@@ -95,12 +95,22 @@ def blocks(rules: Iterable[AvailabilityRule], exceptions: Iterable[AvailabilityE
     opened: dict[uuid.UUID, list[Interval]] = defaultdict(list)
     closed_clinic: list[Interval] = []
     closed: dict[uuid.UUID, list[Interval]] = defaultdict(list)
+    days_of: dict[tuple, list[date]] = {}  # rules sharing a pattern share one rrule (20 doctors: ~10, not 200)
+    instants: dict[tuple[date, str], datetime] = {}
+
+    def instant(day: date, at: str) -> datetime:
+        if (day, at) not in instants:
+            instants[(day, at)] = local_instant(day, hhmm(at), zone)
+        return instants[(day, at)]
+
     for rule in rules:
         if rule.visit_type_id not in (None, visit_type_id):
             continue
-        for day in _days_of(rule, first, last):
-            opened[rule.doctor_id].append((local_instant(day, hhmm(rule.start_time), zone),
-                                           local_instant(day, hhmm(rule.end_time), zone)))
+        pattern = (rule.weekday, rule.valid_from, rule.valid_until)
+        if pattern not in days_of:
+            days_of[pattern] = _days_of(rule, first, last)
+        for day in days_of[pattern]:
+            opened[rule.doctor_id].append((instant(day, rule.start_time), instant(day, rule.end_time)))
     for ex in exceptions:
         days = list(_dates(max(ex.start_date, first), min(ex.end_date, last)))
         if ex.kind == EXTRA and ex.doctor_id is not None and ex.start_time and ex.end_time:
@@ -233,8 +243,10 @@ def free_slots(session: Session, visit_type: VisitType, doctor_ids: list[uuid.UU
     first, last = local_day(earliest, zone), local_day(latest, zone)
     out: list[Slot] = []
     day = first
+    span = 1  # first available is nearly always soon: read a day, then 2, 4 ... up to chunk_days at a time
     while day <= last:
-        chunk_last = min(last, day + timedelta(days=chunk_days - 1)) if limit else last
+        chunk_last = min(last, day + timedelta(days=span - 1)) if limit else last
+        span = min(span * 2, chunk_days)
         lo, hi = day_bounds(day, zone)[0], day_bounds(chunk_last, zone)[1]
         exceptions = load_exceptions(session, doctor_ids, day, chunk_last)
         spans = blocks(rules, exceptions, visit_type.id, day, chunk_last, zone)

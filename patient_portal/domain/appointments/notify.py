@@ -88,8 +88,10 @@ def _quiet(due: datetime) -> datetime:
 # ---------------------------------------------------------------- reminders on the outbox
 
 
-def schedule_reminders(session: Session, appt: Appointment, rules: SchedulingRules, patient: Patient) -> None:
-    """(Re)queue the appointment's reminders at its current time; past ones are dropped."""
+def schedule_reminders(session: Session, appt: Appointment, rules: SchedulingRules, patient: Patient, *,
+                       fresh: bool = False) -> None:
+    """(Re)queue the appointment's reminders at its current time; past ones are dropped (`fresh`: a
+    new appointment, which has none queued yet)."""
     now = utcnow()
     start = aware(appt.start_at)
     channel, _to = channel_for(patient)
@@ -98,11 +100,12 @@ def schedule_reminders(session: Session, appt: Appointment, rules: SchedulingRul
         if channel == "sms":
             due = _quiet(due)
         if due <= now:
-            jobs.cancel(session, reminder_key(appt.id, hours))
+            if not fresh:
+                jobs.cancel(session, reminder_key(appt.id, hours))
             continue
         jobs.enqueue(session, REMINDER, {"appointment_id": str(appt.id), "hours": int(hours),
                                          "start": start.isoformat()},
-                     run_after=due, key=reminder_key(appt.id, hours))
+                     run_after=due, key=reminder_key(appt.id, hours), fresh=fresh)
 
 
 def drop_reminders(session: Session, appt: Appointment, rules: SchedulingRules) -> None:
@@ -182,7 +185,8 @@ _TEXTS = {
 }
 
 
-def send(session: Session, appt: Appointment, patient: Patient, kind: str, *, links: bool = False) -> str:
+def send(session: Session, appt: Appointment, patient: Patient, kind: str, *, links: bool = False,
+         doctor: str | None = None) -> str:
     """Tell the patient about the appointment (`kind`: booked, pending, moved, cancelled, reminder,
     offer) by their channel, after the commit; with `links`, confirm and cancel links (offers carry
     an accept link). Returns the channel used."""
@@ -190,7 +194,7 @@ def send(session: Session, appt: Appointment, patient: Patient, kind: str, *, li
     if channel == "none":
         return channel
     settings = get_settings()
-    doctor = doctor_name(session, appt.doctor_id)
+    doctor = doctor or doctor_name(session, appt.doctor_id)
     start = aware(appt.start_at)
     values = {"clinic": settings.clinic_name, "doctor": doctor, "when": plain_time(start),
               "zone": str(clinic_zone()).rsplit("/", 1)[-1].replace("_", " "), "address": settings.clinic_address,

@@ -117,6 +117,7 @@ from patient_portal.domain.appointments.models import (
 from patient_portal.domain.appointments.models import DONE as WAIT_DONE
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.patients.common import as_uuid, load
+from patient_portal.domain.patients.dto import display_name
 from patient_portal.domain.patients.models import Patient
 from patient_portal.settings import get_settings
 
@@ -133,9 +134,15 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def rules(session: Session) -> SchedulingRules:
-    """The clinic's rules (the defaults until an admin saves them; nothing is written here)."""
+    """The clinic's rules (the defaults until an admin saves them; nothing is written here), read
+    once per unit of work."""
+    kept = session.info.get("appointment_rules")
+    if kept is not None:
+        return kept
     row = session.exec(select(SchedulingRules).order_by(SchedulingRules.created_at)).first()
-    return row if row is not None else SchedulingRules()
+    row = row if row is not None else SchedulingRules()
+    session.info["appointment_rules"] = row
+    return row
 
 
 def _visit_type(session: Session, value: Any, *, active: bool = True) -> VisitType:
@@ -197,10 +204,16 @@ def _slot_views(session: Session, slots: list[Slot]) -> list[SlotView]:
     return [SlotView(s.start, s.end, s.doctor_id, names.get(s.doctor_id, "")) for s in slots]
 
 
-def _views(session: Session, actor: Actor, appts: list[Appointment]) -> list[AppointmentView]:
-    doctors = doctor_names(session, {a.doctor_id for a in appts})
-    patients = patient_names(session, {a.patient_id for a in appts})
-    types = {vt.id: vt.name for vt in session.exec(select(VisitType)).all()} if appts else {}
+def _views(session: Session, actor: Actor, appts: list[Appointment], *, known: tuple[dict, dict, dict] | None = None
+           ) -> list[AppointmentView]:
+    """Views of these appointments for this actor; `known` (doctor names, patient names, visit type
+    names) when the caller has them already (a booking), else read in three statements."""
+    if known is not None:
+        doctors, patients, types = known
+    else:
+        doctors = doctor_names(session, {a.doctor_id for a in appts})
+        patients = patient_names(session, {a.patient_id for a in appts})
+        types = {vt.id: vt.name for vt in session.exec(select(VisitType)).all()} if appts else {}
     the_rules = rules(session)
     now = utcnow()
     reach: dict[uuid.UUID, bool] = {}
@@ -630,13 +643,14 @@ def book(session: Session, actor: Actor | None, *, patient_id: Any, visit_type_i
                        via_portal=portal)
     _write(session, appt, vt, doctor.id, when)
     if status == BOOKED:
-        notify.schedule_reminders(session, appt, the_rules, patient)
-    notify.send(session, appt, patient, "booked" if status == BOOKED else "pending")
+        notify.schedule_reminders(session, appt, the_rules, patient, fresh=True)
+    notify.send(session, appt, patient, "booked" if status == BOOKED else "pending", doctor=doctor.display_name)
     if portal:
         _notice(session, appt, "pending" if status == PENDING else "booked")
     audit.record(session, actor, "appointment.book", patient_id=pid, object_type=OBJECT, object_id=appt.id,
                  detail=_detail(appt, reason_given=bool(text)))
-    return _view(session, actor, appt)
+    known = ({doctor.id: doctor.display_name or ""}, {pid: display_name(patient)}, {vt.id: vt.name})
+    return _views(session, actor, [appt], known=known)[0]
 
 
 def _own(session: Session, actor: Actor | None, action: Action, appointment_id: Any, what: str
