@@ -827,7 +827,8 @@ def for_patient(session: Session, actor: Actor | None, *, patient_id: Any, past_
                              .order_by(col(Appointment.start_at))).all())
     now = utcnow()
     upcoming = [a for a in rows if a.status in (PROPOSED, PENDING, BOOKED, ARRIVED) and aware(a.end_at) > now]
-    past = [a for a in reversed(rows) if a not in upcoming][:past_limit]
+    coming = {a.id for a in upcoming}
+    past = [a for a in reversed(rows) if a.id not in coming][:past_limit]
     views = {v.id: v for v in _views(session, actor, upcoming + past)}
     entries = session.exec(select(WaitlistEntry).where(WaitlistEntry.patient_id == pid,
                                                        col(WaitlistEntry.status).in_((WAITING, OFFERED)))
