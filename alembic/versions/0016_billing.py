@@ -14,7 +14,7 @@ import sqlmodel
 
 
 revision: str = '0016_billing'
-down_revision: Union[str, None] = '0014_care_plans'
+down_revision: Union[str, None] = '0015_appointments'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -100,6 +100,13 @@ class Action(StrEnum):
     CHARGE_OWN_READ = "billing.charge.own.read"  # a doctor's charges of their own visits
     STATEMENT_READ = "billing.statement.read"  # a patient's statement: charges, insurance paid, what they owe
     STATEMENT_PAY = "billing.statement.pay"  # the patient pays their own statement online
+    APPOINTMENT_READ = "appointment.read"  # one patient's appointments, attendance and waitlist
+    APPOINTMENT_WRITE = "appointment.write"  # book, reschedule, cancel, join the waitlist (a patient: own, within the rules)
+    APPOINTMENT_ATTENDANCE = "appointment.attendance.write"  # check in, mark a no-show, approve a portal booking
+    SCHEDULE_READ = "appointment.schedule.read"  # any doctor's day and week, the staff's notices of portal bookings
+    SCHEDULE_OWN_READ = "appointment.schedule.own.read"  # the doctor's own day and week
+    SLOTS_SEARCH = "appointment.slots.search"  # free times and visit types (no patient data)
+    SCHEDULING_CONFIGURE = "appointment.settings.write"  # visit types, availability, exceptions, the clinic's rules
 
 
 A = Action
@@ -108,6 +115,7 @@ _STAFF = {
     A.INSURANCE_READ, A.INSURANCE_WRITE, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
     A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CARE_TEAM_MANAGE, A.CARE_TEAM_DIRECTORY, A.IDENTITY_REVIEW,
     A.CODES_SEARCH,
+    A.APPOINTMENT_READ, A.APPOINTMENT_WRITE, A.APPOINTMENT_ATTENDANCE, A.SCHEDULE_READ, A.SLOTS_SEARCH,
 }
 #: Staff process insurance and payments (purpose "payment"); they never see clinical notes, only the
 #: codes a claim carries.
@@ -123,6 +131,7 @@ _DOCTOR = {
     A.RESULT_READ, A.RESULT_WRITE, A.RESULT_RELEASE, A.RESULT_WORKLIST,
     A.CHARGE_OWN_READ,  # the charges of their own visits (read only)
     A.CAREPLAN_READ, A.CAREPLAN_WRITE,
+    A.APPOINTMENT_READ, A.SCHEDULE_OWN_READ, A.SLOTS_SEARCH,  # their care-team patients' visits; their own day
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -138,6 +147,8 @@ _PATIENT = {
     A.STATEMENT_READ, A.STATEMENT_PAY,  # their own statement, receipts, and paying it online
     A.CAREPLAN_READ,  # their own care plans, in plain words, with progress on their own readings
     A.CAREPLAN_TASK_OWN,  # tick off a task of their own plan (never change the plan)
+    A.APPOINTMENT_READ, A.SLOTS_SEARCH,
+    A.APPOINTMENT_WRITE,  # their own, within the clinic's rules (notice, limits, care team, no-show pause)
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -163,6 +174,8 @@ _CLINICIAN_ONLY |= {A.CHARGE_OWN_READ}
 #: Care plans: an admin reads them for operations (basis role) but never writes a plan, a goal, an
 #: activity or a progress note — that is the treating clinician's.
 _CLINICIAN_ONLY |= {A.CAREPLAN_WRITE}
+#: A doctor's own day and week: an admin has no schedule of their own (they read any doctor's).
+_CLINICIAN_ONLY |= {A.SCHEDULE_OWN_READ}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
@@ -250,6 +263,13 @@ SCOPES: dict[Action, Scope] = {
     A.CAREPLAN_READ: Scope.PATIENT,
     A.CAREPLAN_WRITE: Scope.PATIENT,
     A.CAREPLAN_TASK_OWN: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
+    A.APPOINTMENT_READ: Scope.PATIENT,
+    A.APPOINTMENT_WRITE: Scope.PATIENT,
+    A.APPOINTMENT_ATTENDANCE: Scope.PATIENT,
+    A.SCHEDULE_READ: Scope.GLOBAL,
+    A.SCHEDULE_OWN_READ: Scope.OWN_ACCOUNT,
+    A.SLOTS_SEARCH: Scope.GLOBAL,
+    A.SCHEDULING_CONFIGURE: Scope.GLOBAL,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the

@@ -64,7 +64,8 @@ class PermanentFailure(Exception):
 
 _HANDLERS: dict[str, Callable[[dict], None]] = {}
 #: Modules that register handlers; imported before the first run so any process can work the queue.
-HANDLER_MODULES = ("patient_portal.core.mail",)
+HANDLER_MODULES = ("patient_portal.core.mail", "patient_portal.core.sms",
+                   "patient_portal.domain.appointments.reminders")
 KEEP_DONE = timedelta(days=7)
 
 
@@ -79,10 +80,12 @@ def handler(kind: str) -> Callable[[Callable[[dict], None]], Callable[[dict], No
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, run_after: datetime | None = None,
-            key: str | None = None) -> Job:
+            key: str | None = None, fresh: bool = False) -> Job:
     """Add a job in the caller's transaction. With `key`, a job still queued under that key is
-    replaced (its payload and time updated), so there is never more than one waiting per key."""
-    if key is not None:
+    replaced (its payload and time updated), so there is never more than one waiting per key;
+    `fresh` says the caller knows none can be waiting yet (a key naming a row it has just created),
+    which saves the look-up."""
+    if key is not None and not fresh:
         waiting = session.exec(select(Job).where(Job.key == key, Job.status == "queued")).first()
         if waiting is not None:
             waiting.kind, waiting.payload, waiting.run_after, waiting.attempts = kind, payload, run_after or utcnow(), 0

@@ -3,12 +3,14 @@
 Use cases ``queue`` a message inside their transaction; the job worker (core.jobs) sends it after
 the commit and retries while the mail server is away. The outbox folder (``instance/outbox/*.eml``,
 readable by the app's user only) lets the laptop demo show the messages it would send; production
-refuses to start without SMTP (see settings). Messages are plain text and never carry patient data,
-only links and account notices.
+refuses to start without SMTP (see settings). Messages are plain text and never carry clinical data,
+only links, account notices and appointment times; an appointment's message may carry its calendar
+invitation (``Attachment``, an .ics file).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import secrets
@@ -33,10 +35,18 @@ class MailNotSent(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "text/calendar; method=REQUEST"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Mail:
     to: str
     subject: str
     text: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 def _message(mail: Mail, sender: str) -> EmailMessage:
@@ -47,6 +57,11 @@ def _message(mail: Mail, sender: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or "localhost")
     message.set_content(mail.text)
+    for item in mail.attachments:
+        maintype, _, rest = item.content_type.partition("/")
+        subtype, *params = [p.strip() for p in rest.split(";")]
+        message.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename,
+                               params=dict(p.split("=", 1) for p in params if "=" in p))
     return message
 
 
@@ -96,9 +111,15 @@ def send(mail: Mail) -> None:
 
 def queue(session: Session, mail: Mail) -> None:
     """Send `mail` once the caller's transaction has committed (retried while the server is away)."""
-    jobs.enqueue(session, "mail", {"to": mail.to, "subject": mail.subject, "text": mail.text})
+    payload: dict = {"to": mail.to, "subject": mail.subject, "text": mail.text}
+    if mail.attachments:
+        payload["attachments"] = [{"filename": a.filename, "content_type": a.content_type,
+                                   "data": base64.b64encode(a.data).decode("ascii")} for a in mail.attachments]
+    jobs.enqueue(session, "mail", payload)
 
 
 @jobs.handler("mail")
 def _send_job(payload: dict) -> None:
-    send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"]))
+    attachments = tuple(Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
+                        for a in payload.get("attachments") or ())
+    send(Mail(to=payload["to"], subject=payload["subject"], text=payload["text"], attachments=attachments))

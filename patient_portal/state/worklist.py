@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.core.clock import plain_day
+from patient_portal.core.clock import plain_day, plain_time
 from patient_portal.domain.worklist import service as worklist
 from patient_portal.state.calls import attempt
 from patient_portal.state.paging import PagedMixin
@@ -21,6 +21,7 @@ def _row(row: worklist.WorklistRow) -> dict:
             "dob_display": row.dob_display,
             "last_visit": plain_day(row.last_visit.date()) if row.last_visit else "No signed visit yet",
             "flags": [LABELS.get(k, k) for k in row.flags],
+            "next_appointment": plain_time(row.next_appointment) if row.next_appointment else "None booked",
             "href": f"/chart/{row.patient_id}", "timeline": f"/chart/{row.patient_id}/timeline"}
 
 

@@ -139,7 +139,7 @@ def test_25_a_page_in_a_fixed_few_statements(clinic):
             call(worklist.my_patients, doctor, sort=sort)
         reads = [s for s in seen if not s.lstrip().upper().startswith("BEGIN") and "audit_event" not in s
                  and "pg_advisory" not in s and "LOCK TABLE" not in s.upper()]
-        assert len(reads) <= 7, reads
+        assert len(reads) <= 8, reads  # with the next appointments (issue 13)
 
 
 @pytest.mark.parametrize("role", [STAFF, Role.PATIENT, ADMIN])

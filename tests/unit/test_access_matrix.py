@@ -88,6 +88,13 @@ EXPECTED: dict[str, str] = {
     "careplan.read": "ADP",
     "careplan.write": "D",
     "careplan.task.own": "P",
+    "appointment.read": "ADSP",
+    "appointment.write": "ASP",
+    "appointment.attendance.write": "AS",
+    "appointment.schedule.read": "AS",
+    "appointment.schedule.own.read": "D",
+    "appointment.slots.search": "ADSP",
+    "appointment.settings.write": "A",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 

@@ -16,10 +16,11 @@ sortable, 25 a page (issue 12).
   by name decrypts the given and family names of every care-team patient (one statement fetching
   id, MRN and the two name columns; two AES-GCM decryptions per patient — about 2 × 10 µs, so
   ~40 ms for a care team of 2,000) and nothing else; the birth date is decrypted for the page only.
+  The next appointment (booked, pending or today's checked-in) is one statement for the page.
   Sorting by last visit needs every care-team patient's latest signed visit (one statement,
   one decryption per signed note of the care team, ``visits.last_signed_visits``); sorting by name
   asks it for the page only. A page costs: the care-team statement, the last-visit statement, the
-  page's birth dates (one statement), one per flag, and the audit append — 6 to 7 statements
+  page's birth dates (one statement), one per flag, the next appointments, and the audit append — 7 to 8 statements
   whatever the size of the list.
 * **Audit.** One event per page read (``patient.worklist.read``, purpose treatment) naming the
   patients listed on it.
@@ -40,6 +41,7 @@ from patient_portal.core import audit
 from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
 from patient_portal.core.crypto import decrypt_value
 from patient_portal.core.errors import Invalid
+from patient_portal.domain.appointments import service as appointments
 from patient_portal.domain.history import lists as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.dto import age_on, display_date
@@ -82,6 +84,7 @@ class WorklistRow:
     age: int | None
     last_visit: datetime | None
     flags: tuple[str, ...]
+    next_appointment: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def my_patients(session: Session, actor: Actor | None, *, sort: Any = "name", pa
         last = visits.last_signed_visits(session, chosen)
     births = dict(session.exec(select(Patient.id, Patient.date_of_birth).where(
         Patient.id.in_(chosen))).all()) if chosen else {}  # type: ignore[attr-defined]
+    upcoming = appointments.next_appointments(session, chosen)
     flagged = {flag.key: flag.which(session, actor, chosen) if chosen and actor.can(flag.action) else set()
                for flag in FLAGS}
     rows = []
@@ -138,7 +142,8 @@ def my_patients(session: Session, actor: Actor | None, *, sort: Any = "name", pa
         rows.append(WorklistRow(patient_id=pid, name=f"{given} {family}".strip(), mrn=mrn, date_of_birth=born,
                                 dob_display=display_date(born) if born else "", age=age_on(born),
                                 last_visit=last.get(pid),
-                                flags=tuple(f.key for f in FLAGS if pid in flagged[f.key])))
+                                flags=tuple(f.key for f in FLAGS if pid in flagged[f.key]),
+                                next_appointment=upcoming.get(pid)))
     audit.record(session, actor, READ, object_type="patient",
                  detail={"sort": sort, "page": number, "count": len(rows), "total": len(ordered),
                          "patient_ids": [str(p) for p in chosen]})
