@@ -33,6 +33,7 @@ from patient_portal.domain.patients.dto import LABELS, LEGAL_FIELDS
 from patient_portal.state import formatting as fmt
 from patient_portal.state.calls import Answer, attempt, first_error_message
 from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.code_picker import CodePickerMixin
 from patient_portal.state.focus import focus_first_error
 
 #: section -> (its service's save, the name it takes the rows under)
@@ -93,7 +94,6 @@ PICKERS = {"conditions": ("description", "icd10cm"), "family_history": ("conditi
 LINKED = {"conditions": ("code",), "family_history": ("code",), "allergies": ("code", "drug_class"),
           "medications": ("drug", "drug_class", "rxnorm")}
 PICK_LIMIT = 8
-MIN_QUERY = 2
 
 
 def _search_codes(session: Any, actor: Any, kind: str, text: str) -> list[dict[str, str]]:
@@ -123,7 +123,7 @@ def _team_change(session: Any, actor: Any, fn, patient_ref: str, doctor_id: str)
     return changed, care_team.manage_view(session, actor, patient_ref)
 
 
-class ChartState(ChartRoute, rx.State):
+class ChartState(ChartRoute, CodePickerMixin, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
     patient: dict[str, str] = {}
     details: dict[str, str] = {}
@@ -159,10 +159,7 @@ class ChartState(ChartRoute, rx.State):
     add_conflict_values: list[dict[str, str]] = []
     remove_kind: str = ""
     remove_error: str = ""
-    # the code picker of the open add form (one form is open at a time)
-    pick_results: list[dict[str, str]] = []
-    pick_active: int = -1
-    pick_note: str = ""
+    # the code picker (CodePickerMixin) serves the open add form (one form is open at a time)
     # allergies: "recorded" | "nka" | "not_recorded" (from the header read with the chart)
     allergy_status: str = ""
     nka_error: str = ""
@@ -204,9 +201,6 @@ class ChartState(ChartRoute, rx.State):
         self.new_kind, self.new_item, self.new_errors, self.add_error = "", {}, {}, ""
         self.add_conflict, self.add_conflict_values = [], []
         self._close_picker()
-
-    def _close_picker(self) -> None:
-        self.pick_results, self.pick_active, self.pick_note = [], -1, ""
 
     def _show(self, chart: dict[str, Any]) -> None:
         self.patient = fmt.patient(chart["patient"])
@@ -451,36 +445,8 @@ class ChartState(ChartRoute, rx.State):
             self.new_item.pop(linked, None)
         if kind == "allergies" and self.new_item.get("category") in ("medication", "drug_class"):
             self.new_item["category"] = ""
-        typed = str(text).strip()
-        if len(typed) < MIN_QUERY:
-            self._close_picker()
-            return None
-        answer = await attempt(self, _search_codes, kind, typed[:100])
-        if not answer.ok:
-            self._close_picker()
-            return answer.show(self, message_var="pick_note") if answer.signed_out else None
-        self.pick_results, self.pick_active = answer.value, (0 if answer.value else -1)
-        self.pick_note = "" if answer.value else "Nothing found — keep what you typed, or try other words."
-        return None
-
-    @rx.event
-    def pick_key(self, key: str):
-        """Arrow keys move through the list, Enter takes the highlighted entry, Escape closes it."""
-        count = len(self.pick_results)
-        if key == "Escape":
-            self._close_picker()
-        elif count and key == "ArrowDown":
-            self.pick_active = (self.pick_active + 1) % count
-        elif count and key == "ArrowUp":
-            self.pick_active = (self.pick_active - 1) % count
-        elif count and key == "Enter" and 0 <= self.pick_active < count:
-            self._picked(self.pick_results[self.pick_active])
-
-    @rx.event
-    def pick(self, index: int):
-        """A click (or tap) on an entry of the list."""
-        if 0 <= int(index) < len(self.pick_results):
-            self._picked(self.pick_results[int(index)])
+        return await self._lookup(text, _search_codes, kind,
+                                  nothing="Nothing found — keep what you typed, or try other words.")
 
     def _picked(self, found: dict[str, str]) -> None:
         kind = self.new_kind
