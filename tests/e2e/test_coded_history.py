@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import open_maria, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,11 +27,7 @@ def icd10(app_url, app_env):
 
 def _open_maria(page: Page) -> None:
     sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia, Maria")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).click()
-    expect(page.locator("#chart-header")).to_be_visible()
+    open_maria(page)
 
 
 def test_a_doctor_adds_e11_9_by_typing_words_and_a_duplicate_medication_is_refused(page: Page, icd10):

@@ -11,16 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
-
-
-def _maria_chart(page: Page) -> str:
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
-    page.wait_for_url("**/chart/*")
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, open_maria, sign_in
 
 
 def _pick(page: Page, typed: str) -> None:
@@ -36,7 +27,7 @@ def prescribed(browser, app_url) -> dict[str, str]:
     ctx.set_default_timeout(20_000)
     page = ctx.new_page()
     sign_in(page, "doctor@demo.clinic", wait=True)
-    patient_id = _maria_chart(page)
+    patient_id = open_maria(page)
     page.locator("#chart-prescriptions-link").click()
     page.wait_for_url(f"**/chart/{patient_id}/prescriptions")
     expect(page.locator("#chart-name")).to_have_text("Maria Garcia")

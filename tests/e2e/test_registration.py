@@ -8,7 +8,7 @@ import string
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, open_maria, sign_in
 from tests.e2e.wizard_helpers import start_over
 from tests.mailbox import Mailbox
 
@@ -193,10 +193,7 @@ def test_chart_has_no_serious_accessibility_violations(page, registered):
 
 def test_doctor_finds_a_care_team_patient_and_adds_a_medication(page):
     sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia, Maria")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).click()
+    open_maria(page)
     expect(page.locator("#allergy-badge")).to_contain_text("Penicillin")
     page.locator("#add-medications").click()
     page.locator("#new-name").fill("Amlodipine")

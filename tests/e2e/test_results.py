@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, new_page, sign_in
 
 COMMENT = "Your HbA1c is a little above the usual range. We will check it again in three months."
 
@@ -58,26 +58,12 @@ def test_doctor_reviews_and_releases_the_hba1c_and_the_patient_sees_it(page, bro
     phone.close()
 
 
-def test_the_front_desk_cannot_open_results(browser, app_url):
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
-    sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
-    page.wait_for_url("**/chart/*")
-    maria = page.url.rstrip("/").rsplit("/", 1)[-1]
-    ctx.close()
-
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
+def test_the_front_desk_cannot_open_results(browser, app_url, maria):
+    page = new_page(browser, app_url)
     sign_in(page, "staff@demo.clinic", wait=True)
     page.goto(f"/chart/{maria}")
     expect(page.locator("#chart-results-link")).to_have_count(0)
     page.goto(f"/chart/{maria}/results")
     expect(page.locator("#not-permitted")).to_be_visible()
     expect(page.locator(".result-panel")).to_have_count(0)
-    ctx.close()
+    page.context.close()
