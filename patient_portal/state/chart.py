@@ -90,20 +90,25 @@ def _keeping_conflict(session: Any, actor: Any, fn, *args: Any, **kwargs: Any) -
 #: kind -> (the field the code picker types into, the code set it searches). Picking fills the
 #: kind's code fields too (``_picked``); typing again after a pick clears them (``LINKED``).
 PICKERS = {"conditions": ("description", "icd10cm"), "family_history": ("condition", "icd10cm"),
-           "allergies": ("substance", "formulary"), "medications": ("name", "formulary")}
+           "allergies": ("substance", "formulary"), "medications": ("name", "formulary"),
+           "immunizations": ("vaccine", "cvx")}
 LINKED = {"conditions": ("code",), "family_history": ("code",), "allergies": ("code", "drug_class"),
-          "medications": ("drug", "drug_class", "rxnorm")}
+          "medications": ("drug", "drug_class", "rxnorm"), "immunizations": ("cvx",)}
 PICK_LIMIT = 8
 
 
 def _search_codes(session: Any, actor: Any, kind: str, text: str) -> list[dict[str, str]]:
-    """What the picker of `kind` lists for `text`: ICD-10-CM codes; formulary drugs with their
-    classes (and, for an allergy, the drug classes whose name matches first)."""
+    """What the picker of `kind` lists for `text`: ICD-10-CM codes; CVX vaccines; formulary drugs
+    with their classes (and, for an allergy, the drug classes whose name matches first)."""
     _field, code_set = PICKERS[kind]
     found = codes.search(session, actor, system=code_set, text=text, limit=PICK_LIMIT)
     if code_set == "icd10cm":
         return [{"code": c.code, "display": c.display, "label": f"{c.code} — {c.display}", "category": ""}
                 for c in found]
+    if code_set == "cvx":
+        names = [(c, history.vaccine_name(c.display)) for c in found]
+        return [{"code": c.code, "display": name, "label": f"{name} (CVX {c.code})", "category": ""}
+                for c, name in names]
     out: list[dict[str, str]] = []
     if kind == "allergies":
         typed = fold(text).strip()
@@ -458,10 +463,12 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
             self.new_item.update(code=found["code"], code_system="ICD-10")
         elif kind == "medications":
             self.new_item["drug"] = found["code"]
+        elif kind == "immunizations":
+            self.new_item["cvx"] = found["code"]
         elif kind == "allergies":
             self.new_item.update(code=found["code"], category=found["category"])
-        self.new_errors.pop(field, None)
-        self.new_errors.pop("code", None)
+        for name in (field, "code", "cvx"):
+            self.new_errors.pop(name, None)
         self._close_picker()
 
     # ------------------------------------------------------------ allergies: "no known allergies"; verifying
