@@ -181,6 +181,7 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
     team_members: list[dict[str, str]] = []
     team_choices: list[dict[str, str]] = []
     team_pick: str = ""
+    team_pick_name: str = ""  # the picked doctor's name, for the confirm ("Add Dr. Lee to the care team?")
     team_error: str = ""
 
     # ------------------------------------------------------------ loading
@@ -525,10 +526,12 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
     # ------------------------------------------------------------ care team (staff, admin)
     def _clear_team(self) -> None:
         self.manage_team, self.team_members, self.team_choices, self.team_pick, self.team_error = False, [], [], "", ""
+        self.team_pick_name = ""
 
     @rx.event
     def set_team_pick(self, value: str):
         self.team_pick = str(value)[:64]
+        self.team_pick_name = next((d["name"] for d in self.team_choices if d["user_id"] == self.team_pick), "")
 
     async def _change_team(self, fn, doctor_id: str, done: str, unchanged: str):
         self.team_error = ""
@@ -540,7 +543,7 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
         if not changed:
             self.team_error = unchanged
             return None
-        self.team_pick = ""
+        self.team_pick, self.team_pick_name = "", ""
         return rx.toast.success(done)
 
     @rx.event

@@ -47,6 +47,22 @@ def maria_chart_id(browser: Browser, app_url: str) -> str:
     return chart_id
 
 
+def my_patients_row(page: Page, name: str = "Maria Garcia"):
+    """As the signed-in doctor: My patients sorted by last visit (patients seen lately first, so a
+    demo patient with visits is on the first page), and the row of `name`."""
+    page.goto("/doctor/patients")
+    page.locator("#sort-last_visit").click()
+    expect(page.locator("th", has=page.locator("#sort-last_visit"))).to_have_attribute("aria-sort", "descending")
+    return page.locator("#my-patients .worklist-row", has_text=name)
+
+
+def sign_out(page: Page) -> None:
+    """Sign out from the account menu; the browser lands on the public home page."""
+    page.locator("#user-menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    page.wait_for_url(lambda url: url.rstrip("/").count("/") == 2)  # http://host:port/
+
+
 CODE_STEP = re.compile(r"/login/?\?step=code")
 
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, open_maria, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, my_patients_row, open_maria, sign_in
 
 
 def _pick(page: Page, typed: str) -> None:
@@ -81,6 +81,7 @@ def test_the_patient_asks_for_a_renewal_the_doctor_approves_and_the_patient_sees
     doctor.set_default_timeout(20_000)
     dpage = doctor.new_page()
     sign_in(dpage, "doctor@demo.clinic", wait=True)
+    expect(my_patients_row(dpage).locator(".worklist-flag", has_text="Renewal request")).to_be_visible()
     dpage.goto("/doctor")
     request = dpage.locator("#renewal-requests .renewal-request", has_text="Azithromycin")
     expect(request).to_contain_text("Maria Garcia")

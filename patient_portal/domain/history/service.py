@@ -362,20 +362,13 @@ def _complete_codes(session: Session, kind: str, values: dict[str, Any]) -> dict
     problems: dict[str, str] = {}
     loaded: dict[str, bool] = {}
     if kind in ("conditions", "family_history"):
-        name_field = "description" if kind == "conditions" else "condition"
-        code = str(values.get("code") or "")
-        if code:
-            values.setdefault("code_system", "")
-            values["code_system"] = values["code_system"] or "ICD-10"
-            if values["code_system"] == "ICD-10" and _loaded(session, "icd10cm", loaded):
-                found = codes.get(session, ICD10_CM, code)
-                if found is None:
-                    problems["code"] = (f"{code[:20]} is not an ICD-10-CM code. Type words or a code and choose "
-                                        "from the list, or leave the code empty.")
-                else:
-                    values["code"] = found.code
-                    if not values.get(name_field):
-                        values[name_field] = found.display
+        if values.get("code"):
+            values["code_system"] = values.get("code_system") or "ICD-10"
+            if values["code_system"] == "ICD-10":
+                _coded(session, values, problems, loaded, key="icd10cm", system=ICD10_CM, code_field="code",
+                       name_field="description" if kind == "conditions" else "condition",
+                       unknown="is not an ICD-10-CM code. Type words or a code and choose from the list, or leave "
+                               "the code empty.")
     elif kind == "allergies":
         code = str(values.get("code") or "")
         category = values.get("category") or ""
@@ -397,16 +390,9 @@ def _complete_codes(session: Session, kind: str, values: dict[str, Any]) -> dict
         elif category != "medication":
             values["drug_class"] = ""
     elif kind == "immunizations":
-        code = str(values.get("cvx") or "").strip()
-        if code and _loaded(session, "cvx", loaded):
-            found = codes.get(session, CVX, code)
-            if found is None:
-                problems["cvx"] = (f"{code[:20]} is not a CVX code. Type the vaccine's name and choose it from the "
-                                   "list, or leave the code empty.")
-            else:
-                values["cvx"] = found.code
-                if not values.get("vaccine"):
-                    values["vaccine"] = vaccine_name(found.display)
+        _coded(session, values, problems, loaded, key="cvx", system=CVX, code_field="cvx", name_field="vaccine",
+               unknown="is not a CVX code. Type the vaccine's name and choose it from the list, or leave the code "
+                       "empty.", name=vaccine_name)
     elif kind == "medications":
         code = str(values.get("drug") or "")
         name = str(values.get("name") or "")
@@ -424,6 +410,24 @@ def _complete_codes(session: Session, kind: str, values: dict[str, Any]) -> dict
                 if not values.get("route") and len(drug.routes) == 1:  # "oral": how to take it reads "by mouth"
                     values["route"] = drug.routes[0]
     return problems
+
+
+def _coded(session: Session, values: dict[str, Any], problems: dict[str, str], loaded: dict[str, bool], *,
+           key: str, system: str, code_field: str, name_field: str, unknown: str,
+           name: Any = lambda display: display) -> None:
+    """Check the code in `code_field` against the code set `key` (when it is loaded): an unknown code
+    is a field error (``"<code> <unknown>"``); a known one is written as the set writes it, and names
+    the entry when nothing was typed in `name_field`."""
+    code = str(values.get(code_field) or "").strip()
+    if not code or not _loaded(session, key, loaded):
+        return
+    found = codes.get(session, system, code)
+    if found is None:
+        problems[code_field] = f"{code[:20]} {unknown}"
+        return
+    values[code_field] = found.code
+    if not values.get(name_field):
+        values[name_field] = name(found.display)
 
 
 def vaccine_name(display: str) -> str:

@@ -402,8 +402,13 @@ def care_team_card() -> rx.Component:
                             d["name"] + " (" + d["email"] + ")", value=d["user_id"]))),
                         value=C.team_pick, on_change=C.set_team_pick, size="3",
                     ),
-                    secondary_button("Add to care team", on_click=C.add_to_team, type="button", id="team-add",
-                                     disabled=C.team_pick == ""),
+                    confirm_dialog(
+                        secondary_button("Add to care team", type="button", id="team-add", disabled=C.team_pick == ""),
+                        "Add " + C.team_pick_name + " to the care team?",
+                        "They can open this chart, and the patient appears in their My patients list. You can "
+                        "remove them again later.",
+                        "Add to care team", C.add_to_team, color_scheme="green", confirm_id="confirm-team-add",
+                    ),
                     spacing="2", align="center", wrap="wrap", width="100%",
                 ),
             ),
