@@ -186,8 +186,8 @@ def prepare_patient(min_docs: int, patient: str | None) -> tuple[str, int]:
 
     from patient_portal.core.access import Actor, Role
     from patient_portal.core.db import unit_of_work
+    from patient_portal.core.pdf import pdf
     from patient_portal.domain.documents import service as svc
-    from patient_portal.domain.documents.demo import pdf
     from patient_portal.domain.documents.models import Document
     from patient_portal.domain.identity import service as identity
     from patient_portal.domain.identity.models import User

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from patient_portal.domain.documents.demo import assemble_pdf
+from patient_portal.core.pdf import assemble_pdf
 
 
 def one_page_pdf(text: str = "LDL 96 mg/dL", *, width: int = 300, height: int = 144) -> bytes:

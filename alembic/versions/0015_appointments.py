@@ -7,7 +7,7 @@ appointment_notice (what staff are told), appointment_link (hashed one-time remi
 appointment_reminder_sent (a reminder decided once per appointment time).
 
 Revision ID: 0015_appointments
-Revises: 0013_results
+Revises: 0014_care_plans
 """
 from typing import Sequence, Union
 

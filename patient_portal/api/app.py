@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from patient_portal.api import audit, auth, documents, health, prescriptions, responses, results
+from patient_portal.api import (
+    audit,
+    auth,
+    documents,
+    health,
+    immunizations,
+    prescriptions,
+    responses,
+    results,
+)
 from patient_portal.api.headers import SecurityHeaders
 from patient_portal.core.errors import ServiceError
 
@@ -19,6 +28,7 @@ def build_api() -> FastAPI:
     api.include_router(audit.router, prefix="/api")
     api.include_router(prescriptions.router, prefix="/api")  # public: /api/verify/rx/{code}, validity only
     api.include_router(results.router, prefix="/api")  # POST /api/results/import: a lab's CSV (doctors)
+    api.include_router(immunizations.router, prefix="/api")  # GET the printable immunization record (PDF)
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
     return api

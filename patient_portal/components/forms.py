@@ -129,3 +129,13 @@ def primary_button(text: str, **props: Any) -> rx.Component:
 
 def secondary_button(text: str, **props: Any) -> rx.Component:
     return rx.button(text, size="3", variant="soft", min_height=TAP, **props)
+
+
+def download_button(text: str, href: Any, *, link_id: str, icon: str = "download", **props: Any) -> rx.Component:
+    """A button that downloads a file an API route serves (``/api/…``): a plain document link, since
+    the app's client-side routing would not reach the API."""
+    return rx.button(
+        rx.el.a(rx.icon(icon, size=16), text, href=href, download=True, id=link_id,
+                custom_attrs={"reloadDocument": True}),
+        as_child=True, size="3", variant="soft", min_height=TAP, **props,
+    )

@@ -7,6 +7,9 @@ placeholders text contrast that passes WCAG AA (Radix's default gray is lighter 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import reflex as rx
 
 PRODUCT_NAME = "Patient Portal"
@@ -284,3 +287,32 @@ def link_card(icon: str, title: str, text: str, href: str) -> rx.Component:
 
 def card_grid(*cards: rx.Component) -> rx.Component:
     return rx.grid(*cards, columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4", width="100%")
+
+
+def worklist_card(icon: str, title: str, *, items: Any, render: Callable[[Any], rx.Component], status: Any,
+                  empty: str, failed: str, card_id: str, count: Any = None, item_spacing: str = "1",
+                  notice: rx.Component | None = None) -> rx.Component:
+    """A dashboard card of what waits for the person (unsigned notes, results to review, renewal
+    requests): icon, title and an amber count badge, then `render` of each of `items` — or `empty`
+    once loaded, `failed` when it could not be read, "Loading…" before. `status` reads
+    "loading" | "ok" | "failed"; `count` defaults to the number of items; `notice` sits under the title."""
+    count = items.length() if count is None else count
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.icon(icon, size=24, color=rx.color("accent", 11)),
+                      rx.heading(title, size="4", as_="h2"),
+                      rx.cond(count > 0, rx.badge(count, color_scheme="amber", high_contrast=True)),
+                      spacing="3", align="center"),
+            notice or rx.fragment(),
+            rx.match(
+                status,
+                ("ok", rx.cond(items.length() > 0,
+                               rx.vstack(rx.foreach(items, render), spacing=item_spacing, width="100%"),
+                               rx.text(empty, size="2", color=rx.color("gray", 11)))),
+                ("failed", rx.text(failed, size="2", color=rx.color("red", 11))),
+                rx.text("Loading…", size="2", color=rx.color("gray", 11)),
+            ),
+            spacing="2", width="100%",
+        ),
+        width="100%", id=card_id,
+    )

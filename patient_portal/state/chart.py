@@ -33,6 +33,7 @@ from patient_portal.domain.patients.dto import LABELS, LEGAL_FIELDS
 from patient_portal.state import formatting as fmt
 from patient_portal.state.calls import Answer, attempt, first_error_message
 from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.code_picker import CodePickerMixin
 from patient_portal.state.focus import focus_first_error
 
 #: section -> (its service's save, the name it takes the rows under)
@@ -89,21 +90,25 @@ def _keeping_conflict(session: Any, actor: Any, fn, *args: Any, **kwargs: Any) -
 #: kind -> (the field the code picker types into, the code set it searches). Picking fills the
 #: kind's code fields too (``_picked``); typing again after a pick clears them (``LINKED``).
 PICKERS = {"conditions": ("description", "icd10cm"), "family_history": ("condition", "icd10cm"),
-           "allergies": ("substance", "formulary"), "medications": ("name", "formulary")}
+           "allergies": ("substance", "formulary"), "medications": ("name", "formulary"),
+           "immunizations": ("vaccine", "cvx")}
 LINKED = {"conditions": ("code",), "family_history": ("code",), "allergies": ("code", "drug_class"),
-          "medications": ("drug", "drug_class", "rxnorm")}
+          "medications": ("drug", "drug_class", "rxnorm"), "immunizations": ("cvx",)}
 PICK_LIMIT = 8
-MIN_QUERY = 2
 
 
 def _search_codes(session: Any, actor: Any, kind: str, text: str) -> list[dict[str, str]]:
-    """What the picker of `kind` lists for `text`: ICD-10-CM codes; formulary drugs with their
-    classes (and, for an allergy, the drug classes whose name matches first)."""
+    """What the picker of `kind` lists for `text`: ICD-10-CM codes; CVX vaccines; formulary drugs
+    with their classes (and, for an allergy, the drug classes whose name matches first)."""
     _field, code_set = PICKERS[kind]
     found = codes.search(session, actor, system=code_set, text=text, limit=PICK_LIMIT)
     if code_set == "icd10cm":
         return [{"code": c.code, "display": c.display, "label": f"{c.code} — {c.display}", "category": ""}
                 for c in found]
+    if code_set == "cvx":
+        names = [(c, history.vaccine_name(c.display)) for c in found]
+        return [{"code": c.code, "display": name, "label": f"{name} (CVX {c.code})", "category": ""}
+                for c, name in names]
     out: list[dict[str, str]] = []
     if kind == "allergies":
         typed = fold(text).strip()
@@ -123,7 +128,7 @@ def _team_change(session: Any, actor: Any, fn, patient_ref: str, doctor_id: str)
     return changed, care_team.manage_view(session, actor, patient_ref)
 
 
-class ChartState(ChartRoute, rx.State):
+class ChartState(ChartRoute, CodePickerMixin, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
     patient: dict[str, str] = {}
     details: dict[str, str] = {}
@@ -159,10 +164,7 @@ class ChartState(ChartRoute, rx.State):
     add_conflict_values: list[dict[str, str]] = []
     remove_kind: str = ""
     remove_error: str = ""
-    # the code picker of the open add form (one form is open at a time)
-    pick_results: list[dict[str, str]] = []
-    pick_active: int = -1
-    pick_note: str = ""
+    # the code picker (CodePickerMixin) serves the open add form (one form is open at a time)
     # allergies: "recorded" | "nka" | "not_recorded" (from the header read with the chart)
     allergy_status: str = ""
     nka_error: str = ""
@@ -179,6 +181,7 @@ class ChartState(ChartRoute, rx.State):
     team_members: list[dict[str, str]] = []
     team_choices: list[dict[str, str]] = []
     team_pick: str = ""
+    team_pick_name: str = ""  # the picked doctor's name, for the confirm ("Add Dr. Lee to the care team?")
     team_error: str = ""
 
     # ------------------------------------------------------------ loading
@@ -204,9 +207,6 @@ class ChartState(ChartRoute, rx.State):
         self.new_kind, self.new_item, self.new_errors, self.add_error = "", {}, {}, ""
         self.add_conflict, self.add_conflict_values = [], []
         self._close_picker()
-
-    def _close_picker(self) -> None:
-        self.pick_results, self.pick_active, self.pick_note = [], -1, ""
 
     def _show(self, chart: dict[str, Any]) -> None:
         self.patient = fmt.patient(chart["patient"])
@@ -451,36 +451,8 @@ class ChartState(ChartRoute, rx.State):
             self.new_item.pop(linked, None)
         if kind == "allergies" and self.new_item.get("category") in ("medication", "drug_class"):
             self.new_item["category"] = ""
-        typed = str(text).strip()
-        if len(typed) < MIN_QUERY:
-            self._close_picker()
-            return None
-        answer = await attempt(self, _search_codes, kind, typed[:100])
-        if not answer.ok:
-            self._close_picker()
-            return answer.show(self, message_var="pick_note") if answer.signed_out else None
-        self.pick_results, self.pick_active = answer.value, (0 if answer.value else -1)
-        self.pick_note = "" if answer.value else "Nothing found — keep what you typed, or try other words."
-        return None
-
-    @rx.event
-    def pick_key(self, key: str):
-        """Arrow keys move through the list, Enter takes the highlighted entry, Escape closes it."""
-        count = len(self.pick_results)
-        if key == "Escape":
-            self._close_picker()
-        elif count and key == "ArrowDown":
-            self.pick_active = (self.pick_active + 1) % count
-        elif count and key == "ArrowUp":
-            self.pick_active = (self.pick_active - 1) % count
-        elif count and key == "Enter" and 0 <= self.pick_active < count:
-            self._picked(self.pick_results[self.pick_active])
-
-    @rx.event
-    def pick(self, index: int):
-        """A click (or tap) on an entry of the list."""
-        if 0 <= int(index) < len(self.pick_results):
-            self._picked(self.pick_results[int(index)])
+        return await self._lookup(text, _search_codes, kind,
+                                  nothing="Nothing found — keep what you typed, or try other words.")
 
     def _picked(self, found: dict[str, str]) -> None:
         kind = self.new_kind
@@ -492,10 +464,12 @@ class ChartState(ChartRoute, rx.State):
             self.new_item.update(code=found["code"], code_system="ICD-10")
         elif kind == "medications":
             self.new_item["drug"] = found["code"]
+        elif kind == "immunizations":
+            self.new_item["cvx"] = found["code"]
         elif kind == "allergies":
             self.new_item.update(code=found["code"], category=found["category"])
-        self.new_errors.pop(field, None)
-        self.new_errors.pop("code", None)
+        for name in (field, "code", "cvx"):
+            self.new_errors.pop(name, None)
         self._close_picker()
 
     # ------------------------------------------------------------ allergies: "no known allergies"; verifying
@@ -552,10 +526,12 @@ class ChartState(ChartRoute, rx.State):
     # ------------------------------------------------------------ care team (staff, admin)
     def _clear_team(self) -> None:
         self.manage_team, self.team_members, self.team_choices, self.team_pick, self.team_error = False, [], [], "", ""
+        self.team_pick_name = ""
 
     @rx.event
     def set_team_pick(self, value: str):
         self.team_pick = str(value)[:64]
+        self.team_pick_name = next((d["name"] for d in self.team_choices if d["user_id"] == self.team_pick), "")
 
     async def _change_team(self, fn, doctor_id: str, done: str, unchanged: str):
         self.team_error = ""
@@ -567,7 +543,7 @@ class ChartState(ChartRoute, rx.State):
         if not changed:
             self.team_error = unchanged
             return None
-        self.team_pick = ""
+        self.team_pick, self.team_pick_name = "", ""
         return rx.toast.success(done)
 
     @rx.event

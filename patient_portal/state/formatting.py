@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from patient_portal.domain.history.dto import IMMUNIZATION_ROUTES, IMMUNIZATION_SITES
+
 SEX = {"female": "Female", "male": "Male", "intersex": "Intersex", "unknown": "Unknown"}
 CONTACT_METHOD = {"phone": "Phone call", "sms": "Text message", "email": "Email", "mail": "Post"}
 ORDER = {"primary": "Primary", "secondary": "Secondary", "tertiary": "Tertiary"}
@@ -28,6 +30,8 @@ ALLERGY_STATUS = {"active": "Active", "inactive": "Inactive", "resolved": "Resol
 VERIFICATION = {"verified": "Verified", "patient-reported": "Reported by patient"}
 MEDICATION_STATUS = {"active": "Active", "stopped": "Stopped", "completed": "Completed"}
 MEDICATION_ORIGIN = {"prescribed": "Prescribed", "patient-reported": "Reported by patient"}
+IMMUNIZATION_SITE = IMMUNIZATION_SITES
+IMMUNIZATION_ROUTE = IMMUNIZATION_ROUTES
 #: How a route reads in an instruction to the patient ("Take 10 mg by mouth, once daily").
 ROUTE_WORDS = {"oral": "by mouth", "inhaled": "inhaled", "inhalation": "inhaled", "topical": "on the skin",
                "nasal": "in the nose", "subcutaneous": "as an injection under the skin",
@@ -58,6 +62,7 @@ CODED_IN: dict[str, dict[str, Mapping[str, str]]] = {
     "allergies": {"category": ALLERGY_CATEGORY, "criticality": CRITICALITY, "status": ALLERGY_STATUS,
                   "verification": VERIFICATION},
     "medications": {"status": MEDICATION_STATUS, "origin": MEDICATION_ORIGIN, "verification": VERIFICATION},
+    "immunizations": {"site": IMMUNIZATION_SITE, "route": IMMUNIZATION_ROUTE},
 }
 DATE_FIELDS = frozenset({"date_of_birth", "onset", "given_on", "effective_date", "end_date", "start_date",
                          "stop_date"})

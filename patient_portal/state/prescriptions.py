@@ -19,6 +19,7 @@ from patient_portal.domain.prescriptions import checks, throttle
 from patient_portal.domain.prescriptions import service as rxs
 from patient_portal.state.calls import attempt, run
 from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.code_picker import CodePickerMixin
 
 FORM_ID = "rx-form"
 FORM_FIELDS = ("drug", "dose", "route", "frequency", "duration_days", "quantity", "refills", "pharmacy_note")
@@ -60,7 +61,7 @@ def _drugs(session: Any, actor: Actor, text: str) -> list[dict[str, str]]:
     return out
 
 
-class PrescriptionsState(ChartRoute, rx.State):
+class PrescriptionsState(ChartRoute, CodePickerMixin, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
     own: bool = False
     rows: list[dict[str, Any]] = []
@@ -71,10 +72,7 @@ class PrescriptionsState(ChartRoute, rx.State):
     form_errors: dict[str, str] = {}
     findings: list[str] = []
     override_reason: str = ""
-    drug_query: str = ""
-    pick_results: list[dict[str, str]] = []
-    pick_active: int = -1
-    pick_note: str = ""
+    drug_query: str = ""  # the drug picker's text (CodePickerMixin holds its list)
     chosen: str = ""
     unit: str = ""
     routes: list[str] = []
@@ -89,7 +87,8 @@ class PrescriptionsState(ChartRoute, rx.State):
 
     def _close(self) -> None:
         self.mode, self.form, self.form_errors, self.findings, self.override_reason = "", {}, {}, [], ""
-        self.drug_query, self.pick_results, self.pick_active, self.pick_note, self.chosen = "", [], -1, "", ""
+        self.drug_query, self.chosen = "", ""
+        self._close_picker()
         self.unit, self.routes, self.substitution, self.stop_reason, self.stop_error = "", [], True, "", ""
 
     def _failed(self, answer: Any) -> Any:
@@ -176,33 +175,7 @@ class PrescriptionsState(ChartRoute, rx.State):
             return None
         self.drug_query = str(text)[:100]
         self.form["drug"], self.chosen, self.routes, self.unit = "", "", [], ""
-        if len(self.drug_query.strip()) < 2:
-            self.pick_results, self.pick_active, self.pick_note = [], -1, ""
-            return None
-        answer = await attempt(self, _drugs, self.drug_query.strip())
-        if not answer.ok:
-            self.pick_results, self.pick_active = [], -1
-            return answer.show(self, message_var="pick_note") if answer.signed_out else None
-        self.pick_results, self.pick_active = answer.value, (0 if answer.value else -1)
-        self.pick_note = "" if answer.value else "Not in the formulary — try another name."
-        return None
-
-    @rx.event
-    def pick_key(self, key: str):
-        count = len(self.pick_results)
-        if key == "Escape":
-            self.pick_results, self.pick_active = [], -1
-        elif count and key == "ArrowDown":
-            self.pick_active = (self.pick_active + 1) % count
-        elif count and key == "ArrowUp":
-            self.pick_active = (self.pick_active - 1) % count
-        elif count and key == "Enter" and 0 <= self.pick_active < count:
-            self._picked(self.pick_results[self.pick_active])
-
-    @rx.event
-    def pick(self, index: int):
-        if 0 <= int(index) < len(self.pick_results):
-            self._picked(self.pick_results[int(index)])
+        return await self._lookup(self.drug_query, _drugs, nothing="Not in the formulary — try another name.")
 
     def _picked(self, found: dict[str, str]) -> None:
         self.form["drug"], self.drug_query, self.chosen = found["code"], found["display"], found["label"]
@@ -210,7 +183,7 @@ class PrescriptionsState(ChartRoute, rx.State):
         self.unit = found.get("unit", "")
         if len(self.routes) == 1:
             self.form["route"] = self.routes[0]
-        self.pick_results, self.pick_active, self.pick_note = [], -1, ""
+        self._close_picker()
         self.findings = []
         self.form_errors.pop("drug", None)
 

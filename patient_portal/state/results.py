@@ -26,6 +26,7 @@ from patient_portal.domain.results import service as svc
 from patient_portal.domain.results.dto import OwnPanel, Panel, Result
 from patient_portal.state.calls import Answer, attempt
 from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.code_picker import CodePickerMixin
 from patient_portal.state.focus import focus_first_error
 from patient_portal.state.paging import PagedMixin
 
@@ -137,7 +138,7 @@ def _search_tests(session: Any, actor: Actor, text: str) -> list[dict[str, str]]
     return out
 
 
-class ResultsState(ChartRoute, PagedMixin, rx.State):
+class ResultsState(ChartRoute, PagedMixin, CodePickerMixin, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
     own: bool = False
     can_write: bool = False
@@ -155,10 +156,7 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
     rows: list[dict[str, str]] = []
     form_errors: dict[str, str] = {}
     form_error: str = ""
-    pick_text: str = ""
-    pick_results: list[dict[str, str]] = []
-    pick_active: int = -1
-    pick_note: str = ""
+    pick_text: str = ""  # the test picker's text (CodePickerMixin holds its list)
 
     import_open: bool = False
     import_message: str = ""
@@ -175,7 +173,8 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
 
     def _close_form(self) -> None:
         self.form_open, self.form, self.rows, self.form_errors, self.form_error = False, {}, [], {}, ""
-        self.pick_text, self.pick_results, self.pick_active, self.pick_note = "", [], -1, ""
+        self.pick_text = ""
+        self._close_picker()
 
     def _show_page(self, page: svc.PanelPage, actor: Actor) -> None:
         self.can_write = actor.can(Action.RESULT_WRITE)
@@ -304,34 +303,8 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
     async def search_tests(self, text: str):
         """The test picker's text changed (debounced): list the laboratory tests found."""
         self.pick_text = str(text)[:100]
-        typed = self.pick_text.strip()
-        if len(typed) < 2:
-            self.pick_results, self.pick_active, self.pick_note = [], -1, ""
-            return None
-        answer = await attempt(self, _search_tests, typed)
-        if not answer.ok:
-            self.pick_results, self.pick_active = [], -1
-            return answer.show(self, message_var="pick_note") if answer.signed_out else None
-        self.pick_results, self.pick_active = answer.value, (0 if answer.value else -1)
-        self.pick_note = "" if answer.value else "Nothing found — try other words or the LOINC code."
-        return None
-
-    @rx.event
-    def pick_key(self, key: str):
-        count = len(self.pick_results)
-        if key == "Escape":
-            self.pick_results, self.pick_active = [], -1
-        elif count and key == "ArrowDown":
-            self.pick_active = (self.pick_active + 1) % count
-        elif count and key == "ArrowUp":
-            self.pick_active = (self.pick_active - 1) % count
-        elif count and key == "Enter" and 0 <= self.pick_active < count:
-            self._picked(self.pick_results[self.pick_active])
-
-    @rx.event
-    def pick(self, index: int):
-        if 0 <= int(index) < len(self.pick_results):
-            self._picked(self.pick_results[int(index)])
+        return await self._lookup(self.pick_text, _search_tests,
+                                  nothing="Nothing found — try other words or the LOINC code.")
 
     def _picked(self, found: dict[str, str]) -> None:
         if len(self.rows) >= MAX_ROWS:
@@ -421,14 +394,15 @@ class ResultsState(ChartRoute, PagedMixin, rx.State):
 class ResultsWorklistState(rx.State):
     count: int = 0
     patients: list[dict[str, Any]] = []
-    loaded: bool = False
+    review_status: str = "loading"  # loading | ok | failed
 
     @rx.event
     async def load(self):
-        """The doctor dashboard's "Results to review" card (quietly empty for other roles)."""
-        self.count, self.patients, self.loaded = 0, [], False
+        """The doctor dashboard's "Results to review" card."""
+        self.count, self.patients = 0, []
         answer = await attempt(self, svc.results_to_review)
         if not answer.ok:
+            self.review_status = "loading" if answer.signed_out else "failed"
             return None
         work = answer.value
         self.count = work.count
@@ -437,5 +411,5 @@ class ResultsWorklistState(rx.State):
                           "abnormal": f"{t.abnormal} outside the range" if t.abnormal else "",
                           "since": plain_day(t.oldest), "href": f"/chart/{t.patient_id}/results"}
                          for t in work.patients[:20]]
-        self.loaded = True
+        self.review_status = "ok"
         return None

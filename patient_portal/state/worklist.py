@@ -12,7 +12,8 @@ from patient_portal.state.calls import attempt
 from patient_portal.state.paging import PagedMixin
 
 #: The flags' words and badge colours (FLAGS keys; a new flag without words shows its label).
-FLAG_COLOURS = {"unsigned_notes": "amber", "unverified_readings": "orange", "unverified_reports": "orange"}
+FLAG_COLOURS = {"unsigned_notes": "amber", "unverified_readings": "orange", "unverified_reports": "orange",
+                "results_to_review": "amber", "renewal_requests": "amber"}
 LABELS = {f.key: f.label for f in worklist.FLAGS}
 
 

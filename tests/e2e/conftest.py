@@ -172,3 +172,11 @@ def phone_page(browser, app_url):
     yield ctx.new_page()
     ctx.close()
 
+
+
+@pytest.fixture(scope="session")
+def maria(browser, app_url) -> str:
+    """Maria Garcia's chart id (the demo patient account's record), found once per run."""
+    from tests.e2e.helpers import maria_chart_id
+
+    return maria_chart_id(browser, app_url)

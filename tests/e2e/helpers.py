@@ -9,9 +9,58 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, expect
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - the published demo credential
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def new_page(browser: Browser, app_url: str, *, viewport: dict[str, int] | None = None, **options) -> Page:
+    """A page in a browser context of its own (its own cookies: another person, another device);
+    close it with ``page.context.close()``."""
+    ctx = browser.new_context(base_url=app_url, viewport=viewport or DESKTOP, **options)
+    ctx.set_default_timeout(20_000)
+    return ctx.new_page()
+
+
+def open_maria(page: Page, search: str = "/doctor/patients") -> str:
+    """The signed-in clinician (or front desk, ``search="/staff/patients"``) finds Maria Garcia, the
+    demo patient, with the patient search and opens her chart; returns her chart id."""
+    page.goto(search)
+    page.locator("#patient-query").fill("Garcia, Maria")
+    page.locator("#search-submit").click()
+    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).first.click()
+    page.wait_for_url("**/chart/*")
+    expect(page.locator("#chart-header")).to_be_visible()
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def maria_chart_id(browser: Browser, app_url: str) -> str:
+    """Maria Garcia's chart id, found the way the demo doctor finds her (in a context of its own)."""
+    page = new_page(browser, app_url)
+    sign_in(page, "doctor@demo.clinic", wait=True)
+    chart_id = open_maria(page)
+    page.context.close()
+    return chart_id
+
+
+def my_patients_row(page: Page, name: str = "Maria Garcia"):
+    """As the signed-in doctor: My patients sorted by last visit (patients seen lately first, so a
+    demo patient with visits is on the first page), and the row of `name`."""
+    page.goto("/doctor/patients")
+    page.locator("#sort-last_visit").click()
+    expect(page.locator("th", has=page.locator("#sort-last_visit"))).to_have_attribute("aria-sort", "descending")
+    return page.locator("#my-patients .worklist-row", has_text=name)
+
+
+def sign_out(page: Page) -> None:
+    """Sign out from the account menu; the browser lands on the public home page."""
+    page.locator("#user-menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    page.wait_for_url(lambda url: url.rstrip("/").count("/") == 2)  # http://host:port/
 
 
 CODE_STEP = re.compile(r"/login/?\?step=code")

@@ -8,15 +8,12 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, open_maria, sign_in
 
 
 def test_patient_sees_that_her_doctor_opened_her_chart(page, phone_page):
     sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
+    open_maria(page)
     expect(page.locator("#chart-name")).to_have_text("Maria Garcia")
 
     sign_in(phone_page, "patient@demo.clinic", wait=True)

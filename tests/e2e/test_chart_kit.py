@@ -9,7 +9,7 @@ import string
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import open_maria, sign_in
 from tests.e2e.wizard_helpers import start_over
 
 TAG = "".join(random.choice(string.ascii_lowercase) for _ in range(6))
@@ -17,11 +17,7 @@ TAG = "".join(random.choice(string.ascii_lowercase) for _ in range(6))
 
 def open_maria_as_doctor(page: Page) -> None:
     sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia, Maria")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).click()
-    expect(page.locator("#chart-header")).to_be_visible()
+    open_maria(page)
 
 
 def _beside(page: Page, message: str, button: str) -> None:
@@ -86,10 +82,7 @@ def test_a_failed_save_answers_beside_save_and_focuses_the_field(page: Page):
 
 def test_a_failed_contact_save_by_the_front_desk_focuses_the_email(page: Page):
     sign_in(page, "staff@demo.clinic", wait=True)
-    page.goto("/staff/patients")
-    page.locator("#patient-query").fill("Garcia, Maria")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).click()
+    open_maria(page, "/staff/patients")
     expect(page.locator("#allergy-badge")).to_have_count(0)  # the front desk sees no clinical details
     page.locator("#edit-contact").click()
     page.locator("#edit-email").fill("not an address")

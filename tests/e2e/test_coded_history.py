@@ -1,9 +1,13 @@
-"""The coded problem list and medication list (issue 12) in the real app: a doctor types "type 2 diab"
-into the Conditions picker, takes E11.9 from the list with the keyboard and saves it; adding a drug
-already on the medication list is refused with the existing entry named."""
+"""The coded problem list, medication list and immunizations (issue 12) in the real app: a doctor types
+"type 2 diab" into the Conditions picker, takes E11.9 from the list with the keyboard and saves it;
+adding a drug already on the medication list is refused with the existing entry named; a vaccine is
+picked from the CVX table with its dose, lot, site, route and who gave it, and the patient downloads
+her immunization record (a PDF holding it) from "Your health record" on a phone."""
 
 from __future__ import annotations
 
+import random
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +15,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import (
+    PHONE,
+    assert_accessible,
+    assert_fits_phone,
+    choose,
+    new_page,
+    open_maria,
+    sign_in,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
+LOT = "ZS" + "".join(random.choice(string.digits) for _ in range(5))
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +40,7 @@ def icd10(app_url, app_env):
 
 def _open_maria(page: Page) -> None:
     sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia, Maria")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).click()
-    expect(page.locator("#chart-header")).to_be_visible()
+    open_maria(page)
 
 
 def test_a_doctor_adds_e11_9_by_typing_words_and_a_duplicate_medication_is_refused(page: Page, icd10):
@@ -64,3 +73,45 @@ def test_a_doctor_adds_e11_9_by_typing_words_and_a_duplicate_medication_is_refus
     expect(refused).to_contain_text("Lisinopril is already on the medication list (10 mg, once daily")
     expect(refused).to_have_attribute("role", "alert")
     expect(page.locator("#history-medications").locator(".medications-row", has_text="Lisinopril")).to_have_count(1)
+
+
+def test_a_doctor_records_a_vaccine_from_the_cvx_table_and_the_patient_prints_her_immunization_record(
+        page: Page, browser, app_url):
+    sign_in(page, "doctor@demo.clinic", wait=True)
+    open_maria(page)
+    vaccines = page.locator("#history-immunizations")
+    page.locator("#add-immunizations").click()
+    picker = page.locator("#new-vaccine")
+    picker.press_sequentially("shingles", delay=40)
+    expect(page.locator("#new-vaccine-options").get_by_role("option").first).to_contain_text("CVX 187")
+    picker.press("Enter")
+    expect(page.locator("#new-cvx")).to_have_value("187")
+    page.locator("#new-given_on").fill("2025-11-04")
+    page.locator("#new-dose_number").fill("1")
+    page.locator("#new-lot").fill(LOT)
+    choose(page, "new-site", "Left arm")
+    choose(page, "new-route", "Intramuscular")
+    page.locator("#new-given_by").fill("Dr. Dana Doctor")
+    page.locator("#save-new-immunizations").click()
+    row = vaccines.locator(".immunizations-row", has_text=LOT)
+    expect(row).to_contain_text("Zoster")
+    expect(row).to_contain_text("Site: Left arm")
+    expect(vaccines.locator("#print-immunizations")).to_be_visible()  # the care team prints it from the chart
+
+    mine = new_page(browser, app_url, viewport=PHONE, accept_downloads=True)
+    sign_in(mine, "patient@demo.clinic", wait=True)
+    mine.goto("/patient/record")
+    own = mine.locator("#history-immunizations")
+    expect(own).to_contain_text(LOT)
+    expect(own.locator(".immunizations-row button")).to_have_count(0)  # she cannot edit or remove
+    assert_accessible(mine)
+    assert_fits_phone(mine)
+    with mine.expect_download() as download:
+        own.locator("#print-immunizations").click()
+    assert download.value.suggested_filename.startswith("immunization-record-")
+    data = open(download.value.path(), "rb").read()
+    assert data.startswith(b"%PDF-")
+    for words in (b"Immunization record", b"Patient: Maria Garcia", b"Date of birth: 12 Mar 1984", b"CVX 187",
+                  b"Lot " + LOT.encode(), b"Site: Left arm", b"Given by: Dr. Dana Doctor", b"Tdap", b"CVX 115"):
+        assert words in data, words
+    mine.context.close()

@@ -12,7 +12,15 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import api_upload_document, assert_accessible, assert_fits_phone, choose, sign_in
+from tests.e2e.helpers import (
+    api_upload_document,
+    assert_accessible,
+    assert_fits_phone,
+    choose,
+    new_page,
+    open_maria,
+    sign_in,
+)
 from tests.samples import one_page_pdf
 
 PASSWORD = "demo-clinic-2026"
@@ -50,16 +58,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def uploaded(browser, app_url, files) -> dict[str, str]:
     """The demo doctor finds Maria Garcia and uploads a PDF lab result to her chart's documents."""
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
+    page = new_page(browser, app_url)
     sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
-    page.wait_for_url("**/chart/*")
-    patient_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    patient_id = open_maria(page)
     page.locator("#chart-documents-link").click()
     page.wait_for_url(f"**/chart/{patient_id}/documents")
     _open_upload(page)
@@ -71,7 +72,7 @@ def uploaded(browser, app_url, files) -> dict[str, str]:
     page.locator("#doc-upload-submit").click()
     expect(page.locator("#doc-upload-progress li[data-outcome=uploaded]")).to_have_count(1)
     expect(_row(page, TITLE)).to_be_visible()
-    ctx.close()
+    page.context.close()
     return {"patient_id": patient_id}
 
 

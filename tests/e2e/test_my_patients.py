@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, new_page, sign_in
 
 
 def _doctor(browser, app_url, **viewport) -> Page:
-    ctx = browser.new_context(base_url=app_url, viewport=viewport or {"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
+    page = new_page(browser, app_url, viewport=viewport or None)
     sign_in(page, "doctor@demo.clinic", wait=True)
     return page
 

@@ -11,16 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
-
-
-def _maria_chart(page: Page) -> str:
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
-    page.wait_for_url("**/chart/*")
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, my_patients_row, open_maria, sign_in
 
 
 def _pick(page: Page, typed: str) -> None:
@@ -36,7 +27,7 @@ def prescribed(browser, app_url) -> dict[str, str]:
     ctx.set_default_timeout(20_000)
     page = ctx.new_page()
     sign_in(page, "doctor@demo.clinic", wait=True)
-    patient_id = _maria_chart(page)
+    patient_id = open_maria(page)
     page.locator("#chart-prescriptions-link").click()
     page.wait_for_url(f"**/chart/{patient_id}/prescriptions")
     expect(page.locator("#chart-name")).to_have_text("Maria Garcia")
@@ -90,6 +81,7 @@ def test_the_patient_asks_for_a_renewal_the_doctor_approves_and_the_patient_sees
     doctor.set_default_timeout(20_000)
     dpage = doctor.new_page()
     sign_in(dpage, "doctor@demo.clinic", wait=True)
+    expect(my_patients_row(dpage).locator(".worklist-flag", has_text="Renewal request")).to_be_visible()
     dpage.goto("/doctor")
     request = dpage.locator("#renewal-requests .renewal-request", has_text="Azithromycin")
     expect(request).to_contain_text("Maria Garcia")

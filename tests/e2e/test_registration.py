@@ -8,7 +8,7 @@ import string
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, open_maria, sign_in, sign_out
 from tests.e2e.wizard_helpers import start_over
 from tests.mailbox import Mailbox
 
@@ -22,14 +22,14 @@ def next_step(page: Page, title: str) -> None:
     expect(page.locator("#step-title")).to_contain_text(title)
 
 
-def fill_wizard(page: Page, family: str) -> None:
+def fill_wizard(page: Page, family: str, *, given: str = "Noor", dob: str = DOB, phone: str = "+1 617 555 0166") -> None:
     page.goto("/staff/register")
     expect(page.locator("#step-title")).to_contain_text("Basic information")
-    page.locator("#reg-given_name").fill("Noor")
+    page.locator("#reg-given_name").fill(given)
     page.locator("#reg-family_name").fill(family)
-    page.locator("#reg-date_of_birth").fill(DOB)
+    page.locator("#reg-date_of_birth").fill(dob)
     choose(page, "reg-sex", "Female")
-    page.locator("#reg-phone_mobile").fill("+1 617 555 0166")
+    page.locator("#reg-phone_mobile").fill(phone)
     page.locator("#reg-phone_mobile").blur()
     next_step(page, "Medical history")
     page.locator("#add-allergies").click()
@@ -84,6 +84,41 @@ def test_chart_shows_the_allergy_to_an_admin(page, registered):
     page.goto(f"/chart/{registered['id']}")
     expect(page.locator("#allergy-badge")).to_contain_text("Shellfish")
     expect(page.locator("#history-allergies")).to_contain_text("Severe")
+
+
+def test_staff_put_a_doctor_on_a_desk_patients_care_team_and_the_doctor_finds_them_in_my_patients(page):
+    """Issue 12: a patient registered at the desk (no portal account) gets a doctor from the chart's
+    care-team card, behind a confirm; that doctor then has the patient in My patients and opens the
+    chart. The family name sorts first, so the new patient leads the doctor's list by name."""
+    family = "Aab" + "".join(random.choice(string.ascii_lowercase) for _ in range(6))
+    sign_in(page, "staff@demo.clinic", wait=True)
+    fill_wizard(page, family, given="Nadia", dob="1987-09-03", phone="+1 617 555 0188")
+    expect(page.locator("#duplicates")).to_have_count(0)
+    page.locator("#wizard-confirm").click()
+    page.get_by_role("link", name="Open the chart").click()
+    expect(page.locator("#chart-name")).to_have_text("Nadia " + family)
+    team = page.locator("#care-team")
+    expect(team).to_contain_text("No doctor is on the care team yet")
+    choose(page, "team-pick", "Dr. Priya Raman (priya.raman@demo.clinic)")
+    page.locator("#team-add").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Add Dr. Priya Raman to the care team?")
+    assert_accessible(page)
+    page.locator("#confirm-team-add").click()
+    expect(page.get_by_text("Added to the care team")).to_be_visible()
+    expect(team.locator(".care-team-member")).to_have_count(1)
+    expect(team.locator(".care-team-member")).to_contain_text("Dr. Priya Raman")
+    sign_out(page)
+
+    sign_in(page, "priya.raman@demo.clinic", wait=True)
+    page.goto("/doctor/patients")
+    mine = page.locator("#my-patients .worklist-row").first  # by family name, A to Z
+    expect(mine).to_contain_text("Nadia " + family)
+    mine.get_by_role("link", name="Nadia " + family, exact=True).click()
+    page.wait_for_url("**/chart/*")
+    expect(page.locator("#chart-name")).to_have_text("Nadia " + family)
+    expect(page.locator("#allergy-badge")).to_contain_text("Shellfish")  # the clinical column: she may see it
+    expect(page.locator("#not-permitted")).to_have_count(0)
 
 
 def test_doctor_not_on_the_care_team_cannot_open_the_chart(page, registered):
@@ -193,10 +228,7 @@ def test_chart_has_no_serious_accessibility_violations(page, registered):
 
 def test_doctor_finds_a_care_team_patient_and_adds_a_medication(page):
     sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia, Maria")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).click()
+    open_maria(page)
     expect(page.locator("#allergy-badge")).to_contain_text("Penicillin")
     page.locator("#add-medications").click()
     page.locator("#new-name").fill("Amlodipine")

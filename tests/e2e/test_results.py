@@ -9,13 +9,15 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, my_patients_row, new_page, sign_in
 
 COMMENT = "Your HbA1c is a little above the usual range. We will check it again in three months."
 
 
-def test_doctor_reviews_and_releases_the_hba1c_and_the_patient_sees_it(page, browser, app_url):
+def test_doctor_reviews_and_releases_the_hba1c_and_the_patient_sees_it(page, browser, app_url, maria):
     sign_in(page, "doctor@demo.clinic", wait=True)
+    flags = my_patients_row(page).locator(".worklist-flag")
+    expect(flags.filter(has_text="New results to review")).to_be_visible()  # the HbA1c waits for her doctor
     page.goto("/doctor")
     card = page.locator("#results-to-review-card")
     expect(card.get_by_role("link", name=re.compile("Maria Garcia"))).to_be_visible()
@@ -39,6 +41,18 @@ def test_doctor_reviews_and_releases_the_hba1c_and_the_patient_sees_it(page, bro
     expect(hba1c.locator(".status-released")).to_have_text("Released to patient")
     expect(page.locator("#results-to-review")).to_have_count(0)
 
+    # the released report on her timeline, and nothing left to review in My patients
+    page.goto(f"/chart/{maria}/timeline")
+    page.locator("#timeline-kind").click()
+    page.get_by_role("option", name="Lab results").click()
+    reports = page.locator("#timeline .timeline-item")
+    expect(reports.first).to_have_attribute("data-kind", "results")
+    assert set(reports.evaluate_all("els => els.map(e => e.dataset.kind)")) == {"results"}
+    expect(reports.filter(has_text="Results: Hemoglobin A1c")).to_contain_text("released to the patient")
+    expect(reports.filter(has_text="Results: Lipid panel")).to_contain_text("released to the patient")
+    assert_accessible(page)
+    expect(my_patients_row(page).locator(".worklist-flag", has_text="New results to review")).to_have_count(0)
+
     phone = browser.new_context(base_url=app_url, viewport={"width": 390, "height": 844})
     phone.set_default_timeout(20_000)
     mine = phone.new_page()
@@ -58,26 +72,12 @@ def test_doctor_reviews_and_releases_the_hba1c_and_the_patient_sees_it(page, bro
     phone.close()
 
 
-def test_the_front_desk_cannot_open_results(browser, app_url):
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
-    sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
-    page.wait_for_url("**/chart/*")
-    maria = page.url.rstrip("/").rsplit("/", 1)[-1]
-    ctx.close()
-
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
+def test_the_front_desk_cannot_open_results(browser, app_url, maria):
+    page = new_page(browser, app_url)
     sign_in(page, "staff@demo.clinic", wait=True)
     page.goto(f"/chart/{maria}")
     expect(page.locator("#chart-results-link")).to_have_count(0)
     page.goto(f"/chart/{maria}/results")
     expect(page.locator("#not-permitted")).to_be_visible()
     expect(page.locator(".result-panel")).to_have_count(0)
-    ctx.close()
+    page.context.close()

@@ -8,23 +8,14 @@ import random
 import string
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, open_maria, sign_in
 
 TAG = "".join(random.choice(string.ascii_uppercase) for _ in range(5))
 REASON = f"Knee pain after running {TAG}"
 PLAN = f"Ice and rest for a week; physiotherapy referral {TAG}"
 DRAFT_REASON = f"Draft that stays private {TAG}"
-
-
-def _maria_chart(page: Page) -> str:
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
-    page.wait_for_url("**/chart/*")
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +26,7 @@ def signed(browser, app_url) -> dict[str, str]:
     ctx.set_default_timeout(20_000)
     page = ctx.new_page()
     sign_in(page, "doctor@demo.clinic", wait=True)
-    patient_id = _maria_chart(page)
+    patient_id = open_maria(page)
     page.locator("#chart-visits-link").click()
     page.wait_for_url(f"**/chart/{patient_id}/visits")
     expect(page.locator("#chart-name")).to_have_text("Maria Garcia")

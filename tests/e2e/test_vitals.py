@@ -5,30 +5,12 @@ and verifies. The patient's readings page fits a phone."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.e2e.helpers import assert_accessible, assert_fits_phone, new_page, sign_in
 
 CLINIC_BP = ("133", "85")
 HOME_BP = ("139", "87")
-
-
-@pytest.fixture(scope="module")
-def maria(browser, app_url) -> str:
-    """Maria Garcia's chart id, found the way the doctor finds her."""
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
-    sign_in(page, "doctor@demo.clinic", wait=True)
-    page.goto("/doctor/patients")
-    page.locator("#patient-query").fill("Garcia")
-    page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia").first.click()
-    page.wait_for_url("**/chart/*")
-    patient_id = page.url.rstrip("/").rsplit("/", 1)[-1]
-    ctx.close()
-    return patient_id
 
 
 def _open_vitals(page: Page, patient_id: str) -> None:
@@ -68,9 +50,7 @@ def test_doctor_records_vitals_sees_the_trend_and_is_told_of_a_bad_value(page, m
 
 
 def test_patient_adds_a_home_reading_and_the_doctor_sees_it_reported_by_patient(browser, app_url, maria):
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
+    page = new_page(browser, app_url)
     sign_in(page, "patient@demo.clinic", wait=True)
     page.goto("/patient/readings")
     expect(page.get_by_role("heading", name="Your readings", exact=True)).to_be_visible()
@@ -81,11 +61,9 @@ def test_patient_adds_a_home_reading_and_the_doctor_sees_it_reported_by_patient(
     expect(page.get_by_text("Reading added")).to_be_visible()
     expect(page.locator("#vitals-latest")).to_contain_text("/".join(HOME_BP))
     assert_accessible(page)
-    ctx.close()
+    page.context.close()
 
-    ctx = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(20_000)
-    page = ctx.new_page()
+    page = new_page(browser, app_url)
     sign_in(page, "doctor@demo.clinic", wait=True)
     _open_vitals(page, maria)
     expect(page.locator("#vitals-unverified")).to_be_visible()
@@ -95,7 +73,7 @@ def test_patient_adds_a_home_reading_and_the_doctor_sees_it_reported_by_patient(
     expect(page.get_by_text("Reading verified")).to_be_visible()
     expect(row.locator(".reported-badge")).to_have_text("Reported by patient, verified")
     expect(row.locator(".verify-button")).to_have_count(0)
-    ctx.close()
+    page.context.close()
 
 
 def test_staff_do_not_reach_vitals(page, maria):

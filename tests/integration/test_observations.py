@@ -19,13 +19,12 @@ from patient_portal.core.errors import Conflict, Invalid, NotFound
 from patient_portal.domain.observations import service as vitals
 from patient_portal.domain.observations.models import Observation
 from patient_portal.domain.patients.common import PatientNotFound
+from tests.integration.clinic_support import another_patient, one_patient
 from tests.integration.patients_support import (
     ADMIN,
-    DOCTOR,
     STAFF,
     actor,
     call,
-    draft,
     events,
     put_on_care_team,
     register,
@@ -45,15 +44,7 @@ def setup(db):
     from patient_portal.domain.codes import service as codes
 
     codes.load_small()
-    pid = register().patient_id
-    doctor, stranger = actor(DOCTOR), actor(DOCTOR)
-    put_on_care_team(doctor, pid)
-    return pid, doctor, stranger, actor(PATIENT, pid)
-
-
-def another_patient() -> uuid.UUID:
-    return register(draft(given_name="Owen", family_name="Park", date_of_birth="1990-01-02", sex="male",
-                          email="owen.park@example.com", phone_mobile="(617) 555-0177")).patient_id
+    return one_patient()
 
 
 def record(who, pid, values, when=None):

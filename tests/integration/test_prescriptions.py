@@ -7,7 +7,6 @@ denied (another patient's ids, a doctor off the care team)."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
@@ -19,12 +18,9 @@ from patient_portal.domain.history.models import Medication
 from patient_portal.domain.prescriptions import checks
 from patient_portal.domain.prescriptions import service as rx
 from patient_portal.domain.prescriptions.models import Prescription
+from tests.integration.clinic_support import doctor, two_patients
 from tests.integration.identity_support import make_user
 from tests.integration.patients_support import (
-    ADMIN,
-    DOCTOR,
-    STAFF,
-    actor,
     call,
     draft,
     events,
@@ -51,16 +47,7 @@ def _elena_draft():
 @pytest.fixture
 def clinic(db):
     codes.load(sets=["formulary"])  # what prescribing reads (the other small sets: not needed here)
-    elena = register(_elena_draft()).patient_id
-    omar = register(draft(given_name="Omar", family_name="Haddad", date_of_birth="1985-02-11",
-                          email="omar@example.com", phone_mobile="+1 617 555 0199")).patient_id
-    doc = replace(actor(DOCTOR), display_name="Dr. Ada Author")
-    outsider = replace(actor(DOCTOR), display_name="Dr. Out Side")
-    put_on_care_team(doc, elena)
-    put_on_care_team(outsider, omar)
-    return {"elena": elena, "omar": omar, "doc": doc, "outsider": outsider,
-            "patient": actor(Role.PATIENT, elena), "omar_patient": actor(Role.PATIENT, omar),
-            "staff": actor(STAFF), "admin": actor(ADMIN)}
+    return two_patients({"doc": doctor()}, elena=_elena_draft())
 
 
 def _prescribe(c, values=None, reason="", who=None, patient=None):

@@ -21,16 +21,15 @@ from patient_portal.domain.results import service as results
 from patient_portal.domain.results.csv_import import ImportInvalid
 from patient_portal.domain.results.models import LabResult, ResultPanel
 from patient_portal.domain.results.validation import Range, compute_flag, parse_range
+from tests.integration.clinic_support import another_patient, one_patient
 from tests.integration.patients_support import (
     ADMIN,
     DOCTOR,
     STAFF,
     actor,
     call,
-    draft,
     events,
     put_on_care_team,
-    register,
 )
 
 PATIENT = Role.PATIENT
@@ -50,15 +49,7 @@ def setup(db):
     from patient_portal.domain.codes import service as codes
 
     codes.load_small()
-    reg = register()
-    doctor, stranger = actor(DOCTOR), actor(DOCTOR)
-    put_on_care_team(doctor, reg.patient_id)
-    return reg.patient_id, doctor, stranger, actor(PATIENT, reg.patient_id)
-
-
-def another_patient() -> uuid.UUID:
-    return register(draft(given_name="Owen", family_name="Park", date_of_birth="1990-01-02", sex="male",
-                          email="owen.park@example.com", phone_mobile="(617) 555-0177")).patient_id
+    return one_patient()
 
 
 def mrn_of(pid: uuid.UUID) -> str:

@@ -15,6 +15,7 @@ from patient_portal.domain.audit_log.service import own_access_log
 from patient_portal.domain.documents.models import Document
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as vitals
+from patient_portal.domain.results import service as results
 from patient_portal.domain.timeline import service as timeline
 from patient_portal.domain.visits import service as visits
 from tests.integration.identity_support import events
@@ -32,7 +33,7 @@ def chart(db):
     """Elena Marsh (intake: Asthma, Latex, Atorvastatin, MMR 1980) with a year of events."""
     from patient_portal.domain.codes import service as codes
 
-    codes.load(sets=("loinc",))
+    codes.load(sets=("loinc", "loinc_lab"))
     pid = register().patient_id
     doctor = replace(actor(DOCTOR), display_name="Dr. Ada")
     put_on_care_team(doctor, pid)
@@ -44,6 +45,9 @@ def chart(db):
                                                                "height": "170"}, effective_at=_ago(10).isoformat())
     call(history.save_item, doctor, patient_id=pid, kind="conditions",
          values={"description": "Hypertension", "code": "I10", "onset": (_ago(200)).date().isoformat()})
+    call(results.enter_panel, doctor, patient_id=pid, name="Lipid panel", specimen_date=_ago(30).date().isoformat(),
+         performing_lab="City Lab", results=[{"loinc": "2093-3", "value": "212", "unit": "mg/dL", "range_high": "200"},
+                                             {"loinc": "2085-9", "value": "52", "unit": "mg/dL", "range_low": "40"}])
     call(history.save_item, doctor, patient_id=pid, kind="medications",
          values={"name": "Lisinopril", "dose": "10 mg", "start_date": _ago(100).date().isoformat(),
                  "stop_date": _ago(20).date().isoformat(), "status": "stopped"})
@@ -65,7 +69,8 @@ def test_every_kind_newest_first(chart):
     whens = [item.when for item in page.items]
     assert whens == sorted(whens, reverse=True)
     kinds = {item.kind for item in page.items}
-    assert kinds == {"conditions", "allergies", "medications", "immunizations", "visits", "vitals", "documents"}
+    assert kinds == {"conditions", "allergies", "medications", "immunizations", "visits", "vitals", "results",
+                     "documents"}
     titles = _titles(page)
     assert titles[-1] == "Immunization: MMR"  # given 1980: the oldest event
     assert titles.index("Visit: Blood pressure review") < titles.index("Stopped Lisinopril") \
@@ -76,8 +81,12 @@ def test_every_kind_newest_first(chart):
     assert vitals_item.detail == "Blood pressure, weight, height, BMI" and vitals_item.link.endswith("/vitals")
     visit = next(i for i in page.items if i.kind == "visits")
     assert "/visits?note=" in visit.link and visit.detail == "Signed by Dr. Ada"
+    lab = next(i for i in page.items if i.kind == "results")
+    assert (lab.title, lab.detail, lab.day_only) == ("Results: Lipid panel", "2 results, to review", True)
+    assert lab.link == f"/chart/{chart['pid']}/results" and lab.when.date() == _ago(30).date()
+    assert titles.index("Stopped Lisinopril") < titles.index("Results: Lipid panel") < titles.index("Started Lisinopril")
     assert page.available == ("conditions", "allergies", "medications", "immunizations", "visits", "vitals",
-                              "careplans", "documents")
+                              "results", "careplans", "documents")
 
 
 def test_filters_by_kind(chart):

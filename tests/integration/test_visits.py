@@ -7,7 +7,6 @@ own record only, every read and write is audited with its purpose, and notes are
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,14 +22,11 @@ from patient_portal.domain.visits import service as visits
 from patient_portal.models import metadata
 from patient_portal.state.chart_header import ChartHeaderState
 from patient_portal.state.visits import NEEDS_ATTENTION, VisitsState, WorklistState
+from tests.integration.clinic_support import doctor, two_patients
 from tests.integration.identity_support import make_user
 from tests.integration.patients_support import (
-    ADMIN,
-    DOCTOR,
-    STAFF,
     actor,
     call,
-    draft,
     events,
     put_on_care_team,
     register,
@@ -44,22 +40,9 @@ NOTE = {"visit_at": "2026-01-14T09:30", "reason": "Follow-up of raised blood sug
         "orders": ["HbA1c in 3 months", "Lipid panel"]}
 
 
-def doctor(name: str = "Dr. Ada Author"):
-    return replace(actor(DOCTOR), display_name=name)
-
-
 @pytest.fixture
 def clinic(db):
-    elena = register().patient_id
-    omar = register(draft(given_name="Omar", family_name="Haddad", date_of_birth="1985-02-11",
-                          email="omar@example.com", phone_mobile="+1 617 555 0199")).patient_id
-    author, colleague, outsider = doctor(), doctor("Dr. Cole League"), doctor("Dr. Out Side")
-    for who in (author, colleague):
-        put_on_care_team(who, elena)
-    put_on_care_team(outsider, omar)
-    return {"elena": elena, "omar": omar, "author": author, "colleague": colleague, "outsider": outsider,
-            "patient": actor(Role.PATIENT, elena), "omar_patient": actor(Role.PATIENT, omar),
-            "staff": actor(STAFF), "admin": actor(ADMIN)}
+    return two_patients({"author": doctor(), "colleague": doctor("Dr. Cole League")})
 
 
 def _new(c, who=None, patient=None, **changes):

@@ -57,6 +57,7 @@ PHRASES: dict[str, str] = {
     "prescription.list": "Looked at your prescriptions",
     "prescription.read": "Read one of your prescriptions",
     "prescription.pdf.read": "Printed one of your prescriptions",
+    "history.immunizations.print": "Printed your immunization record",
     "prescription.check.read": "Checked a new prescription against your allergies and medicines",
     "prescription.create": "Prescribed a medicine for you",
     "prescription.stop": "Stopped one of your prescriptions",

@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from patient_portal.core.access import AccessDenied, Actor
 from patient_portal.core.db import unit_of_work
+from patient_portal.core.pdf import pdf
 from patient_portal.domain.demo import DemoClinic, DemoPatient, seeded
 from patient_portal.domain.documents.models import Category, Document
 
@@ -40,47 +41,6 @@ class DemoFile:
 
 
 # ---------------------------------------------------------------- tiny real files
-
-
-def _pdf_text(text: str) -> bytes:
-    raw = text.encode("latin-1", "replace")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-COLUMNS = (56, 256, 366, 466)  # x of each cell when a line is a tuple of cells (a table row)
-
-
-def pdf(lines: list[tuple[int, str | tuple[str, ...]]], *, bold_first: int = 1) -> bytes:
-    """A valid one-page US-letter PDF: each (size, text) line in Helvetica (the first `bold_first` bold);
-    a tuple of texts is a table row, its cells at COLUMNS."""
-    y, stream = 740, bytearray()
-    for n, (size, text) in enumerate(lines):
-        font = b"F2" if n < bold_first else b"F1"
-        cells = text if isinstance(text, tuple) else (text,)
-        for x, cell in zip(COLUMNS, cells, strict=False):
-            if cell:
-                stream += b"BT /%s %d Tf %d %d Td (%s) Tj ET\n" % (font, size, x, y, _pdf_text(cell))
-        y -= int(size * 1.55) if text else 10
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + bytes(stream) + b"endstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"]
-    return assemble_pdf(objects)
-
-
-def assemble_pdf(objects: list[bytes]) -> bytes:
-    """A PDF file of these numbered objects (1 = catalog), with its cross-reference table."""
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def card_png(title: str, rows: list[tuple[str, str]], *, colour: tuple[int, int, int], stamp: str,

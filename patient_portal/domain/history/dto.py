@@ -15,6 +15,11 @@ CODED_KINDS: dict[str, tuple[str, str]] = {
     "medications": ("rxnorm", "name"),
     "immunizations": ("cvx", "vaccine"),
 }
+#: Where and how a vaccine was given (the stored codes -> the words a record prints).
+IMMUNIZATION_SITES = {"left_arm": "Left arm", "right_arm": "Right arm", "left_thigh": "Left thigh",
+                      "right_thigh": "Right thigh", "other": "Other"}
+IMMUNIZATION_ROUTES = {"intramuscular": "Intramuscular", "subcutaneous": "Subcutaneous", "intradermal": "Intradermal",
+                       "oral": "By mouth", "intranasal": "In the nose"}
 #: The code system of kinds with one fixed system (a condition names its own, in `code_system`).
 FIXED_SYSTEM = {"medications": "RxNorm", "immunizations": "CVX", "allergies": FORMULARY}
 

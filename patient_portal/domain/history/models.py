@@ -94,11 +94,19 @@ class FamilyHistory(HistoryRow, table=True):
 
 
 class Immunization(HistoryRow, table=True):
+    """A vaccine given: CVX-coded (the CDC table), with the dose number in its series, the lot, where
+    and how it was given and who gave it — what an immunization record prints."""
+
     __tablename__ = "history_immunization"
 
     vaccine: str = encrypted_field("str")
     given_on: date | None = encrypted_field("date", nullable=True)
     cvx: str | None = encrypted_field("str", nullable=True)
+    dose_number: str | None = encrypted_field("str", nullable=True)  # 1, 2 … in the series, as text
+    lot: str | None = encrypted_field("str", nullable=True)
+    site: str | None = Field(default=None, max_length=16)  # left_arm, right_arm, left_thigh, right_thigh, other
+    route: str | None = Field(default=None, max_length=16)  # intramuscular, subcutaneous, intradermal, oral, intranasal
+    given_by: str | None = encrypted_field("str", nullable=True)  # the clinician or the place, as written
 
 
 class AllergyStatus(TimestampedTable, table=True):
@@ -122,5 +130,6 @@ KINDS: dict[str, tuple[type[HistoryRow], tuple[str, ...]]] = {
     "medications": (Medication, ("name", "drug", "drug_class", "rxnorm", "dose", "route", "frequency",
                                  "start_date", "stop_date", "prescriber", "status", "origin", "verification")),
     "family_history": (FamilyHistory, ("relative", "condition", "code", "code_system", "age_at_onset")),
-    "immunizations": (Immunization, ("vaccine", "given_on", "cvx")),
+    "immunizations": (Immunization, ("vaccine", "given_on", "cvx", "dose_number", "lot", "site", "route",
+                                     "given_by")),
 }

@@ -18,18 +18,19 @@ cleared when one is added; with neither, the allergies were not asked (``allergy
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from patient_portal.core import audit, errors
 from patient_portal.core.access import Action, Actor, Resource, require
-from patient_portal.core.coding import ICD10_CM
+from patient_portal.core.clock import clinic_zone
+from patient_portal.core.coding import CVX, ICD10_CM
 from patient_portal.core.db import utcnow
 from patient_portal.domain.codes import service as codes
 from patient_portal.domain.codes.text import fold
-from patient_portal.domain.history import rows
+from patient_portal.domain.history import record, rows
 from patient_portal.domain.history.dto import HistoryEntry, entry
 from patient_portal.domain.history.models import (
     KINDS,
@@ -40,10 +41,12 @@ from patient_portal.domain.history.models import (
     Medication,
 )
 from patient_portal.domain.patients.common import Conflict, as_uuid, guard, load
+from patient_portal.domain.patients.dto import display_name
 from patient_portal.domain.patients.validation import ValidationFailed, validate_history_item
+from patient_portal.settings import get_settings
 
 __all__ = ["KINDS", "AllergiesOnFile", "DuplicateMedication", "HistoryEntry", "allergy_status", "file_at_intake",
-           "read_for_chart", "record_no_known_allergies", "remove_item", "report_item", "save_item", "verify_item"]
+           "immunization_record", "read_for_chart", "record_no_known_allergies", "remove_item", "report_item", "save_item", "verify_item"]
 
 #: ``allergy_status`` answers: an active allergy on file, "no known allergies" recorded, or not asked.
 RECORDED, NO_KNOWN_ALLERGIES, NOT_RECORDED = "recorded", "nka", "not_recorded"
@@ -54,7 +57,8 @@ REPORTABLE: dict[str, tuple[str, ...]] = {
 }
 #: The field a coded kind's code error is shown beside (the picker fills it; a code typed by hand
 #: into "Code" is checked the same way).
-CODE_FIELD = {"conditions": "code", "family_history": "code", "allergies": "substance", "medications": "name"}
+CODE_FIELD = {"conditions": "code", "family_history": "code", "allergies": "substance", "medications": "name",
+              "immunizations": "cvx"}
 
 
 class DuplicateMedication(errors.Conflict):
@@ -112,6 +116,32 @@ def allergy_status(session: Session, patient_id: Any) -> str:
     if session.exec(select(AllergyStatus.id).where(AllergyStatus.patient_id == pid)).first():
         return NO_KNOWN_ALLERGIES
     return NOT_RECORDED
+
+
+#: The audit event of a printed immunization record: an export of the patient's data (its purpose,
+#: from the policy's decision: the patient's own request, treatment, operations).
+RECORD_PRINTED = "history.immunizations.print"
+
+
+def immunization_record(session: Session, actor: Actor | None, *, patient_id: Any) -> tuple[str, bytes]:
+    """The patient's printable immunization record as (file name, PDF bytes): every vaccine on file
+    with its CVX code, date, dose number, lot, site, route and who gave it. The patient prints their
+    own; care-team doctors and admins print it from the chart; the front desk and anyone else are
+    refused (audited). One audit event, an export with its purpose and how many vaccines it held."""
+    pid = as_uuid(patient_id)
+    require(session, actor, Action.CLINICAL_READ, Resource(patient_id=pid), audit_as=RECORD_PRINTED,
+            object_type="history.immunizations", object_id=pid)
+    patient = load(session, pid)
+    vaccines = [record.Vaccine.of(rows.to_dict("immunizations", row))
+                for row in rows.of_kind(session, pid, "immunizations")]
+    settings = get_settings()
+    printed = datetime.now(clinic_zone()).date()
+    data = record.render(clinic=settings.clinic_name, clinic_address=settings.clinic_address,
+                         patient=display_name(patient), born=patient.date_of_birth, vaccines=vaccines,
+                         printed=printed)
+    audit.record(session, actor, RECORD_PRINTED, patient_id=pid, object_type="history.immunizations",
+                 object_id=pid, detail={"export": "pdf", "vaccines": len(vaccines)})
+    return f"immunization-record-{printed:%Y%m%d}.pdf", data
 
 
 # ---------------------------------------------------------------------------------------------- writes
@@ -272,8 +302,10 @@ def _write(session: Session, actor: Actor, pid: uuid.UUID, kind: str, values: di
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
     problems = _complete_codes(session, kind, values)
     checked = validate_history_item(kind, values)
-    if "code" in problems:  # the code's message says what to do; "required" beside the name would be noise
-        checked.pop({"conditions": "description", "family_history": "condition"}.get(kind, ""), None)
+    if "code" in problems or "cvx" in problems:  # the code's message says what to do; "required" beside the
+        # name would be noise
+        checked.pop({"conditions": "description", "family_history": "condition",
+                     "immunizations": "vaccine"}.get(kind, ""), None)
     problems = {**checked, **problems}
     if problems:
         raise ValidationFailed(problems)
@@ -330,20 +362,13 @@ def _complete_codes(session: Session, kind: str, values: dict[str, Any]) -> dict
     problems: dict[str, str] = {}
     loaded: dict[str, bool] = {}
     if kind in ("conditions", "family_history"):
-        name_field = "description" if kind == "conditions" else "condition"
-        code = str(values.get("code") or "")
-        if code:
-            values.setdefault("code_system", "")
-            values["code_system"] = values["code_system"] or "ICD-10"
-            if values["code_system"] == "ICD-10" and _loaded(session, "icd10cm", loaded):
-                found = codes.get(session, ICD10_CM, code)
-                if found is None:
-                    problems["code"] = (f"{code[:20]} is not an ICD-10-CM code. Type words or a code and choose "
-                                        "from the list, or leave the code empty.")
-                else:
-                    values["code"] = found.code
-                    if not values.get(name_field):
-                        values[name_field] = found.display
+        if values.get("code"):
+            values["code_system"] = values.get("code_system") or "ICD-10"
+            if values["code_system"] == "ICD-10":
+                _coded(session, values, problems, loaded, key="icd10cm", system=ICD10_CM, code_field="code",
+                       name_field="description" if kind == "conditions" else "condition",
+                       unknown="is not an ICD-10-CM code. Type words or a code and choose from the list, or leave "
+                               "the code empty.")
     elif kind == "allergies":
         code = str(values.get("code") or "")
         category = values.get("category") or ""
@@ -364,6 +389,10 @@ def _complete_codes(session: Session, kind: str, values: dict[str, Any]) -> dict
                 values["drug_class"] = found_class
         elif category != "medication":
             values["drug_class"] = ""
+    elif kind == "immunizations":
+        _coded(session, values, problems, loaded, key="cvx", system=CVX, code_field="cvx", name_field="vaccine",
+               unknown="is not a CVX code. Type the vaccine's name and choose it from the list, or leave the code "
+                       "empty.", name=vaccine_name)
     elif kind == "medications":
         code = str(values.get("drug") or "")
         name = str(values.get("name") or "")
@@ -381,6 +410,29 @@ def _complete_codes(session: Session, kind: str, values: dict[str, Any]) -> dict
                 if not values.get("route") and len(drug.routes) == 1:  # "oral": how to take it reads "by mouth"
                     values["route"] = drug.routes[0]
     return problems
+
+
+def _coded(session: Session, values: dict[str, Any], problems: dict[str, str], loaded: dict[str, bool], *,
+           key: str, system: str, code_field: str, name_field: str, unknown: str,
+           name: Any = lambda display: display) -> None:
+    """Check the code in `code_field` against the code set `key` (when it is loaded): an unknown code
+    is a field error (``"<code> <unknown>"``); a known one is written as the set writes it, and names
+    the entry when nothing was typed in `name_field`."""
+    code = str(values.get(code_field) or "").strip()
+    if not code or not _loaded(session, key, loaded):
+        return
+    found = codes.get(session, system, code)
+    if found is None:
+        problems[code_field] = f"{code[:20]} {unknown}"
+        return
+    values[code_field] = found.code
+    if not values.get(name_field):
+        values[name_field] = name(found.display)
+
+
+def vaccine_name(display: str) -> str:
+    """A CVX name as the record shows it: the CDC writes "influenza, injectable, …" in lower case."""
+    return display[:1].upper() + display[1:]
 
 
 def _refuse_duplicate(session: Session, pid: uuid.UUID, values: dict[str, Any], item_id: str | None) -> None:

@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import Invalid
+from patient_portal.domain.history import dto as history_dto
 from patient_portal.settings import get_settings
 
 MAX_AGE_YEARS = 130
@@ -28,6 +29,9 @@ ALLERGY_STATUSES = ("active", "inactive", "resolved")
 VERIFICATIONS = ("verified", "patient-reported")
 MEDICATION_STATUSES = ("active", "stopped", "completed")
 MEDICATION_ORIGINS = ("prescribed", "patient-reported")
+IMMUNIZATION_SITES = tuple(history_dto.IMMUNIZATION_SITES)
+IMMUNIZATION_ROUTES = tuple(history_dto.IMMUNIZATION_ROUTES)
+MAX_DOSE_NUMBER = 20
 MAX_ONSET_AGE = 130
 SUBSCRIBER_RELATIONSHIPS = ("self", "spouse", "child", "other")
 POLICY_ORDERS = ("primary", "secondary", "tertiary")
@@ -249,6 +253,11 @@ def validate_history_item(kind: str, row: dict) -> dict[str, str]:
             errors["stop_date"] = "The stop date must be on or after the start date."
     elif kind == "immunizations":
         _check_past_date(row, "given_on", errors, "Date given")
+        _check_choice(row, "site", IMMUNIZATION_SITES, errors)
+        _check_choice(row, "route", IMMUNIZATION_ROUTES, errors)
+        dose = str(row.get("dose_number") or "").strip()
+        if dose and (not dose.isdigit() or not 1 <= int(dose) <= MAX_DOSE_NUMBER):
+            errors["dose_number"] = f"Enter the dose number in the series (1 to {MAX_DOSE_NUMBER})."
     _check_length(row, errors)
     return errors
 

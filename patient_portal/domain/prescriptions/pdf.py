@@ -1,11 +1,11 @@
-"""A signed prescription as a one-page PDF, drawn with the documents area's tiny PDF writer
-(``documents.demo.pdf``/``assemble_pdf``: Helvetica text lines, no library needed)."""
+"""A signed prescription as a one-page PDF, drawn with the one PDF writer (``core.pdf``:
+Helvetica text lines, no library needed)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from patient_portal.domain.documents.demo import pdf
+from patient_portal.core.pdf import pdf
 
 
 def render(*, clinic: str, clinic_address: str, prescriber: str, licence: str, patient: str, born: date,

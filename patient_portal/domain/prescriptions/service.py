@@ -466,6 +466,16 @@ def renewal_requests(session: Session, actor: Actor | None) -> list[RenewalItem]
     return items
 
 
+def with_renewal_requests(session: Session, actor: Actor, patient_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these patients asked for a renewal no doctor has answered yet: My patients'
+    "Renewal request" flag. One statement over plain columns, nothing decrypted."""
+    if not patient_ids:
+        return set()
+    q = RenewalRequest
+    return set(session.exec(select(q.patient_id).distinct().where(
+        q.patient_id.in_(patient_ids), q.status == PENDING)).all())  # type: ignore[attr-defined]
+
+
 def _request_on(session: Session, actor: Actor | None, patient_id: Any, request_id: Any, what: str
                 ) -> tuple[uuid.UUID, RenewalRequest, Prescription]:
     pid = as_uuid(patient_id)

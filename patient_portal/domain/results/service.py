@@ -417,6 +417,45 @@ def results_to_review(session: Session, actor: Actor | None) -> Worklist:
     return Worklist(count=sum(t.panels for t in items), patients=items)
 
 
+# --- for other areas (no policy: the callers authorize and audit) ----------------------------------
+
+def with_results_to_review(session: Session, actor: Actor, patient_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these patients have a report waiting for review: My patients' "New results to
+    review" flag. One statement over plain columns, nothing decrypted."""
+    if not patient_ids:
+        return set()
+    p = ResultPanel
+    return set(session.exec(select(p.patient_id).distinct().where(
+        p.patient_id.in_(patient_ids), p.status == Status.TO_REVIEW.value)).all())  # type: ignore[attr-defined]
+
+
+#: How a report's status reads on the timeline.
+TIMELINE_STATUS = {Status.TO_REVIEW.value: "to review", "reviewed": "reviewed",
+                   Status.RELEASED.value: "released to the patient", "held": "held until discussed"}
+
+
+def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
+    """Each lab report as one timeline item on its specimen date: its name, how many results it
+    holds and its status. Two statements (the reports; their current results counted); only the
+    report's name is decrypted."""
+    from patient_portal.domain.timeline.dto import TimelineItem, at_day
+
+    p, r = ResultPanel, LabResult
+    panels = session.exec(select(p.id, p.name, p.specimen_date, p.status).where(p.patient_id == patient_id)).all()
+    if not panels:
+        return []
+    counts = dict(session.exec(select(r.panel_id, func.count()).where(
+        r.patient_id == patient_id, r.superseded_by.is_(None)).group_by(r.panel_id)).all())  # type: ignore[union-attr]
+    out = []
+    for panel_id, name, day, status in panels:
+        n = int(counts.get(panel_id, 0))
+        out.append(TimelineItem(at_day(day), "results", "Results: " + decrypt_value("str", name, p.__tablename__,
+                                                                                     "name", panel_id),
+                                f"{n} result{'s' if n != 1 else ''}, {TIMELINE_STATUS.get(status, status)}",
+                                f"/chart/{patient_id}/results", str(panel_id), day_only=True))
+    return out
+
+
 # --- queries (no policy: the callers above authorize and audit) ------------------------------------
 
 def _page_number(value: Any) -> int:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 
 #: The kinds of event, in the order the filter offers them.
 KINDS: tuple[str, ...] = ("conditions", "allergies", "medications", "immunizations", "visits", "vitals",
-                          "careplans", "documents")
+                          "results", "careplans", "documents")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ filterable by kind and 25 a page (issue 12).
 (``patient.timeline.read``: care-team doctors; admins for operations; not the front desk, not
 patients — their own record has its own pages), then composes each area's read function listed in
 ``SOURCES`` — the history's conditions, allergies, medications and immunizations, signed visit
-notes, vitals sets, care-plan events, documents — each only if the role also reads that area (``actor.can`` of the
-source's action: the timeline never shows more than the area's own page would). Each area reads in
+notes, vitals sets, lab reports, care-plan events, documents — each only if the role also reads that
+area (``actor.can`` of the source's action: the timeline never shows more than the area's own page would). Each area reads in
 one statement per kind and decrypts only the columns an item shows; the merge, the sort and the page
 happen here. One audit event per page read (``patient.timeline.read`` with the kinds and page;
 ``open_timeline`` reads the chart header in the same unit and names it in that one event).
@@ -33,6 +33,7 @@ from patient_portal.domain.history import lists as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.common import as_uuid, load
 from patient_portal.domain.patients.header import ChartHeader, with_header
+from patient_portal.domain.results import service as results
 from patient_portal.domain.timeline.dto import KINDS, TimelineItem
 from patient_portal.domain.visits import service as visits
 
@@ -40,8 +41,8 @@ PAGE_SIZE = 25
 READ = str(Action.TIMELINE_READ)
 #: What each kind is called in the filter and on an item.
 LABELS = {"conditions": "Conditions", "allergies": "Allergies", "medications": "Medications",
-          "immunizations": "Immunizations", "visits": "Visits", "vitals": "Vitals", "careplans": "Care plans",
-          "documents": "Documents"}
+          "immunizations": "Immunizations", "visits": "Visits", "vitals": "Vitals", "results": "Lab results",
+          "careplans": "Care plans", "documents": "Documents"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ SOURCES: tuple[Source, ...] = (
            lambda s, a, pid, kinds: history.timeline_items(s, pid, kinds)),
     Source(("visits",), Action.VISIT_READ, lambda s, a, pid, kinds: visits.timeline_items(s, pid)),
     Source(("vitals",), Action.OBSERVATION_READ, lambda s, a, pid, kinds: observations.timeline_items(s, pid)),
+    Source(("results",), Action.RESULT_READ, lambda s, a, pid, kinds: results.timeline_items(s, pid)),
     Source(("careplans",), Action.CAREPLAN_READ, lambda s, a, pid, kinds: careplans.timeline_items(s, pid)),
     Source(("documents",), Action.CLINICAL_DOC_READ, lambda s, a, pid, kinds: documents.timeline_items(s, a, pid)),
 )

@@ -10,7 +10,8 @@ sortable, 25 a page (issue 12).
 * **Flags** come from ``FLAGS``: each area exposes a small "which of these patients have X"
   function ``fn(session, actor, patient_ids) -> set of ids`` (unsigned notes: visits; unverified
   home readings: observations; allergies or medications reported by the patient and not yet
-  verified: history). A new area adds one ``Flag`` line. Flags are asked for the page's patients
+  verified: history; reports waiting for review: results; renewal requests not yet answered:
+  prescriptions). A new area adds one ``Flag`` line. Flags are asked for the page's patients
   only: one statement each (history two), whatever the size of the care team.
 * **Cost.** Names and birth dates are ciphertext and order does not survive encryption, so sorting
   by name decrypts the given and family names of every care-team patient (one statement fetching
@@ -20,8 +21,8 @@ sortable, 25 a page (issue 12).
   Sorting by last visit needs every care-team patient's latest signed visit (one statement,
   one decryption per signed note of the care team, ``visits.last_signed_visits``); sorting by name
   asks it for the page only. A page costs: the care-team statement, the last-visit statement, the
-  page's birth dates (one statement), one per flag, the next appointments, and the audit append — 7 to 8 statements
-  whatever the size of the list.
+  page's birth dates (one statement), one per flag (history two), the next appointments, and the audit
+  append — 9 to 10 statements whatever the size of the list.
 * **Audit.** One event per page read (``patient.worklist.read``, purpose treatment) naming the
   patients listed on it.
 """
@@ -46,6 +47,8 @@ from patient_portal.domain.history import lists as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.dto import age_on, display_date
 from patient_portal.domain.patients.models import STATUS_MERGED, Patient
+from patient_portal.domain.prescriptions import service as prescriptions
+from patient_portal.domain.results import service as results
 from patient_portal.domain.visits import service as visits
 
 PAGE_SIZE = 25
@@ -69,6 +72,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("unsigned_notes", "Unsigned note", Action.VISIT_WORKLIST, visits.with_unsigned_notes),
     Flag("unverified_readings", "Unverified readings", Action.OBSERVATION_VERIFY, observations.with_unverified_readings),
     Flag("unverified_reports", "Reported by patient", Action.CLINICAL_WRITE, history.with_unverified_reports),
+    Flag("results_to_review", "New results to review", Action.RESULT_WORKLIST, results.with_results_to_review),
+    Flag("renewal_requests", "Renewal request", Action.PRESCRIPTION_WORKLIST, prescriptions.with_renewal_requests),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.feedback import error_callout
+from patient_portal.components.forms import download_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state, pagination
@@ -66,11 +67,7 @@ def _filters() -> rx.Component:
                     rx.button("Clear", type="reset", size="3", variant="outline", min_height=TAP,
                               on_click=S.clear_filters),
                     rx.spacer(),
-                    rx.button(  # a document link to the API (client-side routing would not reach it)
-                        rx.el.a(rx.icon("download", size=16), "Download CSV", href=S.export_href, download=True,
-                                id="audit-export", custom_attrs={"reloadDocument": True}),
-                        as_child=True, size="3", variant="soft", min_height=TAP,
-                    ),
+                    download_button("Download CSV", S.export_href, link_id="audit-export"),
                     spacing="2", wrap="wrap", width="100%",
                 ),
                 error_callout(S.filter_error, id="audit-filter-error"),

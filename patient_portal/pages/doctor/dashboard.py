@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
+from patient_portal.components.layout import (
+    PRODUCT_NAME,
+    card_grid,
+    link_card,
+    page_header,
+    role_shell,
+    worklist_card,
+)
 from patient_portal.pages.results.pages import results_to_review_card
 from patient_portal.state.prescriptions import RenewalsState as R
 from patient_portal.state.results import ResultsWorklistState as Results
@@ -23,25 +30,9 @@ def _unsigned(item) -> rx.Component:
 
 def unsigned_notes_card() -> rx.Component:
     """Drafts the doctor wrote and has not signed, the longest waiting first."""
-    return rx.card(
-        rx.vstack(
-            rx.hstack(rx.icon("notebook-pen", size=24, color=rx.color("accent", 11)),
-                      rx.heading("Unsigned notes", size="4", as_="h2"),
-                      rx.cond(W.unsigned.length() > 0, rx.badge(W.unsigned.length(), color_scheme="amber")),
-                      spacing="3", align="center"),
-            rx.match(
-                W.worklist_status,
-                ("ok", rx.cond(W.unsigned.length() > 0,
-                               rx.vstack(rx.foreach(W.unsigned, _unsigned), spacing="1", width="100%"),
-                               rx.text("All your visit notes are signed.", size="2", color=rx.color("gray", 11)))),
-                ("failed", rx.text("Your unsigned notes could not be loaded. Reload the page.", size="2",
-                                   color=rx.color("red", 11))),
-                rx.text("Loading…", size="2", color=rx.color("gray", 11)),
-            ),
-            spacing="2", width="100%",
-        ),
-        width="100%", id="unsigned-notes",
-    )
+    return worklist_card("notebook-pen", "Unsigned notes", items=W.unsigned, render=_unsigned,
+                         status=W.worklist_status, empty="All your visit notes are signed.",
+                         failed="Your unsigned notes could not be loaded. Reload the page.", card_id="unsigned-notes")
 
 
 def _renewal(item) -> rx.Component:
@@ -82,26 +73,11 @@ def _renewal(item) -> rx.Component:
 
 def renewal_requests_card() -> rx.Component:
     """Patients' requests to renew a prescription, the longest waiting first: approve or decline."""
-    return rx.card(
-        rx.vstack(
-            rx.hstack(rx.icon("pill", size=24, color=rx.color("accent", 11)),
-                      rx.heading("Renewal requests", size="4", as_="h2"),
-                      rx.cond(R.requests.length() > 0, rx.badge(R.requests.length(), color_scheme="amber",
-                                                                 high_contrast=True)),
-                      spacing="3", align="center"),
-            rx.cond(R.renewal_error, rx.text(R.renewal_error, size="2", color=rx.color("red", 11), role="alert")),
-            rx.match(
-                R.renewals_status,
-                ("ok", rx.cond(R.requests.length() > 0,
-                               rx.vstack(rx.foreach(R.requests, _renewal), spacing="3", width="100%"),
-                               rx.text("No renewal requests waiting.", size="2", color=rx.color("gray", 11)))),
-                ("failed", rx.text("Renewal requests could not be loaded. Reload the page.", size="2",
-                                   color=rx.color("red", 11))),
-                rx.text("Loading…", size="2", color=rx.color("gray", 11)),
-            ),
-            spacing="2", width="100%",
-        ),
-        width="100%", id="renewal-requests",
+    return worklist_card(
+        "pill", "Renewal requests", items=R.requests, render=_renewal, status=R.renewals_status,
+        empty="No renewal requests waiting.", failed="Renewal requests could not be loaded. Reload the page.",
+        card_id="renewal-requests", item_spacing="3",
+        notice=rx.cond(R.renewal_error, rx.text(R.renewal_error, size="2", color=rx.color("red", 11), role="alert")),
     )
 
 

@@ -12,7 +12,7 @@ from patient_portal.components.badges import severity_badge
 from patient_portal.components.code_picker import code_picker
 from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import error_callout
-from patient_portal.components.forms import field_grid, primary_button, secondary_button
+from patient_portal.components.forms import download_button, field_grid, primary_button, secondary_button
 from patient_portal.components.tables import empty_state
 from patient_portal.pages.patients.fields import (
     CONDITION_STATUS,
@@ -40,6 +40,8 @@ ALLERGY_STATUS = fmt.options(fmt.ALLERGY_STATUS)
 VERIFICATION = fmt.options(fmt.VERIFICATION)
 MEDICATION_STATUS = fmt.options(fmt.MEDICATION_STATUS)
 ORIGIN = fmt.options(fmt.MEDICATION_ORIGIN)
+SITE = fmt.options(fmt.IMMUNIZATION_SITE)
+ROUTE = fmt.options(fmt.IMMUNIZATION_ROUTE)
 
 #: The chart's add and edit form of each history kind (field, label, input kind, required); the
 #: registration wizard keeps its own shorter rows (fields.ROW_SPECS).
@@ -58,7 +60,10 @@ HISTORY_FORMS: dict[str, list[tuple]] = {
                     ("start_date", "Start date", "date", False), ("stop_date", "Stop date", "date", False),
                     ("prescriber", "Prescriber", "text", False), ("status", "Status", MEDICATION_STATUS, False),
                     ("origin", "Source", ORIGIN, False)],
-    "immunizations": ROW_SPECS["immunizations"],
+    "immunizations": [("vaccine", "Vaccine (CVX)", PICK, True), ("cvx", "CVX code", "text", False),
+                      ("given_on", "Date given", "date", True), ("dose_number", "Dose number", "text", False),
+                      ("lot", "Lot number", "text", False), ("site", "Site", SITE, False),
+                      ("route", "Route", ROUTE, False), ("given_by", "Given by", "text", False)],
 }
 #: What a patient fills in to report an allergy or a medication they take (plain words).
 REPORT_FORMS: dict[str, list[tuple]] = {
@@ -72,6 +77,7 @@ PICK_HINTS = {
     "family_history": "Type words or a code and choose from the list.",
     "allergies": "Choose a drug or drug class from the list — or type a food or something in the environment.",
     "medications": "Type a drug name and choose it from the formulary.",
+    "immunizations": "Type the vaccine's name (“flu”, “Tdap”) or its CVX code and choose from the list.",
 }
 #: How each history row reads: (its name field, [(field, label)]); "" labels show the value alone.
 HISTORY_LINES: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -84,7 +90,8 @@ HISTORY_LINES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "medications": ("name", [("how_to_take", ""), ("drug_class", "Drug class"), ("start_date", "Since"),
                              ("stop_date", "Stopped"), ("prescriber", "Prescriber"), ("status", "Status"),
                              ("origin", "Source")]),
-    "immunizations": ("vaccine", [("given_on", "Date given"), ("cvx", "CVX code")]),
+    "immunizations": ("vaccine", [("given_on", "Date given"), ("cvx", "CVX"), ("dose_number", "Dose"),
+                                  ("lot", "Lot"), ("site", "Site"), ("route", "Route"), ("given_by", "Given by")]),
 }
 
 
@@ -272,6 +279,8 @@ def _picked_note(kind: str):
         return rx.cond(item["code"], "ICD-10-CM " + item["code"].to(str), "")
     if kind == "medications":
         return rx.cond(item["drug"], "From the formulary", "")
+    if kind == "immunizations":
+        return rx.cond(item["cvx"], "CVX " + item["cvx"].to(str), "")
     return rx.cond(item["code"], "Drug from the formulary",
                    rx.cond(item["category"] == "drug_class", "Drug class from the formulary", ""))
 
@@ -336,6 +345,10 @@ def history_card(kind: str, empty: str, title: str = "") -> rx.Component:
         add = rx.fragment(add, rx.cond(C.can["report_clinical"] & (C.new_kind == ""),
                                        secondary_button(_REPORT_LABELS[kind], on_click=C.start_add(kind),
                                                         type="button", id=f"report-{kind}")))
+    if kind == "immunizations":  # the printable record: the patient their own, the care team from the chart
+        add = rx.flex(add, rx.cond(rows.length() > 0, download_button(
+            "Print immunization record", "/api/patients/" + C.patient_ref + "/immunizations.pdf",
+            link_id="print-immunizations", icon="printer")), spacing="2", wrap="wrap")
     return section_card(
         title or _title,
         rx.cond(rows.length() == 0, _allergy_answer() if kind == "allergies"
@@ -389,8 +402,13 @@ def care_team_card() -> rx.Component:
                             d["name"] + " (" + d["email"] + ")", value=d["user_id"]))),
                         value=C.team_pick, on_change=C.set_team_pick, size="3",
                     ),
-                    secondary_button("Add to care team", on_click=C.add_to_team, type="button", id="team-add",
-                                     disabled=C.team_pick == ""),
+                    confirm_dialog(
+                        secondary_button("Add to care team", type="button", id="team-add", disabled=C.team_pick == ""),
+                        "Add " + C.team_pick_name + " to the care team?",
+                        "They can open this chart, and the patient appears in their My patients list. You can "
+                        "remove them again later.",
+                        "Add to care team", C.add_to_team, color_scheme="green", confirm_id="confirm-team-add",
+                    ),
                     spacing="2", align="center", wrap="wrap", width="100%",
                 ),
             ),

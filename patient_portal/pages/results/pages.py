@@ -21,7 +21,7 @@ from patient_portal.components.code_picker import code_picker
 from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.forms import form_field, primary_button, secondary_button, textarea_field
-from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
+from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell, worklist_card
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state, pagination
 from patient_portal.state.results import FORM_ID, IMPORT_INPUT
@@ -308,8 +308,6 @@ def own_results() -> rx.Component:
 # ---------------------------------------------------------------- the doctor dashboard's card
 
 def _to_review(item: Any) -> rx.Component:
-    from patient_portal.state.results import ResultsWorklistState as W  # noqa: F401
-
     return rx.link(
         rx.hstack(rx.icon("flask-conical", size=16), rx.text(item["name"], weight="medium"),
                   rx.text(item["panels"], size="2"),
@@ -323,16 +321,7 @@ def results_to_review_card() -> rx.Component:
     """Reports waiting for review on the doctor's patients, the longest waiting first."""
     from patient_portal.state.results import ResultsWorklistState as W
 
-    return rx.card(
-        rx.vstack(
-            rx.hstack(rx.icon("flask-conical", size=24, color=rx.color("accent", 11)),
-                      rx.heading("Results to review", size="4", as_="h2"),
-                      rx.cond(W.count > 0, rx.badge(W.count, color_scheme="amber", high_contrast=True)),
-                      spacing="3", align="center"),
-            rx.cond(W.patients.length() > 0,
-                    rx.vstack(rx.foreach(W.patients, _to_review), spacing="1", width="100%"),
-                    rx.text(rx.cond(W.loaded, "No results waiting for review.", "Loading…"), size="2", color=MUTED)),
-            spacing="2", width="100%",
-        ),
-        width="100%", id="results-to-review-card",
-    )
+    return worklist_card("flask-conical", "Results to review", items=W.patients, render=_to_review,
+                         status=W.review_status, count=W.count, empty="No results waiting for review.",
+                         failed="Results to review could not be loaded. Reload the page.",
+                         card_id="results-to-review-card")

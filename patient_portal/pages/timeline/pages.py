@@ -18,7 +18,8 @@ from patient_portal.state.timeline import TimelineState as T
 TAP = "44px"
 MUTED = rx.color("gray", 11)
 ICONS = {"conditions": "clipboard-list", "allergies": "triangle-alert", "medications": "pill",
-         "immunizations": "syringe", "visits": "notebook-pen", "vitals": "activity", "documents": "file-text"}
+         "immunizations": "syringe", "visits": "notebook-pen", "vitals": "activity", "results": "flask-conical",
+         "documents": "file-text"}
 
 
 def _icon(kind: Any) -> rx.Component:
