@@ -3,9 +3,9 @@
 from sqlmodel import SQLModel
 
 from patient_portal.core import access, audit, jobs  # noqa: F401
+from patient_portal.domain.appointments import models as appointment_models  # noqa: F401
 from patient_portal.domain.billing import models as billing_models  # noqa: F401
 from patient_portal.domain.careplans import models as careplan_models  # noqa: F401
-from patient_portal.domain.appointments import models as appointment_models  # noqa: F401
 from patient_portal.domain.codes import models as code_models  # noqa: F401
 from patient_portal.domain.documents import models as document_models  # noqa: F401
 from patient_portal.domain.emergency import models as emergency_models  # noqa: F401

@@ -4,7 +4,7 @@ transition history, clearinghouse files, remittances (835) with their claim paym
 the money ledger (integer cents), patient payments (token and last four only) and appeals.
 
 Revision ID: 0016_billing
-Revises: 0015_appointments (the lead re-points it at merge)
+Revises: 0015_appointments
 """
 from typing import Sequence, Union
 
