@@ -421,17 +421,24 @@ def with_unverified_readings(session: Session, actor: Actor, patient_ids: list[u
     )).all())
 
 
-def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
-    """Each set of vitals as one timeline item: when measured, which vitals (names from the
-    catalogue), whether the patient reported it. One statement over plain columns:
-    no value is decrypted (the vitals page shows them)."""
-    from patient_portal.domain.timeline.dto import TimelineItem, aware
+def timeline_items(session: Session, patient_id: uuid.UUID, *, limit: int) -> Any:
+    """The newest `limit` sets of vitals as timeline items, and how many sets there are: when
+    measured, which vitals (names from the catalogue), whether the patient reported it. Two
+    statements over plain columns, whatever the length of the history — the count, and the rows of
+    the newest sets (ordered and cut in SQL by time, then set id: ``timeline.dto``'s order); no
+    value is decrypted (the vitals page shows them)."""
+    from patient_portal.domain.timeline.dto import SourcePage, TimelineItem, aware
 
     o = Observation
+    total = int(session.exec(select(func.count(distinct(o.set_id))).where(o.patient_id == patient_id)).one())
+    newest = select(o.set_id, o.effective_at).where(o.patient_id == patient_id).distinct().order_by(
+        o.effective_at.desc(), o.set_id.desc()).limit(max(0, limit))  # type: ignore[attr-defined]
     sets: dict[uuid.UUID, list[Any]] = {}
-    for set_id, loinc, at, source, verified, computed in session.exec(select(
-            o.set_id, o.loinc, o.effective_at, o.source, o.verified, o.computed).where(o.patient_id == patient_id)).all():
-        sets.setdefault(set_id, []).append((loinc, at, source, verified, computed))
+    for set_id, loinc, at, source, verified in session.exec(select(
+            o.set_id, o.loinc, o.effective_at, o.source, o.verified).where(
+            o.patient_id == patient_id, o.set_id.in_(select(newest.subquery().c.set_id)))  # type: ignore[attr-defined]
+            .order_by(o.effective_at.desc(), o.set_id.desc())).all():  # type: ignore[attr-defined]
+        sets.setdefault(set_id, []).append((loinc, at, source, verified))
     labels = {**{v.key: v.label.lower() if v.key != "spo2" else "SpO2" for v in catalogue.VITALS},
               "systolic": "blood pressure", "bmi": "BMI"}
     out = []
@@ -444,4 +451,4 @@ def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
         flag = (" (reported by patient" + ("" if all(r[3] for r in rows) else ", not verified") + ")") if patient else ""
         out.append(TimelineItem(aware(rows[0][1]), "vitals", title, ", ".join(names) + flag,
                                 f"/chart/{patient_id}/vitals", str(set_id)))
-    return out
+    return SourcePage(out, total)
