@@ -431,7 +431,7 @@ def timeline_items(session: Session, patient_id: uuid.UUID, *, limit: int) -> An
     from patient_portal.domain.timeline.dto import SourcePage, TimelineItem, aware
 
     o = Observation
-    sets = select(o.set_id, o.effective_at).where(o.patient_id == patient_id).distinct().subquery()
+    sets = select(o.effective_at, o.set_id).where(o.patient_id == patient_id).distinct().subquery()  # index order
     newest = (select(sets.c.set_id, func.count().over().label("total"))
               .order_by(sets.c.effective_at.desc(), sets.c.set_id.desc()).limit(max(1, limit)).subquery())
     rows = session.exec(select(o.set_id, o.loinc, o.effective_at, o.source, o.verified, newest.c.total)
