@@ -1,35 +1,52 @@
 """Chart benchmark (a script, not a test): what opening a chart costs on PostgreSQL.
 
-Seeds each chart of CHARTS into a database of its own, then calls the real services as a doctor on
-the patient's care team, --runs times each call of CALLS (after a warm-up), and prints per call its
-p50/p95 wall time — the whole unit of work: policy, reads, decryption, audit event, commit — and the
-number of SQL statements it sends, counted with a ``before_cursor_execute`` listener on the app's
-engine (as tests/integration/sql_counter.py does), beside the target. "reads" leaves out the audit
-append (on PostgreSQL a read's event goes to the audit queue in the read's own transaction; the
-process's chainer moves it into the chain after the commit, on its own connection, not counted here).
+Seeds each chart of CHARTS into one database, then calls the real services as a doctor on the
+patient's care team, --runs times each call of CALLS (after a warm-up), and prints per call its
+p50/p95 wall time — the whole unit of work: policy, reads, decryption, audit event, commit — its CPU
+time in this process, and the number of SQL statements it sends, counted with a
+``before_cursor_execute`` listener on the app's engine (as tests/integration/sql_counter.py does),
+beside the target. "reads" leaves out the audit append (on PostgreSQL a read's event goes to the
+audit queue in the read's own transaction; the process's chainer moves it into the chain after the
+commit, on its own connection, not counted here; each run waits for it to finish first).
 
 Charts:
   documents   a patient registered through the wizard, then 200 documents (metadata rows and a
               current version each: a list reads no blobs) and 500 history rows (conditions,
               medications, allergies, immunizations, family history).
+  small       the baseline: a patient just registered at the desk (one intake allergy).
+  ten_year    issue 12's patient: ten years of 60 ICD-10-CM conditions, 80 formulary medications
+              (24 active), 5 allergies, 3,000 sets of vitals (150 clinic visits, the rest home
+              readings: ~6,400 observation rows), 400 lab results (100 panels) and 150 signed visit
+              notes, written through the areas' services (``ten_year_chart``). The full ICD-10-CM
+              release and the small code sets are loaded first (`portal codes load`'s code path).
+After seeding the database is VACUUM ANALYZEd, as autovacuum would be soon after such a load.
 
-Calls (a doctor on the care team):
-  chart_header                  domain/patients/header.py            target <= 5 statements
-  documents page, default sort  documents list, 25 rows, date_desc   target <= 6 statements
-  documents page, by title      every visible title decrypted         target <= 6 statements
-  documents page, source + dates  filtered in the service            target <= 6 statements
-p95 is printed; it has no target of its own here (compare with an earlier run).
+Calls (a doctor on the care team); issue 12's bars are p95 wall times:
+  chart_header, documents pages         (documents)   <= 5 / <= 6 statements
+  baseline: SELECT 1 unit               (small, ten_year)  a unit of work with one trivial statement
+  chart summary (header + chart)        (small, ten_year)  the chart's first page      p95 < 50 ms
+  timeline page 1 (with header)         (small, ten_year)  domain/timeline             p95 < 50 ms
+  timeline page 10, visits only         (ten_year)         deeper pages, one kind
+  baseline: codes.get E11.9             (ten_year)         one code by its key
+  code search 'type 2 diab', 'E11', 'hypertension', 'copd'  the code picker's search  p95 < 20 ms
+  prescription check (check_order)      (small, ten_year)  the audited unit: policy, patient,
+                                                            formulary, facts, check, audit, commit
+  prescription check, reads + check     (small, ten_year)  the check with its reads     p95 < 5 ms
+  prescription check, checks.check only (small, ten_year)  the pure function
 
-    .venv/bin/python bench/chart.py [--pg URL] [--runs 200] [--schema alembic|create_all] [--keep]
+    .venv/bin/python bench/chart.py [--pg URL] [--runs 200] [--charts documents,small,ten_year]
+                                    [--schema alembic|create_all] [--keep]
 
 The URL defaults to $PORTAL_BENCH_DATABASE_URL, else
 postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_chart; that database is dropped, created,
 migrated with the app's own Alembic upgrade (`portal db upgrade`'s code path; --schema create_all
-builds it from the models instead) and dropped again at the end unless --keep.
+builds it from the models instead) and dropped again at the end unless --keep. A default run takes
+about 2½ minutes on a quiet 2-core machine (the ICD-10-CM load ~12 s, the ten-year seeding ~30 s).
+Wall times on a machine others are using measure them too: read the CPU column beside them.
 
-Adding to it: a new kind of chart (issue 12: a ten-year patient with vitals, results and notes) is a
-function that seeds one patient and returns a `Chart`, registered in CHARTS; a new service call is a
-`Call` in CALLS naming the charts it runs on. The measuring and the report need no change.
+Adding to it: a new kind of chart is a function that seeds one patient and returns a `Chart`,
+registered in CHARTS; a new service call is a `Call` in CALLS naming the charts it runs on. The
+measuring and the report need no change.
 """
 
 from __future__ import annotations
@@ -321,6 +338,7 @@ def ten_year_chart(rnd: random.Random) -> Chart:
     weight and glucose readings, all but the last fortnight's verified by the doctor: ``_verify_readings``),
     400 lab results (100 panels of four, released)
     and 150 signed visit notes. Needs the code tables loaded (``_load_codes``)."""
+    from sqlalchemy import func
     from sqlmodel import select
 
     from patient_portal.core.access import Actor, Role
@@ -330,6 +348,7 @@ def ten_year_chart(rnd: random.Random) -> Chart:
     from patient_portal.domain.codes.models import CodeConcept
     from patient_portal.domain.history import service as history
     from patient_portal.domain.observations import service as observations
+    from patient_portal.domain.observations.models import Observation
     from patient_portal.domain.results import service as results
     from patient_portal.domain.visits import service as visits
 
@@ -415,9 +434,12 @@ def ten_year_chart(rnd: random.Random) -> Chart:
     rnd.shuffle(work)  # the areas' rows interleave on disk, as ten years of use leave them
     _units(work)
     _verify_readings(patient_id, doctor, before=today - timedelta(days=14))
+    with unit_of_work() as session:
+        rows = session.exec(select(func.count()).select_from(Observation)
+                            .where(Observation.patient_id == patient_id)).one()
     return Chart("ten_year", "ten years: " + ", ".join(f"{n:,} {what}" for what, n in TEN_YEARS.items())
-                 + f" ({ACTIVE_MEDICATIONS} medications active), {len(ALLERGIES) + 1} allergies",
-                 patient_id, doctor, extra={"patient": patient})
+                 + f" ({rows:,} observation rows; {ACTIVE_MEDICATIONS} medications active), "
+                 f"{len(ALLERGIES) + 1} allergies", patient_id, doctor, extra={"patient": patient})
 
 
 def _verify_readings(patient_id: uuid.UUID, doctor, *, before: date) -> None:
