@@ -181,3 +181,16 @@ def test_full_icd10cm_release_loads_and_searches(db):
     assert len(_search(ICD10_CM, "unsp", limit=50)) == 50
     [again] = codes.load(sets=["icd10cm"])
     assert again.skipped and again.seconds < 1
+
+
+def test_postgresql_plans_every_search_for_its_own_words(db):
+    """psycopg prepares a statement after 5 runs and PostgreSQL may then use a generic plan, made
+    without the words: code search's ranges took seconds that way. Every connection forces custom
+    plans (core.db)."""
+    from patient_portal.core.db import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
