@@ -29,6 +29,7 @@ Calls (a doctor on the care team); issue 12's bars are p95 wall times:
   timeline page 10, visits only         (ten_year)         deeper pages, one kind
   baseline: codes.get E11.9             (ten_year)         one code by its key
   code search 'type 2 diab', 'E11', 'hypertension', 'copd'  the code picker's search  p95 < 20 ms
+  code search 'unspecified superficial injur'  every word common (ranges intersected)
   prescription check (check_order)      (small, ten_year)  the audited unit: policy, patient,
                                                             formulary, facts, check, audit, commit
   prescription check, reads + check     (small, ten_year)  the check with its reads     p95 < 5 ms
@@ -570,7 +571,7 @@ def _timeline_check(chart: Chart, opened) -> None:
         assert page.total == 1, page.total  # the intake allergy
 
 
-def _code_search(query: str, expect: str) -> Call:
+def _code_search(query: str, expect: str, bar: float | None = 20) -> Call:
     """The code picker's search for `query` (PICK_LIMIT results, in its own unit as the event runs it),
     checked to offer `expect`."""
     def run(chart: Chart):
@@ -584,7 +585,7 @@ def _code_search(query: str, expect: str) -> Call:
     def offers(_chart: Chart, found) -> None:
         assert any(c.code == expect for c in found), (query, [c.code for c in found])
 
-    return Call(f"code search {query!r}", run, None, ("ten_year",), offers, target_p95_ms=20)
+    return Call(f"code search {query!r}", run, None, ("ten_year",), offers, target_p95_ms=bar)
 
 
 def _code_get(chart: Chart):
@@ -661,6 +662,9 @@ CALLS: list[Call] = [
     Call("timeline page 1, visits only", _timeline_page(1, ["visits"]), None, ("ten_year",)),
     Call("baseline: codes.get E11.9", _code_get, None, ("ten_year",)),
     *[_code_search(query, expect) for query, expect in SEARCHES],
+    # every word common: the ranges are intersected (no bar of its own; before core.db forced custom
+    # plans, its 6th run on a connection took ~1.3 s on a generic plan)
+    _code_search("unspecified superficial injur", "S00.00XS", bar=None),
     Call("prescription check (check_order)", _rx_check, None, TEN, _rx_check_found, target_p95_ms=5),
     Call("prescription check, reads + check", _rx_check_reads, None, TEN, _rx_check_found, target_p95_ms=5),
     Call("prescription check, checks.check only", _rx_check_pure, None, TEN, _rx_check_found),
