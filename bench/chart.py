@@ -42,7 +42,7 @@ The URL defaults to $PORTAL_BENCH_DATABASE_URL, else
 postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_chart; that database is dropped, created,
 migrated with the app's own Alembic upgrade (`portal db upgrade`'s code path; --schema create_all
 builds it from the models instead) and dropped again at the end unless --keep. A default run takes
-about 2½ minutes on a quiet 2-core machine (the ICD-10-CM load ~12 s, the ten-year seeding ~30 s).
+about 2 minutes on the 2-core machine at load 3 (the ICD-10-CM load ~12 s, the ten-year seeding 25-45 s).
 Wall times on a machine others are using measure them too: read the CPU column beside them.
 
 Adding to it: a new kind of chart is a function that seeds one patient and returns a `Chart`,
