@@ -64,6 +64,9 @@ def test_a_code_the_new_release_drops_stays_findable_by_code_only(code_tables):
     ("essential hypert", "I10"),
     ("unspecified asthma", "J45.909"),
     ("chronic kidney disease stage 3", "N18.30"),
+    ("copd", "J44.9"),  # the words clinicians type (data/icd10cm_terms.txt)
+    ("htn", "I10"),
+    ("t2dm", "E11.9"),
 ])
 def test_icd10_search_puts_what_was_meant_first(code_tables, query, first):
     assert _search(ICD10_CM, query)[0] == first
@@ -173,7 +176,21 @@ def test_full_icd10cm_release_loads_and_searches(db):
     assert not report.skipped and report.concepts > 95_000 and "simple-icd-10-cm" in report.source
     assert _search(ICD10_CM, "type 2 diab")[:1] == ["E11.9"]
     assert _search(ICD10_CM, "hypertension")[0] == "I10"
+    assert _search(ICD10_CM, "copd")[0] == "J44.9" and _search(ICD10_CM, "gerd")[0] == "K21.9"
     assert _search(ICD10_CM, "S72.001A")[0] == "S72.001A"
     assert len(_search(ICD10_CM, "unsp", limit=50)) == 50
     [again] = codes.load(sets=["icd10cm"])
     assert again.skipped and again.seconds < 1
+
+
+def test_postgresql_plans_every_search_for_its_own_words(db):
+    """psycopg prepares a statement after 5 runs and PostgreSQL may then use a generic plan, made
+    without the words: code search's ranges took seconds that way. Every connection forces custom
+    plans (core.db)."""
+    from patient_portal.core.db import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"

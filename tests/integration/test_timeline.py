@@ -17,6 +17,7 @@ from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as vitals
 from patient_portal.domain.results import service as results
 from patient_portal.domain.timeline import service as timeline
+from patient_portal.domain.timeline.dto import order_key
 from patient_portal.domain.visits import service as visits
 from tests.integration.identity_support import events
 from tests.integration.patients_support import ADMIN, DOCTOR, STAFF, actor, call, put_on_care_team, register
@@ -137,3 +138,28 @@ def test_one_audit_event_per_page_and_one_with_the_header(chart):
     assert [e.action for e in new] == [timeline.READ] and "allergies" in new[0].detail["header"]
     log = [row.what for row in call(own_access_log, chart["patient"]).rows]
     assert log[0] == "Opened your record and looked at your timeline"
+
+
+def test_pages_join_up_to_the_whole_timeline_across_every_kind(chart):
+    """Each source gives only its newest events for a page (the paged source contract): page after
+    page still shows every event once, in order, and a page past the end shows the last one."""
+    doctor, pid = chart["doctor"], chart["pid"]
+    for i in range(12):
+        call(vitals.record_vitals, doctor, patient_id=pid, values={"heart_rate": str(60 + i)},
+             effective_at=_ago(3 * i + 1).isoformat())
+        call(history.save_item, doctor, patient_id=pid, kind="conditions",
+             values={"description": f"Condition {i}", "onset": _ago(3 * i + 2).date().isoformat()})
+        note = call(visits.create_note, doctor, patient_id=pid,
+                    values={**NOTE, "visit_at": _ago(3 * i + 3).strftime("%Y-%m-%dT%H:%M")})
+        call(visits.sign_note, doctor, patient_id=pid, note_id=note.id, expected_version=note.version)
+    first = call(timeline.timeline, doctor, patient_id=pid)
+    assert first.total == 11 + 36 and first.pages == 2  # the fixture's 11 events and 3 × 12 more
+    pages = [first] + [call(timeline.timeline, doctor, patient_id=pid, page=n) for n in range(2, first.pages + 1)]
+    joined = [item for page in pages for item in page.items]
+    assert len(joined) == first.total == len({(item.kind, item.key) for item in joined})
+    assert joined == sorted(joined, key=order_key, reverse=True)
+    assert [p.total for p in pages] == [first.total] * len(pages)
+    past = call(timeline.timeline, doctor, patient_id=pid, page=99)
+    assert past.page == first.pages and past.items == pages[-1].items
+    visits_only = call(timeline.timeline, doctor, patient_id=pid, kinds=["visits"], page=1)
+    assert visits_only.total == 13 and [i.kind for i in visits_only.items] == ["visits"] * 13

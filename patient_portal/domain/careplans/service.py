@@ -660,35 +660,52 @@ def goals_for(session: Session, patient_id: uuid.UUID) -> dict[str, Goal]:
     return out
 
 
-def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
-    """Care-plan events as timeline items: a plan started, a goal achieved, a progress update. One
-    statement per kind; only the columns an item shows are decrypted."""
-    from patient_portal.domain.timeline.dto import TimelineItem, aware
+def timeline_items(session: Session, patient_id: uuid.UUID, *, limit: int) -> Any:
+    """The newest `limit` care-plan events (a plan started, a goal achieved, a progress update) and how
+    many there are. One statement per kind over plain moments; titles, goals and authors are
+    decrypted only for the events kept (``timeline.dto``: the paged source contract)."""
+    from patient_portal.domain.timeline.dto import Event, aware, newest
 
     link = f"/chart/{patient_id}/careplan"
-    out: list[TimelineItem] = []
-    titles: dict[uuid.UUID, str] = {}
-    t = CarePlan.__tablename__
-    for row_id, title, problem, created in session.exec(select(
-            CarePlan.id, CarePlan.title, CarePlan.problem, CarePlan.created_at).where(
-            CarePlan.patient_id == patient_id)).all():
-        titles[row_id] = decrypt_value("str", title, t, "title", row_id)
-        coding = _coding(decrypt_value("json", problem, t, "problem", row_id))
-        out.append(TimelineItem(aware(created), "careplans", "Care plan started: " + titles[row_id],
-                                f"For {coding.display}" if coding else "", link, str(row_id)))
+    t, nt = CarePlan.__tablename__, CarePlanNote.__tablename__
+    plans = {row_id: (title, problem, created) for row_id, title, problem, created in session.exec(select(
+        CarePlan.id, CarePlan.title, CarePlan.problem, CarePlan.created_at).where(
+        CarePlan.patient_id == patient_id)).all()}
     goals = {g.id: g for g in session.exec(select(CarePlanGoal).where(CarePlanGoal.patient_id == patient_id)).all()}
-    units = _units(session) if goals else {}
-    words = {gid: goal_words(g.measure, *check.bounds_of(g.target or {}), units.get(g.measure, ""), g.description)
-             for gid, g in goals.items()}
-    for gid, g in goals.items():
-        if g.status == ACHIEVED and g.status_at is not None:
-            out.append(TimelineItem(aware(g.status_at), "careplans", "Goal achieved: " + words[gid],
-                                    titles.get(g.plan_id, ""), link, f"{gid}:achieved"))
-    nt = CarePlanNote.__tablename__
-    for row_id, goal_id, author, created in session.exec(select(
-            CarePlanNote.id, CarePlanNote.goal_id, CarePlanNote.author_name, CarePlanNote.created_at).where(
-            CarePlanNote.patient_id == patient_id)).all():
-        out.append(TimelineItem(aware(created), "careplans", "Progress update: " + words.get(goal_id, "goal"),
-                                "By " + (decrypt_value("str", author, nt, "author_name", row_id) or "clinician"),
-                                link, str(row_id)))
-    return out
+    notes = session.exec(select(CarePlanNote.id, CarePlanNote.goal_id, CarePlanNote.author_name,
+                                CarePlanNote.created_at).where(CarePlanNote.patient_id == patient_id)).all()
+    cache: dict[Any, Any] = {}
+
+    def title(plan_id: uuid.UUID) -> str:
+        if plan_id not in plans:
+            return ""
+        if ("plan", plan_id) not in cache:
+            cache[("plan", plan_id)] = decrypt_value("str", plans[plan_id][0], t, "title", plan_id)
+        return cache[("plan", plan_id)]
+
+    def goal(goal_id: uuid.UUID | None) -> str:
+        g = goals.get(goal_id) if goal_id is not None else None
+        if g is None:
+            return "goal"
+        if "units" not in cache:
+            cache["units"] = _units(session)
+        return goal_words(g.measure, *check.bounds_of(g.target or {}), cache["units"].get(g.measure, ""),
+                          g.description)
+
+    def started(plan_id: uuid.UUID) -> tuple[str, str]:
+        coding = _coding(decrypt_value("json", plans[plan_id][1], t, "problem", plan_id))
+        return "Care plan started: " + title(plan_id), f"For {coding.display}" if coding else ""
+
+    def update(row_id: uuid.UUID, goal_id: uuid.UUID, author: str) -> tuple[str, str]:
+        return ("Progress update: " + goal(goal_id),
+                "By " + (decrypt_value("str", author, nt, "author_name", row_id) or "clinician"))
+
+    events = [Event(aware(created), "careplans", str(row_id), lambda row_id=row_id: started(row_id), link)
+              for row_id, (_, _, created) in plans.items()]
+    events += [Event(aware(g.status_at), "careplans", f"{gid}:achieved",
+                     lambda g=g: ("Goal achieved: " + goal(g.id), title(g.plan_id)), link)
+               for gid, g in goals.items() if g.status == ACHIEVED and g.status_at is not None]
+    events += [Event(aware(created), "careplans", str(row_id),
+                     lambda row_id=row_id, goal_id=goal_id, author=author: update(row_id, goal_id, author), link)
+               for row_id, goal_id, author, created in notes]
+    return newest(events, limit)

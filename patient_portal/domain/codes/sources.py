@@ -111,20 +111,33 @@ def _common_icd10() -> set[str]:
     return {code for line in lines if not line.startswith("#") for code in line.split()}
 
 
+def _icd10_terms() -> list[tuple[str, str]]:
+    """(phrase of CMS names, the words clinicians type for it) from data/icd10cm_terms.txt."""
+    out = []
+    for line in (DATA / "icd10cm_terms.txt").read_text().splitlines():
+        words, _, phrase = line.partition(":")
+        if line.startswith("#") or not phrase.strip():
+            continue
+        out.append((phrase.strip().lower(), words.strip()))
+    return out
+
+
 def icd10cm_fingerprint(prefixes: Sequence[str] | None = None) -> str:
     """Known without reading the codes (importing the package parses 10 MB of XML, ~2 s)."""
     return _fingerprint("icd10cm", icd10cm_release(), (DATA / "icd10cm_common.txt").read_bytes(),
-                        ",".join(sorted(prefixes)) if prefixes else "all")
+                        (DATA / "icd10cm_terms.txt").read_bytes(), ",".join(sorted(prefixes)) if prefixes else "all")
 
 
 def icd10cm(prefixes: Sequence[str] | None = None) -> Source:
     """Every ICD-10-CM category, subcategory and code (chapters and blocks left out: nobody records
     them), or those whose code starts with one of `prefixes` ("E11", "I1"). A code with subcodes is
-    a header (not billable, ``selectable`` False)."""
+    a header (not billable, ``selectable`` False). A code is also found by the words clinicians type
+    for its condition (data/icd10cm_terms.txt: "copd", "gerd", "afib")."""
     import simple_icd_10_cm as cm  # imported here: ~2 s of XML parsing
 
     wanted = tuple(p.upper() for p in prefixes) if prefixes else None
     common = _common_icd10()
+    terms = _icd10_terms()
     rows = []
     for code in cm.get_all_codes(True):
         if wanted is not None and not code.startswith(wanted):
@@ -134,7 +147,10 @@ def icd10cm(prefixes: Sequence[str] | None = None) -> Source:
         leaf = cm.is_leaf(code)
         display = cm.get_description(code)
         tier = 2 if not leaf else 0 if code in common else 1
-        rows.append(ConceptRow(code, display, (len(code), len(display), code), tier=tier, selectable=leaf))
+        named = display.lower()
+        said = " ".join(words for phrase, words in terms if phrase in named)
+        rows.append(ConceptRow(code, display, (len(code), len(display), code), tier=tier, selectable=leaf,
+                               terms=said))
     return Source(ICD10CM_SET, rows, icd10cm_release(), icd10cm_fingerprint(prefixes))
 
 

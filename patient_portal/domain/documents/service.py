@@ -887,21 +887,25 @@ def purge(actor: Actor | None, *, document_id: Any, store: BlobStore | None = No
 # ---------------------------------------------------------------- for the timeline (no policy: its caller authorizes and audits)
 
 
-def timeline_items(session: Session, actor: Actor, patient_id: uuid.UUID) -> list[Any]:
-    """The patient's documents as timeline items, when each was uploaded: only the categories this
-    role reads, never a removed one, nor one held back from this actor. One statement; the title
-    is the one column decrypted."""
-    from patient_portal.domain.timeline.dto import TimelineItem, aware
+def timeline_items(session: Session, actor: Actor, patient_id: uuid.UUID, *, limit: int) -> Any:
+    """The newest `limit` of the patient's documents as timeline events, when each was uploaded, and
+    how many there are: only the categories this role reads, never a removed one, nor one held back
+    from this actor. One statement over plain columns; the title, the one column decrypted, only for
+    the documents kept (``timeline.dto``: the paged source contract)."""
+    from patient_portal.domain.timeline.dto import Event, aware, newest
 
     rows = session.exec(select(Document.id, Document.category, Document.title, Document.created_at,
                                Document.provided_by_patient, Document.hold_until).where(
         Document.patient_id == patient_id, Document.status == Status.ACTIVE,
         Document.category.in_(_visible_categories(actor)))).all()  # type: ignore[attr-defined]
     today = _today()
-    return [TimelineItem(aware(created), "documents",
-                         "Document: " + (crypto.decrypt_value("str", title, Document.__tablename__, "title", row_id)
-                                         or category_label(category)),
-                         category_label(category) + (", from the patient" if by_patient else ""),
-                         f"/chart/{patient_id}/documents", str(row_id))
-            for row_id, category, title, created, by_patient, hold in rows
-            if not _is_held(actor, hold, today)]
+
+    def words(row_id: uuid.UUID, category: str, title: str, by_patient: bool) -> tuple[str, str]:
+        name = crypto.decrypt_value("str", title, Document.__tablename__, "title", row_id) or category_label(category)
+        return "Document: " + name, category_label(category) + (", from the patient" if by_patient else "")
+
+    return newest([Event(aware(created), "documents", str(row_id),
+                         lambda row_id=row_id, category=category, title=title, by_patient=by_patient:
+                         words(row_id, category, title, by_patient), f"/chart/{patient_id}/documents")
+                   for row_id, category, title, created, by_patient, hold in rows
+                   if not _is_held(actor, hold, today)], limit)

@@ -18,7 +18,7 @@ from patient_portal.domain.history.models import (
     Immunization,
     Medication,
 )
-from patient_portal.domain.timeline.dto import TimelineItem, at_day, aware
+from patient_portal.domain.timeline.dto import Event, SourcePage, at_day, aware, newest
 
 _WORDS = {"severe": "severe", "moderate": "moderate", "mild": "mild"}
 
@@ -44,13 +44,15 @@ def _moment(day: date | None, recorded: datetime) -> tuple[datetime, bool]:
     return (at_day(day), True) if day else (aware(recorded), False)
 
 
-def timeline_items(session: Session, patient_id: uuid.UUID, kinds: set[str]) -> list[TimelineItem]:
-    """The patient's history as timeline items, for the `kinds` asked (conditions, allergies,
-    medications, immunizations): a condition at its onset (else when it was recorded), an allergy
-    when recorded, a medication at its start and again at its stop, a vaccine on the day given. One
-    statement per kind; only the columns shown are decrypted."""
+def timeline_items(session: Session, patient_id: uuid.UUID, kinds: set[str], *, limit: int) -> SourcePage:
+    """The newest `limit` of the patient's history events of the `kinds` asked (conditions,
+    allergies, medications, immunizations), and how many there are: a condition at its onset (else
+    when it was recorded), an allergy when recorded, a medication at its start and again at its stop,
+    a vaccine on the day given. One statement per kind; the moment (an encrypted date) is decrypted
+    for every row, what an item says only for the events kept (``timeline.dto``: the paged source
+    contract)."""
     base = f"/chart/{patient_id}"
-    out: list[TimelineItem] = []
+    events: list[Event] = []
     if "conditions" in kinds:
         t = Condition.__tablename__
         for row_id, desc, code, onset, status, created in session.exec(select(
@@ -58,10 +60,13 @@ def timeline_items(session: Session, patient_id: uuid.UUID, kinds: set[str]) -> 
                 Condition.created_at).where(Condition.patient_id == patient_id)).all():
             day = _dec("date", onset, t, "onset", row_id)
             when, day_only = _moment(day, created)
-            code_text = _dec("str", code, t, "code", row_id)
-            out.append(TimelineItem(when, "conditions", "Condition: " + _dec("str", desc, t, "description", row_id),
-                                    ", ".join(p for p in (code_text, "onset" if day else "recorded", status) if p),
-                                    base + "#history-conditions", str(row_id), day_only))
+
+            def condition(row_id=row_id, desc=desc, code=code, status=status, dated=bool(day), t=t) -> tuple[str, str]:
+                code_text = _dec("str", code, t, "code", row_id)
+                return ("Condition: " + _dec("str", desc, t, "description", row_id),
+                        ", ".join(p for p in (code_text, "onset" if dated else "recorded", status) if p))
+
+            events.append(Event(when, "conditions", str(row_id), condition, base + "#history-conditions", day_only))
     if "allergies" in kinds:
         t = Allergy.__tablename__
         for row_id, substance, severity, criticality, status, verification, created in session.exec(select(
@@ -69,24 +74,33 @@ def timeline_items(session: Session, patient_id: uuid.UUID, kinds: set[str]) -> 
                 Allergy.verification, Allergy.created_at).where(Allergy.patient_id == patient_id)).all():
             parts = [_WORDS.get(severity, ""), "high criticality" if criticality == "high" else "", status,
                      "reported by patient" if verification == PATIENT_REPORTED else ""]
-            out.append(TimelineItem(aware(created), "allergies", "Allergy: " + _dec("str", substance, t, "substance", row_id),
-                                    ", ".join(p for p in parts if p), base + "#history-allergies", str(row_id)))
+
+            def allergy(row_id=row_id, substance=substance, parts=parts, t=t) -> tuple[str, str]:
+                return ("Allergy: " + _dec("str", substance, t, "substance", row_id),
+                        ", ".join(p for p in parts if p))
+
+            events.append(Event(aware(created), "allergies", str(row_id), allergy, base + "#history-allergies"))
     if "medications" in kinds:
         t = Medication.__tablename__
         for row_id, name, dose, start, stop, status, created in session.exec(select(
                 Medication.id, Medication.name, Medication.dose, Medication.start_date, Medication.stop_date,
                 Medication.status, Medication.created_at).where(Medication.patient_id == patient_id)).all():
-            drug = _dec("str", name, t, "name", row_id)
-            dose_text = _dec("str", dose, t, "dose", row_id) or ""
             begun = _dec("date", start, t, "start_date", row_id)
             when, day_only = _moment(begun, created)
-            out.append(TimelineItem(when, "medications", "Started " + drug,
-                                    ", ".join(p for p in (dose_text, "" if begun else "recorded") if p),
-                                    base + "#history-medications", f"{row_id}:start", day_only))
+
+            def started(row_id=row_id, name=name, dose=dose, dated=bool(begun), t=t) -> tuple[str, str]:
+                dose_text = _dec("str", dose, t, "dose", row_id) or ""
+                return ("Started " + _dec("str", name, t, "name", row_id),
+                        ", ".join(p for p in (dose_text, "" if dated else "recorded") if p))
+
+            events.append(Event(when, "medications", f"{row_id}:start", started, base + "#history-medications",
+                                day_only))
             ended = _dec("date", stop, t, "stop_date", row_id)
             if ended:
-                out.append(TimelineItem(at_day(ended), "medications", "Stopped " + drug, status,
-                                        base + "#history-medications", f"{row_id}:stop", True))
+                events.append(Event(at_day(ended), "medications", f"{row_id}:stop",
+                                    lambda row_id=row_id, name=name, status=status, t=t: (
+                                        "Stopped " + _dec("str", name, t, "name", row_id), status),
+                                    base + "#history-medications", True))
     if "immunizations" in kinds:
         t = Immunization.__tablename__
         for row_id, vaccine, given, cvx, created in session.exec(select(
@@ -94,11 +108,15 @@ def timeline_items(session: Session, patient_id: uuid.UUID, kinds: set[str]) -> 
                 Immunization.created_at).where(Immunization.patient_id == patient_id)).all():
             day = _dec("date", given, t, "given_on", row_id)
             when, day_only = _moment(day, created)
-            cvx_text = _dec("str", cvx, t, "cvx", row_id)
-            out.append(TimelineItem(when, "immunizations", "Immunization: " + _dec("str", vaccine, t, "vaccine", row_id),
-                                    f"CVX {cvx_text}" if cvx_text else "", base + "#history-immunizations", str(row_id),
-                                    day_only))
-    return out
+
+            def immunization(row_id=row_id, vaccine=vaccine, cvx=cvx, t=t) -> tuple[str, str]:
+                cvx_text = _dec("str", cvx, t, "cvx", row_id)
+                return ("Immunization: " + _dec("str", vaccine, t, "vaccine", row_id),
+                        f"CVX {cvx_text}" if cvx_text else "")
+
+            events.append(Event(when, "immunizations", str(row_id), immunization, base + "#history-immunizations",
+                                day_only))
+    return newest(events, limit)
 
 
 __all__ = ["timeline_items", "with_unverified_reports"]

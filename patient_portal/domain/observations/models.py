@@ -30,7 +30,8 @@ class Observation(TimestampedTable, table=True):
     __tablename__ = "observation"
     __table_args__ = (
         Index("ix_observation_patient_code_time", "patient_id", "loinc", "effective_at"),
-        Index("ix_observation_patient_time", "patient_id", "effective_at"),
+        # the timeline's newest sets and their count, index-only (0014); time ranges of one patient too
+        Index("ix_observation_patient_time_set", "patient_id", "effective_at", "set_id"),
     )
 
     patient_id: uuid.UUID = Field(foreign_key="patient.id", ondelete="CASCADE")

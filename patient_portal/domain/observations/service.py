@@ -440,27 +440,35 @@ def with_unverified_readings(session: Session, actor: Actor, patient_ids: list[u
     )).all())
 
 
-def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
-    """Each set of vitals as one timeline item: when measured, which vitals (names from the
-    catalogue), whether the patient reported it. One statement over plain columns:
-    no value is decrypted (the vitals page shows them)."""
-    from patient_portal.domain.timeline.dto import TimelineItem, aware
+def timeline_items(session: Session, patient_id: uuid.UUID, *, limit: int) -> Any:
+    """The newest `limit` sets of vitals as timeline items, and how many sets there are: when
+    measured, which vitals (names from the catalogue), whether the patient reported it. One
+    statement over plain columns: the newest sets, ordered and cut in SQL by time, then set id
+    (``timeline.dto``'s order), with the number of sets beside each (a window count over the distinct
+    sets: a set is written at one time) and their rows; index-only up to the rows of the sets shown
+    (ix_observation_patient_time_set). No value is decrypted (the vitals page shows them)."""
+    from patient_portal.domain.timeline.dto import SourcePage, TimelineItem, aware
 
     o = Observation
-    sets: dict[uuid.UUID, list[Any]] = {}
-    for set_id, loinc, at, source, verified, computed in session.exec(select(
-            o.set_id, o.loinc, o.effective_at, o.source, o.verified, o.computed).where(o.patient_id == patient_id)).all():
-        sets.setdefault(set_id, []).append((loinc, at, source, verified, computed))
+    sets = select(o.effective_at, o.set_id).where(o.patient_id == patient_id).distinct().subquery()  # index order
+    newest = (select(sets.c.set_id, func.count().over().label("total"))
+              .order_by(sets.c.effective_at.desc(), sets.c.set_id.desc()).limit(max(1, limit)).subquery())
+    rows = session.exec(select(o.set_id, o.loinc, o.effective_at, o.source, o.verified, newest.c.total)
+                        .join(newest, newest.c.set_id == o.set_id).where(o.patient_id == patient_id)
+                        .order_by(o.effective_at.desc(), o.set_id.desc())).all()  # type: ignore[attr-defined]
+    found: dict[uuid.UUID, list[Any]] = {}
+    for set_id, loinc, at, source, verified, _total in rows:
+        found.setdefault(set_id, []).append((loinc, at, source, verified))
     labels = {**{v.key: v.label.lower() if v.key != "spo2" else "SpO2" for v in catalogue.VITALS},
               "systolic": "blood pressure", "bmi": "BMI"}
     out = []
-    for set_id, rows in sets.items():
-        keys = {catalogue.key_of(r[0]) for r in rows}
+    for set_id, values in found.items():
+        keys = {catalogue.key_of(r[0]) for r in values}
         names = [labels[k] for k in catalogue.BY_KEY if k in keys and k != "diastolic"]
         names[:1] = [names[0][:1].upper() + names[0][1:]] if names else []
-        patient = rows[0][2] == Source.PATIENT.value
+        patient = values[0][2] == Source.PATIENT.value
         title = "Home reading" if patient else "Vitals recorded"
-        flag = (" (reported by patient" + ("" if all(r[3] for r in rows) else ", not verified") + ")") if patient else ""
-        out.append(TimelineItem(aware(rows[0][1]), "vitals", title, ", ".join(names) + flag,
+        flag = (" (reported by patient" + ("" if all(r[3] for r in values) else ", not verified") + ")") if patient else ""
+        out.append(TimelineItem(aware(values[0][1]), "vitals", title, ", ".join(names) + flag,
                                 f"/chart/{patient_id}/vitals", str(set_id)))
-    return out
+    return SourcePage(out, int(rows[0][5]) if rows else 0)

@@ -176,6 +176,10 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
     sees_alerts = actor.can(read_action(Category.ADVANCE_DIRECTIVE))
     sees_insurance = actor.can(Action.INSURANCE_READ)
     patient, directive, none_known = _patient_and_directive(session, pid, sees_alerts, sees_allergies)
+    # Held for the rest of the unit: the page read after the header (``with_header``) loads the same
+    # row (``common.load``), and the session's identity map keeps only what something still holds —
+    # so it is found there instead of being selected and decrypted a second time.
+    session.info.setdefault("portal_header_patients", {})[pid] = patient
     summary = dto.summary(patient)
     allergies, critical = _allergies(session, pid) if sees_allergies else (None, None)
     allergy_status = None if allergies is None else (

@@ -434,26 +434,29 @@ TIMELINE_STATUS = {Status.TO_REVIEW.value: "to review", "reviewed": "reviewed",
                    Status.RELEASED.value: "released to the patient", "held": "held until discussed"}
 
 
-def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
-    """Each lab report as one timeline item on its specimen date: its name, how many results it
-    holds and its status. Two statements (the reports; their current results counted); only the
-    report's name is decrypted."""
-    from patient_portal.domain.timeline.dto import TimelineItem, at_day
+def timeline_items(session: Session, patient_id: uuid.UUID, *, limit: int) -> Any:
+    """The newest `limit` lab reports as timeline events on their specimen date (its name, how many
+    results it holds, its status), and how many there are. Two statements (the reports; their current
+    results counted); a report's name is decrypted only for the events kept (``timeline.dto``: the
+    paged source contract)."""
+    from patient_portal.domain.timeline.dto import Event, at_day, newest
 
     p, r = ResultPanel, LabResult
     panels = session.exec(select(p.id, p.name, p.specimen_date, p.status).where(p.patient_id == patient_id)).all()
     if not panels:
-        return []
+        return newest([], limit)
     counts = dict(session.exec(select(r.panel_id, func.count()).where(
         r.patient_id == patient_id, r.superseded_by.is_(None)).group_by(r.panel_id)).all())  # type: ignore[union-attr]
-    out = []
-    for panel_id, name, day, status in panels:
+
+    def words(panel_id: uuid.UUID, name: str, status: str) -> tuple[str, str]:
         n = int(counts.get(panel_id, 0))
-        out.append(TimelineItem(at_day(day), "results", "Results: " + decrypt_value("str", name, p.__tablename__,
-                                                                                     "name", panel_id),
-                                f"{n} result{'s' if n != 1 else ''}, {TIMELINE_STATUS.get(status, status)}",
-                                f"/chart/{patient_id}/results", str(panel_id), day_only=True))
-    return out
+        return ("Results: " + decrypt_value("str", name, p.__tablename__, "name", panel_id),
+                f"{n} result{'s' if n != 1 else ''}, {TIMELINE_STATUS.get(status, status)}")
+
+    return newest([Event(at_day(day), "results", str(panel_id),
+                         lambda panel_id=panel_id, name=name, status=status: words(panel_id, name, status),
+                         f"/chart/{patient_id}/results", day_only=True)
+                   for panel_id, name, day, status in panels], limit)
 
 
 # --- queries (no policy: the callers above authorize and audit) ------------------------------------

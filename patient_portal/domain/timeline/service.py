@@ -6,16 +6,22 @@ filterable by kind and 25 a page (issue 12).
 patients — their own record has its own pages), then composes each area's read function listed in
 ``SOURCES`` — the history's conditions, allergies, medications and immunizations, signed visit
 notes, vitals sets, lab reports, care-plan events, documents — each only if the role also reads that
-area (``actor.can`` of the source's action: the timeline never shows more than the area's own page would). Each area reads in
-one statement per kind and decrypts only the columns an item shows; the merge, the sort and the page
-happen here. One audit event per page read (``patient.timeline.read`` with the kinds and page;
+area (``actor.can`` of the source's action: the timeline never shows more than the area's own page
+would). One audit event per page read (``patient.timeline.read`` with the kinds and page;
 ``open_timeline`` reads the chart header in the same unit and names it in that one event).
 
-Adding a kind (results, prescriptions …) is one ``Source`` line and its area's ``timeline_items``.
+Sources are paged (``timeline.dto``): page N asks each source for its newest N × 25 events of the
+kinds asked and how many it has, so a page costs the same for a ten-year record as for a new one
+(a source with an encrypted moment decrypts that one column per row, nothing else it does not show);
+the merge of those, in ``order_key`` order, is cut here. ``bench/chart.py`` measures it.
+
+Adding a kind (results, prescriptions, care plans …) is one ``Source`` line and its area's
+``timeline_items(…, limit=…) -> SourcePage`` following that contract.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import uuid
 from collections.abc import Callable
@@ -34,7 +40,7 @@ from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.common import as_uuid, load
 from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.results import service as results
-from patient_portal.domain.timeline.dto import KINDS, TimelineItem
+from patient_portal.domain.timeline.dto import KINDS, SourcePage, TimelineItem, order_key
 from patient_portal.domain.visits import service as visits
 
 PAGE_SIZE = 25
@@ -48,21 +54,26 @@ LABELS = {"conditions": "Conditions", "allergies": "Allergies", "medications": "
 @dataclass(frozen=True)
 class Source:
     """One area's events: the kinds it gives, the action a role needs to see them, and its read
-    ``read(session, actor, patient_id, kinds_asked) -> list[TimelineItem]``."""
+    ``read(session, actor, patient_id, kinds_asked, limit) -> SourcePage``: only events of the kinds
+    asked, the newest `limit` of them in ``order_key`` order, and how many there are in all."""
 
     kinds: tuple[str, ...]
     action: Action
-    read: Callable[[Session, Actor, uuid.UUID, set[str]], list[TimelineItem]]
+    read: Callable[[Session, Actor, uuid.UUID, set[str], int], SourcePage]
 
 
 SOURCES: tuple[Source, ...] = (
     Source(("conditions", "allergies", "medications", "immunizations"), Action.CLINICAL_READ,
-           lambda s, a, pid, kinds: history.timeline_items(s, pid, kinds)),
-    Source(("visits",), Action.VISIT_READ, lambda s, a, pid, kinds: visits.timeline_items(s, pid)),
-    Source(("vitals",), Action.OBSERVATION_READ, lambda s, a, pid, kinds: observations.timeline_items(s, pid)),
-    Source(("results",), Action.RESULT_READ, lambda s, a, pid, kinds: results.timeline_items(s, pid)),
-    Source(("careplans",), Action.CAREPLAN_READ, lambda s, a, pid, kinds: careplans.timeline_items(s, pid)),
-    Source(("documents",), Action.CLINICAL_DOC_READ, lambda s, a, pid, kinds: documents.timeline_items(s, a, pid)),
+           lambda s, a, pid, kinds, limit: history.timeline_items(s, pid, kinds, limit=limit)),
+    Source(("visits",), Action.VISIT_READ, lambda s, a, pid, kinds, limit: visits.timeline_items(s, pid, limit=limit)),
+    Source(("vitals",), Action.OBSERVATION_READ,
+           lambda s, a, pid, kinds, limit: observations.timeline_items(s, pid, limit=limit)),
+    Source(("results",), Action.RESULT_READ,
+           lambda s, a, pid, kinds, limit: results.timeline_items(s, pid, limit=limit)),
+    Source(("careplans",), Action.CAREPLAN_READ,
+           lambda s, a, pid, kinds, limit: careplans.timeline_items(s, pid, limit=limit)),
+    Source(("documents",), Action.CLINICAL_DOC_READ,
+           lambda s, a, pid, kinds, limit: documents.timeline_items(s, a, pid, limit=limit)),
 )
 
 
@@ -116,20 +127,25 @@ def timeline(session: Session, actor: Actor | None, *, patient_id: Any, kinds: A
     available = available_kinds(actor)
     chosen = _kinds(kinds, available)
     wanted = set(chosen)
+    asked_page = _page_number(page)
+    limit = asked_page * PAGE_SIZE  # no source can have more than this many events on pages 1..asked_page
     items: list[TimelineItem] = []
+    total = 0
     for source in SOURCES:
         asked = wanted & set(source.kinds)
         if asked and actor.can(source.action):
-            items += [item for item in source.read(session, actor, pid, asked) if item.kind in asked]
-    items.sort(key=lambda item: (item.when, item.kind, item.key), reverse=True)
-    pages = max(1, math.ceil(len(items) / PAGE_SIZE))
-    number = min(_page_number(page), pages)
+            found = source.read(session, actor, pid, asked, limit)
+            items += found.items
+            total += found.total
+    items = heapq.nlargest(limit, items, key=order_key)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = min(asked_page, pages)  # past the end: the last page (every source gave all it has)
     shown = items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-    detail: dict[str, Any] = {"kinds": list(chosen), "page": number, "count": len(shown), "total": len(items)}
+    detail: dict[str, Any] = {"kinds": list(chosen), "page": number, "count": len(shown), "total": total}
     if header_sections is not None:
         detail["header"] = list(header_sections)
     audit.record(session, actor, READ, patient_id=pid, object_type="timeline", object_id=pid, detail=detail)
-    return TimelinePage(shown, len(items), number, pages, chosen, available)
+    return TimelinePage(shown, total, number, pages, chosen, available)
 
 
 def open_timeline(session: Session, actor: Actor | None, patient_id: Any, *, kinds: Any = None,

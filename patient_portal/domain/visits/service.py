@@ -456,16 +456,22 @@ def last_signed_visits(session: Session, patient_ids: list[uuid.UUID]) -> dict[u
     return out
 
 
-def timeline_items(session: Session, patient_id: uuid.UUID) -> list[Any]:
-    """The patient's signed visit notes as timeline items (drafts are not events yet): when the
-    visit was, its reason, who signed it. One statement; three columns decrypted per note."""
-    from patient_portal.domain.timeline.dto import TimelineItem
+def timeline_items(session: Session, patient_id: uuid.UUID, *, limit: int) -> Any:
+    """The newest `limit` of the patient's signed visit notes as timeline events (drafts are not events
+    yet), and how many there are: when the visit was, its reason, who signed it. One statement; the
+    visit time (ciphertext: order does not survive encryption) is decrypted for every signed note,
+    the reason and the author only for the notes kept (``timeline.dto``: the paged source contract)."""
+    from patient_portal.domain.timeline.dto import Event, newest
 
     table = VisitNote.__tablename__
     rows = session.exec(select(VisitNote.id, VisitNote.visit_at, VisitNote.reason, VisitNote.author_name).where(
         VisitNote.patient_id == patient_id, VisitNote.status == SIGNED)).all()
-    return [TimelineItem(when=_when(decrypt_value("str", at, table, "visit_at", row_id)), kind="visits",
-                         title="Visit: " + decrypt_value("str", reason, table, "reason", row_id),
-                         detail="Signed by " + (decrypt_value("str", author, table, "author_name", row_id) or "clinician"),
-                         link=f"/chart/{patient_id}/visits?note={row_id}", key=str(row_id))
-            for row_id, at, reason, author in rows]
+
+    def words(row_id: uuid.UUID, reason: str, author: str) -> tuple[str, str]:
+        return ("Visit: " + decrypt_value("str", reason, table, "reason", row_id),
+                "Signed by " + (decrypt_value("str", author, table, "author_name", row_id) or "clinician"))
+
+    return newest([Event(_when(decrypt_value("str", at, table, "visit_at", row_id)), "visits", str(row_id),
+                         lambda row_id=row_id, reason=reason, author=author: words(row_id, reason, author),
+                         f"/chart/{patient_id}/visits?note={row_id}")
+                   for row_id, at, reason, author in rows], limit)
