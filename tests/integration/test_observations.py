@@ -115,7 +115,7 @@ def test_several_bad_values_are_all_named_at_once(setup):
     ("", "Enter the date and time"),
     ("yesterday", "Enter a real date and time"),
     ("1850-01-01T10:00", "after 1900"),
-])
+], ids=["tomorrow", "blank", "words", "1850"])  # fixed ids: pytest-xdist workers must collect the same names
 def test_the_measuring_time_is_real_and_not_in_the_future(setup, when, words):
     pid, doctor, _, _ = setup
     found = errors_of(vitals.record_vitals, doctor, patient_id=pid, values={"heart_rate": "70"}, effective_at=when)
