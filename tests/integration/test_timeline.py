@@ -153,7 +153,7 @@ def test_pages_join_up_to_the_whole_timeline_across_every_kind(chart):
                     values={**NOTE, "visit_at": _ago(3 * i + 3).strftime("%Y-%m-%dT%H:%M")})
         call(visits.sign_note, doctor, patient_id=pid, note_id=note.id, expected_version=note.version)
     first = call(timeline.timeline, doctor, patient_id=pid)
-    assert first.total == 11 + 36 and first.pages == 2  # the fixture's 11 events and 3 × 12 more
+    assert first.total == 12 + 36 and first.pages == 2  # the fixture's 12 events (its lab report too) and 3 × 12 more
     pages = [first] + [call(timeline.timeline, doctor, patient_id=pid, page=n) for n in range(2, first.pages + 1)]
     joined = [item for page in pages for item in page.items]
     assert len(joined) == first.total == len({(item.kind, item.key) for item in joined})
