@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from patient_portal.api import audit, auth, documents, health, prescriptions, responses, results
+from patient_portal.api import audit, auth, billing, documents, health, prescriptions, responses, results
 from patient_portal.api.headers import SecurityHeaders
 from patient_portal.core.errors import ServiceError
 
@@ -18,7 +18,8 @@ def build_api() -> FastAPI:
     api.include_router(documents.router, prefix="/api")
     api.include_router(audit.router, prefix="/api")
     api.include_router(prescriptions.router, prefix="/api")  # public: /api/verify/rx/{code}, validity only
-    api.include_router(results.router, prefix="/api")  # POST /api/results/import: a lab's CSV (doctors)
+    api.include_router(results.router, prefix="/api")
+    api.include_router(billing.router, prefix="/api")  # statement and appeal PDFs, 835 upload, card token  # POST /api/results/import: a lab's CSV (doctors)
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
     return api

@@ -37,6 +37,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
+from patient_portal.core import errors as errors_
 from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.db import utcnow
@@ -44,9 +45,11 @@ from patient_portal.domain.billing import clearinghouse as ch
 from patient_portal.domain.billing import ledger, letters, x12
 from patient_portal.domain.billing import validation as check
 from patient_portal.domain.billing.dto import (
+    AccountPage,
     Aging,
     AgingRow,
     AppealView,
+    BillableVisit,
     BillingInvalid,
     BillingNotFound,
     ChargeView,
@@ -54,13 +57,16 @@ from patient_portal.domain.billing.dto import (
     ClaimLineView,
     ClaimListItem,
     ClaimView,
+    CoverageView,
     DenialItem,
     EligibilityView,
     FeeItem,
     PayerView,
     PaymentDeclined,
     PostingResult,
+    ProviderView,
     Receipt,
+    SetupView,
     Statement,
     StatementLine,
     SubmitResult,
@@ -1409,8 +1415,7 @@ def _sums_by_charge(session: Session, charge_ids: list[uuid.UUID]) -> dict[uuid.
 
 def _receipts(session: Session, pid: uuid.UUID) -> list[Receipt]:
     rows = session.exec(select(Payment).where(Payment.patient_id == pid).order_by(Payment.created_at.desc())).all()  # type: ignore[attr-defined]
-    return [Receipt(p.id, p.receipt_number, p.created_at, p.kind, p.method, p.amount_cents, p.card_last4, p.card_brand)
-            for p in rows]
+    return [_receipt(p) for p in rows]
 
 
 def _statement(session: Session, pid: uuid.UUID) -> Statement:
@@ -1467,8 +1472,27 @@ def _receipt_number() -> str:
 
 def pay_statement(session: Session, actor: Actor | None, *, patient_id: Any, amount: Any, card_number: str,
                   exp_month: Any, exp_year: Any, cvc: str, idempotency_key: str = "") -> Receipt:
-    """The patient pays their own balance online with a card. The card goes to the processor; only
-    its token and last four digits are kept. A payment larger than the balance is refused."""
+    """The patient pays their own balance online with a card handed over whole (tests, the CLI): it
+    goes to the processor for a token first, then as ``pay_with_token``. The screens tokenize in the
+    browser (``payments`` module docstring), so the number never reaches the app's state."""
+    _patient_scope(session, actor, A.STATEMENT_PAY, patient_id, "billing.statement.pay")
+    errors: dict[str, str] = {}
+    check.cents(amount, errors, "amount")
+    if errors:
+        raise BillingInvalid(errors=errors)
+    try:
+        card = processor().tokenize(number=card_number, exp_month=str(exp_month), exp_year=str(exp_year), cvc=cvc,
+                                    today=today())
+    except CardProblem as exc:
+        raise PaymentDeclined(str(exc), exc.field) from None
+    return pay_with_token(session, actor, patient_id=patient_id, amount=amount, token=card.token,
+                          idempotency_key=idempotency_key)
+
+
+def pay_with_token(session: Session, actor: Actor | None, *, patient_id: Any, amount: Any, token: str,
+                   idempotency_key: str = "") -> Receipt:
+    """The patient pays their own balance online with a processor's card token. Only the token, the
+    brand and the last four digits are kept. A payment larger than the balance is refused."""
     pid = _patient_scope(session, actor, A.STATEMENT_PAY, patient_id, "billing.statement.pay")
     assert actor is not None
     errors: dict[str, str] = {}
@@ -1479,14 +1503,16 @@ def pay_statement(session: Session, actor: Actor | None, *, patient_id: Any, amo
     if cents > owed:
         raise ledger.Overdrawn(f"That is more than your balance of {check.money_text(owed)}.")
     proc = processor()
-    try:
-        card = proc.tokenize(number=card_number, exp_month=str(exp_month), exp_year=str(exp_year), cvc=cvc, today=today())
-    except CardProblem as exc:
-        raise PaymentDeclined(str(exc), exc.field) from None
+    card = proc.describe(str(token or "")[:200])
+    if card is None:
+        raise PaymentDeclined("The card could not be read. Enter it again.")
+    if session.exec(select(Payment.id).where(Payment.processor_token == card.token[:80])).first() is not None:
+        raise errors_.Conflict("This payment was already made: see your receipts.")
     payment = Payment(patient_id=pid, kind="payment", method="card_online", amount_cents=cents,
-                      receipt_number=_receipt_number(), processor=proc.name, processor_token=card.token,
+                      receipt_number=_receipt_number(), processor=proc.name, processor_token=card.token[:80],
                       card_last4=card.last4, card_brand=card.brand, received_by=actor.user_id)
-    result = proc.charge(token=card.token, amount_cents=cents, idempotency_key=idempotency_key or str(payment.id))
+    result = proc.charge(token=card.token, amount_cents=cents,
+                         idempotency_key=str(idempotency_key or "")[:80] or str(payment.id))
     if not result.approved:
         raise PaymentDeclined(DECLINE_WORDS.get(result.decline_code, "The card was declined. Try another card."))
     session.add(payment)
@@ -1494,8 +1520,11 @@ def pay_statement(session: Session, actor: Actor | None, *, patient_id: Any, amo
     ledger.allocate_payment(session, payment, entered_by=actor.user_id)
     audit.record(session, actor, "billing.statement.pay", patient_id=pid, object_type="billing_payment",
                  object_id=payment.id, detail={"method": "card_online"})
-    return Receipt(payment.id, payment.receipt_number, payment.created_at, payment.kind, payment.method,
-                   payment.amount_cents, payment.card_last4, payment.card_brand)
+    return _receipt(payment)
+
+
+def _receipt(p: Payment) -> Receipt:
+    return Receipt(p.id, p.receipt_number, p.created_at, p.kind, p.method, p.amount_cents, p.card_last4, p.card_brand)
 
 
 METHODS = ("cash", "check", "card_desk")
@@ -1526,8 +1555,7 @@ def record_payment(session: Session, actor: Actor | None, *, patient_id: Any, am
     ledger.allocate_payment(session, payment, entered_by=actor.user_id)
     audit.record(session, actor, "billing.payment.record", patient_id=pid, object_type="billing_payment",
                  object_id=payment.id, detail={"method": method})
-    return Receipt(payment.id, payment.receipt_number, payment.created_at, payment.kind, payment.method,
-                   payment.amount_cents, payment.card_last4, payment.card_brand)
+    return _receipt(payment)
 
 
 def refund_payment(session: Session, actor: Actor | None, *, patient_id: Any, payment_id: Any, amount: Any) -> Receipt:
@@ -1549,8 +1577,7 @@ def refund_payment(session: Session, actor: Actor | None, *, patient_id: Any, pa
     ledger.allocate_refund(session, refund, original, entered_by=actor.user_id)
     audit.record(session, actor, "billing.payment.refund", patient_id=pid, object_type="billing_payment",
                  object_id=refund.id, detail={"refund_of": str(original.id)})
-    return Receipt(refund.id, refund.receipt_number, refund.created_at, refund.kind, refund.method, refund.amount_cents,
-                   refund.card_last4, refund.card_brand)
+    return _receipt(refund)
 
 
 def adjust_patient_balance(session: Session, actor: Actor | None, *, patient_id: Any, charge_id: Any, amount: Any,
@@ -1610,6 +1637,102 @@ def ar_aging(session: Session, actor: Actor | None, *, as_of: date | None = None
     audit.record(session, actor, "billing.ar.read", object_type="billing_ar",
                  detail={"payers": len(by_payer), "patients": len(by_patient)})
     return Aging(day, tuple(by_payer), tuple(by_patient), totals)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- what a screen reads in one call
+
+
+def _coverage_views(session: Session, pid: uuid.UUID) -> list[CoverageView]:
+    policies = _policies(session, pid)
+    ids = [p.id for p in policies]
+    coverages = {c.policy_id: c for c in session.exec(select(Coverage).where(
+        Coverage.policy_id.in_(ids))).all()} if ids else {}  # type: ignore[attr-defined]
+    checks: dict[uuid.UUID, EligibilityCheck] = {}
+    if ids:
+        for row in session.exec(select(EligibilityCheck).where(EligibilityCheck.policy_id.in_(ids))  # type: ignore[attr-defined]
+                                .order_by(EligibilityCheck.created_at)).all():  # type: ignore[arg-type]
+            checks[row.policy_id] = row  # the latest wins
+    payers = _payers(session)
+    out = []
+    for p in policies:
+        cov, last = coverages.get(p.id), checks.get(p.id)
+        payer = payers.get(cov.payer_id) if cov else None
+        out.append(CoverageView(
+            policy_id=p.id, order=p.order, payer_text=p.payer or "", plan=p.plan or "", member_id=p.member_id or "",
+            relationship=p.relationship or "self", payer_id=payer.id if payer else None,
+            payer_name=payer.name if payer else "", copay_cents=cov.copay_cents if cov else 0,
+            coinsurance_bp=cov.coinsurance_bp if cov else 0, deductible_cents=cov.deductible_cents if cov else 0,
+            deductible_met_cents=cov.deductible_met_cents if cov else 0, oop_max_cents=cov.oop_max_cents if cov else 0,
+            oop_met_cents=cov.oop_met_cents if cov else 0,
+            eligibility=EligibilityView(last.active, last.plan or "", last.copay_cents, last.deductible_remaining_cents,
+                                        last.oop_remaining_cents, tuple(last.notes or ()), last.created_at)
+            if last else None))
+    return out
+
+
+def _billable_visits(session: Session, pid: uuid.UUID) -> list[BillableVisit]:
+    notes = session.exec(select(VisitNote).where(VisitNote.patient_id == pid, VisitNote.status == SIGNED)).all()
+    charged = set(session.exec(select(Charge.visit_id).where(Charge.patient_id == pid, Charge.voided == False,  # noqa: E712
+                                                              Charge.visit_id.is_not(None))).all())  # type: ignore[union-attr]
+    out = []
+    for n in notes:
+        try:
+            day = datetime.fromisoformat(n.visit_at).astimezone(clinic_zone()).date()
+        except (TypeError, ValueError):
+            continue
+        out.append(BillableVisit(n.id, day, n.author_name or "", tuple(
+            f"{d.get('code', '')} {d.get('display', '')}".strip() for d in n.diagnoses or []), n.id in charged))
+    return sorted(out, key=lambda v: v.day, reverse=True)[:20]
+
+
+def account_page(session: Session, actor: Actor | None, *, patient_id: Any,
+                 header_sections: tuple[str, ...] | list[str] = ()) -> AccountPage:
+    """The chart's Billing page (staff, admins): coverage with its last eligibility answer, the
+    signed visits to enter charges from (their diagnosis codes only), charges, claims and receipts.
+    One audit event, naming what the chart header showed too (``patients.header.with_header``)."""
+    pid = _patient_scope(session, actor, A.BILLING_ACCOUNT_READ, patient_id, "billing.account.read")
+    assert actor is not None
+    charges = session.exec(select(Charge).where(Charge.patient_id == pid, Charge.voided == False)  # noqa: E712
+                           .order_by(Charge.posted_on.desc(), Charge.created_at.desc()).limit(100)).all()  # type: ignore[attr-defined]
+    claims = _claim_items(session, select(Claim).where(Claim.patient_id == pid))
+    visits = _billable_visits(session, pid) if actor.can(A.CHARGE_WRITE) else []
+    balance = session.exec(select(func.coalesce(func.sum(Charge.patient_balance_cents), 0),
+                                  func.coalesce(func.sum(Charge.insurance_balance_cents), 0))
+                           .where(Charge.patient_id == pid, Charge.voided == False)).one()  # noqa: E712
+    audit.record(session, actor, "billing.account.read", patient_id=pid, object_type="billing_charge",
+                 detail={"charges": len(charges), "claims": len(claims), "header": list(header_sections)})
+    return AccountPage(tuple(_coverage_views(session, pid)), tuple(visits), tuple(_charge_view(c) for c in charges),
+                       tuple(claims), tuple(_receipts(session, pid)), int(balance[0]), int(balance[1]))
+
+
+def balance(session: Session, actor: Actor | None, *, patient_id: Any) -> int:
+    """What the patient owes now, in cents (their home page's "What you owe")."""
+    pid = _patient_scope(session, actor, A.STATEMENT_READ, patient_id, "billing.balance.read")
+    owed = ledger.patient_balance(session, pid)
+    audit.record(session, actor, "billing.balance.read", patient_id=pid, object_type="billing_statement")
+    return owed
+
+
+def setup(session: Session, actor: Actor | None) -> SetupView:
+    """The billing setup page (admins): payers, fee schedule, the clinic's numbers, each doctor's NPI."""
+    _global(session, actor, A.BILLING_SETUP_WRITE, "billing.setup.read")
+    from patient_portal.domain.identity.models import User
+
+    payers = session.exec(select(Payer).order_by(Payer.name)).all()  # type: ignore[arg-type]
+    fees = session.exec(select(FeeScheduleItem).order_by(FeeScheduleItem.code)).all()  # type: ignore[arg-type]
+    row = session.exec(select(BillingProfile)).first()
+    profile = {k: str(getattr(row, k) or "") for k in ("name", "npi", "tax_id", "taxonomy", "address_line1", "city",
+                                                       "region", "postal_code", "phone")} if row else {}
+    numbers = {p.user_id: p for p in session.exec(select(ProviderNumber)).all()}
+    doctors = session.exec(select(User).where(User.role == "doctor", User.active == True)).all()  # noqa: E712
+    providers = sorted((ProviderView(u.id, u.display_name or u.email, numbers[u.id].npi if u.id in numbers else "",
+                                     numbers[u.id].taxonomy if u.id in numbers else "") for u in doctors),
+                       key=lambda p: p.name)
+    audit.record(session, actor, "billing.setup.read", object_type="billing_profile",
+                 detail={"payers": len(payers), "fees": len(fees)})
+    return SetupView(tuple(_payer_view(p) for p in payers),
+                     tuple(FeeItem(f.code, f.description, f.price_cents, f.active) for f in fees), profile,
+                     tuple(providers))
 
 
 # ---------------------------------------------------------------- verification (portal billing verify)
