@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from patient_portal.core import errors
@@ -79,7 +80,9 @@ def open_patient_charges(session: Session, patient_id: uuid.UUID, *, for_update:
 
 
 def patient_balance(session: Session, patient_id: uuid.UUID) -> int:
-    return sum(c.patient_balance_cents for c in open_patient_charges(session, patient_id, for_update=False))
+    """What the patient owes now: one SUM over the cached balances (no charge is loaded or decrypted)."""
+    return int(session.exec(select(func.coalesce(func.sum(Charge.patient_balance_cents), 0))
+                            .where(Charge.patient_id == patient_id)).one())
 
 
 def allocate_payment(session: Session, payment: Payment, *, entered_by: uuid.UUID | None) -> None:
