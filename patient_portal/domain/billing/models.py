@@ -49,9 +49,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     SUBMITTED: frozenset({ACKNOWLEDGED, REJECTED, PAID, PARTIAL, DENIED}),
     ACKNOWLEDGED: frozenset({PAID, PARTIAL, DENIED, REJECTED}),
     REJECTED: frozenset({DRAFT, READY, CLOSED}),
-    PAID: frozenset({CLOSED, PARTIAL, DENIED, APPEALED}),
-    PARTIAL: frozenset({APPEALED, PAID, DENIED, CLOSED}),
-    DENIED: frozenset({APPEALED, PAID, PARTIAL, READY, CLOSED}),
+    # ... and back to acknowledged when the payer reverses its payment (835 CLP02 22) until it pays again
+    PAID: frozenset({CLOSED, PARTIAL, DENIED, APPEALED, ACKNOWLEDGED}),
+    PARTIAL: frozenset({APPEALED, PAID, DENIED, CLOSED, ACKNOWLEDGED}),
+    DENIED: frozenset({APPEALED, PAID, PARTIAL, READY, CLOSED, ACKNOWLEDGED}),
     APPEALED: frozenset({PAID, PARTIAL, DENIED, CLOSED}),
     CLOSED: frozenset(),
 }

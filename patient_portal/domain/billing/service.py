@@ -1142,12 +1142,15 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
                                control_number=cdoc.control_number[:38], status_code=cdoc.status_code[:2],
                                charge_cents=cdoc.charge_cents, paid_cents=cdoc.paid_cents,
                                patient_cents=cdoc.patient_cents, payer_claim_number=cdoc.payer_claim_number[:50] or None))
-        if claim is None or cdoc.status_code == "22":
-            session.add(WorkItem(remittance_id=remit.id, kind="unmatched_claim" if claim is None else "reversal",
+        if claim is None:
+            session.add(WorkItem(remittance_id=remit.id, kind="unmatched_claim",
                                  control_number=cdoc.control_number[:38], amount_cents=cdoc.paid_cents))
             unmatched += 1
             continue
-        ok = _post_claim(session, actor, remit, claim, cdoc, lines[claim.id], charges, payers.get(claim.payer_id))
+        if cdoc.status_code == REVERSAL:
+            ok = _reverse_claim(session, remit, claim, cdoc, lines[claim.id], charges)
+        else:
+            ok = _post_claim(session, actor, remit, claim, cdoc, lines[claim.id], charges, payers.get(claim.payer_id))
         posted += 1
         unmatched += 0 if ok else 1
         paid_total += cdoc.paid_cents
@@ -1226,6 +1229,55 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
     if new != claim.status:
         _transition(session, claim, new, None, who=ch.PAYER_ACTOR,
                     detail={"remittance": str(remit.id), "paid": cdoc.paid_cents, "status_code": cdoc.status_code})
+    return all_ok
+
+
+#: CLP02 of a claim payment that takes back an earlier one (its amounts are the earlier ones, negated).
+REVERSAL = "22"
+
+
+def _reverse_claim(session: Session, remit: Remittance, claim: Claim, cdoc: x12.RemitClaimDoc,
+                   lines: list[ClaimLine], charges: dict[uuid.UUID, Charge]) -> bool:
+    """Post a reversal (CLP02 22): the payer takes back what it paid on each line and the shares it
+    had moved to the patient, so the charge waits for the payer again, and the claim goes back to
+    acknowledged until the corrected payment (usually the next CLP of the same 835) posts. A line
+    that cannot be reversed — no such line, or the patient has already paid the share now taken
+    back — goes to the worklist and nothing of it moves. False when anything went to the worklist."""
+    by_control = {f"{claim.claim_number}-{ln.line_number}": ln for ln in lines}
+    all_ok = True
+    for rline in cdoc.lines:
+        line = by_control.get(rline.control) or next(
+            (ln for ln in lines if charges[ln.charge_id].code == rline.code and ln.charge_cents == -rline.charge_cents),
+            None)
+        back_paid = -rline.paid_cents  # the reversal's amounts are negative: what is taken back
+        back_patient = -sum(a.cents for a in rline.adjustments if a.group == "PR")
+        back_adjusted = -rline.adjusted_cents - back_patient
+        charge = charges[line.charge_id] if line is not None else None
+        if (line is None or charge is None or min(back_paid, back_patient, back_adjusted) < 0
+                or back_paid > line.paid_cents or back_patient > line.patient_cents
+                or back_patient > charge.patient_balance_cents):
+            session.add(WorkItem(remittance_id=remit.id, kind="reversal",
+                                 control_number=(rline.control or cdoc.control_number)[:38],
+                                 amount_cents=rline.paid_cents))
+            all_ok = False
+            continue
+        codes = {"claim_id": claim.id, "remittance_id": remit.id}
+        if back_paid:
+            ledger.post(session, charge, bucket=INSURANCE, kind=INSURANCE_PAYMENT, amount_cents=back_paid, **codes)
+        for adj in rline.adjustments:
+            if adj.group == "PR":
+                ledger.move_to_patient(session, charge, adj.cents, group_code="PR", reason_code=adj.reason[:5], **codes)
+            else:
+                ledger.post(session, charge, bucket=INSURANCE, kind=ADJUSTMENT, amount_cents=-adj.cents,
+                            group_code=adj.group[:2], reason_code=adj.reason[:5], **codes)
+        line.paid_cents -= back_paid
+        line.patient_cents -= back_patient
+        line.adjusted_cents -= back_adjusted
+        line.status, line.adjustments, line.remarks = LINE_OPEN, [], []
+        session.add(line)
+    if all_ok and claim.status != ACKNOWLEDGED:
+        _transition(session, claim, ACKNOWLEDGED, None, who=ch.PAYER_ACTOR,
+                    detail={"remittance": str(remit.id), "reversed": True, "status_code": REVERSAL})
     return all_ok
 
 
