@@ -142,7 +142,7 @@ def _line(line: Any, i: Any) -> rx.Component:
 
     return rx.card(rx.vstack(
         rx.flex(rx.text("Service ", n, weight="medium"), rx.spacer(),
-                rx.cond(A.lines.length() > 1, rx.button("Remove", variant="ghost", color_scheme="red", size="2",
+                rx.cond(A.lines.length() > 1, rx.button("Remove", variant="ghost", color_scheme="red", high_contrast=True, size="2",
                                                         min_height=TAP, type="button", on_click=A.remove_line(i),
                                                         aria_label="Remove service " + n)),
                 width="100%", align="center"),

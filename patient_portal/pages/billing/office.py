@@ -310,7 +310,7 @@ def _claim_actions() -> rx.Component:
         rx.cond(C.can_validate, secondary_button("Check again", on_click=C.validate, type="button", id="validate-claim")),
         rx.cond(C.can_submit, primary_button("Submit to payer", on_click=C.submit, type="button", id="submit-claim")),
         rx.cond(C.can_close, confirm_dialog(
-            rx.button("Write off and close", variant="soft", color_scheme="red", size="3", min_height=TAP, type="button",
+            rx.button("Write off and close", variant="soft", color_scheme="red", high_contrast=True, size="3", min_height=TAP, type="button",
                       id="close-claim"),
             "Write off and close this claim?",
             "Whatever the payer has not paid is written off: nobody will be billed for it. This cannot be undone.",
