@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, insert
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
@@ -678,14 +678,13 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
         claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges)
         session.add_all([claim, *lines, *charges, event])
         made.append((claim, lines, charges))
-    session.flush()
-    for claim, lines, charges in made:
+    for claim, lines, charges in made:  # validated before the first flush: each claim is written once, ready or not
         policy = policies[claim.patient_id]
         _validate(session, actor, claim, lines=lines, charges={c.id: c for c in charges}, setup=setup,
                   patient=patients[claim.patient_id], coverage=coverages.get(policy.id))
-    for claim, lines, _ in made:
-        audit.record(session, actor, "billing.claim.create", patient_id=claim.patient_id, object_type=OBJECT_CLAIM,
-                     object_id=claim.id, detail={"lines": len(lines), "status": claim.status})
+    audit.record_each(session, actor, "billing.claim.create", [
+        {"patient_id": claim.patient_id, "object_type": OBJECT_CLAIM, "object_id": claim.id,
+         "detail": {"lines": len(lines), "status": claim.status}} for claim, lines, _ in made])
     return [claim.id for claim, _l, _c in made]
 
 
@@ -879,9 +878,9 @@ def export_837p(session: Session, actor: Actor | None, *, claim_ids: list) -> di
         require(session, actor, A.CLAIM_WRITE, Resource(patient_id=claim.patient_id), audit_as="billing.claim.export",
                 object_type=OBJECT_CLAIM, object_id=claim.id)
     files = _files_by_payer(session, claims)
-    for pid, mine in _by_patient(claims).items():
-        audit.record(session, actor, "billing.claim.export", patient_id=pid, object_type=OBJECT_CLAIM,
-                     detail={"claims": [str(c.id) for c in mine]})
+    audit.record_each(session, actor, "billing.claim.export", [
+        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
+        for pid, mine in _by_patient(claims).items()])
     return {code: text for code, (text, _payer, _claims) in files.items()}
 
 
@@ -934,7 +933,6 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
             _transition(session, claim, SUBMITTED, actor, detail={"file": str(out.id)})
             claim.submitted_at = now
             claim.billed_on = claim.billed_on or today()
-        session.flush()
         acks = {a.claim_number: a for a in ch.for_name(payer.clearinghouse).submit(session, text)}
         for claim in mine:
             ack = acks.get(claim.claim_number)
@@ -949,9 +947,9 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
                 _transition(session, claim, REJECTED, None, who=ch.PAYER_ACTOR,
                             detail={"ack": ack.category, "code": ack.status_code})
                 rejected.append(claim.claim_number)
-    for pid, mine in _by_patient(claims).items():
-        audit.record(session, actor, "billing.claim.submit", patient_id=pid, object_type=OBJECT_CLAIM,
-                     detail={"claims": [str(c.id) for c in mine]})
+    audit.record_each(session, actor, "billing.claim.submit", [
+        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
+        for pid, mine in _by_patient(claims).items()])
     return SubmitResult(tuple(accepted), tuple(rejected), file_id)
 
 
@@ -1134,14 +1132,32 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
     lines = _lines(session, [c.id for c in claims.values()])
     charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls])
     payers = _payers(session)
-    posted, unmatched, paid_total = 0, 0, 0
     touched: dict[uuid.UUID, list[str]] = defaultdict(list)
+    with ledger.batched(session):
+        posted, unmatched, paid_total = _post_claims(session, actor, remit, doc, claims, lines, charges, payers,
+                                                     touched)
+    remit.posted_cents, remit.unmatched_count = paid_total, unmatched
+    session.add(remit)
+    audit.record_each(session, actor, "billing.remittance.post", [
+        *({"patient_id": pid, "object_type": "billing_remittance", "object_id": remit.id, "detail": {"claims": ids}}
+          for pid, ids in touched.items()),
+        {"object_type": "billing_remittance", "object_id": remit.id,
+         "detail": {"claims": posted, "unmatched": unmatched, "source": source}}])
+    return PostingResult(remit.id, False, posted, unmatched, paid_total)
+
+
+def _post_claims(session: Session, actor: Actor | None, remit: Remittance, doc: x12.RemitDoc,
+                 claims: dict[str, Claim], lines: dict[uuid.UUID, list[ClaimLine]], charges: dict[uuid.UUID, Charge],
+                 payers: dict[uuid.UUID, Payer], touched: dict[uuid.UUID, list[str]]) -> tuple[int, int, int]:
+    """Each claim payment of the 835 to its claim (or the worklist): (posted, unmatched, paid cents)."""
+    posted, unmatched, paid_total = 0, 0, 0
+    rows = []  # the claim payments, written in one multi-row INSERT (no ORM state for each)
     for position, cdoc in enumerate(doc.claims, start=1):
         claim = claims.get(cdoc.control_number)
-        session.add(RemitClaim(remittance_id=remit.id, position=position, claim_id=claim.id if claim else None,
+        rows.append(RemitClaim(remittance_id=remit.id, position=position, claim_id=claim.id if claim else None,
                                control_number=cdoc.control_number[:38], status_code=cdoc.status_code[:2],
-                               charge_cents=cdoc.charge_cents, paid_cents=cdoc.paid_cents,
-                               patient_cents=cdoc.patient_cents, payer_claim_number=cdoc.payer_claim_number[:50] or None))
+                               charge_cents=cdoc.charge_cents, paid_cents=cdoc.paid_cents, patient_cents=cdoc.patient_cents,
+                               payer_claim_number=cdoc.payer_claim_number[:50] or None).model_dump())
         if claim is None:
             session.add(WorkItem(remittance_id=remit.id, kind="unmatched_claim",
                                  control_number=cdoc.control_number[:38], amount_cents=cdoc.paid_cents))
@@ -1155,14 +1171,9 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
         unmatched += 0 if ok else 1
         paid_total += cdoc.paid_cents
         touched[claim.patient_id].append(str(claim.id))
-    remit.posted_cents, remit.unmatched_count = paid_total, unmatched
-    session.add(remit)
-    for pid, claim_ids in touched.items():
-        audit.record(session, actor, "billing.remittance.post", patient_id=pid, object_type="billing_remittance",
-                     object_id=remit.id, detail={"claims": claim_ids})
-    audit.record(session, actor, "billing.remittance.post", object_type="billing_remittance", object_id=remit.id,
-                 detail={"claims": posted, "unmatched": unmatched, "source": source})
-    return PostingResult(remit.id, False, posted, unmatched, paid_total)
+    if rows:
+        session.execute(insert(RemitClaim), rows)
+    return posted, unmatched, paid_total
 
 
 def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim: Claim, cdoc: x12.RemitClaimDoc,
