@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, insert
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
@@ -1154,10 +1154,12 @@ def _post_claims(session: Session, actor: Actor | None, remit: Remittance, doc: 
     rows = []  # the claim payments, written in one multi-row INSERT (no ORM state for each)
     for position, cdoc in enumerate(doc.claims, start=1):
         claim = claims.get(cdoc.control_number)
-        rows.append(RemitClaim(remittance_id=remit.id, position=position, claim_id=claim.id if claim else None,
-                               control_number=cdoc.control_number[:38], status_code=cdoc.status_code[:2],
-                               charge_cents=cdoc.charge_cents, paid_cents=cdoc.paid_cents, patient_cents=cdoc.patient_cents,
-                               payer_claim_number=cdoc.payer_claim_number[:50] or None).model_dump())
+        now = utcnow()
+        rows.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "remittance_id": remit.id,
+                     "position": position, "claim_id": claim.id if claim else None,
+                     "control_number": cdoc.control_number[:38], "status_code": cdoc.status_code[:2],
+                     "charge_cents": cdoc.charge_cents, "paid_cents": cdoc.paid_cents,
+                     "patient_cents": cdoc.patient_cents, "payer_claim_number": cdoc.payer_claim_number[:50] or None})
         if claim is None:
             session.add(WorkItem(remittance_id=remit.id, kind="unmatched_claim",
                                  control_number=cdoc.control_number[:38], amount_cents=cdoc.paid_cents))
@@ -1172,7 +1174,7 @@ def _post_claims(session: Session, actor: Actor | None, remit: Remittance, doc: 
         paid_total += cdoc.paid_cents
         touched[claim.patient_id].append(str(claim.id))
     if rows:
-        session.execute(insert(RemitClaim), rows)
+        session.connection().execute(RemitClaim.__table__.insert(), rows)  # type: ignore[attr-defined]
     return posted, unmatched, paid_total
 
 
