@@ -33,7 +33,7 @@ PAYERS = (
      "appeal_days": "120, 180, 60"},
 )
 PROFILE = {"name": "Demo Family Clinic", "npi": "1234567893", "tax_id": "04-1234567", "taxonomy": "207Q00000X",
-           "address_line1": "12 Harbor Street", "city": "Boston", "region": "MA", "postal_code": "02110-1234",
+           "address_line1": "88 Clinic Way", "city": "Boston", "region": "MA", "postal_code": "02110-1234",
            "phone": "617 555 0100"}
 #: The three demo doctors' NPIs (valid check digits) and taxonomies: family, pediatrics, internal medicine.
 DOCTOR_NUMBERS = (("1314151618", "207Q00000X"), ("1456789019", "208000000X"), ("1678901236", "207R00000X"))

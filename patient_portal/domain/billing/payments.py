@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from patient_portal.core import errors
 from patient_portal.domain.billing.validation import luhn_ok
 
 APPROVED = {"4242424242424242": "visa", "5555555555554444": "mastercard", "378282246310005": "amex"}
@@ -39,11 +40,11 @@ DECLINE_WORDS = {"card_declined": "The card was declined. Try another card.",
                  "insufficient_funds": "The card was declined for insufficient funds. Try another card."}
 
 
-class CardProblem(ValueError):
-    """The card was refused; ``field`` names the form field, the message is safe to show."""
+class CardProblem(errors.Invalid):
+    """The card was refused before any charge; ``field`` names the form field, the message is safe to show."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
+        super().__init__(message, errors={field: message})
         self.field = field
 
 
