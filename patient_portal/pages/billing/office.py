@@ -64,6 +64,7 @@ def office_page(route: str, title: str, on_load: Any, body: Any, subtitle: str) 
             title=title,
         )
 
+    render.__name__ = "billing_" + route.rsplit("/", 1)[-1]  # one page component name per route
     rx.page(route=route, title=f"{title} — {PRODUCT_NAME}", on_load=[SessionState.require("any"), on_load])(render)
 
 
