@@ -56,6 +56,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
         raise RuntimeError("demo data is refused in production")
     from patient_portal.core.access import Actor, Role
     from patient_portal.core.db import unit_of_work, utcnow
+    from patient_portal.domain.billing.demo import seed_billing
     from patient_portal.domain.careplans.demo import seed_careplans
     from patient_portal.domain.codes import service as codes
     from patient_portal.domain.demo import DemoClinic
@@ -88,6 +89,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     seed_prescriptions(clinic)  # licence numbers; Maria Garcia's lisinopril and her pending renewal request
     seed_results(clinic)  # Maria Garcia's released lipid panel (high LDL, a comment) and a new HbA1c to review
     seed_careplans(clinic)  # Maria Garcia's blood pressure plan (a task to tick) and James Okafor's diabetes plan
+    seed_billing(clinic)  # payers, fee schedule, NPIs, Maria Garcia's coverage; a few claims of other patients
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

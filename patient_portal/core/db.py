@@ -7,6 +7,7 @@ lazily on first use: nothing connects at import time.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,13 +29,37 @@ _READ_ONLY = "portal_read_only"
 _executor: ThreadPoolExecutor | None = None
 
 
+def default_factory(fn: Callable[[], T]) -> Callable[[], T]:
+    """Mark a model field's default factory as taking no arguments, once. Pydantic asks
+    ``inspect.signature`` of every default factory on every model construction (to learn whether
+    it wants the validated data), which costs 0.1-0.3 ms a factory (most for builtins such as
+    ``list``): with three or four per row, building thousands of rows (a billing run) spent most of
+    its time there. A ``__signature__`` answers at once; the factory behaves the same."""
+    fn.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+    return fn
+
+
+@default_factory
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
 
 
+@default_factory
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+@default_factory
+def empty_list() -> list:
+    """``default_factory=empty_list`` for a JSON list column (not ``list``: see ``default_factory``)."""
+    return []
+
+
+@default_factory
+def empty_dict() -> dict:
+    """``default_factory=empty_dict`` for a JSON object column."""
+    return {}
 
 
 class TimestampedTable(SQLModel):

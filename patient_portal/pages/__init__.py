@@ -4,6 +4,10 @@ from patient_portal.pages.account import profile, security  # noqa: F401
 from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401
+from patient_portal.pages.billing import account as billing_account  # noqa: F401
+from patient_portal.pages.billing import office as billing_office  # noqa: F401
+from patient_portal.pages.billing import patient as billing_patient  # noqa: F401
+from patient_portal.pages.billing import setup as billing_setup  # noqa: F401
 from patient_portal.pages.careplans import pages as careplan_pages  # noqa: F401
 from patient_portal.pages.doctor import dashboard as doctor_dashboard  # noqa: F401
 from patient_portal.pages.documents import pages as document_pages  # noqa: F401

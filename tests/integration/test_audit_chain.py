@@ -397,3 +397,17 @@ def test_upgrade_does_not_bless_a_legacy_chain_that_was_already_broken(legacy_da
     code, output = _verify(capsys)
     assert code == 2
     assert "event 3 was altered" in output and "event 4 has no key id or MAC" in output
+
+
+def test_events_recorded_together_chain_as_if_one_by_one(seeded, capsys):
+    """record_each (a billing run's events): one lock, one head read, one INSERT — and the same chain."""
+    with unit_of_work() as s:
+        audit.record_each(s, None, "test.batch.write", [{"object_type": "test", "detail": {"n": n}} for n in range(3)])
+        audit.record(s, None, "test.single.write", detail={"n": 3})
+    with unit_of_work() as s:
+        rows = s.exec(select(AuditEvent).where(AuditEvent.action.in_(["test.batch.write", "test.single.write"]))
+                      .order_by(AuditEvent.seq)).all()
+    assert [r.detail["n"] for r in rows] == [0, 1, 2, 3]
+    assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 4))
+    code, output = _verify(capsys)
+    assert code == 0 and f"{seeded + 4} events verified" in output

@@ -367,3 +367,63 @@ def test_building_claims_for_many_patients_at_once_is_the_same_as_one_by_one(cli
     with pytest.raises(AccessDenied):
         call(billing.build_claims, c["doc"], patient_ids=[c["elena"]])
     _verify()
+
+
+def _remit(claim_number: str, status: str, paid: int, patient: int, contractual: int, sign: int = 1, payer_number=""):
+    from patient_portal.domain.billing import x12
+
+    adjustments = [x12.Adjustment("CO", "45", sign * contractual), x12.Adjustment("PR", "2", sign * patient)]
+    line = x12.RemitLine(code="99213", modifiers=[], charge_cents=sign * 15000, paid_cents=sign * paid, units=1,
+                         control=f"{claim_number}-1", adjustments=adjustments)
+    return x12.RemitClaimDoc(control_number=claim_number, status_code=status, charge_cents=sign * 15000,
+                             paid_cents=sign * paid, patient_cents=sign * patient, payer_claim_number=payer_number,
+                             lines=[line], patient_name=("HADDAD", "OMAR"))
+
+
+def _835(trace: str, claims) -> str:
+    from datetime import UTC, datetime
+
+    from patient_portal.domain.billing import x12
+
+    env = x12.Envelope(sender_id="SIMPAY", receiver_id="1234567893", control_number=77, created=datetime.now(UTC))
+    return x12.write_835(env, payer_name="Simulated Health Plan", payer_code="SIMPAY", payee_name="Demo Clinic",
+                         payee_npi="1234567893", trace_number=trace, paid_on=billing.today(), claims=claims)
+
+
+def test_a_reversal_takes_a_payment_back_and_the_corrected_payment_posts(clinic):
+    """835 CLP02 22 is posted, not worklisted: the payment and the patient's share go back to waiting
+    for the payer, the claim is acknowledged again, and the corrected payment in the same file posts.
+    A reversal of a share the patient has already paid cannot be posted: it goes to the worklist and
+    nothing of it moves."""
+    c = clinic
+    note = signed_visit(c, patient=c["omar"])
+    visit_charges(c, note, lines=[{"code": "99213", "pointers": [1]}])
+    claim = call(billing.build_claim, c["staff"], patient_id=c["omar"])
+    call(billing.submit_claims, c["staff"], claim_ids=[claim.id])
+    call(billing.fetch_remittances, c["staff"])
+    paid = call(billing.get_claim, c["staff"], claim_id=claim.id)
+    assert paid.status == "paid" and paid.lines[0].paid_cents == 9600 and paid.lines[0].patient_cents == 2400
+
+    text = _835("REV-1", [_remit(claim.claim_number, "22", 9600, 2400, 3000, sign=-1),
+                          _remit(claim.claim_number, "1", 10000, 2000, 3000)])
+    result = call(billing.post_835, c["staff"], text=text)
+    assert (result.claims_posted, result.unmatched, result.paid_cents) == (2, 0, 400)
+    after = call(billing.get_claim, c["staff"], claim_id=claim.id)
+    assert after.status == "paid" and (after.lines[0].paid_cents, after.lines[0].patient_cents) == (10000, 2000)
+    assert [e.to_status for e in after.events][-2:] == ["acknowledged", "paid"]
+    assert after.events[-2].detail.get("reversed") is True
+    assert call(billing.balance, c["staff"], patient_id=c["omar"]) == 2000
+    with unit_of_work() as s:
+        assert not s.exec(select(WorkItem)).all()
+    _verify()
+    assert call(billing.post_835, c["staff"], text=text).already_posted
+
+    call(billing.record_payment, c["staff"], patient_id=c["omar"], amount="20.00", method="cash")
+    late = call(billing.post_835, c["staff"], text=_835("REV-2", [
+        _remit(claim.claim_number, "22", 10000, 2000, 3000, sign=-1)]))
+    assert late.unmatched == 1
+    with unit_of_work() as s:
+        assert [w.kind for w in s.exec(select(WorkItem)).all()] == ["reversal"]
+    kept = call(billing.get_claim, c["staff"], claim_id=claim.id)
+    assert kept.status == "paid" and kept.lines[0].paid_cents == 10000
+    assert call(billing.balance, c["staff"], patient_id=c["omar"]) == 0

@@ -90,6 +90,32 @@ PHRASES: dict[str, str] = {
     "careplan.note.create": "Wrote a progress update on your care plan",
     "careplan.task.tick": "Ticked off a task of your care plan",
     "careplan.task.untick": "Unticked a task of your care plan",
+    "billing.account.read": "Looked at your billing account",
+    "billing.coverage.save": "Updated the benefits of your insurance",
+    "billing.eligibility.check": "Checked your insurance coverage with your insurer",
+    "billing.charge.create": "Entered charges for your care",
+    "billing.charge.own.list": "Looked at the charges of visits with you",
+    "billing.claim.create": "Made an insurance claim for your care",
+    "billing.claim.validate": "Checked an insurance claim for your care",
+    "billing.claim.export": "Prepared an insurance claim for your care",
+    "billing.claim.submit": "Sent an insurance claim to your insurer",
+    "billing.claim.status.read": "Asked your insurer about a claim",
+    "billing.claim.correct": "Corrected an insurance claim for your care",
+    "billing.claim.close": "Closed an insurance claim for your care",
+    "billing.claim.read": "Looked at an insurance claim for your care",
+    "billing.claim.list": "Looked at a list of insurance claims",
+    "billing.remittance.post": "Recorded what your insurer paid",
+    "billing.worklist.denials.list": "Looked at insurance claims your insurer denied",
+    "billing.appeal.create": "Wrote an appeal to your insurer",
+    "billing.appeal.letter.read": "Printed an appeal letter to your insurer",
+    "billing.appeal.submit": "Sent an appeal to your insurer",
+    "billing.statement.read": "Looked at your statement",
+    "billing.statement.pdf.read": "Printed your statement",
+    "billing.statement.pay": "Took your online payment",
+    "billing.balance.read": "Looked at what you owe",
+    "billing.payment.record": "Recorded a payment from you",
+    "billing.payment.refund": "Recorded a refund to you",
+    "billing.payment.adjust": "Reduced what you owe",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -98,7 +124,9 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Signed": "sign", "Printed": "print", "Prescribed": "prescribe", "Stopped": "stop", "Marked": "mark",
                "Asked": "ask", "Renewed": "renew",
                "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct",
-               "Wrote": "write", "Ticked": "tick", "Unticked": "untick"}
+               "Wrote": "write", "Ticked": "tick", "Unticked": "untick",
+               "Entered": "enter", "Made": "make", "Prepared": "prepare", "Sent": "send", "Closed": "close",
+               "Recorded": "record", "Took": "take", "Reduced": "reduce"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -123,6 +151,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your test results"
     if action == "careplan.list" and (detail or {}).get("header"):  # a chart's Care plan page, opened
         text = "Opened your record and looked at your care plan"
+    if action == "billing.account.read" and (detail or {}).get("header"):  # a chart's Billing page, opened
+        text = "Opened your record and looked at your billing account"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")

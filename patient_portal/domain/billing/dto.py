@@ -272,3 +272,71 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+# ---------------------------------------------------------------- what a screen reads in one call
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    """One of the patient's policies as the billing office sees it: the card's words, the payer from
+    the clinic's list (None until staff choose it), the benefits, and the last eligibility answer."""
+
+    policy_id: uuid.UUID
+    order: str  # primary | secondary | tertiary
+    payer_text: str  # as written on the card
+    plan: str
+    member_id: str
+    relationship: str
+    payer_id: uuid.UUID | None
+    payer_name: str
+    copay_cents: int
+    coinsurance_bp: int
+    deductible_cents: int
+    deductible_met_cents: int
+    oop_max_cents: int
+    oop_met_cents: int
+    eligibility: EligibilityView | None
+
+
+@dataclass(frozen=True)
+class BillableVisit:
+    """A signed visit the billing office may enter charges from: its day, clinician and the codes of
+    its diagnoses (the codes a claim carries, never the note)."""
+
+    id: uuid.UUID
+    day: date
+    clinician: str
+    diagnoses: tuple[str, ...]  # "R05.9 Cough, unspecified"
+    charged: bool
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    """A patient's billing account on the chart: coverage, visits to bill, charges, claims, receipts."""
+
+    coverages: tuple[CoverageView, ...]
+    visits: tuple[BillableVisit, ...]
+    charges: tuple[ChargeView, ...]
+    claims: tuple[ClaimListItem, ...]
+    receipts: tuple[Receipt, ...]
+    balance_cents: int
+    pending_insurance_cents: int
+
+
+@dataclass(frozen=True)
+class ProviderView:
+    user_id: uuid.UUID
+    name: str
+    npi: str
+    taxonomy: str
+
+
+@dataclass(frozen=True)
+class SetupView:
+    """The admin's billing setup: payers, fee schedule, the clinic's numbers, each doctor's NPI."""
+
+    payers: tuple[PayerView, ...]
+    fees: tuple[FeeItem, ...]
+    profile: dict[str, str]
+    providers: tuple[ProviderView, ...]

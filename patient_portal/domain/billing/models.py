@@ -31,7 +31,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field
 
 from patient_portal.core.crypto import encrypted_field
-from patient_portal.core.db import TimestampedTable
+from patient_portal.core.db import TimestampedTable, empty_dict, empty_list
 
 # ---------------------------------------------------------------- statuses and kinds
 
@@ -49,9 +49,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     SUBMITTED: frozenset({ACKNOWLEDGED, REJECTED, PAID, PARTIAL, DENIED}),
     ACKNOWLEDGED: frozenset({PAID, PARTIAL, DENIED, REJECTED}),
     REJECTED: frozenset({DRAFT, READY, CLOSED}),
-    PAID: frozenset({CLOSED, PARTIAL, DENIED, APPEALED}),
-    PARTIAL: frozenset({APPEALED, PAID, DENIED, CLOSED}),
-    DENIED: frozenset({APPEALED, PAID, PARTIAL, READY, CLOSED}),
+    # ... and back to acknowledged when the payer reverses its payment (835 CLP02 22) until it pays again
+    PAID: frozenset({CLOSED, PARTIAL, DENIED, APPEALED, ACKNOWLEDGED}),
+    PARTIAL: frozenset({APPEALED, PAID, DENIED, CLOSED, ACKNOWLEDGED}),
+    DENIED: frozenset({APPEALED, PAID, PARTIAL, READY, CLOSED, ACKNOWLEDGED}),
     APPEALED: frozenset({PAID, PARTIAL, DENIED, CLOSED}),
     CLOSED: frozenset(),
 }
@@ -239,7 +240,7 @@ class Claim(TimestampedTable, table=True):
     appeal_deadline: date | None = Field(default=None, index=True)
     appeal_level: int = 0
     #: field -> message of the last validation (shown on the claim; codes, never PHI)
-    problems: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    problems: dict = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False))
     version: int = Field(default=1, nullable=False)
 
 
@@ -253,14 +254,14 @@ class ClaimLine(TimestampedTable, table=True):
     charge_id: uuid.UUID = Field(foreign_key="billing_charge.id", index=True)
     line_number: int
     charge_cents: int
-    pointers: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [1, 2]: into the claim's diagnoses
+    pointers: list = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))  # [1, 2]: into the claim's diagnoses
     status: str = Field(default=LINE_OPEN, max_length=16)
     paid_cents: int = 0
     adjusted_cents: int = 0
     patient_cents: int = 0
     #: the payer's codes on the last decision: [{"group": "CO", "reason": "197", "cents": 12000}], ["N54"]
-    adjustments: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    remarks: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    adjustments: list = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
+    remarks: list = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
 
 
 class ClaimEvent(TimestampedTable, table=True):
@@ -274,7 +275,7 @@ class ClaimEvent(TimestampedTable, table=True):
     actor_id: uuid.UUID | None = None
     actor_name: str = Field(default="", max_length=120)  # "Simulated payer" for the payer's own answers
     #: codes, never free text: {"ack": "A1"}, {"reason": "CO-197"}, {"remittance": <id>}
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: dict = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False))
 
 
 # ---------------------------------------------------------------- clearinghouse, remittance, worklist
@@ -361,7 +362,7 @@ class LedgerEntry(TimestampedTable, table=True):
     amount_cents: int  # + owed more, - owed less
     group_code: str | None = Field(default=None, max_length=2)  # CARC group: CO, PR, OA, PI
     reason_code: str | None = Field(default=None, max_length=5)  # CARC
-    remark_codes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # RARC
+    remark_codes: list = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))  # RARC
     remittance_id: uuid.UUID | None = Field(default=None, index=True)
     payment_id: uuid.UUID | None = Field(default=None, index=True)
     entered_by: uuid.UUID | None = None
@@ -398,7 +399,7 @@ class Appeal(TimestampedTable, table=True):
     level: int = 1
     deadline: date
     note: str = encrypted_field("str")
-    document_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    document_ids: list = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="draft", max_length=16)  # draft | submitted | won | lost
     submitted_at: datetime | None = None
     decided_at: datetime | None = None

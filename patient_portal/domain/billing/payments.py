@@ -12,6 +12,14 @@ without one. It is deterministic, with the usual test card numbers:
 * ``4000 0000 0000 9995``: declined ("insufficient_funds").
 * Anything that fails the Luhn check, is expired or has a malformed security code is refused before
   any charge.
+
+**The token flow.** The patient's browser sends the card to ``POST /api/billing/card-token`` (the
+stand-in for a processor's own tokenizing script), which hands it to ``tokenize`` and answers the
+token, brand and last four digits; the card number is never logged, kept or put in UI state. The
+payment itself (``service.pay_with_token``) carries only the token, and ``describe`` tells the
+service the brand and last four digits of a token. The test processor's tokens describe themselves
+(brand, last four and the test card's outcome, then a random part), so any app worker can charge a
+token another worker made; a real processor keeps that on its side.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from patient_portal.core.errors import Invalid
+from patient_portal.core import errors
 from patient_portal.domain.billing.validation import luhn_ok
 
 APPROVED = {"4242424242424242": "visa", "5555555555554444": "mastercard", "378282246310005": "amex"}
@@ -32,9 +40,8 @@ DECLINE_WORDS = {"card_declined": "The card was declined. Try another card.",
                  "insufficient_funds": "The card was declined for insufficient funds. Try another card."}
 
 
-class CardProblem(Invalid):
-    """The card was refused; ``field`` names the form field, the message is safe to show. In the error
-    family (Invalid) so a processor's refusal reaching a screen unconverted still reads as a field error."""
+class CardProblem(errors.Invalid):
+    """The card was refused before any charge; ``field`` names the form field, the message is safe to show."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message, errors={field: message})
@@ -62,6 +69,8 @@ class PaymentProcessor(Protocol):
 
     def charge(self, *, token: str, amount_cents: int, idempotency_key: str) -> ChargeResult: ...
 
+    def describe(self, token: str) -> CardToken | None: ...
+
     def refund(self, *, reference: str, amount_cents: int) -> ChargeResult: ...
 
 
@@ -72,7 +81,6 @@ class TestProcessor:
     name = "test"
 
     def __init__(self) -> None:
-        self._tokens: dict[str, str] = {}  # token -> outcome ("" approved, else a decline code); no number kept
         self._charges: dict[str, ChargeResult] = {}
 
     def tokenize(self, *, number: str, exp_month: str, exp_year: str, cvc: str, today: date) -> CardToken:
@@ -91,18 +99,22 @@ class TestProcessor:
             raise CardProblem("cvc", "The security code is the 3 or 4 digits on the card.")
         brand = APPROVED.get(digits) or ("amex" if digits[:2] in ("34", "37") else
                                          "mastercard" if digits[0] == "5" else "visa" if digits[0] == "4" else "card")
-        token = "tok_test_" + secrets.token_hex(12)
-        self._tokens[token] = DECLINED.get(digits, "")
+        outcome = DECLINED.get(digits, "") or "ok"
+        token = f"tok_test_{brand}_{digits[-4:]}_{outcome}_{secrets.token_hex(12)}"
         return CardToken(token=token, last4=digits[-4:], brand=brand)
+
+    def describe(self, token: str) -> CardToken | None:
+        parts = _TOKEN.fullmatch(str(token or ""))
+        return CardToken(token=token, last4=parts["last4"], brand=parts["brand"]) if parts else None
 
     def charge(self, *, token: str, amount_cents: int, idempotency_key: str) -> ChargeResult:
         if idempotency_key in self._charges:
             return self._charges[idempotency_key]
-        outcome = self._tokens.get(token)
-        if outcome is None:
+        parts = _TOKEN.fullmatch(str(token or ""))
+        if parts is None:
             result = ChargeResult(False, decline_code="card_declined")
-        elif outcome:
-            result = ChargeResult(False, decline_code=outcome)
+        elif parts["outcome"] != "ok":
+            result = ChargeResult(False, decline_code=parts["outcome"])
         else:
             ref = "ch_test_" + hashlib.sha256(f"{token}:{idempotency_key}".encode()).hexdigest()[:16]
             result = ChargeResult(True, reference=ref)
@@ -112,6 +124,9 @@ class TestProcessor:
     def refund(self, *, reference: str, amount_cents: int) -> ChargeResult:
         return ChargeResult(True, reference="re_" + hashlib.sha256(reference.encode()).hexdigest()[:16])
 
+
+_TOKEN = re.compile(r"tok_test_(?P<brand>[a-z]{1,16})_(?P<last4>[0-9]{4})_"
+                    r"(?P<outcome>ok|card_declined|insufficient_funds)_[0-9a-f]{24}")
 
 _PROCESSOR: PaymentProcessor = TestProcessor()
 

@@ -37,6 +37,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
+from patient_portal.core import errors as errors_
 from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.db import utcnow
@@ -44,9 +45,11 @@ from patient_portal.domain.billing import clearinghouse as ch
 from patient_portal.domain.billing import ledger, letters, x12
 from patient_portal.domain.billing import validation as check
 from patient_portal.domain.billing.dto import (
+    AccountPage,
     Aging,
     AgingRow,
     AppealView,
+    BillableVisit,
     BillingInvalid,
     BillingNotFound,
     ChargeView,
@@ -54,13 +57,16 @@ from patient_portal.domain.billing.dto import (
     ClaimLineView,
     ClaimListItem,
     ClaimView,
+    CoverageView,
     DenialItem,
     EligibilityView,
     FeeItem,
     PayerView,
     PaymentDeclined,
     PostingResult,
+    ProviderView,
     Receipt,
+    SetupView,
     Statement,
     StatementLine,
     SubmitResult,
@@ -672,14 +678,13 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
         claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges)
         session.add_all([claim, *lines, *charges, event])
         made.append((claim, lines, charges))
-    session.flush()
-    for claim, lines, charges in made:
+    for claim, lines, charges in made:  # validated before the first flush: each claim is written once, ready or not
         policy = policies[claim.patient_id]
         _validate(session, actor, claim, lines=lines, charges={c.id: c for c in charges}, setup=setup,
                   patient=patients[claim.patient_id], coverage=coverages.get(policy.id))
-    for claim, lines, _ in made:
-        audit.record(session, actor, "billing.claim.create", patient_id=claim.patient_id, object_type=OBJECT_CLAIM,
-                     object_id=claim.id, detail={"lines": len(lines), "status": claim.status})
+    audit.record_each(session, actor, "billing.claim.create", [
+        {"patient_id": claim.patient_id, "object_type": OBJECT_CLAIM, "object_id": claim.id,
+         "detail": {"lines": len(lines), "status": claim.status}} for claim, lines, _ in made])
     return [claim.id for claim, _l, _c in made]
 
 
@@ -873,9 +878,9 @@ def export_837p(session: Session, actor: Actor | None, *, claim_ids: list) -> di
         require(session, actor, A.CLAIM_WRITE, Resource(patient_id=claim.patient_id), audit_as="billing.claim.export",
                 object_type=OBJECT_CLAIM, object_id=claim.id)
     files = _files_by_payer(session, claims)
-    for pid, mine in _by_patient(claims).items():
-        audit.record(session, actor, "billing.claim.export", patient_id=pid, object_type=OBJECT_CLAIM,
-                     detail={"claims": [str(c.id) for c in mine]})
+    audit.record_each(session, actor, "billing.claim.export", [
+        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
+        for pid, mine in _by_patient(claims).items()])
     return {code: text for code, (text, _payer, _claims) in files.items()}
 
 
@@ -928,7 +933,6 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
             _transition(session, claim, SUBMITTED, actor, detail={"file": str(out.id)})
             claim.submitted_at = now
             claim.billed_on = claim.billed_on or today()
-        session.flush()
         acks = {a.claim_number: a for a in ch.for_name(payer.clearinghouse).submit(session, text)}
         for claim in mine:
             ack = acks.get(claim.claim_number)
@@ -943,9 +947,9 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
                 _transition(session, claim, REJECTED, None, who=ch.PAYER_ACTOR,
                             detail={"ack": ack.category, "code": ack.status_code})
                 rejected.append(claim.claim_number)
-    for pid, mine in _by_patient(claims).items():
-        audit.record(session, actor, "billing.claim.submit", patient_id=pid, object_type=OBJECT_CLAIM,
-                     detail={"claims": [str(c.id) for c in mine]})
+    audit.record_each(session, actor, "billing.claim.submit", [
+        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
+        for pid, mine in _by_patient(claims).items()])
     return SubmitResult(tuple(accepted), tuple(rejected), file_id)
 
 
@@ -1128,32 +1132,50 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
     lines = _lines(session, [c.id for c in claims.values()])
     charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls])
     payers = _payers(session)
-    posted, unmatched, paid_total = 0, 0, 0
     touched: dict[uuid.UUID, list[str]] = defaultdict(list)
+    with ledger.batched(session):
+        posted, unmatched, paid_total = _post_claims(session, actor, remit, doc, claims, lines, charges, payers,
+                                                     touched)
+    remit.posted_cents, remit.unmatched_count = paid_total, unmatched
+    session.add(remit)
+    audit.record_each(session, actor, "billing.remittance.post", [
+        *({"patient_id": pid, "object_type": "billing_remittance", "object_id": remit.id, "detail": {"claims": ids}}
+          for pid, ids in touched.items()),
+        {"object_type": "billing_remittance", "object_id": remit.id,
+         "detail": {"claims": posted, "unmatched": unmatched, "source": source}}])
+    return PostingResult(remit.id, False, posted, unmatched, paid_total)
+
+
+def _post_claims(session: Session, actor: Actor | None, remit: Remittance, doc: x12.RemitDoc,
+                 claims: dict[str, Claim], lines: dict[uuid.UUID, list[ClaimLine]], charges: dict[uuid.UUID, Charge],
+                 payers: dict[uuid.UUID, Payer], touched: dict[uuid.UUID, list[str]]) -> tuple[int, int, int]:
+    """Each claim payment of the 835 to its claim (or the worklist): (posted, unmatched, paid cents)."""
+    posted, unmatched, paid_total = 0, 0, 0
+    rows = []  # the claim payments, written in one multi-row INSERT (no ORM state for each)
     for position, cdoc in enumerate(doc.claims, start=1):
         claim = claims.get(cdoc.control_number)
-        session.add(RemitClaim(remittance_id=remit.id, position=position, claim_id=claim.id if claim else None,
-                               control_number=cdoc.control_number[:38], status_code=cdoc.status_code[:2],
-                               charge_cents=cdoc.charge_cents, paid_cents=cdoc.paid_cents,
-                               patient_cents=cdoc.patient_cents, payer_claim_number=cdoc.payer_claim_number[:50] or None))
-        if claim is None or cdoc.status_code == "22":
-            session.add(WorkItem(remittance_id=remit.id, kind="unmatched_claim" if claim is None else "reversal",
+        now = utcnow()
+        rows.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "remittance_id": remit.id,
+                     "position": position, "claim_id": claim.id if claim else None,
+                     "control_number": cdoc.control_number[:38], "status_code": cdoc.status_code[:2],
+                     "charge_cents": cdoc.charge_cents, "paid_cents": cdoc.paid_cents,
+                     "patient_cents": cdoc.patient_cents, "payer_claim_number": cdoc.payer_claim_number[:50] or None})
+        if claim is None:
+            session.add(WorkItem(remittance_id=remit.id, kind="unmatched_claim",
                                  control_number=cdoc.control_number[:38], amount_cents=cdoc.paid_cents))
             unmatched += 1
             continue
-        ok = _post_claim(session, actor, remit, claim, cdoc, lines[claim.id], charges, payers.get(claim.payer_id))
+        if cdoc.status_code == REVERSAL:
+            ok = _reverse_claim(session, remit, claim, cdoc, lines[claim.id], charges)
+        else:
+            ok = _post_claim(session, actor, remit, claim, cdoc, lines[claim.id], charges, payers.get(claim.payer_id))
         posted += 1
         unmatched += 0 if ok else 1
         paid_total += cdoc.paid_cents
         touched[claim.patient_id].append(str(claim.id))
-    remit.posted_cents, remit.unmatched_count = paid_total, unmatched
-    session.add(remit)
-    for pid, claim_ids in touched.items():
-        audit.record(session, actor, "billing.remittance.post", patient_id=pid, object_type="billing_remittance",
-                     object_id=remit.id, detail={"claims": claim_ids})
-    audit.record(session, actor, "billing.remittance.post", object_type="billing_remittance", object_id=remit.id,
-                 detail={"claims": posted, "unmatched": unmatched, "source": source})
-    return PostingResult(remit.id, False, posted, unmatched, paid_total)
+    if rows:
+        session.connection().execute(RemitClaim.__table__.insert(), rows)  # type: ignore[attr-defined]
+    return posted, unmatched, paid_total
 
 
 def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim: Claim, cdoc: x12.RemitClaimDoc,
@@ -1220,6 +1242,55 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
     if new != claim.status:
         _transition(session, claim, new, None, who=ch.PAYER_ACTOR,
                     detail={"remittance": str(remit.id), "paid": cdoc.paid_cents, "status_code": cdoc.status_code})
+    return all_ok
+
+
+#: CLP02 of a claim payment that takes back an earlier one (its amounts are the earlier ones, negated).
+REVERSAL = "22"
+
+
+def _reverse_claim(session: Session, remit: Remittance, claim: Claim, cdoc: x12.RemitClaimDoc,
+                   lines: list[ClaimLine], charges: dict[uuid.UUID, Charge]) -> bool:
+    """Post a reversal (CLP02 22): the payer takes back what it paid on each line and the shares it
+    had moved to the patient, so the charge waits for the payer again, and the claim goes back to
+    acknowledged until the corrected payment (usually the next CLP of the same 835) posts. A line
+    that cannot be reversed — no such line, or the patient has already paid the share now taken
+    back — goes to the worklist and nothing of it moves. False when anything went to the worklist."""
+    by_control = {f"{claim.claim_number}-{ln.line_number}": ln for ln in lines}
+    all_ok = True
+    for rline in cdoc.lines:
+        line = by_control.get(rline.control) or next(
+            (ln for ln in lines if charges[ln.charge_id].code == rline.code and ln.charge_cents == -rline.charge_cents),
+            None)
+        back_paid = -rline.paid_cents  # the reversal's amounts are negative: what is taken back
+        back_patient = -sum(a.cents for a in rline.adjustments if a.group == "PR")
+        back_adjusted = -rline.adjusted_cents - back_patient
+        charge = charges[line.charge_id] if line is not None else None
+        if (line is None or charge is None or min(back_paid, back_patient, back_adjusted) < 0
+                or back_paid > line.paid_cents or back_patient > line.patient_cents
+                or back_patient > charge.patient_balance_cents):
+            session.add(WorkItem(remittance_id=remit.id, kind="reversal",
+                                 control_number=(rline.control or cdoc.control_number)[:38],
+                                 amount_cents=rline.paid_cents))
+            all_ok = False
+            continue
+        codes = {"claim_id": claim.id, "remittance_id": remit.id}
+        if back_paid:
+            ledger.post(session, charge, bucket=INSURANCE, kind=INSURANCE_PAYMENT, amount_cents=back_paid, **codes)
+        for adj in rline.adjustments:
+            if adj.group == "PR":
+                ledger.move_to_patient(session, charge, adj.cents, group_code="PR", reason_code=adj.reason[:5], **codes)
+            else:
+                ledger.post(session, charge, bucket=INSURANCE, kind=ADJUSTMENT, amount_cents=-adj.cents,
+                            group_code=adj.group[:2], reason_code=adj.reason[:5], **codes)
+        line.paid_cents -= back_paid
+        line.patient_cents -= back_patient
+        line.adjusted_cents -= back_adjusted
+        line.status, line.adjustments, line.remarks = LINE_OPEN, [], []
+        session.add(line)
+    if all_ok and claim.status != ACKNOWLEDGED:
+        _transition(session, claim, ACKNOWLEDGED, None, who=ch.PAYER_ACTOR,
+                    detail={"remittance": str(remit.id), "reversed": True, "status_code": REVERSAL})
     return all_ok
 
 
@@ -1409,8 +1480,7 @@ def _sums_by_charge(session: Session, charge_ids: list[uuid.UUID]) -> dict[uuid.
 
 def _receipts(session: Session, pid: uuid.UUID) -> list[Receipt]:
     rows = session.exec(select(Payment).where(Payment.patient_id == pid).order_by(Payment.created_at.desc())).all()  # type: ignore[attr-defined]
-    return [Receipt(p.id, p.receipt_number, p.created_at, p.kind, p.method, p.amount_cents, p.card_last4, p.card_brand)
-            for p in rows]
+    return [_receipt(p) for p in rows]
 
 
 def _statement(session: Session, pid: uuid.UUID) -> Statement:
@@ -1467,8 +1537,27 @@ def _receipt_number() -> str:
 
 def pay_statement(session: Session, actor: Actor | None, *, patient_id: Any, amount: Any, card_number: str,
                   exp_month: Any, exp_year: Any, cvc: str, idempotency_key: str = "") -> Receipt:
-    """The patient pays their own balance online with a card. The card goes to the processor; only
-    its token and last four digits are kept. A payment larger than the balance is refused."""
+    """The patient pays their own balance online with a card handed over whole (tests, the CLI): it
+    goes to the processor for a token first, then as ``pay_with_token``. The screens tokenize in the
+    browser (``payments`` module docstring), so the number never reaches the app's state."""
+    _patient_scope(session, actor, A.STATEMENT_PAY, patient_id, "billing.statement.pay")
+    errors: dict[str, str] = {}
+    check.cents(amount, errors, "amount")
+    if errors:
+        raise BillingInvalid(errors=errors)
+    try:
+        card = processor().tokenize(number=card_number, exp_month=str(exp_month), exp_year=str(exp_year), cvc=cvc,
+                                    today=today())
+    except CardProblem as exc:
+        raise PaymentDeclined(str(exc), exc.field) from None
+    return pay_with_token(session, actor, patient_id=patient_id, amount=amount, token=card.token,
+                          idempotency_key=idempotency_key)
+
+
+def pay_with_token(session: Session, actor: Actor | None, *, patient_id: Any, amount: Any, token: str,
+                   idempotency_key: str = "") -> Receipt:
+    """The patient pays their own balance online with a processor's card token. Only the token, the
+    brand and the last four digits are kept. A payment larger than the balance is refused."""
     pid = _patient_scope(session, actor, A.STATEMENT_PAY, patient_id, "billing.statement.pay")
     assert actor is not None
     errors: dict[str, str] = {}
@@ -1479,14 +1568,16 @@ def pay_statement(session: Session, actor: Actor | None, *, patient_id: Any, amo
     if cents > owed:
         raise ledger.Overdrawn(f"That is more than your balance of {check.money_text(owed)}.")
     proc = processor()
-    try:
-        card = proc.tokenize(number=card_number, exp_month=str(exp_month), exp_year=str(exp_year), cvc=cvc, today=today())
-    except CardProblem as exc:
-        raise PaymentDeclined(str(exc), exc.field) from None
+    card = proc.describe(str(token or "")[:200])
+    if card is None:
+        raise PaymentDeclined("The card could not be read. Enter it again.")
+    if session.exec(select(Payment.id).where(Payment.processor_token == card.token[:80])).first() is not None:
+        raise errors_.Conflict("This payment was already made: see your receipts.")
     payment = Payment(patient_id=pid, kind="payment", method="card_online", amount_cents=cents,
-                      receipt_number=_receipt_number(), processor=proc.name, processor_token=card.token,
+                      receipt_number=_receipt_number(), processor=proc.name, processor_token=card.token[:80],
                       card_last4=card.last4, card_brand=card.brand, received_by=actor.user_id)
-    result = proc.charge(token=card.token, amount_cents=cents, idempotency_key=idempotency_key or str(payment.id))
+    result = proc.charge(token=card.token, amount_cents=cents,
+                         idempotency_key=str(idempotency_key or "")[:80] or str(payment.id))
     if not result.approved:
         raise PaymentDeclined(DECLINE_WORDS.get(result.decline_code, "The card was declined. Try another card."))
     session.add(payment)
@@ -1494,8 +1585,11 @@ def pay_statement(session: Session, actor: Actor | None, *, patient_id: Any, amo
     ledger.allocate_payment(session, payment, entered_by=actor.user_id)
     audit.record(session, actor, "billing.statement.pay", patient_id=pid, object_type="billing_payment",
                  object_id=payment.id, detail={"method": "card_online"})
-    return Receipt(payment.id, payment.receipt_number, payment.created_at, payment.kind, payment.method,
-                   payment.amount_cents, payment.card_last4, payment.card_brand)
+    return _receipt(payment)
+
+
+def _receipt(p: Payment) -> Receipt:
+    return Receipt(p.id, p.receipt_number, p.created_at, p.kind, p.method, p.amount_cents, p.card_last4, p.card_brand)
 
 
 METHODS = ("cash", "check", "card_desk")
@@ -1526,8 +1620,7 @@ def record_payment(session: Session, actor: Actor | None, *, patient_id: Any, am
     ledger.allocate_payment(session, payment, entered_by=actor.user_id)
     audit.record(session, actor, "billing.payment.record", patient_id=pid, object_type="billing_payment",
                  object_id=payment.id, detail={"method": method})
-    return Receipt(payment.id, payment.receipt_number, payment.created_at, payment.kind, payment.method,
-                   payment.amount_cents, payment.card_last4, payment.card_brand)
+    return _receipt(payment)
 
 
 def refund_payment(session: Session, actor: Actor | None, *, patient_id: Any, payment_id: Any, amount: Any) -> Receipt:
@@ -1549,8 +1642,7 @@ def refund_payment(session: Session, actor: Actor | None, *, patient_id: Any, pa
     ledger.allocate_refund(session, refund, original, entered_by=actor.user_id)
     audit.record(session, actor, "billing.payment.refund", patient_id=pid, object_type="billing_payment",
                  object_id=refund.id, detail={"refund_of": str(original.id)})
-    return Receipt(refund.id, refund.receipt_number, refund.created_at, refund.kind, refund.method, refund.amount_cents,
-                   refund.card_last4, refund.card_brand)
+    return _receipt(refund)
 
 
 def adjust_patient_balance(session: Session, actor: Actor | None, *, patient_id: Any, charge_id: Any, amount: Any,
@@ -1610,6 +1702,102 @@ def ar_aging(session: Session, actor: Actor | None, *, as_of: date | None = None
     audit.record(session, actor, "billing.ar.read", object_type="billing_ar",
                  detail={"payers": len(by_payer), "patients": len(by_patient)})
     return Aging(day, tuple(by_payer), tuple(by_patient), totals)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- what a screen reads in one call
+
+
+def _coverage_views(session: Session, pid: uuid.UUID) -> list[CoverageView]:
+    policies = _policies(session, pid)
+    ids = [p.id for p in policies]
+    coverages = {c.policy_id: c for c in session.exec(select(Coverage).where(
+        Coverage.policy_id.in_(ids))).all()} if ids else {}  # type: ignore[attr-defined]
+    checks: dict[uuid.UUID, EligibilityCheck] = {}
+    if ids:
+        for row in session.exec(select(EligibilityCheck).where(EligibilityCheck.policy_id.in_(ids))  # type: ignore[attr-defined]
+                                .order_by(EligibilityCheck.created_at)).all():  # type: ignore[arg-type]
+            checks[row.policy_id] = row  # the latest wins
+    payers = _payers(session)
+    out = []
+    for p in policies:
+        cov, last = coverages.get(p.id), checks.get(p.id)
+        payer = payers.get(cov.payer_id) if cov else None
+        out.append(CoverageView(
+            policy_id=p.id, order=p.order, payer_text=p.payer or "", plan=p.plan or "", member_id=p.member_id or "",
+            relationship=p.relationship or "self", payer_id=payer.id if payer else None,
+            payer_name=payer.name if payer else "", copay_cents=cov.copay_cents if cov else 0,
+            coinsurance_bp=cov.coinsurance_bp if cov else 0, deductible_cents=cov.deductible_cents if cov else 0,
+            deductible_met_cents=cov.deductible_met_cents if cov else 0, oop_max_cents=cov.oop_max_cents if cov else 0,
+            oop_met_cents=cov.oop_met_cents if cov else 0,
+            eligibility=EligibilityView(last.active, last.plan or "", last.copay_cents, last.deductible_remaining_cents,
+                                        last.oop_remaining_cents, tuple(last.notes or ()), last.created_at)
+            if last else None))
+    return out
+
+
+def _billable_visits(session: Session, pid: uuid.UUID) -> list[BillableVisit]:
+    notes = session.exec(select(VisitNote).where(VisitNote.patient_id == pid, VisitNote.status == SIGNED)).all()
+    charged = set(session.exec(select(Charge.visit_id).where(Charge.patient_id == pid, Charge.voided == False,  # noqa: E712
+                                                              Charge.visit_id.is_not(None))).all())  # type: ignore[union-attr]
+    out = []
+    for n in notes:
+        try:
+            day = datetime.fromisoformat(n.visit_at).astimezone(clinic_zone()).date()
+        except (TypeError, ValueError):
+            continue
+        out.append(BillableVisit(n.id, day, n.author_name or "", tuple(
+            f"{d.get('code', '')} {d.get('display', '')}".strip() for d in n.diagnoses or []), n.id in charged))
+    return sorted(out, key=lambda v: v.day, reverse=True)[:20]
+
+
+def account_page(session: Session, actor: Actor | None, *, patient_id: Any,
+                 header_sections: tuple[str, ...] | list[str] = ()) -> AccountPage:
+    """The chart's Billing page (staff, admins): coverage with its last eligibility answer, the
+    signed visits to enter charges from (their diagnosis codes only), charges, claims and receipts.
+    One audit event, naming what the chart header showed too (``patients.header.with_header``)."""
+    pid = _patient_scope(session, actor, A.BILLING_ACCOUNT_READ, patient_id, "billing.account.read")
+    assert actor is not None
+    charges = session.exec(select(Charge).where(Charge.patient_id == pid, Charge.voided == False)  # noqa: E712
+                           .order_by(Charge.posted_on.desc(), Charge.created_at.desc()).limit(100)).all()  # type: ignore[attr-defined]
+    claims = _claim_items(session, select(Claim).where(Claim.patient_id == pid))
+    visits = _billable_visits(session, pid) if actor.can(A.CHARGE_WRITE) else []
+    balance = session.exec(select(func.coalesce(func.sum(Charge.patient_balance_cents), 0),
+                                  func.coalesce(func.sum(Charge.insurance_balance_cents), 0))
+                           .where(Charge.patient_id == pid, Charge.voided == False)).one()  # noqa: E712
+    audit.record(session, actor, "billing.account.read", patient_id=pid, object_type="billing_charge",
+                 detail={"charges": len(charges), "claims": len(claims), "header": list(header_sections)})
+    return AccountPage(tuple(_coverage_views(session, pid)), tuple(visits), tuple(_charge_view(c) for c in charges),
+                       tuple(claims), tuple(_receipts(session, pid)), int(balance[0]), int(balance[1]))
+
+
+def balance(session: Session, actor: Actor | None, *, patient_id: Any) -> int:
+    """What the patient owes now, in cents (their home page's "What you owe")."""
+    pid = _patient_scope(session, actor, A.STATEMENT_READ, patient_id, "billing.balance.read")
+    owed = ledger.patient_balance(session, pid)
+    audit.record(session, actor, "billing.balance.read", patient_id=pid, object_type="billing_statement")
+    return owed
+
+
+def setup(session: Session, actor: Actor | None) -> SetupView:
+    """The billing setup page (admins): payers, fee schedule, the clinic's numbers, each doctor's NPI."""
+    _global(session, actor, A.BILLING_SETUP_WRITE, "billing.setup.read")
+    from patient_portal.domain.identity.models import User
+
+    payers = session.exec(select(Payer).order_by(Payer.name)).all()  # type: ignore[arg-type]
+    fees = session.exec(select(FeeScheduleItem).order_by(FeeScheduleItem.code)).all()  # type: ignore[arg-type]
+    row = session.exec(select(BillingProfile)).first()
+    profile = {k: str(getattr(row, k) or "") for k in ("name", "npi", "tax_id", "taxonomy", "address_line1", "city",
+                                                       "region", "postal_code", "phone")} if row else {}
+    numbers = {p.user_id: p for p in session.exec(select(ProviderNumber)).all()}
+    doctors = session.exec(select(User).where(User.role == "doctor", User.active == True)).all()  # noqa: E712
+    providers = sorted((ProviderView(u.id, u.display_name or u.email, numbers[u.id].npi if u.id in numbers else "",
+                                     numbers[u.id].taxonomy if u.id in numbers else "") for u in doctors),
+                       key=lambda p: p.name)
+    audit.record(session, actor, "billing.setup.read", object_type="billing_profile",
+                 detail={"payers": len(payers), "fees": len(fees)})
+    return SetupView(tuple(_payer_view(p) for p in payers),
+                     tuple(FeeItem(f.code, f.description, f.price_cents, f.active) for f in fees), profile,
+                     tuple(providers))
 
 
 # ---------------------------------------------------------------- verification (portal billing verify)

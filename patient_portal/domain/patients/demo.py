@@ -77,7 +77,7 @@ DEMO: list[tuple[str, RegistrationDraft, tuple[int, ...]]] = [
                                "cvx": "208"},
                               {"vaccine": "Tdap", "given_on": "2021-06-22", "cvx": "115"}],
         },
-        insurance=[{"payer": "Blue Cross Blue Shield", "plan": "PPO Gold", "member_id": "XGB884213301",
+        insurance=[{"payer": "Blue Cross Blue Shield", "plan": "PPO Gold", "member_id": "PAXGB884213301",
                     "group_number": "77120", "relationship": "self", "effective_date": "2025-01-01",
                     "order": "primary"},
                    {"payer": "Harvard Pilgrim Health Care", "plan": "HMO", "member_id": "HP552019874",

@@ -76,6 +76,7 @@ def get_chart(session: Session, actor: Actor, patient_id: Any, *,
             "edit_clinical": actor.can(Action.CLINICAL_WRITE),
             "report_clinical": actor.can(Action.CLINICAL_REPORT_OWN),  # the patient: an allergy, a medication
             "request_legal_change": actor.role == Role.PATIENT,
+            "billing": actor.can(Action.BILLING_ACCOUNT_READ),  # the chart's Billing page
         },
         "pending_changes": _pending_changes(session, pid) if actor.role == Role.PATIENT else [],
     }

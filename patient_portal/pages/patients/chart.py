@@ -59,6 +59,11 @@ def chart_view() -> rx.Component:
                 href="/chart/" + C.patient_ref + "/careplan",
                 id="chart-careplan-link",
             )),
+            rx.cond(C.can["billing"], rx.link(  # coverage, eligibility, charges, claims, payments (staff, admins)
+                rx.button(rx.icon("receipt", size=16), "Billing", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/billing",
+                id="chart-billing-link",
+            )),
             rx.cond(C.show_clinical, rx.link(  # every clinical event, newest first (care team, admins)
                 rx.button(rx.icon("history", size=16), "Timeline", variant="soft", size="3"),
                 href="/chart/" + C.patient_ref + "/timeline",
