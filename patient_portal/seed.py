@@ -56,6 +56,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
         raise RuntimeError("demo data is refused in production")
     from patient_portal.core.access import Actor, Role
     from patient_portal.core.db import unit_of_work, utcnow
+    from patient_portal.domain.appointments.demo import seed_appointments
     from patient_portal.domain.codes import service as codes
     from patient_portal.domain.demo import DemoClinic
     from patient_portal.domain.documents.demo import seed_documents
@@ -86,6 +87,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     seed_vitals(clinic)  # a year of Maria Garcia's vitals and a few home readings
     seed_prescriptions(clinic)  # licence numbers; Maria Garcia's lisinopril and her pending renewal request
     seed_results(clinic)  # Maria Garcia's released lipid panel (high LDL, a comment) and a new HbA1c to review
+    seed_appointments(clinic)  # visit types, the doctors' weeks, the clinic's rules; Maria Garcia's next follow-up
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 
