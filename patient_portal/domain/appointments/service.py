@@ -26,8 +26,10 @@ The rules, and where each lives:
   waiting patient it suits, as a ``proposed`` appointment that holds the time for
   ``waitlist_hold_minutes``; their accept link books it (and cancels the later appointment it
   replaces, which frees that time in turn); a lapsed hold goes to the next.
+* **Fulfilled**: signing a visit note (core.events.VISIT_SIGNED, hooks.py) fulfils the patient's
+  checked-in appointment with the note's author that day (``fulfil_visit``).
 * **Audit.** One event per use case: appointment.book, .reschedule, .cancel, .approve, .check_in,
-  .no_show, .waitlist.join, .waitlist.leave, .waitlist.offer, .waitlist.accept, .confirm, .remind,
+  .no_show, .fulfil, .waitlist.join, .waitlist.leave, .waitlist.offer, .waitlist.accept, .confirm, .remind,
   appointment.list / .schedule.read / .slots.search (reads), appointment.settings.* — with ids and
   codes in the detail, never the reason's text.
 """
@@ -1182,3 +1184,31 @@ def next_appointments(session: Session, patient_ids: list[uuid.UUID]) -> dict[uu
         col(Appointment.patient_id).in_(patient_ids), col(Appointment.status).in_((BOOKED, PENDING, ARRIVED)),
         Appointment.start_at > utcnow() - timedelta(hours=1)).group_by(Appointment.patient_id)).all()
     return {pid: aware(at) for pid, at in rows}  # type: ignore[misc]
+
+
+def fulfil_visit(session: Session, actor: Actor | None, *, patient_id: uuid.UUID, doctor_id: uuid.UUID,
+                 visit_at: datetime, note_id: Any = None) -> uuid.UUID | None:
+    """A visit note was signed (core.events.VISIT_SIGNED, see hooks.py): the patient's appointment
+    with the note's author on the visit's clinic-local day becomes ``fulfilled`` — the checked-in
+    one, else a booked one whose time has begun (the front desk forgot the check-in), the nearest to
+    the visit's time. No policy here: the visits service authorized the signing; audited as the
+    signer. Returns the appointment's id (None: no appointment matched, nothing changed)."""
+    zone = clinic_zone()
+    when = aware(visit_at)
+    lo, hi = day_bounds(local_day(when, zone), zone)
+    rows = session.exec(select(Appointment).where(
+        Appointment.patient_id == patient_id, Appointment.doctor_id == doctor_id, Appointment.start_at >= lo,
+        Appointment.start_at < hi, col(Appointment.status).in_((ARRIVED, BOOKED)))).all()
+    now = utcnow()
+    candidates = [a for a in rows if a.status == ARRIVED or aware(a.start_at) <= now]
+    if not candidates:
+        return None
+    appt = min(candidates, key=lambda a: (a.status != ARRIVED, abs(aware(a.start_at) - when)))
+    appt.status = FULFILLED
+    appt.version += 1
+    appt.updated_at = now
+    session.add(appt)
+    notify.drop_reminders(session, appt, rules(session))
+    audit.record(session, actor, "appointment.fulfil", patient_id=appt.patient_id, object_type=OBJECT,
+                 object_id=appt.id, detail=_detail(appt, note=str(note_id) if note_id else None))
+    return appt.id
