@@ -147,6 +147,7 @@ class WaitlistView:
     doctor_name: str  # "" for any doctor
     before: datetime
     status: str
+    appointment_id: uuid.UUID | None = None  # the appointment an accepted offer replaces
 
 
 @dataclass(frozen=True)

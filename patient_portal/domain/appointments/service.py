@@ -908,7 +908,7 @@ def for_patient(session: Session, actor: Actor | None, *, patient_id: Any, past_
     types = {vt.id: vt.name for vt in session.exec(select(VisitType)).all()}
     names = doctor_names(session, {e.doctor_id for e in entries if e.doctor_id})
     waitlist = [WaitlistView(e.id, types.get(e.visit_type_id, ""), names.get(e.doctor_id, "") if e.doctor_id else "",
-                             aware(e.before), e.status) for e in entries]
+                             aware(e.before), e.status, e.appointment_id) for e in entries]
     audit.record(session, actor, "appointment.list", patient_id=pid, object_type=OBJECT,
                  detail={"upcoming": len(upcoming), "past": len(past)})
     channel, _to = notify.channel_for(session.get(Patient, pid))  # type: ignore[arg-type]
@@ -1053,7 +1053,6 @@ def join_waitlist(session: Session, actor: Actor | None, *, patient_id: Any, vis
     require(session, actor, Action.APPOINTMENT_WRITE, Resource(patient_id=pid), audit_as="appointment.waitlist.join")
     assert actor is not None
     load(session, pid)
-    vt = _visit_type(session, visit_type_id)
     doctor = _doctor(session, doctor_id) if doctor_id else None
     current = None
     if appointment_id:
@@ -1061,6 +1060,8 @@ def join_waitlist(session: Session, actor: Actor | None, *, patient_id: Any, vis
         if current.patient_id != pid or current.status not in (BOOKED, PENDING):
             raise AppointmentNotFound()
         vt = _visit_type(session, current.visit_type_id, active=False)
+    else:
+        vt = _visit_type(session, visit_type_id)
     if actor.role == Role.PATIENT:
         if not vt.self_bookable or vt.who_may_book == BY_STAFF:
             raise AppointmentInvalid(errors={"visit_type": "This visit is booked by the clinic. Please call."})
@@ -1081,7 +1082,8 @@ def join_waitlist(session: Session, actor: Actor | None, *, patient_id: Any, vis
                  object_id=entry.id, detail={"visit_type": str(vt.id), "doctor": str(entry.doctor_id)
                                              if entry.doctor_id else None})
     names = doctor_names(session, {entry.doctor_id} if entry.doctor_id else set())
-    return WaitlistView(entry.id, vt.name, names.get(entry.doctor_id, "") if entry.doctor_id else "", until, WAITING)
+    return WaitlistView(entry.id, vt.name, names.get(entry.doctor_id, "") if entry.doctor_id else "", until, WAITING,
+                        entry.appointment_id)
 
 
 def leave_waitlist(session: Session, actor: Actor | None, *, entry_id: Any) -> None:
