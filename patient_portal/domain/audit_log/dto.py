@@ -74,6 +74,21 @@ PHRASES: dict[str, str] = {
     "result.release": "Released your test results to you",
     "result.hold": "Kept your test results to discuss with you",
     "result.correct": "Corrected one of your test results",
+    "appointment.list": "Looked at your appointments",
+    "appointment.book": "Booked an appointment for you",
+    "appointment.reschedule": "Moved one of your appointments",
+    "appointment.cancel": "Cancelled one of your appointments",
+    "appointment.approve": "Approved your appointment request",
+    "appointment.check_in": "Checked you in for your appointment",
+    "appointment.no_show": "Marked that you missed an appointment",
+    "appointment.fulfil": "Marked your appointment as attended",
+    "appointment.confirm": "Confirmed your appointment",
+    "appointment.remind": "Sent you an appointment reminder",
+    "appointment.waitlist.join": "Put you on the waitlist for an earlier time",
+    "appointment.waitlist.leave": "Took you off the waitlist",
+    "appointment.waitlist.offer": "Offered you an earlier time",
+    "appointment.waitlist.accept": "Booked the earlier time you took",
+    "appointment.waitlist.lapse": "Offered the time held for you to someone else",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -81,7 +96,9 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Restored": "restore", "Deleted": "delete", "Accessed": "access", "Read": "read", "Started": "start",
                "Signed": "sign", "Printed": "print", "Prescribed": "prescribe", "Stopped": "stop", "Marked": "mark",
                "Asked": "ask", "Renewed": "renew",
-               "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct"}
+               "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct",
+               "Booked": "book", "Moved": "move", "Cancelled": "cancel", "Approved": "approve", "Confirmed": "confirm",
+               "Sent": "send", "Put": "put", "Took": "take", "Offered": "offer"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
