@@ -135,8 +135,8 @@ def _view() -> rx.Component:
         rx.cond(P.paused, rx.callout(
             "Online booking is paused because of missed appointments. Please call the clinic to book.",
             icon="phone", color_scheme="amber", high_contrast=True, width="100%", id="booking-paused")),
-        rx.text(P.reminders_by, " ", rx.link("Change how we contact you", href="/patient/record"), size="2",
-                color=MUTED),
+        rx.text(P.reminders_by, " ", rx.link("Change how we contact you", href="/patient/record", underline="always"),
+                size="2", color=MUTED),
         error_callout(P.error, id="appointments-error"),
         rx.cond(P.panel_open, _booking_panel()),
         rx.heading("Coming up", size="5", as_="h2"),
