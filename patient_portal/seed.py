@@ -56,6 +56,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
         raise RuntimeError("demo data is refused in production")
     from patient_portal.core.access import Actor, Role
     from patient_portal.core.db import unit_of_work, utcnow
+    from patient_portal.domain.appointments.demo import seed_appointments
     from patient_portal.domain.billing.demo import seed_billing
     from patient_portal.domain.careplans.demo import seed_careplans
     from patient_portal.domain.codes import service as codes
@@ -90,6 +91,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     seed_results(clinic)  # Maria Garcia's released lipid panel (high LDL, a comment) and a new HbA1c to review
     seed_careplans(clinic)  # Maria Garcia's blood pressure plan (a task to tick) and James Okafor's diabetes plan
     seed_billing(clinic)  # payers, fee schedule, NPIs, Maria Garcia's coverage; a few claims of other patients
+    seed_appointments(clinic)  # visit types, the doctors' weeks, the clinic's rules; Maria Garcia's next follow-up
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

@@ -11,12 +11,12 @@ TAP = "44px"
 
 
 def confirm_dialog(trigger: rx.Component, title: Any, description: Any, confirm_label: Any, on_confirm: Any, *,
-                   color_scheme: str = "red", confirm_id: str = "") -> rx.Component:
+                   color_scheme: str = "red", confirm_id: str = "", body: rx.Component | None = None) -> rx.Component:
     """`trigger` opens the dialog; `on_confirm` runs from its confirm button (id `confirm_id`, if given).
 
     `title` and `description` say plainly what will happen ("Remove Dr Lee from the care team?" /
     "They can no longer open this chart."). Radix's alert dialog traps focus and returns it to the
-    trigger when it closes.
+    trigger when it closes. `body`: more to read or choose before confirming (a reason to pick).
     """
     confirm_props: dict[str, Any] = {"id": confirm_id} if confirm_id else {}
     return rx.alert_dialog.root(
@@ -24,6 +24,7 @@ def confirm_dialog(trigger: rx.Component, title: Any, description: Any, confirm_
         rx.alert_dialog.content(
             rx.alert_dialog.title(title),
             rx.alert_dialog.description(description, size="2"),
+            rx.box(body, margin_top="1rem") if body is not None else rx.fragment(),
             rx.flex(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", min_height=TAP,
                                                  type="button")),

@@ -82,6 +82,27 @@ def select_field(label: Any, field_id: Any, options: Any, value: Any, on_change:
     )
 
 
+def choice_field(label: Any, field_id: Any, items: Any, value: Any, on_change: Any, *, error: Any = "",
+                 hint: str = "", required: bool = False, placeholder: str = "Choose…", first: tuple[str, str] | None = None,
+                 disabled: Any = False) -> rx.Component:
+    """A select whose options come from state: `items` a list var of {"id", "name"} dicts (`first`: a
+    fixed option before them, e.g. ("any", "Any doctor"))."""
+    fixed = [rx.select.item(first[1], value=first[0])] if first else []
+    return _field_box(
+        _label(label, field_id, required),
+        rx.select.root(
+            rx.select.trigger(id=field_id, placeholder=placeholder, width="100%", min_height=TAP,
+                              aria_describedby=field_id + "-error"),
+            rx.select.content(*fixed, rx.foreach(items, lambda item: rx.select.item(item["name"], value=item["id"]))),
+            value=value,
+            on_change=on_change,
+            size="3",
+            disabled=disabled,
+        ),
+        _help(field_id, hint, error),
+    )
+
+
 def field_grid(*fields: rx.Component, columns: str = "2") -> rx.Component:
     """Fields side by side from tablet width up, stacked on phones."""
     return rx.grid(*fields, columns=rx.breakpoints(initial="1", sm=columns), spacing="4", width="100%")

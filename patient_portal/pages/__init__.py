@@ -4,6 +4,11 @@ from patient_portal.pages.account import profile, security  # noqa: F401
 from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401
+from patient_portal.pages.appointments import admin as appointment_settings  # noqa: F401
+from patient_portal.pages.appointments import doctor as doctor_schedule  # noqa: F401
+from patient_portal.pages.appointments import patient as patient_appointments  # noqa: F401
+from patient_portal.pages.appointments import respond as appointment_links  # noqa: F401
+from patient_portal.pages.appointments import staff as staff_appointments  # noqa: F401
 from patient_portal.pages.billing import account as billing_account  # noqa: F401
 from patient_portal.pages.billing import office as billing_office  # noqa: F401
 from patient_portal.pages.billing import patient as billing_patient  # noqa: F401

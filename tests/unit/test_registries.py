@@ -112,3 +112,11 @@ def test_the_patient_record_never_imports_another_areas_rows():
     wrong = sorted(f"{path.name}: {m}" for path in (PACKAGE / "domain" / "patients").glob("*.py")
                    for m in _imports_of(path) if re.fullmatch(r"patient_portal\.domain\.(?!patients\.)\w+\.rows", m))
     assert not wrong, f"call the area's service instead: {wrong}"
+
+
+def test_every_event_listener_module_is_loaded_before_an_emit():
+    from patient_portal.core import events
+
+    declaring = _modules_whose_source(r"(?m)^@events\.listener\(")
+    missing = sorted(declaring - set(events.LISTENER_MODULES))
+    assert declaring and not missing, f"name these modules in core.events.LISTENER_MODULES: {missing}"

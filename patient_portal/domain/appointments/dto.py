@@ -122,6 +122,7 @@ class AppointmentView:
     can_check_in: bool = False
     can_mark_no_show: bool = False
     can_approve: bool = False
+    booking_paused: bool = False  # the patient's self-booking is paused (no-shows; shown to staff)
 
     @property
     def status_words(self) -> str:
@@ -146,6 +147,7 @@ class WaitlistView:
     doctor_name: str  # "" for any doctor
     before: datetime
     status: str
+    appointment_id: uuid.UUID | None = None  # the appointment an accepted offer replaces
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,18 @@ class PatientAppointments:
     past: list[AppointmentView]
     attendance: Attendance
     waitlist: list[WaitlistView] = field(default_factory=list)
+    reminders_by: str = "none"  # email | sms | none: how reminders reach the patient (their contact preference)
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    """The free times of one doctor on one clinic-local day, and when there are none (or fewer than the
+    day's hours), why, in plain words, with the next free time after it."""
+
+    day: date
+    slots: list[SlotView]
+    message: str = ""
+    next_free: SlotView | None = None
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,10 @@ The rules, and where each lives:
   waiting patient it suits, as a ``proposed`` appointment that holds the time for
   ``waitlist_hold_minutes``; their accept link books it (and cancels the later appointment it
   replaces, which frees that time in turn); a lapsed hold goes to the next.
+* **Fulfilled**: signing a visit note (core.events.VISIT_SIGNED, hooks.py) fulfils the patient's
+  checked-in appointment with the note's author that day (``fulfil_visit``).
 * **Audit.** One event per use case: appointment.book, .reschedule, .cancel, .approve, .check_in,
-  .no_show, .waitlist.join, .waitlist.leave, .waitlist.offer, .waitlist.accept, .confirm, .remind,
+  .no_show, .fulfil, .waitlist.join, .waitlist.leave, .waitlist.offer, .waitlist.accept, .confirm, .remind,
   appointment.list / .schedule.read / .slots.search (reads), appointment.settings.* — with ids and
   codes in the detail, never the reason's text.
 """
@@ -53,7 +55,7 @@ from patient_portal.core.access import (
     reaches_patient,
     require,
 )
-from patient_portal.core.clock import clinic_zone
+from patient_portal.core.clock import clinic_zone, plain_day
 from patient_portal.core.crypto import decrypt_value
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import Invalid
@@ -76,6 +78,7 @@ from patient_portal.domain.appointments.dto import (
     AppointmentNotFound,
     AppointmentView,
     Attendance,
+    DaySlots,
     DoctorView,
     LinkView,
     NoShowRate,
@@ -216,6 +219,8 @@ def _views(session: Session, actor: Actor, appts: list[Appointment], *, known: t
         types = {vt.id: vt.name for vt in session.exec(select(VisitType)).all()} if appts else {}
     the_rules = rules(session)
     now = utcnow()
+    paused = _paused(session, {a.patient_id for a in appts}, the_rules) \
+        if known is None and actor.can(Action.APPOINTMENT_ATTENDANCE) else set()
     reach: dict[uuid.UUID, bool] = {}
     may: dict[tuple[Action, uuid.UUID], bool] = {}
 
@@ -247,8 +252,18 @@ def _views(session: Session, actor: Actor, appts: list[Appointment], *, known: t
             and not (actor.role == Role.PATIENT and inside_window),
             can_check_in=a.status == BOOKED and today and attendance,
             can_mark_no_show=a.status in (BOOKED, PENDING) and not ahead and attendance,
-            can_approve=a.status == PENDING and attendance))
+            can_approve=a.status == PENDING and attendance, booking_paused=a.patient_id in paused))
     return out
+
+
+def _paused(session: Session, patient_ids: set[uuid.UUID], the_rules: SchedulingRules) -> set[uuid.UUID]:
+    """Which of these patients' self-booking is paused (no-shows at the clinic's threshold). One statement."""
+    if not patient_ids:
+        return set()
+    rows = session.exec(select(Appointment.patient_id, func.count()).where(
+        col(Appointment.patient_id).in_(patient_ids), Appointment.status == NOSHOW)
+        .group_by(Appointment.patient_id)).all()
+    return {pid for pid, n in rows if n >= the_rules.no_show_threshold}
 
 
 def _view(session: Session, actor: Actor, appt: Appointment) -> AppointmentView:
@@ -529,6 +544,63 @@ def _alternatives(session: Session, vt: VisitType, doctor_id: uuid.UUID, after: 
                   ignore: uuid.UUID | None = None, limit: int = 5) -> list[SlotView]:
     slots = free_slots(session, vt, [doctor_id], after, after + timedelta(days=30), limit=limit, ignore=ignore)
     return _slot_views(session, slots)
+
+
+def day_slots(session: Session, actor: Actor | None, *, visit_type_id: Any, doctor_id: Any, day: Any,
+              ignore: Any = None) -> DaySlots:
+    """One doctor's free times for a visit type on one clinic-local day (a patient choosing a day), and
+    why there are none or fewer — the clinic's notice and horizon for patients, the doctor's hours,
+    a full day — in words that say what to do, with the next free time after it. `ignore`: the
+    appointment being moved (its own time counts as free). Only free times: no patient data."""
+    require(session, actor, Action.SLOTS_SEARCH, audit_as="appointment.slots.search")
+    assert actor is not None
+    vt = _visit_type(session, visit_type_id)
+    portal = actor.role == Role.PATIENT
+    if portal and (not vt.self_bookable or vt.who_may_book == BY_STAFF):
+        raise AppointmentInvalid(errors={"visit_type": "This visit is booked by the clinic. Please call to book it."})
+    doctor = _doctor(session, doctor_id)
+    if doctor.id not in _allowed_doctors(session, actor, vt, actor.patient_id):
+        raise AppointmentInvalid(errors={"doctor": "Choose one of the doctors listed."})
+    errors: dict[str, str] = {}
+    wanted = check.a_date(day, "day", errors)
+    skip = as_uuid(ignore) if ignore else None
+    if errors or wanted is None:
+        raise AppointmentInvalid(errors=errors)
+    the_rules = rules(session)
+    now = utcnow()
+    zone = clinic_zone()
+    earliest, latest = _window(actor, the_rules, now)
+    lo, hi = day_bounds(wanted, zone)
+    name = doctor.display_name or "The doctor"
+    message, slots = "", []
+    if hi <= now:
+        message = "That day has passed. Choose a day that is still to come."
+    elif hi <= earliest:
+        message = (f"Appointments can be booked from {the_rules.min_notice_hours} hours ahead. For something "
+                   "sooner, please call the clinic.")
+    elif lo > latest:
+        message = f"Appointments can be booked up to {the_rules.max_days_ahead} days ahead. Choose an earlier day."
+    else:
+        spans = blocks(load_rules(session, [doctor.id]), load_exceptions(session, [doctor.id], wanted, wanted),
+                       vt.id, wanted, wanted, zone).get(doctor.id, [])
+        if not spans:
+            message = f"{name} does not see patients for this visit on {plain_day(wanted)}. Choose another day."
+        else:
+            slots = free_slots(session, vt, [doctor.id], max(lo, earliest), min(hi, latest), ignore=skip)
+            if not slots:
+                message = f"Every time on {plain_day(wanted)} is booked. Choose another day."
+            elif portal and any(start < earliest for start, _end in spans):
+                message = (f"Appointments can be booked from {the_rules.min_notice_hours} hours ahead, so earlier "
+                           "times on this day are not shown.")
+    following = None
+    if not slots and hi < latest:
+        after = max(hi, earliest)
+        found = free_slots(session, vt, [doctor.id], after, min(latest, after + timedelta(days=MAX_RANGE_DAYS)),
+                           limit=1, ignore=skip)
+        following = _slot_views(session, found)[0] if found else None
+    audit.record(session, actor, "appointment.slots.search", object_type="visit_type", object_id=vt.id,
+                 detail={"doctor": str(doctor.id), "day": wanted.isoformat(), "found": len(slots)})
+    return DaySlots(wanted, _slot_views(session, slots), message, following)
 
 
 # ---------------------------------------------------------------- the checks a booking passes
@@ -836,11 +908,12 @@ def for_patient(session: Session, actor: Actor | None, *, patient_id: Any, past_
     types = {vt.id: vt.name for vt in session.exec(select(VisitType)).all()}
     names = doctor_names(session, {e.doctor_id for e in entries if e.doctor_id})
     waitlist = [WaitlistView(e.id, types.get(e.visit_type_id, ""), names.get(e.doctor_id, "") if e.doctor_id else "",
-                             aware(e.before), e.status) for e in entries]
+                             aware(e.before), e.status, e.appointment_id) for e in entries]
     audit.record(session, actor, "appointment.list", patient_id=pid, object_type=OBJECT,
                  detail={"upcoming": len(upcoming), "past": len(past)})
+    channel, _to = notify.channel_for(session.get(Patient, pid))  # type: ignore[arg-type]
     return PatientAppointments([views[a.id] for a in upcoming], [views[a.id] for a in past],
-                               _attendance(rows, rules(session)), waitlist)
+                               _attendance(rows, rules(session)), waitlist, channel)
 
 
 def own(session: Session, actor: Actor | None) -> PatientAppointments:
@@ -898,6 +971,25 @@ def scheduled_doctors(session: Session, actor: Actor | None) -> list[DoctorView]
     ids = _scheduled_doctors(session)
     names = doctor_names(session, ids)
     return sorted((DoctorView(i, names.get(i, "")) for i in ids), key=lambda d: (d.name.casefold(), str(d.id)))
+
+
+def all_doctors(session: Session, actor: Actor | None) -> list[DoctorView]:
+    """Every active doctor, scheduled or not (the settings screen gives a new doctor their hours)."""
+    _configure(session, actor, "appointment.settings.read")
+    rows = session.exec(select(User.id).where(User.role == Role.DOCTOR.value, User.active == True)).all()  # noqa: E712
+    names = doctor_names(session, set(rows))
+    return sorted((DoctorView(i, names.get(i, "")) for i in rows), key=lambda d: (d.name.casefold(), str(d.id)))
+
+
+def pending(session: Session, actor: Actor | None, *, limit: int = 50) -> list[AppointmentView]:
+    """Portal bookings waiting for staff approval, soonest first (the front desk)."""
+    require(session, actor, Action.SCHEDULE_READ, audit_as="appointment.pending.list")
+    assert actor is not None
+    rows = list(session.exec(select(Appointment).where(Appointment.status == PENDING, Appointment.start_at > utcnow())
+                             .order_by(col(Appointment.start_at)).limit(limit)).all())
+    audit.record(session, actor, "appointment.pending.list", object_type=OBJECT,
+                 detail={"count": len(rows), "patient_ids": sorted({str(a.patient_id) for a in rows})})
+    return _views(session, actor, rows)
 
 
 def notices(session: Session, actor: Actor | None, *, limit: int = 20) -> list[Notice]:
@@ -961,7 +1053,6 @@ def join_waitlist(session: Session, actor: Actor | None, *, patient_id: Any, vis
     require(session, actor, Action.APPOINTMENT_WRITE, Resource(patient_id=pid), audit_as="appointment.waitlist.join")
     assert actor is not None
     load(session, pid)
-    vt = _visit_type(session, visit_type_id)
     doctor = _doctor(session, doctor_id) if doctor_id else None
     current = None
     if appointment_id:
@@ -969,6 +1060,8 @@ def join_waitlist(session: Session, actor: Actor | None, *, patient_id: Any, vis
         if current.patient_id != pid or current.status not in (BOOKED, PENDING):
             raise AppointmentNotFound()
         vt = _visit_type(session, current.visit_type_id, active=False)
+    else:
+        vt = _visit_type(session, visit_type_id)
     if actor.role == Role.PATIENT:
         if not vt.self_bookable or vt.who_may_book == BY_STAFF:
             raise AppointmentInvalid(errors={"visit_type": "This visit is booked by the clinic. Please call."})
@@ -989,7 +1082,8 @@ def join_waitlist(session: Session, actor: Actor | None, *, patient_id: Any, vis
                  object_id=entry.id, detail={"visit_type": str(vt.id), "doctor": str(entry.doctor_id)
                                              if entry.doctor_id else None})
     names = doctor_names(session, {entry.doctor_id} if entry.doctor_id else set())
-    return WaitlistView(entry.id, vt.name, names.get(entry.doctor_id, "") if entry.doctor_id else "", until, WAITING)
+    return WaitlistView(entry.id, vt.name, names.get(entry.doctor_id, "") if entry.doctor_id else "", until, WAITING,
+                        entry.appointment_id)
 
 
 def leave_waitlist(session: Session, actor: Actor | None, *, entry_id: Any) -> None:
@@ -1141,7 +1235,20 @@ def use_link(session: Session, *, token: Any) -> LinkView:
                     get_settings().clinic_name, False)
 
 
-def _accept(session: Session, appt: Appointment, patient: Patient, the_rules: SchedulingRules, vt: VisitType) -> None:
+def accept_offer(session: Session, actor: Actor | None, *, appointment_id: Any) -> AppointmentView:
+    """Take a waitlist offer from the portal (what the offer's email link does, signed in): the held
+    time is booked, the later appointment it replaces is cancelled."""
+    appt, patient = _own(session, actor, Action.APPOINTMENT_WRITE, appointment_id, "appointment.waitlist.accept")
+    assert actor is not None
+    if appt.status != PROPOSED or (appt.hold_until and aware(appt.hold_until) <= utcnow()):
+        raise StatusConflict("This offer has ended: the time was offered to someone else.")
+    _accept(session, appt, patient, rules(session), _visit_type(session, appt.visit_type_id, active=False),
+            actor=actor)
+    return _view(session, actor, appt)
+
+
+def _accept(session: Session, appt: Appointment, patient: Patient, the_rules: SchedulingRules, vt: VisitType, *,
+            actor: Actor | None = None) -> None:
     from patient_portal.core import jobs
 
     now = utcnow()
@@ -1159,13 +1266,14 @@ def _accept(session: Session, appt: Appointment, patient: Patient, the_rules: Sc
     session.flush()
     if replaced is not None and replaced.status in (BOOKED, PENDING):
         _cancel(session, replaced, patient, the_rules, "pat-swl", None, tell=False)
-        audit.record(session, None, "appointment.cancel", patient_id=replaced.patient_id, object_type=OBJECT,
-                     object_id=replaced.id, detail=_detail(replaced, reason_code="pat-swl", via_link=True))
+        audit.record(session, actor, "appointment.cancel", patient_id=replaced.patient_id, object_type=OBJECT,
+                     object_id=replaced.id, detail=_detail(replaced, reason_code="pat-swl", via_link=actor is None))
     notify.schedule_reminders(session, appt, the_rules, patient)
     notify.send(session, appt, patient, "booked")
     _notice(session, appt, "waitlist")
-    audit.record(session, None, "appointment.waitlist.accept", patient_id=appt.patient_id, object_type=OBJECT,
-                 object_id=appt.id, detail=_detail(appt, replaced=str(replaced.id) if replaced else None, via_link=True))
+    audit.record(session, actor, "appointment.waitlist.accept", patient_id=appt.patient_id, object_type=OBJECT,
+                 object_id=appt.id, detail=_detail(appt, replaced=str(replaced.id) if replaced else None,
+                                                   via_link=actor is None))
     if replaced is not None:
         _offer_freed(session, _visit_type(session, replaced.visit_type_id, active=False), replaced.doctor_id,
                      aware(replaced.start_at))
@@ -1182,3 +1290,31 @@ def next_appointments(session: Session, patient_ids: list[uuid.UUID]) -> dict[uu
         col(Appointment.patient_id).in_(patient_ids), col(Appointment.status).in_((BOOKED, PENDING, ARRIVED)),
         Appointment.start_at > utcnow() - timedelta(hours=1)).group_by(Appointment.patient_id)).all()
     return {pid: aware(at) for pid, at in rows}  # type: ignore[misc]
+
+
+def fulfil_visit(session: Session, actor: Actor | None, *, patient_id: uuid.UUID, doctor_id: uuid.UUID,
+                 visit_at: datetime, note_id: Any = None) -> uuid.UUID | None:
+    """A visit note was signed (core.events.VISIT_SIGNED, see hooks.py): the patient's appointment
+    with the note's author on the visit's clinic-local day becomes ``fulfilled`` — the checked-in
+    one, else a booked one whose time has begun (the front desk forgot the check-in), the nearest to
+    the visit's time. No policy here: the visits service authorized the signing; audited as the
+    signer. Returns the appointment's id (None: no appointment matched, nothing changed)."""
+    zone = clinic_zone()
+    when = aware(visit_at)
+    lo, hi = day_bounds(local_day(when, zone), zone)
+    rows = session.exec(select(Appointment).where(
+        Appointment.patient_id == patient_id, Appointment.doctor_id == doctor_id, Appointment.start_at >= lo,
+        Appointment.start_at < hi, col(Appointment.status).in_((ARRIVED, BOOKED)))).all()
+    now = utcnow()
+    candidates = [a for a in rows if a.status == ARRIVED or aware(a.start_at) <= now]
+    if not candidates:
+        return None
+    appt = min(candidates, key=lambda a: (a.status != ARRIVED, abs(aware(a.start_at) - when)))
+    appt.status = FULFILLED
+    appt.version += 1
+    appt.updated_at = now
+    session.add(appt)
+    notify.drop_reminders(session, appt, rules(session))
+    audit.record(session, actor, "appointment.fulfil", patient_id=appt.patient_id, object_type=OBJECT,
+                 object_id=appt.id, detail=_detail(appt, note=str(note_id) if note_id else None))
+    return appt.id

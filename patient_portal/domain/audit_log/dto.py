@@ -116,6 +116,21 @@ PHRASES: dict[str, str] = {
     "billing.payment.record": "Recorded a payment from you",
     "billing.payment.refund": "Recorded a refund to you",
     "billing.payment.adjust": "Reduced what you owe",
+    "appointment.list": "Looked at your appointments",
+    "appointment.book": "Booked an appointment for you",
+    "appointment.reschedule": "Moved one of your appointments",
+    "appointment.cancel": "Cancelled one of your appointments",
+    "appointment.approve": "Approved your appointment request",
+    "appointment.check_in": "Checked you in for your appointment",
+    "appointment.no_show": "Marked that you missed an appointment",
+    "appointment.fulfil": "Marked your appointment as attended",
+    "appointment.confirm": "Confirmed your appointment",
+    "appointment.remind": "Sent you an appointment reminder",
+    "appointment.waitlist.join": "Put you on the waitlist for an earlier time",
+    "appointment.waitlist.leave": "Took you off the waitlist",
+    "appointment.waitlist.offer": "Offered you an earlier time",
+    "appointment.waitlist.accept": "Booked the earlier time you took",
+    "appointment.waitlist.lapse": "Offered the time held for you to someone else",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -126,7 +141,9 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct",
                "Wrote": "write", "Ticked": "tick", "Unticked": "untick",
                "Entered": "enter", "Made": "make", "Prepared": "prepare", "Sent": "send", "Closed": "close",
-               "Recorded": "record", "Took": "take", "Reduced": "reduce"}
+               "Recorded": "record", "Took": "take", "Reduced": "reduce",
+               "Booked": "book", "Moved": "move", "Cancelled": "cancel", "Approved": "approve", "Confirmed": "confirm",
+               "Put": "put", "Offered": "offer"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 

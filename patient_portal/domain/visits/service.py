@@ -19,6 +19,8 @@ The rules, and where each lives:
   ``visit.read``, ``visit.summary.list``, ``visit.worklist.list`` (reads: their names end in .list or
   .read) and ``visit.create``, ``visit.update``, ``visit.sign``, ``visit.addendum``; the policy's basis
   and purpose ride on each. Events hold ids and field names, never the text.
+* **Signing tells other areas** through ``core.events.VISIT_SIGNED`` in the same unit (appointments
+  marks the day's appointment with the author fulfilled); visits imports none of them.
 * **Diagnoses** are ICD-10-CM codings of the code tables (``domain.codes``): ``find_diagnoses``
   searches them as the clinician types, and a save keeps only codes the table holds (with the
   table's display). An installation whose ICD-10-CM table is not loaded yet (``portal codes load``)
@@ -34,7 +36,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, events
 from patient_portal.core.access import AUTHOR_ONLY, Action, Actor, Resource, decide, reach_filter, require
 from patient_portal.core.coding import ICD10_CM, Coding
 from patient_portal.core.crypto import decrypt_value
@@ -354,6 +356,8 @@ def sign_note(session: Session, actor: Actor | None, *, patient_id: Any, note_id
     session.add(note)
     audit.record(session, actor, "visit.sign", patient_id=pid, object_type=OBJECT, object_id=note.id,
                  detail={"fields_changed": changed, "version": note.version})
+    events.emit(session, events.VISIT_SIGNED, actor=actor, patient_id=pid, author_id=note.author_id,
+                visit_at=_when(note.visit_at), note_id=note.id)  # e.g. the day's appointment is fulfilled
     return _view(session, actor, note)
 
 

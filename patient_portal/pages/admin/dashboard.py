@@ -20,6 +20,8 @@ def admin_dashboard() -> rx.Component:
                       "/admin/patients"),
             link_card("clipboard-check", "Review queue", "Identity checks for new sign-ups and patients' "
                       "requests to change legal details.", "/admin/review"),
+            link_card("calendar-cog", "Scheduling", "Visit types, doctors' hours and exceptions, the clinic's booking "
+                      "rules, no-show rates.", "/admin/scheduling"),
             link_card("scroll-text", "Audit log", "Who did what to which record, filterable; check the chain is "
                       "intact.", "/admin/audit"),
         ),

@@ -90,6 +90,8 @@ def doctor_dashboard() -> rx.Component:
         card_grid(
             link_card("stethoscope", "My patients", "Patients on your care team: history, documents, notes.",
                       "/doctor/patients"),
+            link_card("calendar", "My day", "Who is coming today, what for, and who has checked in; your week.",
+                      "/doctor/schedule"),
             unsigned_notes_card(),
             results_to_review_card(),
             renewal_requests_card(),

@@ -1,12 +1,14 @@
-"""The patient's home: a welcome, what is next for them (their care plan's tasks to do) and the ways
-into their record."""
+"""The patient's home: a welcome, what is next for them (their next appointment, what they owe, their
+care plan's tasks to do) and the ways into their record."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from patient_portal.components.layout import PRODUCT_NAME, card_grid, link_card, page_header, role_shell
+from patient_portal.pages.appointments.patient import next_appointment_card
 from patient_portal.pages.careplans.pages import tasks_card
+from patient_portal.state.appointments import NextAppointmentState
 from patient_portal.state.billing_patient import OwedState
 from patient_portal.state.careplans import OwnCarePlanState
 from patient_portal.state.session import SessionState
@@ -28,11 +30,13 @@ def owed_card() -> rx.Component:
 
 
 @rx.page(route="/patient", title=f"Home — {PRODUCT_NAME}",
-         on_load=[SessionState.require("patient"), OwedState.load, OwnCarePlanState.load_tasks])
+         on_load=[SessionState.require("patient"), NextAppointmentState.load, OwedState.load,
+                  OwnCarePlanState.load_tasks])
 def patient_dashboard() -> rx.Component:
     return role_shell(
         "patient",
         page_header("Welcome, " + SessionState.display_name, "Your health record, safely in one place."),
+        next_appointment_card(),
         owed_card(),
         tasks_card(),
         card_grid(
