@@ -100,6 +100,9 @@ def test_a_card_token_pays_once_and_a_made_up_token_pays_nothing(clinic):
         call(billing.pay_with_token, c["patient"], patient_id=c["elena"], amount="1.00", token=token)
     with pytest.raises(PaymentDeclined):
         call(billing.pay_with_token, c["patient"], patient_id=c["elena"], amount="1.00", token="tok_test_made_up")
+    forged = "tok_test_visa_4242_ok_" + "0" * 24 + "." + token.rpartition(".")[2]  # well formed, another token's seal
+    with pytest.raises(PaymentDeclined):
+        call(billing.pay_with_token, c["patient"], patient_id=c["elena"], amount="1.00", token=forged)
     with pytest.raises(PaymentDeclined, match="declined"):
         call(billing.pay_with_token, c["patient"], patient_id=c["elena"], amount="1.00",
              token=_token("4000000000000002"))

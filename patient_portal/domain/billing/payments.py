@@ -18,13 +18,16 @@ stand-in for a processor's own tokenizing script), which hands it to ``tokenize`
 token, brand and last four digits; the card number is never logged, kept or put in UI state. The
 payment itself (``service.pay_with_token``) carries only the token, and ``describe`` tells the
 service the brand and last four digits of a token. The test processor's tokens describe themselves
-(brand, last four and the test card's outcome, then a random part), so any app worker can charge a
-token another worker made; a real processor keeps that on its side.
+(brand, last four and the test card's outcome, then a random part) and end in an HMAC of all that
+under a key of the key ring, so any app worker can charge a token another worker made while a token
+typed by hand (a made-up "ok" token that no card stands behind) is declined; a real processor keeps
+its tokens on its side.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ from datetime import date
 from typing import Protocol
 
 from patient_portal.core import errors
+from patient_portal.core.crypto import blind_index
 from patient_portal.domain.billing.validation import luhn_ok
 
 APPROVED = {"4242424242424242": "visa", "5555555555554444": "mastercard", "378282246310005": "amex"}
@@ -100,17 +104,17 @@ class TestProcessor:
         brand = APPROVED.get(digits) or ("amex" if digits[:2] in ("34", "37") else
                                          "mastercard" if digits[0] == "5" else "visa" if digits[0] == "4" else "card")
         outcome = DECLINED.get(digits, "") or "ok"
-        token = f"tok_test_{brand}_{digits[-4:]}_{outcome}_{secrets.token_hex(12)}"
-        return CardToken(token=token, last4=digits[-4:], brand=brand)
+        body = f"tok_test_{brand}_{digits[-4:]}_{outcome}_{secrets.token_hex(12)}"
+        return CardToken(token=f"{body}.{_signature(body)}", last4=digits[-4:], brand=brand)
 
     def describe(self, token: str) -> CardToken | None:
-        parts = _TOKEN.fullmatch(str(token or ""))
+        parts = _issued(token)
         return CardToken(token=token, last4=parts["last4"], brand=parts["brand"]) if parts else None
 
     def charge(self, *, token: str, amount_cents: int, idempotency_key: str) -> ChargeResult:
         if idempotency_key in self._charges:
             return self._charges[idempotency_key]
-        parts = _TOKEN.fullmatch(str(token or ""))
+        parts = _issued(token)
         if parts is None:
             result = ChargeResult(False, decline_code="card_declined")
         elif parts["outcome"] != "ok":
@@ -125,8 +129,21 @@ class TestProcessor:
         return ChargeResult(True, reference="re_" + hashlib.sha256(reference.encode()).hexdigest()[:16])
 
 
-_TOKEN = re.compile(r"tok_test_(?P<brand>[a-z]{1,16})_(?P<last4>[0-9]{4})_"
-                    r"(?P<outcome>ok|card_declined|insufficient_funds)_[0-9a-f]{24}")
+_TOKEN = re.compile(r"(?P<body>tok_test_(?P<brand>[a-z]{1,16})_(?P<last4>[0-9]{4})_"
+                    r"(?P<outcome>ok|card_declined|insufficient_funds)_[0-9a-f]{24})\.(?P<sig>[A-Za-z0-9_-]{8,64})")
+
+
+def _signature(body: str) -> str:
+    """The HMAC that shows this processor issued `body` (the key ring's own key for it)."""
+    return blind_index("test_processor_token", body, normalized=True) or ""
+
+
+def _issued(token: str) -> re.Match[str] | None:
+    """The token's parts when this processor issued it; None for anything else (made up, altered)."""
+    parts = _TOKEN.fullmatch(str(token or ""))
+    if parts is None or not hmac.compare_digest(parts["sig"], _signature(parts["body"])):
+        return None
+    return parts
 
 _PROCESSOR: PaymentProcessor = TestProcessor()
 
