@@ -1,0 +1,277 @@
+"""The FHIR R4 API (issue 16 part A): a FHIR client reads a patient's record as FHIR — Patient,
+Condition, AllergyIntolerance, MedicationStatement, Immunization, RelatedPerson, vital-sign
+Observations — every answer a valid R4 resource (checked with ``fhir.resources``' R4B models);
+search with paging links and _include/_revinclude; $everything; create and update with If-Match
+(412 when stale) and If-None-Exist; OperationOutcome errors with the right status; other
+patients' ids are 404; scopes only narrow; every request is audited with the client."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+
+from patient_portal.api.fhir.scopes import scope_allows
+from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.domain.identity import service as identity
+from patient_portal.domain.identity.sessions import actor_for
+from patient_portal.domain.observations import service as observations
+from tests.integration.identity_support import client, events, login, make_user
+from tests.integration.patients_support import draft, put_on_care_team, register
+
+FHIR = "application/fhir+json"
+
+
+def valid(resource: dict) -> dict:
+    """The resource, after R4B's model accepted it (and every resource of a Bundle)."""
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    for entry in resource.get("entry", []):
+        valid(entry["resource"])
+    return resource
+
+
+def _signed_in(email: str, role: str, patient_id=None):
+    user = make_user(email, role)
+    if patient_id is not None:
+        with unit_of_work() as s:
+            identity.link_patient_system(s, user.id, patient_id)
+    web = client()
+    assert login(web, email).status_code == 303
+    return web, actor_for(user)
+
+
+@pytest.fixture
+def clinic(code_tables):
+    elena = register().patient_id
+    omar = register(draft(given_name="Omar", family_name="Haddad", date_of_birth="1985-02-11",
+                          email="omar@example.com", phone_mobile="+1 617 555 0199")).patient_id
+    doc, doc_actor = _signed_in("doc@clinic.org", "doctor")
+    put_on_care_team(doc_actor, elena)
+    with unit_of_work() as s:
+        observations.record_vitals(s, doc_actor, patient_id=elena, values={"systolic": "128", "diastolic": "82",
+                                                                            "heart_rate": "70"},
+                                    effective_at=utcnow() - timedelta(hours=1))
+    me, _ = _signed_in("elena@example.com", "patient", elena)
+    desk, _ = _signed_in("desk@clinic.org", "staff")
+    return {"elena": str(elena), "omar": str(omar), "doc": doc, "doc_actor": doc_actor, "me": me, "desk": desk}
+
+
+def _ids(bundle: dict, rtype: str | None = None) -> list[str]:
+    return [e["resource"]["id"] for e in bundle["entry"] if rtype is None or e["resource"]["resourceType"] == rtype]
+
+
+def _first(web, rtype: str, pid: str) -> dict:
+    name = "_id" if rtype == "Patient" else "patient"
+    return web.get(f"/fhir/{rtype}", params={name: pid}).json()["entry"][0]["resource"]
+
+
+# ---------------------------------------------------------------------------------------------- metadata
+
+def test_the_capability_statement_is_valid_r4_and_lists_what_is_served(db):
+    answer = client().get("/fhir/metadata")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(FHIR)
+    body = valid(answer.json())
+    assert body["fhirVersion"] == "4.0.1"
+    served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
+    assert {"Patient", "Condition", "AllergyIntolerance", "Observation", "Immunization"} <= set(served)
+    assert {"create", "update"} <= served["Condition"] and "create" not in served["Patient"]
+
+
+# ---------------------------------------------------------------------------------------------- reads
+
+def test_the_patient_reads_her_own_record_as_valid_us_core_resources(clinic):
+    me, pid = clinic["me"], clinic["elena"]
+    patient = me.get(f"/fhir/Patient/{pid}")
+    assert patient.status_code == 200 and patient.headers["etag"] == 'W/"1"'
+    body = valid(patient.json())
+    assert body["name"][0]["family"] == "Marsh" and body["birthDate"] == "1979-04-23" and body["gender"] == "female"
+    assert body["meta"]["profile"] == ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]
+    for rtype, check in (("Condition", lambda r: r["code"]["coding"][0]["code"] == "J45"),
+                         ("AllergyIntolerance", lambda r: r["code"]["text"] == "Latex"),
+                         ("MedicationStatement", lambda r: r["medicationCodeableConcept"]["text"] == "Atorvastatin"),
+                         ("Immunization", lambda r: r["vaccineCode"]["coding"][0]["code"] == "03"),
+                         ("RelatedPerson", lambda r: r["name"][0]["text"] == "Tom Marsh"),
+                         ("Observation", lambda r: r["valueQuantity"]["code"])):
+        bundle = valid(me.get(f"/fhir/{rtype}", params={"patient": pid}).json())
+        assert bundle["type"] == "searchset" and bundle["total"] >= 1, rtype
+        assert all(check(e["resource"]) for e in bundle["entry"]), rtype
+    condition = _first(me, "Condition", pid)
+    one = me.get(f"/fhir/Condition/{condition['id']}")
+    assert one.status_code == 200 and valid(one.json())["id"] == condition["id"]
+    assert me.get(f"/fhir/Condition/{condition['id']}/_history/1").json()["id"] == condition["id"]
+    assert me.get(f"/fhir/Condition/{condition['id']}/_history/9").status_code == 404
+    assert valid(me.get(f"/fhir/Condition/{condition['id']}/_history").json())["type"] == "history"
+
+
+def test_vital_signs_are_us_core_observations_with_loinc_and_ucum(clinic):
+    found = valid(clinic["doc"].get("/fhir/Observation", params={"patient": clinic["elena"],
+                                                                   "category": "vital-signs"}).json())
+    codes = {e["resource"]["code"]["coding"][0]["code"] for e in found["entry"]}
+    assert {"8480-6", "8462-4", "8867-4"} <= codes  # systolic, diastolic, heart rate
+    systolic = next(e["resource"] for e in found["entry"] if e["resource"]["code"]["coding"][0]["code"] == "8480-6")
+    assert systolic["valueQuantity"] == {"value": 128.0, "unit": systolic["valueQuantity"]["unit"],
+                                         "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}
+
+
+def test_other_patients_ids_and_unknown_ids_are_404_never_403(clinic):
+    me, omar = clinic["me"], clinic["omar"]
+    for url in (f"/fhir/Patient/{omar}", f"/fhir/Patient/{uuid.uuid4()}", "/fhir/Patient/not-an-id",
+                f"/fhir/Condition/{uuid.uuid4()}", f"/fhir/Patient/{omar}/$everything"):
+        answer = me.get(url)
+        assert answer.status_code == 404, url
+        assert valid(answer.json())["resourceType"] == "OperationOutcome"
+    assert _first(clinic["doc"], "Patient", clinic["elena"])["id"] == clinic["elena"]  # his own patient
+    assert clinic["doc"].get(f"/fhir/Patient/{omar}").status_code == 404  # off the care team
+    assert me.get("/fhir/Condition", params={"patient": omar}).json()["total"] == 0
+
+
+def test_without_a_credential_it_is_401_and_a_bearer_token_nobody_issued_is_401(clinic):
+    for headers in ({}, {"Authorization": "Bearer made-up"}, {"Authorization": "Basic abc"}):
+        answer = client().get(f"/fhir/Patient/{clinic['elena']}", headers=headers)
+        assert answer.status_code == 401 and valid(answer.json())["issue"][0]["code"] == "login"
+
+
+def test_the_front_desk_reads_demographics_but_no_clinical_resources(clinic):
+    desk = clinic["desk"]
+    assert desk.get(f"/fhir/Patient/{clinic['elena']}").status_code == 200
+    refused = desk.get("/fhir/Condition", params={"patient": clinic["elena"]})
+    assert refused.status_code == 403 and valid(refused.json())["resourceType"] == "OperationOutcome"
+
+
+# ---------------------------------------------------------------------------------------------- search
+
+def test_search_filters_pages_with_links_and_includes_the_patient(clinic):
+    doc, pid = clinic["doc"], clinic["elena"]
+    for name in ("Migraine", "Gout"):
+        assert doc.post("/fhir/Condition", json=_condition(pid, name)).status_code == 201
+    everything = doc.get("/fhir/Condition", params={"patient": pid}).json()
+    assert everything["total"] == 3
+    first = valid(doc.get("/fhir/Condition", params={"patient": pid, "_count": "2"}).json())
+    assert len(first["entry"]) == 2 and {link["relation"] for link in first["link"]} == {"self", "next"}
+    following = doc.get(next(link["url"] for link in first["link"] if link["relation"] == "next")).json()
+    assert len(following["entry"]) == 1 and "previous" in {link["relation"] for link in following["link"]}
+    assert set(_ids(first) + _ids(following)) == set(_ids(everything))
+    coded = doc.get("/fhir/Condition", params={"patient": pid, "code": "http://hl7.org/fhir/sid/icd-10-cm|J45"})
+    assert [e["resource"]["code"]["text"] for e in coded.json()["entry"]] == ["Asthma"]
+    by_post = doc.post("/fhir/Condition/_search", data={"patient": pid, "clinical-status": "active"})
+    assert by_post.status_code == 200 and by_post.json()["total"] == 3
+    included = valid(doc.get("/fhir/Condition", params={"patient": pid, "_include": "Condition:patient"}).json())
+    assert [e["search"]["mode"] for e in included["entry"]].count("include") == 1
+    rev = valid(doc.get("/fhir/Patient", params={"_id": pid, "_revinclude": "AllergyIntolerance:patient"}).json())
+    assert {e["resource"]["resourceType"] for e in rev["entry"]} == {"Patient", "AllergyIntolerance"}
+
+
+def test_unknown_parameters_are_ignored_or_refused_when_strict(clinic):
+    doc, pid = clinic["doc"], clinic["elena"]
+    assert doc.get("/fhir/Condition", params={"patient": pid, "colour": "blue"}).status_code == 200
+    strict = doc.get("/fhir/Condition", params={"patient": pid, "colour": "blue"},
+                     headers={"Prefer": "handling=strict"})
+    assert strict.status_code == 400 and valid(strict.json())["resourceType"] == "OperationOutcome"
+    for bad in ({"_count": "many"}, {"date": "yesterday"}):
+        assert doc.get("/fhir/Observation", params={"patient": pid, **bad}).status_code == 400
+    assert doc.get("/fhir/Condition").status_code == 400  # a doctor must say whose
+    assert doc.get("/fhir/Basic", params={"patient": pid}).status_code == 404
+
+
+def test_everything_returns_the_whole_record_narrowed_by_type(clinic):
+    me, pid = clinic["me"], clinic["elena"]
+    whole = valid(me.get(f"/fhir/Patient/{pid}/$everything").json())
+    kinds = {e["resource"]["resourceType"] for e in whole["entry"]}
+    assert {"Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization", "Observation",
+            "RelatedPerson"} <= kinds
+    only = me.get(f"/fhir/Patient/{pid}/$everything", params={"_type": "Condition,Immunization"}).json()
+    assert {e["resource"]["resourceType"] for e in only["entry"]} == {"Condition", "Immunization"}
+
+
+# ---------------------------------------------------------------------------------------------- writes
+
+def _condition(pid: str, text: str = "Migraine", **extra) -> dict:
+    return {"resourceType": "Condition", "subject": {"reference": f"Patient/{pid}"}, "code": {"text": text},
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                           "code": "active"}]}, **extra}
+
+
+def test_a_doctor_creates_and_updates_a_condition_with_versioning(clinic):
+    doc, pid = clinic["doc"], clinic["elena"]
+    made = doc.post("/fhir/Condition", json=_condition(pid, onsetDateTime="2024-03-01"))
+    assert made.status_code == 201 and made.headers["etag"] == 'W/"1"' and "/_history/1" in made.headers["location"]
+    body = valid(made.json())
+    assert body["code"]["text"] == "Migraine" and body["onsetDateTime"] == "2024-03-01"
+    resolved = {**body, "clinicalStatus": {"coding": [{"system": body["clinicalStatus"]["coding"][0]["system"],
+                                                       "code": "resolved"}]}}
+    changed = doc.put(f"/fhir/Condition/{body['id']}", json=resolved, headers={"If-Match": 'W/"1"'})
+    assert changed.status_code == 200 and changed.headers["etag"] == 'W/"2"'
+    assert valid(changed.json())["clinicalStatus"]["coding"][0]["code"] == "resolved"
+    stale = doc.put(f"/fhir/Condition/{body['id']}", json=resolved, headers={"If-Match": 'W/"1"'})
+    assert stale.status_code == 412 and valid(stale.json())["resourceType"] == "OperationOutcome"
+    assert clinic["me"].get(f"/fhir/Condition/{body['id']}").json()["meta"]["versionId"] == "2"
+
+
+def test_conditional_create_makes_one_then_finds_it(clinic):
+    doc, pid = clinic["doc"], clinic["elena"]
+    allergy = {"resourceType": "AllergyIntolerance", "patient": {"reference": f"Patient/{pid}"},
+               "code": {"text": "Peanuts"}, "category": ["food"],
+               "reaction": [{"manifestation": [{"text": "Hives"}], "severity": "moderate"}]}
+    first = doc.post("/fhir/AllergyIntolerance", json=allergy, headers={"If-None-Exist": "code=none|none"})
+    assert first.status_code == 201 and valid(first.json())["reaction"][0]["severity"] == "moderate"
+    made = first.json()["id"]
+    again = doc.post("/fhir/AllergyIntolerance", json=allergy, headers={"If-None-Exist": f"_id={made}"})
+    assert again.status_code == 200 and again.json()["id"] == made
+    several = doc.post("/fhir/AllergyIntolerance", json=allergy, headers={"If-None-Exist": "clinical-status=active"})
+    assert several.status_code == 412  # Latex and Peanuts both match
+
+
+@pytest.mark.parametrize("body,status", [
+    (b"{not json", 400), (b"[1, 2]", 400), (json.dumps({"resourceType": "Patient"}).encode(), 400),
+    (json.dumps({"resourceType": "Condition", "subject": {"reference": "Patient/x"}, "code": {"text": "A"},
+                 "onsetDateTime": "not-a-date"}).encode(), 422),
+    (json.dumps({"resourceType": "Condition", "code": {"text": "A"}}).encode(), 422),
+    (b"{" + b'"a":"' + b"x" * 1_100_000 + b'"}', 413),
+])
+def test_bad_bodies_are_operation_outcomes_never_500(clinic, body, status):
+    answer = clinic["doc"].post("/fhir/Condition", content=body, headers={"Content-Type": FHIR})
+    assert answer.status_code == status and valid(answer.json())["resourceType"] == "OperationOutcome"
+
+
+def test_invalid_elements_are_named_by_their_path(clinic):
+    answer = clinic["doc"].post("/fhir/Condition", json=_condition(clinic["elena"], onsetDateTime="soon"))
+    assert answer.status_code == 422
+    assert any("onsetDateTime" in path for path in answer.json()["issue"][0]["expression"])
+
+
+def test_writes_are_refused_to_a_patient_and_hidden_for_other_patients(clinic):
+    mine = clinic["me"].post("/fhir/Condition", json=_condition(clinic["elena"]))
+    assert mine.status_code == 403  # her own record: she may see it, not write a diagnosis
+    assert clinic["doc"].post("/fhir/Condition", json=_condition(clinic["omar"])).status_code == 404
+    assert clinic["me"].post("/fhir/Patient", json={"resourceType": "Patient"}).status_code == 405
+
+
+def test_every_request_is_audited_with_the_client_and_no_phi(clinic):
+    clinic["me"].get("/fhir/Condition", params={"patient": clinic["elena"]})
+    event = events("fhir.request")[-1]
+    assert str(event.patient_id) == clinic["elena"] and event.outcome == "success"
+    assert event.detail == {"interaction": "search", "client": "portal", "count": 1, "scoped": False}
+
+
+# ---------------------------------------------------------------------------------------------- scopes
+
+@pytest.mark.parametrize("scopes,rtype,interaction,allowed", [
+    ({"patient/Observation.rs"}, "Observation", "read", True),
+    ({"patient/Observation.rs"}, "Observation", "search", True),
+    ({"patient/Observation.rs"}, "Observation", "create", False),
+    ({"patient/Observation.rs"}, "Condition", "read", False),
+    ({"user/*.cruds"}, "Condition", "update", True),
+    ({"patient/*.read"}, "Condition", "search", True),
+    ({"patient/*.read"}, "Condition", "create", False),
+    ({"patient/Condition.write"}, "Condition", "create", True),
+    ({"patient/Condition.write"}, "Condition", "read", False),
+    ({"patient/Condition.sr"}, "Condition", "read", False),  # not cruds order: not a scope
+    ({"patient/Observation.rs?category=laboratory"}, "Observation", "read", False),  # narrower: not the type
+    ({"openid", "fhirUser"}, "Patient", "read", False),
+    (None, "Condition", "create", True),  # the portal's own session: the person's rights
+])
+def test_scopes_only_narrow(scopes, rtype, interaction, allowed):
+    assert scope_allows(None if scopes is None else frozenset(scopes), rtype, interaction) is allowed
