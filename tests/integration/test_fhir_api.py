@@ -275,3 +275,12 @@ def test_every_request_is_audited_with_the_client_and_no_phi(clinic):
 ])
 def test_scopes_only_narrow(scopes, rtype, interaction, allowed):
     assert scope_allows(None if scopes is None else frozenset(scopes), rtype, interaction) is allowed
+
+
+def test_a_cookie_write_from_another_site_is_refused_but_a_bearer_app_is_not_stopped_by_origin(clinic):
+    elsewhere = {"Origin": "https://app.example.org"}
+    forged = clinic["doc"].post("/fhir/Condition", json=_condition(clinic["elena"]), headers=elsewhere)
+    assert forged.status_code == 403
+    app = client().post("/fhir/Condition", json=_condition(clinic["elena"]),
+                        headers={**elsewhere, "Authorization": "Bearer not-issued"})
+    assert app.status_code == 401  # past the origin check; the token decides (and nobody issued this one)
