@@ -284,3 +284,42 @@ def test_a_cookie_write_from_another_site_is_refused_but_a_bearer_app_is_not_sto
     app = client().post("/fhir/Condition", json=_condition(clinic["elena"]),
                         headers={**elsewhere, "Authorization": "Bearer not-issued"})
     assert app.status_code == 401  # past the origin check; the token decides (and nobody issued this one)
+
+
+@pytest.fixture
+def tokens(monkeypatch):
+    """Part B's ``domain.smart.tokens`` as the contract says it answers: token -> (Actor, scopes,
+    client id), None for a token it did not issue. Tokens are registered by the test."""
+    import sys
+    import types
+
+    issued: dict[str, tuple] = {}
+    module = types.ModuleType("patient_portal.domain.smart.tokens")
+    module.caller_for_access_token = lambda _session, token: issued.get(token)
+    package = types.ModuleType("patient_portal.domain.smart")
+    package.tokens = module
+    if "patient_portal.domain.smart" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "patient_portal.domain.smart", package)
+    monkeypatch.setitem(sys.modules, "patient_portal.domain.smart.tokens", module)
+    return issued
+
+
+def test_an_app_token_reads_only_what_its_scopes_grant_and_the_policy_still_decides(clinic, tokens):
+    from patient_portal.core.access import Role
+    from tests.integration.patients_support import actor
+
+    pid = clinic["elena"]
+    tokens["vitals-only"] = (actor(Role.PATIENT, uuid.UUID(pid)), frozenset({"patient/Observation.rs"}), "bp-app")
+    app = client()
+    bearer = {"Authorization": "Bearer vitals-only"}
+    seen = app.get("/fhir/Observation", params={"patient": pid}, headers=bearer)
+    assert seen.status_code == 200 and valid(seen.json())["total"] >= 3
+    assert app.get("/fhir/Condition", params={"patient": pid}, headers=bearer).status_code == 403
+    assert app.post("/fhir/Observation", json={"resourceType": "Observation"}, headers=bearer).status_code == 403
+    assert app.get("/fhir/Observation", params={"patient": clinic["omar"]}, headers=bearer).json()["total"] == 0
+    event = events("fhir.request")[-1]
+    assert event.detail["client"] == "bp-app" and event.detail["scoped"] is True
+
+    tokens["wide"] = (actor(Role.PATIENT, uuid.UUID(pid)), frozenset({"user/*.cruds"}), "wide-app")
+    wide = app.post("/fhir/Condition", json=_condition(pid), headers={"Authorization": "Bearer wide"})
+    assert wide.status_code == 403  # the scope says yes; a patient still may not file a diagnosis
