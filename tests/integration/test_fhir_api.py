@@ -323,3 +323,41 @@ def test_an_app_token_reads_only_what_its_scopes_grant_and_the_policy_still_deci
     tokens["wide"] = (actor(Role.PATIENT, uuid.UUID(pid)), frozenset({"user/*.cruds"}), "wide-app")
     wide = app.post("/fhir/Condition", json=_condition(pid), headers={"Authorization": "Bearer wide"})
     assert wide.status_code == 403  # the scope says yes; a patient still may not file a diagnosis
+
+
+# ---------------------------------------------------------------------------------------------- download my record
+
+def test_the_patient_downloads_her_whole_record_as_fhir_json_and_as_a_readable_pdf(clinic):
+    import pypdfium2 as pdfium
+
+    me = clinic["me"]
+    as_json = me.get("/api/record/download.json")
+    assert as_json.status_code == 200 and as_json.headers["content-type"].startswith(FHIR)
+    assert as_json.headers["content-disposition"].startswith('attachment; filename="health-record-')
+    assert as_json.headers["cache-control"] == "no-store"
+    bundle = valid(json.loads(as_json.content))
+    assert bundle["type"] == "collection"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization", "Observation",
+            "RelatedPerson"} <= kinds
+    assert all(e["resource"].get("subject", e["resource"].get("patient", {"reference": f"Patient/{clinic['elena']}"}))
+               ["reference"] == f"Patient/{clinic['elena']}" for e in bundle["entry"] if e["resource"]["resourceType"]
+               != "Patient")
+
+    as_pdf = me.get("/api/record/download.pdf")
+    assert as_pdf.status_code == 200 and as_pdf.content.startswith(b"%PDF-")
+    document = pdfium.PdfDocument(as_pdf.content)
+    shown = "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    for words in ("Your health record", "Patient: Elena Marsh", "Date of birth: 1979-04-23", "Latex", "Asthma",
+                  "Atorvastatin", "MMR", "Tom Marsh", "Vital signs", ": 128 mm"):
+        assert words in shown, words
+    exports = [e.detail for e in events("record.download")]
+    assert [d["export"] for d in exports] == ["json", "pdf"] and all(d["resources"] == len(bundle["entry"]) for d in exports)
+
+
+def test_only_a_signed_in_patient_downloads_and_only_her_own(clinic):
+    assert client().get("/api/record/download.json").status_code == 401
+    refused = clinic["doc"].get("/api/record/download.pdf")
+    assert refused.status_code == 403 and b"%PDF" not in refused.content
+    assert clinic["me"].get(f"/api/record/download.json?patient={clinic['omar']}").json()["entry"][0][
+        "resource"]["id"] == clinic["elena"]  # the id comes from her session, never the address
