@@ -9,54 +9,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
 
 import pytest
-from fhir.resources.R4B import get_fhir_model_class
 
 from patient_portal.api.fhir.scopes import scope_allows
-from patient_portal.core.db import unit_of_work, utcnow
-from patient_portal.domain.identity import service as identity
-from patient_portal.domain.identity.sessions import actor_for
-from patient_portal.domain.observations import service as observations
-from tests.integration.identity_support import client, events, login, make_user
-from tests.integration.patients_support import draft, put_on_care_team, register
+from tests.integration.fhir_support import fhir_clinic, valid
+from tests.integration.identity_support import client, events
 
 FHIR = "application/fhir+json"
 
 
-def valid(resource: dict) -> dict:
-    """The resource, after R4B's model accepted it (and every resource of a Bundle)."""
-    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-    for entry in resource.get("entry", []):
-        valid(entry["resource"])
-    return resource
-
-
-def _signed_in(email: str, role: str, patient_id=None):
-    user = make_user(email, role)
-    if patient_id is not None:
-        with unit_of_work() as s:
-            identity.link_patient_system(s, user.id, patient_id)
-    web = client()
-    assert login(web, email).status_code == 303
-    return web, actor_for(user)
-
-
 @pytest.fixture
 def clinic(code_tables):
-    elena = register().patient_id
-    omar = register(draft(given_name="Omar", family_name="Haddad", date_of_birth="1985-02-11",
-                          email="omar@example.com", phone_mobile="+1 617 555 0199")).patient_id
-    doc, doc_actor = _signed_in("doc@clinic.org", "doctor")
-    put_on_care_team(doc_actor, elena)
-    with unit_of_work() as s:
-        observations.record_vitals(s, doc_actor, patient_id=elena, values={"systolic": "128", "diastolic": "82",
-                                                                            "heart_rate": "70"},
-                                    effective_at=utcnow() - timedelta(hours=1))
-    me, _ = _signed_in("elena@example.com", "patient", elena)
-    desk, _ = _signed_in("desk@clinic.org", "staff")
-    return {"elena": str(elena), "omar": str(omar), "doc": doc, "doc_actor": doc_actor, "me": me, "desk": desk}
+    return fhir_clinic()
 
 
 def _ids(bundle: dict, rtype: str | None = None) -> list[str]:
