@@ -43,6 +43,7 @@ def test_the_capability_statement_is_valid_r4_and_lists_what_is_served(db):
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert {"Patient", "Condition", "AllergyIntolerance", "Observation", "Immunization"} <= set(served)
     assert {"create", "update"} <= served["Condition"] and "create" not in served["Patient"]
+    assert served["Observation"] == {"search-type"}  # found by searching, not read by id: not claimed
 
 
 # ---------------------------------------------------------------------------------------------- reads
@@ -59,6 +60,8 @@ def test_the_patient_reads_her_own_record_as_valid_us_core_resources(clinic):
                          ("MedicationStatement", lambda r: r["medicationCodeableConcept"]["text"] == "Atorvastatin"),
                          ("Immunization", lambda r: r["vaccineCode"]["coding"][0]["code"] == "03"),
                          ("RelatedPerson", lambda r: r["name"][0]["text"] == "Tom Marsh"),
+                         ("Coverage", lambda r: (r["payor"][0]["display"], r["subscriberId"]) == ("Tufts Health",
+                                                                                                    "TH-0091")),
                          ("Observation", lambda r: r["valueQuantity"]["code"])):
         bundle = valid(me.get(f"/fhir/{rtype}", params={"patient": pid}).json())
         assert bundle["type"] == "searchset" and bundle["total"] >= 1, rtype
@@ -314,7 +317,7 @@ def test_the_patient_downloads_her_whole_record_as_fhir_json_and_as_a_readable_p
     document = pdfium.PdfDocument(as_pdf.content)
     shown = "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
     for words in ("Your health record", "Patient: Elena Marsh", "Date of birth: 1979-04-23", "Latex", "Asthma",
-                  "Atorvastatin", "MMR", "Tom Marsh", "Vital signs", ": 128 mm"):
+                  "Atorvastatin", "MMR", "Tom Marsh", "Vital signs", ": 128 mm", "Tufts Health, member TH-0091"):
         assert words in shown, words
     exports = [e.detail for e in events("record.download")]
     assert [d["export"] for d in exports] == ["json", "pdf"] and all(d["resources"] == len(bundle["entry"]) for d in exports)

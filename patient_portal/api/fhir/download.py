@@ -94,6 +94,8 @@ def summary_pdf(found: dict[str, list[dict[str, Any]]]) -> bytes:
             [f"{r['effectiveDateTime'][:16].replace('T', ' ')}  {_concept_text(r['code'])}: "
              f"{r['valueQuantity']['value']:g} {r['valueQuantity']['unit']}" for r in found.get("Observation", [])[:60]],
             "No vital signs on file.")
+    section("Insurance", [f"{r['payor'][0]['display']}, member {r.get('subscriberId', '')}"
+                          for r in found.get("Coverage", [])], "No insurance on file.")
     section("Emergency contacts", [f"{r.get('name', [{}])[0].get('text', '')} ({r['relationship'][0].get('text', '')})"
                                    for r in found.get("RelatedPerson", [])], "No emergency contacts on file.")
     lines.append((9, "The full record, in the FHIR format other health apps read, is the JSON download."))

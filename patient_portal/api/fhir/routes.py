@@ -111,7 +111,7 @@ async def metadata() -> Response:
     """A CapabilityStatement listing only the interactions these routes answer."""
     resources = []
     for rtype in SUPPORTED:
-        interactions = ["read", "vread", "history-instance", "search-type"]
+        interactions = (["read", "vread", "history-instance"] if rtype in source.READABLE else []) + ["search-type"]
         if rtype in WRITABLE:
             interactions += ["create", "update"]
         entry: dict[str, Any] = {

@@ -22,11 +22,13 @@ BY_TYPE: dict[str, set[str]] = {
     "Immunization": {"patient", "vaccine-code", "status", "date"},
     "Observation": {"patient", "subject", "code", "category", "date", "status"},
     "RelatedPerson": {"patient"},
+    "Coverage": {"patient", "beneficiary", "status"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.
 PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "MedicationStatement": "subject",
-               "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient"}
+               "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
+               "Coverage": "beneficiary"}
 
 
 class BadSearch(ValueError):
@@ -71,7 +73,7 @@ def parse(rtype: str, params: list[tuple[str, str]], *, strict: bool) -> Query:
 
 def patient_ids(query: Query) -> list[str]:
     """The patient ids the query names (``patient``/``subject``, or ``_id`` on Patient)."""
-    names = ("_id",) if query.rtype == "Patient" else ("patient", "subject")
+    names = ("_id",) if query.rtype == "Patient" else ("patient", "subject", "beneficiary")
     out = []
     for name in names:
         for value in query.values(name):

@@ -195,6 +195,35 @@ def related_person(pid: Any, v: dict[str, str], index: int) -> dict[str, Any]:
     return out
 
 
+def coverage(pid: Any, v: dict[str, str]) -> dict[str, Any]:
+    """US Core Coverage: status, type, subscriber id, beneficiary, relationship, period, payor, plan."""
+    out: dict[str, Any] = {
+        "resourceType": "Coverage", "id": v["id"], "meta": _meta(1, "us-core-coverage"),
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HIP",
+                             "display": "health insurance plan policy"}]},
+        "subscriberId": v.get("member_id", ""),
+        "beneficiary": ref("Patient", pid),
+        "relationship": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship",
+                                     "code": v.get("relationship") or "self"}]},
+        "payor": [{"display": v.get("payer") or "unknown"}],
+        "order": {"primary": 1, "secondary": 2, "tertiary": 3}.get(v.get("order", ""), 1),
+    }
+    if not out["subscriberId"]:
+        del out["subscriberId"]
+    period = {k: v[f] for k, f in (("start", "effective_date"), ("end", "end_date")) if v.get(f)}
+    if period:
+        out["period"] = period
+    classes = [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class",
+                                     "code": code}]}, "value": v[f], **({"name": v[f]} if code == "plan" else {})}
+               for code, f in (("group", "group_number"), ("plan", "plan")) if v.get(f)]
+    if classes:
+        out["class"] = classes
+    if v.get("subscriber_name"):
+        out["subscriber"] = {"display": v["subscriber_name"]}
+    return out
+
+
 def bundle(kind: str, resources: list[dict[str, Any]], base: str, total: int | None = None,
            links: list[dict[str, str]] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"resourceType": "Bundle", "type": kind,

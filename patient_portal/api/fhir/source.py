@@ -26,7 +26,9 @@ AUDIT_ACTION = "fhir.request"
 #: Vital-sign sets read per page, and how many pages a compartment read goes through at most.
 OBS_PAGE, OBS_PAGES = 50, 40
 PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization",
-                 "Observation", "RelatedPerson")
+                 "Observation", "RelatedPerson", "Coverage")
+#: Types read by id (the others are found by searching a patient's compartment).
+READABLE = ("Patient", *fhir.KIND_TYPES.values())
 
 
 def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:
@@ -41,6 +43,8 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
         out["Patient"] = [fhir.patient(chart["patient"], chart["basic"], chart["version"])]
     if "RelatedPerson" in types and chart["emergency"] is not None:
         out["RelatedPerson"] = [fhir.related_person(pid, c, i) for i, c in enumerate(chart["emergency"])]
+    if "Coverage" in types and chart["insurance"] is not None:
+        out["Coverage"] = [fhir.coverage(pid, v) for v in chart["insurance"]]
     if chart["history"] is not None:
         for kind, rtype in fhir.KIND_TYPES.items():
             if rtype in types:
@@ -64,8 +68,8 @@ def owner(session: Session, rtype: str, rid: str) -> uuid.UUID | None:
             return uuid.UUID(rid)
         except ValueError:
             return None
-    if rtype in ("Observation",):
-        return None  # observation read by id: not offered (search by patient)
+    if rtype not in READABLE:
+        return None  # found by searching the patient's compartment, not read by id
     kind = fhir.TYPE_KINDS.get(rtype)
     return history.patient_of(session, kind, rid) if kind else None
 
