@@ -329,3 +329,19 @@ def test_only_a_signed_in_patient_downloads_and_only_her_own(clinic):
     assert refused.status_code == 403 and b"%PDF" not in refused.content
     assert clinic["me"].get(f"/api/record/download.json?patient={clinic['omar']}").json()["entry"][0][
         "resource"]["id"] == clinic["elena"]  # the id comes from her session, never the address
+
+
+def test_prescriptions_are_us_core_medication_requests(clinic):
+    from patient_portal.domain.prescriptions import service as rx
+    from tests.integration.patients_support import call
+
+    lisinopril = {"drug": "lisinopril", "dose": "10", "route": "oral", "frequency": "once_daily", "quantity": "30",
+                  "refills": "0"}
+    made = call(rx.prescribe, clinic["doc_actor"], patient_id=clinic["elena"], values=lisinopril)
+    for web in (clinic["doc"], clinic["me"]):
+        found = valid(web.get("/fhir/MedicationRequest", params={"patient": clinic["elena"], "status": "active"}).json())
+        request = found["entry"][0]["resource"]
+        assert (request["id"], request["intent"], request["status"]) == (str(made.id), "order", "active")
+        assert request["medicationCodeableConcept"]["coding"][0]["code"] == "lisinopril"
+        assert request["dosageInstruction"][0]["text"] == made.sig_words
+    assert clinic["desk"].get("/fhir/MedicationRequest", params={"patient": clinic["elena"]}).status_code == 403

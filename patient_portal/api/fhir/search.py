@@ -23,12 +23,13 @@ BY_TYPE: dict[str, set[str]] = {
     "Observation": {"patient", "subject", "code", "category", "date", "status"},
     "RelatedPerson": {"patient"},
     "Coverage": {"patient", "beneficiary", "status"},
+    "MedicationRequest": {"patient", "subject", "code", "status", "intent", "authoredon"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.
 PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "MedicationStatement": "subject",
                "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
-               "Coverage": "beneficiary"}
+               "Coverage": "beneficiary", "MedicationRequest": "subject"}
 
 
 class BadSearch(ValueError):
@@ -98,7 +99,7 @@ def _token_match(concepts: list[dict[str, Any]], wanted: str) -> bool:
 
 
 def _date_of(resource: dict[str, Any]) -> str | None:
-    for key in ("effectiveDateTime", "onsetDateTime", "occurrenceDateTime"):
+    for key in ("effectiveDateTime", "onsetDateTime", "occurrenceDateTime", "authoredOn"):
         if key in resource:
             return resource[key]
     period = resource.get("effectivePeriod")
@@ -143,7 +144,9 @@ def matches(resource: dict[str, Any], query: Query) -> bool:
             return False
         if base == "criticality" and resource.get("criticality") not in alternatives:
             return False
-        if base in ("date", "onset-date", "effective") and not _date_match(_date_of(resource), value):
+        if base == "intent" and resource.get("intent") not in alternatives:
+            return False
+        if base in ("date", "onset-date", "effective", "authoredon") and not _date_match(_date_of(resource), value):
             return False
         if base == "birthdate" and not _date_match(resource.get("birthDate"), value):
             return False

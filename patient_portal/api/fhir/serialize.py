@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from patient_portal.core.coding import Coding
+from patient_portal.core.coding import FORMULARY, Coding
 from patient_portal.domain.history.dto import coding_of
 
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
@@ -192,6 +192,26 @@ def related_person(pid: Any, v: dict[str, str], index: int) -> dict[str, Any]:
         out["name"] = [{"text": v["name"]}]
     if v.get("phone"):
         out["telecom"] = [{"system": "phone", "value": v["phone"]}]
+    return out
+
+
+def medication_request(view: Any) -> dict[str, Any]:
+    """US Core MedicationRequest: a prescription as signed (status, intent, drug, patient, authoredOn,
+    requester, dosage instruction)."""
+    out: dict[str, Any] = {
+        "resourceType": "MedicationRequest", "id": str(view.id), "meta": _meta(1, "us-core-medicationrequest"),
+        "status": view.status if view.status in ("active", "stopped", "completed", "cancelled") else "unknown",
+        "intent": "order",
+        "medicationCodeableConcept": _concept(Coding(FORMULARY, view.drug, view.drug_name) if view.drug else None,
+                                              view.drug_name),
+        "subject": ref("Patient", view.patient_id),
+        "authoredOn": view.signed_at.isoformat(),
+        "requester": {"display": view.prescriber_name or "the clinic"},
+    }
+    if view.sig_words:
+        out["dosageInstruction"] = [{"text": view.sig_words}]
+    if view.renews_id:
+        out["priorPrescription"] = ref("MedicationRequest", view.renews_id)
     return out
 
 

@@ -21,12 +21,13 @@ from patient_portal.core.access import Action
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.profile import get_chart
+from patient_portal.domain.prescriptions import service as prescriptions
 
 AUDIT_ACTION = "fhir.request"
 #: Vital-sign sets read per page, and how many pages a compartment read goes through at most.
 OBS_PAGE, OBS_PAGES = 50, 40
 PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization",
-                 "Observation", "RelatedPerson", "Coverage")
+                 "Observation", "RelatedPerson", "Coverage", "MedicationRequest")
 #: Types read by id (the others are found by searching a patient's compartment).
 READABLE = ("Patient", *fhir.KIND_TYPES.values())
 
@@ -49,6 +50,9 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
         for kind, rtype in fhir.KIND_TYPES.items():
             if rtype in types:
                 out[rtype] = [fhir.history_entry(kind, pid, v) for v in chart["history"].get(kind, [])]
+    if "MedicationRequest" in types and actor.can(Action.PRESCRIPTION_READ):
+        out["MedicationRequest"] = [fhir.medication_request(v)
+                                    for v in prescriptions.list_prescriptions(session, actor, patient_id=pid)]
     if "Observation" in types and actor.can(Action.OBSERVATION_READ):
         found: list[dict[str, Any]] = []
         for page in range(1, OBS_PAGES + 1):
