@@ -222,6 +222,9 @@ def test_every_request_is_audited_with_the_client_and_no_phi(clinic):
     event = events("fhir.request")[-1]
     assert str(event.patient_id) == clinic["elena"] and event.outcome == "success"
     assert event.detail == {"interaction": "search", "client": "portal", "count": 1, "scoped": False}
+    from patient_portal.domain.audit_log.dto import phrase
+
+    assert phrase(event.action, event.detail) == "Used your record through the clinic's data connection (FHIR)"
 
 
 # ---------------------------------------------------------------------------------------------- scopes
@@ -287,6 +290,9 @@ def test_an_app_token_reads_only_what_its_scopes_grant_and_the_policy_still_deci
     assert app.get("/fhir/Observation", params={"patient": clinic["omar"]}, headers=bearer).json()["total"] == 0
     event = events("fhir.request")[-1]
     assert event.detail["client"] == "bp-app" and event.detail["scoped"] is True
+    from patient_portal.domain.audit_log.dto import phrase
+
+    assert phrase(event.action, event.detail).startswith("An app you connected used your record")
 
     tokens["wide"] = (actor(Role.PATIENT, uuid.UUID(pid)), frozenset({"user/*.cruds"}), "wide-app")
     wide = app.post("/fhir/Condition", json=_condition(pid), headers={"Authorization": "Bearer wide"})

@@ -17,31 +17,28 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from patient_portal.api.fhir import source
 from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.api.fhir.routes import Problem, answer, base_url, outcome, run
 from patient_portal.api.fhir.scopes import scope_allows
-from patient_portal.core import audit, jobs
-from patient_portal.core.access import Action, Actor, Resource, Role, reach_filter, require
+from patient_portal.core import jobs
+from patient_portal.core.access import Actor, Role
 from patient_portal.core.crypto import decrypt_frames, encrypt_stream, new_data_key, unwrap_data_key
-from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.db import unit_of_work
 from patient_portal.core.errors import ServiceError
 from patient_portal.core.storage import get_blob_store, new_object_key
-from patient_portal.domain.fhir.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, FhirExport
-from patient_portal.domain.patients.models import STATUS_ACTIVE, Patient
+from patient_portal.domain.fhir import service as exports
+from patient_portal.domain.fhir.models import CANCELLED, FAILED, QUEUED, RUNNING, FhirExport
 
 router = APIRouter()
-JOB = "fhir.export"
+JOB = exports.JOB
 FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
-KEEP = timedelta(days=1)
-EXPORTED = "fhir.export"
 
 
 def _kickoff(session: Session, who: FhirCaller, level: str, params: dict[str, str], url: str,
@@ -59,19 +56,8 @@ def _kickoff(session: Session, who: FhirCaller, level: str, params: dict[str, st
     types = [t for t in (wanted or source.PATIENT_TYPES) if scope_allows(who.scopes, t, "export")]
     if not types:
         raise Problem(403, "forbidden", "The access token's scopes allow none of these types.")
-    if level == "system":
-        require(session, who.actor, Action.REPORTS, Resource(), audit_as=EXPORTED, object_type="fhir_export")
-    export = FhirExport(requested_by=who.actor.user_id, client_id=who.client_id, level=level, types=types,
-                        request_url=url[:2000])
-    session.add(export)
-    session.flush()
-    actor = who.actor
-    jobs.enqueue(session, JOB, {"export": str(export.id), "user": str(actor.user_id), "role": str(actor.role),
-                                "patient": str(actor.patient_id) if actor.patient_id else None,
-                                "name": actor.display_name, "scopes": sorted(who.scopes) if who.scopes else None,
-                                "client": who.client_id}, key=f"fhir-export:{export.id}", fresh=True)
-    audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export.id,
-                 detail={"level": level, "types": types, "client": who.client_id or "portal", "step": "requested"})
+    export = exports.request_export(session, who.actor, level=level, types=types, url=url,
+                                    client_id=who.client_id, scopes=who.scopes)
     return Response(status_code=202, headers={"Content-Location": f"{base_url()}/$export-poll/{export.id}"})
 
 
@@ -88,14 +74,7 @@ async def export_patients(request: Request) -> Response:
 
 
 def _mine(session: Session, who: FhirCaller, export_id: str) -> FhirExport:
-    try:
-        export = session.get(FhirExport, uuid.UUID(export_id[:64]))
-    except ValueError:
-        export = None
-    if export is None or export.requested_by != who.actor.user_id or (
-            export.expires_at is not None and export.expires_at < utcnow()):
-        raise Problem(404, "not-found", "No such export.")
-    return export
+    return exports.own_export(session, who.actor, export_id=export_id)
 
 
 def _poll(session: Session, who: FhirCaller, export_id: str) -> Response:
@@ -115,15 +94,7 @@ def _poll(session: Session, who: FhirCaller, export_id: str) -> Response:
 
 
 def _cancel(session: Session, who: FhirCaller, export_id: str) -> Response:
-    export = _mine(session, who, export_id)
-    store = get_blob_store()
-    for f in export.files or []:
-        store.delete(f["key"])
-    export.status, export.files, export.progress = CANCELLED, [], "cancelled"
-    session.add(export)
-    jobs.cancel(session, f"fhir-export:{export.id}")
-    audit.record(session, who.actor, EXPORTED, object_type="fhir_export", object_id=export.id,
-                 detail={"step": "cancelled"})
+    exports.cancel_export(session, who.actor, export_id=export_id)
     return Response(status_code=202)
 
 
@@ -138,13 +109,8 @@ async def cancel(export_id: str, request: Request) -> Response:
 
 
 def _file(session: Session, who: FhirCaller, export_id: str, index: int) -> tuple[str, str]:
-    export = _mine(session, who, export_id)
-    files = export.files or []
-    if export.status != DONE or not 0 <= index < len(files):
-        raise Problem(404, "not-found", "No such file.")
-    audit.record(session, who.actor, EXPORTED, object_type="fhir_export", object_id=export.id,
-                 detail={"step": "downloaded", "type": files[index]["type"], "count": files[index]["count"]})
-    return files[index]["key"], files[index]["wrapped"]
+    found = exports.export_file(session, who.actor, export_id=export_id, index=index)
+    return found["key"], found["wrapped"]
 
 
 @router.get("/fhir/$export-file/{export_id}/{index}")
@@ -169,13 +135,6 @@ class _FileRef:
 
 # ---------------------------------------------------------------------------------------------- the job
 
-def _patients(session: Session, actor: Actor, level: str) -> list[uuid.UUID]:
-    query = select(Patient.id).where(Patient.status == STATUS_ACTIVE).order_by(Patient.id)
-    if level != "system":
-        query = query.where(reach_filter(actor, Patient.id))
-    return list(session.exec(query).all())
-
-
 @jobs.handler(JOB)
 def run_export(payload: dict[str, Any]) -> None:
     """Write one encrypted NDJSON file per type: every reached patient's resources, read through
@@ -185,14 +144,12 @@ def run_export(payload: dict[str, Any]) -> None:
                   patient_id=uuid.UUID(payload["patient"]) if payload.get("patient") else None)
     who = FhirCaller(actor, frozenset(payload["scopes"]) if payload.get("scopes") else None, payload.get("client"))
     with unit_of_work() as session:
-        export = session.get(FhirExport, export_id)
-        if export is None or export.status != QUEUED:
-            return
-        export.status, export.progress = RUNNING, "reading the records"
-        types, level = list(export.types), export.level
-        session.add(export)
+        started = exports.start(session, export_id)
+    if started is None:
+        return
+    types, level = started
     with unit_of_work() as session:
-        pids = _patients(session, actor, level)
+        pids = exports.patients_for(session, actor, level)
     lines: dict[str, list[bytes]] = {t: [] for t in types}
     for n, pid in enumerate(pids):
         try:
@@ -204,11 +161,8 @@ def run_export(payload: dict[str, Any]) -> None:
             lines[rtype].extend(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in resources)
         if n % 50 == 0:
             with unit_of_work() as session:
-                row = session.get(FhirExport, export_id)
-                if row is None or row.status == CANCELLED:
+                if not exports.progress(session, export_id, f"{n + 1} of {len(pids)} patients"):
                     return
-                row.progress = f"{n + 1} of {len(pids)} patients"
-                session.add(row)
     store = get_blob_store()
     files = []
     for rtype in types:
@@ -219,14 +173,7 @@ def run_export(payload: dict[str, Any]) -> None:
         store.put(key, encrypt_stream(iter(lines[rtype]), dek, key))
         files.append({"type": rtype, "key": key, "wrapped": wrapped.token, "count": len(lines[rtype])})
     with unit_of_work() as session:
-        row = session.get(FhirExport, export_id)
-        if row is None or row.status == CANCELLED:
-            for f in files:
-                store.delete(f["key"])
-            return
-        row.status, row.files, row.progress = DONE, files, "done"
-        row.done_at = utcnow()
-        row.expires_at = row.done_at + KEEP
-        session.add(row)
-        audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export_id,
-                     detail={"step": "finished", "patients": len(pids), "files": len(files)})
+        kept = exports.finish(session, actor, export_id, files, len(pids))
+    if not kept:
+        for f in files:
+            store.delete(f["key"])

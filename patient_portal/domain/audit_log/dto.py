@@ -90,6 +90,8 @@ PHRASES: dict[str, str] = {
     "careplan.note.create": "Wrote a progress update on your care plan",
     "careplan.task.tick": "Ticked off a task of your care plan",
     "careplan.task.untick": "Unticked a task of your care plan",
+    "fhir.request": "Used your record through the clinic's data connection (FHIR)",
+    "record.download": "Downloaded your record",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -98,7 +100,8 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Signed": "sign", "Printed": "print", "Prescribed": "prescribe", "Stopped": "stop", "Marked": "mark",
                "Asked": "ask", "Renewed": "renew",
                "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct",
-               "Wrote": "write", "Ticked": "tick", "Unticked": "untick"}
+               "Wrote": "write", "Ticked": "tick", "Unticked": "untick", "Used": "use",
+               "Downloaded": "download"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -123,6 +126,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your test results"
     if action == "careplan.list" and (detail or {}).get("header"):  # a chart's Care plan page, opened
         text = "Opened your record and looked at your care plan"
+    if action == "fhir.request" and (detail or {}).get("client") not in (None, "portal"):
+        text = "An app you connected used your record through the clinic's data connection (FHIR)"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")
