@@ -152,6 +152,7 @@ def test_everything_returns_the_whole_record_narrowed_by_type(clinic):
             "RelatedPerson"} <= kinds
     only = me.get(f"/fhir/Patient/{pid}/$everything", params={"_type": "Condition,Immunization"}).json()
     assert {e["resource"]["resourceType"] for e in only["entry"]} == {"Condition", "Immunization"}
+    assert me.get(f"/fhir/Patient/{pid}/$everything", params={"_since": "2024-01-01"}).status_code == 400
 
 
 # ---------------------------------------------------------------------------------------------- writes
