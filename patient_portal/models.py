@@ -9,6 +9,7 @@ from patient_portal.domain.careplans import models as careplan_models  # noqa: F
 from patient_portal.domain.codes import models as code_models  # noqa: F401
 from patient_portal.domain.documents import models as document_models  # noqa: F401
 from patient_portal.domain.emergency import models as emergency_models  # noqa: F401
+from patient_portal.domain.fhir import models as fhir_models  # noqa: F401
 from patient_portal.domain.history import models as history_models  # noqa: F401
 from patient_portal.domain.identity import models as identity_models  # noqa: F401
 from patient_portal.domain.insurance import models as insurance_models  # noqa: F401

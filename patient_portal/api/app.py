@@ -15,6 +15,9 @@ from patient_portal.api import (
     responses,
     results,
 )
+from patient_portal.api.fhir import bulk as fhir_bulk
+from patient_portal.api.fhir import download as record_download
+from patient_portal.api.fhir import routes as fhir
 from patient_portal.api.headers import SecurityHeaders
 from patient_portal.core.errors import ServiceError
 
@@ -31,6 +34,9 @@ def build_api() -> FastAPI:
     api.include_router(results.router, prefix="/api")  # POST /api/results/import: a lab's CSV (doctors)
     api.include_router(immunizations.router, prefix="/api")  # GET the printable immunization record (PDF)
     api.include_router(billing.router, prefix="/api")  # statement and appeal PDFs, 835 upload, card token
+    api.include_router(record_download.router, prefix="/api")  # GET /api/record/download.{json,pdf}: the patient's own
+    api.include_router(fhir_bulk.router)  # /fhir/$export…: Bulk Data (before /fhir/{type}/{id})
+    api.include_router(fhir.router)  # /fhir: the FHIR R4 API (a path Reflex pages cannot take)
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
     return api

@@ -131,6 +131,13 @@ def _rewrite_ws_cookies(scope: Scope) -> Scope:
     return {**scope, "headers": raw}
 
 
+def _bearer_fhir(scope: Scope, headers: dict[str, str]) -> bool:
+    """A FHIR API call carrying a bearer token: a SMART app on its own site may write. It is not a
+    forged cookie request — with an Authorization header the FHIR API never looks at the cookie."""
+    return (scope.get("path", "").startswith("/fhir/")
+            and headers.get("authorization", "").lower().startswith("bearer "))
+
+
 class OriginCheck:
     """ASGI middleware around the whole app (Reflex's event websocket included):
 
@@ -147,7 +154,7 @@ class OriginCheck:
             method = scope.get("method", "GET")
             if kind == "websocket" or method in UNSAFE_METHODS:
                 headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-                if not origin_allowed(headers):
+                if not origin_allowed(headers) and not _bearer_fhir(scope, headers):
                     if kind == "websocket":  # closing before accept answers the handshake with 403
                         await send({"type": "websocket.close", "code": 1008})
                         return

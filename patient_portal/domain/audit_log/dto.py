@@ -131,6 +131,8 @@ PHRASES: dict[str, str] = {
     "appointment.waitlist.offer": "Offered you an earlier time",
     "appointment.waitlist.accept": "Booked the earlier time you took",
     "appointment.waitlist.lapse": "Offered the time held for you to someone else",
+    "fhir.request": "Used your record through the clinic's data connection (FHIR)",
+    "record.download": "Downloaded your record",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -143,7 +145,7 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Entered": "enter", "Made": "make", "Prepared": "prepare", "Sent": "send", "Closed": "close",
                "Recorded": "record", "Took": "take", "Reduced": "reduce",
                "Booked": "book", "Moved": "move", "Cancelled": "cancel", "Approved": "approve", "Confirmed": "confirm",
-               "Put": "put", "Offered": "offer"}
+               "Put": "put", "Offered": "offer", "Used": "use", "Downloaded": "download"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -170,6 +172,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your care plan"
     if action == "billing.account.read" and (detail or {}).get("header"):  # a chart's Billing page, opened
         text = "Opened your record and looked at your billing account"
+    if action == "fhir.request" and (detail or {}).get("client") not in (None, "portal"):
+        text = "An app you connected used your record through the clinic's data connection (FHIR)"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")

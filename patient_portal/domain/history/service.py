@@ -107,6 +107,19 @@ def read_for_chart(session: Session, actor: Actor, *, patient_id: Any) -> dict[s
     return {kind: [entry(values) for values in found[kind]] for kind in found}
 
 
+def patient_of(session: Session, kind: str, item_id: Any) -> uuid.UUID | None:
+    """Whose record an entry is on (None: no such entry). No policy: the caller (the FHIR API's read
+    by id) then reads the patient's record through a service that asks it."""
+    if kind not in KINDS:
+        return None
+    try:
+        key = uuid.UUID(str(item_id))
+    except ValueError:
+        return None
+    model = KINDS[kind][0]
+    return session.exec(select(model.patient_id).where(model.id == key)).first()
+
+
 def allergy_status(session: Session, patient_id: Any) -> str:
     """RECORDED (an active allergy on file), NO_KNOWN_ALLERGIES (asked, none) or NOT_RECORDED.
     No policy: the chart and its header call it for an actor they have already authorized."""

@@ -6,7 +6,13 @@ import reflex as rx
 
 from patient_portal.components.chart_header import chart_header
 from patient_portal.components.feedback import checking, success_callout
-from patient_portal.components.forms import field_grid, form_section, primary_button, textarea_field
+from patient_portal.components.forms import (
+    download_button,
+    field_grid,
+    form_section,
+    primary_button,
+    textarea_field,
+)
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.tables import empty_state
 from patient_portal.pages.careplans.pages import own_plan_card
@@ -46,6 +52,21 @@ def change_request_card() -> rx.Component:
     )
 
 
+def download_card() -> rx.Component:
+    """"Download my record": everything on file, for another clinic or an app (FHIR) and to read (PDF)."""
+    return section_card(
+        "Download your record",
+        rx.text("Everything the clinic has on file about you: a readable summary (PDF), or the full record in "
+                "the FHIR format other health apps and clinics read (JSON).", size="2", color=rx.color("gray", 11)),
+        rx.flex(download_button("Download summary (PDF)", "/api/record/download.pdf", link_id="download-record-pdf",
+                                icon="file-text"),
+                download_button("Download full record (FHIR JSON)", "/api/record/download.json",
+                                link_id="download-record-json", icon="file-json"),
+                spacing="2", wrap="wrap"),
+        section_id="download-record",
+    )
+
+
 def record_view() -> rx.Component:
     return rx.vstack(
         page_header("Your health record", "What the clinic has on file for you."),
@@ -67,6 +88,7 @@ def record_view() -> rx.Component:
                 rows_card("emergency", C.can["edit_emergency"], "No emergency contacts yet.",
                           "Your emergency contacts"),
                 change_request_card(),
+                download_card(),
                 spacing="4", width="100%",
             ),
             columns=rx.breakpoints(initial="1", lg="2"),

@@ -1,0 +1,179 @@
+"""Bulk Data ``$export`` (system and Patient level), run as a job (``core.jobs``).
+
+Kick-off ``GET /fhir/$export`` or ``/fhir/Patient/$export`` with ``Prefer: respond-async`` → 202 and
+``Content-Location`` (the status URL). Polling it: 202 with ``X-Progress`` while the job runs, then
+200 with the manifest; ``DELETE`` cancels (and removes the files). Each file is NDJSON of one type,
+encrypted in the BlobStore with its own data key, served by ``/fhir/$export-file/<id>/<n>`` to the
+requester only, until the export expires (a day after it finished).
+
+Which patients: the system level is for admins (``Action.REPORTS``, refusal audited); the Patient
+level covers every patient the caller reaches (``access.reach_filter``: a doctor's care team, a
+patient's own record). Each patient's resources come from ``source.compartment`` as the requester —
+the same services, policy and audit as any read — and scopes narrow the types.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlmodel import Session
+
+from patient_portal.api.fhir import source
+from patient_portal.api.fhir.auth import FhirCaller
+from patient_portal.api.fhir.routes import Problem, answer, base_url, outcome, run
+from patient_portal.api.fhir.scopes import scope_allows
+from patient_portal.core import jobs
+from patient_portal.core.access import Actor, Role
+from patient_portal.core.crypto import decrypt_frames, encrypt_stream, new_data_key, unwrap_data_key
+from patient_portal.core.db import unit_of_work
+from patient_portal.core.errors import ServiceError
+from patient_portal.core.storage import get_blob_store, new_object_key
+from patient_portal.domain.fhir import service as exports
+from patient_portal.domain.fhir.models import CANCELLED, FAILED, QUEUED, RUNNING, FhirExport
+
+router = APIRouter()
+JOB = exports.JOB
+FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
+
+
+def _kickoff(session: Session, who: FhirCaller, level: str, params: dict[str, str], url: str,
+             prefer: str) -> Response:
+    if "respond-async" not in prefer.lower():
+        raise Problem(400, "invalid", "Bulk export needs the header Prefer: respond-async.")
+    if params.get("_outputFormat", FORMATS[0]) not in FORMATS:
+        raise Problem(400, "invalid", "_outputFormat must be application/fhir+ndjson.")
+    if "_since" in params:
+        raise Problem(400, "not-supported", "_since is not supported yet: export everything, or use _type.")
+    wanted = [t for t in params.get("_type", "").split(",") if t]
+    unknown = [t for t in wanted if t not in source.PATIENT_TYPES]
+    if unknown:
+        raise Problem(400, "not-supported", f"Cannot export {unknown[0][:40]}.", ["_type"])
+    types = [t for t in (wanted or source.PATIENT_TYPES) if scope_allows(who.scopes, t, "export")]
+    if not types:
+        raise Problem(403, "forbidden", "The access token's scopes allow none of these types.")
+    export = exports.request_export(session, who.actor, level=level, types=types, url=url,
+                                    client_id=who.client_id, scopes=who.scopes)
+    return Response(status_code=202, headers={"Content-Location": f"{base_url()}/$export-poll/{export.id}"})
+
+
+@router.get("/fhir/$export")
+async def export_system(request: Request) -> Response:
+    return await run(request, "Patient", "export", _kickoff, "system", dict(request.query_params),
+                     str(request.url), request.headers.get("prefer", ""))
+
+
+@router.get("/fhir/Patient/$export")
+async def export_patients(request: Request) -> Response:
+    return await run(request, "Patient", "export", _kickoff, "patient", dict(request.query_params),
+                     str(request.url), request.headers.get("prefer", ""))
+
+
+def _mine(session: Session, who: FhirCaller, export_id: str) -> FhirExport:
+    return exports.own_export(session, who.actor, export_id=export_id)
+
+
+def _poll(session: Session, who: FhirCaller, export_id: str) -> Response:
+    export = _mine(session, who, export_id)
+    if export.status in (QUEUED, RUNNING):
+        return Response(status_code=202, headers={"X-Progress": export.progress, "Retry-After": "2"})
+    if export.status == FAILED:
+        return outcome(500, "exception", "The export failed; ask again.")
+    if export.status == CANCELLED:
+        raise Problem(404, "not-found", "The export was cancelled.")
+    output = [{"type": f["type"], "url": f"{base_url()}/$export-file/{export.id}/{n}", "count": f["count"]}
+              for n, f in enumerate(export.files or [])]
+    return answer({"transactionTime": export.done_at.isoformat() if export.done_at else "",
+                   "request": export.request_url, "requiresAccessToken": True, "output": output, "error": []},
+                  headers={"Expires": export.expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT")
+                           if export.expires_at else ""})
+
+
+def _cancel(session: Session, who: FhirCaller, export_id: str) -> Response:
+    exports.cancel_export(session, who.actor, export_id=export_id)
+    return Response(status_code=202)
+
+
+@router.get("/fhir/$export-poll/{export_id}")
+async def poll(export_id: str, request: Request) -> Response:
+    return await run(request, "Patient", "export", _poll, export_id)
+
+
+@router.delete("/fhir/$export-poll/{export_id}")
+async def cancel(export_id: str, request: Request) -> Response:
+    return await run(request, "Patient", "export", _cancel, export_id)
+
+
+def _file(session: Session, who: FhirCaller, export_id: str, index: int) -> tuple[str, str]:
+    found = exports.export_file(session, who.actor, export_id=export_id, index=index)
+    return found["key"], found["wrapped"]
+
+
+@router.get("/fhir/$export-file/{export_id}/{index}")
+async def download(export_id: str, index: int, request: Request) -> Response:
+    found = await run(request, "Patient", "export", lambda s, w: _FileRef(*_file(s, w, export_id, index)))
+    if not isinstance(found, _FileRef):
+        return found
+    store = get_blob_store()
+
+    def body() -> Iterator[bytes]:
+        dek = unwrap_data_key(found.wrapped, found.key)
+        for frame in decrypt_frames(store.get(found.key), dek, found.key):
+            yield from frame
+
+    return StreamingResponse(body(), media_type="application/fhir+ndjson", headers={"Cache-Control": "no-store"})
+
+
+class _FileRef:
+    def __init__(self, key: str, wrapped: str):
+        self.key, self.wrapped = key, wrapped
+
+
+# ---------------------------------------------------------------------------------------------- the job
+
+@jobs.handler(JOB)
+def run_export(payload: dict[str, Any]) -> None:
+    """Write one encrypted NDJSON file per type: every reached patient's resources, read through
+    ``source.compartment`` as the requester (a patient the policy refuses now is skipped)."""
+    export_id = uuid.UUID(payload["export"])
+    actor = Actor(user_id=uuid.UUID(payload["user"]), role=Role(payload["role"]), display_name=payload["name"] or "",
+                  patient_id=uuid.UUID(payload["patient"]) if payload.get("patient") else None)
+    who = FhirCaller(actor, frozenset(payload["scopes"]) if payload.get("scopes") else None, payload.get("client"))
+    with unit_of_work() as session:
+        started = exports.start(session, export_id)
+    if started is None:
+        return
+    types, level = started
+    with unit_of_work() as session:
+        pids = exports.patients_for(session, actor, level)
+    lines: dict[str, list[bytes]] = {t: [] for t in types}
+    for n, pid in enumerate(pids):
+        try:
+            with unit_of_work() as session:
+                found = source.compartment(session, who, pid, set(types))
+        except ServiceError:  # a patient the policy refuses now, or one gone since: not in the export
+            continue
+        for rtype, resources in found.items():
+            lines[rtype].extend(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in resources)
+        if n % 50 == 0:
+            with unit_of_work() as session:
+                if not exports.progress(session, export_id, f"{n + 1} of {len(pids)} patients"):
+                    return
+    store = get_blob_store()
+    files = []
+    for rtype in types:
+        if not lines[rtype]:
+            continue
+        key = new_object_key("fhir-export")
+        dek, wrapped = new_data_key(key)
+        store.put(key, encrypt_stream(iter(lines[rtype]), dek, key))
+        files.append({"type": rtype, "key": key, "wrapped": wrapped.token, "count": len(lines[rtype])})
+    with unit_of_work() as session:
+        kept = exports.finish(session, actor, export_id, files, len(pids))
+    if not kept:
+        for f in files:
+            store.delete(f["key"])

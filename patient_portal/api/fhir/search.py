@@ -1,0 +1,193 @@
+"""FHIR search over one patient's compartment: parameters, filters, sort, paging links.
+
+Matching runs on the serialized resources of the patient's record (a compartment is small and the
+services already authorized and audited its read), so every type answers the same parameters the
+same way. Unknown parameters are ignored, or refused with 400 under ``Prefer: handling=strict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+#: Parameters every type takes, and each type's own.
+COMMON = {"_id", "_count", "_sort", "_include", "_revinclude", "_getpagesoffset", "_format", "_total",
+          "_lastUpdated"}
+BY_TYPE: dict[str, set[str]] = {
+    "Patient": {"identifier", "family", "given", "birthdate", "gender"},
+    "Condition": {"patient", "subject", "code", "clinical-status", "category", "onset-date"},
+    "AllergyIntolerance": {"patient", "code", "clinical-status", "category", "criticality"},
+    "MedicationStatement": {"patient", "subject", "code", "status", "effective"},
+    "Immunization": {"patient", "vaccine-code", "status", "date"},
+    "Observation": {"patient", "subject", "code", "category", "date", "status"},
+    "RelatedPerson": {"patient"},
+    "Coverage": {"patient", "beneficiary", "status"},
+    "MedicationRequest": {"patient", "subject", "code", "status", "intent", "authoredon"},
+}
+MAX_COUNT, DEFAULT_COUNT = 200, 50
+#: _include / _revinclude pairs: every listed type references its patient.
+PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "MedicationStatement": "subject",
+               "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
+               "Coverage": "beneficiary", "MedicationRequest": "subject"}
+
+
+class BadSearch(ValueError):
+    """A parameter that cannot be understood (400)."""
+
+
+@dataclass
+class Query:
+    rtype: str
+    params: list[tuple[str, str]]
+    strict: bool = False
+    count: int = DEFAULT_COUNT
+    offset: int = 0
+    unknown: list[str] = field(default_factory=list)
+
+    def values(self, name: str) -> list[str]:
+        return [v for k, v in self.params if k.split(":")[0] == name]
+
+    def first(self, name: str) -> str | None:
+        found = self.values(name)
+        return found[0] if found else None
+
+
+def parse(rtype: str, params: list[tuple[str, str]], *, strict: bool) -> Query:
+    """A checked query: _count in 0..200, unknown names recorded (400 when strict)."""
+    known = COMMON | BY_TYPE.get(rtype, set())
+    query = Query(rtype, [(k, v) for k, v in params], strict)
+    for name, _value in params:
+        if name.split(":")[0] not in known:
+            query.unknown.append(name)
+    if strict and query.unknown:
+        raise BadSearch(f"Unknown search parameter: {query.unknown[0]}")
+    for name, target in (("_count", "count"), ("_getpagesoffset", "offset")):
+        raw = query.first(name)
+        if raw is not None:
+            if not raw.isdigit():
+                raise BadSearch(f"{name} must be a whole number")
+            setattr(query, target, int(raw))
+    query.count = min(query.count, MAX_COUNT)
+    return query
+
+
+def patient_ids(query: Query) -> list[str]:
+    """The patient ids the query names (``patient``/``subject``, or ``_id`` on Patient)."""
+    names = ("_id",) if query.rtype == "Patient" else ("patient", "subject", "beneficiary")
+    out = []
+    for name in names:
+        for value in query.values(name):
+            out.extend(v.removeprefix("Patient/").strip() for v in value.split(",") if v.strip())
+    return out
+
+
+def _concept(resource: dict[str, Any]) -> dict[str, Any]:
+    for key in ("code", "vaccineCode", "medicationCodeableConcept"):
+        if key in resource:
+            return resource[key]
+    return {}
+
+
+def _token_match(concepts: list[dict[str, Any]], wanted: str) -> bool:
+    system, sep, code = wanted.rpartition("|")
+    for concept in concepts:
+        for coding in concept.get("coding", []):
+            if coding.get("code") == code and (not sep or not system or coding.get("system") == system):
+                return True
+    return False
+
+
+def _date_of(resource: dict[str, Any]) -> str | None:
+    for key in ("effectiveDateTime", "onsetDateTime", "occurrenceDateTime", "authoredOn"):
+        if key in resource:
+            return resource[key]
+    period = resource.get("effectivePeriod")
+    return period.get("start") if period else None
+
+
+def _date_match(value: str | None, wanted: str) -> bool:
+    if value is None:
+        return False
+    prefix, day = (wanted[:2], wanted[2:]) if wanted[:2] in ("eq", "ne", "gt", "lt", "ge", "le") else ("eq", wanted)
+    if not day[:4].isdigit():
+        raise BadSearch(f"Not a date: {wanted}")
+    have = value[:len(day)]
+    return {"eq": have == day, "ne": have != day, "gt": have > day, "lt": have < day, "ge": have >= day,
+            "le": have <= day}[prefix]
+
+
+def _status(resource: dict[str, Any]) -> str | None:
+    if "clinicalStatus" in resource:
+        return resource["clinicalStatus"]["coding"][0]["code"]
+    return resource.get("status")
+
+
+def _categories(resource: dict[str, Any]) -> list[str]:
+    found = resource.get("category", [])
+    return [c if isinstance(c, str) else coding.get("code", "") for c in found
+            for coding in ([{}] if isinstance(c, str) else c.get("coding", []))]
+
+
+def matches(resource: dict[str, Any], query: Query) -> bool:
+    """True when the resource passes every filter parameter of the query."""
+    for name, value in query.params:
+        base = name.split(":")[0]
+        alternatives = value.split(",")
+        if base == "_id" and resource["resourceType"] != "Patient" and resource["id"] not in alternatives:
+            return False
+        if base in ("code", "vaccine-code") and not any(_token_match([_concept(resource)], v) for v in alternatives):
+            return False
+        if base in ("clinical-status", "status") and _status(resource) not in alternatives:
+            return False
+        if base == "category" and not set(_categories(resource)) & {v.rpartition("|")[2] for v in alternatives}:
+            return False
+        if base == "criticality" and resource.get("criticality") not in alternatives:
+            return False
+        if base == "intent" and resource.get("intent") not in alternatives:
+            return False
+        if base in ("date", "onset-date", "effective", "authoredon") and not _date_match(_date_of(resource), value):
+            return False
+        if base == "birthdate" and not _date_match(resource.get("birthDate"), value):
+            return False
+        if base == "gender" and resource.get("gender") not in alternatives:
+            return False
+        if base == "identifier" and not _token_match([{"coding": resource.get("identifier", [])}], value.replace(
+                "value", "code")) and not any(i.get("value") == value.rpartition("|")[2]
+                                               for i in resource.get("identifier", [])):
+            return False
+        if base in ("family", "given"):
+            names = [n.get("family", "") if base == "family" else " ".join(n.get("given", []))
+                     for n in resource.get("name", [])]
+            if not any(n.lower().startswith(value.lower()) for n in names):
+                return False
+    return True
+
+
+def sort(resources: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
+    """``_sort`` by date (``-date`` newest first) or _id; default: as the record lists them."""
+    keys = [k for v in query.values("_sort") for k in v.split(",") if k]
+    for key in reversed(keys):
+        name = key.lstrip("-")
+        if name in ("date", "onset-date", "effective", "_lastUpdated"):
+            resources = sorted(resources, key=lambda r: _date_of(r) or "", reverse=key.startswith("-"))
+        elif name == "_id":
+            resources = sorted(resources, key=lambda r: r["id"], reverse=key.startswith("-"))
+        elif query.strict:
+            raise BadSearch(f"Cannot sort by {name}")
+    return resources
+
+
+def links(base: str, query: Query, total: int) -> list[dict[str, str]]:
+    """self, and next / previous when there are more pages (``_getpagesoffset``)."""
+    kept = [(k, v) for k, v in query.params if k not in ("_getpagesoffset",)]
+
+    def url(offset: int) -> str:
+        return f"{base}/{query.rtype}?" + urlencode([*kept, ("_getpagesoffset", str(offset))])
+
+    out = [{"relation": "self", "url": url(query.offset)}]
+    if query.count and query.offset + query.count < total:
+        out.append({"relation": "next", "url": url(query.offset + query.count)})
+    if query.offset > 0:
+        out.append({"relation": "previous", "url": url(max(0, query.offset - query.count))})
+    return out

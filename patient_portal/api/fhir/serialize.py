@@ -1,0 +1,264 @@
+"""The areas' DTOs (form strings, ``Coding``s, readings) as FHIR R4 JSON, one function per resource.
+
+Reads are serialized from DTOs (no validation cost); tests validate every shape with
+``fhir.resources.R4B``. US Core profiles are claimed where the issue names them and their
+must-support elements are filled from what the record holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patient_portal.core.coding import FORMULARY, Coding
+from patient_portal.domain.history.dto import coding_of
+
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+MRN_SYSTEM = "urn:patient-portal:mrn"
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+VERIFY = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFY = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+UCUM = "http://unitsofmeasure.org"
+GENDER = {"female": "female", "male": "male", "intersex": "other", "unknown": "unknown"}
+ALLERGY_CATEGORY = {"medication": "medication", "drug_class": "medication", "food": "food",
+                    "environment": "environment"}
+SEVERITY = {"mild": "mild", "moderate": "moderate", "severe": "severe"}
+MED_STATUS = {"active": "active", "stopped": "stopped", "completed": "completed"}
+#: history kind -> FHIR resource type
+KIND_TYPES = {"conditions": "Condition", "allergies": "AllergyIntolerance", "medications": "MedicationStatement",
+              "immunizations": "Immunization"}
+TYPE_KINDS = {v: k for k, v in KIND_TYPES.items()}
+
+
+def _meta(version: Any, profile: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"versionId": str(version)}
+    if profile:
+        meta["profile"] = [US_CORE + profile]
+    return meta
+
+
+def _concept(coding: Coding | None, text: str) -> dict[str, Any]:
+    concept: dict[str, Any] = {}
+    if coding is not None and coding.system.startswith(("http", "urn")):
+        concept["coding"] = [{k: v for k, v in (("system", coding.system), ("code", coding.code),
+                                                 ("display", coding.display)) if v}]
+    if text:
+        concept["text"] = text
+    return concept or {"text": "unknown"}
+
+
+def ref(rtype: str, rid: Any) -> dict[str, str]:
+    return {"reference": f"{rtype}/{rid}"}
+
+
+def patient(summary: dict[str, Any], basic: dict[str, str], version: Any) -> dict[str, Any]:
+    """US Core Patient: identifier (MRN), name, gender, birth date; telecom, address, language."""
+    out: dict[str, Any] = {
+        "resourceType": "Patient", "id": summary["id"], "meta": _meta(version, "us-core-patient"),
+        "identifier": [{"system": MRN_SYSTEM, "value": summary["mrn"],
+                        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                             "code": "MR"}]}}],
+        "active": summary.get("status") == "active",
+        "name": [{"use": "official", "family": basic["family_name"], "given": [basic["given_name"]]}],
+        "gender": GENDER.get(basic.get("sex", ""), "unknown"),
+        "birthDate": basic["date_of_birth"],
+    }
+    telecom = [{"system": "phone", "value": basic[f"phone_{t}"], "use": u}
+               for t, u in (("mobile", "mobile"), ("home", "home"), ("work", "work")) if basic.get(f"phone_{t}")]
+    if basic.get("email"):
+        telecom.append({"system": "email", "value": basic["email"]})
+    if telecom:
+        out["telecom"] = telecom
+    lines = [basic[k] for k in ("address_line1", "address_line2") if basic.get(k)]
+    address = {k: v for k, v in (("city", basic.get("city")), ("state", basic.get("region")),
+                                 ("postalCode", basic.get("postal_code")), ("country", basic.get("country"))) if v}
+    if lines or address:
+        out["address"] = [{**({"line": lines} if lines else {}), **address}]
+    if basic.get("preferred_language"):
+        out["communication"] = [{"language": {"text": basic["preferred_language"]}}]
+    return out
+
+
+def condition(pid: Any, v: dict[str, str]) -> dict[str, Any]:
+    """US Core Condition (problem list item)."""
+    status = v.get("status") or "active"
+    out: dict[str, Any] = {
+        "resourceType": "Condition", "id": v["id"], "meta": _meta(v["version"], "us-core-condition-problems-health-concerns"),
+        "clinicalStatus": {"coding": [{"system": CLINICAL, "code": status}]},
+        "verificationStatus": {"coding": [{"system": VERIFY, "code": "confirmed"}]},
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                  "code": "problem-list-item"}]}],
+        "code": _concept(coding_of("conditions", v), v.get("description", "")),
+        "subject": ref("Patient", pid),
+    }
+    if v.get("onset"):
+        out["onsetDateTime"] = v["onset"]
+    if v.get("note"):
+        out["note"] = [{"text": v["note"]}]
+    return out
+
+
+def allergy(pid: Any, v: dict[str, str]) -> dict[str, Any]:
+    """US Core AllergyIntolerance."""
+    status = v.get("status") or "active"
+    verified = "unconfirmed" if v.get("verification") == "patient-reported" else "confirmed"
+    out: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance", "id": v["id"], "meta": _meta(v["version"], "us-core-allergyintolerance"),
+        "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": status}]},
+        "verificationStatus": {"coding": [{"system": ALLERGY_VERIFY, "code": verified}]},
+        "code": _concept(coding_of("allergies", v), v.get("substance", "")),
+        "patient": ref("Patient", pid),
+    }
+    if v.get("category") in ALLERGY_CATEGORY:
+        out["category"] = [ALLERGY_CATEGORY[v["category"]]]
+    if v.get("criticality") in ("low", "high", "unable-to-assess"):
+        out["criticality"] = v["criticality"]
+    if v.get("reaction"):
+        reaction: dict[str, Any] = {"manifestation": [{"text": v["reaction"]}]}
+        if v.get("severity") in SEVERITY:
+            reaction["severity"] = SEVERITY[v["severity"]]
+        out["reaction"] = [reaction]
+    return out
+
+
+def medication(pid: Any, v: dict[str, str]) -> dict[str, Any]:
+    """MedicationStatement: what the patient takes (the medication list)."""
+    out: dict[str, Any] = {
+        "resourceType": "MedicationStatement", "id": v["id"], "meta": _meta(v["version"]),
+        "status": MED_STATUS.get(v.get("status", ""), "unknown"),
+        "medicationCodeableConcept": _concept(coding_of("medications", v), v.get("name", "")),
+        "subject": ref("Patient", pid),
+    }
+    period = {k: v[f] for k, f in (("start", "start_date"), ("end", "stop_date")) if v.get(f)}
+    if period:
+        out["effectivePeriod"] = period
+    dosage = " ".join(p for p in (v.get("dose"), v.get("route"), v.get("frequency")) if p)
+    if dosage:
+        out["dosage"] = [{"text": dosage}]
+    return out
+
+
+def immunization(pid: Any, v: dict[str, str]) -> dict[str, Any]:
+    """US Core Immunization: status, CVX vaccine code, patient, occurrence, primarySource."""
+    out: dict[str, Any] = {
+        "resourceType": "Immunization", "id": v["id"], "meta": _meta(v["version"], "us-core-immunization"),
+        "status": "completed",
+        "vaccineCode": _concept(coding_of("immunizations", v), v.get("vaccine", "")),
+        "patient": ref("Patient", pid),
+        "primarySource": False,
+    }
+    if v.get("given_on"):
+        out["occurrenceDateTime"] = v["given_on"]
+    else:
+        out["occurrenceString"] = "unknown"
+    if v.get("lot"):
+        out["lotNumber"] = v["lot"]
+    if v.get("site"):
+        out["site"] = {"text": v["site"].replace("_", " ")}
+    if v.get("route"):
+        out["route"] = {"text": v["route"]}
+    if v.get("dose_number"):
+        out["protocolApplied"] = [{"doseNumberString": v["dose_number"]}]
+    return out
+
+
+def history_entry(kind: str, pid: Any, values: dict[str, str]) -> dict[str, Any]:
+    return {"conditions": condition, "allergies": allergy, "medications": medication,
+            "immunizations": immunization}[kind](pid, values)
+
+
+def observation(pid: Any, reading: Any, set_id: Any) -> dict[str, Any]:
+    """US Core vital-sign Observation: one value of a set (id ``<set>.<key>``), LOINC + UCUM."""
+    return {
+        "resourceType": "Observation", "id": f"{set_id}.{reading.key.replace('_', '-')}", "meta": _meta(1, "us-core-vital-signs"),
+        "status": "final" if reading.verified else "preliminary",
+        "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}],
+        "code": _concept(reading.coding, reading.coding.display or reading.key),
+        "subject": ref("Patient", pid),
+        "effectiveDateTime": reading.effective_at.isoformat(),
+        "valueQuantity": {"value": float(reading.value), "unit": reading.unit_label or reading.unit,
+                          "system": UCUM, "code": reading.unit},
+    }
+
+
+def related_person(pid: Any, v: dict[str, str], index: int) -> dict[str, Any]:
+    """An emergency contact."""
+    out: dict[str, Any] = {"resourceType": "RelatedPerson", "id": v.get("id") or f"{pid}-contact-{index}",
+                           "patient": ref("Patient", pid),
+                           "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131",
+                                                         "code": "C"}], "text": v.get("relationship") or "contact"}]}
+    if v.get("name"):
+        out["name"] = [{"text": v["name"]}]
+    if v.get("phone"):
+        out["telecom"] = [{"system": "phone", "value": v["phone"]}]
+    return out
+
+
+def medication_request(view: Any) -> dict[str, Any]:
+    """US Core MedicationRequest: a prescription as signed (status, intent, drug, patient, authoredOn,
+    requester, dosage instruction)."""
+    out: dict[str, Any] = {
+        "resourceType": "MedicationRequest", "id": str(view.id), "meta": _meta(1, "us-core-medicationrequest"),
+        "status": view.status if view.status in ("active", "stopped", "completed", "cancelled") else "unknown",
+        "intent": "order",
+        "medicationCodeableConcept": _concept(Coding(FORMULARY, view.drug, view.drug_name) if view.drug else None,
+                                              view.drug_name),
+        "subject": ref("Patient", view.patient_id),
+        "authoredOn": view.signed_at.isoformat(),
+        "requester": {"display": view.prescriber_name or "the clinic"},
+    }
+    if view.sig_words:
+        out["dosageInstruction"] = [{"text": view.sig_words}]
+    if view.renews_id:
+        out["priorPrescription"] = ref("MedicationRequest", view.renews_id)
+    return out
+
+
+def coverage(pid: Any, v: dict[str, str]) -> dict[str, Any]:
+    """US Core Coverage: status, type, subscriber id, beneficiary, relationship, period, payor, plan."""
+    out: dict[str, Any] = {
+        "resourceType": "Coverage", "id": v["id"], "meta": _meta(1, "us-core-coverage"),
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HIP",
+                             "display": "health insurance plan policy"}]},
+        "subscriberId": v.get("member_id", ""),
+        "beneficiary": ref("Patient", pid),
+        "relationship": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship",
+                                     "code": v.get("relationship") or "self"}]},
+        "payor": [{"display": v.get("payer") or "unknown"}],
+        "order": {"primary": 1, "secondary": 2, "tertiary": 3}.get(v.get("order", ""), 1),
+    }
+    if not out["subscriberId"]:
+        del out["subscriberId"]
+    period = {k: v[f] for k, f in (("start", "effective_date"), ("end", "end_date")) if v.get(f)}
+    if period:
+        out["period"] = period
+    classes = [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class",
+                                     "code": code}]}, "value": v[f], **({"name": v[f]} if code == "plan" else {})}
+               for code, f in (("group", "group_number"), ("plan", "plan")) if v.get(f)]
+    if classes:
+        out["class"] = classes
+    if v.get("subscriber_name"):
+        out["subscriber"] = {"display": v["subscriber_name"]}
+    return out
+
+
+def bundle(kind: str, resources: list[dict[str, Any]], base: str, total: int | None = None,
+           links: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"resourceType": "Bundle", "type": kind,
+                           "entry": [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
+                                      **({"search": {"mode": "match"}} if kind == "searchset" else {})}
+                                     for r in resources]}
+    if total is not None:
+        out["total"] = total
+    if links:
+        out["link"] = links
+    return out
+
+
+def outcome(code: str, diagnostics: str, expression: list[str] | None = None) -> dict[str, Any]:
+    issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = expression
+    return {"resourceType": "OperationOutcome", "issue": [issue]}

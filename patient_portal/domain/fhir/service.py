@@ -1,0 +1,124 @@
+"""Bulk export requests: the one way to the ``fhir_export`` table.
+
+``request_export`` (system level: admins, the refusal audited), ``own_export`` (the requester's
+own, unexpired), ``cancel_export``, ``export_file`` (which blob, audited as a download) and, for the
+job, ``patients_for`` (every active patient the requester reaches: ``access.reach_filter``),
+``start`` / ``still_wanted`` / ``progress`` / ``finish``. The NDJSON itself is written by
+``api/fhir/bulk.py`` (FHIR serialization lives in the API layer).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from patient_portal.core import audit, jobs
+from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
+from patient_portal.core.db import utcnow
+from patient_portal.core.errors import NotFound
+from patient_portal.core.storage import get_blob_store
+from patient_portal.domain.fhir.models import CANCELLED, DONE, QUEUED, RUNNING, FhirExport
+from patient_portal.domain.patients.models import STATUS_ACTIVE, Patient
+
+JOB = "fhir.export"
+EXPORTED = "fhir.export"
+KEEP = timedelta(days=1)
+
+
+def request_export(session: Session, actor: Actor, *, level: str, types: list[str], url: str,
+                   client_id: str | None, scopes: frozenset[str] | None) -> FhirExport:
+    """Queue an export job; the system level needs Action.REPORTS (admins)."""
+    if level == "system":
+        require(session, actor, Action.REPORTS, Resource(), audit_as=EXPORTED, object_type="fhir_export")
+    export = FhirExport(requested_by=actor.user_id, client_id=client_id, level=level, types=types,
+                        request_url=url[:2000])
+    session.add(export)
+    session.flush()
+    jobs.enqueue(session, JOB, {"export": str(export.id), "user": str(actor.user_id), "role": str(actor.role),
+                                "patient": str(actor.patient_id) if actor.patient_id else None,
+                                "name": actor.display_name, "scopes": sorted(scopes) if scopes else None,
+                                "client": client_id}, key=f"fhir-export:{export.id}", fresh=True)
+    audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export.id,
+                 detail={"level": level, "types": types, "client": client_id or "portal", "step": "requested"})
+    return export
+
+
+def own_export(session: Session, actor: Actor, *, export_id: Any) -> FhirExport:
+    """The requester's own export, until it expires (NotFound for anyone else)."""
+    try:
+        export = session.get(FhirExport, uuid.UUID(str(export_id)[:64]))
+    except ValueError:
+        export = None
+    if export is None or export.requested_by != actor.user_id or (
+            export.expires_at is not None and export.expires_at < utcnow()):
+        raise NotFound("No such export.")
+    return export
+
+
+def cancel_export(session: Session, actor: Actor, *, export_id: Any) -> None:
+    """Cancel a waiting or running export and delete its files."""
+    export = own_export(session, actor, export_id=export_id)
+    store = get_blob_store()
+    for f in export.files or []:
+        store.delete(f["key"])
+    export.status, export.files, export.progress = CANCELLED, [], "cancelled"
+    session.add(export)
+    jobs.cancel(session, f"fhir-export:{export.id}")
+    audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export.id,
+                 detail={"step": "cancelled"})
+
+
+def export_file(session: Session, actor: Actor, *, export_id: Any, index: int) -> dict[str, Any]:
+    """One finished file's {type, key, wrapped, count}, its download audited (type and count only)."""
+    export = own_export(session, actor, export_id=export_id)
+    files = export.files or []
+    if export.status != DONE or not 0 <= index < len(files):
+        raise NotFound("No such file.")
+    audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export.id,
+                 detail={"step": "downloaded", "type": files[index]["type"], "count": files[index]["count"]})
+    return files[index]
+
+
+def patients_for(session: Session, actor: Actor, level: str) -> list[uuid.UUID]:
+    """Active patients in the export: all (system level) or those the requester reaches."""
+    query = select(Patient.id).where(Patient.status == STATUS_ACTIVE).order_by(Patient.id)
+    if level != "system":
+        query = query.where(reach_filter(actor, Patient.id))
+    return list(session.exec(query).all())
+
+
+def start(session: Session, export_id: uuid.UUID) -> tuple[list[str], str] | None:
+    """Mark a queued export running; (types, level), or None when it is no longer queued."""
+    export = session.get(FhirExport, export_id)
+    if export is None or export.status != QUEUED:
+        return None
+    export.status, export.progress = RUNNING, "reading the records"
+    session.add(export)
+    return list(export.types), export.level
+
+
+def progress(session: Session, export_id: uuid.UUID, text: str) -> bool:
+    """Record how far the job is; False when the export was cancelled meanwhile."""
+    export = session.get(FhirExport, export_id)
+    if export is None or export.status == CANCELLED:
+        return False
+    export.progress = text[:64]
+    session.add(export)
+    return True
+
+
+def finish(session: Session, actor: Actor, export_id: uuid.UUID, files: list[dict[str, Any]], patients: int) -> bool:
+    """Store the finished files (expiring after KEEP); False when the export was cancelled meanwhile."""
+    export = session.get(FhirExport, export_id)
+    if export is None or export.status == CANCELLED:
+        return False
+    export.status, export.files, export.progress = DONE, files, "done"
+    export.done_at = utcnow()
+    export.expires_at = export.done_at + KEEP
+    session.add(export)
+    audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export_id,
+                 detail={"step": "finished", "patients": patients, "files": len(files)})
+    return True
