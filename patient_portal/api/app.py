@@ -13,6 +13,7 @@ from patient_portal.api import (
     prescriptions,
     responses,
     results,
+    smart,
 )
 from patient_portal.api.headers import SecurityHeaders
 from patient_portal.core.errors import ServiceError
@@ -29,6 +30,7 @@ def build_api() -> FastAPI:
     api.include_router(prescriptions.router, prefix="/api")  # public: /api/verify/rx/{code}, validity only
     api.include_router(results.router, prefix="/api")  # POST /api/results/import: a lab's CSV (doctors)
     api.include_router(immunizations.router, prefix="/api")  # GET the printable immunization record (PDF)
+    api.include_router(smart.router)  # SMART: /.well-known/smart-configuration, /api/smart/{authorize,token,...}
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
     return api

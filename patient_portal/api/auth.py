@@ -31,6 +31,9 @@ router = APIRouter()
 HOMES = {"admin": "/admin", "doctor": "/doctor", "staff": "/staff", "patient": "/patient"}
 ENROL_PATH = "/account/security"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Endpoints that never read a cookie (OAuth token, introspection, revocation: the client
+#: authenticates in the request itself), called by apps on other origins: no origin check.
+COOKIELESS_PATHS = frozenset({"/api/smart/token", "/api/smart/introspect", "/api/smart/revoke"})
 
 
 def client_ip(request: Request) -> str:
@@ -145,7 +148,7 @@ class OriginCheck:
         kind = scope["type"]
         if kind in ("http", "websocket"):
             method = scope.get("method", "GET")
-            if kind == "websocket" or method in UNSAFE_METHODS:
+            if kind == "websocket" or (method in UNSAFE_METHODS and scope.get("path") not in COOKIELESS_PATHS):
                 headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
                 if not origin_allowed(headers):
                     if kind == "websocket":  # closing before accept answers the handshake with 403

@@ -1,0 +1,34 @@
+"""What screens and the API see of the SMART area (never a secret or a hash)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AppView:
+    client_id: str
+    name: str
+    kind: str
+    confidential: bool
+    redirect_uris: tuple[str, ...]
+    scope: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A newly registered app, with its client secret shown once (confidential apps only)."""
+
+    app: AppView
+    client_secret: str | None
+
+
+@dataclass(frozen=True)
+class AuthorizationView:
+    id: str
+    app_name: str
+    client_id: str
+    permissions: tuple[str, ...]  # plain words
+    granted_at: datetime
