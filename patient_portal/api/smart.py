@@ -170,7 +170,7 @@ async def decide(request: Request) -> Response:
 async def _endpoint(name: str, request: Request) -> Response:
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = request.headers  # case-insensitive, as authlib reads "Authorization"
     status, body, extra = await to_thread.run_sync(smart_server.handle, name, request.method, request.url.path,
                                                    headers, form)
     response = JSONResponse(body, status_code=status)

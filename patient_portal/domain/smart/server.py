@@ -16,6 +16,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -330,7 +331,7 @@ def _id_token(client: Client, user: GrantUser) -> str:
 
 
 def _generate(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
-    scopes = normalize(scope)
+    scopes = normalize(client.get_allowed_scope(scope))  # never more than the app may hold
     token = {"token_type": "Bearer", "access_token": new_secret(), "scope": " ".join(scopes)}
     if user is None:  # Backend Services
         token["expires_in"] = BACKEND_SECONDS
@@ -397,7 +398,7 @@ class SmartServer(AuthorizationServer):
 class FormRequest(OAuth2Request):
     """An OAuth2Request from plain values (the FastAPI adapter reads the body first)."""
 
-    def __init__(self, method: str, uri: str, headers: dict, form: dict):
+    def __init__(self, method: str, uri: str, headers: Mapping[str, str], form: dict):
         super().__init__(method, uri, headers=headers)
         self._form = form
         self.payload = BasicOAuth2Payload(form)
@@ -421,7 +422,7 @@ def server() -> SmartServer:
     return _server
 
 
-def handle(endpoint: str, method: str, path: str, headers: dict, form: dict) -> tuple[int, dict, dict]:
+def handle(endpoint: str, method: str, path: str, headers: Mapping[str, str], form: dict) -> tuple[int, dict, dict]:
     """Run the token, introspection or revocation endpoint in one unit of work."""
     uri = get_settings().public_url + path
     with unit_of_work() as session:
