@@ -12,7 +12,7 @@ origins, so the origin check lets them through (``COOKIELESS_PATHS``).
 from __future__ import annotations
 
 import uuid
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
@@ -24,15 +24,13 @@ from patient_portal.core.errors import ServiceError
 from patient_portal.domain.smart import server as smart_server
 from patient_portal.domain.smart import service
 from patient_portal.domain.smart.keys import public_jwks
+from patient_portal.domain.smart.launch import FIELDS, REQUEST_COOKIE, pending_request
 from patient_portal.domain.smart.scopes import CONTEXT_SCOPES
 from patient_portal.settings import get_settings
 
 router = APIRouter()
 BASE = "/api/smart"
 CONSENT_PAGE = "/account/apps/authorize"
-REQUEST_COOKIE = "portal_smart_request"
-_REQUEST_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state", "aud", "code_challenge",
-                   "code_challenge_method", "nonce", "launch")
 
 
 def configuration() -> dict:
@@ -100,7 +98,7 @@ def check_request(params: dict[str, str]) -> tuple[str | None, str | None]:
 
 @router.get(f"{BASE}/authorize")
 async def authorize(request: Request) -> Response:
-    params = {k: v for k, v in request.query_params.items() if k in _REQUEST_FIELDS and len(v) <= 2000}
+    params = {k: v for k, v in request.query_params.items() if k in FIELDS and len(v) <= 2000}
     redirect_uri, error = await to_thread.run_sync(check_request, params)
     if redirect_uri is None:  # never redirect to an address the app did not register
         return _bad_request("Unknown app or redirect URI.")
@@ -110,19 +108,6 @@ async def authorize(request: Request) -> Response:
     response.set_cookie(REQUEST_COOKIE, urlencode(params), max_age=600, httponly=True, samesite="lax",
                         secure=get_settings().secure_cookies, path="/")
     return response
-
-
-def pending_request(cookie_header: str | None) -> dict[str, str]:
-    """The authorization request the consent page shows, from its cookie (re-checked on approval)."""
-    from http.cookies import SimpleCookie
-
-    jar = SimpleCookie()
-    try:
-        jar.load(cookie_header or "")
-    except Exception:  # noqa: BLE001 - a malformed header is no request
-        return {}
-    morsel = jar.get(REQUEST_COOKIE)
-    return dict(parse_qsl(morsel.value)) if morsel else {}
 
 
 @router.post(f"{BASE}/authorize")

@@ -32,3 +32,12 @@ class AuthorizationView:
     client_id: str
     permissions: tuple[str, ...]  # plain words
     granted_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """What the consent screen shows: the app, its asks in plain words, whether a patient is chosen."""
+
+    app_name: str
+    permissions: tuple[str, ...]
+    needs_patient: bool  # a clinician's standalone launch: choose among the patients they reach

@@ -18,7 +18,7 @@ from patient_portal.core.access import Action, Actor, Resource, Role, reaches_pa
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import Invalid, NotFound
 from patient_portal.domain.smart import validation
-from patient_portal.domain.smart.dto import AppView, AuthorizationView, Registered
+from patient_portal.domain.smart.dto import AppView, AuthorizationView, ConsentView, Registered
 from patient_portal.domain.smart.models import SmartApp, SmartAuthCode, SmartAuthorization, SmartToken
 from patient_portal.domain.smart.scopes import describe, narrow, normalize
 from patient_portal.domain.smart.tokens import digest, new_secret
@@ -76,6 +76,20 @@ def app_for_launch(session: Session, client_id: str) -> SmartApp | None:
     """The active launchable app with this client id (no actor: the consent screen names it)."""
     app = session.exec(select(SmartApp).where(SmartApp.client_id == client_id)).first()
     return app if app is not None and app.active and app.kind == "app" else None
+
+
+def consent_details(session: Session, actor: Actor | None, *, client_id: str, scope: str) -> ConsentView:
+    """What the consent screen shows for a waiting request (the signed-in person's own question)."""
+    require(session, actor, Action.SMART_AUTHORIZE_OWN, Resource())
+    app = app_for_launch(session, client_id)
+    if app is None:
+        raise NotFound("That app is not registered here.")
+    wanted = normalize(narrow(scope, app.scope))
+    if actor.role is Role.PATIENT:
+        wanted = [s for s in wanted if not s.startswith("user/")]
+    needs_patient = actor.role is not Role.PATIENT and (
+        "launch/patient" in wanted or any(s.startswith("patient/") for s in wanted))
+    return ConsentView(app_name=app.name, permissions=tuple(describe(" ".join(wanted))), needs_patient=needs_patient)
 
 
 def approve(session: Session, actor: Actor | None, *, client_id: str, redirect_uri: str, scope: str,
