@@ -1,6 +1,7 @@
 """SMART App Launch (issue 16 part B): registered apps, one-time authorization codes, access and
 refresh tokens, what a person allowed an app, and used client-assertion ids. Secrets, codes and
-tokens are stored as SHA-256 hex only.
+tokens are stored as SHA-256 hex only. And single sign-on's links of portal accounts to a person
+at the outside OpenID Connect provider (issuer + subject).
 
 (Numbered 0022 beside the FHIR and other issue-16 branches; it revises 0018 and is re-pointed at merge.)
 
@@ -21,6 +22,19 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    op.create_table('sso_link',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('issuer', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('linked_by', sa.Uuid(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('issuer', 'subject')
+    )
+    with op.batch_alter_table('sso_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sso_link_user_id'), ['user_id'], unique=False)
+
     op.create_table('smart_app',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -137,3 +151,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_smart_app_client_id'))
 
     op.drop_table('smart_app')
+    with op.batch_alter_table('sso_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sso_link_user_id'))
+
+    op.drop_table('sso_link')
