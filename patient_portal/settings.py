@@ -66,6 +66,12 @@ class Settings:
     state_manager_override: str = ""
     #: GRANIAN_WORKERS: app processes (Reflex's default: one without Redis)
     app_workers: int = 1
+    #: Single sign-on for admins, doctors and staff through an outside OpenID Connect provider
+    #: (PORTAL_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET); off while the issuer is empty.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_label: str = "Sign in with your organization"
 
     @property
     def production(self) -> bool:
@@ -195,6 +201,10 @@ def load_settings() -> Settings:
         redis_url=os.environ.get("REFLEX_REDIS_URL", ""),
         state_manager_override=os.environ.get("REFLEX_STATE_MANAGER_MODE", ""),
         app_workers=max(1, _int("GRANIAN_WORKERS", 1)),
+        oidc_issuer=os.environ.get("PORTAL_OIDC_ISSUER", "").rstrip("/"),
+        oidc_client_id=os.environ.get("PORTAL_OIDC_CLIENT_ID", ""),
+        oidc_client_secret=os.environ.get("PORTAL_OIDC_CLIENT_SECRET", ""),
+        oidc_label=os.environ.get("PORTAL_OIDC_LABEL", "Sign in with your organization"),
     )
 
 

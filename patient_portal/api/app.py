@@ -14,6 +14,7 @@ from patient_portal.api import (
     prescriptions,
     responses,
     results,
+    smart,
 )
 from patient_portal.api.fhir import bulk as fhir_bulk
 from patient_portal.api.fhir import download as record_download
@@ -34,6 +35,7 @@ def build_api() -> FastAPI:
     api.include_router(results.router, prefix="/api")  # POST /api/results/import: a lab's CSV (doctors)
     api.include_router(immunizations.router, prefix="/api")  # GET the printable immunization record (PDF)
     api.include_router(billing.router, prefix="/api")  # statement and appeal PDFs, 835 upload, card token
+    api.include_router(smart.router)  # SMART: /.well-known/smart-configuration, /api/smart/{authorize,token,...}
     api.include_router(record_download.router, prefix="/api")  # GET /api/record/download.{json,pdf}: the patient's own
     api.include_router(fhir_bulk.router)  # /fhir/$export…: Bulk Data (before /fhir/{type}/{id})
     api.include_router(fhir.router)  # /fhir: the FHIR R4 API (a path Reflex pages cannot take)

@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 from urllib.parse import quote, urlsplit
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from patient_portal.core.access import Actor
 from patient_portal.core.db import off_loop
-from patient_portal.domain.identity import mfa_ticket, sessions, signin
+from patient_portal.domain.identity import mfa_ticket, sessions, signin, sso
 from patient_portal.settings import get_settings
 
 router = APIRouter()
@@ -31,6 +32,9 @@ router = APIRouter()
 HOMES = {"admin": "/admin", "doctor": "/doctor", "staff": "/staff", "patient": "/patient"}
 ENROL_PATH = "/account/security"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Endpoints that never read a cookie (OAuth token, introspection, revocation: the client
+#: authenticates in the request itself), called by apps on other origins: no origin check.
+COOKIELESS_PATHS = frozenset({"/api/smart/token", "/api/smart/introspect", "/api/smart/revoke"})
 
 
 def client_ip(request: Request) -> str:
@@ -152,7 +156,7 @@ class OriginCheck:
         kind = scope["type"]
         if kind in ("http", "websocket"):
             method = scope.get("method", "GET")
-            if kind == "websocket" or method in UNSAFE_METHODS:
+            if kind == "websocket" or (method in UNSAFE_METHODS and scope.get("path") not in COOKIELESS_PATHS):
                 headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
                 if not origin_allowed(headers) and not _bearer_fhir(scope, headers):
                     if kind == "websocket":  # closing before accept answers the handshake with 403
@@ -314,3 +318,44 @@ async def whoami(request: Request) -> Response:
         return JSONResponse({"signed_in": False}, status_code=401, headers={"Cache-Control": "no-store"})
     return JSONResponse({"signed_in": True, "role": actor.role.value, "display_name": actor.display_name},
                         headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------ single sign-on (OpenID Connect)
+
+
+@router.get("/auth/sso/start")
+async def sso_start(request: Request) -> Response:
+    """Off to the outside identity provider (admins, doctors, staff); 404 while none is configured."""
+    if not sso.configured():
+        return JSONResponse({"detail": "Single sign-on is not set up."}, status_code=404)
+    nxt = request.query_params.get("next", "")
+    try:
+        url, cookie = await off_loop(sso.start, nxt if _next_query(nxt) else "")
+    except (sso.SsoError, httpx.HTTPError, ValueError, KeyError) as exc:
+        await off_loop(sso.record_failure, getattr(exc, "reason", "provider_unreachable"), client_ip(request))
+        return _no_store(RedirectResponse(_login_error_url("sso"), status_code=303))
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(sso.STATE_COOKIE, cookie, max_age=600, httponly=True, samesite="lax",
+                        secure=get_settings().secure_cookies, path="/api/auth/sso")
+    return _no_store(response)
+
+
+@router.get("/auth/sso/callback")
+async def sso_callback(request: Request) -> Response:
+    """Back from the provider: check everything, then open the session (or ask for the MFA code)."""
+    ip = client_ip(request)
+    try:
+        verified = await off_loop(sso.finish, request.query_params.get("code"), request.query_params.get("state"),
+                                  request.cookies.get(sso.STATE_COOKIE))
+    except (sso.SsoError, httpx.HTTPError, ValueError, KeyError) as exc:
+        await off_loop(sso.record_failure, getattr(exc, "reason", "provider_unreachable"), ip)
+        response = RedirectResponse(_login_error_url("sso"), status_code=303)
+        response.delete_cookie(sso.STATE_COOKIE, path="/api/auth/sso")
+        return _no_store(response)
+    result = await off_loop(signin.sign_in_federated, verified.user_id, mfa_asserted=verified.mfa_asserted, ip=ip,
+                            user_agent=request.headers.get("user-agent"), old_token=token_from_request(request))
+    response = _answer(result, {"next": verified.next_path}, False, step="sso",
+                       had_ticket=ticket_from_request(request) is not None)
+    response.delete_cookie(sso.STATE_COOKIE, path="/api/auth/sso")
+    return response
+

@@ -160,3 +160,14 @@ def download_button(text: str, href: Any, *, link_id: str, icon: str = "download
                 custom_attrs={"reloadDocument": True}),
         as_child=True, size="3", variant="soft", min_height=TAP, **props,
     )
+
+
+def labelled_control(label: str, control: rx.Component, control_id: str, error: Any = "") -> rx.Component:
+    """A label above an uncontrolled control of a native form, with its inline error (if any)."""
+    return rx.vstack(
+        rx.el.label(label, html_for=control_id, style={"font_weight": "500"}),
+        control,
+        rx.cond(error, rx.text(error, color=rx.color("red", 11), size="2", role="alert")),
+        spacing="1",
+        width="100%",
+    )

@@ -107,6 +107,8 @@ class Action(StrEnum):
     SCHEDULE_OWN_READ = "appointment.schedule.own.read"  # the doctor's own day and week
     SLOTS_SEARCH = "appointment.slots.search"  # free times and visit types (no patient data)
     SCHEDULING_CONFIGURE = "appointment.settings.write"  # visit types, availability, exceptions, the clinic's rules
+    SMART_APP_MANAGE = "smart.app.manage"  # register outside (SMART) apps, their redirect URIs and keys
+    SMART_AUTHORIZE_OWN = "smart.authorize.own"  # allow an outside app access as oneself; list and revoke those
 
 
 A = Action
@@ -116,6 +118,7 @@ _STAFF = {
     A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CARE_TEAM_MANAGE, A.CARE_TEAM_DIRECTORY, A.IDENTITY_REVIEW,
     A.CODES_SEARCH,
     A.APPOINTMENT_READ, A.APPOINTMENT_WRITE, A.APPOINTMENT_ATTENDANCE, A.SCHEDULE_READ, A.SLOTS_SEARCH,
+    A.SMART_AUTHORIZE_OWN,  # an outside app acting as them: never more than they may do themselves
 }
 #: Staff process insurance and payments (purpose "payment"); they never see clinical notes, only the
 #: codes a claim carries.
@@ -132,6 +135,7 @@ _DOCTOR = {
     A.CHARGE_OWN_READ,  # the charges of their own visits (read only)
     A.CAREPLAN_READ, A.CAREPLAN_WRITE,
     A.APPOINTMENT_READ, A.SCHEDULE_OWN_READ, A.SLOTS_SEARCH,  # their care-team patients' visits; their own day
+    A.SMART_AUTHORIZE_OWN,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -149,6 +153,7 @@ _PATIENT = {
     A.CAREPLAN_TASK_OWN,  # tick off a task of their own plan (never change the plan)
     A.APPOINTMENT_READ, A.SLOTS_SEARCH,
     A.APPOINTMENT_WRITE,  # their own, within the clinic's rules (notice, limits, care team, no-show pause)
+    A.SMART_AUTHORIZE_OWN,  # connect an app to their own record; see and revoke the apps they connected
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -270,6 +275,8 @@ SCOPES: dict[Action, Scope] = {
     A.SCHEDULE_OWN_READ: Scope.OWN_ACCOUNT,
     A.SLOTS_SEARCH: Scope.GLOBAL,
     A.SCHEDULING_CONFIGURE: Scope.GLOBAL,
+    A.SMART_APP_MANAGE: Scope.GLOBAL,
+    A.SMART_AUTHORIZE_OWN: Scope.OWN_ACCOUNT,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the

@@ -1,6 +1,8 @@
 """Page modules; importing this package registers every page with the app."""
 
+from patient_portal.pages.account import apps as account_apps  # noqa: F401
 from patient_portal.pages.account import profile, security  # noqa: F401
+from patient_portal.pages.admin import apps as admin_apps  # noqa: F401
 from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401

@@ -8,11 +8,12 @@ HttpOnly ticket, which itself never reaches this state), and nothing else of it.
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import reflex as rx
 
 from patient_portal.domain.identity import mfa_ticket, sessions
+from patient_portal.settings import get_settings
 
 ERRORS = {
     "credentials": "Email or password is not right",
@@ -23,6 +24,8 @@ ERRORS = {
                   "Registering again with the same address sends a new link.",
     "ticket": "Sign-in took too long or was interrupted. Enter your password again.",
     "code_locked": "Too many wrong codes. Sign-in to this account is paused for 15 minutes; then try again.",
+    "sso": "Sign-in through your organization did not work. Try again, or ask the clinic's administrator "
+           "to link your account.",
 }
 #: The field an error is shown next to ("" = above the form: it is about the whole attempt).
 ERROR_FIELDS = {"credentials": "password", "code": "code", "unverified": "email"}
@@ -48,6 +51,8 @@ class LoginState(rx.State):
     step: str = "password"
     #: The address the code step is for (from the server's ticket; shown, never sent back).
     code_for: str = ""
+    #: The single sign-on button's words when an identity provider is set up ("" hides it).
+    sso_label: str = ""
     #: The code step asks for a recovery code instead of an authenticator code.
     recovery: bool = False
 
@@ -59,6 +64,10 @@ class LoginState(rx.State):
         value = sessions.parse_cookie_header(header, mfa_ticket.HINT_COOKIE_NAME) or ""
         return unquote(value)[:320]
 
+    @rx.var
+    def sso_href(self) -> str:
+        return "/api/auth/sso/start" + (f"?next={quote(self.next_path, safe='/')}" if self.next_path else "")
+
     @rx.event
     def load(self):
         params = self.router.url.query_parameters if self.router.url else {}
@@ -66,6 +75,8 @@ class LoginState(rx.State):
         self.notice = NOTICES.get(str(params.get("notice", "")), "")
         self.next_path = _safe_next(str(params.get("next", "")))
         self.recovery = False
+        settings = get_settings()
+        self.sso_label = settings.oidc_label if settings.oidc_issuer and settings.oidc_client_id else ""
         self.code_for = self._ticket_email() if params.get("step") == "code" else ""
         if params.get("step") == "code" and not self.code_for:
             error = "ticket"  # the ticket expired (or the page was bookmarked): start again

@@ -95,6 +95,8 @@ EXPECTED: dict[str, str] = {
     "appointment.schedule.own.read": "D",
     "appointment.slots.search": "ADSP",
     "appointment.settings.write": "A",
+    "smart.app.manage": "A",  # register outside (SMART) apps
+    "smart.authorize.own": "ADSP",  # everyone may connect an app as themselves (scopes only narrow)
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 

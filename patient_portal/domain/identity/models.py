@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, true
+from sqlalchemy import JSON, Column, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from patient_portal.core.crypto import encrypted_field
@@ -79,3 +79,18 @@ class EmailLink(SQLModel, table=True):
     expires_at: datetime = Field(nullable=False)
     used_at: datetime | None = None
     ip: str | None = Field(default=None, max_length=64)
+
+
+class SsoLink(SQLModel, table=True):
+    """A portal account linked to a person at the outside OpenID Connect provider (issuer + subject):
+    made on the first sign-in whose verified email matches, or by an admin's choice."""
+
+    __tablename__ = "sso_link"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    user_id: uuid.UUID = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    linked_by: uuid.UUID | None = None  # the admin who chose the account; None: by verified email

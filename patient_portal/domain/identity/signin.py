@@ -242,6 +242,20 @@ def _complete(user_id: uuid.UUID, code: str | None, *, ip: str, user_agent: str 
     return _after_wrong_code(user_id, locked, None)
 
 
+def sign_in_federated(user_id: uuid.UUID, *, mfa_asserted: bool, ip: str = "unknown",
+                      user_agent: str | None = None, old_token: str | None = None) -> SignInResult:
+    """The outside identity provider vouched for this account (``sso.finish``): open the session —
+    or, when the account uses two-step sign-in and the provider did not assert a second factor
+    (``amr``), go on to the same code step a password sign-in takes."""
+    with unit_of_work() as session:
+        user = session.get(User, user_id, with_for_update=True)
+        if user is None or not user.active:
+            return SignInResult(False, error="credentials")
+        if mfa_asserted or not user.mfa_enabled:
+            return _open(session, user, ip=ip, user_agent=user_agent, old_token=old_token)
+    return _complete(user_id, None, ip=ip, user_agent=user_agent, old_token=old_token)
+
+
 def redeem(ticket: str | None, code: str | None, *, ip: str = "unknown", user_agent: str | None = None,
            old_token: str | None = None) -> SignInResult:
     """The code step: the ticket from the password step and the code (TOTP or recovery).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.feedback import error_callout, success_callout
+from patient_portal.components.forms import labelled_control
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.tables import data_table, pagination
 from patient_portal.state.admin_users import AdminUsersState
@@ -15,14 +16,8 @@ TAP = "44px"
 
 
 def _labelled(label: str, control: rx.Component, field: str, control_id: str) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(label, html_for=control_id, style={"font_weight": "500"}),
-        control,
-        rx.cond(AdminUsersState.form_errors.contains(field),
-                rx.text(AdminUsersState.form_errors[field], color=rx.color("red", 11), size="2", role="alert")),
-        spacing="1",
-        width="100%",
-    )
+    errors = AdminUsersState.form_errors
+    return labelled_control(label, control, control_id, rx.cond(errors.contains(field), errors[field], ""))
 
 
 def _create_form() -> rx.Component:

@@ -65,6 +65,9 @@ def _password_step() -> rx.Component:
                    max_length=128),
             _next_field(),
             rx.button("Sign in", type="submit", size="3", width="100%", min_height=TAP),
+            rx.cond(LoginState.sso_label,
+                    rx.button(rx.el.a(LoginState.sso_label, href=LoginState.sso_href, id="login-sso"), as_child=True,
+                              variant="outline", size="3", width="100%", min_height=TAP)),
             rx.hstack(
                 rx.link("Forgot your password?", href="/forgot-password", id="login-forgot"),
                 rx.link("New patient? Register", href="/register"),
