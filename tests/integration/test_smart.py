@@ -120,17 +120,24 @@ def test_patient_sees_and_revokes_the_app_and_its_tokens_stop():
                                                   "redirect_uri": REDIRECT, "client_id": app.client_id,
                                                   "code_verifier": verifier}).json()
 
+    bearer = {"Authorization": f"Bearer {tok['access_token']}"}
+    read = client().get(f"/fhir/Patient/{pid}", headers=bearer)  # the FHIR API takes the app's token
+    assert read.status_code == 200 and read.json()["id"] == str(pid)
+    stranger = another_patient()
+    assert client().get(f"/fhir/Patient/{stranger}", headers=bearer).status_code == 404
+
     me = actor_for(user("elena@example.com"))
     with unit_of_work() as s:
         mine = service.my_authorizations(s, me)
     assert [m.app_name for m in mine] == ["Health Diary"]
     assert "Read, search all data in your record" in mine[0].permissions
-    other = actor(Role.PATIENT, another_patient())
+    other = actor(Role.PATIENT, stranger)
     with unit_of_work() as s, pytest.raises(NotFound):  # another person's connection: not found, no leak
         service.revoke_authorization(s, other, authorization_id=mine[0].id)
     with unit_of_work() as s:
         service.revoke_authorization(s, me, authorization_id=mine[0].id)
     assert caller(tok["access_token"]) is None
+    assert client().get(f"/fhir/Patient/{pid}", headers=bearer).status_code == 401  # disconnected: stops at once
     r = client().post("/api/smart/token", data={"grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
                                                 "client_id": app.client_id})
     assert r.status_code == 400
