@@ -60,6 +60,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     from patient_portal.domain.codes import service as codes
     from patient_portal.domain.demo import DemoClinic
     from patient_portal.domain.documents.demo import seed_documents
+    from patient_portal.domain.emergency.demo import seed_emergency
     from patient_portal.domain.identity import service
     from patient_portal.domain.observations.demo import seed_vitals
     from patient_portal.domain.patients.demo import seed_patients
@@ -88,6 +89,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     seed_prescriptions(clinic)  # licence numbers; Maria Garcia's lisinopril and her pending renewal request
     seed_results(clinic)  # Maria Garcia's released lipid panel (high LDL, a comment) and a new HbA1c to review
     seed_careplans(clinic)  # Maria Garcia's blood pressure plan (a task to tick) and James Okafor's diabetes plan
+    seed_emergency(clinic)  # the starter protocols; Maria Garcia's directives, code status, instructions
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

@@ -8,6 +8,7 @@ from patient_portal.api import (
     audit,
     auth,
     documents,
+    emergency,
     health,
     immunizations,
     prescriptions,
@@ -29,6 +30,7 @@ def build_api() -> FastAPI:
     api.include_router(prescriptions.router, prefix="/api")  # public: /api/verify/rx/{code}, validity only
     api.include_router(results.router, prefix="/api")  # POST /api/results/import: a lab's CSV (doctors)
     api.include_router(immunizations.router, prefix="/api")  # GET the printable immunization record (PDF)
+    api.include_router(emergency.router, prefix="/api")  # GET the printable emergency card (PDF)
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
     return api

@@ -95,6 +95,13 @@ EXPECTED: dict[str, str] = {
     "appointment.schedule.own.read": "D",
     "appointment.slots.search": "ADSP",
     "appointment.settings.write": "A",
+    "emergency.info.write": "ADSP",
+    "emergency.code_status.write": "D",
+    "emergency.protocol.read": "ADS",
+    "emergency.protocol.write": "A",
+    "emergency.run.read": "ADS",
+    "emergency.run.write": "DS",
+    "emergency.contacts.notify": "D",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 

@@ -90,6 +90,18 @@ PHRASES: dict[str, str] = {
     "careplan.note.create": "Wrote a progress update on your care plan",
     "careplan.task.tick": "Ticked off a task of your care plan",
     "careplan.task.untick": "Unticked a task of your care plan",
+    "emergency.info.read": "Looked at your emergency information",
+    "emergency.info.write": "Updated your advance directives and special instructions",
+    "emergency.code_status.write": "Recorded your code status",
+    "emergency.card.print": "Printed your emergency card",
+    "emergency.run.list": "Looked at the emergencies in your record",
+    "emergency.run.start": "Started an emergency protocol for you",
+    "emergency.step.tick": "Ticked off a step of an emergency protocol for you",
+    "emergency.step.untick": "Unticked a step of an emergency protocol for you",
+    "emergency.run.close": "Closed an emergency protocol for you",
+    "emergency.contacts.notify": "Asked for your emergency contacts to be told",
+    "emergency.contact.notify": "Messaged one of your emergency contacts",
+    "emergency.contact.skip": "Did not message one of your emergency contacts",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -98,7 +110,8 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Signed": "sign", "Printed": "print", "Prescribed": "prescribe", "Stopped": "stop", "Marked": "mark",
                "Asked": "ask", "Renewed": "renew",
                "Reviewed": "review", "Released": "release", "Kept": "keep", "Corrected": "correct",
-               "Wrote": "write", "Ticked": "tick", "Unticked": "untick"}
+               "Wrote": "write", "Ticked": "tick", "Unticked": "untick",
+               "Recorded": "record", "Messaged": "message", "Did": "do", "Closed": "close"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -123,6 +136,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your test results"
     if action == "careplan.list" and (detail or {}).get("header"):  # a chart's Care plan page, opened
         text = "Opened your record and looked at your care plan"
+    if action == "emergency.run.list" and (detail or {}).get("header"):  # a chart's Emergency page, opened
+        text = "Opened your record and looked at the emergencies in it"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")

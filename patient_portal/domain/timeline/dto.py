@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 
 #: The kinds of event, in the order the filter offers them.
 KINDS: tuple[str, ...] = ("conditions", "allergies", "medications", "immunizations", "visits", "vitals",
-                          "results", "careplans", "documents")
+                          "results", "careplans", "emergencies", "documents")
 
 
 @dataclass(frozen=True)
