@@ -217,12 +217,14 @@ class EmergencyInfoState(ChartRoute, rx.State):
 
     @rx.event
     def remove_directive(self, index: int):
+        index = int(index)
         if 0 <= index < len(self.form_directives):
             self.form_directives.pop(index)
             self.form_errors = {}
 
     @rx.event
     def set_directive(self, index: int, field: str, value: str):
+        index = int(index)
         if 0 <= index < len(self.form_directives) and field in ("kind", "date", "agent_contact_id", "document_id"):
             self.form_directives[index][field] = str(value)[:64]
             self.form_errors.pop(f"directives.{index}.{field}", None)
@@ -506,6 +508,7 @@ class ProtocolEditorState(rx.State):
 
     @rx.event
     def set_step(self, index: int, field: str, value: str):
+        index = int(index)
         if 0 <= index < len(self.form_steps) and field in ("text", "who"):
             self.form_steps[index][field] = str(value)[:200]
             self.form_errors.pop(f"steps.{index}.{field}", None)
@@ -517,13 +520,15 @@ class ProtocolEditorState(rx.State):
 
     @rx.event
     def remove_step(self, index: int):
+        index = int(index)
         if 0 <= index < len(self.form_steps) and len(self.form_steps) > 1:
             self.form_steps.pop(index)
             self.form_errors = {}
 
     @rx.event
     def move_step(self, index: int, by: int):
-        other = index + (1 if by > 0 else -1)
+        index = int(index)
+        other = index + (1 if int(by) > 0 else -1)
         if 0 <= index < len(self.form_steps) and 0 <= other < len(self.form_steps):
             self.form_steps[index], self.form_steps[other] = self.form_steps[other], self.form_steps[index]
 
@@ -578,6 +583,9 @@ class AckState(rx.State):
     _token: str = ""
 
     def _words(self, view: Any) -> None:
+        if view.problem:  # a link that does not work: say so, and nothing else
+            self.problem, self.acknowledged = view.problem, False
+            return
         said = notify.words(view.language)
         values = {"clinic": view.clinic, "phone": view.phone}
         self.title, self.button = said.page_title, said.button

@@ -13,7 +13,6 @@ import json
 import uuid
 from datetime import date, timedelta
 
-import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import text
 
@@ -28,6 +27,7 @@ from patient_portal.domain.timeline import service as timeline
 from tests.integration.emergency_support import emergency_clinic, start
 from tests.integration.identity_support import client, login, make_user
 from tests.integration.patients_support import call, events
+from tests.integration.test_immunization_record import _text as _pdf_text
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -35,11 +35,6 @@ pytestmark = pytest.mark.usefixtures("db")
 @pytest.fixture
 def c():
     return emergency_clinic()
-
-
-def _pdf_text(data: bytes) -> str:
-    document = pdfium.PdfDocument(data)
-    return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
 
 
 def _directive_document(pid: uuid.UUID, title: str = "Signed POA") -> str:
