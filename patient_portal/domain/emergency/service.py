@@ -439,7 +439,7 @@ def _run_views(session: Session, actor: Actor, runs: list[EmergencyRun]) -> list
                     started_by_name=r.started_by_name, steps=tuple(steps[r.id]), notices=tuple(notices[r.id]),
                     notify_status=r.notify_status, closed_at=r.closed_at, closed_by_name=r.closed_by_name or "",
                     outcome=r.outcome or "", version=r.version, can_act=acts and r.status == ACTIVE,
-                    can_notify=notifies and r.status == ACTIVE and r.notify_status in ("", "none", "exhausted"))
+                    can_notify=notifies and r.status == ACTIVE and r.notify_status == "")
             for r in runs]
 
 
@@ -582,17 +582,16 @@ def close_run(session: Session, actor: Actor | None, *, patient_id: Any, run_id:
 
 
 def notify_contacts(session: Session, actor: Actor | None, *, patient_id: Any, run_id: Any) -> RunView:
-    """A doctor chooses to notify the emergency contacts during the run in progress (when they were
-    not notified when it started, or everyone was tried and nobody answered: from the first again is
-    not done — the next not yet notified)."""
+    """A doctor chooses to notify the emergency contacts during the run in progress, when they were
+    not notified as it started (once per run: a contact is never messaged twice for one emergency)."""
     what = "emergency.contacts.notify"
     pid = _authorized(session, actor, Action.EMERGENCY_NOTIFY, patient_id, what, purpose=Purpose.TREATMENT)
     assert actor is not None
     run = _run(session, pid, run_id, lock=True)
     if run.status != ACTIVE:
         raise EmergencyConflict("This emergency is closed.")
-    if run.notify_status in ("notifying", "acknowledged"):
-        raise EmergencyConflict("The emergency contacts are already being notified.")
+    if run.notify_status:
+        raise EmergencyConflict("The emergency contacts were already notified for this emergency.")
     notice = notify.notify_next(session, run, actor)
     audit.record(session, actor, what, patient_id=pid, object_type="emergency_run", object_id=run.id,
                  detail={"notified": notice is not None, "status": run.notify_status})
