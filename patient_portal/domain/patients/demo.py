@@ -110,7 +110,10 @@ DEMO: list[tuple[str, RegistrationDraft, tuple[int, ...]]] = [
                       "Somerville"),
         history={"immunizations": [{"vaccine": "Tdap", "given_on": "2020-02-14", "cvx": "115"}]},
         emergency=[{"name": "Ken Tanaka", "relationship": "Brother", "phone": "+1 617 555 0128",
-                    "order": "primary"}],
+                    "email": "ken.tanaka@example.com", "order": "primary", "preferred_contact_method": "email"},
+                   {"name": "Sofía Ramos", "relationship": "Partner", "phone": "+1 617 555 0146",
+                    "email": "sofia.ramos@example.com", "order": "secondary", "preferred_contact_method": "email",
+                    "language": "Spanish"}],
     ), (2,)),
 ]
 

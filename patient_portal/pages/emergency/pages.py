@@ -55,6 +55,8 @@ def _small(text: Any, on_click: Any = None, **props: Any) -> rx.Component:
     """A small action button; without `on_click` it is a confirm dialog's trigger."""
     if on_click is not None:
         props["on_click"] = on_click
+    if "color_scheme" in props:  # Radix's soft red and amber text fall just short of 4.5:1
+        props.setdefault("high_contrast", True)
     return rx.button(text, variant="soft", size="2", min_height=TAP, type="button", **props)
 
 
@@ -207,7 +209,8 @@ def _close_form(run: Any) -> rx.Component:
     return rx.vstack(
         textarea_field("Outcome note", "emergency-outcome", R.outcome, R.set_outcome, error=R.outcome_error, rows="3",
                        required=True, hint="How it ended, for the record: “Transferred to Mass General by ambulance”."),
-        confirm_dialog(primary_button("Close the emergency", type="button", color_scheme="red", id="emergency-close-open"),
+        confirm_dialog(primary_button("Close the emergency", type="button", color_scheme="red",
+                                      high_contrast=True, id="emergency-close-open"),
                        "Close this emergency?", "The checklist and the outcome note are kept as they are, and no "
                        "further contact is notified.", "Close it", R.close, confirm_id="emergency-close-confirm"),
         spacing="2", width="100%", id="emergency-close",
@@ -252,7 +255,7 @@ def _start_form() -> rx.Component:
                                checked=R.notify_on_start, on_change=R.set_notify, id="emergency-notify", size="3"),
                    min_height=TAP, display="flex", align_items="center"),
             confirm_dialog(primary_button("Start emergency protocol", type="button", color_scheme="red",
-                                          id="emergency-start-open", disabled=R.pick == ""),
+                                          high_contrast=True, id="emergency-start-open", disabled=R.pick == ""),
                            "Start this emergency protocol?",
                            "“Emergency in progress” shows on this patient's chart for everyone on duty until it is "
                            "closed.", "Start it", R.start, confirm_id="emergency-start-confirm"),

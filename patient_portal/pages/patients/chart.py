@@ -32,7 +32,8 @@ def chart_view() -> rx.Component:
         chart_header(),
         rx.flex(
             rx.cond(C.can["emergency_runs"], rx.link(  # start a protocol, its checklist (doctors, front desk)
-                rx.button(rx.icon("siren", size=16), "Emergency", variant="soft", color_scheme="red", size="3"),
+                rx.button(rx.icon("siren", size=16), "Emergency", variant="soft", color_scheme="red", high_contrast=True,
+                          size="3"),
                 href="/chart/" + C.patient_ref + "/emergency",
                 id="chart-emergency-link",
             )),
