@@ -25,6 +25,13 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
     migrations.upgrade()
     print("database is at the latest schema")
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.emergency.protocols import seed_protocols
+
+    with unit_of_work() as session:  # the starter emergency protocols the clinic does not have yet
+        added = seed_protocols(session)
+    if added:
+        print(f"added {added} starter emergency protocols (admins adapt them on the protocol editor)")
     return 0
 
 

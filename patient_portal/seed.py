@@ -62,6 +62,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     from patient_portal.domain.codes import service as codes
     from patient_portal.domain.demo import DemoClinic
     from patient_portal.domain.documents.demo import seed_documents
+    from patient_portal.domain.emergency.demo import seed_emergency
     from patient_portal.domain.identity import service
     from patient_portal.domain.observations.demo import seed_vitals
     from patient_portal.domain.patients.demo import seed_patients
@@ -92,6 +93,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     seed_careplans(clinic)  # Maria Garcia's blood pressure plan (a task to tick) and James Okafor's diabetes plan
     seed_billing(clinic)  # payers, fee schedule, NPIs, Maria Garcia's coverage; a few claims of other patients
     seed_appointments(clinic)  # visit types, the doctors' weeks, the clinic's rules; Maria Garcia's next follow-up
+    seed_emergency(clinic)  # the starter protocols; Maria Garcia's directives, code status, instructions
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

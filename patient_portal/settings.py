@@ -26,6 +26,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration of one portal process."""
@@ -41,6 +46,11 @@ class Settings:
     clinic_timezone: str = "UTC"
     clinic_name: str = "Demo Clinic"  # printed on prescriptions (PORTAL_CLINIC_NAME)
     clinic_address: str = "12 Harbor Street, Boston, MA 02110"  # PORTAL_CLINIC_ADDRESS
+    clinic_phone: str = "+1 617 555 0100"  # PORTAL_CLINIC_PHONE: what emergency contacts are asked to call
+    #: PORTAL_EMERGENCY_ACK_MINUTES: how long an emergency contact has to acknowledge before the next
+    #: one is notified (fractions allowed: the tests wait seconds)
+    emergency_ack_minutes: float = 10.0
+    emergency_link_hours: int = 24  # PORTAL_EMERGENCY_LINK_HOURS: how long an acknowledgement link works
     phone_region: str = "US"
     max_upload_bytes: int = 25 * 1024 * 1024
     document_purge_after_days: int = 30
@@ -178,6 +188,9 @@ def load_settings() -> Settings:
         clinic_timezone=os.environ.get("PORTAL_TIMEZONE", "UTC"),
         clinic_name=os.environ.get("PORTAL_CLINIC_NAME", "Demo Clinic"),
         clinic_address=os.environ.get("PORTAL_CLINIC_ADDRESS", "12 Harbor Street, Boston, MA 02110"),
+        clinic_phone=os.environ.get("PORTAL_CLINIC_PHONE", "+1 617 555 0100"),
+        emergency_ack_minutes=max(0.01, _float("PORTAL_EMERGENCY_ACK_MINUTES", 10.0)),
+        emergency_link_hours=max(1, _int("PORTAL_EMERGENCY_LINK_HOURS", 24)),
         phone_region=(os.environ.get("PORTAL_PHONE_REGION") or "US").upper(),
         max_upload_bytes=_int("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         document_purge_after_days=_int("PORTAL_DOCUMENT_PURGE_AFTER_DAYS", 30),

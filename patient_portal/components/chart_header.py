@@ -1,7 +1,9 @@
 """The patient chart header, the same for every role: photo placeholder, name, birth date with age,
 sex, MRN, record status, allergies, alerts (advance directive on file) and insurance, under the
-critical-information banner (severe allergies, alerts) for the roles that see clinical data. It draws only
-``state.chart_header.ChartHeaderState``; a part the role may not see is left out, not shown empty."""
+critical-information banner (severe allergies, alerts; code status, advance directives and special
+instructions for every role that sees the chart) and, while a protocol runs, "Emergency in progress"
+for the clinic's roles on duty. It draws only ``state.chart_header.ChartHeaderState``; a part the role
+may not see is left out, not shown empty."""
 
 from __future__ import annotations
 
@@ -55,10 +57,34 @@ def _critical(line: Any) -> rx.Component:
     return rx.el.li(rx.text(line, weight="bold", size="3"), class_name="critical-allergy")
 
 
+def _labelled(label: str, items: Any, element_id: str) -> rx.Component:
+    return rx.cond(items.length() > 0,
+                   rx.text(rx.text.span(label, weight="bold"), items.join(" · "), size="2", id=element_id))
+
+
+def in_progress_banner() -> rx.Component:
+    """"Emergency in progress" while a protocol runs for this patient, with the way to its checklist."""
+    return rx.cond(
+        H.in_progress != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("siren", size=20)),
+            rx.flex(
+                rx.text(rx.text.span("Emergency in progress: ", weight="bold"), H.in_progress, size="3"),
+                rx.link("Open the checklist", href="/chart/" + H.patient["id"] + "/emergency", weight="bold",
+                        min_height="44px", display="flex", align_items="center", id="emergency-checklist-link"),
+                spacing="3", wrap="wrap", align="center",
+            ),
+            color_scheme="red", variant="surface", high_contrast=True, size="3", role="alert", id="emergency-in-progress",
+            width="100%",
+        ),
+    )
+
+
 def critical_banner() -> rx.Component:
-    """The critical-information banner: severe or high-criticality allergies and the alerts (an
-    advance directive on file), red and high-contrast, announced (role="alert") when it appears.
-    Drawn only when the role sees one of its parts and there is something in it."""
+    """The critical-information banner: severe or high-criticality allergies, the alerts (an
+    advance directive on file), the code status, the advance directives and the special instructions,
+    red and high-contrast, announced (role="alert") when it appears. Drawn only when the role sees
+    one of its parts and there is something in it."""
     return rx.cond(
         H.show_banner,
         rx.callout.root(
@@ -69,6 +95,10 @@ def critical_banner() -> rx.Component:
                         rx.el.ul(rx.foreach(H.critical, _critical), style={"margin": "0", "padding_left": "1.1em"},
                                  aria_label="Severe allergies")),
                 rx.cond(H.alerts.length() > 0, rx.text(H.alerts.join(" · "), size="2", weight="medium")),
+                rx.cond(H.code_status != "", rx.text(rx.text.span("Code status: ", weight="bold"), H.code_status,
+                                                     size="2", id="banner-code-status")),
+                _labelled("Advance directives: ", H.directives, "banner-directives"),
+                _labelled("Special instructions: ", H.instructions, "banner-instructions"),
                 spacing="1",
             ),
             color_scheme="red", variant="surface", high_contrast=True, size="2", role="alert",
@@ -84,6 +114,7 @@ def chart_header(*, level: str = "h1") -> rx.Component:
     return rx.cond(
         H.header_status == "ok",
         rx.vstack(
+            in_progress_banner(),
             critical_banner(),
             _card(H.patient, H.patient["age_text"], level,
                   status_badge(H.patient["status"]),

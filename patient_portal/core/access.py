@@ -109,6 +109,13 @@ class Action(StrEnum):
     SCHEDULING_CONFIGURE = "appointment.settings.write"  # visit types, availability, exceptions, the clinic's rules
     SMART_APP_MANAGE = "smart.app.manage"  # register outside (SMART) apps, their redirect URIs and keys
     SMART_AUTHORIZE_OWN = "smart.authorize.own"  # allow an outside app access as oneself; list and revoke those
+    EMERGENCY_INFO_WRITE = "emergency.info.write"  # advance directives and special instructions on a record
+    CODE_STATUS_WRITE = "emergency.code_status.write"  # a doctor orders the code status (full code, DNR …)
+    PROTOCOL_READ = "emergency.protocol.read"  # the clinic's emergency protocols, to start one (no PHI)
+    PROTOCOL_WRITE = "emergency.protocol.write"  # admins write, change and retire emergency protocols
+    EMERGENCY_RUN_READ = "emergency.run.read"  # a patient's protocol runs, their checklists and contact statuses
+    EMERGENCY_RUN_WRITE = "emergency.run.write"  # start a protocol for a patient, tick its steps, close it
+    EMERGENCY_NOTIFY = "emergency.contacts.notify"  # a doctor chooses to notify the emergency contacts
 
 
 A = Action
@@ -124,6 +131,9 @@ _STAFF = {
 #: codes a claim carries.
 _STAFF |= {A.BILLING_SETUP_READ, A.COVERAGE_WRITE, A.ELIGIBILITY_CHECK, A.BILLING_ACCOUNT_READ, A.CHARGE_WRITE,
            A.CLAIM_WRITE, A.PAYMENT_RECORD, A.BILLING_WORKLIST, A.REMITTANCE_POST, A.STATEMENT_READ}
+#: Emergencies: the front desk keeps directives and instructions on file, starts a protocol and works
+#: its checklist (the contacts are notified as the protocol says); code status is a doctor's order.
+_STAFF |= {A.EMERGENCY_INFO_WRITE, A.PROTOCOL_READ, A.EMERGENCY_RUN_READ, A.EMERGENCY_RUN_WRITE}
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
     A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
@@ -136,6 +146,8 @@ _DOCTOR = {
     A.CAREPLAN_READ, A.CAREPLAN_WRITE,
     A.APPOINTMENT_READ, A.SCHEDULE_OWN_READ, A.SLOTS_SEARCH,  # their care-team patients' visits; their own day
     A.SMART_AUTHORIZE_OWN,
+    A.EMERGENCY_INFO_WRITE, A.CODE_STATUS_WRITE, A.PROTOCOL_READ, A.EMERGENCY_RUN_READ, A.EMERGENCY_RUN_WRITE,
+    A.EMERGENCY_NOTIFY,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -154,6 +166,7 @@ _PATIENT = {
     A.APPOINTMENT_READ, A.SLOTS_SEARCH,
     A.APPOINTMENT_WRITE,  # their own, within the clinic's rules (notice, limits, care team, no-show pause)
     A.SMART_AUTHORIZE_OWN,  # connect an app to their own record; see and revoke the apps they connected
+    A.EMERGENCY_INFO_WRITE,  # their own advance directives and special instructions (never their code status)
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -181,6 +194,10 @@ _CLINICIAN_ONLY |= {A.CHARGE_OWN_READ}
 _CLINICIAN_ONLY |= {A.CAREPLAN_WRITE}
 #: A doctor's own day and week: an admin has no schedule of their own (they read any doctor's).
 _CLINICIAN_ONLY |= {A.SCHEDULE_OWN_READ}
+#: Emergencies: an admin writes the clinic's protocols and reads runs for operations (a review of
+#: what happened), but is not on duty: never starts or works a protocol, never orders a code status,
+#: never chooses to notify a patient's contacts.
+_CLINICIAN_ONLY |= {A.CODE_STATUS_WRITE, A.EMERGENCY_RUN_WRITE, A.EMERGENCY_NOTIFY}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
@@ -277,6 +294,13 @@ SCOPES: dict[Action, Scope] = {
     A.SCHEDULING_CONFIGURE: Scope.GLOBAL,
     A.SMART_APP_MANAGE: Scope.GLOBAL,
     A.SMART_AUTHORIZE_OWN: Scope.OWN_ACCOUNT,
+    A.EMERGENCY_INFO_WRITE: Scope.PATIENT,
+    A.CODE_STATUS_WRITE: Scope.PATIENT,
+    A.PROTOCOL_READ: Scope.GLOBAL,
+    A.PROTOCOL_WRITE: Scope.GLOBAL,
+    A.EMERGENCY_RUN_READ: Scope.PATIENT,
+    A.EMERGENCY_RUN_WRITE: Scope.PATIENT,
+    A.EMERGENCY_NOTIFY: Scope.PATIENT,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the

@@ -19,6 +19,8 @@ from typing import Any
 
 import reflex as rx
 
+from patient_portal.core.clock import plain_time
+from patient_portal.domain.emergency.dto import CODE_STATUSES
 from patient_portal.domain.patients.common import PatientNotFound
 from patient_portal.domain.patients.header import ChartHeader, CriticalAllergy, chart_header
 from patient_portal.state import formatting as fmt
@@ -73,7 +75,13 @@ class ChartHeaderState(ChartRoute, rx.State):
     alerts: list[str] = []
     #: the critical-information banner: severe / high-criticality allergies, written for people
     critical: list[str] = []
-    #: anything in the banner (critical allergies or alerts) for a role that sees it
+    #: the emergency information in the banner (issue 15): code status, advance directives, special
+    #: instructions, written for people; and the protocol in progress ("Anaphylaxis, started 14:02")
+    code_status: str = ""
+    directives: list[str] = []
+    instructions: list[str] = []
+    in_progress: str = ""
+    #: anything in the banner (critical allergies, alerts, emergency information) for a role that sees it
     show_banner: bool = False
     insurance: str = ""
     insured: bool = False
@@ -84,6 +92,7 @@ class ChartHeaderState(ChartRoute, rx.State):
         self.header_status = status
         self.patient, self.allergies, self.alerts, self.allergy_status = {}, [], [], ""
         self.critical = []
+        self.code_status, self.directives, self.instructions, self.in_progress = "", [], [], ""
         self.show_allergies = self.show_insurance = self.insured = self.show_banner = False
         self.insurance = ""
 
@@ -94,7 +103,14 @@ class ChartHeaderState(ChartRoute, rx.State):
         self.allergy_status = header.allergy_status or ""
         self.alerts = [fmt.word(fmt.ALERTS, code) for code in header.alerts or []]
         self.critical = [critical_line(item) for item in header.critical or []]
-        self.show_banner = bool(self.critical or self.alerts)
+        found = header.emergency
+        self.code_status = CODE_STATUSES.get(found.code_status, "") if found else ""
+        self.directives = list(found.directives) if found else []
+        self.instructions = list(found.instructions) if found else []
+        self.in_progress = f"{found.run_title}, started {plain_time(found.run_started)}" \
+            if found and found.run_id else ""
+        self.show_banner = bool(self.critical or self.alerts or self.code_status or self.directives or
+                                self.instructions)
         self.show_insurance = header.insurance is not None
         self.insured = bool(header.insured)
         words = fmt.word(fmt.INSURANCE, header.insurance) if header.insurance else ""
@@ -151,3 +167,11 @@ async def show_header(state: rx.State, header: ChartHeader | None, *, patient_re
     ``components.chart_header`` draws it. `header` None clears it (`status`: loading, denied, missing)."""
     header_state = await state.get_state(ChartHeaderState)
     header_state._took(header, patient_ref=patient_ref, own=own, status=status)
+
+
+async def reread_header(state: rx.State) -> None:
+    """For a page whose change shows in the header (an emergency started, a code status saved): read
+    the header shown again (nothing when none is shown)."""
+    header_state = await state.get_state(ChartHeaderState)
+    if header_state.header_status == "ok":
+        await header_state._read()

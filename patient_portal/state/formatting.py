@@ -40,6 +40,8 @@ ROUTE_WORDS = {"oral": "by mouth", "inhaled": "inhaled", "inhalation": "inhaled"
                "transdermal": "as a patch on the skin"}
 RECORD_STATUS = {"active": "Active", "pending_identity_check": "Identity check pending", "merged": "Merged"}
 ALERTS = {"advance_directive": "Advance directive on file"}
+#: An emergency contact: may the clinic message them in an emergency (the patient's choice).
+CONTACT_NOTIFY = {"yes": "Yes, message them", "no": "No, never message them"}
 INSURANCE = {"active": "Insured", "not_active": "No active insurance", "self_pay": "Self-pay (no insurance on file)"}
 
 #: Countries a record may carry as a two-letter code; a name typed out stays as typed.
@@ -59,6 +61,7 @@ CODED: dict[str, Mapping[str, str]] = {
 #: Per-section overrides: an insurance row's relationship is a code; an emergency contact's is free text.
 CODED_IN: dict[str, dict[str, Mapping[str, str]]] = {
     "insurance": {"relationship": RELATIONSHIP},
+    "emergency": {"notify": CONTACT_NOTIFY},
     "allergies": {"category": ALLERGY_CATEGORY, "criticality": CRITICALITY, "status": ALLERGY_STATUS,
                   "verification": VERIFICATION},
     "medications": {"status": MEDICATION_STATUS, "origin": MEDICATION_ORIGIN, "verification": VERIFICATION},

@@ -104,6 +104,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, smtp, scale_out) -> dict[s
         PORTAL_PUBLIC_URL=f"http://localhost:{PORT}",
         PORTAL_SMTP_HOST="127.0.0.1",
         PORTAL_SMTP_PORT=str(smtp.port),
+        PORTAL_EMERGENCY_ACK_MINUTES="0.3",  # an emergency contact's 18 s to acknowledge before the next is told
         REFLEX_TELEMETRY_ENABLED="false",
         PATH=f"{ROOT / '.tools' / 'bin'}:{os.environ.get('PATH', '')}",
     )

@@ -29,10 +29,16 @@ def new_page(browser: Browser, app_url: str, *, viewport: dict[str, int] | None 
 def open_maria(page: Page, search: str = "/doctor/patients") -> str:
     """The signed-in clinician (or front desk, ``search="/staff/patients"``) finds Maria Garcia, the
     demo patient, with the patient search and opens her chart; returns her chart id."""
+    return open_patient(page, "Maria", "Garcia", search)
+
+
+def open_patient(page: Page, given: str, family: str, search: str = "/doctor/patients") -> str:
+    """The signed-in clinician or front desk finds a demo patient by name with the patient search and
+    opens their chart; returns the chart id."""
     page.goto(search)
-    page.locator("#patient-query").fill("Garcia, Maria")
+    page.locator("#patient-query").fill(f"{family}, {given}")
     page.locator("#search-submit").click()
-    page.locator("#search-results").get_by_role("link", name="Maria Garcia", exact=True).first.click()
+    page.locator("#search-results").get_by_role("link", name=f"{given} {family}", exact=True).first.click()
     page.wait_for_url("**/chart/*")
     expect(page.locator("#chart-header")).to_be_visible()
     return page.url.rstrip("/").rsplit("/", 1)[-1]

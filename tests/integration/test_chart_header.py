@@ -141,7 +141,7 @@ def test_the_header_takes_a_fixed_few_statements_however_big_the_record(chart, r
         header = call(hdr.chart_header, chart[role], pid)
     assert len(_reads(big)) <= hdr.READS <= READ_LIMIT, _reads(big)
     assert len(big) == len(small) <= UNIT_LIMIT, big
-    assert not any("history_condition" in s or "history_medication" in s or "emergency" in s for s in big)
+    assert not any("history_condition" in s or "history_medication" in s or "emergency_contact" in s for s in big)
     if role != "staff":
         assert len(header.allergies) == 13
 
@@ -149,7 +149,7 @@ def test_the_header_takes_a_fixed_few_statements_however_big_the_record(chart, r
 def test_the_patient_reads_opened_your_record_not_the_health_history(chart):
     call(hdr.chart_header, chart["doctor"], chart["pid"])
     shown = events("patient.demographics.read")[-1]
-    assert shown.detail == {"sections": ["header", "allergies", "alerts", "insurance"]}
+    assert shown.detail == {"sections": ["header", "allergies", "alerts", "insurance", "emergency"]}
     assert shown.basis == "care_team" and shown.purpose == "treatment"
     log = [row.what for row in call(own_access_log, chart["patient"]).rows]
     assert log[0] == "Opened your record"

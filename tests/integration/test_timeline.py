@@ -87,7 +87,7 @@ def test_every_kind_newest_first(chart):
     assert lab.link == f"/chart/{chart['pid']}/results" and lab.when.date() == _ago(30).date()
     assert titles.index("Stopped Lisinopril") < titles.index("Results: Lipid panel") < titles.index("Started Lisinopril")
     assert page.available == ("conditions", "allergies", "medications", "immunizations", "visits", "vitals",
-                              "results", "careplans", "documents")
+                              "results", "careplans", "emergencies", "documents")
 
 
 def test_filters_by_kind(chart):

@@ -97,6 +97,13 @@ EXPECTED: dict[str, str] = {
     "appointment.settings.write": "A",
     "smart.app.manage": "A",  # register outside (SMART) apps
     "smart.authorize.own": "ADSP",  # everyone may connect an app as themselves (scopes only narrow)
+    "emergency.info.write": "ADSP",
+    "emergency.code_status.write": "D",
+    "emergency.protocol.read": "ADS",
+    "emergency.protocol.write": "A",
+    "emergency.run.read": "ADS",
+    "emergency.run.write": "DS",
+    "emergency.contacts.notify": "D",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 

@@ -133,6 +133,18 @@ PHRASES: dict[str, str] = {
     "appointment.waitlist.lapse": "Offered the time held for you to someone else",
     "fhir.request": "Used your record through the clinic's data connection (FHIR)",
     "record.download": "Downloaded your record",
+    "emergency.info.read": "Looked at your emergency information",
+    "emergency.info.write": "Updated your advance directives and special instructions",
+    "emergency.code_status.write": "Recorded your code status",
+    "emergency.card.print": "Printed your emergency card",
+    "emergency.run.list": "Looked at the emergencies in your record",
+    "emergency.run.start": "Started an emergency protocol for you",
+    "emergency.step.tick": "Ticked off a step of an emergency protocol for you",
+    "emergency.step.untick": "Unticked a step of an emergency protocol for you",
+    "emergency.run.close": "Closed an emergency protocol for you",
+    "emergency.contacts.notify": "Asked for your emergency contacts to be told",
+    "emergency.contact.notify": "Messaged one of your emergency contacts",
+    "emergency.contact.skip": "Did not message one of your emergency contacts",
 }
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
@@ -145,7 +157,8 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Entered": "enter", "Made": "make", "Prepared": "prepare", "Sent": "send", "Closed": "close",
                "Recorded": "record", "Took": "take", "Reduced": "reduce",
                "Booked": "book", "Moved": "move", "Cancelled": "cancel", "Approved": "approve", "Confirmed": "confirm",
-               "Put": "put", "Offered": "offer", "Used": "use", "Downloaded": "download"}
+               "Put": "put", "Offered": "offer", "Used": "use", "Downloaded": "download",
+               "Messaged": "message", "Did": "do"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -174,6 +187,8 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "Opened your record and looked at your billing account"
     if action == "fhir.request" and (detail or {}).get("client") not in (None, "portal"):
         text = "An app you connected used your record through the clinic's data connection (FHIR)"
+    if action == "emergency.run.list" and (detail or {}).get("header"):  # a chart's Emergency page, opened
+        text = "Opened your record and looked at the emergencies in it"
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")

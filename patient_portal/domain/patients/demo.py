@@ -84,11 +84,11 @@ DEMO: list[tuple[str, RegistrationDraft, tuple[int, ...]]] = [
                     "group_number": "41802", "relationship": "spouse", "subscriber_name": "Luis Garcia",
                     "effective_date": "2024-07-01", "order": "secondary"}],
         emergency=[{"name": "Luis Garcia", "relationship": "Spouse", "phone": "+1 617 555 0187",
-                    "order": "primary", "preferred_contact_method": "phone", "hours": "Any time",
-                    "language": "Spanish"},
+                    "email": "luis.garcia@example.com", "order": "primary", "preferred_contact_method": "phone",
+                    "hours": "Any time", "language": "English"},
                    {"name": "Ana Morales", "relationship": "Sister", "phone": "+1 617 555 0193",
-                    "order": "secondary", "preferred_contact_method": "sms", "hours": "Evenings",
-                    "language": "Spanish"}],
+                    "email": "ana.morales@example.com", "order": "secondary", "preferred_contact_method": "email",
+                    "hours": "Evenings", "language": "Spanish"}],
     ), (0,)),
     (mrn_of("1000002"), RegistrationDraft(
         basic=_person("James", "Okafor", "1971-08-30", "male", "+1 617 555 0163", "james.okafor@example.com",
@@ -110,7 +110,10 @@ DEMO: list[tuple[str, RegistrationDraft, tuple[int, ...]]] = [
                       "Somerville"),
         history={"immunizations": [{"vaccine": "Tdap", "given_on": "2020-02-14", "cvx": "115"}]},
         emergency=[{"name": "Ken Tanaka", "relationship": "Brother", "phone": "+1 617 555 0128",
-                    "order": "primary"}],
+                    "email": "ken.tanaka@example.com", "order": "primary", "preferred_contact_method": "email"},
+                   {"name": "Sofía Ramos", "relationship": "Partner", "phone": "+1 617 555 0146",
+                    "email": "sofia.ramos@example.com", "order": "secondary", "preferred_contact_method": "email",
+                    "language": "Spanish"}],
     ), (2,)),
 ]
 

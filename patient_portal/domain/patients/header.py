@@ -17,6 +17,12 @@ care team, the patient, admins — not the front desk); the advance-directive al
 read clinical documents (the documents area files advance directives as clinical); insurance for
 roles that read insurance. A part the role may not see is None, never empty-but-present.
 
+The emergency information (issue 15) has one statement of its own (``emergency.banner``): the code
+status, the advance directives on file, the special instructions — for every role that reads
+emergency information, which is every role that sees the chart — and "Emergency in progress" with
+the protocol's name for the roles on duty (who read protocol runs). ``emergency`` is None for a role
+that sees none of it.
+
 The critical-information banner (issue 12) rides on the same reads: the allergy statement also
 fetches each active allergy's plain severity and criticality (and, for the ones that matter, its
 reaction), so ``critical`` — the active allergies that are severe or of high criticality, worst
@@ -40,6 +46,8 @@ from patient_portal.core.access import Action, Actor, Resource, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.crypto import decrypt_value
 from patient_portal.domain.documents.models import Category, Document, Status, read_action
+from patient_portal.domain.emergency.banner import banner as emergency_banner
+from patient_portal.domain.emergency.dto import Banner
 from patient_portal.domain.history.models import Allergy, AllergyStatus
 from patient_portal.domain.insurance.models import ORDER_RANK, InsurancePolicy
 from patient_portal.domain.patients import dto
@@ -59,10 +67,10 @@ ALLERGIES_RECORDED, NO_KNOWN_ALLERGIES, ALLERGIES_NOT_RECORDED = "recorded", "nk
 INSURED, NOT_ACTIVE, SELF_PAY = "active", "not_active", "self_pay"
 
 #: The most statements the header's reads take (the care-team check for a doctor, the patient row
-#: with the advance-directive and no-known-allergies questions, allergy names, policies), besides
-#: the transaction's BEGIN and the audit append every audited read pays. Independent of how many
-#: rows the record has.
-READS = 4
+#: with the advance-directive and no-known-allergies questions, allergy names, policies, the
+#: emergency information with the run in progress), besides the transaction's BEGIN and the audit
+#: append every audited read pays. Independent of how many rows the record has.
+READS = 5
 
 T = TypeVar("T")
 
@@ -99,6 +107,8 @@ class ChartHeader:
     allergy_status: str | None = None
     #: The banner's allergies: active, severe or of high criticality, worst first (None: not shown).
     critical: list[CriticalAllergy] | None = None
+    #: The banner's emergency information and the run in progress (None: not shown).
+    emergency: Banner | None = None
 
     @property
     def insured(self) -> bool | None:
@@ -175,6 +185,7 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
     sees_allergies = actor.can(Action.CLINICAL_READ)  # reach is the same for every patient action
     sees_alerts = actor.can(read_action(Category.ADVANCE_DIRECTIVE))
     sees_insurance = actor.can(Action.INSURANCE_READ)
+    sees_emergency = actor.can(Action.EMERGENCY_READ)
     patient, directive, none_known = _patient_and_directive(session, pid, sees_alerts, sees_allergies)
     # Held for the rest of the unit: the page read after the header (``with_header``) loads the same
     # row (``common.load``), and the session's identity map keeps only what something still holds —
@@ -186,10 +197,15 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
         ALLERGIES_RECORDED if allergies else NO_KNOWN_ALLERGIES if none_known else ALLERGIES_NOT_RECORDED)
     alerts = ([ADVANCE_DIRECTIVE] if directive else []) if sees_alerts else None
     insurance, payer = _insurance(session, pid, _today()) if sees_insurance else (None, "")
+    emergency = emergency_banner(session, pid, with_run=actor.can(Action.EMERGENCY_RUN_READ)) \
+        if sees_emergency else None
+    if emergency is not None and emergency.directives and alerts:
+        alerts = [a for a in alerts if a != ADVANCE_DIRECTIVE]  # the banner names each directive instead
     shown = ["header"] + [name for name, seen in (("allergies", sees_allergies), ("alerts", sees_alerts),
-                                                 ("insurance", sees_insurance)) if seen]
+                                                 ("insurance", sees_insurance), ("emergency", sees_emergency))
+                          if seen]
     header = ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer,
-                         allergy_status, critical)
+                         allergy_status, critical, emergency)
     return header, shown
 
 

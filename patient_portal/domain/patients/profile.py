@@ -73,6 +73,7 @@ def get_chart(session: Session, actor: Actor, patient_id: Any, *,
             "edit_contact": actor.can(Action.DEMOGRAPHICS_WRITE),
             "edit_insurance": actor.can(Action.INSURANCE_WRITE),
             "edit_emergency": actor.can(Action.EMERGENCY_WRITE),
+            "emergency_runs": actor.can(Action.EMERGENCY_RUN_READ),  # the chart's Emergency page
             "edit_clinical": actor.can(Action.CLINICAL_WRITE),
             "report_clinical": actor.can(Action.CLINICAL_REPORT_OWN),  # the patient: an allergy, a medication
             "request_legal_change": actor.role == Role.PATIENT,

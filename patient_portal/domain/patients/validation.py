@@ -36,6 +36,8 @@ MAX_ONSET_AGE = 130
 SUBSCRIBER_RELATIONSHIPS = ("self", "spouse", "child", "other")
 POLICY_ORDERS = ("primary", "secondary", "tertiary")
 CONTACT_ORDERS = ("primary", "secondary")
+#: May the clinic message this emergency contact in an emergency (the patient's choice; blank: yes).
+CONTACT_NOTIFY = ("yes", "no")
 HISTORY_KINDS = ("conditions", "allergies", "medications", "family_history", "immunizations")
 
 REQUIRED = "This is required."
@@ -328,6 +330,7 @@ def validate_emergency_contact(row: dict) -> dict[str, str]:
         errors["email"] = message
     _check_choice(row, "order", CONTACT_ORDERS, errors)
     _check_choice(row, "preferred_contact_method", CONTACT_METHODS, errors)
+    _check_choice(row, "notify", CONTACT_NOTIFY, errors)
     _check_length(row, errors)
     return errors
 

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time
 
 #: The kinds of event, in the order the filter offers them.
 KINDS: tuple[str, ...] = ("conditions", "allergies", "medications", "immunizations", "visits", "vitals",
-                          "results", "careplans", "documents")
+                          "results", "careplans", "emergencies", "documents")
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,12 @@ class Event:
 def newest(events: Sequence[Event], limit: int) -> SourcePage:
     """The `limit` newest of `events`, drawn, and how many there are."""
     return SourcePage([e.draw() for e in heapq.nlargest(max(0, limit), events, key=order_key)], len(events))
+
+
+def drawn_page(items: Sequence[TimelineItem], limit: int) -> SourcePage:
+    """The `limit` newest of items already drawn: for a source whose events are few in any record
+    (an emergency run's), where deferring the decryption is not worth a closure per event."""
+    return SourcePage(heapq.nlargest(max(0, limit), items, key=order_key), len(items))
 
 
 def at_day(day: date) -> datetime:

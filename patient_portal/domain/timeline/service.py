@@ -5,9 +5,9 @@ filterable by kind and 25 a page (issue 12).
 (``patient.timeline.read``: care-team doctors; admins for operations; not the front desk, not
 patients — their own record has its own pages), then composes each area's read function listed in
 ``SOURCES`` — the history's conditions, allergies, medications and immunizations, signed visit
-notes, vitals sets, lab reports, care-plan events, documents — each only if the role also reads that
-area (``actor.can`` of the source's action: the timeline never shows more than the area's own page
-would). One audit event per page read (``patient.timeline.read`` with the kinds and page;
+notes, vitals sets, lab reports, care-plan events, emergency protocol runs, documents — each only if
+the role also reads that area (``actor.can`` of the source's action: the timeline never shows more
+than the area's own page would). One audit event per page read (``patient.timeline.read`` with the kinds and page;
 ``open_timeline`` reads the chart header in the same unit and names it in that one event).
 
 Sources are paged (``timeline.dto``): page N asks each source for its newest N × 25 events of the
@@ -35,6 +35,7 @@ from patient_portal.core.access import Action, Actor, Resource, require
 from patient_portal.core.errors import Invalid
 from patient_portal.domain.careplans import service as careplans
 from patient_portal.domain.documents import service as documents
+from patient_portal.domain.emergency import service as emergency
 from patient_portal.domain.history import lists as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.common import as_uuid, load
@@ -48,7 +49,7 @@ READ = str(Action.TIMELINE_READ)
 #: What each kind is called in the filter and on an item.
 LABELS = {"conditions": "Conditions", "allergies": "Allergies", "medications": "Medications",
           "immunizations": "Immunizations", "visits": "Visits", "vitals": "Vitals", "results": "Lab results",
-          "careplans": "Care plans", "documents": "Documents"}
+          "careplans": "Care plans", "emergencies": "Emergencies", "documents": "Documents"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ SOURCES: tuple[Source, ...] = (
            lambda s, a, pid, kinds, limit: results.timeline_items(s, pid, limit=limit)),
     Source(("careplans",), Action.CAREPLAN_READ,
            lambda s, a, pid, kinds, limit: careplans.timeline_items(s, pid, limit=limit)),
+    Source(("emergencies",), Action.EMERGENCY_RUN_READ,
+           lambda s, a, pid, kinds, limit: emergency.timeline_items(s, pid, limit=limit)),
     Source(("documents",), Action.CLINICAL_DOC_READ,
            lambda s, a, pid, kinds, limit: documents.timeline_items(s, a, pid, limit=limit)),
 )

@@ -14,6 +14,7 @@ import reflex as rx
 from patient_portal.components.chart_header import chart_header
 from patient_portal.components.feedback import checking, not_permitted
 from patient_portal.components.layout import PRODUCT_NAME, role_shell
+from patient_portal.pages.emergency.pages import info_card
 from patient_portal.pages.patients.chart_sections import (
     care_team_card,
     details_card,
@@ -22,6 +23,7 @@ from patient_portal.pages.patients.chart_sections import (
     rows_card,
 )
 from patient_portal.state.chart import ChartState as C
+from patient_portal.state.emergency import EmergencyInfoState
 from patient_portal.state.session import SessionState
 
 
@@ -29,6 +31,12 @@ def chart_view() -> rx.Component:
     return rx.vstack(
         chart_header(),
         rx.flex(
+            rx.cond(C.can["emergency_runs"], rx.link(  # start a protocol, its checklist (doctors, front desk)
+                rx.button(rx.icon("siren", size=16), "Emergency", variant="soft", color_scheme="red", high_contrast=True,
+                          size="3"),
+                href="/chart/" + C.patient_ref + "/emergency",
+                id="chart-emergency-link",
+            )),
             rx.link(
                 rx.button(rx.icon("files", size=16), "Documents", variant="soft", size="3"),
                 href="/chart/" + C.patient_ref + "/documents",
@@ -84,6 +92,7 @@ def chart_view() -> rx.Component:
                 ),
             ),
             rx.vstack(
+                info_card(),
                 details_card(),
                 rows_card("insurance", C.can["edit_insurance"], "No insurance on file (self-pay)."),
                 rows_card("emergency", C.can["edit_emergency"], "No emergency contacts on file."),
@@ -99,7 +108,8 @@ def chart_view() -> rx.Component:
 
 
 @rx.page(route="/chart/[pid]", title=f"Patient chart — {PRODUCT_NAME}",
-         on_load=[SessionState.require("any"), C.load])  # C.load reads the header too
+         on_load=[SessionState.require("any"), C.load,  # C.load reads the header too
+                  EmergencyInfoState.load])  # the emergency information: a read of its own
 def patient_chart() -> rx.Component:
     return role_shell(
         "account",

@@ -24,6 +24,7 @@ CODE_SYSTEM = fmt.options(fmt.CODE_SYSTEM)
 RELATIONSHIP = fmt.options(fmt.RELATIONSHIP)
 POLICY_ORDER = fmt.options(fmt.ORDER)
 CONTACT_ORDER = POLICY_ORDER[:2]
+CONTACT_NOTIFY = fmt.options(fmt.CONTACT_NOTIFY)
 
 #: (field, label, "text" | "date" | "email" | "tel" | options, required)
 ROW_SPECS: dict[str, list[tuple[str, str, Any, bool]]] = {
@@ -47,7 +48,8 @@ ROW_SPECS: dict[str, list[tuple[str, str, Any, bool]]] = {
                   ("phone", "Phone", "tel", True), ("alt_phone", "Other phone", "tel", False),
                   ("email", "Email", "email", False), ("order", "Order", CONTACT_ORDER, True),
                   ("preferred_contact_method", "Preferred contact method", CONTACT, False),
-                  ("hours", "Best hours to call", "text", False), ("language", "Language", "text", False)],
+                  ("hours", "Best hours to call", "text", False), ("language", "Language", "text", False),
+                  ("notify", "Message them in an emergency", CONTACT_NOTIFY, False)],
 }
 ROW_TITLES = {"conditions": ("Conditions", "condition"), "allergies": ("Allergies", "allergy"),
               "medications": ("Current medications", "medication"),

@@ -16,10 +16,12 @@ from patient_portal.components.forms import (
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.tables import empty_state
 from patient_portal.pages.careplans.pages import own_plan_card
+from patient_portal.pages.emergency.pages import info_card
 from patient_portal.pages.patients.chart_sections import details_card, history_card, rows_card, section_card
 from patient_portal.pages.patients.fields import Binding, action_bar, legal_fields
 from patient_portal.state.careplans import OwnCarePlanState
 from patient_portal.state.chart import ChartState as C
+from patient_portal.state.emergency import EmergencyInfoState
 from patient_portal.state.session import SessionState
 
 CHANGE = Binding(C.change, C.change_errors, "", C.set_change, None, id_prefix="change")
@@ -83,6 +85,7 @@ def record_view() -> rx.Component:
                 spacing="4", width="100%",
             ),
             rx.vstack(
+                info_card("Your emergency information"),
                 details_card(patient_view=True),
                 rows_card("insurance", C.can["edit_insurance"], "No insurance on file.", "Your insurance"),
                 rows_card("emergency", C.can["edit_emergency"], "No emergency contacts yet.",
@@ -100,7 +103,8 @@ def record_view() -> rx.Component:
 
 @rx.page(route="/patient/record", title=f"Your health record — {PRODUCT_NAME}",
          on_load=[SessionState.require("patient"), C.load_own,  # reads the header too
-                  OwnCarePlanState.load_own])  # the care plan: a read of its own (careplan.list)
+                  OwnCarePlanState.load_own,  # the care plan: a read of its own (careplan.list)
+                  EmergencyInfoState.load_own])  # the emergency information: a read of its own
 def patient_record() -> rx.Component:
     return role_shell(
         "patient",

@@ -1,0 +1,1 @@
+"""The emergency screens (issue 15 part A)."""
