@@ -17,7 +17,7 @@ from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.clock import plain_time
 from patient_portal.domain.prescriptions import checks, throttle
 from patient_portal.domain.prescriptions import service as rxs
-from patient_portal.state.calls import attempt, run
+from patient_portal.state.calls import attempt, run, show_read_failure
 from patient_portal.state.chart_header import ChartRoute, show_header
 from patient_portal.state.code_picker import CodePickerMixin
 
@@ -92,12 +92,7 @@ class PrescriptionsState(ChartRoute, CodePickerMixin, rx.State):
         self.unit, self.routes, self.substitution, self.stop_reason, self.stop_error = "", [], True, "", ""
 
     def _failed(self, answer: Any) -> Any:
-        self._clear()
-        if answer.signed_out:
-            self.status = "loading"
-            return answer.show(self)
-        self.status = "denied" if answer.denied else "missing"
-        return None
+        return show_read_failure(self, answer)
 
     @rx.event
     async def load_chart(self):

@@ -21,7 +21,7 @@ from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.clock import clinic_zone, plain_time
 from patient_portal.domain.patients.header import ChartHeader
 from patient_portal.domain.visits import service as visits
-from patient_portal.state.calls import Answer, attempt
+from patient_portal.state.calls import Answer, attempt, show_read_failure
 from patient_portal.state.chart_header import ChartRoute, show_header
 from patient_portal.state.focus import focus_first_error
 from patient_portal.state.paging import PagedMixin
@@ -149,12 +149,7 @@ class VisitsState(ChartRoute, PagedMixin, rx.State):
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:
-        self._clear()
-        if answer.signed_out:
-            self.status = "loading"
-            return answer.show(self)
-        self.status = "denied" if answer.denied else "missing"
-        return None
+        return show_read_failure(self, answer)
 
     @rx.event
     async def load_chart(self):
