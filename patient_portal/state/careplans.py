@@ -25,7 +25,7 @@ from patient_portal.domain.careplans import service as plans
 from patient_portal.domain.careplans.dto import ActivityView, GoalView, PlanView, Progress, number
 from patient_portal.domain.patients.header import ChartHeader
 from patient_portal.state.calls import Answer, attempt, show_read_failure
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.focus import focus_first_error
 
 NEEDS_ATTENTION = "Some fields need attention — see the messages next to them."
@@ -178,9 +178,7 @@ class CarePlanState(ChartRoute, rx.State):
         if answer.ok and answer.value.redirect:
             return rx.redirect(answer.value.redirect, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         self._show(answer.value.board)
         await show_header(self, answer.value.header, patient_ref=self.patient_ref)
         return None

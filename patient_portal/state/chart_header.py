@@ -151,3 +151,11 @@ async def show_header(state: rx.State, header: ChartHeader | None, *, patient_re
     ``components.chart_header`` draws it. `header` None clears it (`status`: loading, denied, missing)."""
     header_state = await state.get_state(ChartHeaderState)
     header_state._took(header, patient_ref=patient_ref, own=own, status=status)
+
+
+async def show_read_failure_with_header(state: Any, answer: Any) -> Any:
+    """A `/chart/<id>/…` page whose read (header with it) did not work: the page's own ``_failed`` and
+    the header cleared with the status it left (loading, denied, missing)."""
+    result = state._failed(answer)
+    await show_header(state, None, patient_ref=state.patient_ref, status=state.status)
+    return result

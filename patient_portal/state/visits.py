@@ -22,7 +22,7 @@ from patient_portal.core.clock import clinic_zone, plain_time
 from patient_portal.domain.patients.header import ChartHeader
 from patient_portal.domain.visits import service as visits
 from patient_portal.state.calls import Answer, attempt, show_read_failure
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.focus import focus_first_error
 from patient_portal.state.paging import PagedMixin
 
@@ -162,9 +162,7 @@ class VisitsState(ChartRoute, PagedMixin, rx.State):
         if answer.ok and answer.value.redirect:
             return rx.redirect(answer.value.redirect, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         self.can_write = answer.actor.can(Action.VISIT_WRITE)
         self._show_page(answer.value.page)
         await show_header(self, answer.value.header, patient_ref=self.patient_ref)
