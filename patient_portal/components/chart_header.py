@@ -124,3 +124,9 @@ def chart_header(*, level: str = "h1") -> rx.Component:
             spacing="2", width="100%",
         ),
     )
+
+
+def back_to_chart(patient_ref: Any, **props: Any) -> rx.Component:
+    """The "Back to the chart" link of a `/chart/<id>/…` page (`props`: the link's own layout)."""
+    return rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
+                   href="/chart/" + patient_ref, min_height="44px", **props)

@@ -20,8 +20,8 @@ from patient_portal.domain.billing import dto
 from patient_portal.domain.billing import service as svc
 from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.state.billing import METHOD_WORDS, claim_row, money, receipt_row
-from patient_portal.state.calls import Answer, attempt
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.calls import Answer, attempt, show_kept_failure
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.focus import focus_first_error
 
 COVERAGE_FORM, VISIT_FORM, HAND_FORM, PAY_FORM = "coverage-form", "visit-charges-form", "hand-charge-form", "desk-pay-form"
@@ -150,13 +150,7 @@ class BillingAccountState(ChartRoute, rx.State):
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:
-        if answer.signed_out:
-            return answer.show(self)
-        if self.status != "ok":
-            self.status = "denied" if answer.denied else "missing"
-            return None
-        self.error = answer.message
-        return None
+        return show_kept_failure(self, answer)
 
     @rx.event
     async def load(self):
@@ -169,9 +163,7 @@ class BillingAccountState(ChartRoute, rx.State):
         if answer.ok and answer.value.redirect:
             return rx.redirect(answer.value.redirect, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         opened: _Opened = answer.value
         actor: Actor = answer.actor
         self.can_write = actor.can(Action.CHARGE_WRITE)

@@ -17,7 +17,7 @@ from patient_portal.core.clock import plain_day, plain_time
 from patient_portal.domain.billing import dto
 from patient_portal.domain.billing import service as svc
 from patient_portal.state.billing import LINE_WORDS, STATUS_COLORS, days_left_text, money, status_word
-from patient_portal.state.calls import Answer, attempt
+from patient_portal.state.calls import Answer, attempt, show_kept_failure
 
 APPEAL_FORM = "appeal-form"
 ID_LIMIT = 64
@@ -106,13 +106,7 @@ class ClaimState(rx.State):
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:
-        if answer.signed_out:
-            return answer.show(self)
-        if self.status != "ok":
-            self.status = "denied" if answer.denied else "missing"
-            return None
-        self.error = answer.message
-        return None
+        return show_kept_failure(self, answer)
 
     @rx.event
     async def load(self):

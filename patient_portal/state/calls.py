@@ -100,5 +100,30 @@ def _answer(exc: ServiceError, actor: Any) -> Answer:
     return Answer(False, message=str(exc), signed_out=gone, actor=actor, error=exc)
 
 
+def show_read_failure(state: Any, answer: Answer, *, loading: bool = True) -> Any:
+    """A page's read that did not work, nothing of it kept (``state._clear()``): the sign-in redirect
+    (``state.status`` back to "loading" unless `loading` is false), else "denied" or "missing"."""
+    state._clear()
+    if answer.signed_out:
+        if loading:
+            state.status = "loading"
+        return answer.show(state)
+    state.status = "denied" if answer.denied else "missing"
+    return None
+
+
+def show_kept_failure(state: Any, answer: Answer) -> Any:
+    """A call that did not work on a page that keeps what it shows: the sign-in redirect; before the
+    page has loaded (``state.status`` not "ok"), "denied" or "missing"; after, the message in
+    ``state.error``."""
+    if answer.signed_out:
+        return answer.show(state)
+    if state.status != "ok":
+        state.status = "denied" if answer.denied else "missing"
+        return None
+    state.error = answer.message
+    return None
+
+
 def first_error_message(errors: dict[str, str]) -> str:
     return "Some fields need attention — see the messages next to them." if errors else ""

@@ -24,8 +24,8 @@ from patient_portal.core.clock import clinic_zone, plain_day, plain_time
 from patient_portal.domain.careplans import service as plans
 from patient_portal.domain.careplans.dto import ActivityView, GoalView, PlanView, Progress, number
 from patient_portal.domain.patients.header import ChartHeader
-from patient_portal.state.calls import Answer, attempt
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.calls import Answer, attempt, show_read_failure
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.focus import focus_first_error
 
 NEEDS_ATTENTION = "Some fields need attention — see the messages next to them."
@@ -166,12 +166,7 @@ class CarePlanState(ChartRoute, rx.State):
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:
-        self._clear()
-        if answer.signed_out:
-            self.status = "loading"
-            return answer.show(self)
-        self.status = "denied" if answer.denied else "missing"
-        return None
+        return show_read_failure(self, answer)
 
     @rx.event
     async def load_chart(self):
@@ -183,9 +178,7 @@ class CarePlanState(ChartRoute, rx.State):
         if answer.ok and answer.value.redirect:
             return rx.redirect(answer.value.redirect, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         self._show(answer.value.board)
         await show_header(self, answer.value.header, patient_ref=self.patient_ref)
         return None

@@ -175,3 +175,11 @@ async def reread_header(state: rx.State) -> None:
     header_state = await state.get_state(ChartHeaderState)
     if header_state.header_status == "ok":
         await header_state._read()
+
+
+async def show_read_failure_with_header(state: Any, answer: Any) -> Any:
+    """A `/chart/<id>/…` page whose read (header with it) did not work: the page's own ``_failed`` and
+    the header cleared with the status it left (loading, denied, missing)."""
+    result = state._failed(answer)
+    await show_header(state, None, patient_ref=state.patient_ref, status=state.status)
+    return result

@@ -17,8 +17,8 @@ from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.clock import plain_time
 from patient_portal.domain.prescriptions import checks, throttle
 from patient_portal.domain.prescriptions import service as rxs
-from patient_portal.state.calls import attempt, run
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.calls import attempt, run, show_read_failure
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.code_picker import CodePickerMixin
 
 FORM_ID = "rx-form"
@@ -92,12 +92,7 @@ class PrescriptionsState(ChartRoute, CodePickerMixin, rx.State):
         self.unit, self.routes, self.substitution, self.stop_reason, self.stop_error = "", [], True, "", ""
 
     def _failed(self, answer: Any) -> Any:
-        self._clear()
-        if answer.signed_out:
-            self.status = "loading"
-            return answer.show(self)
-        self.status = "denied" if answer.denied else "missing"
-        return None
+        return show_read_failure(self, answer)
 
     @rx.event
     async def load_chart(self):
@@ -109,9 +104,7 @@ class PrescriptionsState(ChartRoute, CodePickerMixin, rx.State):
         if answer.ok and isinstance(answer.value, str):
             return rx.redirect(answer.value, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         header, views = answer.value
         self.can_write = answer.actor.can(Action.PRESCRIPTION_WRITE)
         self.rows = [_row(v) for v in views]

@@ -24,8 +24,8 @@ from patient_portal.domain.codes import service as codes
 from patient_portal.domain.patients.header import ChartHeader
 from patient_portal.domain.results import service as svc
 from patient_portal.domain.results.dto import OwnPanel, Panel, Result
-from patient_portal.state.calls import Answer, attempt
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.calls import Answer, attempt, show_read_failure
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.code_picker import CodePickerMixin
 from patient_portal.state.focus import focus_first_error
 from patient_portal.state.paging import PagedMixin
@@ -185,11 +185,7 @@ class ResultsState(ChartRoute, PagedMixin, CodePickerMixin, rx.State):
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:
-        self._clear()
-        if answer.signed_out:
-            return answer.show(self)
-        self.status = "denied" if answer.denied else "missing"
-        return None
+        return show_read_failure(self, answer, loading=False)
 
     @rx.event
     async def load_chart(self):
@@ -201,9 +197,7 @@ class ResultsState(ChartRoute, PagedMixin, CodePickerMixin, rx.State):
         if answer.ok and answer.value.redirect:
             return rx.redirect(answer.value.redirect, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         self._show_page(answer.value.page, answer.actor)
         await show_header(self, answer.value.header, patient_ref=self.patient_ref)
         return None

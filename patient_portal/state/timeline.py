@@ -12,7 +12,7 @@ import reflex as rx
 from patient_portal.core.clock import clinic_zone, plain_day
 from patient_portal.domain.timeline import service as timeline
 from patient_portal.state.calls import Answer, attempt
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.paging import PagedMixin
 
 
@@ -65,9 +65,7 @@ class TimelineState(ChartRoute, PagedMixin, rx.State):
         self._read_route()
         answer = await attempt(self, timeline.open_timeline, self.patient_ref)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         header, found = answer.value
         self._show(found)
         await show_header(self, header, patient_ref=self.patient_ref)

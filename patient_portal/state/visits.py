@@ -21,8 +21,8 @@ from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.clock import clinic_zone, plain_time
 from patient_portal.domain.patients.header import ChartHeader
 from patient_portal.domain.visits import service as visits
-from patient_portal.state.calls import Answer, attempt
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.calls import Answer, attempt, show_read_failure
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.focus import focus_first_error
 from patient_portal.state.paging import PagedMixin
 
@@ -149,12 +149,7 @@ class VisitsState(ChartRoute, PagedMixin, rx.State):
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:
-        self._clear()
-        if answer.signed_out:
-            self.status = "loading"
-            return answer.show(self)
-        self.status = "denied" if answer.denied else "missing"
-        return None
+        return show_read_failure(self, answer)
 
     @rx.event
     async def load_chart(self):
@@ -167,9 +162,7 @@ class VisitsState(ChartRoute, PagedMixin, rx.State):
         if answer.ok and answer.value.redirect:
             return rx.redirect(answer.value.redirect, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         self.can_write = answer.actor.can(Action.VISIT_WRITE)
         self._show_page(answer.value.page)
         await show_header(self, answer.value.header, patient_ref=self.patient_ref)

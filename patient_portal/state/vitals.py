@@ -21,8 +21,8 @@ from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.clock import clinic_zone, plain_day, plain_time
 from patient_portal.domain.observations import service as svc
 from patient_portal.domain.patients.header import ChartHeader
-from patient_portal.state.calls import Answer, attempt
-from patient_portal.state.chart_header import ChartRoute, show_header
+from patient_portal.state.calls import Answer, attempt, show_read_failure
+from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
 from patient_portal.state.focus import focus_first_error
 from patient_portal.state.paging import PagedMixin
 
@@ -256,11 +256,7 @@ class VitalsState(ChartRoute, PagedMixin, rx.State):
         self.total, self.page, self.pages = page.total, page.page, page.pages
 
     def _failed(self, answer: Answer) -> Any:
-        self._clear()
-        if answer.signed_out:
-            return answer.show(self)
-        self.status = "denied" if answer.denied else "missing"
-        return None
+        return show_read_failure(self, answer, loading=False)
 
     @rx.event
     async def load_chart(self):
@@ -273,9 +269,7 @@ class VitalsState(ChartRoute, PagedMixin, rx.State):
         if answer.ok and answer.value.redirect:
             return rx.redirect(answer.value.redirect, replace=True)
         if not answer.ok:
-            result = self._failed(answer)
-            await show_header(self, None, patient_ref=self.patient_ref, status=self.status)
-            return result
+            return await show_read_failure_with_header(self, answer)
         self._show(answer.value.overview, answer.actor)
         await show_header(self, answer.value.header, patient_ref=self.patient_ref)
         return None

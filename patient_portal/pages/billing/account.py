@@ -10,7 +10,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.chart_header import chart_header
+from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import checking, error_callout, not_permitted
 from patient_portal.components.forms import (
@@ -306,8 +306,7 @@ def account_view() -> rx.Component:
         rx.flex(
             rx.heading("Billing", size="6", as_="h2"),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
-                    href="/chart/" + A.patient_ref, min_height=TAP, display="flex", align_items="center"),
+            back_to_chart(A.patient_ref, display="flex", align_items="center"),
             width="100%", align="center", spacing="3", wrap="wrap",
         ),
         rx.flex(

@@ -16,7 +16,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.chart_header import chart_header
+from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.forms import (
@@ -287,8 +287,7 @@ def chart_view() -> rx.Component:
         rx.flex(
             rx.heading("Care plan", size="6", as_="h2"),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
-                    href="/chart/" + S.patient_ref, min_height=TAP, display="flex", align_items="center"),
+            back_to_chart(S.patient_ref, display="flex", align_items="center"),
             rx.cond(S.can_write & (S.editor == ""),
                     primary_button("New care plan", on_click=S.start_plan, type="button", id="new-careplan")),
             width="100%", align="center", spacing="3", wrap="wrap",

@@ -14,7 +14,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.chart_header import chart_header
+from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.code_picker import code_picker
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.forms import (
@@ -193,8 +193,7 @@ def chart_view() -> rx.Component:
         rx.hstack(
             rx.heading("Prescriptions", size="6", as_="h2"),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
-                    href="/chart/" + P.patient_ref, min_height=TAP, display="flex", align_items="center"),
+            back_to_chart(P.patient_ref, display="flex", align_items="center"),
             width="100%", align="center",
         ),
         success_callout(P.message, id="rx-message"),

@@ -16,7 +16,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.chart_header import chart_header
+from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.code_picker import code_picker
 from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
@@ -220,8 +220,7 @@ def chart_view() -> rx.Component:
             rx.cond(R.to_review > 0, rx.badge(R.to_review, " to review", color_scheme="amber", high_contrast=True,
                                               size="2", id="results-to-review")),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
-                    href="/chart/" + R.patient_ref, min_height=TAP),
+            back_to_chart(R.patient_ref),
             rx.cond(R.can_write & ~R.form_open,
                     primary_button("Enter results", on_click=R.open_form, type="button", id="enter-results")),
             rx.cond(R.can_write & ~R.import_open,

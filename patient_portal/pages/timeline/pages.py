@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.chart_header import chart_header
+from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.feedback import checking, error_callout, not_permitted
 from patient_portal.components.layout import PRODUCT_NAME, role_shell
 from patient_portal.components.tables import empty_state, pagination
@@ -68,8 +68,7 @@ def chart_view() -> rx.Component:
             rx.heading("Timeline", size="6", as_="h2"),
             rx.spacer(),
             _filter(),
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
-                    href="/chart/" + T.patient_ref, min_height=TAP, display="flex", align_items="center"),
+            back_to_chart(T.patient_ref, display="flex", align_items="center"),
             width="100%", align="center", spacing="3", wrap="wrap",
         ),
         error_callout(T.error, id="timeline-error"),

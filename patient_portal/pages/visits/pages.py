@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.chart_header import chart_header
+from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.confirm import confirm_dialog
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.forms import (
@@ -223,8 +223,7 @@ def chart_view() -> rx.Component:
         rx.hstack(
             rx.heading("Visits", size="6", as_="h2"),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
-                    href="/chart/" + V.patient_ref, min_height=TAP, display="flex", align_items="center"),
+            back_to_chart(V.patient_ref, display="flex", align_items="center"),
             width="100%", align="center",
         ),
         success_callout(V.message, id="visit-message"),

@@ -14,7 +14,7 @@ from typing import Any
 
 import reflex as rx
 
-from patient_portal.components.chart_header import chart_header
+from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.feedback import checking, error_callout, not_permitted
 from patient_portal.components.forms import form_field, primary_button, secondary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
@@ -238,8 +238,7 @@ def chart_view() -> rx.Component:
         rx.flex(
             rx.heading("Vitals", size="6", as_="h2"),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), "Back to the chart", align="center"),
-                    href="/chart/" + V.patient_ref, min_height=TAP),
+            back_to_chart(V.patient_ref),
             rx.cond(V.can_record & ~V.form_open,
                     primary_button("Record vitals", on_click=V.open_form, type="button", id="record-vitals")),
             width="100%", align="center", spacing="3", wrap="wrap",
