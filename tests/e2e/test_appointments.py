@@ -36,7 +36,7 @@ NORA_EMAIL = "nora.lindqvist@example.org"
 
 _HOOKS = """
 import sys
-from datetime import timedelta
+from datetime import UTC, timedelta
 from sqlmodel import col, select
 from patient_portal.core.access import Actor, Role
 from patient_portal.core.db import unit_of_work, utcnow
@@ -76,7 +76,13 @@ with unit_of_work() as s:
                       .order_by(col(Appointment.created_at).desc())).first()
         length = appt.end_at - appt.start_at
         held = appt.blocked_until - appt.start_at
+        naive = lambda d: d.astimezone(UTC).replace(tzinfo=None) if d.tzinfo else d  # noqa: E731 (SQLite: naive UTC)
+        others = [(naive(a.start_at), naive(a.blocked_until)) for a in s.exec(select(Appointment).where(
+            Appointment.doctor_id == appt.doctor_id, Appointment.id != appt.id,
+            col(Appointment.status).not_in(["cancelled", "entered-in-error"]))).all()]
         start = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=15)
+        while any(a < naive(start + held) and naive(start) < b for a, b in others):  # the database refuses overlaps
+            start -= timedelta(minutes=15)
         appt.start_at, appt.end_at, appt.blocked_until = start, start + length, start + held
         s.add(appt)
     elif what == "contact":  # put the account's record back to its contact preference
