@@ -155,9 +155,12 @@ def assert_accessible(page, *, impacts: tuple[str, ...] = ("serious", "critical"
     """axe-core finds no violation of the given impact on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
 
-    # a toast fading in is measured at part opacity (a false contrast failure): let it settle first
+    # a toast fading in, or colours still easing to a new light/dark scheme, are measured part way
+    # (a false contrast failure): let every finite animation and transition settle first
     page.wait_for_function("""() => [...document.querySelectorAll('[data-sonner-toast]')]
-        .every(t => getComputedStyle(t).opacity === '1')""", timeout=5000)
+        .every(t => getComputedStyle(t).opacity === '1')
+        && document.getAnimations().every(a => a.playState !== 'running'
+            || a.effect?.getComputedTiming().iterations === Infinity)""", timeout=5000)
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in impacts]
     summary = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]} "
