@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,22 +43,68 @@ def portal_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     """Each test gets its own instance folder (keys, SQLite file, blobs) and demo settings."""
     from patient_portal.settings import reset_settings
 
-    for name in list(os.environ):
-        if name.startswith("PORTAL_") and name != "PORTAL_TEST_DATABASE_URL":
-            monkeypatch.delenv(name, raising=False)
-    instance = tmp_path / "instance"
-    monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(instance))
-    monkeypatch.setenv("PORTAL_ENV", "demo")
-    reset_settings()
+    instance = _demo_environment(monkeypatch, tmp_path / "instance")
     yield instance
     reset_settings()
 
 
-def _create_schema_sqlite() -> None:
-    from patient_portal.core.db import get_engine
+def _demo_environment(monkeypatch: pytest.MonkeyPatch, instance: Path) -> Path:
+    """No PORTAL_* setting but the test database's; demo mode; the instance folder given."""
+    from patient_portal.settings import reset_settings
+
+    for name in list(os.environ):
+        if name.startswith("PORTAL_") and name != "PORTAL_TEST_DATABASE_URL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(instance))
+    monkeypatch.setenv("PORTAL_ENV", "demo")
+    reset_settings()
+    return instance
+
+
+@contextmanager
+def shared_portal(folder: Path) -> Iterator[Path]:
+    """An instance with an empty database for a whole module (a module-scoped fixture enters it and
+    overrides the autouse `portal_env` with a no-op): for suites that call hundreds of handlers
+    against one seeded clinic, where seeding per test was most of the run."""
+    from patient_portal.settings import reset_settings
+
+    mp = pytest.MonkeyPatch()
+    instance = _demo_environment(mp, folder / "instance")
+    if PG_URL:
+        mp.setenv("PORTAL_DATABASE_URL", PG_URL)
+        reset_settings()
+        _prepare_postgres()
+    else:
+        _create_schema_sqlite(instance)
+    try:
+        yield instance
+    finally:
+        mp.undo()
+        reset_settings()
+
+
+_SQLITE_TEMPLATE: Path | None = None
+
+
+def _create_schema_sqlite(instance: Path) -> None:
+    """Give the test's instance folder a database with the full schema: a copy of one built per
+    worker (copying the file takes a millisecond; building the schema takes a third of a second)."""
+    global _SQLITE_TEMPLATE
+    import shutil
+    import tempfile
+
+    from sqlalchemy import create_engine
+
     from patient_portal.models import metadata
 
-    metadata.create_all(get_engine())
+    if _SQLITE_TEMPLATE is None:
+        template = Path(tempfile.mkdtemp(prefix="portal-schema-")) / "portal.db"
+        engine = create_engine(f"sqlite:///{template}")
+        metadata.create_all(engine)
+        engine.dispose()
+        _SQLITE_TEMPLATE = template
+    instance.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_SQLITE_TEMPLATE, instance / "portal.db")
 
 
 def _prepare_postgres() -> None:
@@ -73,9 +120,18 @@ def _prepare_postgres() -> None:
             conn.execute(text("CREATE SCHEMA public"))
         metadata.create_all(engine)
         _PG_SCHEMA_READY = True
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    _empty_postgres_tables(engine, metadata.sorted_tables)
+
+
+def _empty_postgres_tables(engine, tables) -> None:
+    """Delete the rows of the tables that have any, children first. One probe finds them; DELETE on
+    a few small tables takes milliseconds where TRUNCATE of all eighty took 0.6 s a test."""
+    probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        dirty = {row[0] for row in conn.execute(text(probe))}
+        for table in reversed(tables):
+            if table.name in dirty:
+                conn.execute(text(f'DELETE FROM "{table.name}"'))
 
 
 @pytest.fixture
@@ -90,7 +146,7 @@ def db(portal_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield "postgresql"
     else:
         reset_settings()
-        _create_schema_sqlite()
+        _create_schema_sqlite(portal_env)
         yield "sqlite"
     reset_settings()
 

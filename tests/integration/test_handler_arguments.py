@@ -60,37 +60,23 @@ def _plausible(hint, patient_id: str):
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """One seeded demo clinic for the module, and a signed-in session for each role."""
-    import os
-
     from sqlmodel import select
 
     from patient_portal.core.db import unit_of_work
     from patient_portal.domain.patients.models import Patient
     from patient_portal.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
-    from patient_portal.settings import reset_settings
-    from tests.conftest import PG_URL, _create_schema_sqlite, _prepare_postgres
+    from tests.conftest import shared_portal
 
-    mp = pytest.MonkeyPatch()
-    for name in list(os.environ):
-        if name.startswith("PORTAL_") and name != "PORTAL_TEST_DATABASE_URL":
-            mp.delenv(name, raising=False)
-    mp.setenv("PORTAL_INSTANCE_DIR", str(tmp_path_factory.mktemp("fuzz") / "instance"))
-    mp.setenv("PORTAL_ENV", "demo")
-    if PG_URL:
-        mp.setenv("PORTAL_DATABASE_URL", PG_URL)
-    reset_settings()
-    _prepare_postgres() if PG_URL else _create_schema_sqlite()
-    seed_demo(patients=3)  # the hand-written records only: a small clinic keeps this fast
-    tokens = {}
-    for email, role, _name in DEMO_USERS:
-        result = signin.sign_in(email, DEMO_PASSWORD, ip="127.0.0.1")
-        assert result.ok, email
-        tokens[role] = result.token
-    with unit_of_work() as s:
-        patient_id = str(s.exec(select(Patient.id)).first())
-    yield tokens, patient_id
-    mp.undo()
-    reset_settings()
+    with shared_portal(tmp_path_factory.mktemp("fuzz")):
+        seed_demo(patients=3)  # the hand-written records only: a small clinic keeps this fast
+        tokens = {}
+        for email, role, _name in DEMO_USERS:
+            result = signin.sign_in(email, DEMO_PASSWORD, ip="127.0.0.1")
+            assert result.ok, email
+            tokens[role] = result.token
+        with unit_of_work() as s:
+            patient_id = str(s.exec(select(Patient.id)).first())
+        yield tokens, patient_id
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ import re
 import secrets
 import typing
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -114,8 +115,23 @@ def _strings(value) -> list[str]:
     return [str(value)]
 
 
-@pytest.fixture
-def world(db) -> World:
+@pytest.fixture(autouse=True)
+def portal_env():
+    """Overrides the per-test instance folder: this module shares one seeded clinic (see world)."""
+    yield None
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[World]:
+    """One seeded demo clinic for the module (each test compares the rows before and after its own
+    calls, so an earlier handler's permitted write does not leak into a later test's verdict)."""
+    from tests.conftest import shared_portal
+
+    with shared_portal(tmp_path_factory.mktemp("no-session")):
+        yield _seeded_world()
+
+
+def _seeded_world() -> World:
     from patient_portal.seed import seed_demo
 
     seed_demo(patients=3)  # the hand-written records only: a small clinic keeps this fast
