@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from patient_portal.core import access, audit, jobs  # noqa: F401
+from patient_portal.core import access, access_facts, audit, jobs  # noqa: F401
 from patient_portal.domain.appointments import models as appointment_models  # noqa: F401
 from patient_portal.domain.billing import models as billing_models  # noqa: F401
 from patient_portal.domain.careplans import models as careplan_models  # noqa: F401
@@ -18,6 +18,8 @@ from patient_portal.domain.patients import link_models  # noqa: F401
 from patient_portal.domain.patients import models as patient_models  # noqa: F401
 from patient_portal.domain.prescriptions import models as prescription_models  # noqa: F401
 from patient_portal.domain.results import models as result_models  # noqa: F401
+from patient_portal.domain.rights import models as rights_models  # noqa: F401
+from patient_portal.domain.sensitive import models as sensitive_models  # noqa: F401
 from patient_portal.domain.smart import models as smart_models  # noqa: F401
 from patient_portal.domain.visits import models as visit_models  # noqa: F401
 

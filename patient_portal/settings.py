@@ -54,6 +54,10 @@ class Settings:
     phone_region: str = "US"
     max_upload_bytes: int = 25 * 1024 * 1024
     document_purge_after_days: int = 30
+    #: how long break-the-glass access lasts (PORTAL_EMERGENCY_ACCESS_MINUTES), and whether the
+    #: patient is emailed when it ends (PORTAL_EMERGENCY_ACCESS_TELL_PATIENT)
+    emergency_access_minutes: int = 60
+    emergency_access_tell_patient: bool = True
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
     s3_region: str = "us-east-1"
@@ -194,6 +198,8 @@ def load_settings() -> Settings:
         phone_region=(os.environ.get("PORTAL_PHONE_REGION") or "US").upper(),
         max_upload_bytes=_int("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         document_purge_after_days=_int("PORTAL_DOCUMENT_PURGE_AFTER_DAYS", 30),
+        emergency_access_minutes=min(24 * 60, max(1, _int("PORTAL_EMERGENCY_ACCESS_MINUTES", 60))),
+        emergency_access_tell_patient=_bool("PORTAL_EMERGENCY_ACCESS_TELL_PATIENT", True),
         s3_endpoint_url=os.environ.get("PORTAL_S3_ENDPOINT_URL", ""),
         s3_bucket=os.environ.get("PORTAL_S3_BUCKET", ""),
         s3_region=os.environ.get("PORTAL_S3_REGION", "us-east-1"),

@@ -13,6 +13,7 @@ from patient_portal.api import (
     health,
     immunizations,
     prescriptions,
+    privacy,
     responses,
     results,
     smart,
@@ -41,6 +42,7 @@ def build_api() -> FastAPI:
     api.include_router(record_download.router, prefix="/api")  # GET /api/record/download.{json,pdf}: the patient's own
     api.include_router(fhir_bulk.router)  # /fhir/$export…: Bulk Data (before /fhir/{type}/{id})
     api.include_router(fhir.router)  # /fhir: the FHIR R4 API (a path Reflex pages cannot take)
+    api.include_router(privacy.router, prefix="/api")  # GET the accounting of disclosures (PDF)
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
     return api

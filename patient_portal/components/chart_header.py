@@ -1,9 +1,10 @@
 """The patient chart header, the same for every role: photo placeholder, name, birth date with age,
 sex, MRN, record status, allergies, alerts (advance directive on file) and insurance, under the
 critical-information banner (severe allergies, alerts; code status, advance directives and special
-instructions for every role that sees the chart) and, while a protocol runs, "Emergency in progress"
-for the clinic's roles on duty. It draws only ``state.chart_header.ChartHeaderState``; a part the role
-may not see is left out, not shown empty."""
+instructions for every role that sees the chart), while a protocol runs "Emergency in progress" for
+the clinic's roles on duty, and the emergency-access banner (time left) while break-the-glass access
+runs. It draws only ``state.chart_header.ChartHeaderState``; a part the role may not see is left out,
+not shown empty."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.components.badges import allergy_badge, status_badge
+from patient_portal.components.emergency import emergency_banner
 from patient_portal.state.chart_header import ChartHeaderState as H
 
 
@@ -115,6 +117,7 @@ def chart_header(*, level: str = "h1") -> rx.Component:
         H.header_status == "ok",
         rx.vstack(
             in_progress_banner(),
+            emergency_banner(),
             critical_banner(),
             _card(H.patient, H.patient["age_text"], level,
                   status_badge(H.patient["status"]),

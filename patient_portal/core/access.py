@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NoReturn
 
-from sqlalchemy import UniqueConstraint, false, true
+from sqlalchemy import UniqueConstraint, exists, false, true
 from sqlmodel import Field, Session, select
 
+from patient_portal.core import access_facts
 from patient_portal.core.db import TimestampedTable
 from patient_portal.core.errors import ServiceError
 
@@ -116,6 +117,19 @@ class Action(StrEnum):
     EMERGENCY_RUN_READ = "emergency.run.read"  # a patient's protocol runs, their checklists and contact statuses
     EMERGENCY_RUN_WRITE = "emergency.run.write"  # start a protocol for a patient, tick its steps, close it
     EMERGENCY_NOTIFY = "emergency.contacts.notify"  # a doctor chooses to notify the emergency contacts
+    EMERGENCY_ACCESS_REQUEST = "emergency_access.request"  # break the glass: a clinician off the care team asks
+    EMERGENCY_ACCESS_MANAGE = "emergency_access.manage"  # admins: active grants (end one), review tasks
+    CONSENT_READ = "consent.read"  # a patient's consents and their history
+    CONSENT_OWN_WRITE = "consent.own.write"  # the patient grants or withdraws their own, on the portal
+    CONSENT_RECORD = "consent.record"  # the front desk records a paper consent (the scan attached)
+    RECORD_SHARE = "patient.record.share"  # send records to an outside system or app: needs the sharing consent
+    SENSITIVE_MARK = "record.sensitivity.write"  # mark a condition, document or visit note sensitive (or not)
+    DISCLOSURE_READ = "disclosure.read"  # the accounting of disclosures (HIPAA 164.528)
+    DISCLOSURE_RECORD = "disclosure.record"  # record a disclosure outside treatment, payment and operations
+    AMENDMENT_READ = "amendment.read"  # amendment requests of one patient, their answers and statements
+    AMENDMENT_REQUEST = "amendment.request"  # the patient asks to correct their record; adds a disagreement
+    AMENDMENT_DECIDE = "amendment.decide"  # a care-team doctor accepts (and amends) or denies with a reason
+    AMENDMENT_WORKLIST = "amendment.worklist.read"  # the doctor's open amendment requests, due dates first
 
 
 A = Action
@@ -127,6 +141,10 @@ _STAFF = {
     A.APPOINTMENT_READ, A.APPOINTMENT_WRITE, A.APPOINTMENT_ATTENDANCE, A.SCHEDULE_READ, A.SLOTS_SEARCH,
     A.SMART_AUTHORIZE_OWN,  # an outside app acting as them: never more than they may do themselves
 }
+#: Privacy: the front desk records paper consents, sends records out (with consent) and records the
+#: disclosures the accounting lists; in an emergency they may ask for access to clinical data.
+_STAFF |= {A.CONSENT_READ, A.CONSENT_RECORD, A.RECORD_SHARE, A.DISCLOSURE_READ, A.DISCLOSURE_RECORD,
+           A.EMERGENCY_ACCESS_REQUEST}
 #: Staff process insurance and payments (purpose "payment"); they never see clinical notes, only the
 #: codes a claim carries.
 _STAFF |= {A.BILLING_SETUP_READ, A.COVERAGE_WRITE, A.ELIGIBILITY_CHECK, A.BILLING_ACCOUNT_READ, A.CHARGE_WRITE,
@@ -148,6 +166,8 @@ _DOCTOR = {
     A.SMART_AUTHORIZE_OWN,
     A.EMERGENCY_INFO_WRITE, A.CODE_STATUS_WRITE, A.PROTOCOL_READ, A.EMERGENCY_RUN_READ, A.EMERGENCY_RUN_WRITE,
     A.EMERGENCY_NOTIFY,
+    A.EMERGENCY_ACCESS_REQUEST, A.CONSENT_READ, A.RECORD_SHARE, A.SENSITIVE_MARK, A.DISCLOSURE_READ,
+    A.AMENDMENT_READ, A.AMENDMENT_DECIDE, A.AMENDMENT_WORKLIST,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -167,6 +187,11 @@ _PATIENT = {
     A.APPOINTMENT_WRITE,  # their own, within the clinic's rules (notice, limits, care team, no-show pause)
     A.SMART_AUTHORIZE_OWN,  # connect an app to their own record; see and revoke the apps they connected
     A.EMERGENCY_INFO_WRITE,  # their own advance directives and special instructions (never their code status)
+    A.CONSENT_READ, A.CONSENT_OWN_WRITE,  # "Privacy and sharing": grant and withdraw their own consents
+    A.RECORD_SHARE,  # connect an app to their own record (with their sharing consent)
+    A.SENSITIVE_MARK,  # mark their own conditions, documents and visit notes sensitive
+    A.DISCLOSURE_READ,  # their accounting of disclosures (PDF)
+    A.AMENDMENT_READ, A.AMENDMENT_REQUEST,  # ask to correct their record; a statement of disagreement
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -198,13 +223,18 @@ _CLINICIAN_ONLY |= {A.SCHEDULE_OWN_READ}
 #: what happened), but is not on duty: never starts or works a protocol, never orders a code status,
 #: never chooses to notify a patient's contacts.
 _CLINICIAN_ONLY |= {A.CODE_STATUS_WRITE, A.EMERGENCY_RUN_WRITE, A.EMERGENCY_NOTIFY}
+#: Privacy: an admin reaches every record already (never a sensitive one: only emergency access opens
+#: those, and admins do not break the glass); a treating doctor marks records sensitive and answers
+#: amendment requests; a patient's consents are theirs (or the front desk's paper record of them).
+_CLINICIAN_ONLY |= {A.EMERGENCY_ACCESS_REQUEST, A.SENSITIVE_MARK, A.AMENDMENT_DECIDE, A.AMENDMENT_WORKLIST}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN,
                                            A.CLINICAL_REPORT_OWN, A.PRESCRIPTION_RENEWAL_REQUEST,
-                                           A.RESULT_OWN_READ, A.STATEMENT_PAY, A.CAREPLAN_TASK_OWN}
+                                           A.RESULT_OWN_READ, A.STATEMENT_PAY, A.CAREPLAN_TASK_OWN,
+                                           A.CONSENT_OWN_WRITE, A.AMENDMENT_REQUEST}
                           - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
@@ -301,6 +331,21 @@ SCOPES: dict[Action, Scope] = {
     A.EMERGENCY_RUN_READ: Scope.PATIENT,
     A.EMERGENCY_RUN_WRITE: Scope.PATIENT,
     A.EMERGENCY_NOTIFY: Scope.PATIENT,
+    #: asked about one patient the requester does NOT reach (that is the point): no reach check; the
+    #: use case names the patient, and its event (in the patient's log) carries it
+    A.EMERGENCY_ACCESS_REQUEST: Scope.GLOBAL,
+    A.EMERGENCY_ACCESS_MANAGE: Scope.GLOBAL,
+    A.CONSENT_READ: Scope.PATIENT,
+    A.CONSENT_OWN_WRITE: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
+    A.CONSENT_RECORD: Scope.PATIENT,
+    A.RECORD_SHARE: Scope.PATIENT,
+    A.SENSITIVE_MARK: Scope.PATIENT,
+    A.DISCLOSURE_READ: Scope.PATIENT,
+    A.DISCLOSURE_RECORD: Scope.PATIENT,
+    A.AMENDMENT_READ: Scope.PATIENT,
+    A.AMENDMENT_REQUEST: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
+    A.AMENDMENT_DECIDE: Scope.PATIENT,
+    A.AMENDMENT_WORKLIST: Scope.OWN_ACCOUNT,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the
@@ -369,8 +414,12 @@ class Resource:
     patient_id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = None
     category: str | None = None
+    #: a sensitive record's category (mental_health, sexual_health, substance_use), None when not
+    #: sensitive: then only the patient, its author and the clinicians assigned to it see it
     sensitivity: str | None = None
     author_id: uuid.UUID | None = None
+    #: the clinicians a sensitive record is assigned to (besides its author)
+    assigned: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -432,15 +481,46 @@ def on_care_team(session: Session, user_id: uuid.UUID, patient_id: uuid.UUID) ->
     return session.exec(stmt).first() is not None
 
 
+#: What ``_reach`` answers for a consent it did not look up.
+_NOT_ASKED = object()
+
+
+def _doctor_facts(session: Session, user_id: uuid.UUID, patient_id: uuid.UUID, consent: str | None
+                  ) -> tuple[bool, Any]:
+    """(on the care team, the consent status asked for or _NOT_ASKED) in ONE statement that also
+    looks up the doctor's running emergency grant (kept for the unit: ``access_facts.grant_until``):
+    a doctor on the team, a doctor off it under emergency access and a consent-decided action all cost
+    decide() one round trip."""
+    columns: list[Any] = [exists().where(CareTeamMember.user_id == user_id, CareTeamMember.patient_id == patient_id)]
+    ask_grant = not access_facts.known_grant(session, user_id, patient_id)
+    if ask_grant:
+        columns.append(access_facts.grant_query(user_id, patient_id).scalar_subquery())
+    if consent is not None:
+        columns.append(access_facts.consent_query(patient_id, consent).scalar_subquery())
+    found = session.exec(select(*columns)).one()
+    row = tuple(found) if len(columns) > 1 else (found,)  # one column comes back as a scalar
+    if ask_grant:
+        access_facts.note_grant(session, user_id, patient_id, row[1])
+    return bool(row[0]), row[-1] if consent is not None else _NOT_ASKED
+
+
+def _reach(session: Session, actor: Actor, patient_id: uuid.UUID, consent: str | None = None
+           ) -> tuple[Basis | None, Any]:
+    """How this actor reaches this patient's record at all (or None), and — for a doctor, read in
+    the same statement — the status of the consent `consent` (else _NOT_ASKED)."""
+    if actor.role in (Role.ADMIN, Role.STAFF):
+        return Basis.ROLE, _NOT_ASKED
+    if actor.role == Role.PATIENT:
+        return (Basis.SELF if actor.patient_id is not None and actor.patient_id == patient_id else None), _NOT_ASKED
+    if actor.role == Role.DOCTOR:
+        on_team, status = _doctor_facts(session, actor.user_id, patient_id, consent)
+        return (Basis.CARE_TEAM if on_team else None), status
+    return None, _NOT_ASKED
+
+
 def _reach_basis(session: Session, actor: Actor, patient_id: uuid.UUID) -> Basis | None:
     """How this actor reaches this patient's record at all, or None."""
-    if actor.role in (Role.ADMIN, Role.STAFF):
-        return Basis.ROLE
-    if actor.role == Role.PATIENT:
-        return Basis.SELF if actor.patient_id is not None and actor.patient_id == patient_id else None
-    if actor.role == Role.DOCTOR and on_care_team(session, actor.user_id, patient_id):
-        return Basis.CARE_TEAM
-    return None
+    return _reach(session, actor, patient_id)[0]
 
 
 def reaches_patient(session: Session, actor: Actor, patient_id: uuid.UUID) -> bool:
@@ -462,9 +542,75 @@ def reach_filter(actor: Actor | None, patient_column: Any) -> Any:
     return false()
 
 
+#: What an emergency grant opens, by role (besides what the role reaches anyway): for a doctor off
+#: the care team every patient action of a treating doctor but the privacy ones, which are no
+#: emergency's (consents, sharing records out, sensitivity marks, disclosures, amendments); for the
+#: front desk reading clinical data. Admins do not break the glass. Everything done under a grant
+#: has basis "emergency_grant" and purpose "emergency".
+_NOT_IN_EMERGENCY = frozenset({A.CONSENT_READ, A.RECORD_SHARE, A.SENSITIVE_MARK, A.DISCLOSURE_READ, A.AMENDMENT_READ,
+                               A.AMENDMENT_DECIDE})
+EMERGENCY_OPENS: dict[Role, frozenset[Action]] = {
+    Role.DOCTOR: frozenset(a for a in _DOCTOR if SCOPES.get(a) is Scope.PATIENT) - _NOT_IN_EMERGENCY,
+    Role.STAFF: frozenset({A.CLINICAL_READ, A.CLINICAL_DOC_READ, A.OBSERVATION_READ, A.VISIT_READ, A.RESULT_READ,
+                           A.PRESCRIPTION_READ, A.TIMELINE_READ, A.CAREPLAN_READ}),
+}
+
+#: Actions the patient's consent decides (the purpose consented to): decide() allows them only while
+#: ``access_facts.consent_allows`` says so, with basis "consent". A use under purpose "research"
+#: needs the research consent, whatever the action.
+CONSENT_ACTIONS: dict[Action, str] = {A.RECORD_SHARE: access_facts.SHARING}
+
+
+def sees_sensitive(actor: Actor, basis: Basis | None, resource: Resource) -> bool:
+    """May someone who reaches the record on `basis` see this sensitive record? The patient (their
+    own), its author, and the care-team clinicians assigned to it; nobody else (emergency access
+    is decided apart, in ``decide``)."""
+    if basis is Basis.SELF:
+        return True
+    return basis is Basis.CARE_TEAM and (actor.user_id == resource.author_id or actor.user_id in resource.assigned)
+
+
+def emergency_until(session: Session, actor: Actor | None, patient_id: uuid.UUID | None):
+    """When this actor's emergency access to this patient ends (None: none now). One indexed
+    statement per unit of work (``access_facts.grant_until``); only roles that may break the glass ask."""
+    if actor is None or patient_id is None or actor.role not in EMERGENCY_OPENS:
+        return None
+    return access_facts.grant_until(session, actor.user_id, patient_id)
+
+
+def shows(session: Session, actor: Actor, decision: Decision, resource: Resource) -> bool:
+    """For a list the policy let `actor` read (`decision`, the list's own): is this row shown? A row
+    that is not sensitive always; a sensitive one as ``decide`` would answer for it — to the patient,
+    its author and assigned clinicians, under an emergency grant — without asking per row: the
+    list's basis says who is reading, and the grant is looked up once per unit at most."""
+    if not resource.sensitivity or decision.basis is Basis.EMERGENCY_GRANT:
+        return True
+    if sees_sensitive(actor, decision.basis, resource):
+        return True
+    return (decision.action in EMERGENCY_OPENS.get(actor.role, frozenset())
+            and emergency_until(session, actor, resource.patient_id) is not None)
+
+
+def can_on(session: Session, actor: Actor | None, action: Action, patient_id: uuid.UUID | None) -> bool:
+    """``actor.can`` for a screen about one patient: the role's answer, or — for the front desk's
+    clinical reads — an emergency grant on this patient. What a page shows, never what protects it."""
+    if actor is None:
+        return False
+    if actor.can(action):
+        return True
+    return action in EMERGENCY_OPENS.get(actor.role, frozenset()) and emergency_until(session, actor, patient_id) is not None
+
+
 def decide(session: Session, actor: Actor | None, action: Action, resource: Resource | None = None, *,
            purpose: Purpose | None = None) -> Decision:
-    """The policy's answer for `actor` doing `action` on `resource` (deny by default)."""
+    """The policy's answer for `actor` doing `action` on `resource` (deny by default).
+
+    In order: signed in; the action has a scope; the role may do it (or an emergency grant could
+    open it); own-account and global scopes; the patient is named; an author-only action is the
+    author's; the actor reaches the patient (care team, self, role) and — for a sensitive record —
+    is one who sees it; failing that, an active emergency grant (basis emergency_grant, purpose
+    emergency); then the patient's consent for the actions and purposes it decides (basis consent).
+    Grants are looked up only when nothing else allows, consents only for the actions they decide."""
     resource = resource or Resource()
     pid = resource.patient_id
     if actor is None:
@@ -472,7 +618,8 @@ def decide(session: Session, actor: Actor | None, action: Action, resource: Reso
     scope = SCOPES.get(action)
     if scope is None:
         return Decision(False, action, reason="no_scope", patient_id=pid)
-    if not actor.can(action):
+    by_role = actor.can(action)
+    if not by_role and action not in EMERGENCY_OPENS.get(actor.role, frozenset()):
         return Decision(False, action, reason="role", patient_id=pid)
     why = purpose or default_purpose(actor.role, action)
     if scope is Scope.GLOBAL:
@@ -483,11 +630,23 @@ def decide(session: Session, actor: Actor | None, action: Action, resource: Reso
         return Decision(True, action, Basis.SELF, why, patient_id=pid)
     if pid is None:
         return Decision(False, action, reason="no_patient")
-    basis = _reach_basis(session, actor, pid)
-    if basis is None:
-        return Decision(False, action, reason="not_reached", patient_id=pid)
     if action in AUTHOR_ONLY and resource.author_id is not None and resource.author_id != actor.user_id:
         return Decision(False, action, reason="not_author", patient_id=pid)
+    consent = CONSENT_ACTIONS.get(action) or (access_facts.RESEARCH if why is Purpose.RESEARCH else None)
+    basis, status = _reach(session, actor, pid, consent) if by_role else (None, _NOT_ASKED)
+    refusal = "role" if not by_role else "not_reached"
+    if basis is not None and resource.sensitivity and not sees_sensitive(actor, basis, resource):
+        basis, refusal = None, "sensitive"
+    if basis is None:
+        if action in EMERGENCY_OPENS.get(actor.role, frozenset()) and emergency_until(session, actor, pid):
+            return Decision(True, action, Basis.EMERGENCY_GRANT, Purpose.EMERGENCY, patient_id=pid)
+        return Decision(False, action, reason=refusal, patient_id=pid)
+    if consent is not None:
+        allowed = access_facts.consent_allows(session, pid, consent) if status is _NOT_ASKED \
+            else access_facts.allows(consent, status)
+        if not allowed:
+            return Decision(False, action, reason="no_consent", patient_id=pid)
+        basis = Basis.CONSENT
     return Decision(True, action, basis, why, patient_id=pid)
 
 

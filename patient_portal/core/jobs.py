@@ -66,7 +66,8 @@ _HANDLERS: dict[str, Callable[[dict], None]] = {}
 #: Modules that register handlers; imported before the first run so any process can work the queue.
 HANDLER_MODULES = ("patient_portal.core.mail", "patient_portal.core.sms",
                    "patient_portal.domain.appointments.reminders", "patient_portal.api.fhir.bulk",
-                   "patient_portal.domain.emergency.notify")
+                   "patient_portal.domain.emergency.notify",
+                   "patient_portal.domain.breakglass.notify")
 KEEP_DONE = timedelta(days=7)
 
 

@@ -15,6 +15,7 @@ from patient_portal.pages.billing import account as billing_account  # noqa: F40
 from patient_portal.pages.billing import office as billing_office  # noqa: F401
 from patient_portal.pages.billing import patient as billing_patient  # noqa: F401
 from patient_portal.pages.billing import setup as billing_setup  # noqa: F401
+from patient_portal.pages.breakglass import pages as breakglass_pages  # noqa: F401
 from patient_portal.pages.careplans import pages as careplan_pages  # noqa: F401
 from patient_portal.pages.doctor import dashboard as doctor_dashboard  # noqa: F401
 from patient_portal.pages.documents import pages as document_pages  # noqa: F401
@@ -23,6 +24,7 @@ from patient_portal.pages.patient import access_log as patient_access_log  # noq
 from patient_portal.pages.patient import dashboard as patient_dashboard  # noqa: F401
 from patient_portal.pages.patients import chart, record, register, review, search, signup  # noqa: F401
 from patient_portal.pages.prescriptions import pages as prescription_pages  # noqa: F401
+from patient_portal.pages.privacy import pages as privacy_pages  # noqa: F401
 from patient_portal.pages.public import email_links, landing, login  # noqa: F401
 from patient_portal.pages.results import pages as result_pages  # noqa: F401
 from patient_portal.pages.staff import dashboard as staff_dashboard  # noqa: F401

@@ -30,6 +30,7 @@ from patient_portal.domain.identity import care_team
 from patient_portal.domain.insurance import service as insurance
 from patient_portal.domain.patients import service as patients
 from patient_portal.domain.patients.dto import LABELS, LEGAL_FIELDS
+from patient_portal.domain.sensitive.dto import withheld_text
 from patient_portal.state import formatting as fmt
 from patient_portal.state.calls import Answer, attempt, first_error_message
 from patient_portal.state.chart_header import ChartRoute, show_header
@@ -140,6 +141,7 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
     family_history: list[dict[str, str]] = []
     immunizations: list[dict[str, str]] = []
     show_clinical: bool = False
+    withheld: str = ""  # conditions marked sensitive not shown to this person, in words
     can: dict[str, bool] = {}
     version: int = 0
     pending_changes: list[dict[str, str]] = []
@@ -191,7 +193,7 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
             setattr(self, kind, [])
         self._basic, self._rows = {}, {}
         self.can, self.pending_changes = {}, []
-        self.show_clinical, self.version = False, 0
+        self.show_clinical, self.version, self.withheld = False, 0, ""
         self._stop_editing()
         self._stop_adding()
         self.remove_kind, self.remove_error = "", ""
@@ -214,6 +216,7 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
         self.details = fmt.basic(self._basic)
         history = chart["history"]
         self.show_clinical = history is not None
+        self.withheld = withheld_text(chart.get("withheld", 0))
         raw = {"insurance": chart["insurance"] or [], "emergency": chart["emergency"] or [],
                **{kind: (history or {}).get(kind, []) for kind in KINDS}}
         self._rows = {name: [dict(r) for r in rows] for name, rows in raw.items()}

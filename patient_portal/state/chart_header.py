@@ -15,6 +15,7 @@ alone again after a change elsewhere.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -57,6 +58,15 @@ def critical_line(item: CriticalAllergy) -> str:
     return f"{text}: {item.reaction}" if item.reaction else text
 
 
+def emergency_words(until: datetime | None) -> tuple[str, str]:
+    """("Tue 3 Mar, 15:02", "about 23 minutes left") for a grant ending then; ("", "") for none."""
+    if until is None:
+        return "", ""
+    minutes = max(0, int((until - datetime.now(UTC)).total_seconds() // 60))
+    left = "less than a minute left" if minutes < 1 else f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+    return plain_time(until), left
+
+
 def _own_header(session: Any, actor: Any) -> ChartHeader:
     """The signed-in patient's own header (no record linked: not found)."""
     if actor.patient_id is None:
@@ -86,6 +96,9 @@ class ChartHeaderState(ChartRoute, rx.State):
     insurance: str = ""
     insured: bool = False
     show_insurance: bool = False
+    #: under emergency access: when it ends ("Tue 3 Mar, 15:02") and the minutes left then ("" otherwise)
+    emergency_until: str = ""
+    emergency_left: str = ""
     _own: bool = False
 
     def _clear_header(self, status: str) -> None:
@@ -95,6 +108,7 @@ class ChartHeaderState(ChartRoute, rx.State):
         self.code_status, self.directives, self.instructions, self.in_progress = "", [], [], ""
         self.show_allergies = self.show_insurance = self.insured = self.show_banner = False
         self.insurance = ""
+        self.emergency_until = self.emergency_left = ""
 
     def _show_header(self, header: ChartHeader) -> None:
         self.patient = fmt.patient(header.patient)  # the birth date comes written as the clinic writes it
@@ -115,6 +129,7 @@ class ChartHeaderState(ChartRoute, rx.State):
         self.insured = bool(header.insured)
         words = fmt.word(fmt.INSURANCE, header.insurance) if header.insurance else ""
         self.insurance = f"{words}: {header.payer}" if header.insured and header.payer else words
+        self.emergency_until, self.emergency_left = emergency_words(header.emergency_until)
         self.header_status = "ok"
 
     async def _read(self):

@@ -22,6 +22,7 @@ from patient_portal.domain.documents.blobs import format_size, max_upload_bytes
 from patient_portal.domain.documents.dto import DocumentInvalid, DocumentPage, DocumentSummary, validate_meta
 from patient_portal.domain.documents.filetypes import KINDS
 from patient_portal.domain.patients.header import ChartHeader
+from patient_portal.domain.sensitive.dto import withheld_text
 from patient_portal.state.calls import Answer, attempt
 from patient_portal.state.chart_header import ChartRoute, show_header
 from patient_portal.state.paging import PagedMixin
@@ -94,6 +95,7 @@ class DocumentsState(ChartRoute, PagedMixin, rx.State):
     #: which documents this role sees, when it may not see them all ("" when it sees every kind): an
     #: empty list then says "No documents you can see", not "No documents yet"
     seen_kinds: str = ""
+    withheld: str = ""  # "2 records are marked sensitive and not shown to you …"
 
     rows: list[dict[str, Any]] = []
     total: int = 0
@@ -138,7 +140,7 @@ class DocumentsState(ChartRoute, PagedMixin, rx.State):
 
     # ------------------------------------------------------------ loading
     def _clear(self) -> None:
-        self.seen_kinds = ""
+        self.seen_kinds, self.withheld = "", ""
         self.rows, self.total, self.page, self.pages = [], 0, 1, 1
         self.filter_choices, self.upload_choices, self.can_hold, self.is_admin = [], [], False, False
         self.form, self.form_errors, self.message, self.error = dict(EMPTY_FORM), {}, "", ""
@@ -165,6 +167,7 @@ class DocumentsState(ChartRoute, PagedMixin, rx.State):
     def _show_page(self, page: DocumentPage) -> None:
         self.rows = [_row(d) for d in page.items]
         self.total, self.pages = page.total, page.pages
+        self.withheld = withheld_text(page.withheld)
         if self.page > page.pages:
             self.page = page.pages
         self.status = "ok"

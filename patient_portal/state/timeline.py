@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.core.clock import clinic_zone, plain_day
+from patient_portal.domain.sensitive.dto import withheld_text
 from patient_portal.domain.timeline import service as timeline
 from patient_portal.state.calls import Answer, attempt
 from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
@@ -35,14 +36,16 @@ class TimelineState(ChartRoute, PagedMixin, rx.State):
     pages: int = 1
     kind: str = ""  # "" every kind, else one kind
     choices: list[list[str]] = []  # [value, label] of the kinds this role sees
+    withheld: str = ""  # records marked sensitive left out, in words
     error: str = ""
 
     def _clear(self) -> None:
-        self.items, self.total, self.pages, self.page, self.error = [], 0, 1, 1, ""
+        self.items, self.total, self.pages, self.page, self.error, self.withheld = [], 0, 1, 1, "", ""
 
     def _show(self, found: timeline.TimelinePage) -> None:
         self.items = [_item(i) for i in found.items]
         self.total, self.pages, self.page = found.total, found.pages, found.page
+        self.withheld = withheld_text(found.withheld)
         self.choices = [["", "Everything"]] + [[k, timeline.LABELS[k]] for k in found.available]
         self.status = "ok"
 

@@ -20,6 +20,7 @@ import reflex as rx
 from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.clock import clinic_zone, plain_time
 from patient_portal.domain.patients.header import ChartHeader
+from patient_portal.domain.sensitive.dto import withheld_text
 from patient_portal.domain.visits import service as visits
 from patient_portal.state.calls import Answer, attempt, show_read_failure
 from patient_portal.state.chart_header import ChartRoute, show_header, show_read_failure_with_header
@@ -126,12 +127,14 @@ class VisitsState(ChartRoute, PagedMixin, rx.State):
     addendum_error: str = ""
     message: str = ""
     error: str = ""
+    withheld: str = ""  # notes marked sensitive not shown to this person, in words
     _version: int = 0
     _base: dict[str, Any] = {}
 
     # ------------------------------------------------------------ loading
     def _clear(self) -> None:
         self.rows, self.summaries, self.total, self.page, self.pages, self.can_write = [], [], 0, 1, 1, False
+        self.withheld = ""
         self.message, self.error = "", ""
         self._close()
 
@@ -146,6 +149,7 @@ class VisitsState(ChartRoute, PagedMixin, rx.State):
         else:
             self.rows = [_row(i) for i in page.items]
         self.total, self.pages, self.page = page.total, page.pages, page.page
+        self.withheld = withheld_text(page.withheld)
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:

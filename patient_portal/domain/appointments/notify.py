@@ -8,7 +8,8 @@ preferred channel, calendar invitations and one-time links.
   hours and start) before it queues anything, so no reminder goes out twice or for a cancelled visit,
   whatever the number of workers.
 * **Channel**: the patient's preferred contact method on their record: ``sms`` with a mobile number
-  → a text (core.sms); otherwise email when the record has an address; else nothing is sent (the
+  and the patient's consent to text messages (``core.access_facts.consent_allows``: opt-in, so none
+  on file is no; withdrawn, the next reminder goes by email) → a text (core.sms); otherwise email when the record has an address; else nothing is sent (the
   front desk phones). Texts are not sent between 21:00 and 08:00 clinic time: a reminder due then
   goes out at 20:00 the evening before.
 * **Email** carries the .ics (``icalendar``): METHOD REQUEST when booked or moved, CANCEL when
@@ -30,6 +31,8 @@ from icalendar import Calendar, Event, vCalAddress
 from sqlmodel import Session, select
 
 from patient_portal.core import jobs, mail, sms
+from patient_portal.core.access_facts import SMS as SMS_CONSENT
+from patient_portal.core.access_facts import consent_allows
 from patient_portal.core.clock import clinic_zone, plain_time
 from patient_portal.core.db import utcnow
 from patient_portal.domain.appointments.models import Appointment, AppointmentLink, SchedulingRules
@@ -60,10 +63,11 @@ def aware(value: datetime) -> datetime:
 # ---------------------------------------------------------------- who, and by which channel
 
 
-def channel_for(patient: Patient) -> tuple[str, str]:
-    """("sms", number) | ("email", address) | ("none", "") from the patient's record."""
+def channel_for(session: Session, patient: Patient) -> tuple[str, str]:
+    """("sms", number) | ("email", address) | ("none", "") from the patient's record — a text only
+    with the patient's consent to text messages (the policy point's consent fact), else email."""
     mobile = next((p.get("number", "") for p in patient.phones or [] if p.get("type") == "mobile"), "")
-    if patient.preferred_contact_method == "sms" and mobile:
+    if patient.preferred_contact_method == "sms" and mobile and consent_allows(session, patient.id, SMS_CONSENT):
         return "sms", mobile
     if patient.email:
         return "email", patient.email
@@ -94,7 +98,7 @@ def schedule_reminders(session: Session, appt: Appointment, rules: SchedulingRul
     new appointment, which has none queued yet)."""
     now = utcnow()
     start = aware(appt.start_at)
-    channel, _to = channel_for(patient)
+    channel, _to = channel_for(session, patient)
     for hours in rules.reminder_hours or []:
         due = start - timedelta(hours=int(hours))
         if channel == "sms":
@@ -190,7 +194,7 @@ def send(session: Session, appt: Appointment, patient: Patient, kind: str, *, li
     """Tell the patient about the appointment (`kind`: booked, pending, moved, cancelled, reminder,
     offer) by their channel, after the commit; with `links`, confirm and cancel links (offers carry
     an accept link). Returns the channel used."""
-    channel, to = channel_for(patient)
+    channel, to = channel_for(session, patient)
     if channel == "none":
         return channel
     settings = get_settings()

@@ -43,7 +43,7 @@ def remind(payload: dict) -> None:
         patient = session.get(Patient, appt.patient_id)
         if patient is None:
             return
-        channel, _to = notify.channel_for(patient)
+        channel, _to = notify.channel_for(session, patient)
         try:
             with session.begin_nested():
                 session.add(ReminderSent(appointment_id=appt.id, hours=hours, start_at=start, channel=channel))

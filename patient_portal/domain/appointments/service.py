@@ -911,7 +911,7 @@ def for_patient(session: Session, actor: Actor | None, *, patient_id: Any, past_
                              aware(e.before), e.status, e.appointment_id) for e in entries]
     audit.record(session, actor, "appointment.list", patient_id=pid, object_type=OBJECT,
                  detail={"upcoming": len(upcoming), "past": len(past)})
-    channel, _to = notify.channel_for(session.get(Patient, pid))  # type: ignore[arg-type]
+    channel, _to = notify.channel_for(session, session.get(Patient, pid))  # type: ignore[arg-type]
     return PatientAppointments([views[a.id] for a in upcoming], [views[a.id] for a in past],
                                _attendance(rows, rules(session)), waitlist, channel)
 

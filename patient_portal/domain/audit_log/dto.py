@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from patient_portal.core.errors import Invalid
+from patient_portal.domain.breakglass.dto import REASON_WORDS
 
 #: action -> what a patient reads ("Looked at your health history").
 PHRASES: dict[str, str] = {
@@ -145,7 +146,21 @@ PHRASES: dict[str, str] = {
     "emergency.contacts.notify": "Asked for your emergency contacts to be told",
     "emergency.contact.notify": "Messaged one of your emergency contacts",
     "emergency.contact.skip": "Did not message one of your emergency contacts",
+    "emergency_access.start": "Used emergency access to open your record",
+    "emergency_access.end": "Ended emergency access to your record",
+    "emergency_access.review": "Reviewed an emergency access to your record",
+    "consent.list": "Looked at your consents",
+    "consent.write": "Recorded one of your consents",
+    "record.sensitivity.list": "Looked at which of your records are marked sensitive",
+    "record.sensitivity.write": "Changed which of your records are marked sensitive",
+    "disclosure.list": "Looked at the list of disclosures of your record",
+    "disclosure.record": "Recorded that your health information was sent outside the clinic",
+    "disclosure.accounting.print": "Printed the accounting of disclosures of your record",
+    "amendment.list": "Looked at your requests to correct your record",
+    "amendment.answer": "Answered your request to correct your record",
 }
+#: What a patient reads after an event done under emergency access (purpose "emergency").
+EMERGENCY_SUFFIX = " — using emergency access"
 GENERIC_PHRASE = "Accessed your record"
 _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found": "find", "Registered": "register",
                "Checked": "check", "Answered": "answer", "Added": "add", "Changed": "change", "Removed": "remove",
@@ -158,14 +173,32 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Recorded": "record", "Took": "take", "Reduced": "reduce",
                "Booked": "book", "Moved": "move", "Cancelled": "cancel", "Approved": "approve", "Confirmed": "confirm",
                "Put": "put", "Offered": "offer", "Used": "use", "Downloaded": "download",
-               "Messaged": "message", "Did": "do"}
+               "Messaged": "message", "Did": "do", "Ended": "end"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
 
-def phrase(action: str, detail: dict | None = None, outcome: str = "success") -> str:
-    """What happened, in plain words; a refusal reads "Tried to ... (refused)"."""
+def phrase(action: str, detail: dict | None = None, outcome: str = "success", purpose: str | None = None) -> str:
+    """What happened, in plain words; a refusal reads "Tried to ... (refused)". Emergency access
+    says so: its start names the reason (from the short list, never the free text), and everything
+    done under it ends "— using emergency access"."""
     text = PHRASES.get(action, GENERIC_PHRASE)
+    if action == "emergency_access.start" and outcome == "success":
+        reason = REASON_WORDS.get(str((detail or {}).get("reason", "")), "")
+        return text + (f" (reason: {reason[:1].lower() + reason[1:]})" if reason else "")
+    if purpose == "emergency" and not action.startswith("emergency_access.") and outcome == "success":
+        return _phrase_of_page(action, detail, text) + EMERGENCY_SUFFIX
+    text = _phrase_of_page(action, detail, text)
+    if outcome == "success":
+        return text
+    verb, _, rest = text.partition(" ")
+    base = _BASE_VERBS.get(verb, verb.lower())
+    suffix = "(refused)" if outcome == "denied" else "(it did not work)"
+    return f"Tried to {base} {rest} {suffix}"
+
+
+def _phrase_of_page(action: str, detail: dict | None, text: str) -> str:
+    """A chart page opened with its header reads as opening the record and that page."""
     sections = (detail or {}).get("sections") or []
     if action == "patient.demographics.read" and "clinical" in sections:
         text = "Opened your record, including your health history"
@@ -189,12 +222,7 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success") ->
         text = "An app you connected used your record through the clinic's data connection (FHIR)"
     if action == "emergency.run.list" and (detail or {}).get("header"):  # a chart's Emergency page, opened
         text = "Opened your record and looked at the emergencies in it"
-    if outcome == "success":
-        return text
-    verb, _, rest = text.partition(" ")
-    base = _BASE_VERBS.get(verb, verb.lower())
-    suffix = "(refused)" if outcome == "denied" else "(it did not work)"
-    return f"Tried to {base} {rest} {suffix}"
+    return text
 
 
 @dataclass(frozen=True)

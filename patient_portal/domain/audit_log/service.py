@@ -104,7 +104,7 @@ def own_access_log(session: Session, actor: Actor | None, *, page: Any = 1) -> A
                   AuditEvent.actor_id != actor.user_id, AuditEvent.action != OWN_READ]
     total, events = _count_and_rows(session, conditions, page, OWN_PAGE_SIZE)
     users = _users(session, (e.actor_id for e in events))
-    rows = [AccessEntry(when=plain_time(e.at), who=_who(e, users), what=phrase(e.action, e.detail, e.outcome),
+    rows = [AccessEntry(when=plain_time(e.at), who=_who(e, users), what=phrase(e.action, e.detail, e.outcome, e.purpose),
                         refused=e.outcome != "success") for e in events]
     audit.record(session, actor, OWN_READ, patient_id=actor.patient_id, object_type="audit_event",
                  detail={"page": page, "count": len(rows)})

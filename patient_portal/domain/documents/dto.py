@@ -159,6 +159,8 @@ class DocumentPage:
     page: int
     page_size: int
     pages: int = field(init=False)
+    #: documents marked sensitive the viewer does not see (the list says that something is withheld)
+    withheld: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pages", max(1, -(-self.total // self.page_size)))

@@ -27,6 +27,7 @@ class Category(StrEnum):
     INSURANCE_CARD = "insurance_card"
     IDENTITY = "identity_document"
     ADVANCE_DIRECTIVE = "advance_directive"
+    CONSENT_FORM = "consent_form"  # a signed paper consent, scanned at the desk (issue 15)
     OTHER = "other"
 
 
@@ -38,12 +39,14 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.INSURANCE_CARD: "Insurance card",
     Category.IDENTITY: "Identity document",
     Category.ADVANCE_DIRECTIVE: "Advance directive",
+    Category.CONSENT_FORM: "Consent form",
     Category.OTHER: "Other",
 }
 
-#: Front-desk paperwork. Everything else — including advance directives (they state treatment
-#: wishes) and "other" (unknown content is treated as clinical) — is clinical.
-ADMINISTRATIVE = frozenset({Category.INSURANCE_CARD, Category.IDENTITY})
+#: Front-desk paperwork (a signed consent form too: the desk scans it and records the consent).
+#: Everything else — including advance directives (they state treatment wishes) and "other"
+#: (unknown content is treated as clinical) — is clinical.
+ADMINISTRATIVE = frozenset({Category.INSURANCE_CARD, Category.IDENTITY, Category.CONSENT_FORM})
 
 
 def is_clinical(category: Category | str) -> bool:

@@ -56,6 +56,9 @@ from patient_portal.domain.documents.models import (
 from patient_portal.domain.patients import common as patients
 from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.patients.models import STATUS_MERGED, Patient
+from patient_portal.domain.sensitive import service as sensitive
+from patient_portal.domain.sensitive.dto import DOCUMENT as SENSITIVE_KIND
+from patient_portal.domain.sensitive.models import SensitiveRecord
 from patient_portal.settings import get_settings
 
 PAGE_SIZE = 25
@@ -84,12 +87,18 @@ def _allowed(session: Session, actor: Actor | None, action: Action, patient_id: 
 
 
 def _require(session: Session, actor: Actor | None, action: Action, what: str, *, patient_id: uuid.UUID,
-             document_id: uuid.UUID | None = None) -> Actor:
-    """core.access.require, audited as `what` on the document."""
-    require(session, actor, action, Resource(patient_id=patient_id), audit_as=what,
-            object_type=OBJECT if document_id else None, object_id=document_id)
+             document_id: uuid.UUID | None = None, resource: Resource | None = None) -> Actor:
+    """core.access.require, audited as `what` on the document (`resource`: the document's own, when
+    it is marked sensitive)."""
+    require(session, actor, action, resource or Resource(patient_id=patient_id), audit_as=what,
+            object_type=OBJECT if document_id else None, object_id=document_id,
+            message=SENSITIVE_REFUSAL if resource is not None and resource.sensitivity else None)
     assert actor is not None
     return actor
+
+
+SENSITIVE_REFUSAL = ("This document is marked sensitive: only the patient's own clinicians see it. Emergency access "
+                     "opens it.")
 
 
 def _patient_in_scope(session: Session, actor: Actor | None, action: Action, what: str,
@@ -169,7 +178,8 @@ def _readable(session: Session, actor: Actor | None, document_id: Any, what: str
     """The document if the actor may read it (removed ones: admins only)."""
     doc = _load(session, document_id)
     actor = _require(session, actor, read_action(doc.category), what, patient_id=doc.patient_id,
-                     document_id=doc.id)
+                     document_id=doc.id, resource=sensitive.resource_for(session, doc.patient_id, SENSITIVE_KIND,
+                                                                         doc.id, doc.uploaded_by))
     if doc.status == Status.DELETED and not _is_admin(actor):
         raise DocumentNotFound()
     return actor, doc
@@ -572,7 +582,8 @@ def _list(session: Session, actor: Actor | None, *, patient_id: Any, category: s
     needs = _SORT_NEEDS[sort] | ({"source"} if needle else set()) | ({"service_date"} if from_d or to_d else set())
     wanted = Action.CLINICAL_DOC_READ if actor and actor.can(Action.CLINICAL_DOC_READ) else Action.ADMIN_DOC_READ
     patient_uuid = patients.as_uuid(patient_id)
-    actor = _require(session, actor, wanted, what, patient_id=patient_uuid)
+    decision = require(session, actor, wanted, Resource(patient_id=patient_uuid), audit_as=what)
+    assert actor is not None
     categories = _visible_categories(actor)
     if category:
         categories = [c for c in categories if c == category]
@@ -582,14 +593,17 @@ def _list(session: Session, actor: Actor | None, *, patient_id: Any, category: s
     columns = [Patient.status.label("patient_status"), Document.id, Document.category,  # type: ignore[attr-defined]
                Document.created_at, Document.hold_until,
                *(column.label(name) for name, (_kind, column) in _KEY_COLUMNS.items() if name in needs)]
-    rows = session.exec(select(*columns).select_from(Patient).outerjoin(Document, and_(
+    marked_on, marked = sensitive.mark_columns(SENSITIVE_KIND, Document.id)
+    rows = session.exec(select(*columns, *marked).select_from(Patient).outerjoin(Document, and_(
         Document.patient_id == Patient.id, Document.category.in_(categories),  # type: ignore[attr-defined]
         Document.status.in_(statuses),  # type: ignore[attr-defined]
-    )).where(Patient.id == patient_uuid)).all()
+    )).outerjoin(SensitiveRecord, marked_on).where(Patient.id == patient_uuid)).all()
     if not rows or rows[0].patient_status == STATUS_MERGED:  # as patients.load: no record, or merged
         raise patients.PatientNotFound()
     today = _today()
-    shown = [_key_shown(actor, row, needs, today) for row in rows if row.id is not None]
+    listed = [row for row in rows if row.id is not None]
+    visible = [row for row in listed if sensitive.rows_shown(session, actor, decision, row)]
+    shown = [_key_shown(actor, row, needs, today) for row in visible]
     shown = [s for s in shown
              if (not needle or needle in (s.source or "").casefold())
              and (from_d is None or (s.service_date is not None and s.service_date >= from_d))
@@ -606,8 +620,11 @@ def _list(session: Session, actor: Actor | None, *, patient_id: Any, category: s
         "category": category, "source": source, "date_from": date_from, "date_to": date_to}.items() if v)}
     if header_sections is not None:
         detail["header"] = list(header_sections)
+    withheld = len(listed) - len(visible)
+    if withheld:
+        detail["withheld"] = withheld
     audit.record(session, actor, what, patient_id=patient_uuid, object_type=OBJECT, detail=detail)
-    return DocumentPage(items, len(shown), page, page_size)
+    return DocumentPage(items, len(shown), page, page_size, withheld=withheld)
 
 
 def _parse_filter_date(value: Any, name: str, errors: dict[str, str]) -> date | None:
@@ -669,13 +686,15 @@ def _content_statement(current: bool) -> Any:
     cached = _CONTENT_STATEMENTS.get(current)
     if cached is None:
         number = Document.current_version if current else bindparam("number", type_=Integer)
+        marked_on, marked = sensitive.mark_columns(SENSITIVE_KIND, Document.id)
         cached = select(
             Document.id, Document.patient_id, Document.category, Document.status, Document.hold_until,
             DocumentVersion.id.label("version_id"), DocumentVersion.number, DocumentVersion.object_key,
             DocumentVersion.wrapped_key, DocumentVersion.size_bytes, DocumentVersion.kind, DocumentVersion.filename,
+            Document.uploaded_by, *marked,
         ).select_from(Document).outerjoin(DocumentVersion, and_(
             DocumentVersion.document_id == Document.id, DocumentVersion.number == number,
-        )).where(Document.id == bindparam("document_id"))
+        )).outerjoin(SensitiveRecord, marked_on).where(Document.id == bindparam("document_id"))
         _CONTENT_STATEMENTS[current] = cached
     return cached
 
@@ -693,7 +712,11 @@ def _content_version(session: Session, actor: Actor | None, document_id: Any, ve
     row = session.exec(_content_statement(version is None), params=params).first()
     if row is None or row.status == Status.PURGED:
         raise DocumentNotFound()
-    actor = _require(session, actor, read_action(row.category), what, patient_id=row.patient_id, document_id=row.id)
+    marked = Resource(patient_id=row.patient_id, sensitivity=row.sensitivity,
+                      author_id=row.sensitive_author if row.sensitivity else row.uploaded_by,
+                      assigned=frozenset(uuid.UUID(str(u)) for u in row.sensitive_assigned or []))
+    actor = _require(session, actor, read_action(row.category), what, patient_id=row.patient_id, document_id=row.id,
+                     resource=marked if row.sensitivity else None)
     if row.status == Status.DELETED and not _is_admin(actor):
         raise DocumentNotFound()
     if _is_held(actor, row.hold_until, _today()):

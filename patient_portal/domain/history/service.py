@@ -18,13 +18,14 @@ cleared when one is added; with neither, the allergies were not asked (``allergy
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from patient_portal.core import audit, errors
-from patient_portal.core.access import Action, Actor, Resource, require
+from patient_portal.core.access import Action, Actor, Resource, can_on, decide, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.coding import CVX, ICD10_CM
 from patient_portal.core.db import utcnow
@@ -43,9 +44,11 @@ from patient_portal.domain.history.models import (
 from patient_portal.domain.patients.common import Conflict, as_uuid, guard, load
 from patient_portal.domain.patients.dto import display_name
 from patient_portal.domain.patients.validation import ValidationFailed, validate_history_item
+from patient_portal.domain.sensitive import service as sensitive
+from patient_portal.domain.sensitive.dto import CONDITION
 from patient_portal.settings import get_settings
 
-__all__ = ["KINDS", "AllergiesOnFile", "DuplicateMedication", "HistoryEntry", "allergy_status", "file_at_intake",
+__all__ = ["KINDS", "AllergiesOnFile", "ChartHistory", "chart_history", "DuplicateMedication", "HistoryEntry", "allergy_status", "file_at_intake",
            "immunization_record", "read_for_chart", "record_no_known_allergies", "remove_item", "report_item", "save_item", "verify_item"]
 
 #: ``allergy_status`` answers: an active allergy on file, "no known allergies" recorded, or not asked.
@@ -95,16 +98,38 @@ class AllergiesOnFile(errors.Conflict):
 
 # ---------------------------------------------------------------------------------------------- reads
 
-def read_for_chart(session: Session, actor: Actor, *, patient_id: Any) -> dict[str, list[HistoryEntry]] | None:
-    """Every entry of the patient by kind, oldest first; None when the actor's role reads no clinical rows.
+@dataclass(frozen=True)
+class ChartHistory:
+    """The chart's history: the entries by kind this actor sees, and how many conditions marked
+    sensitive are withheld from them (the chart says so, and nothing more)."""
+
+    entries: dict[str, list[HistoryEntry]]
+    withheld: int = 0
+
+
+def chart_history(session: Session, actor: Actor, *, patient_id: Any) -> ChartHistory | None:
+    """Every entry of the patient by kind, oldest first, but the sensitive conditions this actor
+    may not see; None when the actor reads no clinical rows (the front desk — unless an emergency
+    grant opens them).
 
     The chart's composition point (patients.profile.get_chart): the caller has already required
-    access to this patient and audits the whole chart read once, so this neither checks nor audits.
-    """
-    if not actor.can(Action.CLINICAL_READ):
+    access to this patient and audits the whole chart read once, so this does not audit."""
+    pid = as_uuid(patient_id)
+    if not can_on(session, actor, Action.CLINICAL_READ, pid):
         return None
-    found = rows.for_patient(session, as_uuid(patient_id))
-    return {kind: [entry(values) for values in found[kind]] for kind in found}
+    found = rows.for_patient(session, pid)
+    reading = decide(session, actor, Action.CLINICAL_READ, Resource(patient_id=pid))
+    hidden = {str(i) for i in sensitive.withheld_ids(session, actor, reading, pid, (CONDITION,))} \
+        if reading.allowed else {r["id"] for r in found["conditions"]}
+    if hidden:
+        found["conditions"] = [r for r in found["conditions"] if r["id"] not in hidden]
+    return ChartHistory({kind: [entry(values) for values in found[kind]] for kind in found}, len(hidden))
+
+
+def read_for_chart(session: Session, actor: Actor, *, patient_id: Any) -> dict[str, list[HistoryEntry]] | None:
+    """``chart_history``'s entries (None when the role reads no clinical rows)."""
+    found = chart_history(session, actor, patient_id=patient_id)
+    return None if found is None else found.entries
 
 
 def patient_of(session: Session, kind: str, item_id: Any) -> uuid.UUID | None:

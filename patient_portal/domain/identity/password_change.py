@@ -8,28 +8,15 @@ and every open reset link of the account ends (credentials.py); the owner is ema
 from __future__ import annotations
 
 from patient_portal.core import audit
-from patient_portal.core.access import AccessDenied, Actor
+from patient_portal.core.access import Actor
 from patient_portal.core.db import unit_of_work, utcnow
-from patient_portal.core.errors import Invalid
-from patient_portal.domain.identity import account_mail, passwords
+from patient_portal.domain.identity import account_mail, passwords, reauth
 from patient_portal.domain.identity.credentials import credentials_changed
 from patient_portal.domain.identity.models import User
-from patient_portal.domain.identity.sessions import revoke_all_for_user
-from patient_portal.domain.identity.signin import ACCOUNT_LOCK, ACCOUNT_MAX_FAILURES
+from patient_portal.domain.identity.reauth import WrongCurrentPassword
 
 WHAT = "user.password_change"
-
-
-class WrongCurrentPassword(Invalid):
-    def __init__(self, locked: bool):
-        super().__init__("Too many wrong passwords: the account is locked for 15 minutes and you were signed "
-                         "out." if locked else "Your current password is not right.")
-        self.locked = locked
-
-    @property
-    def must_sign_in(self) -> bool:
-        """A lockout ends every session of the account, this one included."""
-        return self.locked
+__all__ = ["WHAT", "WrongCurrentPassword", "change_password"]
 
 
 def change_password(actor: Actor | None, current: str, new: str, again: str) -> int:
@@ -37,15 +24,8 @@ def change_password(actor: Actor | None, current: str, new: str, again: str) -> 
 
     Raises AccessDenied (no session), WrongCurrentPassword or passwords.PasswordRejected.
     """
-    if actor is None or actor.session_id is None:
-        raise AccessDenied("Please sign in again.")
-    with unit_of_work() as session:
-        user = session.get(User, actor.user_id)
-        if user is None or not user.active:
-            raise AccessDenied("Please sign in again.")
-        encoded = user.password_hash
-    if not passwords.verify_password(current[:passwords.MAX_LENGTH], encoded):
-        _count_failure(actor)
+    reauth.check_password(actor, current, WHAT)
+    assert actor is not None
     if new != again:
         raise passwords.PasswordRejected("The two new passwords are not the same.")
     if new == current:
@@ -60,17 +40,3 @@ def change_password(actor: Actor | None, current: str, new: str, again: str) -> 
         audit.record(session, actor, WHAT, object_type="user", object_id=user.id, detail={"sessions_ended": ended})
         account_mail.queue(session, "password_changed", user, how="from the account page")
     return ended
-
-
-def _count_failure(actor: Actor) -> None:
-    with unit_of_work() as session:
-        user = session.get(User, actor.user_id)
-        user.failed_attempts = (user.failed_attempts or 0) + 1
-        locked = user.failed_attempts >= ACCOUNT_MAX_FAILURES
-        if locked:
-            user.locked_until = utcnow() + ACCOUNT_LOCK
-            revoke_all_for_user(session, user.id, "locked")
-        session.add(user)
-        audit.record(session, actor, WHAT, object_type="user", object_id=user.id, outcome="denied",
-                     detail={"reason": "current_password", "locked": locked})
-    raise WrongCurrentPassword(locked)

@@ -42,7 +42,7 @@ from sqlalchemy import exists, false
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
-from patient_portal.core.access import Action, Actor, Resource, require
+from patient_portal.core.access import Action, Actor, Basis, Resource, Role, can_on, emergency_until, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.crypto import decrypt_value
 from patient_portal.domain.documents.models import Category, Document, Status, read_action
@@ -109,6 +109,8 @@ class ChartHeader:
     critical: list[CriticalAllergy] | None = None
     #: The banner's emergency information and the run in progress (None: not shown).
     emergency: Banner | None = None
+    #: When the actor's emergency access to this record ends (None: they reach it without one).
+    emergency_until: datetime | None = None
 
     @property
     def insured(self) -> bool | None:
@@ -180,10 +182,14 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
     """The header, and the sections it showed (for the one audit event of the unit that read it).
     Asks the policy (a refusal is audited) but records no read: the caller does."""
     pid = as_uuid(patient_id)
-    require(session, actor, Action.DEMOGRAPHICS_READ, Resource(patient_id=pid))
+    decision = require(session, actor, Action.DEMOGRAPHICS_READ, Resource(patient_id=pid))
     assert actor is not None
-    sees_allergies = actor.can(Action.CLINICAL_READ)  # reach is the same for every patient action
-    sees_alerts = actor.can(read_action(Category.ADVANCE_DIRECTIVE))
+    # reach is the same for every patient action; the front desk reads clinical data only under an
+    # emergency grant (one look-up for their role, kept for the unit: can_on, emergency_until)
+    sees_allergies = can_on(session, actor, Action.CLINICAL_READ, pid)
+    sees_alerts = can_on(session, actor, read_action(Category.ADVANCE_DIRECTIVE), pid)
+    until = emergency_until(session, actor, pid) \
+        if decision.basis is Basis.EMERGENCY_GRANT or actor.role is Role.STAFF else None
     sees_insurance = actor.can(Action.INSURANCE_READ)
     sees_emergency = actor.can(Action.EMERGENCY_READ)
     patient, directive, none_known = _patient_and_directive(session, pid, sees_alerts, sees_allergies)
@@ -205,7 +211,7 @@ def _read(session: Session, actor: Actor | None, patient_id: Any) -> tuple[Chart
                                                  ("insurance", sees_insurance), ("emergency", sees_emergency))
                           if seen]
     header = ChartHeader({name: str(summary[name]) for name in HEADER_FIELDS}, allergies, alerts, insurance, payer,
-                         allergy_status, critical, emergency)
+                         allergy_status, critical, emergency, until)
     return header, shown
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from patient_portal.core import audit
-from patient_portal.core.access import Action, Actor, Role
+from patient_portal.core.access import Action, Actor, Role, can_on
 from patient_portal.domain.emergency import service as emergency_service
 from patient_portal.domain.history import service as history_service
 from patient_portal.domain.insurance import service as insurance_service
@@ -53,8 +53,8 @@ def get_chart(session: Session, actor: Actor, patient_id: Any, *,
     patient = load(session, pid)
     insurance = insurance_service.read_for_chart(session, actor, patient_id=pid)
     contacts = emergency_service.read_for_chart(session, actor, patient_id=pid)
-    entries = history_service.read_for_chart(session, actor, patient_id=pid)
-    history = None if entries is None else {kind: [e.form() for e in found] for kind, found in entries.items()}
+    read = history_service.chart_history(session, actor, patient_id=pid)
+    history = None if read is None else {kind: [e.form() for e in found] for kind, found in read.entries.items()}
     shown = [name for name, part in (("demographics", patient), ("insurance", insurance),
                                      ("emergency", contacts), ("clinical", history)) if part is not None]
     chart: dict[str, Any] = {
@@ -74,12 +74,13 @@ def get_chart(session: Session, actor: Actor, patient_id: Any, *,
             "edit_insurance": actor.can(Action.INSURANCE_WRITE),
             "edit_emergency": actor.can(Action.EMERGENCY_WRITE),
             "emergency_runs": actor.can(Action.EMERGENCY_RUN_READ),  # the chart's Emergency page
-            "edit_clinical": actor.can(Action.CLINICAL_WRITE),
+            "edit_clinical": can_on(session, actor, Action.CLINICAL_WRITE, pid),
             "report_clinical": actor.can(Action.CLINICAL_REPORT_OWN),  # the patient: an allergy, a medication
             "request_legal_change": actor.role == Role.PATIENT,
             "billing": actor.can(Action.BILLING_ACCOUNT_READ),  # the chart's Billing page
         },
         "pending_changes": _pending_changes(session, pid) if actor.role == Role.PATIENT else [],
+        "withheld": read.withheld if read is not None else 0,  # sensitive conditions not shown to this actor
     }
     audit.record(session, actor, str(Action.DEMOGRAPHICS_READ), patient_id=pid, object_type="patient",
                  object_id=pid, detail={"sections": shown + [h for h in header_sections if h not in shown]})

@@ -41,6 +41,7 @@ from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.common import as_uuid, load
 from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.results import service as results
+from patient_portal.domain.sensitive import service as sensitive
 from patient_portal.domain.timeline.dto import KINDS, SourcePage, TimelineItem, order_key
 from patient_portal.domain.visits import service as visits
 
@@ -91,6 +92,8 @@ class TimelinePage:
     pages: int
     kinds: tuple[str, ...]
     available: tuple[str, ...]
+    #: records marked sensitive left out for this viewer (the page says that something is withheld)
+    withheld: int = 0
 
 
 def available_kinds(actor: Actor) -> tuple[str, ...]:
@@ -124,9 +127,10 @@ def timeline(session: Session, actor: Actor | None, *, patient_id: Any, kinds: A
     """One page (25) of the patient's clinical events, newest first, of the `kinds` asked (None or
     empty: all the role sees); one audit event."""
     pid = as_uuid(patient_id)
-    require(session, actor, Action.TIMELINE_READ, Resource(patient_id=pid))
+    decision = require(session, actor, Action.TIMELINE_READ, Resource(patient_id=pid))
     assert actor is not None
     load(session, pid)
+    hidden = {str(i) for i in sensitive.withheld_ids(session, actor, decision, pid)}  # sensitive, not theirs
     available = available_kinds(actor)
     chosen = _kinds(kinds, available)
     wanted = set(chosen)
@@ -137,18 +141,21 @@ def timeline(session: Session, actor: Actor | None, *, patient_id: Any, kinds: A
     for source in SOURCES:
         asked = wanted & set(source.kinds)
         if asked and actor.can(source.action):
-            found = source.read(session, actor, pid, asked, limit)
-            items += found.items
-            total += found.total
+            found = source.read(session, actor, pid, asked, limit + len(hidden))
+            kept = [item for item in found.items if item.key.split(":", 1)[0] not in hidden]
+            items += kept
+            total += found.total - (len(found.items) - len(kept))  # exact when a source gave all it has
     items = heapq.nlargest(limit, items, key=order_key)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = min(asked_page, pages)  # past the end: the last page (every source gave all it has)
     shown = items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
     detail: dict[str, Any] = {"kinds": list(chosen), "page": number, "count": len(shown), "total": total}
+    if hidden:
+        detail["withheld"] = len(hidden)
     if header_sections is not None:
         detail["header"] = list(header_sections)
     audit.record(session, actor, READ, patient_id=pid, object_type="timeline", object_id=pid, detail=detail)
-    return TimelinePage(shown, total, number, pages, chosen, available)
+    return TimelinePage(shown, total, number, pages, chosen, available, len(hidden))
 
 
 def open_timeline(session: Session, actor: Actor | None, patient_id: Any, *, kinds: Any = None,

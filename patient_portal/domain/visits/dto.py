@@ -144,6 +144,8 @@ class Page:
     total: int
     page: int
     page_size: int = PAGE_SIZE
+    #: notes marked sensitive the viewer does not see (the list says that something is withheld)
+    withheld: int = 0
 
     @property
     def pages(self) -> int:

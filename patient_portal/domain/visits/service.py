@@ -46,6 +46,8 @@ from patient_portal.domain.patients.common import PatientNotFound, as_uuid, load
 from patient_portal.domain.patients.dto import display_name
 from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.patients.models import Patient
+from patient_portal.domain.sensitive import service as sensitive
+from patient_portal.domain.sensitive.dto import VISIT_NOTE as SENSITIVE_KIND
 from patient_portal.domain.visits import validation as check
 from patient_portal.domain.visits.dto import (
     PAGE_SIZE,
@@ -158,6 +160,11 @@ def _note_on(session: Session, actor: Actor | None, action: Action, patient_id: 
     note = session.get(VisitNote, _note_uuid(note_id))
     if note is None or note.patient_id != pid:
         raise VisitNotFound()
+    marked = sensitive.resource_for(session, pid, SENSITIVE_KIND, note.id, note.author_id)
+    if marked.sensitivity:
+        require(session, actor, action, marked, audit_as=what, object_type=OBJECT, object_id=note.id,
+                message="This note is marked sensitive: only the patient's own clinicians see it. Emergency access "
+                        "opens it.")
     if action in AUTHOR_ONLY:
         require(session, actor, action, Resource(patient_id=pid, author_id=note.author_id), audit_as=what,
                 object_type=OBJECT, object_id=note.id,
@@ -236,10 +243,11 @@ def list_notes(session: Session, actor: Actor | None, *, patient_id: Any, page: 
                header_sections: list[str] | None = None) -> Page:
     """One page (25) of the patient's visit notes, drafts and signed, newest visit first."""
     pid = as_uuid(patient_id)
-    require(session, actor, Action.VISIT_READ, Resource(patient_id=pid), audit_as="visit.list")
+    decision = require(session, actor, Action.VISIT_READ, Resource(patient_id=pid), audit_as="visit.list")
     assert actor is not None
     load(session, pid)
-    ids = _sorted_ids(session, pid, signed_only=False)
+    hidden = sensitive.withheld_ids(session, actor, decision, pid, (SENSITIVE_KIND,))
+    ids = [i for i in _sorted_ids(session, pid, signed_only=False) if i not in hidden]
     number, chosen = _page_of(ids, page)
     notes = _load_notes(session, chosen)
     counts = dict(session.exec(select(VisitAddendum.note_id, func.count()).where(
@@ -250,8 +258,10 @@ def list_notes(session: Session, actor: Actor | None, *, patient_id: Any, page: 
     detail: dict[str, Any] = {"count": len(items), "page": number}
     if header_sections is not None:
         detail["header"] = list(header_sections)
+    if hidden:
+        detail["withheld"] = len(hidden)
     audit.record(session, actor, "visit.list", patient_id=pid, object_type=OBJECT, detail=detail)
-    return Page(items, len(ids), number)
+    return Page(items, len(ids), number, withheld=len(hidden))
 
 
 def open_list(session: Session, actor: Actor | None, *, patient_id: Any, page: Any = 1) -> tuple[ChartHeader, Page]:
@@ -386,9 +396,12 @@ def summaries(session: Session, actor: Actor | None, *, patient_id: Any, page: A
     """One page of the patient's visit summaries: signed notes only, newest first, in the words a
     patient reads (no drafts, no working notes, no codes)."""
     pid = as_uuid(patient_id)
-    require(session, actor, Action.VISIT_SUMMARY_READ, Resource(patient_id=pid), audit_as="visit.summary.list")
+    decision = require(session, actor, Action.VISIT_SUMMARY_READ, Resource(patient_id=pid),
+                       audit_as="visit.summary.list")
+    assert actor is not None
     load(session, pid)
-    ids = _sorted_ids(session, pid, signed_only=True)
+    hidden = sensitive.withheld_ids(session, actor, decision, pid, (SENSITIVE_KIND,))
+    ids = [i for i in _sorted_ids(session, pid, signed_only=True) if i not in hidden]
     number, chosen = _page_of(ids, page)
     notes = _load_notes(session, chosen)
     addenda = _addenda(session, chosen)

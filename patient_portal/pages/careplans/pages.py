@@ -18,7 +18,8 @@ import reflex as rx
 
 from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.confirm import confirm_dialog
-from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
+from patient_portal.components.emergency import chart_refused
+from patient_portal.components.feedback import checking, error_callout, success_callout
 from patient_portal.components.forms import (
     field_grid,
     form_field,
@@ -313,7 +314,7 @@ def _missing(text: str) -> rx.Component:
 def chart_careplan() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(S.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(S.status, ("ok", chart_view()), ("denied", chart_refused(S.patient_ref)),
                  ("missing", _missing("That patient record was not found.")), checking()),
         title="Care plan",
     )

@@ -14,6 +14,7 @@ from patient_portal.components.layout import (
 )
 from patient_portal.pages.results.pages import results_to_review_card
 from patient_portal.state.prescriptions import RenewalsState as R
+from patient_portal.state.privacy import AmendmentsDueState as Amend
 from patient_portal.state.results import ResultsWorklistState as Results
 from patient_portal.state.session import SessionState
 from patient_portal.state.visits import WorklistState as W
@@ -81,8 +82,25 @@ def renewal_requests_card() -> rx.Component:
     )
 
 
+def _amendment(item) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon("file-pen", size=16), rx.text(item["patient"], weight="medium"),
+                  rx.text("due ", item["due"], size="2", color=rx.cond(item["overdue"], rx.color("red", 11),
+                                                                        rx.color("gray", 11))),
+                  spacing="2", align="center", wrap="wrap"),
+        href=item["href"], min_height="44px", display="flex", align_items="center", class_name="amendment-due",
+    )
+
+
+def amendments_card() -> rx.Component:
+    """Patients' requests to correct their record (HIPAA: answer within 60 days), due first."""
+    return worklist_card("file-pen", "Corrections requested", items=Amend.due, render=_amendment,
+                         status=Amend.amendments_status, empty="No requests to correct a record.",
+                         failed="Correction requests could not be loaded. Reload the page.", card_id="amendments-due")
+
+
 @rx.page(route="/doctor", title=f"Doctor — {PRODUCT_NAME}",
-         on_load=[SessionState.require("doctor"), W.load, R.load, Results.load])
+         on_load=[SessionState.require("doctor"), W.load, R.load, Results.load, Amend.load])
 def doctor_dashboard() -> rx.Component:
     return role_shell(
         "doctor",
@@ -95,6 +113,7 @@ def doctor_dashboard() -> rx.Component:
             unsigned_notes_card(),
             results_to_review_card(),
             renewal_requests_card(),
+            amendments_card(),
         ),
         title="Doctor dashboard",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.chart_header import chart_header
+from patient_portal.components.emergency import chart_refused, withheld_notice
 from patient_portal.components.feedback import checking, not_permitted
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.pages.documents.views import dialogs, document_list, filters, messages, upload_panel
@@ -45,6 +46,7 @@ def own_view() -> rx.Component:
 def chart_view() -> rx.Component:
     return rx.vstack(
         chart_header(),
+        withheld_notice(D.withheld, id="documents-withheld"),
         rx.hstack(
             rx.heading("Documents", size="6", as_="h2"),
             rx.spacer(),
@@ -75,7 +77,7 @@ def own_documents() -> rx.Component:
 def chart_documents() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(D.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(D.status, ("ok", chart_view()), ("denied", chart_refused(D.patient_ref)),
                  ("missing", _missing("That patient record was not found.")), checking()),
         title="Patient documents",
     )

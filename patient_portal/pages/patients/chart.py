@@ -12,7 +12,8 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.chart_header import chart_header
-from patient_portal.components.feedback import checking, not_permitted
+from patient_portal.components.emergency import chart_refused, withheld_notice
+from patient_portal.components.feedback import checking
 from patient_portal.components.layout import PRODUCT_NAME, role_shell
 from patient_portal.pages.emergency.pages import info_card
 from patient_portal.pages.patients.chart_sections import (
@@ -72,6 +73,11 @@ def chart_view() -> rx.Component:
                 href="/chart/" + C.patient_ref + "/billing",
                 id="chart-billing-link",
             )),
+            rx.link(  # consents, sensitive records, amendments, disclosures (what the role may see of them)
+                rx.button(rx.icon("shield", size=16), "Privacy", variant="soft", size="3"),
+                href="/chart/" + C.patient_ref + "/privacy",
+                id="chart-privacy-link",
+            ),
             rx.cond(C.show_clinical, rx.link(  # every clinical event, newest first (care team, admins)
                 rx.button(rx.icon("history", size=16), "Timeline", variant="soft", size="3"),
                 href="/chart/" + C.patient_ref + "/timeline",
@@ -83,6 +89,7 @@ def chart_view() -> rx.Component:
             rx.cond(
                 C.show_clinical,
                 rx.vstack(
+                    withheld_notice(C.withheld, id="chart-withheld"),
                     history_card("conditions", "No conditions recorded."),
                     history_card("medications", "No current medications."),
                     history_card("allergies", "No known allergies."),
@@ -113,7 +120,7 @@ def chart_view() -> rx.Component:
 def patient_chart() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(C.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(C.status, ("ok", chart_view()), ("denied", chart_refused(C.patient_ref)),
                  ("missing", missing_view()), checking()),
         title="Patient chart",
     )

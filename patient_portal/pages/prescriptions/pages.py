@@ -16,6 +16,7 @@ import reflex as rx
 
 from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.code_picker import code_picker
+from patient_portal.components.emergency import chart_refused
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.forms import (
     field_grid,
@@ -265,7 +266,7 @@ def own_prescriptions() -> rx.Component:
 def chart_prescriptions() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(P.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(P.status, ("ok", chart_view()), ("denied", chart_refused(P.patient_ref)),
                  ("missing", _missing("That patient record was not found.")), checking()),
         title="Prescriptions",
     )

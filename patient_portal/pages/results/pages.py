@@ -19,6 +19,7 @@ import reflex as rx
 from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.code_picker import code_picker
 from patient_portal.components.confirm import confirm_dialog
+from patient_portal.components.emergency import chart_refused
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.forms import form_field, primary_button, secondary_button, textarea_field
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell, worklist_card
@@ -286,7 +287,7 @@ def _missing(text: str) -> rx.Component:
 def chart_results() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(R.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(R.status, ("ok", chart_view()), ("denied", chart_refused(R.patient_ref)),
                  ("missing", _missing("That patient record was not found.")), checking()),
         title="Results",
     )

@@ -9,7 +9,8 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.components.chart_header import back_to_chart, chart_header
-from patient_portal.components.feedback import checking, error_callout, not_permitted
+from patient_portal.components.emergency import chart_refused, withheld_notice
+from patient_portal.components.feedback import checking, error_callout
 from patient_portal.components.layout import PRODUCT_NAME, role_shell
 from patient_portal.components.tables import empty_state, pagination
 from patient_portal.state.session import SessionState
@@ -64,6 +65,7 @@ def _filter() -> rx.Component:
 def chart_view() -> rx.Component:
     return rx.vstack(
         chart_header(),
+        withheld_notice(T.withheld, id="timeline-withheld"),
         rx.flex(
             rx.heading("Timeline", size="6", as_="h2"),
             rx.spacer(),
@@ -94,7 +96,7 @@ def chart_view() -> rx.Component:
 def chart_timeline() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(T.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(T.status, ("ok", chart_view()), ("denied", chart_refused(T.patient_ref)),
                  ("missing", rx.callout("That patient record was not found.", icon="info", width="100%")),
                  checking()),
         title="Timeline",

@@ -13,6 +13,7 @@ import reflex as rx
 
 from patient_portal.components.chart_header import back_to_chart, chart_header
 from patient_portal.components.confirm import confirm_dialog
+from patient_portal.components.emergency import chart_refused, withheld_notice
 from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.forms import (
     field_grid,
@@ -220,6 +221,7 @@ def note_view() -> rx.Component:
 def chart_view() -> rx.Component:
     return rx.vstack(
         chart_header(),
+        withheld_notice(V.withheld, id="visits-withheld"),
         rx.hstack(
             rx.heading("Visits", size="6", as_="h2"),
             rx.spacer(),
@@ -288,7 +290,7 @@ def own_visits() -> rx.Component:
 def chart_visits() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(V.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(V.status, ("ok", chart_view()), ("denied", chart_refused(V.patient_ref)),
                  ("missing", _missing("That patient record was not found.")), checking()),
         title="Visits",
     )

@@ -15,6 +15,7 @@ from typing import Any
 import reflex as rx
 
 from patient_portal.components.chart_header import back_to_chart, chart_header
+from patient_portal.components.emergency import chart_refused
 from patient_portal.components.feedback import checking, error_callout, not_permitted
 from patient_portal.components.forms import form_field, primary_button, secondary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
@@ -284,7 +285,7 @@ def _missing(text: str) -> rx.Component:
 def chart_vitals() -> rx.Component:
     return role_shell(
         "account",
-        rx.match(V.status, ("ok", chart_view()), ("denied", not_permitted(SessionState.home)),
+        rx.match(V.status, ("ok", chart_view()), ("denied", chart_refused(V.patient_ref)),
                  ("missing", _missing("That patient record was not found.")), checking()),
         title="Vitals",
     )

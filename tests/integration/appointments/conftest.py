@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from patient_portal.core.access import Role
 from patient_portal.domain.appointments import service as appts
+from patient_portal.domain.consent import service as consent
 from tests.integration.appointments.support import ZONE, Clinic, doctor_account
 from tests.integration.patients_support import ADMIN, STAFF, actor, call, draft, put_on_care_team, register
 
@@ -38,4 +40,5 @@ def clinic(db, monkeypatch) -> Clinic:
                           preferred_contact_method="email")).patient_id
     for pid in (elena, omar, ines):
         put_on_care_team(lee, pid)
+    call(consent.decide_own, actor(Role.PATIENT, elena), purpose="sms", status="granted")  # she agreed to texts
     return Clinic(admin, staff, lee, kim, elena, omar, ines, new.id, follow.id, annual.id)

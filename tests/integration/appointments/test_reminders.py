@@ -21,6 +21,7 @@ from patient_portal.core.jobs import Job, Worker, run_due
 from patient_portal.domain.appointments import reminders
 from patient_portal.domain.appointments import service as appts
 from patient_portal.domain.appointments.models import Appointment, ReminderSent
+from patient_portal.domain.consent import service as consent
 from tests.integration.appointments.support import at, jobs_under, mail_jobs, workday
 from tests.integration.patients_support import call, events
 
@@ -150,3 +151,24 @@ def test_a_patient_who_prefers_texts_gets_a_text_naming_clinic_time_and_doctor(c
     assert texts and "Demo Clinic" in texts[-1].text and "Dr. Joon Kim" in texts[-1].text
     assert "Asthma" not in texts[-1].text and "Cancel: http" in texts[-1].text
     assert events("appointment.remind")[0].detail == {"hours": 24, "channel": "sms"}
+
+
+def test_a_patient_who_withdraws_sms_consent_gets_the_next_reminder_by_email_only(clinic, mailbox):
+    """Consent is the policy point's fact, not a screen's: the reminder job asks it when it runs."""
+    c = clinic
+    booked = call(appts.book, c.staff, patient_id=c.elena, visit_type_id=c.follow_up, doctor_id=c.kim.user_id,
+                  start=at(workday(5), "11:00"))
+    while run_due():
+        pass
+    texts = len(sms.gateway().to("+16175550133"))  # "booked" went by text: she still agreed then
+    call(consent.decide_own, c.patient(c.elena), purpose="sms", status="withdrawn")
+    payload = _due_now(f"appt-reminder:{booked.id}:24")
+    reminders.remind(payload)
+    while run_due():
+        pass
+    assert len(sms.gateway().to("+16175550133")) == texts  # no text after she withdrew
+    assert events("appointment.remind")[0].detail == {"hours": 24, "channel": "email"}
+    reminder = [m for m in mailbox.wait_for("elena.marsh@example.com") if m["Subject"].startswith("Reminder")]
+    assert reminder and "Dr. Joon Kim" in _text(reminder[0])
+    assert [e.detail for e in events("consent.write")][-1] == {"purpose": "sms", "status": "withdrawn",
+                                                               "version": "2026-01", "method": "portal"}

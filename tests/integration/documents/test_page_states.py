@@ -65,7 +65,7 @@ def test_the_front_desk_sees_an_empty_list_that_says_it_hides_clinical_documents
     _run(state, "load_chart")
     assert state.status == "ok" and state.total == 0 and state.rows == []
     # the page reads "No documents you can see — You see administrative documents only (…)"
-    assert state.seen_kinds == "administrative documents only (insurance cards and identity documents)"
+    assert state.seen_kinds == "administrative documents only (insurance cards, identity documents and consent forms)"
     assert _header(state).header_status == "ok" and not _header(state).show_allergies
 
     doctor = _state("dana@clinic.org", f"/chart/{clinic}/documents")

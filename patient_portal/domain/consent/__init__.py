@@ -1,0 +1,1 @@
+"""Consents per purpose, versioned, enforced by the policy point (issue 15)."""

@@ -1,0 +1,1 @@
+"""HIPAA rights: the accounting of disclosures and amendment requests (issue 15)."""
