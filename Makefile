@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/pytest
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run serve test install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e test-e2e-scale lint bench clean
+.PHONY: run serve test test-code test-browsers install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e test-e2e-scale lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -65,7 +65,17 @@ test-e2e-scale: install-dev bun chromium
 	@if [ -n "$$PORTAL_E2E_REDIS_URL" ]; then $(PYTEST) tests/e2e -q -p no:asyncio; \
 	else echo "PORTAL_E2E_REDIS_URL not set: scaled-out end-to-end run skipped"; fi
 
-test: test-unit test-integration test-postgres test-e2e test-e2e-scale
+# Two streams side by side (the machine has 2 cores): the database suites are CPU-bound, the browser
+# suites mostly wait on the browser and the app, so together they take little more than the longer one.
+# Each stream keeps its own order; a failure in either fails `make test` (after the other finishes).
+test: install-dev bun chromium
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-code test-browsers
+
+test-code:
+	$(MAKE) --no-print-directory -j1 test-unit test-integration test-postgres
+
+test-browsers:
+	$(MAKE) --no-print-directory -j1 test-e2e test-e2e-scale
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
