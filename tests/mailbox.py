@@ -38,14 +38,17 @@ class Mailbox:
     def stop(self) -> None:
         self._controller.stop()
 
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
+    def to(self, address: str, subject: str = "") -> list[EmailMessage]:
+        """The messages to `address` (whose subject contains `subject`, when given)."""
+        return [m for m in self.messages if m["To"] == address and subject in (m["Subject"] or "")]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10, subject: str = "") -> list[EmailMessage]:
+        """Wait until `count` such messages arrived (or `timeout` seconds); returns them all. Name the
+        subject where the address may get other mail meanwhile (a demo patient's reminders)."""
         deadline = time.time() + timeout
-        while len(self.to(address)) < count and time.time() < deadline:
+        while len(self.to(address, subject)) < count and time.time() < deadline:
             time.sleep(0.1)
-        return self.to(address)
+        return self.to(address, subject)
 
     @staticmethod
     def link_in(message: EmailMessage) -> str:

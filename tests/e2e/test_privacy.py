@@ -76,8 +76,8 @@ def test_break_the_glass_from_refusal_to_expiry_review_and_the_patients_log(brow
     doctor.locator("#chart-visits-link").click()  # the next click decides again: the grant has run out
     expect(doctor.locator("#not-permitted")).to_be_visible()
     expect(doctor.locator("#request-emergency-access")).to_be_visible()
-    told = smtp.wait_for("maria.garcia@example.com", timeout=60)
-    assert any("Emergency access" in m["Subject"] for m in told)
+    told = smtp.wait_for("maria.garcia@example.com", timeout=60, subject="Emergency access")
+    assert told and "Dr. Priya Raman" in told[-1].get_content()
     doctor.context.close()
 
     patient = new_page(browser, app_url, viewport=PHONE)
