@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from patient_portal.api.fhir.scopes import scope_allows
-from tests.integration.fhir_support import fhir_clinic, valid
+from tests.integration.fhir_support import fhir_clinic, tokens, valid  # noqa: F401 (a fixture)
 from tests.integration.identity_support import client, events
 
 FHIR = "application/fhir+json"
@@ -258,25 +258,7 @@ def test_a_cookie_write_from_another_site_is_refused_but_a_bearer_app_is_not_sto
     assert app.status_code == 401  # past the origin check; the token decides (and nobody issued this one)
 
 
-@pytest.fixture
-def tokens(monkeypatch):
-    """Part B's ``domain.smart.tokens`` as the contract says it answers: token -> (Actor, scopes,
-    client id), None for a token it did not issue. Tokens are registered by the test."""
-    import sys
-    import types
-
-    issued: dict[str, tuple] = {}
-    module = types.ModuleType("patient_portal.domain.smart.tokens")
-    module.caller_for_access_token = lambda _session, token: issued.get(token)
-    package = types.ModuleType("patient_portal.domain.smart")
-    package.tokens = module
-    if "patient_portal.domain.smart" not in sys.modules:
-        monkeypatch.setitem(sys.modules, "patient_portal.domain.smart", package)
-    monkeypatch.setitem(sys.modules, "patient_portal.domain.smart.tokens", module)
-    return issued
-
-
-def test_an_app_token_reads_only_what_its_scopes_grant_and_the_policy_still_decides(clinic, tokens):
+def test_an_app_token_reads_only_what_its_scopes_grant_and_the_policy_still_decides(clinic, tokens):  # noqa: F811 (the fixture)
     from patient_portal.core.access import Role
     from tests.integration.patients_support import actor
 

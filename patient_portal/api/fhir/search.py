@@ -24,12 +24,21 @@ BY_TYPE: dict[str, set[str]] = {
     "RelatedPerson": {"patient"},
     "Coverage": {"patient", "beneficiary", "status"},
     "MedicationRequest": {"patient", "subject", "code", "status", "intent", "authoredon"},
+    "Encounter": {"patient", "subject", "date", "status", "class"},
+    "Appointment": {"patient", "date", "status", "practitioner"},
+    "DocumentReference": {"patient", "subject", "category", "type", "date", "status"},
+    "CarePlan": {"patient", "subject", "category", "status", "date"},
+    "Goal": {"patient", "subject", "lifecycle-status", "achievement-status"},
+    "Consent": {"patient", "status", "category", "date"},
+    "Practitioner": {"name"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.
 PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "MedicationStatement": "subject",
                "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
-               "Coverage": "beneficiary", "MedicationRequest": "subject"}
+               "Coverage": "beneficiary", "MedicationRequest": "subject", "Encounter": "subject",
+               "Appointment": "patient", "DocumentReference": "subject", "CarePlan": "subject", "Goal": "subject",
+               "Consent": "patient"}
 
 
 class BadSearch(ValueError):
@@ -83,7 +92,7 @@ def patient_ids(query: Query) -> list[str]:
 
 
 def _concept(resource: dict[str, Any]) -> dict[str, Any]:
-    for key in ("code", "vaccineCode", "medicationCodeableConcept"):
+    for key in ("code", "vaccineCode", "medicationCodeableConcept", "type"):
         if key in resource:
             return resource[key]
     return {}
@@ -99,10 +108,11 @@ def _token_match(concepts: list[dict[str, Any]], wanted: str) -> bool:
 
 
 def _date_of(resource: dict[str, Any]) -> str | None:
-    for key in ("effectiveDateTime", "onsetDateTime", "occurrenceDateTime", "authoredOn"):
+    for key in ("effectiveDateTime", "onsetDateTime", "occurrenceDateTime", "authoredOn", "start", "date",
+                "dateTime", "startDate"):
         if key in resource:
             return resource[key]
-    period = resource.get("effectivePeriod")
+    period = resource.get("effectivePeriod") or resource.get("period")
     return period.get("start") if period else None
 
 
@@ -118,6 +128,8 @@ def _date_match(value: str | None, wanted: str) -> bool:
 
 
 def _status(resource: dict[str, Any]) -> str | None:
+    if "lifecycleStatus" in resource:
+        return resource["lifecycleStatus"]
     if "clinicalStatus" in resource:
         return resource["clinicalStatus"]["coding"][0]["code"]
     return resource.get("status")
@@ -136,9 +148,18 @@ def matches(resource: dict[str, Any], query: Query) -> bool:
         alternatives = value.split(",")
         if base == "_id" and resource["resourceType"] != "Patient" and resource["id"] not in alternatives:
             return False
-        if base in ("code", "vaccine-code") and not any(_token_match([_concept(resource)], v) for v in alternatives):
+        if base in ("code", "vaccine-code", "type") and not any(_token_match([_concept(resource)], v) for v in alternatives):
             return False
-        if base in ("clinical-status", "status") and _status(resource) not in alternatives:
+        if base == "achievement-status" and not _token_match([resource.get("achievementStatus", {})], value):
+            return False
+        if base == "class" and resource.get("class", {}).get("code") not in [v.rpartition("|")[2] for v in alternatives]:
+            return False
+        if base == "practitioner" and not {f"Practitioner/{v.removeprefix('Practitioner/')}" for v in alternatives} & {
+                p.get("actor", {}).get("reference") for p in resource.get("participant", [])}:
+            return False
+        if base == "name" and not any(value.lower() in n.get("text", "").lower() for n in resource.get("name", [])):
+            return False
+        if base in ("clinical-status", "status", "lifecycle-status") and _status(resource) not in alternatives:
             return False
         if base == "category" and not set(_categories(resource)) & {v.rpartition("|")[2] for v in alternatives}:
             return False
@@ -169,7 +190,10 @@ def sort(resources: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
     keys = [k for v in query.values("_sort") for k in v.split(",") if k]
     for key in reversed(keys):
         name = key.lstrip("-")
-        if name in ("date", "onset-date", "effective", "_lastUpdated"):
+        if name == "_lastUpdated":
+            resources = sorted(resources, key=lambda r: r.get("meta", {}).get("lastUpdated", ""),
+                               reverse=key.startswith("-"))
+        elif name in ("date", "onset-date", "effective"):
             resources = sorted(resources, key=lambda r: _date_of(r) or "", reverse=key.startswith("-"))
         elif name == "_id":
             resources = sorted(resources, key=lambda r: r["id"], reverse=key.startswith("-"))
