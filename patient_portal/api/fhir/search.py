@@ -8,6 +8,7 @@ same way. Unknown parameters are ignored, or refused with 400 under ``Prefer: ha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -116,6 +117,45 @@ def _date_of(resource: dict[str, Any]) -> str | None:
     return period.get("start") if period else None
 
 
+def _instant(text: str, *, end: bool = False) -> datetime:
+    """A FHIR date or dateTime as an aware UTC instant: a date alone (or a dateTime without a zone)
+    is read as UTC; with `end`, a date is its last moment."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time.max if end else time.min, UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadSearch(f"Not a date: {text[:40]}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _updated_match(value: str | None, wanted: str) -> bool:
+    """``_lastUpdated`` against ``meta.lastUpdated``: eq (the same day, or instant), ne, gt, lt, ge, le.
+    A date compares with the whole day: ``gt2026-12-07`` is after that day, ``le2026-12-07`` up to its end."""
+    prefix, text = (wanted[:2], wanted[2:]) if wanted[:2] in ("eq", "ne", "gt", "lt", "ge", "le") else ("eq", wanted)
+    if not text[:4].isdigit():
+        raise BadSearch(f"Not a date: {wanted[:40]}")
+    low, high = _instant(text), _instant(text, end=True)
+    if value is None:
+        return False
+    have = _instant(value)
+    return {"eq": low <= have <= high, "ne": not low <= have <= high, "gt": have > high, "lt": have < low,
+            "ge": have >= low, "le": have <= high}[prefix]
+
+
+def since(resources: list[dict[str, Any]], when: datetime | None) -> list[dict[str, Any]]:
+    """The resources changed at or after `when` (``_since``); one without a known time is kept."""
+    if when is None:
+        return resources
+    return [r for r in resources if "lastUpdated" not in r.get("meta", {}) or _instant(r["meta"]["lastUpdated"]) >= when]
+
+
+def since_param(value: str | None) -> datetime | None:
+    """``_since`` as an instant (400 for anything else)."""
+    return None if value is None else _instant(value.strip())
+
+
 def _date_match(value: str | None, wanted: str) -> bool:
     if value is None:
         return False
@@ -147,6 +187,8 @@ def matches(resource: dict[str, Any], query: Query) -> bool:
         base = name.split(":")[0]
         alternatives = value.split(",")
         if base == "_id" and resource["resourceType"] != "Patient" and resource["id"] not in alternatives:
+            return False
+        if base == "_lastUpdated" and not _updated_match(resource.get("meta", {}).get("lastUpdated"), value):
             return False
         if base in ("code", "vaccine-code", "type") and not any(_token_match([_concept(resource)], v) for v in alternatives):
             return False
