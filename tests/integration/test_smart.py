@@ -355,3 +355,20 @@ def test_cors_opens_the_token_endpoints_only_and_never_with_the_portals_credenti
     assert own.headers["access-control-allow-origin"] == "*" and "access-control-allow-credentials" not in own.headers
     page = browser.get("/api/health", headers={"Origin": ORIGIN})  # the portal's own API keeps its one origin
     assert page.headers.get("access-control-allow-origin") == ORIGIN
+
+
+def test_the_consent_page_may_send_its_form_on_to_the_apps_redirect_uri_only():
+    """Browsers apply form-action to the 303 that follows "Allow": the consent page's policy names the
+    waiting request's redirect origin, and no other page's does."""
+    app = register().app
+    c, _pid = patient_client()
+    _verifier, challenge = pkce()
+    asked = c.get("/api/smart/authorize", params=authorize_params(app.client_id, challenge, "launch/patient openid"),
+                  follow_redirects=False)
+    assert asked.status_code == 303
+    page = c.get("/account/apps/authorize")
+    assert "form-action 'self' https://app.example.org;" in page.headers["content-security-policy"]
+    assert "form-action 'self';" in c.get("/account/apps").headers["content-security-policy"]
+    forged = client()
+    forged.cookies.set("portal_smart_request", "redirect_uri=javascript:alert(1)")
+    assert "form-action 'self';" in forged.get("/account/apps/authorize").headers["content-security-policy"]
