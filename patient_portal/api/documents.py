@@ -210,6 +210,12 @@ async def _serve(document_id: str, purpose: str, request: Request) -> Response:
         return _text(422, str(exc))
     except StorageUnavailable as exc:
         return _text(503, str(exc))
+    return file_response(opened, document_id, purpose)
+
+
+def file_response(opened: Any, document_id: str, purpose: str = "download") -> Response:
+    """An opened file (``documents.service.open_file``) as every download path sends it: its headers,
+    and the transfer aborted if a frame fails its check part-way (the FHIR ``Binary`` read too)."""
     return StreamingResponse(_abort_on_damage(opened.chunks, document_id), media_type=opened.media_type,
                              headers=_file_headers(purpose, opened))
 

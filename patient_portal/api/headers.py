@@ -87,6 +87,31 @@ def content_security_policy() -> str:
     return policy
 
 
+#: The SMART consent page. Its form posts to /api/smart/authorize, which answers 303 to the app's
+#: redirect URI — and browsers apply ``form-action`` to the redirects of a form submission too, so
+#: with ``'self'`` alone the person's "Allow" never reaches the app. That page's policy adds the
+#: origin of the waiting request's redirect URI (from its cookie; the POST re-checks the URI against
+#: the registered app before redirecting): one origin, on one page.
+CONSENT_PAGE = "/account/apps/authorize"
+_ORIGIN_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:\d{1,5})?")
+
+
+def consent_form_action(scope: Scope) -> str | None:
+    """The redirect URI's origin the consent page's form may end at, or None (not that page, no
+    waiting request, or not a plain http(s) origin)."""
+    if scope.get("path", "").rstrip("/") != CONSENT_PAGE:
+        return None
+    from urllib.parse import urlsplit
+
+    from patient_portal.domain.smart.launch import pending_request
+
+    cookies = "; ".join(v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"cookie")
+    target = urlsplit(pending_request(cookies).get("redirect_uri", ""))
+    if target.scheme not in ("https", "http") or not _ORIGIN_HOST.fullmatch(target.netloc or ""):
+        return None
+    return f"{target.scheme}://{target.netloc}"
+
+
 class SecurityHeaders:
     """ASGI middleware adding HEADERS (and HSTS under https) to each HTTP response."""
 
@@ -99,6 +124,10 @@ class SecurityHeaders:
             return
         wanted = dict(HEADERS)
         wanted["content-security-policy"] = content_security_policy()
+        app_origin = consent_form_action(scope)
+        if app_origin:
+            wanted["content-security-policy"] = wanted["content-security-policy"].replace(
+                "form-action 'self'", f"form-action 'self' {app_origin}")
         if get_settings().secure_cookies:  # the public URL is https
             wanted["strict-transport-security"] = HSTS
 

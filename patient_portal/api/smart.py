@@ -6,7 +6,9 @@ The authorization request is checked here, kept in a short-lived HttpOnly cookie
 sent to the consent page ``/account/apps/authorize`` (a Reflex page: it asks sign-in first, then
 shows the app and its scopes in plain words). Its form posts back here with the person's decision.
 The token, introspection and revocation endpoints take no cookie; apps call them from other
-origins, so the origin check lets them through (``COOKIELESS_PATHS``).
+origins, so the origin check lets them through (``COOKIELESS_PATHS``). Browser apps (public clients
+with PKCE) POST to the token and revocation endpoints from their own origin: ``TokenCors`` answers
+their CORS preflight and lets any origin read the answer, never with credentials.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlencode
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from patient_portal.api.auth import COOKIELESS_PATHS, actor_from_request  # noqa: F401
 from patient_portal.core.db import unit_of_work
@@ -180,3 +183,45 @@ async def introspect(request: Request) -> Response:
 @router.post(f"{BASE}/revoke")
 async def revoke(request: Request) -> Response:
     return await _endpoint("revocation", request)
+
+
+#: The endpoints a browser app calls across origins: CORS for any origin, without credentials.
+CORS_PATHS = frozenset({f"{BASE}/token", f"{BASE}/revoke"})
+CORS_PREFLIGHT = {"access-control-allow-origin": "*", "access-control-allow-methods": "POST, OPTIONS",
+                  "access-control-allow-headers": "Authorization, Content-Type, Accept",
+                  "access-control-max-age": "600"}
+
+
+class TokenCors:
+    """ASGI middleware, outermost (``api_transformer=[build_api(), TokenCors]``: outside the CORS
+    middleware Reflex puts around the API for the portal's own origin, which would refuse an app's
+    preflight with 400). On ``CORS_PATHS`` only:
+
+    * ``OPTIONS`` (a preflight) is answered here: 204, any origin, POST, the headers a token request
+      sends — no ``Access-Control-Allow-Credentials``: these endpoints never read a cookie;
+    * every other answer gets ``Access-Control-Allow-Origin: *`` (and loses any allow-credentials
+      header an inner layer added, since ``*`` with credentials is refused by browsers anyway).
+
+    Everything else passes through untouched: the portal's own pages and API keep their one origin.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") not in CORS_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") == "OPTIONS":
+            response = Response(status_code=204, headers=CORS_PREFLIGHT)
+            await response(scope, receive, send)
+            return
+
+        async def send_open(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"access-control-allow-origin", b"access-control-allow-credentials")]
+                message = {**message, "headers": [*headers, (b"access-control-allow-origin", b"*")]}
+            await send(message)
+
+        await self.app(scope, receive, send_open)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from patient_portal.core.db import unit_of_work, utcnow
@@ -44,6 +45,25 @@ def fhir_clinic() -> dict:
         observations.record_vitals(s, doc_actor, patient_id=elena, values={"systolic": "128", "diastolic": "82",
                                                                             "heart_rate": "70"},
                                     effective_at=utcnow() - timedelta(hours=1))
-    me, _ = signed_in("elena@example.com", "patient", elena)
-    desk, _ = signed_in("desk@clinic.org", "staff")
-    return {"elena": str(elena), "omar": str(omar), "doc": doc, "doc_actor": doc_actor, "me": me, "desk": desk}
+    me, me_actor = signed_in("elena@example.com", "patient", elena)
+    desk, desk_actor = signed_in("desk@clinic.org", "staff")
+    return {"elena": str(elena), "omar": str(omar), "doc": doc, "doc_actor": doc_actor, "me": me, "desk": desk,
+            "me_actor": me_actor, "desk_actor": desk_actor}
+
+
+@pytest.fixture
+def tokens(monkeypatch):
+    """SMART access tokens as ``domain.smart.tokens`` answers them: token -> (Actor, scopes, client
+    id), None for a token it did not issue. Tokens are registered by the test."""
+    import sys
+    import types
+
+    issued: dict[str, tuple] = {}
+    module = types.ModuleType("patient_portal.domain.smart.tokens")
+    module.caller_for_access_token = lambda _session, token: issued.get(token)
+    package = types.ModuleType("patient_portal.domain.smart")
+    package.tokens = module
+    if "patient_portal.domain.smart" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "patient_portal.domain.smart", package)
+    monkeypatch.setitem(sys.modules, "patient_portal.domain.smart.tokens", module)
+    return issued

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from patient_portal.api.fhir.scopes import scope_allows
-from tests.integration.fhir_support import fhir_clinic, valid
+from tests.integration.fhir_support import fhir_clinic, tokens, valid  # noqa: F401 (a fixture)
 from tests.integration.identity_support import client, events
 
 FHIR = "application/fhir+json"
@@ -152,7 +152,68 @@ def test_everything_returns_the_whole_record_narrowed_by_type(clinic):
             "RelatedPerson"} <= kinds
     only = me.get(f"/fhir/Patient/{pid}/$everything", params={"_type": "Condition,Immunization"}).json()
     assert {e["resource"]["resourceType"] for e in only["entry"]} == {"Condition", "Immunization"}
-    assert me.get(f"/fhir/Patient/{pid}/$everything", params={"_since": "2024-01-01"}).status_code == 400
+    assert me.get(f"/fhir/Patient/{pid}/$everything", params={"_since": "last week"}).status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------- _lastUpdated, _since
+
+def _backdate(rtype_table, rid: str, when: str) -> None:
+    """Make a row look last changed at `when` (UTC), as if it were entered years ago."""
+    from datetime import datetime
+
+    from patient_portal.core.db import unit_of_work
+
+    with unit_of_work() as s:
+        row = s.get(rtype_table, uuid.UUID(rid))
+        row.updated_at = datetime.fromisoformat(when + "+00:00")
+        s.add(row)
+
+
+@pytest.fixture
+def dated(clinic):
+    """Elena's asthma last changed on 1 May 2020 at noon; a migraine entered today."""
+    from patient_portal.domain.history.models import Condition
+
+    asthma = _first(clinic["doc"], "Condition", clinic["elena"])["id"]
+    _backdate(Condition, asthma, "2020-05-01T12:00:00")
+    migraine = clinic["doc"].post("/fhir/Condition", json=_condition(clinic["elena"])).json()["id"]
+    return {**clinic, "asthma": asthma, "migraine": migraine}
+
+
+@pytest.mark.parametrize("when,found", [
+    (["lt2021-01-01"], {"asthma"}), (["ge2021-01-01"], {"migraine"}),
+    (["le2020-05-01"], {"asthma"}), (["gt2020-05-01"], {"migraine"}),  # a date is its whole day
+    (["2020-05-01"], {"asthma"}), (["ne2020-05-01"], {"migraine"}),
+    (["ge2020-05-01T12:00:00Z"], {"asthma", "migraine"}), (["gt2020-05-01T12:00:00Z"], {"migraine"}),
+    (["gt2020-05-01T08:00:00-04:00"], {"migraine"}),  # the same instant in New York
+    (["ge2020-01-01", "le2020-12-31"], {"asthma"}), (["ge2099-01-01"], set()),
+])
+def test_last_updated_filters_by_when_each_resource_last_changed(dated, when, found):
+    params = [("patient", dated["elena"])] + [("_lastUpdated", w) for w in when]
+    answer = dated["doc"].get("/fhir/Condition", params=params)
+    assert answer.status_code == 200
+    got = {r["id"] for r in (e["resource"] for e in valid(answer.json()).get("entry", []))}
+    assert got == {dated[k] for k in found}
+
+
+def test_last_updated_is_in_meta_sorts_and_rejects_what_is_not_a_date(dated):
+    doc, pid = dated["doc"], dated["elena"]
+    asthma = doc.get(f"/fhir/Condition/{dated['asthma']}").json()
+    assert asthma["meta"]["lastUpdated"].startswith("2020-05-01T12:00:00")
+    newest = doc.get("/fhir/Condition", params={"patient": pid, "_sort": "-_lastUpdated"}).json()
+    assert [e["resource"]["id"] for e in newest["entry"]] == [dated["migraine"], dated["asthma"]]
+    for bad in ("yesterday", "ge2020-13-45", "lt"):
+        assert doc.get("/fhir/Condition", params={"patient": pid, "_lastUpdated": bad}).status_code == 400, bad
+
+
+def test_everything_since_holds_only_what_changed_after_it(dated):
+    me, pid = dated["me"], dated["elena"]
+    recent = valid(me.get(f"/fhir/Patient/{pid}/$everything", params={"_since": "2021-01-01T00:00:00Z"}).json())
+    conditions = [e["resource"]["id"] for e in recent["entry"] if e["resource"]["resourceType"] == "Condition"]
+    assert conditions == [dated["migraine"]] and recent["total"] == len(recent["entry"])
+    assert "Patient" in {e["resource"]["resourceType"] for e in recent["entry"]}  # registered today
+    old = me.get(f"/fhir/Patient/{pid}/$everything", params={"_since": "2020-01-01"}).json()
+    assert {dated["asthma"], dated["migraine"]} <= {e["resource"]["id"] for e in old["entry"]}
 
 
 # ---------------------------------------------------------------------------------------------- writes
@@ -258,25 +319,7 @@ def test_a_cookie_write_from_another_site_is_refused_but_a_bearer_app_is_not_sto
     assert app.status_code == 401  # past the origin check; the token decides (and nobody issued this one)
 
 
-@pytest.fixture
-def tokens(monkeypatch):
-    """Part B's ``domain.smart.tokens`` as the contract says it answers: token -> (Actor, scopes,
-    client id), None for a token it did not issue. Tokens are registered by the test."""
-    import sys
-    import types
-
-    issued: dict[str, tuple] = {}
-    module = types.ModuleType("patient_portal.domain.smart.tokens")
-    module.caller_for_access_token = lambda _session, token: issued.get(token)
-    package = types.ModuleType("patient_portal.domain.smart")
-    package.tokens = module
-    if "patient_portal.domain.smart" not in sys.modules:
-        monkeypatch.setitem(sys.modules, "patient_portal.domain.smart", package)
-    monkeypatch.setitem(sys.modules, "patient_portal.domain.smart.tokens", module)
-    return issued
-
-
-def test_an_app_token_reads_only_what_its_scopes_grant_and_the_policy_still_decides(clinic, tokens):
+def test_an_app_token_reads_only_what_its_scopes_grant_and_the_policy_still_decides(clinic, tokens):  # noqa: F811 (the fixture)
     from patient_portal.core.access import Role
     from tests.integration.patients_support import actor
 

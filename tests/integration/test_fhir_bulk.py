@@ -63,7 +63,7 @@ def test_type_narrows_and_bad_kickoffs_are_400(clinic):
     manifest = _manifest(doc, _kickoff(doc, _type="Condition,Immunization"))
     assert {o["type"] for o in manifest["output"]} == {"Condition", "Immunization"}
     assert doc.get("/fhir/Patient/$export").status_code == 400  # no Prefer: respond-async
-    for bad in ({"_outputFormat": "text/csv"}, {"_type": "Basic"}, {"_since": "2020-01-01"}):
+    for bad in ({"_outputFormat": "text/csv"}, {"_type": "Basic"}, {"_since": "last week"}):
         assert doc.get("/fhir/Patient/$export", params=bad, headers=ASYNC).status_code == 400
 
 
@@ -87,3 +87,19 @@ def test_a_patient_exports_only_herself(clinic):
     me = clinic["me"]
     manifest = _manifest(me, _kickoff(me, _type="Patient"))
     assert [p["id"] for p in _lines(me, manifest["output"][0]["url"])] == [clinic["elena"]]
+
+
+def test_since_exports_only_what_changed_after_it(clinic):
+    from patient_portal.domain.history.models import Condition
+    from tests.integration.test_fhir_api import _backdate, _condition
+
+    doc, pid = clinic["doc"], clinic["elena"]
+    asthma = doc.get("/fhir/Condition", params={"patient": pid}).json()["entry"][0]["resource"]["id"]
+    _backdate(Condition, asthma, "2020-05-01T12:00:00")
+    migraine = doc.post("/fhir/Condition", json=_condition(pid)).json()["id"]
+    manifest = _manifest(doc, _kickoff(doc, _type="Condition", _since="2021-01-01T00:00:00Z"))
+    assert [c["id"] for c in _lines(doc, manifest["output"][0]["url"])] == [migraine]
+    everything = _manifest(doc, _kickoff(doc, _type="Condition"))
+    assert {c["id"] for c in _lines(doc, everything["output"][0]["url"])} == {asthma, migraine}
+    nothing = _manifest(doc, _kickoff(doc, _type="Condition", _since="2099-01-01"))
+    assert nothing["output"] == []

@@ -298,3 +298,77 @@ def test_token_endpoint_takes_calls_from_other_origins_but_consent_does_not():
     assert r.status_code in (400, 401)  # an OAuth answer, not the origin check's 403
     r = client().post("/api/smart/authorize", data={"decision": "approve"}, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403
+
+
+def _served_stack():
+    """The API as the running app serves it: Reflex's CORS for the portal's own origin around it
+    (what ``rx.App`` does to an ``api_transformer`` app), then ``TokenCors`` outermost."""
+    from reflex.app import App
+    from starlette.testclient import TestClient
+
+    from patient_portal.api.app import build_api
+    from patient_portal.api.smart import TokenCors
+    from tests.integration.identity_support import ORIGIN
+
+    api = build_api()
+    App._add_cors(api)
+    return TestClient(TokenCors(api), base_url=ORIGIN)
+
+
+def test_a_browser_app_on_another_origin_gets_its_token_with_cors_but_no_credentials():
+    app = register().app
+    c, pid = patient_client()
+    verifier, challenge = pkce()
+    back = query_of(get_code(c, app.client_id, challenge, "launch/patient openid patient/*.rs"))
+    browser = _served_stack()
+    elsewhere = "https://app.example.org"
+    preflight = browser.options("/api/smart/token", headers={
+        "Origin": elsewhere, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in preflight.headers
+    r = browser.post("/api/smart/token", data={"grant_type": "authorization_code", "code": back["code"],
+                                               "redirect_uri": REDIRECT, "client_id": app.client_id,
+                                               "code_verifier": verifier}, headers={"Origin": elsewhere})
+    assert r.status_code == 200 and r.json()["patient"] == str(pid)
+    assert r.headers["access-control-allow-origin"] == "*" and "access-control-allow-credentials" not in r.headers
+    refused = browser.post("/api/smart/token", data={"grant_type": "authorization_code", "code": "nope",
+                                                     "client_id": app.client_id}, headers={"Origin": elsewhere})
+    assert refused.status_code == 400 and refused.headers["access-control-allow-origin"] == "*"  # the app reads why
+    revoked = browser.post("/api/smart/revoke", data={"token": r.json()["access_token"], "client_id": app.client_id},
+                           headers={"Origin": elsewhere})
+    assert revoked.status_code == 200 and revoked.headers["access-control-allow-origin"] == "*"
+    assert caller(r.json()["access_token"]) is None
+
+
+def test_cors_opens_the_token_endpoints_only_and_never_with_the_portals_credentials():
+    from tests.integration.identity_support import ORIGIN
+
+    browser = _served_stack()
+    ask = {"Origin": "https://app.example.org", "Access-Control-Request-Method": "POST"}
+    for path in ("/api/auth/login", "/api/smart/authorize", "/fhir/Patient"):
+        answer = browser.options(path, headers=ask)
+        assert answer.headers.get("access-control-allow-origin") != "*", path
+    own = browser.post("/api/smart/token", data={"grant_type": "client_credentials"}, headers={"Origin": ORIGIN})
+    assert own.headers["access-control-allow-origin"] == "*" and "access-control-allow-credentials" not in own.headers
+    page = browser.get("/api/health", headers={"Origin": ORIGIN})  # the portal's own API keeps its one origin
+    assert page.headers.get("access-control-allow-origin") == ORIGIN
+
+
+def test_the_consent_page_may_send_its_form_on_to_the_apps_redirect_uri_only():
+    """Browsers apply form-action to the 303 that follows "Allow": the consent page's policy names the
+    waiting request's redirect origin, and no other page's does."""
+    app = register().app
+    c, _pid = patient_client()
+    _verifier, challenge = pkce()
+    asked = c.get("/api/smart/authorize", params=authorize_params(app.client_id, challenge, "launch/patient openid"),
+                  follow_redirects=False)
+    assert asked.status_code == 303
+    page = c.get("/account/apps/authorize")
+    assert "form-action 'self' https://app.example.org;" in page.headers["content-security-policy"]
+    assert "form-action 'self';" in c.get("/account/apps").headers["content-security-policy"]
+    forged = client()
+    forged.cookies.set("portal_smart_request", "redirect_uri=javascript:alert(1)")
+    assert "form-action 'self';" in forged.get("/account/apps/authorize").headers["content-security-policy"]

@@ -5,7 +5,9 @@
   current version: the areas keep a version counter, not old copies);
 * ``GET /fhir/{type}?…`` and ``POST /fhir/{type}/_search`` (form body) — search in a patient's
   compartment, ``_count`` paging with ``Bundle.link`` next/previous, ``_include``/``_revinclude``;
-* ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_count``);
+* ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_since``, ``_count``);
+* ``GET /fhir/Binary/{id}`` — a DocumentReference's file, through the documents area's download;
+* Practitioner (the clinic's doctors) is read and searched without a patient;
 * ``POST /fhir/{type}`` (``If-None-Exist``) and ``PUT /fhir/{type}/{id}`` (``If-Match``) — Condition
   and AllergyIntolerance, through the history service (the clinician's write, validated and audited).
 
@@ -23,6 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
+from patient_portal.api.documents import file_response
 from patient_portal.api.fhir import search, source, writes
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller, caller
@@ -30,12 +33,13 @@ from patient_portal.api.fhir.scopes import scope_allows
 from patient_portal.core.access import AccessDenied
 from patient_portal.core.db import off_loop, transact
 from patient_portal.core.errors import Conflict, Invalid, NotFound, ServiceError
+from patient_portal.domain.documents import service as documents
 from patient_portal.settings import get_settings
 
 router = APIRouter()
 MEDIA = "application/fhir+json"
 MAX_BODY = 1_000_000
-SUPPORTED = source.PATIENT_TYPES
+SUPPORTED = (*source.PATIENT_TYPES, *source.DIRECTORY_TYPES)
 WRITABLE = tuple(writes.KINDS)
 
 
@@ -117,7 +121,7 @@ async def metadata() -> Response:
         entry: dict[str, Any] = {
             "type": rtype, "interaction": [{"code": c} for c in interactions], "versioning": "versioned",
             "readHistory": False, "conditionalCreate": rtype in WRITABLE,
-            "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(search.BY_TYPE.get(rtype, ()))],
+            "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(search.BY_TYPE.get(rtype, set()) | {"_id", "_lastUpdated"})],
             "searchInclude": [f"{rtype}:{search.PATIENT_REF[rtype]}"] if rtype in search.PATIENT_REF else [],
         }
         if rtype == "Patient":
@@ -125,6 +129,8 @@ async def metadata() -> Response:
                                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
             entry["searchRevInclude"] = [f"{t}:{p}" for t, p in search.PATIENT_REF.items()]
         resources.append(entry)
+    resources.append({"type": "Binary", "interaction": [{"code": "read"}],
+                      "documentation": "The content of a DocumentReference (its attachment.url)."})
     body = {
         "resourceType": "CapabilityStatement", "status": "active", "date": "2026-12-07", "kind": "instance",
         "fhirVersion": "4.0.1", "format": ["application/fhir+json", "json"],
@@ -137,18 +143,53 @@ async def metadata() -> Response:
 
 
 def _param_type(name: str) -> str:
-    if name in ("onset-date", "date", "effective", "birthdate"):
+    if name == "_id":
+        return "token"
+    if name in ("onset-date", "date", "effective", "birthdate", "authoredon", "_lastUpdated"):
         return "date"
-    if name in ("patient", "subject"):
+    if name in ("patient", "subject", "beneficiary", "practitioner"):
         return "reference"
-    if name in ("family", "given"):
+    if name in ("family", "given", "name"):
         return "string"
     return "token"
+
+
+# ---------------------------------------------------------------------------------------------- Binary
+
+@router.get("/fhir/Binary/{rid}")
+async def binary(rid: str, request: Request) -> Response:
+    """A DocumentReference's content (its ``attachment.url``): the caller and the scopes checked here
+    (``DocumentReference`` read), then the documents area's own download — its policy decision, hold
+    rule and ``document.download`` audit event, the same path as the portal's download button.
+    Another patient's document, or one the reader may not open, is 404 (existence does not leak)."""
+    def who_calls(session: Session, who: FhirCaller) -> FhirCaller:
+        source.record(session, who, "read", "Binary", count=1)
+        return who
+
+    who = await run(request, "DocumentReference", "read", who_calls)
+    if isinstance(who, Response):
+        return who
+    try:
+        opened = await off_loop(documents.open_file, who.actor, document_id=rid[:64], purpose="download")
+    except AccessDenied as exc:
+        if exc.must_sign_in:
+            return outcome(401, "login", "Sign in or present a valid access token.")
+        return outcome(404, "not-found", "Resource not found.")
+    except NotFound:
+        return outcome(404, "not-found", "Resource not found.")
+    except ServiceError as exc:
+        return _error(exc)
+    return file_response(opened, rid[:64])
 
 
 # ---------------------------------------------------------------------------------------------- reads
 
 def _one(session: Session, who: FhirCaller, rtype: str, rid: str) -> dict[str, Any]:
+    if rtype in source.DIRECTORY_TYPES:
+        resource = next((r for r in source.practitioners(session, who) if r["id"] == rid), None)
+        if resource is None:
+            raise Problem(404, "not-found", "Resource not found.")
+        return resource
     pid = source.owner(session, rtype, rid[:64])
     if pid is None:
         raise Problem(404, "not-found", "Resource not found.")
@@ -169,7 +210,7 @@ def _one(session: Session, who: FhirCaller, rtype: str, rid: str) -> dict[str, A
 def _read(session: Session, who: FhirCaller, rtype: str, rid: str, vid: str | None, history: bool) -> Response:
     resource = _one(session, who, rtype, rid)
     version = resource["meta"]["versionId"]
-    pid = rid if rtype == "Patient" else resource.get("subject", resource.get("patient", {}))["reference"][8:]
+    pid = source.patient_of(resource)
     source.record(session, who, "history" if history else "vread" if vid else "read", rtype, patient_id=pid, count=1)
     if vid is not None and vid != version:
         raise Problem(404, "not-found", "Only the current version of a resource is kept.")
@@ -197,14 +238,15 @@ async def everything(pid: str, request: Request) -> Response:
     params = list(request.query_params.multi_items())
 
     def work(session: Session, who: FhirCaller) -> Response:
-        refused = [k for k, _v in params if k in ("_since", "start", "end")]
+        refused = [k for k, _v in params if k in ("start", "end")]
         if refused:  # not built yet: refusing beats answering everything as if it were filtered
             raise Problem(400, "not-supported", f"{refused[0]} is not supported yet.", [refused[0]])
-        query = search.parse("Patient", [(k, v) for k, v in params if k != "_type"], strict=False)
-        wanted = {t for v in query_types(params) for t in v.split(",")} or set(SUPPORTED)
-        allowed = {t for t in wanted & set(SUPPORTED) if scope_allows(who.scopes, t, "read")}
+        changed = search.since_param(dict(params).get("_since"))
+        query = search.parse("Patient", [(k, v) for k, v in params if k not in ("_type", "_since")], strict=False)
+        wanted = {t for v in query_types(params) for t in v.split(",")} or set(source.PATIENT_TYPES)
+        allowed = {t for t in wanted & set(source.PATIENT_TYPES) if scope_allows(who.scopes, t, "read")}
         found = _compartment(session, who, pid, allowed)
-        resources = [r for t in SUPPORTED for r in found.get(t, [])]
+        resources = search.since([r for t in source.PATIENT_TYPES for r in found.get(t, [])], changed)
         page = resources[query.offset:query.offset + query.count]
         source.record(session, who, "everything", "Patient", patient_id=pid, count=len(page))
         return answer(fhir.bundle("searchset", page, base_url(), len(resources),
@@ -235,8 +277,19 @@ def _compartment(session: Session, who: FhirCaller, pid: Any, types: set[str]) -
         raise Problem(404, "not-found", "Patient not found.") from None
 
 
+def _directory_search(session: Session, who: FhirCaller, query: search.Query) -> Response:
+    """Practitioner search: the clinic's doctors (no patient compartment)."""
+    resources = search.sort([r for r in source.practitioners(session, who) if search.matches(r, query)], query)
+    page = resources[query.offset:query.offset + query.count]
+    source.record(session, who, "search", query.rtype, count=len(page))
+    return answer(fhir.bundle("searchset", page, base_url(), len(resources), search.links(base_url(), query,
+                                                                                             len(resources))))
+
+
 def _search(session: Session, who: FhirCaller, rtype: str, params: list[tuple[str, str]], strict: bool) -> Response:
     query = search.parse(rtype, params, strict=strict)
+    if rtype in source.DIRECTORY_TYPES:
+        return _directory_search(session, who, query)
     ids = search.patient_ids(query)
     if not ids and who.actor.patient_id is not None:
         ids = [str(who.actor.patient_id)]
@@ -247,7 +300,7 @@ def _search(session: Session, who: FhirCaller, rtype: str, params: list[tuple[st
     resources: list[dict[str, Any]] = []
     extra: list[dict[str, Any]] = []
     for pid in ids[:20]:
-        types = {rtype, *(t for t in revincludes if t in SUPPORTED and scope_allows(who.scopes, t, "search"))}
+        types = {rtype, *(t for t in revincludes if t in source.PATIENT_TYPES and scope_allows(who.scopes, t, "search"))}
         if includes and rtype in includes:
             types.add("Patient")
         try:

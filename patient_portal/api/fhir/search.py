@@ -8,6 +8,7 @@ same way. Unknown parameters are ignored, or refused with 400 under ``Prefer: ha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,12 +25,21 @@ BY_TYPE: dict[str, set[str]] = {
     "RelatedPerson": {"patient"},
     "Coverage": {"patient", "beneficiary", "status"},
     "MedicationRequest": {"patient", "subject", "code", "status", "intent", "authoredon"},
+    "Encounter": {"patient", "subject", "date", "status", "class"},
+    "Appointment": {"patient", "date", "status", "practitioner"},
+    "DocumentReference": {"patient", "subject", "category", "type", "date", "status"},
+    "CarePlan": {"patient", "subject", "category", "status", "date"},
+    "Goal": {"patient", "subject", "lifecycle-status", "achievement-status"},
+    "Consent": {"patient", "status", "category", "date"},
+    "Practitioner": {"name"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.
 PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "MedicationStatement": "subject",
                "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
-               "Coverage": "beneficiary", "MedicationRequest": "subject"}
+               "Coverage": "beneficiary", "MedicationRequest": "subject", "Encounter": "subject",
+               "Appointment": "patient", "DocumentReference": "subject", "CarePlan": "subject", "Goal": "subject",
+               "Consent": "patient"}
 
 
 class BadSearch(ValueError):
@@ -83,7 +93,7 @@ def patient_ids(query: Query) -> list[str]:
 
 
 def _concept(resource: dict[str, Any]) -> dict[str, Any]:
-    for key in ("code", "vaccineCode", "medicationCodeableConcept"):
+    for key in ("code", "vaccineCode", "medicationCodeableConcept", "type"):
         if key in resource:
             return resource[key]
     return {}
@@ -99,11 +109,51 @@ def _token_match(concepts: list[dict[str, Any]], wanted: str) -> bool:
 
 
 def _date_of(resource: dict[str, Any]) -> str | None:
-    for key in ("effectiveDateTime", "onsetDateTime", "occurrenceDateTime", "authoredOn"):
+    for key in ("effectiveDateTime", "onsetDateTime", "occurrenceDateTime", "authoredOn", "start", "date",
+                "dateTime", "startDate"):
         if key in resource:
             return resource[key]
-    period = resource.get("effectivePeriod")
+    period = resource.get("effectivePeriod") or resource.get("period")
     return period.get("start") if period else None
+
+
+def _instant(text: str, *, end: bool = False) -> datetime:
+    """A FHIR date or dateTime as an aware UTC instant: a date alone (or a dateTime without a zone)
+    is read as UTC; with `end`, a date is its last moment."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time.max if end else time.min, UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadSearch(f"Not a date: {text[:40]}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _updated_match(value: str | None, wanted: str) -> bool:
+    """``_lastUpdated`` against ``meta.lastUpdated``: eq (the same day, or instant), ne, gt, lt, ge, le.
+    A date compares with the whole day: ``gt2026-12-07`` is after that day, ``le2026-12-07`` up to its end."""
+    prefix, text = (wanted[:2], wanted[2:]) if wanted[:2] in ("eq", "ne", "gt", "lt", "ge", "le") else ("eq", wanted)
+    if not text[:4].isdigit():
+        raise BadSearch(f"Not a date: {wanted[:40]}")
+    low, high = _instant(text), _instant(text, end=True)
+    if value is None:
+        return False
+    have = _instant(value)
+    return {"eq": low <= have <= high, "ne": not low <= have <= high, "gt": have > high, "lt": have < low,
+            "ge": have >= low, "le": have <= high}[prefix]
+
+
+def since(resources: list[dict[str, Any]], when: datetime | None) -> list[dict[str, Any]]:
+    """The resources changed at or after `when` (``_since``); one without a known time is kept."""
+    if when is None:
+        return resources
+    return [r for r in resources if "lastUpdated" not in r.get("meta", {}) or _instant(r["meta"]["lastUpdated"]) >= when]
+
+
+def since_param(value: str | None) -> datetime | None:
+    """``_since`` as an instant (400 for anything else)."""
+    return None if value is None else _instant(value.strip())
 
 
 def _date_match(value: str | None, wanted: str) -> bool:
@@ -118,6 +168,8 @@ def _date_match(value: str | None, wanted: str) -> bool:
 
 
 def _status(resource: dict[str, Any]) -> str | None:
+    if "lifecycleStatus" in resource:
+        return resource["lifecycleStatus"]
     if "clinicalStatus" in resource:
         return resource["clinicalStatus"]["coding"][0]["code"]
     return resource.get("status")
@@ -136,9 +188,20 @@ def matches(resource: dict[str, Any], query: Query) -> bool:
         alternatives = value.split(",")
         if base == "_id" and resource["resourceType"] != "Patient" and resource["id"] not in alternatives:
             return False
-        if base in ("code", "vaccine-code") and not any(_token_match([_concept(resource)], v) for v in alternatives):
+        if base == "_lastUpdated" and not _updated_match(resource.get("meta", {}).get("lastUpdated"), value):
             return False
-        if base in ("clinical-status", "status") and _status(resource) not in alternatives:
+        if base in ("code", "vaccine-code", "type") and not any(_token_match([_concept(resource)], v) for v in alternatives):
+            return False
+        if base == "achievement-status" and not _token_match([resource.get("achievementStatus", {})], value):
+            return False
+        if base == "class" and resource.get("class", {}).get("code") not in [v.rpartition("|")[2] for v in alternatives]:
+            return False
+        if base == "practitioner" and not {f"Practitioner/{v.removeprefix('Practitioner/')}" for v in alternatives} & {
+                p.get("actor", {}).get("reference") for p in resource.get("participant", [])}:
+            return False
+        if base == "name" and not any(value.lower() in n.get("text", "").lower() for n in resource.get("name", [])):
+            return False
+        if base in ("clinical-status", "status", "lifecycle-status") and _status(resource) not in alternatives:
             return False
         if base == "category" and not set(_categories(resource)) & {v.rpartition("|")[2] for v in alternatives}:
             return False
@@ -169,7 +232,10 @@ def sort(resources: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
     keys = [k for v in query.values("_sort") for k in v.split(",") if k]
     for key in reversed(keys):
         name = key.lstrip("-")
-        if name in ("date", "onset-date", "effective", "_lastUpdated"):
+        if name == "_lastUpdated":
+            resources = sorted(resources, key=lambda r: r.get("meta", {}).get("lastUpdated", ""),
+                               reverse=key.startswith("-"))
+        elif name in ("date", "onset-date", "effective"):
             resources = sorted(resources, key=lambda r: _date_of(r) or "", reverse=key.startswith("-"))
         elif name == "_id":
             resources = sorted(resources, key=lambda r: r["id"], reverse=key.startswith("-"))

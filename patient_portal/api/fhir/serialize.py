@@ -7,6 +7,7 @@ must-support elements are filled from what the record holds.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from patient_portal.core.coding import FORMULARY, Coding
@@ -241,6 +242,173 @@ def coverage(pid: Any, v: dict[str, str]) -> dict[str, Any]:
         out["class"] = classes
     if v.get("subscriber_name"):
         out["subscriber"] = {"display": v["subscriber_name"]}
+    return out
+
+
+def _instant(value: Any) -> str:
+    """An aware datetime as a FHIR instant/dateTime (naive values are UTC, as the database keeps them)."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+ENCOUNTER_CLASS = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB",
+                   "display": "ambulatory"}
+
+
+def encounter(pid: Any, item: Any) -> dict[str, Any]:
+    """A visit as an Encounter: a signed note is a finished visit, a draft one in progress. `item` is a
+    visit list row (clinicians: ``author_name``) or a patient's summary (``clinician``)."""
+    signed = getattr(item, "status", "signed") == "signed"
+    clinician = getattr(item, "author_name", None) or getattr(item, "clinician", "")
+    out: dict[str, Any] = {
+        "resourceType": "Encounter", "id": str(item.id), "meta": _meta(1),
+        "status": "finished" if signed else "in-progress", "class": ENCOUNTER_CLASS,
+        "subject": ref("Patient", pid), "period": {"start": _instant(item.visit_at)},
+    }
+    if clinician:
+        out["participant"] = [{"individual": {"display": clinician}}]
+    if item.reason:
+        out["reasonCode"] = [{"text": item.reason}]
+    diagnoses = [d for d in getattr(item, "diagnoses", ()) if d]
+    if diagnoses:
+        out["diagnosis"] = [{"condition": {"display": d}} for d in diagnoses]
+    return out
+
+
+def practitioner(pid: Any, name: str) -> dict[str, Any]:
+    """A doctor of the clinic: an id and a name (the directory holds nothing more)."""
+    out: dict[str, Any] = {"resourceType": "Practitioner", "id": str(pid), "meta": _meta(1), "active": True}
+    if name:
+        parts = name.split()
+        out["name"] = [{"text": name, "family": parts[-1], **({"given": parts[:-1]} if len(parts) > 1 else {})}]
+    return out
+
+
+def appointment(view: Any) -> dict[str, Any]:
+    """An appointment (the area keeps FHIR's status codes): the patient and the doctor as participants."""
+    out: dict[str, Any] = {
+        "resourceType": "Appointment", "id": str(view.id), "meta": _meta(view.version), "status": view.status,
+        "serviceType": [{"text": view.visit_type}] if view.visit_type else [],
+        "start": _instant(view.start), "end": _instant(view.end),
+        "participant": [
+            {"actor": {**ref("Patient", view.patient_id), "display": view.patient_name}, "status": "accepted"},
+            {"actor": {**ref("Practitioner", view.doctor_id), "display": view.doctor_name}, "status": "accepted"},
+        ],
+    }
+    if not out["serviceType"]:
+        del out["serviceType"]
+    if view.reason:
+        out["reasonCode"] = [{"text": view.reason}]
+    if view.cancel_reason is not None:
+        out["cancelationReason"] = _concept(view.cancel_reason, view.cancel_reason.display or "")
+    return out
+
+
+#: document category -> (LOINC document type, display); the others carry their label as text
+DOC_TYPES = {"lab_result": ("11502-2", "Laboratory report"), "imaging_report": ("18748-4", "Diagnostic imaging study"),
+             "prescription": ("57833-6", "Prescription for medication"), "medical_document": ("34109-9", "Note"),
+             "advance_directive": ("42348-3", "Advance directives"), "consent_form": ("59284-0", "Patient Consent"),
+             "insurance_card": ("64290-0", "Health insurance card")}
+DOC_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
+
+
+def document_reference(base: str, doc: Any, media_type: str, clinical: bool) -> dict[str, Any]:
+    """US Core DocumentReference: status, type (LOINC), category, subject, date, author, the
+    attachment (its content from ``Binary/<id>``: the documents area's authorizing, audited download).
+    A document held back from this reader says only that it exists (no title, no address)."""
+    loinc = DOC_TYPES.get(doc.category)
+    kind = {"coding": [{"system": "http://loinc.org", "code": loinc[0], "display": loinc[1]}], "text": doc.category_label
+            } if loinc else {"text": doc.category_label}
+    attachment: dict[str, Any] = {"contentType": media_type, "creation": _instant(doc.uploaded_at)}
+    if not doc.restricted:
+        attachment.update(url=f"{base}/Binary/{doc.id}", size=int(doc.size_bytes), title=doc.title)
+    out: dict[str, Any] = {
+        "resourceType": "DocumentReference", "id": str(doc.id), "meta": _meta(doc.version, "us-core-documentreference"),
+        "status": "current" if doc.status == "active" else "entered-in-error",
+        "type": kind,
+        "category": [{"coding": [{"system": DOC_CATEGORY, "code": "clinical-note", "display": "Clinical Note"}]}
+                     if clinical else {"text": doc.category_label}],
+        "subject": ref("Patient", doc.patient_id), "date": _instant(doc.uploaded_at),
+        "content": [{"attachment": attachment}],
+    }
+    if doc.uploaded_by_name:
+        out["author"] = [{"display": doc.uploaded_by_name}]
+    if doc.service_date and not doc.restricted:
+        out["context"] = {"period": {"start": doc.service_date.isoformat()}}
+    if doc.note and not doc.restricted:
+        out["description"] = doc.note
+    return out
+
+
+PLAN_STATUS = {"active": "active", "completed": "completed", "cancelled": "revoked"}
+GOAL_LIFECYCLE = {"in_progress": "active", "achieved": "completed", "not_achieved": "cancelled"}
+GOAL_ACHIEVEMENT = {"in_progress": "in-progress", "achieved": "achieved", "not_achieved": "not-achieved"}
+ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+
+
+def care_plan(plan: Any) -> dict[str, Any]:
+    """A care plan: status, intent plan, title, the problem it addresses, its goals and activities."""
+    out: dict[str, Any] = {
+        "resourceType": "CarePlan", "id": str(plan.id), "meta": _meta(plan.version),
+        "status": PLAN_STATUS.get(plan.status, "unknown"), "intent": "plan",
+        "category": [{"coding": [{"system": "http://hl7.org/fhir/us/core/CodeSystem/careplan-category",
+                                  "code": "assess-plan"}]}],
+        "title": plan.title, "subject": ref("Patient", plan.patient_id), "created": _instant(plan.created_at),
+        "period": {"start": _instant(plan.created_at), **({"end": _instant(plan.ended_at)} if plan.ended_at else {})},
+    }
+    if plan.author_name:
+        out["author"] = {"display": plan.author_name}
+    if plan.condition_id:
+        out["addresses"] = [{**ref("Condition", plan.condition_id),
+                             **({"display": plan.problem.display} if plan.problem and plan.problem.display else {})}]
+    if plan.goals:
+        out["goal"] = [ref("Goal", g.id) for g in plan.goals]
+    if plan.activities:
+        out["activity"] = [{"detail": {"status": "completed" if a.done_at else "not-started" if a.task else "in-progress",
+                                       "description": a.text}} for a in plan.activities]
+    return out
+
+
+def goal(pid: Any, view: Any) -> dict[str, Any]:
+    """A goal of a care plan, in the words the portal shows it ("Blood pressure below 130/80 mmHg")."""
+    out: dict[str, Any] = {
+        "resourceType": "Goal", "id": str(view.id), "meta": _meta(view.version),
+        "lifecycleStatus": GOAL_LIFECYCLE.get(view.status, "active"),
+        "achievementStatus": {"coding": [{"system": ACHIEVEMENT,
+                                          "code": GOAL_ACHIEVEMENT.get(view.status, "in-progress")}]},
+        "description": {"text": view.words}, "subject": ref("Patient", pid),
+        "startDate": view.created_at.date().isoformat(),
+    }
+    if view.due:
+        out["target"] = [{"dueDate": view.due.isoformat()}]
+    if view.notes:
+        out["note"] = [{"text": n.text, "time": _instant(n.written_at), "authorString": n.author_name}
+                       for n in view.notes]
+    return out
+
+
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
+def consent(pid: Any, entry: Any, in_force: bool, opt_in: bool) -> dict[str, Any]:
+    """One consent decision (the newest of its purpose is active, earlier ones inactive): permit when
+    granted, deny when declined or withdrawn; the policy is the purpose's text at its version."""
+    out: dict[str, Any] = {
+        "resourceType": "Consent", "id": str(entry.id), "meta": _meta(1),
+        "status": "active" if in_force else "inactive",
+        "scope": {"coding": [{"system": CONSENT_SCOPE, "code": "research" if entry.purpose == "research"
+                              else "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}],
+                      "text": entry.title}],
+        "patient": ref("Patient", pid), "dateTime": _instant(entry.when),
+        "policy": [{"uri": f"urn:patient-portal:consent:{entry.purpose}:{entry.version}"}],
+        "policyRule": {"coding": [{"system": ACT_CODE, "code": "OPTIN" if opt_in else "OPTOUT"}]},
+        "provision": {"type": "permit" if entry.status == "granted" else "deny",
+                      "purpose": [{"system": "urn:patient-portal:consent-purpose", "code": entry.purpose,
+                                   "display": entry.title}]},
+    }
+    if entry.document_id:
+        out["sourceReference"] = ref("DocumentReference", entry.document_id)
     return out
 
 

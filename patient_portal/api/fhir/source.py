@@ -2,7 +2,13 @@
 
 ``compartment(session, caller, pid, types)`` — every resource of one patient that the caller may
 read, by type, through ``profile.get_chart`` (demographics, emergency contacts, history; audited as
-a chart read with the policy's basis and purpose) and ``observations.readings`` (vital signs). Each
+a chart read with the policy's basis and purpose), ``observations.readings`` (vital signs),
+``prescriptions``, ``visits`` (Encounter: the full list for clinicians, signed summaries for the
+patient), ``appointments.for_patient``, ``documents.list_in`` (DocumentReference; the file itself is
+``Binary``, the documents area's download), ``careplans.board`` (CarePlan, Goal) and
+``consent.overview`` (Consent). Each service asks the policy and writes its own audit event; a type
+the role does not read is absent (the router answers 403). ``practitioners`` is the clinic's
+directory (Practitioner), outside any compartment. Each
 FHIR request then appends one ``fhir.request`` audit event naming the interaction, the resource
 type, the client app and how many resources went out (counts and codes only: no PHI).
 """
@@ -18,18 +24,32 @@ from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.core import audit
 from patient_portal.core.access import Action
+from patient_portal.domain.appointments import service as appointments
+from patient_portal.domain.careplans import service as careplans
+from patient_portal.domain.consent import service as consents
+from patient_portal.domain.documents import service as documents
+from patient_portal.domain.documents.filetypes import KINDS as FILE_KINDS
+from patient_portal.domain.documents.models import is_clinical
+from patient_portal.domain.fhir import records
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.profile import get_chart
 from patient_portal.domain.prescriptions import service as prescriptions
+from patient_portal.domain.visits import service as visits
+from patient_portal.settings import get_settings
 
 AUDIT_ACTION = "fhir.request"
 #: Vital-sign sets read per page, and how many pages a compartment read goes through at most.
 OBS_PAGE, OBS_PAGES = 50, 40
+#: Visits, appointments, documents, care plans and goals read per page, at most this many pages.
+LIST_PAGES = 40
 PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization",
-                 "Observation", "RelatedPerson", "Coverage", "MedicationRequest")
+                 "Observation", "RelatedPerson", "Coverage", "MedicationRequest", "Encounter", "Appointment",
+                 "DocumentReference", "CarePlan", "Goal", "Consent")
+#: Types outside any patient's compartment (the clinic's directory).
+DIRECTORY_TYPES = ("Practitioner",)
 #: Types read by id (the others are found by searching a patient's compartment).
-READABLE = ("Patient", *fhir.KIND_TYPES.values())
+READABLE = ("Patient", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES)
 
 
 def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:
@@ -62,7 +82,77 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
             if page >= sets.pages:
                 break
         out["Observation"] = found
+    if "Encounter" in types and (actor.can(Action.VISIT_READ) or actor.can(Action.VISIT_SUMMARY_READ)):
+        read = visits.list_notes if actor.can(Action.VISIT_READ) else visits.summaries
+        out["Encounter"] = [fhir.encounter(pid, item) for item in _pages(
+            lambda n: read(session, actor, patient_id=pid, page=n))]
+    if "Appointment" in types and actor.can(Action.APPOINTMENT_READ):
+        booked = appointments.for_patient(session, actor, patient_id=pid, past_limit=500)
+        out["Appointment"] = [fhir.appointment(v) for v in booked.upcoming + booked.past]
+    if "DocumentReference" in types and (actor.can(Action.CLINICAL_DOC_READ) or actor.can(Action.ADMIN_DOC_READ)):
+        base = get_settings().public_url + "/fhir"
+        out["DocumentReference"] = [
+            fhir.document_reference(base, d, FILE_KINDS[d.kind].media_type if d.kind in FILE_KINDS
+                                    else "application/octet-stream", is_clinical(d.category))
+            for d in _pages(lambda n: documents.list_in(session, actor, patient_id=pid, page=n, page_size=50))]
+    if types & {"CarePlan", "Goal"} and actor.can(Action.CAREPLAN_READ):
+        plans = careplans.board(session, actor, patient_id=pid).plans
+        if "CarePlan" in types:
+            out["CarePlan"] = [fhir.care_plan(p) for p in plans]
+        if "Goal" in types:
+            out["Goal"] = [fhir.goal(pid, g) for p in plans for g in p.goals]
+    if "Consent" in types and actor.can(Action.CONSENT_READ):
+        found_consents = consents.overview(session, actor, patient_id=pid)
+        opt_in = {i.purpose: i.opt_in for i in found_consents.items}
+        newest: set[Any] = set()
+        rows = []
+        for entry in found_consents.history:  # newest first: the first of each purpose is in force
+            rows.append(fhir.consent(pid, entry, entry.purpose not in newest, opt_in.get(entry.purpose, True)))
+            newest.add(entry.purpose)
+        out["Consent"] = rows
+    stamp(session, out)
     return out
+
+
+def _pages(read: Any) -> list[Any]:
+    """Every item of a paged service read (``read(page)`` gives ``.items`` and ``.total``), at most
+    LIST_PAGES pages."""
+    items: list[Any] = []
+    for number in range(1, LIST_PAGES + 1):
+        page = read(number)
+        items.extend(page.items)
+        if not page.items or len(items) >= page.total:
+            break
+    return items
+
+
+def stamp(session: Session, found: dict[str, list[dict[str, Any]]]) -> None:
+    """Fill ``meta.lastUpdated`` of every resource from its row (one statement per type)."""
+    for rtype, resources in found.items():
+        when = records.last_updated(session, rtype, [r["id"] for r in resources])
+        for resource in resources:
+            if resource["id"] in when:
+                resource.setdefault("meta", {})["lastUpdated"] = when[resource["id"]].isoformat()
+
+
+def practitioners(session: Session, caller: FhirCaller) -> list[dict[str, Any]]:
+    """The clinic's doctors as Practitioners (the policy asked: every role that books visits)."""
+    return [{**fhir.practitioner(i, name), "meta": {"versionId": "1", "lastUpdated": at.isoformat()}}
+            for i, name, at in records.practitioners(session, caller.actor)]
+
+
+def patient_of(resource: dict[str, Any]) -> str | None:
+    """The patient id a compartment resource points at (subject, patient, beneficiary, participant)."""
+    if resource["resourceType"] == "Patient":
+        return resource["id"]
+    for key in ("subject", "patient", "beneficiary"):
+        if key in resource:
+            return resource[key]["reference"].removeprefix("Patient/")
+    for part in resource.get("participant", []):
+        reference = part.get("actor", {}).get("reference", "")
+        if reference.startswith("Patient/"):
+            return reference.removeprefix("Patient/")
+    return None
 
 
 def owner(session: Session, rtype: str, rid: str) -> uuid.UUID | None:
@@ -74,6 +164,8 @@ def owner(session: Session, rtype: str, rid: str) -> uuid.UUID | None:
             return None
     if rtype not in READABLE:
         return None  # found by searching the patient's compartment, not read by id
+    if rtype in records.BY_ID:
+        return records.patient_of(session, rtype, rid)
     kind = fhir.TYPE_KINDS.get(rtype)
     return history.patient_of(session, kind, rid) if kind else None
 

@@ -554,6 +554,12 @@ def list_documents(actor: Actor | None, *, patient_id: Any, **ask: Any) -> Docum
         return _list(session, actor, patient_id=patient_id, **ask)
 
 
+def list_in(session: Session, actor: Actor | None, *, patient_id: Any, **ask: Any) -> DocumentPage:
+    """``list_documents`` inside the caller's unit of work (the FHIR API reads a patient's whole
+    compartment in one unit); the same policy question and the same one audit event."""
+    return _list(session, actor, patient_id=patient_id, **ask)
+
+
 def open_list(actor: Actor | None, *, patient_id: Any, **ask: Any) -> tuple[ChartHeader, DocumentPage]:
     """A chart's documents page opened: the chart header and the first list, in one unit with ONE
     audit event ("document.list" whose `header` names what the header showed), so the patient's

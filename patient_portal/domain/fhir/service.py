@@ -29,8 +29,9 @@ KEEP = timedelta(days=1)
 
 
 def request_export(session: Session, actor: Actor, *, level: str, types: list[str], url: str,
-                   client_id: str | None, scopes: frozenset[str] | None) -> FhirExport:
-    """Queue an export job; the system level needs Action.REPORTS (admins)."""
+                   client_id: str | None, scopes: frozenset[str] | None, since: str | None = None) -> FhirExport:
+    """Queue an export job; the system level needs Action.REPORTS (admins). `since` (an ISO instant):
+    only resources changed at or after it (the job reads it from its payload)."""
     if level == "system":
         require(session, actor, Action.REPORTS, Resource(), audit_as=EXPORTED, object_type="fhir_export")
     export = FhirExport(requested_by=actor.user_id, client_id=client_id, level=level, types=types,
@@ -40,9 +41,10 @@ def request_export(session: Session, actor: Actor, *, level: str, types: list[st
     jobs.enqueue(session, JOB, {"export": str(export.id), "user": str(actor.user_id), "role": str(actor.role),
                                 "patient": str(actor.patient_id) if actor.patient_id else None,
                                 "name": actor.display_name, "scopes": sorted(scopes) if scopes else None,
-                                "client": client_id}, key=f"fhir-export:{export.id}", fresh=True)
+                                "client": client_id, "since": since}, key=f"fhir-export:{export.id}", fresh=True)
     audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export.id,
-                 detail={"level": level, "types": types, "client": client_id or "portal", "step": "requested"})
+                 detail={"level": level, "types": types, "client": client_id or "portal", "step": "requested",
+                         **({"since": since} if since else {})})
     return export
 
 

@@ -45,8 +45,12 @@ def _form() -> rx.Component:
                         name="jwks_url", id="app-jwks-url", size="3", width="100%"), "app-jwks-url"),
                     columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%",
                 ),
-                rx.el.label(rx.checkbox(name="confidential", id="app-confidential"),
-                            " Confidential (the app keeps a secret on its server)", html_for="app-confidential",
+                # No id on this checkbox: an id gives it a ref, whose value Reflex adds to the submitted
+                # form as a true/false, and the argument check refuses a form whose fields are not text
+                # (state/arguments.py) — the form then never reached the handler. Wrapped in its label,
+                # it is named and clicked by it; checked, its hidden input sends confidential=on.
+                rx.el.label(rx.checkbox(name="confidential"),
+                            " Confidential (the app keeps a secret on its server)", id="app-confidential-label",
                             style={"display": "flex", "gap": "0.5rem", "align_items": "center", "min_height": TAP}),
                 rx.button("Register app", type="submit", size="3", min_height=TAP),
                 spacing="3",
