@@ -248,3 +248,7 @@ def main() -> int:
           "work after a read's commit is not counted and is waited for between calls, as bench/chart.py does);")
     print("  floor = the same unit of work with only the policy and the audit event of the call's kind.")
     return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
