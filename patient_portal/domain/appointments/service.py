@@ -54,6 +54,7 @@ from patient_portal.core.access import (
     Resource,
     Role,
     decide,
+    reach_filter,
     reaches_patient,
     require,
 )
@@ -252,11 +253,13 @@ def _slot_views(session: Session, slots: list[Slot], names: dict[uuid.UUID, str 
 
 
 def _views(session: Session, actor: Actor, appts: list[Appointment], *, known: tuple[dict, dict, dict] | None = None,
-           paused: set[uuid.UUID] | None = None) -> list[AppointmentView]:
+           paused: set[uuid.UUID] | None = None, reached: set[uuid.UUID] | None = None) -> list[AppointmentView]:
     """Views of these appointments for this actor; `known` (doctor names, patient names, visit type
-    names) and `paused` (patients whose self-booking is paused) when the caller has them already (a
-    booking, ``_listed``), else read in three statements and one. The clinic's rules are read only
-    for a patient (the cancellation window limits their own rescheduling)."""
+    names), `paused` (patients whose self-booking is paused) and `reached` (patients whose record
+    the actor reaches: they see the reason for the visit) when the caller has them already (a
+    booking, ``_listed``), else read in three statements, one, and one per patient for a doctor.
+    The clinic's rules are read only for a patient (the cancellation window limits their own
+    rescheduling)."""
     if known is not None:
         doctors, patients, types = known
     else:
@@ -268,7 +271,7 @@ def _views(session: Session, actor: Actor, appts: list[Appointment], *, known: t
     if paused is None:
         paused = _paused(session, {a.patient_id for a in appts}, rules(session)) \
             if known is None and actor.can(Action.APPOINTMENT_ATTENDANCE) else set()
-    reach: dict[uuid.UUID, bool] = {}
+    reach: dict[uuid.UUID, bool] = {} if reached is None else {a.patient_id: a.patient_id in reached for a in appts}
     may: dict[tuple[Action, uuid.UUID], bool] = {}
 
     def allowed(action: Action, pid: uuid.UUID) -> bool:
@@ -323,21 +326,23 @@ _PAUSED: Any = select(func.count()).select_from(_SEEN).where(
 
 def _listed(session: Session, actor: Actor, *where: Any, limit: int | None = None) -> list[AppointmentView]:
     """Views of the appointments matching `where`, soonest first, read in ONE statement: each row
-    with its patient's and doctor's names (decrypted once per person), its visit type's name and,
-    for those who mark attendance, whether the patient's self-booking is paused — their no-shows
-    counted against the clinic's threshold in the statement itself (ix_appointment_noshow_patient),
-    so neither the rules nor the counts take a round trip of their own (a doctor's week: 40 rows)."""
+    with its patient's and doctor's names (decrypted once per person), its visit type's name,
+    whether the actor reaches the patient's record (``core.access.reach_filter``, the rule of
+    ``reaches_patient``: a doctor's own week asked it once per patient) and, for those who mark
+    attendance, whether the patient's self-booking is paused — their no-shows counted against the
+    clinic's threshold in the statement itself (ix_appointment_noshow_patient). Neither the rules,
+    the counts nor the care team take a round trip of their own (a doctor's week: 40 rows)."""
     paused_now = _PAUSED if actor.can(Action.APPOINTMENT_ATTENDANCE) else literal(False)
     stmt = (select(Appointment, Patient.given_name, Patient.family_name, _DOCTOR.display_name, VisitType.name,
-                   paused_now.label("paused"))
+                   paused_now.label("paused"), reach_filter(actor, Appointment.patient_id).label("reached"))
             .join(Patient, col(Patient.id) == Appointment.patient_id)
             .outerjoin(_DOCTOR, col(_DOCTOR.id) == Appointment.doctor_id)
             .outerjoin(VisitType, col(VisitType.id) == Appointment.visit_type_id)
             .where(*where).order_by(col(Appointment.start_at)))
     if limit is not None:
         stmt = stmt.limit(limit)
-    appts, doctors, patients, types, paused = [], {}, {}, {}, set()
-    for appt, given, family, doctor_token, type_name, is_paused in session.exec(stmt).all():
+    appts, doctors, patients, types, paused, reached = [], {}, {}, {}, set(), set()
+    for appt, given, family, doctor_token, type_name, is_paused, reaches in session.exec(stmt).all():
         appts.append(appt)
         if appt.patient_id not in patients:
             patients[appt.patient_id] = _patient_name(appt.patient_id, given, family)
@@ -346,7 +351,9 @@ def _listed(session: Session, actor: Actor, *where: Any, limit: int | None = Non
         types[appt.visit_type_id] = type_name or ""
         if is_paused:
             paused.add(appt.patient_id)
-    return _views(session, actor, appts, known=(doctors, patients, types), paused=paused)
+        if reaches:
+            reached.add(appt.patient_id)
+    return _views(session, actor, appts, known=(doctors, patients, types), paused=paused, reached=reached)
 
 
 def _view(session: Session, actor: Actor, appt: Appointment) -> AppointmentView:
