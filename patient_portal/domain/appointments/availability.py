@@ -11,8 +11,10 @@ the block's start. A slot is free when its doctor's time from its start to its e
 overlaps no appointment that holds its time (``[start_at, blocked_until)``, models.FREES_SLOT).
 
 Everything here reads rows and computes; no policy and no audit (the service authorizes first).
-Cost: one statement each for rules, exceptions and appointments of the range; the rest is Python
-over at most a few thousand slots (bench/appointments.py).
+Cost: one statement for the rules and exceptions of the range (``load_calendar``) and one for the
+bookings of each stretch of days read (``free_slots``); the rest is Python over at most a few
+thousand slots, the grid cut once per stretch and each slot checked against its doctor's sorted
+bookings by bisection (bench/appointments.py).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule
+from sqlalchemy import Integer, String, and_, cast, literal, null, union_all
 from sqlmodel import Session, col, or_, select
 
 from patient_portal.core.clock import clinic_zone
@@ -168,9 +172,16 @@ class Busy:
         return False
 
 
+def _slot_order(slot: Slot) -> tuple:
+    """Slot's own order (start, doctor, end) without comparing UUID objects (``UUID.__lt__`` compares
+    their ``int``; ~2,000 dataclass comparisons a search cost more than the rest of cutting)."""
+    return slot.start, slot.doctor_id.int, slot.end
+
+
 def cut_slots(doctor_blocks: dict[uuid.UUID, list[Interval]], busy: dict[uuid.UUID, Busy], visit_type: VisitType,
               earliest: datetime, latest: datetime) -> list[Slot]:
-    """The free slots of these blocks starting in [earliest, latest], earliest first."""
+    """The free slots of these blocks starting in [earliest, latest], earliest first (`busy` empty:
+    every slot of the grid, booked or not)."""
     length = timedelta(minutes=visit_type.duration_minutes)
     held = length + timedelta(minutes=visit_type.buffer_minutes)
     out = []
@@ -182,7 +193,7 @@ def cut_slots(doctor_blocks: dict[uuid.UUID, list[Interval]], busy: dict[uuid.UU
                 if earliest <= t <= latest and not (doctor_busy and doctor_busy.overlaps((t, t + held))):
                     out.append(Slot(t, doctor, t + length))
                 t += held
-    out.sort()
+    out.sort(key=_slot_order)
     return out
 
 
@@ -194,6 +205,7 @@ def local_day(value: datetime, zone: ZoneInfo | None = None) -> date:
 
 
 def load_rules(session: Session, doctor_ids: list[uuid.UUID] | None) -> list[AvailabilityRule]:
+    """The rules as rows to edit (the settings screen); computing times reads ``load_calendar``."""
     stmt = select(AvailabilityRule)
     if doctor_ids is not None:
         stmt = stmt.where(col(AvailabilityRule.doctor_id).in_(doctor_ids))
@@ -202,6 +214,7 @@ def load_rules(session: Session, doctor_ids: list[uuid.UUID] | None) -> list[Ava
 
 def load_exceptions(session: Session, doctor_ids: list[uuid.UUID] | None, first: date, last: date
                     ) -> list[AvailabilityException]:
+    """The exceptions touching first..last as rows to edit (the settings screen)."""
     stmt = select(AvailabilityException).where(AvailabilityException.start_date <= last,
                                                AvailabilityException.end_date >= first)
     if doctor_ids is not None:
@@ -210,23 +223,91 @@ def load_exceptions(session: Session, doctor_ids: list[uuid.UUID] | None, first:
     return list(session.exec(stmt).all())
 
 
+class RuleRow(NamedTuple):
+    """What ``blocks`` reads of an AvailabilityRule: a plain row. Built as ORM objects, the 200 rules
+    of a 20-doctor clinic cost a search more CPU than cutting its slots (bench/appointments.py)."""
+
+    doctor_id: uuid.UUID
+    weekday: int
+    start_time: str
+    end_time: str
+    visit_type_id: uuid.UUID | None
+    valid_from: date
+    valid_until: date | None
+
+
+class ExceptionRow(NamedTuple):
+    """What ``blocks`` reads of an AvailabilityException."""
+
+    kind: str
+    doctor_id: uuid.UUID | None
+    start_date: date
+    end_date: date
+    start_time: str | None
+    end_time: str | None
+    visit_type_id: uuid.UUID | None
+
+
+def load_calendar(session: Session, doctor_ids: list[uuid.UUID] | None, first: date, last: date
+                  ) -> tuple[list[RuleRow], list[ExceptionRow]]:
+    """The weekly rules in force on some day of first..last and the exceptions touching it, of these
+    doctors (None: all; closed days of the whole clinic always), in ONE statement (UNION ALL): each
+    round trip to a busy database costs a few milliseconds, more than the rows."""
+    r, e = AvailabilityRule, AvailabilityException
+    rules = select(literal("rule").label("source"), r.doctor_id, r.weekday, r.start_time, r.end_time, r.visit_type_id,
+                   col(r.valid_from).label("first"), col(r.valid_until).label("last"),
+                   cast(null(), String).label("kind")).where(
+        r.valid_from <= last, or_(col(r.valid_until).is_(None), col(r.valid_until) >= first))
+    exceptions = select(literal("exception"), e.doctor_id, cast(null(), Integer), e.start_time, e.end_time,
+                        e.visit_type_id, e.start_date, e.end_date, e.kind).where(e.start_date <= last,
+                                                                                 e.end_date >= first)
+    if doctor_ids is not None:
+        rules = rules.where(col(r.doctor_id).in_(doctor_ids))
+        exceptions = exceptions.where(or_(col(e.doctor_id).in_(doctor_ids), col(e.doctor_id).is_(None)))
+    rule_rows: list[RuleRow] = []
+    exception_rows: list[ExceptionRow] = []
+    rows = session.execute(union_all(rules, exceptions)).all()
+    for source, doctor, weekday, start, end, vt, day_from, day_to, kind in rows:
+        if source == "rule":
+            rule_rows.append(RuleRow(doctor, weekday, start, end, vt, day_from, day_to))
+        else:
+            exception_rows.append(ExceptionRow(kind, doctor, day_from, day_to, start, end, vt))
+    return rule_rows, exception_rows
+
+
+def doctor_day(session: Session, visit_type_id: uuid.UUID, doctor_id: uuid.UUID, day: date) -> list[Interval]:
+    """One doctor's open blocks for this visit type on one clinic-local day, UTC (one statement)."""
+    zone = clinic_zone()
+    rules, exceptions = load_calendar(session, [doctor_id], day, day)
+    return blocks(rules, exceptions, visit_type_id, day, day, zone).get(doctor_id, [])
+
+
+#: no appointment holds its doctor longer: the lower bound that keeps "who holds [start, end)" a
+#: short range of the (doctor, start) index instead of every earlier appointment of the doctor
+LONGEST_HOLD = timedelta(hours=12)
+
+
+def holds_time(start: datetime, end: datetime) -> Any:
+    """SQL condition: an appointment that still occupies its doctor somewhere in [start, end)."""
+    return and_(col(Appointment.status).not_in(FREES_SLOT), Appointment.start_at < end,
+                Appointment.start_at >= start - LONGEST_HOLD, Appointment.blocked_until > start)
+
+
 def load_busy(session: Session, doctor_ids: list[uuid.UUID] | None, start: datetime, end: datetime,
               *, ignore: uuid.UUID | None = None) -> dict[uuid.UUID, Busy]:
     """The held times of these doctors overlapping [start, end) (`ignore`: an appointment being moved)."""
-    stmt = select(Appointment.doctor_id, Appointment.start_at, Appointment.blocked_until).where(
-        col(Appointment.status).not_in(FREES_SLOT), Appointment.start_at < end,
-        Appointment.start_at >= start - timedelta(hours=12), Appointment.blocked_until > start)
+    stmt = select(Appointment.doctor_id, Appointment.start_at, Appointment.blocked_until).where(holds_time(start, end))
     if doctor_ids is not None:
         stmt = stmt.where(col(Appointment.doctor_id).in_(doctor_ids))
     if ignore is not None:
         stmt = stmt.where(Appointment.id != ignore)
     spans: dict[uuid.UUID, list[Interval]] = defaultdict(list)
     for doctor, s, e in session.exec(stmt).all():
-        spans[doctor].append((_utc(s), _utc(e)))
+        spans[doctor].append((utc(s), utc(e)))
     return {doctor: Busy(v) for doctor, v in spans.items()}
 
 
-def _utc(value: datetime) -> datetime:
+def utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
@@ -234,42 +315,33 @@ def free_slots(session: Session, visit_type: VisitType, doctor_ids: list[uuid.UU
                latest: datetime, *, limit: int | None = None, ignore: uuid.UUID | None = None,
                chunk_days: int = 7) -> list[Slot]:
     """Free slots of this visit type with these doctors (None: every doctor with availability) from
-    `earliest` to `latest`, earliest first; with `limit`, stops reading once that many are found
-    (week by week: "first available" rarely reads more than a week)."""
+    `earliest` to `latest`, earliest first; with `limit`, stops reading once that many are found.
+
+    Statements: one for the rules and exceptions of the whole range (``load_calendar``), then one
+    per stretch of days whose grid has a slot in the window, for the bookings that hold those
+    doctors' time — a day, then 2, 4 … up to `chunk_days` at a time with a limit ("first available"
+    is nearly always soon, so it reads one day's bookings). A stretch with no slot of the grid in the
+    window (evening, weekend, vacation) reads nothing."""
     zone = clinic_zone()
-    rules = load_rules(session, doctor_ids)
-    if not rules and doctor_ids is not None and not _has_extras(session, doctor_ids):
-        return []
     first, last = local_day(earliest, zone), local_day(latest, zone)
+    rules, exceptions = load_calendar(session, doctor_ids, first, last)
+    if not rules and not any(ex.kind == EXTRA for ex in exceptions):
+        return []
     out: list[Slot] = []
     day = first
-    span = 1  # first available is nearly always soon: read a day, then 2, 4 ... up to chunk_days at a time
+    span = 1
     while day <= last:
         chunk_last = min(last, day + timedelta(days=span - 1)) if limit else last
         span = min(span * 2, chunk_days)
-        lo, hi = day_bounds(day, zone)[0], day_bounds(chunk_last, zone)[1]
-        exceptions = load_exceptions(session, doctor_ids, day, chunk_last)
-        spans = blocks(rules, exceptions, visit_type.id, day, chunk_last, zone)
-        if spans:
-            busy = load_busy(session, list(spans), lo, hi, ignore=ignore)
-            out.extend(cut_slots(spans, busy, visit_type, earliest, latest))
+        grid = cut_slots(blocks(rules, exceptions, visit_type.id, day, chunk_last, zone), {}, visit_type,
+                         earliest, latest)
+        if grid:
+            lo, hi = day_bounds(day, zone)[0], day_bounds(chunk_last, zone)[1]
+            busy = load_busy(session, list({s.doctor_id for s in grid}), lo, hi, ignore=ignore)
+            held = timedelta(minutes=visit_type.duration_minutes + visit_type.buffer_minutes)
+            out.extend(s for s in grid if s.doctor_id not in busy or not busy[s.doctor_id].overlaps((s.start,
+                                                                                                   s.start + held)))
         if limit and len(out) >= limit:
             return out[:limit]
         day = chunk_last + timedelta(days=1)
     return out[:limit] if limit else out
-
-
-def _has_extras(session: Session, doctor_ids: list[uuid.UUID]) -> bool:
-    return session.exec(select(AvailabilityException.id).where(
-        AvailabilityException.kind == EXTRA, col(AvailabilityException.doctor_id).in_(doctor_ids)).limit(1)
-    ).first() is not None
-
-
-def within_blocks(session: Session, visit_type: VisitType, doctor_id: uuid.UUID, start: datetime) -> bool:
-    """Is `start` .. start + duration inside one of the doctor's blocks for this type (booked or not)?"""
-    zone = clinic_zone()
-    day = local_day(start, zone)
-    spans = blocks(load_rules(session, [doctor_id]), load_exceptions(session, [doctor_id], day, day),
-                   visit_type.id, day, day, zone).get(doctor_id, [])
-    end = start + timedelta(minutes=visit_type.duration_minutes)
-    return any(s <= start and end <= e for s, e in spans)

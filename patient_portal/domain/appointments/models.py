@@ -50,6 +50,7 @@ BY_STAFF, BY_ANYONE = "staff", "anyone"
 CLOSED, EXTRA = "closed", "extra"
 
 _ACTIVE_SQL = "status NOT IN ('cancelled', 'entered-in-error')"
+_NOSHOW_SQL = "status = 'noshow'"
 
 
 class VisitType(TimestampedTable, table=True):
@@ -126,6 +127,9 @@ class Appointment(TimestampedTable, table=True):
               sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
         Index("ix_appointment_start", "start_at"),
         Index("ix_appointment_patient_start", "patient_id", "start_at"),
+        # a patient's no-shows, counted for every row of a day or week view (self-booking paused?)
+        Index("ix_appointment_noshow_patient", "patient_id", sqlite_where=text(_NOSHOW_SQL),
+              postgresql_where=text(_NOSHOW_SQL)),
         ExcludeConstraint(("doctor_id", "="), (func.tstzrange(text("start_at"), text("blocked_until")), "&&"),
                           name="ex_appointment_no_overlap", using="gist",
                           where=text(_ACTIVE_SQL)).ddl_if(dialect="postgresql"),
