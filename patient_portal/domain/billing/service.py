@@ -605,8 +605,8 @@ def build_claim(session: Session, actor: Actor | None, *, patient_id: Any, charg
 
 
 def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage, charges: list[Charge], *,
-                 prior_authorization: str = "", frequency: str = "1", replaces: Claim | None = None
-                 ) -> tuple[Claim, list[ClaimLine], ClaimEvent]:
+                 prior_authorization: str = "", frequency: str = "1", replaces: Claim | None = None,
+                 primary: uuid.UUID | None = None) -> tuple[Claim, list[ClaimLine], ClaimEvent]:
     """A new draft claim, its lines and its first history row, in memory (the caller adds them):
     the charges' diagnoses in order (12 at most) and each line's pointers into them."""
     diagnoses: list[dict] = []
@@ -623,7 +623,8 @@ def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage
                   service_from=min(c.service_date for c in charges), rendering_provider_id=rendering,
                   total_cents=sum(c.amount_cents for c in charges), frequency=frequency,
                   replaces_id=replaces.id if replaces else None,
-                  payer_claim_number=replaces.payer_claim_number if replaces else None)
+                  payer_claim_number=replaces.payer_claim_number if replaces else None,
+                  sequence="secondary" if primary else "primary", primary_claim_id=primary)
     codes = [d["code"] for d in diagnoses]
     lines = []
     for n, charge in enumerate(charges, start=1):
@@ -638,9 +639,9 @@ def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage
 
 def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage,
               charges: list[Charge], *, prior_authorization: str = "", frequency: str = "1",
-              replaces: Claim | None = None) -> Claim:
+              replaces: Claim | None = None, primary: uuid.UUID | None = None) -> Claim:
     claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges, prior_authorization=prior_authorization,
-                                       frequency=frequency, replaces=replaces)
+                                       frequency=frequency, replaces=replaces, primary=primary)
     session.add(claim)
     session.flush()
     session.add_all([*lines, *charges, event])
@@ -820,9 +821,28 @@ def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty
         Patient.id.in_({c.patient_id for c in claims}))).all()}  # type: ignore[attr-defined]
     providers = {p.user_id: p for p in session.exec(select(ProviderNumber)).all()}
     payers = _payers(session)
-    policy_ids = [c.policy_id for c in claims if c.policy_id and c.relationship != "self"]
+    primaries = {c.id: c for c in session.exec(select(Claim).where(Claim.id.in_(
+        {c.primary_claim_id for c in claims if c.primary_claim_id}))).all()} \
+        if any(c.primary_claim_id for c in claims) else {}  # type: ignore[attr-defined]
+    primary_lines = {pid_: {ln.charge_id: ln for ln in ls} for pid_, ls in _lines(session, list(primaries)).items()}
+    policy_ids = [c.policy_id for c in [*claims, *primaries.values()] if c.policy_id and c.relationship != "self"]
     coverages = {cv.policy_id: cv for cv in session.exec(select(Coverage).where(
         Coverage.policy_id.in_(policy_ids))).all()} if policy_ids else {}  # type: ignore[attr-defined]
+
+    def subscriber_of(claim: Claim, person: x12.Party) -> x12.Party:
+        if claim.relationship == "self":
+            return person
+        cov = coverages.get(claim.policy_id)
+        return x12.Party(name=(cov.subscriber_family_name if cov else "") or "",
+                         given_name=(cov.subscriber_given_name if cov else "") or "",
+                         address_line1=person.address_line1, city=person.city, region=person.region,
+                         postal_code=person.postal_code, birth_date=cov.subscriber_birth_date if cov else None,
+                         sex=(cov.subscriber_sex if cov else "") or "")
+
+    def adjustments(ln: ClaimLine) -> tuple[x12.Adjustment, ...]:
+        return tuple(x12.Adjustment(a["group"], a["reason"], int(a["cents"])) for a in ln.adjustments or []
+                     if int(a.get("cents") or 0))
+
     docs = []
     for claim in claims:
         patient, payer = patients[claim.patient_id], payers[claim.payer_id]
@@ -831,17 +851,22 @@ def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty
                            address_line1=addr.get("line1", ""), city=addr.get("city", ""),
                            region=addr.get("region", ""), postal_code=addr.get("postal_code", ""),
                            birth_date=patient.date_of_birth, sex=patient.sex)
-        subscriber = person
-        if claim.relationship != "self":
-            cov = coverages.get(claim.policy_id)
-            subscriber = x12.Party(name=(cov.subscriber_family_name if cov else "") or "",
-                                   given_name=(cov.subscriber_given_name if cov else "") or "",
-                                   address_line1=person.address_line1, city=person.city, region=person.region,
-                                   postal_code=person.postal_code,
-                                   birth_date=cov.subscriber_birth_date if cov else None,
-                                   sex=(cov.subscriber_sex if cov else "") or "")
+        subscriber = subscriber_of(claim, person)
         provider = providers.get(claim.rendering_provider_id) if claim.rendering_provider_id else None
         claim_lines = lines[claim.id]
+        first = primaries.get(claim.primary_claim_id) if claim.primary_claim_id else None
+        before = primary_lines.get(first.id, {}) if first else {}
+        paid_on = (first.adjudicated_at or utcnow()).date() if first else None
+        other = None
+        if first is not None:
+            mine = [before[ln.charge_id] for ln in claim_lines if ln.charge_id in before]
+            other_payer = payers[first.payer_id]
+            other = x12.OtherPayer(
+                payer=x12.Party(name=other_payer.name, identifier=other_payer.payer_code),
+                subscriber=subscriber_of(first, person), member_id=first.member_id,
+                group_number=first.group_number or "", relationship=first.relationship,
+                filing_code=other_payer.filing_code, paid_cents=sum(p.paid_cents for p in mine),
+                patient_cents=sum(p.patient_cents for p in mine), payer_claim_number=first.payer_claim_number or "")
         pos = charges[claim_lines[0].charge_id].place_of_service if claim_lines else "11"
         docs.append((claim, x12.ClaimDoc(
             claim_number=claim.claim_number, total_cents=claim.total_cents, place_of_service=pos,
@@ -854,13 +879,15 @@ def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty
                 code=charges[ln.charge_id].code, modifiers=tuple(charges[ln.charge_id].modifiers or ()),
                 charge_cents=ln.charge_cents, units=charges[ln.charge_id].units,
                 place_of_service=charges[ln.charge_id].place_of_service, pointers=tuple(ln.pointers or ()),
-                service_date=charges[ln.charge_id].service_date, control=f"{claim.claim_number}-{ln.line_number}")
+                service_date=charges[ln.charge_id].service_date, control=f"{claim.claim_number}-{ln.line_number}",
+                prior=x12.PriorLine(before[ln.charge_id].paid_cents, adjustments(before[ln.charge_id]), paid_on)
+                if ln.charge_id in before and paid_on else None)
                 for ln in claim_lines),
             rendering=x12.Party(name=provider.family_name, given_name=provider.given_name, identifier=provider.npi)
             if provider and provider.npi != profile.npi else None,
             rendering_taxonomy=provider.taxonomy if provider else "",
             payer_claim_number=claim.payer_claim_number or "",
-            prior_authorization=claim.prior_authorization or "")))
+            prior_authorization=claim.prior_authorization or "", other=other)))
     return billing, docs
 
 
@@ -978,7 +1005,8 @@ def correct_claim(session: Session, actor: Actor | None, *, claim_id: Any, prior
         new = claim
     elif claim.status in (DENIED, PARTIAL, PAID):
         lines = _lines(session, [claim.id])[claim.id]
-        charges = [c for c in _charges(session, [ln.charge_id for ln in lines]).values() if c.insurance_balance_cents > 0]
+        charges = [c for c in _charges(session, [ln.charge_id for ln in lines]).values()
+                   if c.insurance_balance_cents > 0 and c.claim_id == claim.id]  # a secondary claim carries the rest
         if not charges:
             raise BillingInvalid("Nothing on this claim is still waiting for the payer.", errors={"claim": "Nothing to correct."})
         policy = session.get(InsurancePolicy, claim.policy_id) if claim.policy_id else None
@@ -988,12 +1016,63 @@ def correct_claim(session: Session, actor: Actor | None, *, claim_id: Any, prior
         _transition(session, claim, CLOSED, actor, detail={"replaced": True})
         new = _assemble(session, actor, claim.patient_id, policy, coverage, sorted(charges, key=lambda c: c.created_at),
                         prior_authorization=prior_authorization or claim.prior_authorization or "",
-                        frequency="7", replaces=claim)
+                        frequency="7", replaces=claim, primary=claim.primary_claim_id)
     else:
         raise WrongStatus(claim.status, "corrected")
     audit.record(session, actor, "billing.claim.correct", patient_id=claim.patient_id, object_type=OBJECT_CLAIM,
                  object_id=new.id, detail={"replaces": str(claim.id) if new is not claim else None})
     return _claim_view(session, new)
+
+
+def _secondary_of(session: Session, claim: Claim) -> Claim | None:
+    """The secondary claim made from this primary (the newest not closed; a corrected one replaces it)."""
+    return session.exec(select(Claim).where(Claim.primary_claim_id == claim.id, Claim.status != CLOSED)
+                        .order_by(Claim.created_at.desc())).first()  # type: ignore[attr-defined]
+
+
+def create_secondary_claim(session: Session, actor: Actor | None, *, claim_id: Any) -> ClaimView:
+    """A secondary claim (coordination of benefits) from a primary claim its payer has paid: to the
+    patient's secondary payer, with the same charges at their full amounts (as X12 wants) and the
+    primary's payment and adjustments on each line, billing the balance the primary left to the
+    patient. That balance (what the patient still owes of the primary's PR share on each line) moves
+    from the patient's bucket back to the insurance bucket until the secondary payer's 835 posts.
+    Refused, saying why, when the primary has not paid, already has a secondary claim, the patient
+    has no secondary policy with a payer, or nothing is left to bill."""
+    primary = _claim_of(session, actor, A.CLAIM_WRITE, claim_id, "billing.claim.secondary.create")
+    assert actor is not None
+    if primary.sequence != "primary":
+        raise BillingInvalid("A secondary claim is made from the primary claim, not from another secondary one.",
+                             errors={"claim": "Not a primary claim."})
+    if primary.status not in (PAID, PARTIAL):
+        raise WrongStatus(primary.status, "billed to a secondary payer until the primary payer has paid it")
+    if (existing := _secondary_of(session, primary)) is not None:
+        raise BillingInvalid(f"This claim already has a secondary claim ({existing.claim_number}).",
+                             errors={"claim": "Secondary claim already made."})
+    found = _primary_coverage(session, primary.patient_id, "secondary")
+    if found is None:
+        raise BillingInvalid("This patient has no secondary insurance with a payer: add the secondary policy and "
+                             "choose its payer on the patient's billing page first.",
+                             errors={"coverage": "No secondary coverage with a payer."})
+    policy, coverage = found
+    if coverage.payer_id == primary.payer_id and policy.id == primary.policy_id:
+        raise BillingInvalid("The secondary policy is the primary one.", errors={"coverage": "Same policy."})
+    lines = _lines(session, [primary.id])[primary.id]
+    charges = _charges(session, [ln.charge_id for ln in lines])
+    balance = {ln.charge_id: min(ln.patient_cents, charges[ln.charge_id].patient_balance_cents) for ln in lines
+               if ln.status in (LINE_PAID, LINE_PARTIAL) and charges[ln.charge_id].claim_id == primary.id}
+    billable = sorted((charges[cid] for cid, cents in balance.items() if cents > 0),
+                      key=lambda c: (c.service_date, c.created_at))
+    if not billable:
+        raise BillingInvalid("Nothing is left for a secondary payer: the primary paid every line in full or the "
+                             "patient has paid their share.", errors={"claim": "No balance left."})
+    claim = _assemble(session, actor, primary.patient_id, policy, coverage, billable, primary=primary.id)
+    for charge in billable:
+        ledger.move_to_insurance(session, charge, balance[charge.id], claim_id=claim.id, group_code="PR",
+                                 entered_by=actor.user_id)
+    audit.record(session, actor, "billing.claim.secondary.create", patient_id=primary.patient_id,
+                 object_type=OBJECT_CLAIM, object_id=claim.id,
+                 detail={"primary": str(primary.id), "lines": len(billable), "status": claim.status})
+    return _claim_view(session, claim)
 
 
 def close_claim(session: Session, actor: Actor | None, *, claim_id: Any, write_off: bool = False) -> ClaimView:
@@ -1002,7 +1081,8 @@ def close_claim(session: Session, actor: Actor | None, *, claim_id: Any, write_o
     claim = _claim_of(session, actor, A.CLAIM_WRITE, claim_id, "billing.claim.close")
     assert actor is not None
     lines = _lines(session, [claim.id])[claim.id]
-    charges = _charges(session, [ln.charge_id for ln in lines])
+    charges = {k: c for k, c in _charges(session, [ln.charge_id for ln in lines]).items()
+               if c.claim_id == claim.id}  # what a secondary claim now carries is the secondary's to close
     waiting = sum(c.insurance_balance_cents for c in charges.values())
     if waiting and not write_off:
         raise BillingInvalid("This claim still has money waiting for the payer: write it off to close it.",
@@ -1051,7 +1131,24 @@ def _claim_view(session: Session, claim: Claim) -> ClaimView:
                      for e in events),
         problems=dict(claim.problems or {}), appeal_deadline=claim.appeal_deadline, appeal_level=claim.appeal_level,
         payer_claim_number=claim.payer_claim_number or "", version=claim.version,
-        appeals=tuple(_appeal_view(a) for a in appeals))
+        appeals=tuple(_appeal_view(a) for a in appeals), **_coordination(session, claim))
+
+
+def _coordination(session: Session, claim: Claim) -> dict[str, Any]:
+    """A claim's coordination of benefits for its view: a secondary's primary and the balance it
+    bills (what moved back to the insurance bucket for it); a primary's secondary claim, and whether
+    the patient has a secondary payer to bill."""
+    if claim.primary_claim_id:
+        first = session.get(Claim, claim.primary_claim_id)
+        billed = session.exec(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.claim_id == claim.id, LedgerEntry.bucket == INSURANCE, LedgerEntry.kind == PATIENT_SHARE,
+            LedgerEntry.amount_cents > 0)).one()
+        return {"primary_claim_id": claim.primary_claim_id, "primary_claim_number": first.claim_number if first else "",
+                "billed_balance_cents": int(billed)}
+    second = _secondary_of(session, claim)
+    return {"secondary_claim_id": second.id if second else None,
+            "secondary_claim_number": second.claim_number if second else "",
+            "has_secondary_coverage": _primary_coverage(session, claim.patient_id, "secondary") is not None}
 
 
 def get_claim(session: Session, actor: Actor | None, *, claim_id: Any) -> ClaimView:
@@ -1197,13 +1294,14 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
         used.add(line.id)
         charge = charges[line.charge_id]
         patient_share = sum(a.cents for a in rline.adjustments if a.group == "PR")
+        prior = sum(a.cents for a in rline.adjustments if a.reason == PRIOR_PAYER and a.group != "PR")
         line.adjustments = [{"group": a.group, "reason": a.reason, "cents": a.cents} for a in rline.adjustments]
         line.remarks = list(rline.remarks)
         if rline.paid_cents == 0 and patient_share == 0:
             line.status = LINE_DENIED  # denied: recorded, nothing moves until it is appealed or written off
             session.add(line)
             continue
-        needed = rline.paid_cents + rline.adjusted_cents
+        needed = rline.paid_cents + rline.adjusted_cents - prior
         if needed > charge.insurance_balance_cents:
             session.add(WorkItem(remittance_id=remit.id, kind="unbalanced", control_number=(rline.control or "")[:38],
                                  amount_cents=rline.paid_cents))
@@ -1216,12 +1314,12 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
         for adj in rline.adjustments:
             if adj.group == "PR":
                 ledger.move_to_patient(session, charge, adj.cents, group_code="PR", reason_code=adj.reason[:5], **codes)
-            else:
+            elif adj.reason != PRIOR_PAYER:
                 ledger.post(session, charge, bucket=INSURANCE, kind=ADJUSTMENT, amount_cents=-adj.cents,
                             group_code=adj.group[:2], reason_code=adj.reason[:5], **codes)
         line.paid_cents += rline.paid_cents
         line.patient_cents += patient_share
-        line.adjusted_cents += rline.adjusted_cents - patient_share
+        line.adjusted_cents += rline.adjusted_cents - patient_share - prior
         line.status = LINE_PAID if charge.insurance_balance_cents == 0 else LINE_PARTIAL
         session.add(line)
     statuses = {ln.status for ln in lines}
@@ -1245,6 +1343,9 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
     return all_ok
 
 
+#: CARC 23, "the impact of prior payer(s) adjudication": on a secondary payer's 835 it covers what the
+#: primary paid and wrote off, already posted from the primary's 835, so it moves no money again.
+PRIOR_PAYER = "23"
 #: CLP02 of a claim payment that takes back an earlier one (its amounts are the earlier ones, negated).
 REVERSAL = "22"
 
