@@ -29,17 +29,22 @@ import hashlib
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
 from patient_portal.core import errors as errors_
 from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
 from patient_portal.core.clock import clinic_zone
+from patient_portal.core.crypto import encrypted_kinds
 from patient_portal.core.db import utcnow
 from patient_portal.domain.billing import clearinghouse as ch
 from patient_portal.domain.billing import ledger, letters, x12
@@ -170,14 +175,53 @@ def _payers(session: Session) -> dict[uuid.UUID, Payer]:
     return {p.id: p for p in session.exec(select(Payer)).all()}
 
 
+def _event_row(claim_id: uuid.UUID, from_status: str | None, to: str, actor: Actor | None, *, who: str = "",
+               detail: dict | None = None) -> dict[str, Any]:
+    """A claim's history row as plain values (``ClaimEvent``'s columns)."""
+    now = utcnow()
+    return {"id": uuid.uuid4(), "created_at": now, "updated_at": now, "claim_id": claim_id,
+            "from_status": from_status, "to_status": to, "actor_id": actor.user_id if actor else None,
+            "actor_name": who or (actor.display_name if actor else "") or "", "detail": detail or {}}
+
+
+_EVENTS = "billing_claim_events_batch"
+
+
+@contextmanager
+def _batched(session: Session) -> Iterator[None]:
+    """Within this block claim history rows (``_transition``) and the ledger's entries
+    (``ledger.batched``) are kept as plain rows and written in one multi-row INSERT each when it
+    ends, after the claims themselves are flushed: a billing run or an 835 of 5,000 claims makes
+    tens of thousands of them, and building ORM state for each costs more than writing it. Nothing
+    in the block may read them back."""
+    if session.info.get(_EVENTS) is not None:
+        yield
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_EVENTS] = rows
+    try:
+        with ledger.batched(session):
+            yield
+        if rows:
+            session.flush()
+            session.connection().execute(ClaimEvent.__table__.insert(), rows)  # type: ignore[attr-defined]
+    finally:
+        session.info.pop(_EVENTS, None)
+
+
 def _transition(session: Session, claim: Claim, to: str, actor: Actor | None, *, who: str = "",
                 detail: dict | None = None) -> None:
-    """Move `claim` to `to` (allowed by TRANSITIONS, else WrongStatus) and write the history row."""
+    """Move `claim` to `to` (allowed by TRANSITIONS, else WrongStatus) and write the history row
+    (a plain row inside ``_batched``)."""
     if to != claim.status and to not in TRANSITIONS[claim.status]:
         raise WrongStatus(claim.status, f"moved to {to}")
-    session.add(ClaimEvent(claim_id=claim.id, from_status=claim.status, to_status=to,
-                           actor_id=actor.user_id if actor else None,
-                           actor_name=who or (actor.display_name if actor else "") or "", detail=detail or {}))
+    pending = session.info.get(_EVENTS)
+    if pending is not None:
+        pending.append(_event_row(claim.id, claim.status, to, actor, who=who, detail=detail))
+    else:
+        session.add(ClaimEvent(claim_id=claim.id, from_status=claim.status, to_status=to,
+                               actor_id=actor.user_id if actor else None,
+                               actor_name=who or (actor.display_name if actor else "") or "", detail=detail or {}))
     claim.status = to
     claim.version += 1
     claim.updated_at = utcnow()
@@ -606,9 +650,10 @@ def build_claim(session: Session, actor: Actor | None, *, patient_id: Any, charg
 
 def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage, charges: list[Charge], *,
                  prior_authorization: str = "", frequency: str = "1", replaces: Claim | None = None,
-                 primary: uuid.UUID | None = None) -> tuple[Claim, list[ClaimLine], ClaimEvent]:
-    """A new draft claim, its lines and its first history row, in memory (the caller adds them):
-    the charges' diagnoses in order (12 at most) and each line's pointers into them."""
+                 primary: uuid.UUID | None = None) -> tuple[Claim, list[dict[str, Any]], dict[str, Any]]:
+    """A new draft claim in memory, with its lines and its first history row as plain rows (the
+    caller adds the claim and writes the rows, ``_write_lines``): the charges' diagnoses in order
+    (12 at most) and each line's pointers into them."""
     diagnoses: list[dict] = []
     for charge in charges:
         for d in charge.diagnoses or []:
@@ -627,14 +672,25 @@ def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage
                   sequence="secondary" if primary else "primary", primary_claim_id=primary)
     codes = [d["code"] for d in diagnoses]
     lines = []
+    now = utcnow()
     for n, charge in enumerate(charges, start=1):
         pointers = [codes.index(d.get("code")) + 1 for d in charge.diagnoses or [] if d.get("code") in codes]
-        lines.append(ClaimLine(claim_id=claim.id, charge_id=charge.id, line_number=n, charge_cents=charge.amount_cents,
-                               pointers=pointers[: check.MAX_POINTERS]))
+        lines.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "claim_id": claim.id,
+                      "charge_id": charge.id, "line_number": n, "charge_cents": charge.amount_cents,
+                      "pointers": pointers[: check.MAX_POINTERS], "status": LINE_OPEN, "paid_cents": 0,
+                      "adjusted_cents": 0, "patient_cents": 0, "adjustments": [], "remarks": []})
         charge.claim_id, charge.payer_id = claim.id, coverage.payer_id
-    event = ClaimEvent(claim_id=claim.id, from_status=None, to_status=DRAFT, actor_id=actor.user_id,
-                       actor_name=actor.display_name or "")
-    return claim, lines, event
+    return claim, lines, _event_row(claim.id, None, DRAFT, actor)
+
+
+def _write_lines(session: Session, lines: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    """New claims' lines and first history rows, in one INSERT each (the claims flushed first)."""
+    session.flush()
+    conn = session.connection()
+    if lines:
+        conn.execute(ClaimLine.__table__.insert(), lines)  # type: ignore[attr-defined]
+    if events:
+        conn.execute(ClaimEvent.__table__.insert(), events)  # type: ignore[attr-defined]
 
 
 def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage,
@@ -642,10 +698,8 @@ def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsuranceP
               replaces: Claim | None = None, primary: uuid.UUID | None = None) -> Claim:
     claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges, prior_authorization=prior_authorization,
                                        frequency=frequency, replaces=replaces, primary=primary)
-    session.add(claim)
-    session.flush()
-    session.add_all([*lines, *charges, event])
-    session.flush()
+    session.add_all([claim, *charges])
+    _write_lines(session, lines, [event])
     _validate(session, actor, claim)
     return claim
 
@@ -669,7 +723,8 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
             Charge.insurance_balance_cents > 0)).all():
         waiting[charge.patient_id].append(charge)
     setup = _setup(session)
-    made: list[tuple[Claim, list[ClaimLine], list[Charge]]] = []
+    made: list[tuple[Claim, list[dict[str, Any]], list[Charge]]] = []
+    events: list[dict[str, Any]] = []
     for pid in pids:
         policy = policies.get(pid)
         coverage = coverages.get(policy.id) if policy else None
@@ -677,12 +732,16 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
         if pid not in patients or policy is None or coverage is None or not charges:
             continue
         claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges)
-        session.add_all([claim, *lines, *charges, event])
+        session.add_all([claim, *charges])
         made.append((claim, lines, charges))
-    for claim, lines, charges in made:  # validated before the first flush: each claim is written once, ready or not
-        policy = policies[claim.patient_id]
-        _validate(session, actor, claim, lines=lines, charges={c.id: c for c in charges}, setup=setup,
-                  patient=patients[claim.patient_id], coverage=coverages.get(policy.id))
+        events.append(event)
+    with _batched(session):  # validated before the first flush: each claim is written once, ready or not
+        for claim, lines, charges in made:
+            policy = policies[claim.patient_id]
+            _validate(session, actor, claim, lines=[SimpleNamespace(**ln) for ln in lines],  # type: ignore[misc]
+                      charges={c.id: c for c in charges}, setup=setup, patient=patients[claim.patient_id],
+                      coverage=coverages.get(policy.id))
+        _write_lines(session, [ln for _c, lines, _ch in made for ln in lines], events)
     audit.record_each(session, actor, "billing.claim.create", [
         {"patient_id": claim.patient_id, "object_type": OBJECT_CLAIM, "object_id": claim.id,
          "detail": {"lines": len(lines), "status": claim.status}} for claim, lines, _ in made])
@@ -698,10 +757,18 @@ def _lines(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, list
     return out
 
 
-def _charges(session: Session, charge_ids: list[uuid.UUID]) -> dict[uuid.UUID, Charge]:
+def _plain_only(model: Any) -> list[Any]:
+    """Loader options deferring a model's encrypted columns (loaded and decrypted when first read)."""
+    return [defer(getattr(model, name)) for name in encrypted_kinds(model)]
+
+
+def _charges(session: Session, charge_ids: list[uuid.UUID], *, plain_only: bool = False) -> dict[uuid.UUID, Charge]:
     if not charge_ids:
         return {}
-    return {c.id: c for c in session.exec(select(Charge).where(Charge.id.in_(charge_ids))).all()}  # type: ignore[attr-defined]
+    stmt = select(Charge).where(Charge.id.in_(charge_ids))  # type: ignore[attr-defined]
+    if plain_only:
+        stmt = stmt.options(*_plain_only(Charge))
+    return {c.id: c for c in session.exec(stmt).all()}
 
 
 def problems_of(session: Session, claim: Claim, lines: list[ClaimLine], charges: dict[uuid.UUID, Charge],
@@ -949,8 +1016,21 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
                 object_type=OBJECT_CLAIM, object_id=claim.id)
         if claim.status != READY:
             raise WrongStatus(claim.status, "submitted: only a ready claim is sent")
-    accepted, rejected, file_id = [], [], None
-    now = utcnow()
+    accepted: list[str] = []
+    rejected: list[str] = []
+    with _batched(session):
+        file_id = _send(session, actor, claims, utcnow(), accepted, rejected)
+    audit.record_each(session, actor, "billing.claim.submit", [
+        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
+        for pid, mine in _by_patient(claims).items()])
+    return SubmitResult(tuple(accepted), tuple(rejected), file_id)
+
+
+def _send(session: Session, actor: Actor, claims: list[Claim], now: datetime, accepted: list[str],
+          rejected: list[str]) -> uuid.UUID | None:
+    """Each payer's 837P to its clearinghouse, and its acknowledgements on the claims (numbers added
+    to `accepted` or `rejected`): the last file's id."""
+    file_id = None
     for _code, (text, payer, mine) in _files_by_payer(session, claims).items():
         out = ClearinghouseFile(clearinghouse=payer.clearinghouse, direction="out", kind="837P", content=text,
                                 claim_count=len(mine))
@@ -974,10 +1054,7 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
                 _transition(session, claim, REJECTED, None, who=ch.PAYER_ACTOR,
                             detail={"ack": ack.category, "code": ack.status_code})
                 rejected.append(claim.claim_number)
-    audit.record_each(session, actor, "billing.claim.submit", [
-        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
-        for pid, mine in _by_patient(claims).items()])
-    return SubmitResult(tuple(accepted), tuple(rejected), file_id)
+    return file_id
 
 
 def claim_status(session: Session, actor: Actor | None, *, claim_id: Any) -> str:
@@ -1224,13 +1301,16 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
     session.add(remit)
     session.flush()
     numbers = [c.control_number for c in doc.claims]
-    claims = {c.claim_number: c for c in session.exec(select(Claim).where(Claim.claim_number.in_(numbers))).all()} \
+    # posting reads amounts, statuses and codes: the encrypted columns (member ids, diagnoses, codes)
+    # are loaded, and decrypted, only if a line must be matched by its code
+    claims = {c.claim_number: c for c in session.exec(select(Claim).where(Claim.claim_number.in_(numbers))
+                                                      .options(*_plain_only(Claim))).all()} \
         if numbers else {}  # type: ignore[attr-defined]
     lines = _lines(session, [c.id for c in claims.values()])
-    charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls])
+    charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls], plain_only=True)
     payers = _payers(session)
     touched: dict[uuid.UUID, list[str]] = defaultdict(list)
-    with ledger.batched(session):
+    with _batched(session):
         posted, unmatched, paid_total = _post_claims(session, actor, remit, doc, claims, lines, charges, payers,
                                                      touched)
     remit.posted_cents, remit.unmatched_count = paid_total, unmatched
