@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -68,15 +67,6 @@ def post(session: Session, charge: Charge, *, bucket: str, kind: str, amount_cen
     return entry
 
 
-def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], chunk: int = 500) -> None:
-    """Plain rows (every row the same keys) written in multi-row INSERT statements of `chunk` rows:
-    an executemany goes to PostgreSQL as one INSERT a row (psycopg pipelines them, but 10,000
-    statements still cost seconds of round trips and parsing where 20 cost milliseconds)."""
-    conn = session.connection()
-    for start in range(0, len(rows), chunk):
-        conn.execute(table.insert().values(rows[start:start + chunk]))
-
-
 _BATCH = "billing_ledger_batch"
 _ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
 
@@ -97,7 +87,7 @@ def batched(session: Session) -> Iterator[None]:
         yield
         if rows:
             session.flush()
-            insert_rows(session, _ENTRIES, rows)
+            session.connection().execute(_ENTRIES.insert(), rows)
     finally:
         session.info.pop(_BATCH, None)
 

@@ -204,7 +204,7 @@ def _batched(session: Session) -> Iterator[None]:
             yield
         if rows:
             session.flush()
-            ledger.insert_rows(session, ClaimEvent.__table__, rows)  # type: ignore[attr-defined]
+            session.connection().execute(ClaimEvent.__table__.insert(), rows)  # type: ignore[attr-defined]
     finally:
         session.info.pop(_EVENTS, None)
 
@@ -686,10 +686,11 @@ def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage
 def _write_lines(session: Session, lines: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
     """New claims' lines and first history rows, in one INSERT each (the claims flushed first)."""
     session.flush()
+    conn = session.connection()
     if lines:
-        ledger.insert_rows(session, ClaimLine.__table__, lines)  # type: ignore[attr-defined]
+        conn.execute(ClaimLine.__table__.insert(), lines)  # type: ignore[attr-defined]
     if events:
-        ledger.insert_rows(session, ClaimEvent.__table__, events)  # type: ignore[attr-defined]
+        conn.execute(ClaimEvent.__table__.insert(), events)  # type: ignore[attr-defined]
 
 
 def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage,
@@ -1350,7 +1351,7 @@ def _post_claims(session: Session, actor: Actor | None, remit: Remittance, doc: 
         paid_total += cdoc.paid_cents
         touched[claim.patient_id].append(str(claim.id))
     if rows:
-        ledger.insert_rows(session, RemitClaim.__table__, rows)  # type: ignore[attr-defined]
+        session.connection().execute(RemitClaim.__table__.insert(), rows)  # type: ignore[attr-defined]
     return posted, unmatched, paid_total
 
 
