@@ -296,7 +296,8 @@ def _encrypt_target(mapper: Mapper, target: Any, only_changed: bool) -> None:
     table = mapper.local_table.name
     pending = {}
     for key, kind in _encrypted_columns(mapper):
-        if only_changed and not attributes.get_history(target, key).has_changes():
+        # an attribute never loaded (deferred, expired) has not changed: asking its history would load it
+        if only_changed and (key not in target.__dict__ or not attributes.get_history(target, key).has_changes()):
             continue
         value = getattr(target, key)
         pending[key] = value

@@ -1,7 +1,8 @@
 """State of one claim's page, /billing/claims/<id> (staff, admins): its lines with the payer's
 decision, what keeps it from being ready, every transition (who, when), its appeals — and what can
 be done next: check it again, submit it, write an appeal (letter as PDF), send the appeal, correct
-and resubmit, or write off and close.
+and resubmit, bill the patient's secondary payer for what the primary left (coordination of
+benefits), or write off and close.
 
 The id in the address is a request like any other: the service checks the claim is one this person
 may see and act on.
@@ -60,6 +61,11 @@ class ClaimState(rx.State):
     can_appeal: bool = False
     can_correct: bool = False
     can_close: bool = False
+    #: coordination of benefits: a paid primary with a secondary payer on file offers the secondary
+    #: claim; without one, ``secondary_note`` says what to do; ``cob`` links primary and secondary
+    can_secondary: bool = False
+    secondary_note: str = ""
+    cob: dict[str, str] = {}
     note: str = ""
     note_error: str = ""
     prior_auth: str = ""
@@ -103,6 +109,20 @@ class ClaimState(rx.State):
             and any(ln.status == "denied" for ln in c.lines)
         self.can_correct = s in ("rejected", "denied", "partial")
         self.can_close = s not in ("closed", "submitted", "acknowledged", "appealed")
+        paid_primary = c.sequence == "primary" and s in ("paid", "partial") and c.secondary_claim_id is None
+        self.can_secondary = paid_primary and c.has_secondary_coverage
+        self.secondary_note = ("No secondary insurance is on file for this patient, so there is no one to bill for "
+                               "what the primary left: add the secondary policy and choose its payer on the "
+                               "patient's billing page.") if paid_primary and not c.has_secondary_coverage else ""
+        if c.primary_claim_id:
+            self.cob = {"text": f"Secondary claim for the {money(c.billed_balance_cents)} the primary payer left to "
+                                f"the patient. Primary claim:", "number": c.primary_claim_number,
+                        "href": f"/billing/claims/{c.primary_claim_id}"}
+        elif c.secondary_claim_id:
+            self.cob = {"text": "What the primary left is billed to the secondary payer on claim",
+                        "number": c.secondary_claim_number, "href": f"/billing/claims/{c.secondary_claim_id}"}
+        else:
+            self.cob = {}
         self.status = "ok"
 
     def _failed(self, answer: Answer) -> Any:
@@ -113,6 +133,7 @@ class ClaimState(rx.State):
         """on_load of /billing/claims/<id>."""
         self.status, self.error, self.note, self.note_error, self.prior_auth = "loading", "", "", "", ""
         self.claim, self.lines, self.events, self.problems, self.appeals = {}, [], [], [], []
+        self.cob, self.can_secondary, self.secondary_note = {}, False, ""
         self.claim_ref = claim_id_in(self.router.url.path if self.router.url else "")
         answer = await attempt(self, svc.get_claim, claim_id=self.claim_ref)
         if not answer.ok:
@@ -190,6 +211,18 @@ class ClaimState(rx.State):
             return [rx.redirect(f"/billing/claims/{new.id}"), rx.toast.success("Corrected claim created")]
         self._show(new)
         return rx.toast.success("Claim back in draft: fix it and submit it again")
+
+    @rx.event
+    async def create_secondary(self):
+        """Bill the secondary payer for what the primary left (the service checks the claim, the
+        patient's secondary coverage and the balance), then open the new claim."""
+        self.error = ""
+        answer = await attempt(self, svc.create_secondary_claim, claim_id=self.claim_ref)
+        if not answer.ok:
+            return self._failed(answer)
+        new: dto.ClaimView = answer.value
+        return [rx.redirect(f"/billing/claims/{new.id}"),
+                rx.toast.success(f"Secondary claim created for {money(new.billed_balance_cents)} — review and submit it")]
 
     @rx.event
     async def close(self):

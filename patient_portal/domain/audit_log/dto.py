@@ -103,6 +103,7 @@ PHRASES: dict[str, str] = {
     "billing.claim.status.read": "Asked your insurer about a claim",
     "billing.claim.correct": "Corrected an insurance claim for your care",
     "billing.claim.close": "Closed an insurance claim for your care",
+    "billing.claim.secondary.create": "Made a claim to your second insurance for what your first insurer left",
     "billing.claim.read": "Looked at an insurance claim for your care",
     "billing.claim.list": "Looked at a list of insurance claims",
     "billing.remittance.post": "Recorded what your insurer paid",

@@ -20,6 +20,14 @@ in behind the same methods (``register``) and is chosen by the payer's ``clearin
   contractual write-off); the patient owes 20 % of the allowed amount as coinsurance (PR-2); the
   payer pays the rest. Amounts round half up to the cent.
 * **Appeals are paid**: an appealed line is adjudicated again by the last rule.
+* **Secondary claims** (SBR01 ``S``, coordination of benefits) are paid on what the primary payer
+  left to the patient: on each line, the balance is the primary's PR adjustments (from loop 2430);
+  the secondary pays 80 % of it and the patient owes the other 20 % (PR-2), rounded half up; the rest
+  of the charge (what the primary paid and wrote off) is OA-23, the prior payer's adjudication. A
+  line without the primary's decision (no 2430) is denied CO-22 (another payer may cover it) with
+  remark MA04 (secondary payment cannot be considered without the primary's payment information).
+  Member-id rules (``INA`` rejected) apply as to any claim. Its 835 claim status is 2 (processed as
+  secondary).
 * **Eligibility** of an active member: plan "Simulated PPO", copay $25, deductible $1,500 of which
   $500 is met, out-of-pocket maximum $5,000 of which $1,000 is met; a ``PA`` member's answer notes
   that imaging needs prior authorization, a ``DN`` member's that counselling is not covered.
@@ -139,11 +147,33 @@ def adjudicate_line(line: x12.SubmittedLine, *, member_id: str, prior_auth: str,
     return out
 
 
+SECONDARY_BP = 8000  # a secondary payer pays 80 % of the balance the primary left
+
+
+def adjudicate_secondary_line(line: x12.SubmittedLine) -> x12.RemitLine:
+    """The simulated payer's decision on one line of a secondary claim (module docstring)."""
+    out = x12.RemitLine(code=line.code, modifiers=list(line.modifiers), charge_cents=line.charge_cents,
+                        paid_cents=0, units=line.units, control=line.control)
+    if line.prior_paid_cents is None:
+        out.adjustments.append(x12.Adjustment("CO", "22", line.charge_cents))
+        out.remarks.append("MA04")
+        return out
+    balance = max(0, min(line.left_to_patient_cents, line.charge_cents))
+    paid = _share(balance, SECONDARY_BP)
+    if line.charge_cents - balance:
+        out.adjustments.append(x12.Adjustment("OA", "23", line.charge_cents - balance))
+    if balance - paid:
+        out.adjustments.append(x12.Adjustment("PR", "2", balance - paid))
+    out.paid_cents = paid
+    return out
+
+
 def _claim_payment(claim_number: str, payer_claim_number: str, lines: list[x12.RemitLine],
-                   patient_name: tuple[str, str]) -> x12.RemitClaimDoc:
+                   patient_name: tuple[str, str], sequence: str = "primary") -> x12.RemitClaimDoc:
     paid = sum(ln.paid_cents for ln in lines)
     patient = sum(a.cents for ln in lines for a in ln.adjustments if a.group == "PR")
-    return x12.RemitClaimDoc(control_number=claim_number, status_code="1" if paid or patient else "4",
+    processed = "2" if sequence == "secondary" else "1"
+    return x12.RemitClaimDoc(control_number=claim_number, status_code=processed if paid or patient else "4",
                              charge_cents=sum(ln.charge_cents for ln in lines), paid_cents=paid,
                              patient_cents=patient, payer_claim_number=payer_claim_number, lines=lines,
                              patient_name=patient_name)
@@ -179,10 +209,13 @@ class SimulatedPayer:
                 continue
             pcn = _payer_claim_number(claim.claim_number, claim.frequency)
             acks.append(Acknowledgement(claim.claim_number, "A2", "20", pcn))
-            lines = [adjudicate_line(ln, member_id=claim.member_id, prior_auth=claim.prior_authorization, appeal=False)
-                     for ln in claim.lines]
+            if claim.sequence == "secondary":
+                lines = [adjudicate_secondary_line(ln) for ln in claim.lines]
+            else:
+                lines = [adjudicate_line(ln, member_id=claim.member_id, prior_auth=claim.prior_authorization,
+                                         appeal=False) for ln in claim.lines]
             payments.setdefault((claim.payer_code, claim.payer_name), []).append(
-                _claim_payment(claim.claim_number, pcn, lines, claim.patient_name))
+                _claim_payment(claim.claim_number, pcn, lines, claim.patient_name, claim.sequence))
         for (code, name), claims in payments.items():
             self._queue_835(session, code, name, submission.billing_name, submission.billing_npi, claims)
         return acks

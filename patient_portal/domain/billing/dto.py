@@ -39,6 +39,8 @@ REASON_WORDS = {
     "96": "Not covered by the plan", "97": "Included in another service", "197": "Prior authorization missing",
     "16": "Information missing", "18": "Duplicate claim", "29": "Filed too late", "50": "Not medically necessary",
     "M62": "Authorization number missing", "N130": "See the plan's benefit rules",
+    "22": "Another payer may cover this (coordination of benefits)", "23": "Paid or adjusted by the primary payer",
+    "MA04": "Send the primary payer's payment first",
 }
 
 
@@ -143,6 +145,14 @@ class ClaimView:
     payer_claim_number: str
     version: int
     appeals: tuple[AppealView, ...] = ()
+    #: coordination of benefits: on a secondary claim, the primary it was made from and the balance it
+    #: bills; on a primary, its secondary claim (if made) and whether the patient has a secondary payer
+    primary_claim_id: uuid.UUID | None = None
+    primary_claim_number: str = ""
+    billed_balance_cents: int = 0
+    secondary_claim_id: uuid.UUID | None = None
+    secondary_claim_number: str = ""
+    has_secondary_coverage: bool = False
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,13 @@ def move_to_patient(session: Session, charge: Charge, cents: int, **codes) -> No
     post(session, charge, bucket=PATIENT, kind=PATIENT_SHARE, amount_cents=cents, **codes)
 
 
+def move_to_insurance(session: Session, charge: Charge, cents: int, **codes) -> None:
+    """A secondary payer is billed for `cents` the patient owes on this charge (what the primary
+    left): patient -> insurance bucket, until the secondary payer's 835 pays it or moves it back."""
+    post(session, charge, bucket=PATIENT, kind=PATIENT_SHARE, amount_cents=-cents, **codes)
+    post(session, charge, bucket=INSURANCE, kind=PATIENT_SHARE, amount_cents=cents, **codes)
+
+
 def open_patient_charges(session: Session, patient_id: uuid.UUID, *, for_update: bool = True) -> list[Charge]:
     """The patient's charges with something they owe, oldest first (the order a payment pays them)."""
     stmt = select(Charge).where(Charge.patient_id == patient_id, Charge.patient_balance_cents > 0).order_by(

@@ -29,17 +29,22 @@ import hashlib
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
 from patient_portal.core import errors as errors_
 from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
 from patient_portal.core.clock import clinic_zone
+from patient_portal.core.crypto import encrypted_kinds
 from patient_portal.core.db import utcnow
 from patient_portal.domain.billing import clearinghouse as ch
 from patient_portal.domain.billing import ledger, letters, x12
@@ -170,14 +175,53 @@ def _payers(session: Session) -> dict[uuid.UUID, Payer]:
     return {p.id: p for p in session.exec(select(Payer)).all()}
 
 
+def _event_row(claim_id: uuid.UUID, from_status: str | None, to: str, actor: Actor | None, *, who: str = "",
+               detail: dict | None = None) -> dict[str, Any]:
+    """A claim's history row as plain values (``ClaimEvent``'s columns)."""
+    now = utcnow()
+    return {"id": uuid.uuid4(), "created_at": now, "updated_at": now, "claim_id": claim_id,
+            "from_status": from_status, "to_status": to, "actor_id": actor.user_id if actor else None,
+            "actor_name": who or (actor.display_name if actor else "") or "", "detail": detail or {}}
+
+
+_EVENTS = "billing_claim_events_batch"
+
+
+@contextmanager
+def _batched(session: Session) -> Iterator[None]:
+    """Within this block claim history rows (``_transition``) and the ledger's entries
+    (``ledger.batched``) are kept as plain rows and written in one multi-row INSERT each when it
+    ends, after the claims themselves are flushed: a billing run or an 835 of 5,000 claims makes
+    tens of thousands of them, and building ORM state for each costs more than writing it. Nothing
+    in the block may read them back."""
+    if session.info.get(_EVENTS) is not None:
+        yield
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_EVENTS] = rows
+    try:
+        with ledger.batched(session):
+            yield
+        if rows:
+            session.flush()
+            session.connection().execute(ClaimEvent.__table__.insert(), rows)  # type: ignore[attr-defined]
+    finally:
+        session.info.pop(_EVENTS, None)
+
+
 def _transition(session: Session, claim: Claim, to: str, actor: Actor | None, *, who: str = "",
                 detail: dict | None = None) -> None:
-    """Move `claim` to `to` (allowed by TRANSITIONS, else WrongStatus) and write the history row."""
+    """Move `claim` to `to` (allowed by TRANSITIONS, else WrongStatus) and write the history row
+    (a plain row inside ``_batched``)."""
     if to != claim.status and to not in TRANSITIONS[claim.status]:
         raise WrongStatus(claim.status, f"moved to {to}")
-    session.add(ClaimEvent(claim_id=claim.id, from_status=claim.status, to_status=to,
-                           actor_id=actor.user_id if actor else None,
-                           actor_name=who or (actor.display_name if actor else "") or "", detail=detail or {}))
+    pending = session.info.get(_EVENTS)
+    if pending is not None:
+        pending.append(_event_row(claim.id, claim.status, to, actor, who=who, detail=detail))
+    else:
+        session.add(ClaimEvent(claim_id=claim.id, from_status=claim.status, to_status=to,
+                               actor_id=actor.user_id if actor else None,
+                               actor_name=who or (actor.display_name if actor else "") or "", detail=detail or {}))
     claim.status = to
     claim.version += 1
     claim.updated_at = utcnow()
@@ -605,10 +649,11 @@ def build_claim(session: Session, actor: Actor | None, *, patient_id: Any, charg
 
 
 def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage, charges: list[Charge], *,
-                 prior_authorization: str = "", frequency: str = "1", replaces: Claim | None = None
-                 ) -> tuple[Claim, list[ClaimLine], ClaimEvent]:
-    """A new draft claim, its lines and its first history row, in memory (the caller adds them):
-    the charges' diagnoses in order (12 at most) and each line's pointers into them."""
+                 prior_authorization: str = "", frequency: str = "1", replaces: Claim | None = None,
+                 primary: uuid.UUID | None = None) -> tuple[Claim, list[dict[str, Any]], dict[str, Any]]:
+    """A new draft claim in memory, with its lines and its first history row as plain rows (the
+    caller adds the claim and writes the rows, ``_write_lines``): the charges' diagnoses in order
+    (12 at most) and each line's pointers into them."""
     diagnoses: list[dict] = []
     for charge in charges:
         for d in charge.diagnoses or []:
@@ -623,28 +668,38 @@ def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage
                   service_from=min(c.service_date for c in charges), rendering_provider_id=rendering,
                   total_cents=sum(c.amount_cents for c in charges), frequency=frequency,
                   replaces_id=replaces.id if replaces else None,
-                  payer_claim_number=replaces.payer_claim_number if replaces else None)
+                  payer_claim_number=replaces.payer_claim_number if replaces else None,
+                  sequence="secondary" if primary else "primary", primary_claim_id=primary)
     codes = [d["code"] for d in diagnoses]
     lines = []
+    now = utcnow()
     for n, charge in enumerate(charges, start=1):
         pointers = [codes.index(d.get("code")) + 1 for d in charge.diagnoses or [] if d.get("code") in codes]
-        lines.append(ClaimLine(claim_id=claim.id, charge_id=charge.id, line_number=n, charge_cents=charge.amount_cents,
-                               pointers=pointers[: check.MAX_POINTERS]))
+        lines.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "claim_id": claim.id,
+                      "charge_id": charge.id, "line_number": n, "charge_cents": charge.amount_cents,
+                      "pointers": pointers[: check.MAX_POINTERS], "status": LINE_OPEN, "paid_cents": 0,
+                      "adjusted_cents": 0, "patient_cents": 0, "adjustments": [], "remarks": []})
         charge.claim_id, charge.payer_id = claim.id, coverage.payer_id
-    event = ClaimEvent(claim_id=claim.id, from_status=None, to_status=DRAFT, actor_id=actor.user_id,
-                       actor_name=actor.display_name or "")
-    return claim, lines, event
+    return claim, lines, _event_row(claim.id, None, DRAFT, actor)
+
+
+def _write_lines(session: Session, lines: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    """New claims' lines and first history rows, in one INSERT each (the claims flushed first)."""
+    session.flush()
+    conn = session.connection()
+    if lines:
+        conn.execute(ClaimLine.__table__.insert(), lines)  # type: ignore[attr-defined]
+    if events:
+        conn.execute(ClaimEvent.__table__.insert(), events)  # type: ignore[attr-defined]
 
 
 def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage,
               charges: list[Charge], *, prior_authorization: str = "", frequency: str = "1",
-              replaces: Claim | None = None) -> Claim:
+              replaces: Claim | None = None, primary: uuid.UUID | None = None) -> Claim:
     claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges, prior_authorization=prior_authorization,
-                                       frequency=frequency, replaces=replaces)
-    session.add(claim)
-    session.flush()
-    session.add_all([*lines, *charges, event])
-    session.flush()
+                                       frequency=frequency, replaces=replaces, primary=primary)
+    session.add_all([claim, *charges])
+    _write_lines(session, lines, [event])
     _validate(session, actor, claim)
     return claim
 
@@ -668,7 +723,8 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
             Charge.insurance_balance_cents > 0)).all():
         waiting[charge.patient_id].append(charge)
     setup = _setup(session)
-    made: list[tuple[Claim, list[ClaimLine], list[Charge]]] = []
+    made: list[tuple[Claim, list[dict[str, Any]], list[Charge]]] = []
+    events: list[dict[str, Any]] = []
     for pid in pids:
         policy = policies.get(pid)
         coverage = coverages.get(policy.id) if policy else None
@@ -676,12 +732,16 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
         if pid not in patients or policy is None or coverage is None or not charges:
             continue
         claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges)
-        session.add_all([claim, *lines, *charges, event])
+        session.add_all([claim, *charges])
         made.append((claim, lines, charges))
-    for claim, lines, charges in made:  # validated before the first flush: each claim is written once, ready or not
-        policy = policies[claim.patient_id]
-        _validate(session, actor, claim, lines=lines, charges={c.id: c for c in charges}, setup=setup,
-                  patient=patients[claim.patient_id], coverage=coverages.get(policy.id))
+        events.append(event)
+    with _batched(session):  # validated before the first flush: each claim is written once, ready or not
+        for claim, lines, charges in made:
+            policy = policies[claim.patient_id]
+            _validate(session, actor, claim, lines=[SimpleNamespace(**ln) for ln in lines],  # type: ignore[misc]
+                      charges={c.id: c for c in charges}, setup=setup, patient=patients[claim.patient_id],
+                      coverage=coverages.get(policy.id))
+        _write_lines(session, [ln for _c, lines, _ch in made for ln in lines], events)
     audit.record_each(session, actor, "billing.claim.create", [
         {"patient_id": claim.patient_id, "object_type": OBJECT_CLAIM, "object_id": claim.id,
          "detail": {"lines": len(lines), "status": claim.status}} for claim, lines, _ in made])
@@ -697,10 +757,18 @@ def _lines(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, list
     return out
 
 
-def _charges(session: Session, charge_ids: list[uuid.UUID]) -> dict[uuid.UUID, Charge]:
+def _plain_only(model: Any) -> list[Any]:
+    """Loader options deferring a model's encrypted columns (loaded and decrypted when first read)."""
+    return [defer(getattr(model, name)) for name in encrypted_kinds(model)]
+
+
+def _charges(session: Session, charge_ids: list[uuid.UUID], *, plain_only: bool = False) -> dict[uuid.UUID, Charge]:
     if not charge_ids:
         return {}
-    return {c.id: c for c in session.exec(select(Charge).where(Charge.id.in_(charge_ids))).all()}  # type: ignore[attr-defined]
+    stmt = select(Charge).where(Charge.id.in_(charge_ids))  # type: ignore[attr-defined]
+    if plain_only:
+        stmt = stmt.options(*_plain_only(Charge))
+    return {c.id: c for c in session.exec(stmt).all()}
 
 
 def problems_of(session: Session, claim: Claim, lines: list[ClaimLine], charges: dict[uuid.UUID, Charge],
@@ -820,9 +888,28 @@ def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty
         Patient.id.in_({c.patient_id for c in claims}))).all()}  # type: ignore[attr-defined]
     providers = {p.user_id: p for p in session.exec(select(ProviderNumber)).all()}
     payers = _payers(session)
-    policy_ids = [c.policy_id for c in claims if c.policy_id and c.relationship != "self"]
+    primaries = {c.id: c for c in session.exec(select(Claim).where(Claim.id.in_(
+        {c.primary_claim_id for c in claims if c.primary_claim_id}))).all()} \
+        if any(c.primary_claim_id for c in claims) else {}  # type: ignore[attr-defined]
+    primary_lines = {pid_: {ln.charge_id: ln for ln in ls} for pid_, ls in _lines(session, list(primaries)).items()}
+    policy_ids = [c.policy_id for c in [*claims, *primaries.values()] if c.policy_id and c.relationship != "self"]
     coverages = {cv.policy_id: cv for cv in session.exec(select(Coverage).where(
         Coverage.policy_id.in_(policy_ids))).all()} if policy_ids else {}  # type: ignore[attr-defined]
+
+    def subscriber_of(claim: Claim, person: x12.Party) -> x12.Party:
+        if claim.relationship == "self":
+            return person
+        cov = coverages.get(claim.policy_id)
+        return x12.Party(name=(cov.subscriber_family_name if cov else "") or "",
+                         given_name=(cov.subscriber_given_name if cov else "") or "",
+                         address_line1=person.address_line1, city=person.city, region=person.region,
+                         postal_code=person.postal_code, birth_date=cov.subscriber_birth_date if cov else None,
+                         sex=(cov.subscriber_sex if cov else "") or "")
+
+    def adjustments(ln: ClaimLine) -> tuple[x12.Adjustment, ...]:
+        return tuple(x12.Adjustment(a["group"], a["reason"], int(a["cents"])) for a in ln.adjustments or []
+                     if int(a.get("cents") or 0))
+
     docs = []
     for claim in claims:
         patient, payer = patients[claim.patient_id], payers[claim.payer_id]
@@ -831,17 +918,22 @@ def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty
                            address_line1=addr.get("line1", ""), city=addr.get("city", ""),
                            region=addr.get("region", ""), postal_code=addr.get("postal_code", ""),
                            birth_date=patient.date_of_birth, sex=patient.sex)
-        subscriber = person
-        if claim.relationship != "self":
-            cov = coverages.get(claim.policy_id)
-            subscriber = x12.Party(name=(cov.subscriber_family_name if cov else "") or "",
-                                   given_name=(cov.subscriber_given_name if cov else "") or "",
-                                   address_line1=person.address_line1, city=person.city, region=person.region,
-                                   postal_code=person.postal_code,
-                                   birth_date=cov.subscriber_birth_date if cov else None,
-                                   sex=(cov.subscriber_sex if cov else "") or "")
+        subscriber = subscriber_of(claim, person)
         provider = providers.get(claim.rendering_provider_id) if claim.rendering_provider_id else None
         claim_lines = lines[claim.id]
+        first = primaries.get(claim.primary_claim_id) if claim.primary_claim_id else None
+        before = primary_lines.get(first.id, {}) if first else {}
+        paid_on = (first.adjudicated_at or utcnow()).date() if first else None
+        other = None
+        if first is not None:
+            mine = [before[ln.charge_id] for ln in claim_lines if ln.charge_id in before]
+            other_payer = payers[first.payer_id]
+            other = x12.OtherPayer(
+                payer=x12.Party(name=other_payer.name, identifier=other_payer.payer_code),
+                subscriber=subscriber_of(first, person), member_id=first.member_id,
+                group_number=first.group_number or "", relationship=first.relationship,
+                filing_code=other_payer.filing_code, paid_cents=sum(p.paid_cents for p in mine),
+                patient_cents=sum(p.patient_cents for p in mine), payer_claim_number=first.payer_claim_number or "")
         pos = charges[claim_lines[0].charge_id].place_of_service if claim_lines else "11"
         docs.append((claim, x12.ClaimDoc(
             claim_number=claim.claim_number, total_cents=claim.total_cents, place_of_service=pos,
@@ -854,13 +946,15 @@ def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty
                 code=charges[ln.charge_id].code, modifiers=tuple(charges[ln.charge_id].modifiers or ()),
                 charge_cents=ln.charge_cents, units=charges[ln.charge_id].units,
                 place_of_service=charges[ln.charge_id].place_of_service, pointers=tuple(ln.pointers or ()),
-                service_date=charges[ln.charge_id].service_date, control=f"{claim.claim_number}-{ln.line_number}")
+                service_date=charges[ln.charge_id].service_date, control=f"{claim.claim_number}-{ln.line_number}",
+                prior=x12.PriorLine(before[ln.charge_id].paid_cents, adjustments(before[ln.charge_id]), paid_on)
+                if ln.charge_id in before and paid_on else None)
                 for ln in claim_lines),
             rendering=x12.Party(name=provider.family_name, given_name=provider.given_name, identifier=provider.npi)
             if provider and provider.npi != profile.npi else None,
             rendering_taxonomy=provider.taxonomy if provider else "",
             payer_claim_number=claim.payer_claim_number or "",
-            prior_authorization=claim.prior_authorization or "")))
+            prior_authorization=claim.prior_authorization or "", other=other)))
     return billing, docs
 
 
@@ -922,8 +1016,21 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
                 object_type=OBJECT_CLAIM, object_id=claim.id)
         if claim.status != READY:
             raise WrongStatus(claim.status, "submitted: only a ready claim is sent")
-    accepted, rejected, file_id = [], [], None
-    now = utcnow()
+    accepted: list[str] = []
+    rejected: list[str] = []
+    with _batched(session):
+        file_id = _send(session, actor, claims, utcnow(), accepted, rejected)
+    audit.record_each(session, actor, "billing.claim.submit", [
+        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
+        for pid, mine in _by_patient(claims).items()])
+    return SubmitResult(tuple(accepted), tuple(rejected), file_id)
+
+
+def _send(session: Session, actor: Actor, claims: list[Claim], now: datetime, accepted: list[str],
+          rejected: list[str]) -> uuid.UUID | None:
+    """Each payer's 837P to its clearinghouse, and its acknowledgements on the claims (numbers added
+    to `accepted` or `rejected`): the last file's id."""
+    file_id = None
     for _code, (text, payer, mine) in _files_by_payer(session, claims).items():
         out = ClearinghouseFile(clearinghouse=payer.clearinghouse, direction="out", kind="837P", content=text,
                                 claim_count=len(mine))
@@ -947,10 +1054,7 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
                 _transition(session, claim, REJECTED, None, who=ch.PAYER_ACTOR,
                             detail={"ack": ack.category, "code": ack.status_code})
                 rejected.append(claim.claim_number)
-    audit.record_each(session, actor, "billing.claim.submit", [
-        {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
-        for pid, mine in _by_patient(claims).items()])
-    return SubmitResult(tuple(accepted), tuple(rejected), file_id)
+    return file_id
 
 
 def claim_status(session: Session, actor: Actor | None, *, claim_id: Any) -> str:
@@ -978,7 +1082,8 @@ def correct_claim(session: Session, actor: Actor | None, *, claim_id: Any, prior
         new = claim
     elif claim.status in (DENIED, PARTIAL, PAID):
         lines = _lines(session, [claim.id])[claim.id]
-        charges = [c for c in _charges(session, [ln.charge_id for ln in lines]).values() if c.insurance_balance_cents > 0]
+        charges = [c for c in _charges(session, [ln.charge_id for ln in lines]).values()
+                   if c.insurance_balance_cents > 0 and c.claim_id == claim.id]  # a secondary claim carries the rest
         if not charges:
             raise BillingInvalid("Nothing on this claim is still waiting for the payer.", errors={"claim": "Nothing to correct."})
         policy = session.get(InsurancePolicy, claim.policy_id) if claim.policy_id else None
@@ -988,12 +1093,63 @@ def correct_claim(session: Session, actor: Actor | None, *, claim_id: Any, prior
         _transition(session, claim, CLOSED, actor, detail={"replaced": True})
         new = _assemble(session, actor, claim.patient_id, policy, coverage, sorted(charges, key=lambda c: c.created_at),
                         prior_authorization=prior_authorization or claim.prior_authorization or "",
-                        frequency="7", replaces=claim)
+                        frequency="7", replaces=claim, primary=claim.primary_claim_id)
     else:
         raise WrongStatus(claim.status, "corrected")
     audit.record(session, actor, "billing.claim.correct", patient_id=claim.patient_id, object_type=OBJECT_CLAIM,
                  object_id=new.id, detail={"replaces": str(claim.id) if new is not claim else None})
     return _claim_view(session, new)
+
+
+def _secondary_of(session: Session, claim: Claim) -> Claim | None:
+    """The secondary claim made from this primary (the newest not closed; a corrected one replaces it)."""
+    return session.exec(select(Claim).where(Claim.primary_claim_id == claim.id, Claim.status != CLOSED)
+                        .order_by(Claim.created_at.desc())).first()  # type: ignore[attr-defined]
+
+
+def create_secondary_claim(session: Session, actor: Actor | None, *, claim_id: Any) -> ClaimView:
+    """A secondary claim (coordination of benefits) from a primary claim its payer has paid: to the
+    patient's secondary payer, with the same charges at their full amounts (as X12 wants) and the
+    primary's payment and adjustments on each line, billing the balance the primary left to the
+    patient. That balance (what the patient still owes of the primary's PR share on each line) moves
+    from the patient's bucket back to the insurance bucket until the secondary payer's 835 posts.
+    Refused, saying why, when the primary has not paid, already has a secondary claim, the patient
+    has no secondary policy with a payer, or nothing is left to bill."""
+    primary = _claim_of(session, actor, A.CLAIM_WRITE, claim_id, "billing.claim.secondary.create")
+    assert actor is not None
+    if primary.sequence != "primary":
+        raise BillingInvalid("A secondary claim is made from the primary claim, not from another secondary one.",
+                             errors={"claim": "Not a primary claim."})
+    if primary.status not in (PAID, PARTIAL):
+        raise WrongStatus(primary.status, "billed to a secondary payer until the primary payer has paid it")
+    if (existing := _secondary_of(session, primary)) is not None:
+        raise BillingInvalid(f"This claim already has a secondary claim ({existing.claim_number}).",
+                             errors={"claim": "Secondary claim already made."})
+    found = _primary_coverage(session, primary.patient_id, "secondary")
+    if found is None:
+        raise BillingInvalid("This patient has no secondary insurance with a payer: add the secondary policy and "
+                             "choose its payer on the patient's billing page first.",
+                             errors={"coverage": "No secondary coverage with a payer."})
+    policy, coverage = found
+    if coverage.payer_id == primary.payer_id and policy.id == primary.policy_id:
+        raise BillingInvalid("The secondary policy is the primary one.", errors={"coverage": "Same policy."})
+    lines = _lines(session, [primary.id])[primary.id]
+    charges = _charges(session, [ln.charge_id for ln in lines])
+    balance = {ln.charge_id: min(ln.patient_cents, charges[ln.charge_id].patient_balance_cents) for ln in lines
+               if ln.status in (LINE_PAID, LINE_PARTIAL) and charges[ln.charge_id].claim_id == primary.id}
+    billable = sorted((charges[cid] for cid, cents in balance.items() if cents > 0),
+                      key=lambda c: (c.service_date, c.created_at))
+    if not billable:
+        raise BillingInvalid("Nothing is left for a secondary payer: the primary paid every line in full or the "
+                             "patient has paid their share.", errors={"claim": "No balance left."})
+    claim = _assemble(session, actor, primary.patient_id, policy, coverage, billable, primary=primary.id)
+    for charge in billable:
+        ledger.move_to_insurance(session, charge, balance[charge.id], claim_id=claim.id, group_code="PR",
+                                 entered_by=actor.user_id)
+    audit.record(session, actor, "billing.claim.secondary.create", patient_id=primary.patient_id,
+                 object_type=OBJECT_CLAIM, object_id=claim.id,
+                 detail={"primary": str(primary.id), "lines": len(billable), "status": claim.status})
+    return _claim_view(session, claim)
 
 
 def close_claim(session: Session, actor: Actor | None, *, claim_id: Any, write_off: bool = False) -> ClaimView:
@@ -1002,7 +1158,8 @@ def close_claim(session: Session, actor: Actor | None, *, claim_id: Any, write_o
     claim = _claim_of(session, actor, A.CLAIM_WRITE, claim_id, "billing.claim.close")
     assert actor is not None
     lines = _lines(session, [claim.id])[claim.id]
-    charges = _charges(session, [ln.charge_id for ln in lines])
+    charges = {k: c for k, c in _charges(session, [ln.charge_id for ln in lines]).items()
+               if c.claim_id == claim.id}  # what a secondary claim now carries is the secondary's to close
     waiting = sum(c.insurance_balance_cents for c in charges.values())
     if waiting and not write_off:
         raise BillingInvalid("This claim still has money waiting for the payer: write it off to close it.",
@@ -1051,7 +1208,24 @@ def _claim_view(session: Session, claim: Claim) -> ClaimView:
                      for e in events),
         problems=dict(claim.problems or {}), appeal_deadline=claim.appeal_deadline, appeal_level=claim.appeal_level,
         payer_claim_number=claim.payer_claim_number or "", version=claim.version,
-        appeals=tuple(_appeal_view(a) for a in appeals))
+        appeals=tuple(_appeal_view(a) for a in appeals), **_coordination(session, claim))
+
+
+def _coordination(session: Session, claim: Claim) -> dict[str, Any]:
+    """A claim's coordination of benefits for its view: a secondary's primary and the balance it
+    bills (what moved back to the insurance bucket for it); a primary's secondary claim, and whether
+    the patient has a secondary payer to bill."""
+    if claim.primary_claim_id:
+        first = session.get(Claim, claim.primary_claim_id)
+        billed = session.exec(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.claim_id == claim.id, LedgerEntry.bucket == INSURANCE, LedgerEntry.kind == PATIENT_SHARE,
+            LedgerEntry.amount_cents > 0)).one()
+        return {"primary_claim_id": claim.primary_claim_id, "primary_claim_number": first.claim_number if first else "",
+                "billed_balance_cents": int(billed)}
+    second = _secondary_of(session, claim)
+    return {"secondary_claim_id": second.id if second else None,
+            "secondary_claim_number": second.claim_number if second else "",
+            "has_secondary_coverage": _primary_coverage(session, claim.patient_id, "secondary") is not None}
 
 
 def get_claim(session: Session, actor: Actor | None, *, claim_id: Any) -> ClaimView:
@@ -1127,13 +1301,16 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
     session.add(remit)
     session.flush()
     numbers = [c.control_number for c in doc.claims]
-    claims = {c.claim_number: c for c in session.exec(select(Claim).where(Claim.claim_number.in_(numbers))).all()} \
+    # posting reads amounts, statuses and codes: the encrypted columns (member ids, diagnoses, codes)
+    # are loaded, and decrypted, only if a line must be matched by its code
+    claims = {c.claim_number: c for c in session.exec(select(Claim).where(Claim.claim_number.in_(numbers))
+                                                      .options(*_plain_only(Claim))).all()} \
         if numbers else {}  # type: ignore[attr-defined]
     lines = _lines(session, [c.id for c in claims.values()])
-    charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls])
+    charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls], plain_only=True)
     payers = _payers(session)
     touched: dict[uuid.UUID, list[str]] = defaultdict(list)
-    with ledger.batched(session):
+    with _batched(session):
         posted, unmatched, paid_total = _post_claims(session, actor, remit, doc, claims, lines, charges, payers,
                                                      touched)
     remit.posted_cents, remit.unmatched_count = paid_total, unmatched
@@ -1197,13 +1374,14 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
         used.add(line.id)
         charge = charges[line.charge_id]
         patient_share = sum(a.cents for a in rline.adjustments if a.group == "PR")
+        prior = sum(a.cents for a in rline.adjustments if a.reason == PRIOR_PAYER and a.group != "PR")
         line.adjustments = [{"group": a.group, "reason": a.reason, "cents": a.cents} for a in rline.adjustments]
         line.remarks = list(rline.remarks)
         if rline.paid_cents == 0 and patient_share == 0:
             line.status = LINE_DENIED  # denied: recorded, nothing moves until it is appealed or written off
             session.add(line)
             continue
-        needed = rline.paid_cents + rline.adjusted_cents
+        needed = rline.paid_cents + rline.adjusted_cents - prior
         if needed > charge.insurance_balance_cents:
             session.add(WorkItem(remittance_id=remit.id, kind="unbalanced", control_number=(rline.control or "")[:38],
                                  amount_cents=rline.paid_cents))
@@ -1216,12 +1394,12 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
         for adj in rline.adjustments:
             if adj.group == "PR":
                 ledger.move_to_patient(session, charge, adj.cents, group_code="PR", reason_code=adj.reason[:5], **codes)
-            else:
+            elif adj.reason != PRIOR_PAYER:
                 ledger.post(session, charge, bucket=INSURANCE, kind=ADJUSTMENT, amount_cents=-adj.cents,
                             group_code=adj.group[:2], reason_code=adj.reason[:5], **codes)
         line.paid_cents += rline.paid_cents
         line.patient_cents += patient_share
-        line.adjusted_cents += rline.adjusted_cents - patient_share
+        line.adjusted_cents += rline.adjusted_cents - patient_share - prior
         line.status = LINE_PAID if charge.insurance_balance_cents == 0 else LINE_PARTIAL
         session.add(line)
     statuses = {ln.status for ln in lines}
@@ -1245,6 +1423,9 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
     return all_ok
 
 
+#: CARC 23, "the impact of prior payer(s) adjudication": on a secondary payer's 835 it covers what the
+#: primary paid and wrote off, already posted from the primary's 835, so it moves no money again.
+PRIOR_PAYER = "23"
 #: CLP02 of a claim payment that takes back an earlier one (its amounts are the earlier ones, negated).
 REVERSAL = "22"
 

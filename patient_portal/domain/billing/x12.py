@@ -12,6 +12,13 @@ validator (pyx12) and parse it with x12sdk. Conventions:
 * Each claim is a subscriber loop (HL 22) of its own, with a patient loop (HL 23) when the patient is
   not the subscriber. Each service line carries ``REF*6R`` (its line item control number,
   "<claim number>-<line>"): the 835 echoes it, so payments match lines exactly.
+* A **secondary claim** (coordination of benefits, SBR01 ``S``) carries the primary payer's decision:
+  loop 2320 (SBR of the other subscriber with SBR01 ``P``, ``AMT*D`` what the primary paid, ``AMT*EAF``
+  what it left to the patient, ``OI``), 2330A (the other subscriber, ``NM1*IL``), 2330B (the primary
+  payer, ``NM1*PR`` and ``REF*F8`` its claim number) and on each line 2430 (``SVD`` paid, ``CAS`` the
+  primary's adjustments, ``DTP*573`` when it paid). The lines keep their full charges, as X222A1's
+  balancing wants (SV102 - 2430 CAS = SVD02; CLM02 - 2320/2430 CAS = AMT*D): the secondary payer
+  works out the balance left from them.
 """
 
 from __future__ import annotations
@@ -157,6 +164,31 @@ class ServiceLine:
     pointers: tuple[int, ...]
     service_date: date
     control: str  # REF*6R
+    prior: PriorLine | None = None  # loop 2430 on a secondary claim: what the primary payer did
+
+
+@dataclass(frozen=True)
+class PriorLine:
+    """The primary payer's decision on one line (loop 2430): paid, its CAS adjustments, when."""
+
+    paid_cents: int
+    adjustments: tuple[Adjustment, ...]
+    paid_on: date
+
+
+@dataclass(frozen=True)
+class OtherPayer:
+    """The primary payer on a secondary claim (loops 2320, 2330A, 2330B)."""
+
+    payer: Party  # name; identifier = its payer id (SVD01 repeats it)
+    subscriber: Party
+    member_id: str
+    group_number: str
+    relationship: str  # the patient's relationship to the other subscriber
+    filing_code: str
+    paid_cents: int  # AMT*D
+    patient_cents: int  # AMT*EAF: what the primary left to the patient
+    payer_claim_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +213,7 @@ class ClaimDoc:
     rendering_taxonomy: str = ""
     payer_claim_number: str = ""
     prior_authorization: str = ""
+    other: OtherPayer | None = None  # a secondary claim's primary payer (COB)
 
 
 @dataclass(frozen=True)
@@ -265,6 +298,8 @@ def write_837p(env: Envelope, billing: BillingParty, receiver_name: str, claims:
             segs.append(_person("82", claim.rendering, "XX", claim.rendering.identifier))
             if claim.rendering_taxonomy:
                 segs.append(f"PRV*PE*PXC*{clean(claim.rendering_taxonomy)}")
+        if claim.other is not None:
+            segs += _other_payer(claim.other)
         for n, line in enumerate(claim.lines, start=1):
             procedure = ":".join(["HC", clean(line.code), *[clean(m) for m in line.modifiers]])
             pos = "" if line.place_of_service == claim.place_of_service else line.place_of_service
@@ -275,7 +310,29 @@ def write_837p(env: Envelope, billing: BillingParty, receiver_name: str, claims:
                 f"DTP*472*D8*{d8(line.service_date)}",
                 f"REF*6R*{clean(line.control, 50)}",
             ]
+            if line.prior is not None and claim.other is not None:
+                segs.append(f"SVD*{clean(claim.other.payer.identifier, 80)}*{amount(line.prior.paid_cents)}*"
+                            f"{procedure}**{line.units}")
+                segs += _group(list(line.prior.adjustments))
+                segs.append(f"DTP*573*D8*{d8(line.prior.paid_on)}")
     return _join(_close(env, segs, st, ctl))
+
+
+def _other_payer(o: OtherPayer) -> list[str]:
+    """Loops 2320 (SBR P, AMT*D, AMT*EAF, OI), 2330A (the other subscriber) and 2330B (the primary
+    payer). Adjustments travel on the lines (2430), so no claim-level CAS is repeated here."""
+    segs = [f"SBR*P*{RELATIONSHIP_CODES.get(o.relationship, 'G8')}*{clean(o.group_number, 50)}******"
+            f"{clean(o.filing_code, 2) or 'CI'}",
+            f"AMT*D*{amount(o.paid_cents)}"]
+    if o.patient_cents:
+        segs.append(f"AMT*EAF*{amount(o.patient_cents)}")
+    segs.append("OI***Y*P**Y")
+    segs.append(_person("IL", o.subscriber, "MI", o.member_id))
+    segs += _address(o.subscriber)
+    segs.append(f"NM1*PR*2*{clean(o.payer.name, 60)}*****PI*{clean(o.payer.identifier, 80)}")
+    if o.payer_claim_number:
+        segs.append(f"REF*F8*{clean(o.payer_claim_number, 50)}")
+    return segs
 
 
 @dataclass
@@ -285,6 +342,13 @@ class SubmittedLine:
     charge_cents: int
     units: int
     control: str
+    prior_paid_cents: int | None = None  # SVD02 on a secondary claim (None: no primary decision sent)
+    prior_adjustments: list[Adjustment] = field(default_factory=list)  # the primary's CAS (2430)
+
+    @property
+    def left_to_patient_cents(self) -> int:
+        """What the primary payer left to the patient on this line (its PR adjustments)."""
+        return sum(a.cents for a in self.prior_adjustments if a.group == "PR")
 
 
 @dataclass
@@ -301,6 +365,9 @@ class SubmittedClaim:
     prior_authorization: str = ""
     patient_name: tuple[str, str] = ("", "")
     lines: list[SubmittedLine] = field(default_factory=list)
+    sequence: str = "primary"  # SBR01 of the subscriber loop: P primary, S secondary
+    prior_paid_cents: int | None = None  # AMT*D of loop 2320
+    prior_payer_code: str = ""  # NM109 of loop 2330B
 
 
 @dataclass
@@ -311,16 +378,25 @@ class Submission:
 
 
 def read_837p(text: str) -> Submission:
-    """The billing provider and the claims of an 837P file, as a payer reads them."""
+    """The billing provider and the claims of an 837P file, as a payer reads them (with a secondary
+    claim's coordination of benefits: what the primary paid, on the claim and on each line)."""
     segs = segments(text)
     out = Submission()
     claims = out.claims
-    member, payer, payer_name, name = "", "", "", ("", "")
+    member, payer, payer_name, name, sequence = "", "", "", ("", ""), "primary"
     current: SubmittedClaim | None = None
     line: SubmittedLine | None = None
+    prior = False  # inside a line's 2430 (after its SVD)
     for seg in segs:
         tag = seg[0]
-        if tag == "NM1" and _el(seg, 1) == "IL":
+        if tag == "HL":
+            current, line, prior = None, None, False
+        elif tag == "SBR" and current is None:
+            sequence = {"S": "secondary", "T": "tertiary"}.get(_el(seg, 1), "primary")
+        elif tag == "NM1" and current is not None:  # inside a claim: 2330A/B, the other payer
+            if _el(seg, 1) == "PR":
+                current.prior_payer_code = _el(seg, 9)
+        elif tag == "NM1" and _el(seg, 1) == "IL":
             member, name = _el(seg, 9), (_el(seg, 3), _el(seg, 4))
         elif tag == "NM1" and _el(seg, 1) == "QC":
             name = (_el(seg, 3), _el(seg, 4))
@@ -332,20 +408,28 @@ def read_837p(text: str) -> Submission:
             composite = _el(seg, 5).split(COMPONENT)
             current = SubmittedClaim(claim_number=_el(seg, 1), total_cents=parse_amount(_el(seg, 2)),
                                      frequency=composite[2] if len(composite) > 2 else "1", member_id=member,
-                                     payer_code=payer, payer_name=payer_name, patient_name=name)
+                                     payer_code=payer, payer_name=payer_name, patient_name=name, sequence=sequence)
             claims.append(current)
-            line = None
+            line, prior = None, False
+        elif tag == "AMT" and current is not None and line is None and _el(seg, 1) == "D":
+            current.prior_paid_cents = parse_amount(_el(seg, 2))
         elif tag == "REF" and current is not None and line is None and _el(seg, 1) == "G1":
             current.prior_authorization = _el(seg, 2)
-        elif tag == "REF" and current is not None and line is None and _el(seg, 1) == "F8":
+        elif tag == "REF" and current is not None and line is None and _el(seg, 1) == "F8" \
+                and not current.prior_payer_code:
             current.payer_claim_number = _el(seg, 2)
         elif tag == "SV1" and current is not None:
             procedure = _el(seg, 1).split(COMPONENT)
             line = SubmittedLine(code=procedure[1] if len(procedure) > 1 else "", modifiers=procedure[2:],
                                  charge_cents=parse_amount(_el(seg, 2)), units=int(_el(seg, 4) or "1"), control="")
             current.lines.append(line)
+            prior = False
         elif tag == "REF" and line is not None and _el(seg, 1) == "6R":
             line.control = _el(seg, 2)
+        elif tag == "SVD" and line is not None:
+            line.prior_paid_cents, prior = parse_amount(_el(seg, 2)), True
+        elif tag == "CAS" and line is not None and prior:
+            line.prior_adjustments.extend(_cas(seg))
     return out
 
 

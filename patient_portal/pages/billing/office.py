@@ -310,6 +310,8 @@ def _claim_actions() -> rx.Component:
     return rx.flex(
         rx.cond(C.can_validate, secondary_button("Check again", on_click=C.validate, type="button", id="validate-claim")),
         rx.cond(C.can_submit, primary_button("Submit to payer", on_click=C.submit, type="button", id="submit-claim")),
+        rx.cond(C.can_secondary, primary_button("Create secondary claim", on_click=C.create_secondary, type="button",
+                                                id="create-secondary-claim")),
         rx.cond(C.can_close, confirm_dialog(
             rx.button("Write off and close", variant="soft", color_scheme="red", high_contrast=True, size="3", min_height=TAP, type="button",
                       id="close-claim"),
@@ -366,7 +368,12 @@ def claim_view() -> rx.Component:
             rx.text("Payer's number: ", C.claim["payer_number"], size="2", color=MUTED),
             rx.text("Diagnoses: ", C.claim["diagnoses"], size="2", color=MUTED),
             spacing="4", wrap="wrap", align="center"),
+        rx.cond(C.cob.contains("href"), rx.text(
+            C.cob["text"], " ", rx.link(C.cob["number"], href=C.cob["href"], id="claim-cob-link"),
+            size="2", id="claim-cob")),
         error_callout(C.error, id="claim-error"),
+        rx.cond(C.secondary_note != "", rx.callout(C.secondary_note, icon="info", width="100%",
+                                                   id="claim-no-secondary")),
         rx.cond(C.problems.length() > 0, rx.callout(
             rx.vstack(rx.text("Fix these before the claim can be sent:", weight="medium"),
                       rx.el.ul(rx.foreach(C.problems, lambda p: rx.el.li(p))), spacing="1"),
