@@ -12,9 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
+from alembic import command
 from patient_portal import cli
 from patient_portal.core import audit, crypto, metrics
 from patient_portal.core.db import get_engine
