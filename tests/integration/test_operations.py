@@ -81,6 +81,25 @@ def test_latency_histograms_sign_in_failures_and_the_job_queue_appear(metrics_to
     assert "10.9.9.9" not in body and "someone@clinic.org" not in body  # no personal data in labels
 
 
+def test_a_failing_route_counts_as_a_server_error(metrics_token):
+    from fastapi.testclient import TestClient
+
+    from patient_portal.api.app import build_api
+
+    api = build_api()
+
+    @api.get("/api/test-boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    web = TestClient(api, base_url="http://localhost:3000", raise_server_exceptions=False)
+    series = 'portal_http_server_errors_total{route="/api/test-boom"}'
+    assert web.get("/api/test-boom").status_code == 500
+    assert _value(_metrics().text, series) >= 1
+    assert web.get("/api/no-such-route").status_code == 404
+    assert 'route="unmatched",status="404"' in _metrics().text
+
+
 async def test_event_handler_latency_is_observed_per_handler(metrics_token):
     from reflex.state import StateUpdate
     from reflex_base.event import Event
@@ -233,15 +252,17 @@ async def test_an_admin_sees_checks_queue_errors_and_sign_ins(healthy):
     assert len(events("system.health.read")) == 1
 
 
-async def test_an_unexpected_error_reference_reaches_the_health_page(healthy):
+async def test_an_unexpected_error_reference_reaches_the_health_page_and_the_metrics(healthy, metrics_token):
     from patient_portal.core.db import _pool
     from patient_portal.state.errors import on_backend_error
 
+    before = _value(_metrics().text, "portal_error_references_total")
     toast = on_backend_error(ValueError("patient Jane Doe"))
     reference = str(toast).split("reference ")[1][:6]
     _pool().submit(lambda: None).result()
     time.sleep(0.2)
     assert [e.object_id for e in events(service.ERROR_ACTION)] == [reference]
+    assert _value(_metrics().text, "portal_error_references_total") == before + 1
 
 
 @pytest.mark.parametrize("role", ["doctor", "staff", "patient"])
