@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.components.feedback import checking, error_callout, not_permitted
+from patient_portal.components.feedback import checking, error_callout, not_permitted, success_callout
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state
@@ -88,10 +88,8 @@ def _errors() -> rx.Component:
 def _report() -> rx.Component:
     return rx.vstack(
         rx.cond(S.failing > 0,
-                rx.callout(S.failing.to_string() + " check(s) failing — see what to do below.", icon="triangle-alert",
-                           color_scheme="red", role="alert", id="health-failing"),
-                rx.callout("Every check passed.", icon="circle-check", color_scheme="green", role="status",
-                           id="health-all-ok")),
+                error_callout(S.failing.to_string() + " check(s) failing — see what to do below.", id="health-failing"),
+                success_callout("Every check passed.", id="health-all-ok")),
         rx.grid(
             _figure("Jobs waiting", S.jobs_queued, "health-jobs-queued"),
             _figure("Jobs failed", S.jobs_failed, "health-jobs-failed", warn=S.jobs_failed > 0),
