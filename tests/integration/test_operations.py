@@ -174,6 +174,7 @@ def test_doctor_passes_on_a_healthy_instance(healthy, capsys):
     assert "[OK  ] database: connected" in out and "[OK  ] audit chain: 3 events verified" in out
     assert "[OK  ] migrations: version" in out and "database at the latest schema" in out
     assert "[OK  ] blob store" in out and "[OK  ] keys: key file" in out
+    assert "] disk: " in out and "GiB free" in out
     assert "everything checked is fine" in out
 
 

@@ -216,6 +216,25 @@ def clock_skew() -> Check:
     return Check("clock", OK, f"within {skew:.2f} s of the database's clock")
 
 
+#: Free space on the instance folder's disk below which the check warns, and fails.
+DISK_WARN, DISK_FAIL = 0.10, 0.02
+
+
+def disk() -> Check:
+    import shutil
+
+    folder = get_settings().instance_dir
+    probe = folder if folder.exists() else folder.parent
+    usage = shutil.disk_usage(probe)
+    free = usage.free / usage.total if usage.total else 1.0
+    detail = f"{usage.free / 2**30:.1f} GiB free of {usage.total / 2**30:.1f} GiB ({free:.0%}) under {probe}"
+    if free < DISK_FAIL:
+        return Check("disk", FAIL, detail, "free space now: old backups, logs; or grow the disk")
+    if free < DISK_WARN:
+        return Check("disk", WARN, detail, "plan more space before it runs out")
+    return Check("disk", OK, detail)
+
+
 def run_all() -> list[Check]:
     """Every check, in order; the database-bound ones only when the database answers."""
     results = [_guard("configuration", configuration)]
@@ -228,7 +247,8 @@ def run_all() -> list[Check]:
     else:
         results += [_guard("migrations", migrations), _guard("audit chain", audit_chain),
                     _guard("clock", clock_skew)]
-    results += [_guard("blob store", blob_store), _guard("keys", key_file), _guard("mail server", mail_server)]
+    results += [_guard("blob store", blob_store), _guard("keys", key_file), _guard("mail server", mail_server),
+                _guard("disk", disk)]
     redis_check = _guard("redis", redis)
     if redis_check is not None:
         results.append(redis_check)
