@@ -61,7 +61,9 @@ def _setup() -> dict[str, Any]:
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-        from prometheus_client import Counter, Gauge, Histogram
+        from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+        disable_created_metrics()  # no *_created series: a third fewer lines to scrape, nothing lost for rates
 
         _metrics = {
             "requests": Histogram("portal_http_request_duration_seconds", "HTTP request latency by route",
