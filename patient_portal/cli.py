@@ -20,6 +20,21 @@ def cmd_check_config(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    """Every troubleshooting check, one line each with a fix hint; 1 when anything failed."""
+    from patient_portal.domain.operations import service
+
+    results = service.doctor()
+    for check in results:
+        print(check.line(), file=sys.stderr if check.failed else sys.stdout)
+    failed = [c.name for c in results if c.failed]
+    if failed:
+        print(f"portal doctor: {len(failed)} problem(s): {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print("portal doctor: everything checked is fine")
+    return 0
+
+
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from patient_portal.core import migrations
 
@@ -277,6 +292,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"portal: {exc}", file=sys.stderr)
         return 2
+    from patient_portal.domain.operations.service import record_backup
+
+    record_backup(Path(report.folder).name, report.blob_files)  # the health page's "last backup"
     print(f"backup written to {report.folder} ({report.database_bytes} bytes of database, "
           f"{report.blob_files} files) — the keys are not in it: keep them safe separately")
     if report.checkpoint is not None:
@@ -304,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Patient Portal administration")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check-config", help="say what a production start is missing").set_defaults(fn=cmd_check_config)
+    sub.add_parser("doctor", help="check configuration, database, migrations, storage, keys, mail, Redis, the "
+                   "audit chain and the clock; a fix hint for each problem").set_defaults(fn=cmd_doctor)
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
     seeding = sub.add_parser("seed", help="load the demo clinic (idempotent)")

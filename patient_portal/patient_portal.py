@@ -10,7 +10,7 @@ from patient_portal.api.app import build_api
 from patient_portal.api.smart import TokenCors
 from patient_portal.core import jobs
 from patient_portal.settings import get_settings
-from patient_portal.state import arguments, tabs
+from patient_portal.state import arguments, tabs, timing
 from patient_portal.state.errors import on_backend_error
 
 app = rx.App(
@@ -22,6 +22,7 @@ app = rx.App(
 )
 app.add_middleware(tabs.SessionBinding(), index=0)  # a tab's state dies with its sign-in session
 app.add_middleware(arguments.ArgumentCheck(), index=1)  # every event's arguments fit its handler
+app.add_middleware(timing.EventTiming())  # last: event-handler latency for /metrics
 app.register_lifespan_task(tabs.purge_loop)
 if get_settings().jobs_in_process:  # the embedded default; production may run `portal worker` instead
     app.register_lifespan_task(jobs.run_forever)

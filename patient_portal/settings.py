@@ -86,6 +86,8 @@ class Settings:
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_label: str = "Sign in with your organization"
+    #: PORTAL_METRICS_TOKEN: the bearer token a Prometheus scraper sends to /metrics (unset: no /metrics)
+    metrics_token: str = ""
 
     @property
     def production(self) -> bool:
@@ -224,6 +226,7 @@ def load_settings() -> Settings:
         oidc_client_id=os.environ.get("PORTAL_OIDC_CLIENT_ID", ""),
         oidc_client_secret=os.environ.get("PORTAL_OIDC_CLIENT_SECRET", ""),
         oidc_label=os.environ.get("PORTAL_OIDC_LABEL", "Sign in with your organization"),
+        metrics_token=os.environ.get("PORTAL_METRICS_TOKEN", ""),
     )
 
 

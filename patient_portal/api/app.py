@@ -12,6 +12,7 @@ from patient_portal.api import (
     emergency,
     health,
     immunizations,
+    metrics,
     prescriptions,
     privacy,
     responses,
@@ -44,5 +45,7 @@ def build_api() -> FastAPI:
     api.include_router(fhir.router)  # /fhir: the FHIR R4 API (a path Reflex pages cannot take)
     api.include_router(privacy.router, prefix="/api")  # GET the accounting of disclosures (PDF)
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
+    api.include_router(metrics.router)  # GET /metrics: Prometheus text, bearer token (PORTAL_METRICS_TOKEN)
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https
+    api.add_middleware(metrics.RequestMetrics)  # outermost: latency by route, 5xx counted
     return api

@@ -62,6 +62,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     REPORTS = "reports.generate"
     SYSTEM_CONFIGURE = "system.configure"
+    SYSTEM_HEALTH_READ = "system.health.read"  # the system health page: checks, queue, backups, errors (no PHI)
     CODES_SEARCH = "codes.search"  # code tables (ICD-10-CM, CVX, LOINC, formulary): no PHI
     OBSERVATION_READ = "observation.read"  # vital signs and home readings, their trends
     OBSERVATION_WRITE = "observation.write"  # a clinician records a set of vital signs
@@ -276,6 +277,7 @@ SCOPES: dict[Action, Scope] = {
     A.USER_MANAGE: Scope.GLOBAL,
     A.REPORTS: Scope.GLOBAL,
     A.SYSTEM_CONFIGURE: Scope.GLOBAL,
+    A.SYSTEM_HEALTH_READ: Scope.GLOBAL,
     A.CODES_SEARCH: Scope.GLOBAL,
     A.OBSERVATION_READ: Scope.PATIENT,
     A.OBSERVATION_WRITE: Scope.PATIENT,

@@ -185,7 +185,11 @@ def get_engine() -> Engine:
     """The process-wide engine, created on first use."""
     global _engine
     if _engine is None:
-        _engine = build_engine(get_settings().db_url)
+        from patient_portal.core import metrics
+
+        engine = build_engine(get_settings().db_url)
+        metrics.watch_pool(engine)  # the pool gauges of /metrics
+        _engine = engine
     return _engine
 
 

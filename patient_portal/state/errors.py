@@ -27,11 +27,33 @@ def redacted_traceback(exc: BaseException) -> str:
     return "\n-- while handling --\n".join(reversed(parts))
 
 
+def _keep(reference: str) -> None:
+    """Count the reference for /metrics and keep it for the health page, off the event loop (a
+    failure to keep it is logged, never shown)."""
+    from patient_portal.core import metrics
+    from patient_portal.core.db import _pool
+    from patient_portal.domain.operations.service import record_error_reference
+
+    metrics.error_reference()
+
+    def write() -> None:
+        try:
+            record_error_reference(reference)
+        except Exception:
+            log.warning("error reference %s not kept for the health page", reference)
+
+    try:
+        _pool().submit(write)
+    except RuntimeError:  # the pool is shutting down
+        pass
+
+
 def on_backend_error(exception: Exception) -> EventSpec:
     """Reflex's backend exception handler (see patient_portal.py)."""
     reference = secrets.token_hex(3).upper()
     log.error("unexpected error %s in an event handler (message withheld, it may hold patient data)\n%s",
               reference, redacted_traceback(exception))
+    _keep(reference)
     return rx.toast.error(
         "Something went wrong on our side.",
         description=f"Please try again. If it keeps happening, tell the clinic's administrator and quote "

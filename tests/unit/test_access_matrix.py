@@ -49,6 +49,7 @@ EXPECTED: dict[str, str] = {
     "user.manage": "A",
     "reports.generate": "A",
     "system.configure": "A",
+    "system.health.read": "A",
     "codes.search": "ADSP",
     "observation.read": "ADP",
     "observation.write": "AD",

@@ -22,7 +22,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, metrics
 from patient_portal.core.clock import plain_time
 from patient_portal.core.db import off_loop, read_only, unit_of_work, utcnow
 from patient_portal.domain.identity import account_mail, mfa, mfa_ticket, passwords, signed_in
@@ -93,6 +93,7 @@ def _record_failure(session: Session, ip: str, user: User | None, reason: str) -
         session.add(user)
     audit.record(session, actor, "auth.sign_in", object_type="user" if user else None,
                  object_id=user.id if user else None, outcome="failure", ip=ip, detail={"reason": reason})
+    metrics.sign_in_failed(reason)
     return locked
 
 
@@ -145,6 +146,7 @@ def conclude(attempt: Attempt, verdict: str, user_id: uuid.UUID | None, password
     """Phase 3 (database): record the failure, or check the MFA code and open the session."""
     if verdict == "throttled":
         audit.record_now(None, "auth.sign_in", outcome="throttled", ip=attempt.ip, detail={"reason": "ip_limit"})
+        metrics.sign_in_failed("throttled")
         return SignInResult(False, error="throttled")
     if verdict == "unknown":
         return _fail(attempt.ip, None, "unknown_or_inactive")
@@ -269,6 +271,7 @@ def redeem(ticket: str | None, code: str | None, *, ip: str = "unknown", user_ag
     if _ip_throttled(ip):
         audit.record_now(None, "auth.sign_in", outcome="throttled", ip=ip,
                          detail={"reason": "ip_limit", "step": "code"})
+        metrics.sign_in_failed("throttled")
         return SignInResult(False, error="throttled")
     claim = mfa_ticket.read(ticket)
     if claim is None:

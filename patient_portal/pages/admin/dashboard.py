@@ -24,6 +24,8 @@ def admin_dashboard() -> rx.Component:
                       "rules, no-show rates.", "/admin/scheduling"),
             link_card("scroll-text", "Audit log", "Who did what to which record, filterable; check the chain is "
                       "intact.", "/admin/audit"),
+            link_card("activity", "System health", "Database, storage, mail, keys, the audit chain, jobs, backups and "
+                      "errors: what needs you.", "/admin/health"),
         ),
         title="Admin dashboard",
     )

@@ -1,0 +1,1 @@
+"""Operations: troubleshooting checks, system health, metrics. The front door is ``service``."""

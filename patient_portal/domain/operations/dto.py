@@ -1,0 +1,39 @@
+"""What the system health page shows (plain values only: no ids, no patient data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CheckRow:
+    name: str = ""
+    status: str = ""  # ok | warn | fail
+    detail: str = ""
+    fix: str = ""
+
+
+@dataclass
+class DayCount:
+    day: str = ""
+    count: int = 0
+
+
+@dataclass
+class ErrorRow:
+    reference: str = ""
+    at: str = ""
+
+
+@dataclass
+class HealthReport:
+    checks: list[CheckRow] = field(default_factory=list)
+    failing: int = 0
+    jobs_queued: int = 0
+    jobs_failed: int = 0
+    last_backup: str = ""
+    backup_overdue: bool = False
+    key_age: str = ""
+    errors: list[ErrorRow] = field(default_factory=list)
+    sessions_active: int = 0
+    sign_ins: list[DayCount] = field(default_factory=list)
