@@ -43,7 +43,7 @@ serve: install bun migrate
 	$(VENV)/bin/reflex run --env prod --single-port
 
 test-unit: install-dev
-	$(PYTEST) tests/unit -q
+	$(PYTEST) tests/unit -q -n 2
 
 # Integration tests spread over the cores (pytest-xdist); on PostgreSQL each worker has its own database.
 # --tb=native: CPython 3.11 can fail parsing source for pytest's own tracebacks while other threads run
