@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NoReturn
 
-from sqlalchemy import UniqueConstraint, exists, false, true
+from sqlalchemy import UniqueConstraint, bindparam, exists, false, true
 from sqlmodel import Field, Session, select
 
 from patient_portal.core import access_facts
-from patient_portal.core.db import TimestampedTable
+from patient_portal.core.db import TimestampedTable, utcnow
 from patient_portal.core.errors import ServiceError
 
 
@@ -487,20 +487,34 @@ def on_care_team(session: Session, user_id: uuid.UUID, patient_id: uuid.UUID) ->
 _NOT_ASKED = object()
 
 
+_FACTS_STATEMENTS: dict[tuple[bool, bool], Any] = {}
+
+
+def _doctor_facts_statement(ask_grant: bool, ask_consent: bool) -> Any:
+    """The statement of ``_doctor_facts``, built once per shape with bound parameters (user_id,
+    patient_id, now, purpose) and run on the Core connection: building and caching a fresh ORM select
+    on every decision was most of decide()'s cost (about 1 ms of CPU against a 0.3 ms round trip)."""
+    key = (ask_grant, ask_consent)
+    if key not in _FACTS_STATEMENTS:
+        user, patient = bindparam("user_id"), bindparam("patient_id")
+        columns: list[Any] = [exists().where(CareTeamMember.user_id == user, CareTeamMember.patient_id == patient)]
+        if ask_grant:
+            columns.append(access_facts.grant_query(user, patient, now=bindparam("now")).scalar_subquery())
+        if ask_consent:
+            columns.append(access_facts.consent_query(patient, bindparam("purpose")).scalar_subquery())
+        _FACTS_STATEMENTS[key] = select(*columns)
+    return _FACTS_STATEMENTS[key]
+
+
 def _doctor_facts(session: Session, user_id: uuid.UUID, patient_id: uuid.UUID, consent: str | None
                   ) -> tuple[bool, Any]:
     """(on the care team, the consent status asked for or _NOT_ASKED) in ONE statement that also
     looks up the doctor's running emergency grant (kept for the unit: ``access_facts.grant_until``):
     a doctor on the team, a doctor off it under emergency access and a consent-decided action all cost
     decide() one round trip."""
-    columns: list[Any] = [exists().where(CareTeamMember.user_id == user_id, CareTeamMember.patient_id == patient_id)]
     ask_grant = not access_facts.known_grant(session, user_id, patient_id)
-    if ask_grant:
-        columns.append(access_facts.grant_query(user_id, patient_id).scalar_subquery())
-    if consent is not None:
-        columns.append(access_facts.consent_query(patient_id, consent).scalar_subquery())
-    found = session.exec(select(*columns)).one()
-    row = tuple(found) if len(columns) > 1 else (found,)  # one column comes back as a scalar
+    row = tuple(session.connection().execute(_doctor_facts_statement(ask_grant, consent is not None), {
+        "user_id": user_id, "patient_id": patient_id, "now": utcnow(), "purpose": consent}).one())
     if ask_grant:
         access_facts.note_grant(session, user_id, patient_id, row[1])
     return bool(row[0]), row[-1] if consent is not None else _NOT_ASKED

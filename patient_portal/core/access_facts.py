@@ -82,11 +82,13 @@ class ConsentRecord(TimestampedTable, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-def grant_query(user_id: uuid.UUID, patient_id: uuid.UUID) -> Any:
-    """The end of this user's running grant on this patient (one row or none): an index range scan."""
+def grant_query(user_id: Any, patient_id: Any, *, now: Any = None) -> Any:
+    """The end of this user's running grant on this patient (one row or none): an index range scan.
+    The arguments are values or bound parameters (``core.access`` builds its statement once)."""
     return (select(EmergencyGrant.expires_at).where(
         EmergencyGrant.user_id == user_id, EmergencyGrant.patient_id == patient_id,
-        EmergencyGrant.expires_at > utcnow(), EmergencyGrant.ended_at.is_(None))  # type: ignore[union-attr]
+        EmergencyGrant.expires_at > (utcnow() if now is None else now),
+        EmergencyGrant.ended_at.is_(None))  # type: ignore[union-attr]
         .order_by(EmergencyGrant.expires_at.desc()).limit(1))  # type: ignore[attr-defined]
 
 
@@ -121,7 +123,7 @@ def forget(session: Session) -> None:
     session.info.pop("portal_grants", None)
 
 
-def consent_query(patient_id: uuid.UUID, purpose: str) -> Any:
+def consent_query(patient_id: Any, purpose: Any) -> Any:
     """The newest consent decision of the patient for `purpose` (one row or none)."""
     return (select(ConsentRecord.status).where(ConsentRecord.patient_id == patient_id, ConsentRecord.purpose == purpose)
             .order_by(ConsentRecord.created_at.desc()).limit(1))  # type: ignore[attr-defined]
