@@ -66,8 +66,8 @@ def _handlers() -> list[tuple[type[rx.State], str]]:
 HANDLERS = _handlers()
 
 #: What this sweep proves — no write, no query of a data table, nothing revealed without a session — is
-#: decided by the session lookup before any data table is read, so it runs once, on SQLite (463 handlers × 12 calls; the PostgreSQL
-#: run keeps the bad-arguments sweep, where the two databases do differ: a malformed id fails there).
+#: decided by the session lookup before any data table is read, so it runs once, on SQLite (463 handlers
+#: × 12 calls); the PostgreSQL run keeps the bad-arguments sweep, where the databases do differ.
 pytestmark = pytest.mark.skipif(bool(os.environ.get("PORTAL_TEST_DATABASE_URL")),
                                 reason="the no-session sweep runs on SQLite only")
 
