@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.domain.operations import service
-from patient_portal.domain.operations.dto import CheckRow, DayCount, ErrorRow
+from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorReference
 from patient_portal.state.calls import attempt
 
 
@@ -19,14 +19,14 @@ class SystemHealthState(rx.State):
 
     status: str = "loading"  # loading | ok | denied
     error: str = ""
-    checks: list[CheckRow] = []
+    checks: list[CheckResult] = []
     failing: int = 0
     jobs_queued: int = 0
     jobs_failed: int = 0
     last_backup: str = ""
     backup_overdue: bool = False
     key_age: str = ""
-    errors: list[ErrorRow] = []
+    errors: list[ErrorReference] = []
     sessions_active: int = 0
     sign_ins: list[DayCount] = []
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class CheckRow:
+class CheckResult:
     name: str = ""
     status: str = ""  # ok | warn | fail
     detail: str = ""
@@ -20,20 +20,20 @@ class DayCount:
 
 
 @dataclass
-class ErrorRow:
+class ErrorReference:
     reference: str = ""
     at: str = ""
 
 
 @dataclass
 class HealthReport:
-    checks: list[CheckRow] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     failing: int = 0
     jobs_queued: int = 0
     jobs_failed: int = 0
     last_backup: str = ""
     backup_overdue: bool = False
     key_age: str = ""
-    errors: list[ErrorRow] = field(default_factory=list)
+    errors: list[ErrorReference] = field(default_factory=list)
     sessions_active: int = 0
     sign_ins: list[DayCount] = field(default_factory=list)

@@ -28,7 +28,7 @@ from patient_portal.core.db import read_only, utcnow
 from patient_portal.core.jobs import Job
 from patient_portal.domain.identity.models import UserSession
 from patient_portal.domain.operations import checks
-from patient_portal.domain.operations.dto import CheckRow, DayCount, ErrorRow, HealthReport
+from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorReference, HealthReport
 from patient_portal.settings import get_settings
 
 ERROR_ACTION = "system.error_reference"
@@ -78,11 +78,11 @@ def _sign_ins_per_day(session: Session, days: int = 7) -> list[DayCount]:
             for i in range(days)]
 
 
-def _errors_last_day(session: Session) -> list[ErrorRow]:
+def _errors_last_day(session: Session) -> list[ErrorReference]:
     rows = session.exec(select(AuditEvent.at, AuditEvent.object_id).where(
         AuditEvent.action == ERROR_ACTION, AuditEvent.at >= utcnow() - timedelta(hours=24))
         .order_by(AuditEvent.seq.desc()).limit(50)).all()
-    return [ErrorRow(reference=ref or "", at=plain_time(at)) for at, ref in rows]
+    return [ErrorReference(reference=ref or "", at=plain_time(at)) for at, ref in rows]
 
 
 def _last_backup(session: Session) -> tuple[str, bool]:
@@ -103,7 +103,7 @@ def system_health(session: Session, actor: Actor | None) -> HealthReport:
     age = checks.key_age_days()
     errors = _errors_last_day(session)
     report = HealthReport(
-        checks=[CheckRow(name=c.name, status=c.status, detail=c.detail, fix=c.fix) for c in results],
+        checks=[CheckResult(name=c.name, status=c.status, detail=c.detail, fix=c.fix) for c in results],
         failing=sum(1 for c in results if c.failed),
         jobs_queued=jobs.get("queued", 0) + jobs.get("running", 0),
         jobs_failed=jobs.get("failed", 0),
