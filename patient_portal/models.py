@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from patient_portal.core import access, access_facts, audit, jobs  # noqa: F401
+from patient_portal.core import access, access_facts, audit, clinic_config, jobs  # noqa: F401
 from patient_portal.domain.appointments import models as appointment_models  # noqa: F401
 from patient_portal.domain.billing import models as billing_models  # noqa: F401
 from patient_portal.domain.careplans import models as careplan_models  # noqa: F401

@@ -8,6 +8,7 @@ from patient_portal.api import (
     audit,
     auth,
     billing,
+    clinic,
     documents,
     emergency,
     health,
@@ -43,6 +44,7 @@ def build_api() -> FastAPI:
     api.include_router(record_download.router, prefix="/api")  # GET /api/record/download.{json,pdf}: the patient's own
     api.include_router(fhir_bulk.router)  # /fhir/$export…: Bulk Data (before /fhir/{type}/{id})
     api.include_router(fhir.router)  # /fhir: the FHIR R4 API (a path Reflex pages cannot take)
+    api.include_router(clinic.router, prefix="/api")  # GET /api/clinic/logo (public, no PHI)
     api.include_router(privacy.router, prefix="/api")  # GET the accounting of disclosures (PDF)
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.include_router(metrics.router)  # GET /metrics: Prometheus text, bearer token (PORTAL_METRICS_TOKEN)

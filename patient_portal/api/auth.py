@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from patient_portal.core import clinic_config
 from patient_portal.core.access import Actor
 from patient_portal.core.db import off_loop
 from patient_portal.domain.identity import mfa_ticket, sessions, signin, sso
@@ -176,7 +177,7 @@ class OriginCheck:
 def set_session_cookie(response: Response, token: str) -> None:
     response.set_cookie(sessions.COOKIE_NAME, token, httponly=True, samesite="strict",
                         secure=get_settings().secure_cookies, path="/",
-                        max_age=get_settings().session_absolute_seconds)
+                        max_age=clinic_config.current().session_absolute_seconds)
 
 
 def clear_session_cookie(response: Response) -> None:

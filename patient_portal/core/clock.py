@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from patient_portal.settings import get_settings
+from patient_portal.core import clinic_config
 
 
 def clinic_zone() -> ZoneInfo:
     """The clinic's time zone; UTC when the setting names no known zone."""
     try:
-        return ZoneInfo(get_settings().clinic_timezone)
+        return ZoneInfo(clinic_config.current().timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from patient_portal.core import jobs
+from patient_portal.core import clinic_config, jobs
 from patient_portal.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,11 @@ def send(mail: Mail) -> None:
 
 
 def queue(session: Session, mail: Mail) -> None:
-    """Send `mail` once the caller's transaction has committed (retried while the server is away)."""
-    payload: dict = {"to": mail.to, "subject": mail.subject, "text": mail.text}
+    """Send `mail` once the caller's transaction has committed (retried while the server is away),
+    with the clinic's closing words (set on /admin/settings) under the text."""
+    signature = clinic_config.current().email_signature
+    text = f"{mail.text.rstrip()}\n\n-- \n{signature}\n" if signature else mail.text
+    payload: dict = {"to": mail.to, "subject": mail.subject, "text": text}
     if mail.attachments:
         payload["attachments"] = [{"filename": a.filename, "content_type": a.content_type,
                                    "data": base64.b64encode(a.data).decode("ascii")} for a in mail.attachments]

@@ -25,7 +25,7 @@ from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir import source
 from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.api.responses import NO_STORE
-from patient_portal.core import audit
+from patient_portal.core import audit, clinic_config
 from patient_portal.core.access import AccessDenied, Actor, Role
 from patient_portal.core.db import off_loop, transact
 from patient_portal.core.errors import ServiceError
@@ -61,11 +61,11 @@ def _concept_text(concept: dict[str, Any]) -> str:
 
 def summary_pdf(found: dict[str, list[dict[str, Any]]]) -> bytes:
     """A readable summary of the record: who, then each section in words."""
-    settings = get_settings()
+    clinic = clinic_config.current()
     patient = found["Patient"][0]
     name = patient["name"][0]
     lines: list[tuple[int, str | tuple[str, ...]]] = [
-        (16, settings.clinic_name), (10, ""), (14, "Your health record"), (10, ""),
+        (16, clinic.clinic_name), (10, ""), (14, "Your health record"), (10, ""),
         (11, f"Patient: {' '.join(name.get('given', []))} {name.get('family', '')}"),
         (11, f"Date of birth: {patient.get('birthDate', '')}"),
         (11, f"Record number: {patient['identifier'][0]['value']}"),

@@ -30,7 +30,7 @@ from typing import Any
 from icalendar import Calendar, Event, vCalAddress
 from sqlmodel import Session, select
 
-from patient_portal.core import jobs, mail, sms
+from patient_portal.core import clinic_config, jobs, mail, sms
 from patient_portal.core.access_facts import SMS as SMS_CONSENT
 from patient_portal.core.access_facts import consent_allows
 from patient_portal.core.clock import clinic_zone, plain_time
@@ -148,11 +148,11 @@ def ics(appt: Appointment, method: str, doctor: str) -> bytes:
     event.add("dtstamp", utcnow())
     event.add("dtstart", aware(appt.start_at))
     event.add("dtend", aware(appt.end_at))
-    event.add("summary", f"Appointment with {doctor} at {settings.clinic_name}")
-    event.add("location", settings.clinic_address)
+    event.add("summary", f"Appointment with {doctor} at {clinic_config.current().clinic_name}")
+    event.add("location", clinic_config.current().clinic_address)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     organizer = vCalAddress(f"mailto:{settings.smtp_sender}")
-    organizer.params["cn"] = settings.clinic_name
+    organizer.params["cn"] = clinic_config.current().clinic_name
     event["organizer"] = organizer
     cal.add_component(event)
     return cal.to_ical()
@@ -197,11 +197,11 @@ def send(session: Session, appt: Appointment, patient: Patient, kind: str, *, li
     channel, to = channel_for(session, patient)
     if channel == "none":
         return channel
-    settings = get_settings()
+    clinic = clinic_config.current()
     doctor = doctor or doctor_name(session, appt.doctor_id)
     start = aware(appt.start_at)
-    values = {"clinic": settings.clinic_name, "doctor": doctor, "when": plain_time(start),
-              "zone": str(clinic_zone()).rsplit("/", 1)[-1].replace("_", " "), "address": settings.clinic_address,
+    values = {"clinic": clinic.clinic_name, "doctor": doctor, "when": plain_time(start),
+              "zone": str(clinic_zone()).rsplit("/", 1)[-1].replace("_", " "), "address": clinic.clinic_address,
               "hold": plain_time(aware(appt.hold_until)) if appt.hold_until else ""}
     extra: list[tuple[str, str, str]] = []  # (email words, text words, link)
     if kind == "offer":

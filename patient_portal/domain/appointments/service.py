@@ -46,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, clinic_config
 from patient_portal.core.access import (
     Action,
     Actor,
@@ -127,7 +127,6 @@ from patient_portal.domain.identity.models import User
 from patient_portal.domain.patients.common import as_uuid, load
 from patient_portal.domain.patients.dto import display_name
 from patient_portal.domain.patients.models import Patient
-from patient_portal.settings import get_settings
 
 OBJECT = "appointment"
 MAX_SLOTS = 50
@@ -1327,9 +1326,9 @@ def link_details(session: Session, *, token: Any) -> LinkView:
     changes; no patient data beyond the time and the doctor's name)."""
     link, appt, why = _link(session, str(token or ""))
     if appt is None:
-        return LinkView("", utcnow(), "", get_settings().clinic_name, False, why)
+        return LinkView("", utcnow(), "", clinic_config.current().clinic_name, False, why)
     return LinkView(link.purpose, aware(appt.start_at), notify.doctor_name(session, appt.doctor_id),
-                    get_settings().clinic_name, not why, why)
+                    clinic_config.current().clinic_name, not why, why)
 
 
 def use_link(session: Session, *, token: Any) -> LinkView:
@@ -1358,7 +1357,7 @@ def use_link(session: Session, *, token: Any) -> LinkView:
     else:
         _accept(session, appt, patient, the_rules, vt)
     return LinkView(link.purpose, aware(appt.start_at), notify.doctor_name(session, appt.doctor_id),
-                    get_settings().clinic_name, False)
+                    clinic_config.current().clinic_name, False)
 
 
 def accept_offer(session: Session, actor: Actor | None, *, appointment_id: Any) -> AppointmentView:

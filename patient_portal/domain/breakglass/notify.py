@@ -16,7 +16,7 @@ import uuid
 
 from sqlmodel import select
 
-from patient_portal.core import audit, jobs, mail
+from patient_portal.core import audit, clinic_config, jobs, mail
 from patient_portal.core.access import Basis, Purpose
 from patient_portal.core.access_facts import EmergencyGrant
 from patient_portal.core.clock import plain_time
@@ -62,7 +62,7 @@ def grant_ended(payload: dict) -> None:
             return
         holder = session.get(User, grant.user_id)
         values = {"who": (holder.display_name if holder else "") or "A clinic user",
-                  "role": ROLE_WORDS.get(grant.role, "clinic user"), "clinic": settings.clinic_name,
+                  "role": ROLE_WORDS.get(grant.role, "clinic user"), "clinic": clinic_config.current().clinic_name,
                   "start": plain_time(_aware(grant.started_at)), "end": plain_time(_aware(grant.ended_at)),
                   "reason": REASON_WORDS.get(grant.reason_code, "an emergency"), "base": settings.public_url}
         mail.queue(session, mail.Mail(to=patient.email, subject=SUBJECT.format(**values), text=TEXT.format(**values)))

@@ -40,7 +40,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, jobs, mail, sms
+from patient_portal.core import audit, clinic_config, jobs, mail, sms
 from patient_portal.core.clock import clinic_zone, plain_time
 from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.emergency.models import (
@@ -349,10 +349,10 @@ def _locked(session: Session, model: Any, row_id: uuid.UUID) -> Any:
 
 def compose(notice: EmergencyNotice) -> tuple[str, str, str]:
     """(subject, email body, text message) of a notice, in its language; no clinical detail."""
-    settings = get_settings()
+    clinic = clinic_config.current()
     said = words(notice.language)
     expires = notice.expires_at or utcnow()
-    values = {"clinic": settings.clinic_name, "phone": settings.clinic_phone,
+    values = {"clinic": clinic.clinic_name, "phone": clinic.clinic_phone,
               "link": link_url(notice.id, expires), "until": plain_time(expires)}
     body = said.body.format(**values)
     if notice.outside_hours:

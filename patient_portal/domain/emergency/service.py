@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, jobs
+from patient_portal.core import audit, clinic_config, jobs
 from patient_portal.core.access import Action, Actor, Purpose, Resource, decide, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.crypto import decrypt_value
@@ -81,7 +81,6 @@ from patient_portal.domain.patients.common import as_uuid, load
 from patient_portal.domain.patients.dto import display_name
 from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.patients.validation import display_phone, validate_emergency
-from patient_portal.settings import get_settings
 
 __all__ = [
     "acknowledge", "ack_details", "banner", "close_run", "emergency_card", "file_at_intake", "information",
@@ -322,10 +321,10 @@ def emergency_card(session: Session, actor: Actor | None, *, patient_id: Any = N
         found = history.read_for_chart(session, actor, patient_id=pid) or {}
         allergies = [e.values.get("substance", "") for e in found.get("allergies", [])
                      if e.values.get("status", "active") == "active"]
-    settings = get_settings()
+    clinic = clinic_config.current()
     printed = _today()
-    data = render(clinic=settings.clinic_name, clinic_address=settings.clinic_address,
-                  clinic_phone=settings.clinic_phone, patient=display_name(patient), born=patient.date_of_birth,
+    data = render(clinic=clinic.clinic_name, clinic_address=clinic.clinic_address,
+                  clinic_phone=clinic.clinic_phone, patient=display_name(patient), born=patient.date_of_birth,
                   code_status=CODE_STATUSES.get((row.code_status or "") if row else "", ""),
                   directives=directives, instructions=list(row.instructions or []) if row else [],
                   allergies=allergies,
@@ -610,8 +609,8 @@ def _notice_for(session: Session, token: Any) -> tuple[EmergencyNotice | None, s
 
 
 def _ack_view(notice: EmergencyNotice | None, problem: str = "") -> AckView:
-    settings = get_settings()
-    return AckView(clinic=settings.clinic_name, phone=settings.clinic_phone,
+    clinic = clinic_config.current()
+    return AckView(clinic=clinic.clinic_name, phone=clinic.clinic_phone,
                    acknowledged=notice is not None and notice.acknowledged_at is not None, problem=problem,
                    language=notice.language if notice is not None else "en")
 

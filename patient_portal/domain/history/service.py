@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, errors
+from patient_portal.core import audit, clinic_config, errors
 from patient_portal.core.access import Action, Actor, Resource, can_on, decide, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.coding import CVX, ICD10_CM
@@ -46,7 +46,6 @@ from patient_portal.domain.patients.dto import display_name
 from patient_portal.domain.patients.validation import ValidationFailed, validate_history_item
 from patient_portal.domain.sensitive import service as sensitive
 from patient_portal.domain.sensitive.dto import CONDITION
-from patient_portal.settings import get_settings
 
 __all__ = ["KINDS", "AllergiesOnFile", "ChartHistory", "chart_history", "DuplicateMedication", "HistoryEntry", "allergy_status", "file_at_intake",
            "immunization_record", "read_for_chart", "record_no_known_allergies", "remove_item", "report_item", "save_item", "verify_item"]
@@ -172,9 +171,9 @@ def immunization_record(session: Session, actor: Actor | None, *, patient_id: An
     patient = load(session, pid)
     vaccines = [record.Vaccine.of(rows.to_dict("immunizations", row))
                 for row in rows.of_kind(session, pid, "immunizations")]
-    settings = get_settings()
+    clinic = clinic_config.current()
     printed = datetime.now(clinic_zone()).date()
-    data = record.render(clinic=settings.clinic_name, clinic_address=settings.clinic_address,
+    data = record.render(clinic=clinic.clinic_name, clinic_address=clinic.clinic_address,
                          patient=display_name(patient), born=patient.date_of_birth, vaccines=vaccines,
                          printed=printed)
     audit.record(session, actor, RECORD_PRINTED, patient_id=pid, object_type="history.immunizations",

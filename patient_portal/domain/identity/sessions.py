@@ -15,18 +15,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, clinic_config
 from patient_portal.core.access import Actor, Role
 from patient_portal.core.db import read_only, unit_of_work, utcnow
 from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity.models import User, UserSession
-from patient_portal.settings import get_settings
 
 COOKIE_NAME = "portal_session"
 #: What the websocket sees instead of the token: Reflex copies connection headers into browser-visible
 #: state, so ``api.auth.OriginCheck`` swaps the token for a server-made credential (``ws_credential``).
 WS_COOKIE_NAME = "portal_ws"
-#: Roles that must use MFA when settings.require_mfa is on.
+#: Roles that must use MFA when the clinic requires it (core.clinic_config).
 MFA_ROLES = frozenset({Role.ADMIN, Role.DOCTOR, Role.STAFF})
 #: last_seen_at is written at most this often (keeps every event from being a write).
 TOUCH_EVERY = timedelta(seconds=15)
@@ -60,14 +59,14 @@ def needs_mfa_enrolment(user: User) -> bool:
 
 
 def _must_enrol(role: str, mfa_enabled: bool) -> bool:
-    return get_settings().require_mfa and role in MFA_ROLES and not mfa_enabled
+    return clinic_config.current().require_mfa and role in MFA_ROLES and not mfa_enabled
 
 
 def prune_sessions(session: Session, now: datetime | None = None) -> int:
     """Delete sessions that ended, or passed the absolute timeout, more than KEEP_ENDED ago."""
     now = now or utcnow()
     cutoff = now - KEEP_ENDED
-    too_old = cutoff - timedelta(seconds=get_settings().session_absolute_seconds)
+    too_old = cutoff - timedelta(seconds=clinic_config.current().session_absolute_seconds)
     result = session.exec(delete(UserSession).where(or_(  # type: ignore[call-overload]
         and_(UserSession.revoked == True, UserSession.revoked_at < cutoff),  # noqa: E712
         UserSession.created_at < too_old)))
@@ -169,10 +168,10 @@ def expiry_reason(row: UserSession, now: datetime) -> str | None:
 
 
 def _expiry(created_at: datetime, last_seen_at: datetime, now: datetime) -> str | None:
-    settings = get_settings()
-    if aware(created_at) + timedelta(seconds=settings.session_absolute_seconds) <= now:
+    clinic = clinic_config.current()
+    if aware(created_at) + timedelta(seconds=clinic.session_absolute_seconds) <= now:
         return "absolute_timeout"
-    if aware(last_seen_at) + timedelta(seconds=settings.session_idle_seconds) <= now:
+    if aware(last_seen_at) + timedelta(seconds=clinic.session_idle_seconds) <= now:
         return "idle_timeout"
     return None
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, clinic_config
 from patient_portal.core.access import Action, Actor, require
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.clock import clinic_zone, plain_time
@@ -29,7 +29,6 @@ from patient_portal.core.jobs import Job
 from patient_portal.domain.identity.models import UserSession
 from patient_portal.domain.operations import checks
 from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorReference, HealthReport
-from patient_portal.settings import get_settings
 
 ERROR_ACTION = "system.error_reference"
 BACKUP_ACTION = "system.backup"
@@ -56,12 +55,12 @@ def _aware(at: datetime) -> datetime:
 
 
 def _sessions_active(session: Session) -> int:
-    s = get_settings()
+    clinic = clinic_config.current()
     now = utcnow()
     stmt = select(func.count()).select_from(UserSession).where(
         UserSession.revoked == False,  # noqa: E712
-        UserSession.last_seen_at > now - timedelta(seconds=s.session_idle_seconds),
-        UserSession.created_at > now - timedelta(seconds=s.session_absolute_seconds))
+        UserSession.last_seen_at > now - timedelta(seconds=clinic.session_idle_seconds),
+        UserSession.created_at > now - timedelta(seconds=clinic.session_absolute_seconds))
     return int(session.exec(stmt).one())
 
 

@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy import String, literal, null, union_all
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, mail
+from patient_portal.core import audit, clinic_config, mail
 from patient_portal.core.access import Action, Actor, Resource, decide, reach_filter, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.coding import FORMULARY
@@ -358,7 +358,7 @@ def pdf(session: Session, actor: Actor | None, *, patient_id: Any, prescription_
     settings = get_settings()
     sig = rx.sig or {}
     data = rx_pdf.render(
-        clinic=settings.clinic_name, clinic_address=settings.clinic_address, prescriber=rx.prescriber_name,
+        clinic=clinic_config.current().clinic_name, clinic_address=clinic_config.current().clinic_address, prescriber=rx.prescriber_name,
         licence=licence_number(session, rx.prescriber_id), patient=display_name(patient), born=patient.date_of_birth,
         drug=f"{rx.drug_name} {sig.get('dose', '')} {sig.get('dose_unit', '')}".strip(),
         sig_words=checks.sig_words(rx.drug_name, sig), quantity=int(sig.get("quantity") or 0),

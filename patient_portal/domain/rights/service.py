@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from patient_portal.core import audit
+from patient_portal.core import audit, clinic_config
 from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
 from patient_portal.core.clock import clinic_zone, plain_day
 from patient_portal.core.db import utcnow
@@ -45,7 +45,6 @@ from patient_portal.domain.rights.dto import (
     RightsInvalid,
 )
 from patient_portal.domain.rights.models import ACCEPTED, DENIED, PENDING, AmendmentRequest, Disclosure
-from patient_portal.settings import get_settings
 
 __all__ = ["accounting_pdf", "add_disagreement", "amendment_worklist", "amendments", "answer_amendment",
            "disclosures", "record_app_disclosure", "record_disclosure", "request_amendment"]
@@ -137,10 +136,10 @@ def accounting_pdf(session: Session, actor: Actor | None, *, patient_id: Any = N
     require(session, actor, Action.DISCLOSURE_READ, Resource(patient_id=pid), audit_as="disclosure.accounting.print")
     patient = load(session, pid)
     rows = _six_years(session, pid)
-    settings = get_settings()
+    clinic = clinic_config.current()
     today = _today()
     lines: list[tuple[int, str | tuple[str, ...]]] = [
-        (16, settings.clinic_name), (10, settings.clinic_address), (10, ""),
+        (16, clinic.clinic_name), (10, clinic.clinic_address), (10, ""),
         (14, "Accounting of disclosures"), (10, ""),
         (11, f"Patient: {display_name(patient)}"), (11, f"Period: {plain_day(_since(today))} to {plain_day(today)}"),
         (10, ""),
