@@ -10,7 +10,6 @@ The helpers at the top (money, status words, dates) are shared by every billing 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import reflex as rx
@@ -20,6 +19,7 @@ from patient_portal.domain.billing import dto
 from patient_portal.domain.billing import service as svc
 from patient_portal.domain.billing.validation import money_text
 from patient_portal.state.calls import Answer, attempt
+from patient_portal.state.uploads import send_file_script
 
 UPLOAD_INPUT = "remittance-file"
 
@@ -196,17 +196,8 @@ class BillingOfficeState(rx.State):
     def start_upload(self):
         """Ask the browser to send the chosen 835 to the upload route; its answer comes to ``upload_done``."""
         self.posting, self.upload_error = "Posting…", ""
-        script = (
-            "(async () => {const input = document.getElementById(" + json.dumps(UPLOAD_INPUT) + ");"
-            "const file = input && input.files && input.files[0];"
-            "if (!file) return {error: 'Choose the 835 file first.'};"
-            "try {const r = await fetch('/api/billing/remittances', {method: 'POST', credentials: 'same-origin',"
-            "headers: {'Content-Type': 'text/plain'}, body: file});"
-            "const body = await r.json().catch(() => ({}));"
-            "if (r.ok && input) input.value = '';"
-            "return r.ok ? body : {error: body.detail || 'The file could not be posted.'};"
-            "} catch (e) {return {error: 'The file could not be sent. Check the connection and try again.'};}})()"
-        )
+        script = send_file_script(UPLOAD_INPUT, "/api/billing/remittances", content_type="text/plain",
+                                  choose="Choose the 835 file first.", failed="The file could not be posted.")
         return rx.call_script(script, callback=BillingOfficeState.upload_done)
 
     @rx.event

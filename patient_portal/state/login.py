@@ -12,6 +12,7 @@ from urllib.parse import quote, unquote
 
 import reflex as rx
 
+from patient_portal.core import clinic_config
 from patient_portal.domain.identity import mfa_ticket, sessions
 from patient_portal.settings import get_settings
 
@@ -53,6 +54,9 @@ class LoginState(rx.State):
     code_for: str = ""
     #: The single sign-on button's words when an identity provider is set up ("" hides it).
     sso_label: str = ""
+    #: The clinic's name and whether it has a logo (/admin/settings), shown above the form.
+    clinic_name: str = ""
+    has_logo: bool = False
     #: The code step asks for a recovery code instead of an authenticator code.
     recovery: bool = False
 
@@ -76,6 +80,8 @@ class LoginState(rx.State):
         self.next_path = _safe_next(str(params.get("next", "")))
         self.recovery = False
         settings = get_settings()
+        clinic = clinic_config.current()
+        self.clinic_name, self.has_logo = clinic.clinic_name, clinic.has_logo
         self.sso_label = settings.oidc_label if settings.oidc_issuer and settings.oidc_client_id else ""
         self.code_for = self._ticket_email() if params.get("step") == "code" else ""
         if params.get("step") == "code" and not self.code_for:

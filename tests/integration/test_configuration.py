@@ -20,7 +20,9 @@ from patient_portal.core.errors import Conflict, Invalid
 from patient_portal.core.jobs import Job
 from patient_portal.domain.configuration import service
 from patient_portal.domain.identity.sessions import actor_for
+from patient_portal.state.configuration import ClinicSettingsState
 from tests.integration.identity_support import age_session, client, events, login, make_user
+from tests.integration.test_chart_screens import _handle, _state
 
 pytestmark = pytest.mark.usefixtures("db")
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +166,49 @@ def test_a_change_reaches_another_app_process_within_a_second(admin):
     finally:
         reader.stdin.close()
         reader.wait(timeout=10)
+
+
+async def test_the_settings_page_saves_the_form_and_shows_each_problem_beside_its_field():
+    state = _state(ClinicSettingsState, "boss@clinic.org", "admin", "/admin/settings")
+    await _handle(state, "load")
+    assert state.settings_status == "ok" and state.version == "0" and state.form["timezone"] == "UTC"
+    assert state.form["open_0"] == "08:00" and state.form["open_6"] == ""
+    state.set_field("timezone", "America/Chicago")
+    state.set_field("session_idle_minutes", "90")
+    state.set_field("close_2", "07:00")
+    state.set_field("not_a_field", "x")
+    await _handle(state, "save")
+    assert set(state.errors) == {"session_idle_minutes", "hours_2"} and str(clinic_zone()) == "UTC"
+    state.set_field("session_idle_minutes", "20")
+    state.set_field("close_2", "18:00")
+    assert "hours_2" not in state.errors
+    await _handle(state, "save")
+    assert state.errors == {} and state.version == "1" and str(clinic_zone()) == "America/Chicago"
+    assert clinic_config.current().business_hours["2"] == ["08:00", "18:00"]
+    assert "not_a_field" not in state.form
+
+
+@pytest.mark.parametrize("role", ["staff", "doctor", "patient"])
+async def test_the_settings_page_shows_nothing_to_other_roles(role):
+    state = _state(ClinicSettingsState, f"{role}@clinic.org", role, "/admin/settings")
+    await _handle(state, "load")
+    assert state.settings_status == "denied" and state.form == {}
+    state.form = {"clinic_name": "Taken over", "timezone": "UTC"}
+    await _handle(state, "save")
+    assert clinic_config.current().clinic_name == "Demo Clinic"
+
+
+def test_an_admin_uploads_the_logo_over_http_and_others_are_refused():
+    make_user("boss@clinic.org", "admin")
+    make_user("desk@clinic.org", "staff")
+    web = client()
+    login(web, "desk@clinic.org")
+    assert web.post("/api/clinic/logo", content=PNG, headers={"content-type": "image/png"}).status_code == 403
+    assert client().post("/api/clinic/logo", content=PNG).status_code == 401
+    web = client()
+    login(web, "boss@clinic.org")
+    bad = web.post("/api/clinic/logo", content=b"%PDF-1.4", headers={"content-type": "image/png"})
+    assert bad.status_code == 422 and bad.json()["detail"] == "Choose a PNG or JPEG image."
+    assert web.post("/api/clinic/logo", content=PNG * 5000).status_code == 413
+    assert web.post("/api/clinic/logo", content=PNG, headers={"content-type": "image/png"}).json() == {"saved": True}
+    assert client().get("/api/clinic/logo").content == PNG

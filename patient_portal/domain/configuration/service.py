@@ -23,6 +23,7 @@ from patient_portal.domain.configuration import validation
 
 #: the logo's largest size, and the image kinds taken (by their first bytes, not the file name)
 LOGO_MAX_BYTES = 256 * 1024
+TOO_BIG, NOT_AN_IMAGE = "The logo must be 256 KB or smaller.", "Choose a PNG or JPEG image."
 _LOGO_KINDS = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 #: the fields a save compares and audits, in the form's order
 FIELDS = ("clinic_name", "clinic_address", "clinic_phone", "timezone", "business_hours",
@@ -112,10 +113,10 @@ def save_logo(session: Session, actor: Actor | None, *, data: bytes | None) -> N
     kind = None
     if data is not None:
         if len(data) > LOGO_MAX_BYTES:
-            raise Invalid(errors={"logo": "The logo must be 256 KB or smaller."})
+            raise Invalid(TOO_BIG, errors={"logo": TOO_BIG})
         kind = _logo_kind(data)
         if kind is None:
-            raise Invalid(errors={"logo": "Choose a PNG or JPEG image."})
+            raise Invalid(NOT_AN_IMAGE, errors={"logo": NOT_AN_IMAGE})
     row = _row(session)
     if row is None:  # the first save of anything: start from the values in force
         row = ClinicSettings(**validation.clean(get(session, actor).values)[0], version=0)

@@ -78,7 +78,8 @@ def _find_patient() -> rx.Component:
 def _their_appointment(row: Any) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.text(row["when"], weight="bold"), status_badge(row), spacing="2", wrap="wrap", align="center"),
+            rx.hstack(rx.text(row["when"], "–", row["end"], weight="bold"), status_badge(row), spacing="2", wrap="wrap",
+                      align="center"),
             rx.text(row["visit_type"], " with ", row["doctor"], size="2"),
             rx.flex(
                 rx.cond(row["can_reschedule"], rx.button("Move", variant="soft", size="3", min_height=TAP,

@@ -53,9 +53,19 @@ def _next_field() -> rx.Component:
     return rx.el.input(type="hidden", name="next", value=LoginState.next_path)
 
 
+def _clinic() -> rx.Component:
+    """The clinic's logo and name (/admin/settings), so a patient knows whose portal this is."""
+    return rx.hstack(
+        rx.cond(LoginState.has_logo, rx.image(src="/api/clinic/logo", alt="", max_height="48px", max_width="160px",
+                                              id="login-logo")),
+        rx.text(LoginState.clinic_name, size="4", weight="medium", id="login-clinic"),
+        spacing="3", align="center")
+
+
 def _password_step() -> rx.Component:
     return rx.el.form(
         rx.vstack(
+            _clinic(),
             rx.heading("Sign in", size="7", as_="h1"),
             notice_callout(LoginState.notice, id="login-notice"),
             _form_error(),
