@@ -287,6 +287,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
     signed audit checkpoint; 1 when the backup was written but the checkpoint could not be."""
     from patient_portal.core.backup import BackupError, backup
 
+    if str(args.destination) == "verify":
+        return cmd_backup_verify(args.folder)
+    if args.folder is not None:
+        print("portal: `portal backup DESTINATION` takes one folder (or `portal backup verify FOLDER`)",
+              file=sys.stderr)
+        return 2
     try:
         report = backup(args.destination)
     except BackupError as exc:
@@ -303,6 +309,30 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"portal: the backup has no audit checkpoint: {report.checkpoint_problem}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_backup_verify(folder: Path | None) -> int:
+    """The restore drill: 0 when the backup would restore whole, 1 when something differs, 2 when it
+    cannot be read at all."""
+    from patient_portal.core.backup_drill import BackupError, verify
+
+    if folder is None:
+        print("portal: name the backup folder: `portal backup verify FOLDER`", file=sys.stderr)
+        return 2
+    try:
+        report = verify(folder)
+    except BackupError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    from patient_portal.domain.operations.service import record_backup_check
+
+    record_backup_check(Path(report.folder).name, report.ok)  # the health page's "last verification"
+    for problem in report.problems:
+        print(f"portal: {problem}", file=sys.stderr)
+    verdict = "restores whole" if report.ok else f"FAILED with {len(report.problems)} problem(s)"
+    print(f"backup {report.folder.name} {verdict}: {report.tables} tables, {report.rows} rows, "
+          f"{report.audit_events} audit events, {report.files} files checked in a scratch restore")
+    return 0 if report.ok else 1
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -351,8 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the active key (batches, online)")
     rotate.add_argument("--batch", type=int, default=200)
     rotate.set_defaults(fn=cmd_rotate_keys)
-    back = sub.add_parser("backup", help="copy the embedded database and blob folder to a folder")
-    back.add_argument("destination", type=Path)
+    back = sub.add_parser("backup", help="copy the embedded database (encrypted) and blob folder to a folder; "
+                          "`portal backup verify FOLDER` runs a restore drill on a backup")
+    back.add_argument("destination", type=Path, help="where to write the backup, or `verify`")
+    back.add_argument("folder", type=Path, nargs="?", help="with `verify`: the backup to check")
     back.set_defaults(fn=cmd_backup)
     rest = sub.add_parser("restore", help="put a backup back (app stopped)")
     rest.add_argument("folder", type=Path)

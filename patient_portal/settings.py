@@ -74,6 +74,10 @@ class Settings:
     smtp_starttls: bool = False
     jobs_in_process: bool = True
     audit_checkpoint_seconds: int = 60  # how often the job worker signs an audit checkpoint (0: never)
+    #: scheduled backups (core.backup_schedule): where ("" turns them off), how often, how many to keep
+    backup_dir: str = ""
+    backup_every_hours: float = 24.0
+    backup_keep: int = 7
     trusted_proxy_hops: int = 0
     redis_url: str = ""  # REFLEX_REDIS_URL: Reflex keeps each user's on-screen state there
     #: REFLEX_STATE_MANAGER_MODE when set (memory, disk or redis); otherwise chosen by the topology
@@ -218,6 +222,9 @@ def load_settings() -> Settings:
         smtp_starttls=_bool("PORTAL_SMTP_STARTTLS", _int("PORTAL_SMTP_PORT", 25) == 587),
         jobs_in_process=_bool("PORTAL_JOBS_IN_PROCESS", True),
         audit_checkpoint_seconds=max(0, _int("PORTAL_AUDIT_CHECKPOINT_SECONDS", 60)),
+        backup_dir=os.environ.get("PORTAL_BACKUP_DIR", ""),
+        backup_every_hours=max(0.0, _float("PORTAL_BACKUP_EVERY_HOURS", 24.0)),
+        backup_keep=max(1, _int("PORTAL_BACKUP_KEEP", 7)),
         trusted_proxy_hops=max(0, _int("PORTAL_TRUSTED_PROXY_HOPS", 0)),
         redis_url=os.environ.get("REFLEX_REDIS_URL", ""),
         state_manager_override=os.environ.get("REFLEX_STATE_MANAGER_MODE", ""),

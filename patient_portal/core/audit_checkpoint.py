@@ -129,7 +129,8 @@ def read(store: BlobStore, key: str, ring: KeyRing | None = None) -> Checkpoint 
         raise CheckpointInvalid(f"checkpoint {key} {exc}") from None
 
 
-def _hash_at(session: Session, seq: int) -> str | None:
+def hash_at(session: Session, seq: int) -> str | None:
+    """The chain hash of event `seq` (None when there is none)."""
     return session.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first()
 
 
@@ -187,7 +188,7 @@ class Verifier:
             if walk.head_seq < chosen.seq:
                 problems.append((walk.head_seq + 1, f"the chain ends at event {walk.head_seq} but the checkpoint "
                                  f"of {chosen.at} covers event {chosen.seq}: the newest events were deleted"))
-            elif _hash_at(session, chosen.seq) != chosen.hash:
+            elif hash_at(session, chosen.seq) != chosen.hash:
                 problems.append((chosen.seq, f"event {chosen.seq} differs from the checkpoint of {chosen.at} "
                                  "(the chain was rewritten)"))
         return chosen, problems
@@ -209,7 +210,7 @@ def write_checkpoint(*, force: bool = False, store: BlobStore | None = None) -> 
             raise CheckpointError(f"{exc}; not signing a new one (run `portal audit verify`)") from None
     with read_only() as session:
         if previous is not None:
-            if _hash_at(session, previous.seq) != previous.hash:
+            if hash_at(session, previous.seq) != previous.hash:
                 raise CheckpointError(f"the audit chain no longer matches the checkpoint of {previous.at} "
                                       f"(event {previous.seq}); not signing (run `portal audit verify`)")
             walk = walk_chain(session, after_seq=previous.seq, after_hash=previous.hash, ring=ring)

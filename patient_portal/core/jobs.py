@@ -8,7 +8,8 @@ done or schedules a retry with backoff; after MAX_ATTEMPTS it is marked failed a
 whose worker died is claimed again once its lease runs out. Payloads are encrypted at rest.
 
 The embedded default runs the worker inside the app process (``run_forever`` as a lifespan task).
-Each worker also ticks ``audit_checkpoint.Ticker`` (signed audit checkpoints, see that module).
+Each worker also ticks ``audit_checkpoint.Ticker`` (signed audit checkpoints) and
+``backup_schedule.Scheduler`` (scheduled backups); see those modules.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Field, Session, SQLModel, select
 
-from patient_portal.core import audit, audit_checkpoint
+from patient_portal.core import audit, audit_checkpoint, backup_schedule
 from patient_portal.core.crypto import encrypted_field
 from patient_portal.core.db import new_id, off_loop, read_only, unit_of_work, utcnow
 
@@ -67,7 +68,9 @@ _HANDLERS: dict[str, Callable[[dict], None]] = {}
 HANDLER_MODULES = ("patient_portal.core.mail", "patient_portal.core.sms",
                    "patient_portal.domain.appointments.reminders", "patient_portal.api.fhir.bulk",
                    "patient_portal.domain.emergency.notify",
-                   "patient_portal.domain.breakglass.notify")
+                   "patient_portal.domain.breakglass.notify", "patient_portal.domain.operations.alerts")
+#: kinds whose failure raises no admin alert: the alert itself goes out by these
+_NO_ALERT = frozenset({"mail", "admin_alert"})
 KEEP_DONE = timedelta(days=7)
 
 
@@ -145,6 +148,10 @@ def _finish(job_id: uuid.UUID, error: BaseException | None) -> None:
             job.status, job.lease_until, job.last_error = "failed", None, str(error)[:255]
             audit.record(session, None, "job.failed", object_type="job", object_id=job.id, outcome="failed",
                          detail={"kind": job.kind, "attempts": job.attempts})
+            if job.kind not in _NO_ALERT:
+                from patient_portal.core.alerts import raise_alert  # it queues jobs: import at use
+
+                raise_alert(session, f"job.failed:{job.kind}", f"{job.kind} jobs are failing")
         else:
             job.status, job.lease_until, job.last_error = "queued", None, str(error)[:255]
             job.run_after = now + BACKOFF[min(job.attempts - 1, len(BACKOFF) - 1)]
@@ -180,12 +187,13 @@ def run_due(limit: int = BATCH) -> int:
 async def run_forever(interval: float = 2.0) -> None:
     """The in-process worker (a lifespan task of the app): run due jobs, then wait a little."""
     rounds = 0
-    checkpoints = audit_checkpoint.Ticker()
+    checkpoints, backups = audit_checkpoint.Ticker(), backup_schedule.Scheduler()
     while True:
         try:
             while await off_loop(run_due) == BATCH:
                 pass
             await off_loop(checkpoints.tick)
+            await off_loop(backups.tick)
             if rounds % 1800 == 0:  # about hourly
                 await off_loop(prune_done)
             rounds += 1
@@ -204,12 +212,14 @@ class Worker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="portal-jobs", daemon=True)
         self._checkpoints = audit_checkpoint.Ticker()
+        self._backups = backup_schedule.Scheduler()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 run_due()
                 self._checkpoints.tick()
+                self._backups.tick()
             except Exception:
                 log.exception("job worker round failed")
             self._stop.wait(self.interval)

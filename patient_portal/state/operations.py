@@ -25,6 +25,8 @@ class SystemHealthState(rx.State):
     jobs_failed: int = 0
     last_backup: str = ""
     backup_overdue: bool = False
+    backup_check: str = ""
+    backup_check_failed: bool = False
     key_age: str = ""
     errors: list[ErrorReference] = []
     sessions_active: int = 0
@@ -39,7 +41,8 @@ class SystemHealthState(rx.State):
         self.checks, self.errors, self.sign_ins = [], [], []
         self.failing = self.jobs_queued = self.jobs_failed = self.sessions_active = 0
         self.last_backup = self.key_age = ""
-        self.backup_overdue = False
+        self.backup_overdue = self.backup_check_failed = False
+        self.backup_check = ""
 
     async def _show(self):
         self.error = ""
@@ -56,6 +59,7 @@ class SystemHealthState(rx.State):
         self.checks, self.failing = r.checks, r.failing
         self.jobs_queued, self.jobs_failed = r.jobs_queued, r.jobs_failed
         self.last_backup, self.backup_overdue, self.key_age = r.last_backup, r.backup_overdue, r.key_age
+        self.backup_check, self.backup_check_failed = r.backup_check, r.backup_check_failed
         self.errors, self.sessions_active, self.sign_ins = r.errors, r.sessions_active, r.sign_ins
         self.status = "ok"
         return None

@@ -189,7 +189,7 @@ def audit_chain() -> Check:
         return Check("audit chain", FAIL, str(exc), fix)
     with read_only() as session:
         if cp is not None:
-            if audit_checkpoint._hash_at(session, cp.seq) != cp.hash:
+            if audit_checkpoint.hash_at(session, cp.seq) != cp.hash:
                 return Check("audit chain", FAIL, f"event {cp.seq} differs from the checkpoint of {cp.at}", fix)
             walk = walk_chain(session, after_seq=cp.seq, after_hash=cp.hash)
         else:

@@ -33,6 +33,8 @@ class HealthReport:
     jobs_failed: int = 0
     last_backup: str = ""
     backup_overdue: bool = False
+    backup_check: str = ""  # the newest restore drill (`portal backup verify`), in words
+    backup_check_failed: bool = False
     key_age: str = ""
     errors: list[ErrorReference] = field(default_factory=list)
     sessions_active: int = 0

@@ -32,6 +32,7 @@ from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorRef
 
 ERROR_ACTION = "system.error_reference"
 BACKUP_ACTION = "system.backup"
+BACKUP_CHECK_ACTION = "system.backup.verify"  # `portal backup verify`: a restore drill
 HEALTH_READ = "system.health.read"
 NOT_PERMITTED = "Not permitted."
 #: No backup for longer than this is worth an admin's attention.
@@ -93,12 +94,24 @@ def _last_backup(session: Session) -> tuple[str, bool]:
     return plain_time(at), overdue
 
 
+def _last_backup_check(session: Session) -> tuple[str, bool]:
+    """(plain words, failed?) of the newest restore drill."""
+    row = session.exec(select(AuditEvent.at, AuditEvent.object_id, AuditEvent.outcome)
+                       .where(AuditEvent.action == BACKUP_CHECK_ACTION).order_by(AuditEvent.seq.desc())).first()
+    if row is None:
+        return "Never verified (run `portal backup verify FOLDER`)", False
+    at, folder, outcome = row
+    words = "restores whole" if outcome == "success" else "FAILED: run `portal backup verify` to see why"
+    return f"{plain_time(at)}, {folder}: {words}", outcome != "success"
+
+
 def system_health(session: Session, actor: Actor | None) -> HealthReport:
     """The system health page's report (admins only; audited)."""
     require(session, actor, Action.SYSTEM_HEALTH_READ, object_type="system", message=NOT_PERMITTED)
     results = checks.run_all()
     jobs = job_counts(session)
     backup, overdue = _last_backup(session)
+    check, check_failed = _last_backup_check(session)
     age = checks.key_age_days()
     errors = _errors_last_day(session)
     report = HealthReport(
@@ -108,6 +121,8 @@ def system_health(session: Session, actor: Actor | None) -> HealthReport:
         jobs_failed=jobs.get("failed", 0),
         last_backup=backup,
         backup_overdue=overdue,
+        backup_check=check,
+        backup_check_failed=check_failed,
         key_age="Keys come from PORTAL_MASTER_KEYS (age not recorded)" if age is None else f"{age} days",
         errors=errors,
         sessions_active=_sessions_active(session),
@@ -126,6 +141,12 @@ def record_error_reference(reference: str) -> None:
 def record_backup(folder: str, files: int) -> None:
     """Keep the fact that a backup was written (its folder name, never its contents)."""
     audit.record_now(None, BACKUP_ACTION, object_type="backup", object_id=folder, detail={"files": files})
+
+
+def record_backup_check(folder: str, ok: bool) -> None:
+    """Keep the outcome of a restore drill of backup `folder` (the health page shows the newest)."""
+    audit.record_now(None, BACKUP_CHECK_ACTION, object_type="backup", object_id=folder,
+                     outcome="success" if ok else "failed")
 
 
 class _JobQueue:

@@ -95,6 +95,7 @@ def _report() -> rx.Component:
             _figure("Jobs failed", S.jobs_failed, "health-jobs-failed", warn=S.jobs_failed > 0),
             _figure("Signed in now", S.sessions_active, "health-sessions"),
             _figure("Last backup", S.last_backup, "health-backup", warn=S.backup_overdue),
+            _figure("Last backup check", S.backup_check, "health-backup-check", warn=S.backup_check_failed),
             _figure("Key age", S.key_age, "health-key-age"),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"),
             spacing="3",
