@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/pytest
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run serve test test-code test-browsers install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e test-e2e-scale lint bench clean
+.PHONY: audit-deps run serve test test-code test-browsers install install-dev bun chromium migrate seed test-unit test-integration test-postgres test-e2e test-e2e-scale lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -72,7 +72,12 @@ test: install-dev bun chromium
 	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-code test-browsers
 
 test-code:
-	$(MAKE) --no-print-directory -j1 test-unit test-integration test-postgres
+	$(MAKE) --no-print-directory -j1 audit-deps test-unit test-integration test-postgres
+
+# Installed packages with a published vulnerability (PyPI's advisory data, through pip-audit) fail the
+# run. Packages the index has no data for are listed as skipped, not failed.
+audit-deps: install-dev
+	$(PY) scripts/audit_deps.py
 
 test-browsers:
 	$(MAKE) --no-print-directory -j1 test-e2e test-e2e-scale
