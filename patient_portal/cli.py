@@ -89,6 +89,22 @@ def cmd_prune_sessions(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Apply the retention rules (core.retention): remove what is past its time, or with --dry-run
+    only count it. One line per rule."""
+    from patient_portal.core import retention
+    from patient_portal.core.db import unit_of_work, utcnow
+
+    if args.dry_run:
+        with unit_of_work() as session:  # counts only: nothing is written
+            done = retention.apply(session, utcnow(), dry_run=True)
+    else:
+        done = retention.run_unattended()
+    for r, n in done:
+        print(f"{r.label}: {n} {'due' if args.dry_run else 'removed'} (kept {r.kept})")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Work the job outbox (emails) until interrupted; any number may run beside the app."""
     import signal
@@ -381,6 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the active key (batches, online)")
     rotate.add_argument("--batch", type=int, default=200)
     rotate.set_defaults(fn=cmd_rotate_keys)
+    clean = sub.add_parser("cleanup", help="remove what the retention rules say is past its time "
+                           "(used links, unfinished drafts, finished jobs, ended sessions, expired exports)")
+    clean.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+    clean.set_defaults(fn=cmd_cleanup)
     back = sub.add_parser("backup", help="copy the embedded database (encrypted) and blob folder to a folder; "
                           "`portal backup verify FOLDER` runs a restore drill on a backup")
     back.add_argument("destination", type=Path, help="where to write the backup, or `verify`")

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete, func, or_
 from sqlmodel import Field, Session, SQLModel, select
 
-from patient_portal.core import audit, audit_checkpoint, backup_schedule
+from patient_portal.core import audit, audit_checkpoint, backup_schedule, retention
 from patient_portal.core.crypto import encrypted_field
 from patient_portal.core.db import new_id, off_loop, read_only, unit_of_work, utcnow
 
@@ -158,12 +158,25 @@ def _finish(job_id: uuid.UUID, error: BaseException | None) -> None:
         session.add(job)
 
 
+def _done_before(now: datetime) -> tuple[Any, ...]:
+    return (Job.status == "done", Job.done_at < now - KEEP_DONE)
+
+
+def _count_done(session: Session, now: datetime) -> int:
+    return int(session.exec(select(func.count()).select_from(Job).where(*_done_before(now))).one())
+
+
+@retention.rule("jobs.done", "Finished background jobs (emails sent, reminders queued)",
+                f"{KEEP_DONE.days} days after they ran", _count_done)
+def _remove_done(session: Session, now: datetime) -> int:
+    """One DELETE: no need to load (and decrypt) what goes."""
+    return int(session.exec(delete(Job).where(*_done_before(now))).rowcount or 0)  # type: ignore[call-overload]
+
+
 def prune_done(now: datetime | None = None) -> int:
     """Delete finished jobs older than KEEP_DONE (their payloads are no longer needed)."""
-    cutoff = (now or utcnow()) - KEEP_DONE
-    with unit_of_work() as session:  # one DELETE: no need to load (and decrypt) what goes
-        result = session.exec(delete(Job).where(Job.status == "done", Job.done_at < cutoff))
-        return int(result.rowcount or 0)
+    with unit_of_work() as session:
+        return _remove_done(session, now or utcnow())
 
 
 def run_due(limit: int = BATCH) -> int:
@@ -194,8 +207,8 @@ async def run_forever(interval: float = 2.0) -> None:
                 pass
             await off_loop(checkpoints.tick)
             await off_loop(backups.tick)
-            if rounds % 1800 == 0:  # about hourly
-                await off_loop(prune_done)
+            if rounds % 1800 == 0:  # about hourly: what the retention rules say may go
+                await off_loop(retention.run_unattended)
             rounds += 1
         except asyncio.CancelledError:
             raise

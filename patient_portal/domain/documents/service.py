@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import Integer, and_, bindparam
+from sqlalchemy import Integer, and_, bindparam, func
 from sqlmodel import Session, select
 
 from patient_portal.core import audit, crypto
@@ -69,6 +69,14 @@ OBJECT = "document"
 def purge_after_days() -> int:
     """Days a removed document is kept before an admin may purge it (PORTAL_DOCUMENT_PURGE_AFTER_DAYS)."""
     return get_settings().document_purge_after_days
+
+
+def purgeable_count(session: Session, now: datetime | None = None) -> int:
+    """Removed documents past their retention period, waiting for an admin's purge (counts only:
+    the Retention page shows it; no policy, no patient data)."""
+    cutoff = (now or utcnow()) - timedelta(days=purge_after_days())
+    return int(session.exec(select(func.count()).select_from(Document).where(
+        Document.status == Status.DELETED, Document.deleted_at < cutoff)).one())
 
 
 # ---------------------------------------------------------------- policy helpers

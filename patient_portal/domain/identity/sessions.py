@@ -11,6 +11,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, select
@@ -62,14 +63,17 @@ def _must_enrol(role: str, mfa_enabled: bool) -> bool:
     return clinic_config.current().require_mfa and role in MFA_ROLES and not mfa_enabled
 
 
-def prune_sessions(session: Session, now: datetime | None = None) -> int:
-    """Delete sessions that ended, or passed the absolute timeout, more than KEEP_ENDED ago."""
-    now = now or utcnow()
+def ended_before(now: datetime) -> Any:
+    """Sessions that ended, or passed the absolute timeout, more than KEEP_ENDED before `now`."""
     cutoff = now - KEEP_ENDED
     too_old = cutoff - timedelta(seconds=clinic_config.current().session_absolute_seconds)
-    result = session.exec(delete(UserSession).where(or_(  # type: ignore[call-overload]
-        and_(UserSession.revoked == True, UserSession.revoked_at < cutoff),  # noqa: E712
-        UserSession.created_at < too_old)))
+    return or_(and_(UserSession.revoked == True, UserSession.revoked_at < cutoff),  # noqa: E712
+               UserSession.created_at < too_old)
+
+
+def prune_sessions(session: Session, now: datetime | None = None) -> int:
+    """Delete sessions that ended, or passed the absolute timeout, more than KEEP_ENDED ago."""
+    result = session.exec(delete(UserSession).where(ended_before(now or utcnow())))  # type: ignore[call-overload]
     return int(result.rowcount or 0)
 
 
