@@ -148,8 +148,22 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                   "--no-first-run", "--disable-component-update", "--disable-sync"],
         )
+        _less_motion(browser)
         yield browser
         browser.close()
+
+
+def _less_motion(browser) -> None:
+    """Every context the tests open asks for reduced motion (what a user can set in their system):
+    nothing slides or fades, so no test waits for an animation and Chromium draws far fewer frames —
+    the browser suites are CPU-bound on CI."""
+    opened = browser.new_context
+
+    def new_context(*args, **kwargs):
+        kwargs.setdefault("reduced_motion", "reduce")
+        return opened(*args, **kwargs)
+
+    browser.new_context = new_context
 
 
 @pytest.fixture
