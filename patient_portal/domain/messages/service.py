@@ -56,6 +56,7 @@ from patient_portal.core.access import (
     refuse,
     require,
 )
+from patient_portal.core.crypto import plain_rows
 from patient_portal.core.db import read_only, unit_of_work, utcnow
 from patient_portal.core.storage import BlobStore
 from patient_portal.domain.documents import service as documents
@@ -206,44 +207,55 @@ def _clinic_side(actor: Actor) -> bool:
 # ---------------------------------------------------------------- lists
 
 
-def _unread(session: Session, thread_ids: list[uuid.UUID], *, patient_reads: bool) -> dict[uuid.UUID, int]:
-    """Per thread, the other side's messages nobody of the reader's side has opened yet."""
-    if not thread_ids:
-        return {}
+def _unread_count(*, patient_reads: bool) -> Any:
+    """Per thread (correlated), the other side's messages nobody of the reader's side opened yet."""
     side = Message.author_role != Role.PATIENT.value if patient_reads else Message.author_role == Role.PATIENT.value
-    stmt = select(Message.thread_id, func.count()).where(
-        Message.thread_id.in_(thread_ids), Message.read_at.is_(None), side).group_by(Message.thread_id)
-    return {tid: int(n) for tid, n in session.exec(stmt).all()}
+    return (select(func.count()).where(Message.thread_id == MessageThread.id, Message.read_at.is_(None), side)
+            .correlate(MessageThread).scalar_subquery())
 
 
-def _rows(session: Session, threads: list[MessageThread], *, patient_reads: bool) -> list[ThreadRow]:
+def _patients(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """{id: (name, MRN)}: only the two name columns decrypted (crypto.plain_rows), not whole records."""
+    if not ids:
+        return {}
+    found = plain_rows(session, Patient, ["given_name", "family_name", "mrn"], lambda c: c.id.in_(ids))
+    return {r["id"]: (f"{r['given_name']} {r['family_name']}".strip(), r["mrn"]) for r in found}
+
+
+def _rows(session: Session, threads: list[tuple[MessageThread, int]], *, patient_reads: bool) -> list[ThreadRow]:
     now = utcnow()
-    ids = [t.id for t in threads]
-    unread = _unread(session, ids, patient_reads=patient_reads)
-    names = _names(session, [t.doctor_id for t in threads])
-    people: dict[uuid.UUID, Patient] = {}
-    if not patient_reads and threads:
-        pids = {t.patient_id for t in threads}
-        people = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(pids))).all()}
+    names = _names(session, [t.doctor_id for t, _ in threads])
+    people = {} if patient_reads else _patients(session, {t.patient_id for t, _ in threads})
     rows = []
-    for t in threads:
-        person = people.get(t.patient_id)
+    for t, unread in threads:
+        name, mrn = people.get(t.patient_id, ("", ""))
         rows.append(ThreadRow(
-            id=t.id, patient_id=t.patient_id, patient_name=display_name(person) if person else "",
-            mrn=person.mrn if person else "", subject=t.subject, box=t.box,
+            id=t.id, patient_id=t.patient_id, patient_name=name, mrn=mrn, subject=t.subject, box=t.box,
             with_label=_with_label(t.box, t.doctor_id, names), last_message_at=_aware(t.last_message_at),
-            waiting_since=_aware(t.waiting_since), overdue=_overdue(t.waiting_since, now),
-            unread=unread.get(t.id, 0)))
+            waiting_since=_aware(t.waiting_since), overdue=_overdue(t.waiting_since, now), unread=int(unread or 0)))
     return rows
 
 
-def _paged(session: Session, where: list[Any], order: list[Any], page: Any) -> tuple[list[MessageThread], int, int, int]:
-    total = int(session.exec(select(func.count()).select_from(MessageThread).where(*where)).one())
+def _paged(session: Session, where: list[Any], order: list[Any], page: Any, *, patient_reads: bool
+           ) -> tuple[list[ThreadRow], int, int, int]:
+    """One page of threads with their unread counts and the total, in one statement (a page past the
+    end asks for the count, then shows the last page)."""
+    number = _page(page)
+    unread = _unread_count(patient_reads=patient_reads)
+
+    def fetch(n: int) -> list[Any]:
+        return list(session.exec(select(MessageThread, func.count().over(), unread).where(*where).order_by(*order)
+                                 .offset((n - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
+
+    found = fetch(number)
+    if found:
+        total = int(found[0][1])
+    else:
+        total = int(session.exec(select(func.count()).select_from(MessageThread).where(*where)).one())
+        number = max(1, math.ceil(total / PAGE_SIZE))
+        found = fetch(number) if total else []
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(_page(page), pages)
-    threads = list(session.exec(select(MessageThread).where(*where).order_by(*order)
-                                .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all())
-    return threads, total, number, pages
+    return _rows(session, [(t, n) for t, _, n in found], patient_reads=patient_reads), total, number, pages
 
 
 #: Waiting threads first, the longest waiting first; then the most recent.
@@ -256,9 +268,8 @@ def own_page(session: Session, actor: Actor | None, *, page: Any = 1) -> tuple[T
     pid = actor.patient_id if actor is not None and actor.role == Role.PATIENT else None
     require(session, actor, Action.MESSAGE_READ, Resource(patient_id=pid), audit_as=LIST_OWN)
     assert actor is not None and pid is not None
-    threads, total, number, pages = _paged(session, [MessageThread.patient_id == pid],
-                                           [MessageThread.last_message_at.desc()], page)
-    rows = _rows(session, threads, patient_reads=True)
+    rows, total, number, pages = _paged(session, [MessageThread.patient_id == pid],
+                                        [MessageThread.last_message_at.desc()], page, patient_reads=True)
     choices: list[Recipient] = []
     if decide(session, actor, Action.MESSAGE_WRITE, Resource(patient_id=pid)).allowed:
         choices = [*_care_team_doctors(session, pid), *POOL_RECIPIENTS]
@@ -278,8 +289,7 @@ def inbox(session: Session, actor: Actor | None, *, page: Any = 1) -> ThreadPage
     doctors = [actor.user_id, *_delegators(session, actor.user_id)]
     where = [MessageThread.status == OPEN, MessageThread.box == DOCTOR, MessageThread.doctor_id.in_(doctors),
              reach_filter(actor, MessageThread.patient_id)]
-    threads, total, number, pages = _paged(session, where, list(_WAITING_FIRST), page)
-    rows = _rows(session, threads, patient_reads=False)
+    rows, total, number, pages = _paged(session, where, list(_WAITING_FIRST), page, patient_reads=False)
     audit.record(session, actor, INBOX, object_type=OBJECT,
                  detail={"count": total, "patient_ids": sorted({str(r.patient_id) for r in rows})})
     return ThreadPage(rows, total, number, pages, response_hours())
@@ -298,8 +308,7 @@ def pool(session: Session, actor: Actor | None, *, view: Any = "pool", page: Any
         where.append(MessageThread.waiting_since <= utcnow() - timedelta(hours=response_hours()))
     else:
         where.append(MessageThread.box == view)
-    threads, total, number, pages = _paged(session, where, list(_WAITING_FIRST), page)
-    rows = _rows(session, threads, patient_reads=False)
+    rows, total, number, pages = _paged(session, where, list(_WAITING_FIRST), page, patient_reads=False)
     audit.record(session, actor, POOL, object_type=OBJECT,
                  detail={"view": view, "count": total, "patient_ids": sorted({str(r.patient_id) for r in rows})})
     return ThreadPage(rows, total, number, pages, response_hours())
