@@ -13,6 +13,7 @@ from patient_portal.domain.fhir import models as fhir_models  # noqa: F401
 from patient_portal.domain.history import models as history_models  # noqa: F401
 from patient_portal.domain.identity import models as identity_models  # noqa: F401
 from patient_portal.domain.insurance import models as insurance_models  # noqa: F401
+from patient_portal.domain.messages import models as message_models  # noqa: F401
 from patient_portal.domain.observations import models as observation_models  # noqa: F401
 from patient_portal.domain.patients import link_models  # noqa: F401
 from patient_portal.domain.patients import models as patient_models  # noqa: F401

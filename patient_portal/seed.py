@@ -64,6 +64,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     from patient_portal.domain.documents.demo import seed_documents
     from patient_portal.domain.emergency.demo import seed_emergency
     from patient_portal.domain.identity import service
+    from patient_portal.domain.messages.demo import seed_messages
     from patient_portal.domain.observations.demo import seed_vitals
     from patient_portal.domain.patients.demo import seed_patients
     from patient_portal.domain.prescriptions.demo import seed_prescriptions
@@ -94,6 +95,7 @@ def seed_demo(patients: int = DEMO_PATIENTS) -> SeedReport:
     seed_billing(clinic)  # payers, fee schedule, NPIs, Maria Garcia's coverage; a few claims of other patients
     seed_appointments(clinic)  # visit types, the doctors' weeks, the clinic's rules; Maria Garcia's next follow-up
     seed_emergency(clinic)  # the starter protocols; Maria Garcia's directives, code status, instructions
+    seed_messages(clinic)  # Maria Garcia's conversations with her doctor, the front desk and billing (one overdue)
     return SeedReport(added, len(records), _patient_count() - before, documents)
 
 

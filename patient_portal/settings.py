@@ -51,6 +51,9 @@ class Settings:
     #: one is notified (fractions allowed: the tests wait seconds)
     emergency_ack_minutes: float = 10.0
     emergency_link_hours: int = 24  # PORTAL_EMERGENCY_LINK_HOURS: how long an acknowledgement link works
+    #: PORTAL_MESSAGE_RESPONSE_HOURS: the clinic's expected response time to a patient's message; a
+    #: thread waiting longer is overdue (it stands out in the triage pool and the doctor's inbox)
+    message_response_hours: int = 48
     phone_region: str = "US"
     max_upload_bytes: int = 25 * 1024 * 1024
     document_purge_after_days: int = 30
@@ -201,6 +204,7 @@ def load_settings() -> Settings:
         clinic_phone=os.environ.get("PORTAL_CLINIC_PHONE", "+1 617 555 0100"),
         emergency_ack_minutes=max(0.01, _float("PORTAL_EMERGENCY_ACK_MINUTES", 10.0)),
         emergency_link_hours=max(1, _int("PORTAL_EMERGENCY_LINK_HOURS", 24)),
+        message_response_hours=min(24 * 14, max(1, _int("PORTAL_MESSAGE_RESPONSE_HOURS", 48))),
         phone_region=(os.environ.get("PORTAL_PHONE_REGION") or "US").upper(),
         max_upload_bytes=_int("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         document_purge_after_days=_int("PORTAL_DOCUMENT_PURGE_AFTER_DAYS", 30),

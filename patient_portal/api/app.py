@@ -13,6 +13,7 @@ from patient_portal.api import (
     emergency,
     health,
     immunizations,
+    messages,
     metrics,
     prescriptions,
     privacy,
@@ -39,6 +40,7 @@ def build_api() -> FastAPI:
     api.include_router(results.router, prefix="/api")  # POST /api/results/import: a lab's CSV (doctors)
     api.include_router(immunizations.router, prefix="/api")  # GET the printable immunization record (PDF)
     api.include_router(emergency.router, prefix="/api")  # GET the printable emergency card (PDF)
+    api.include_router(messages.router, prefix="/api")  # POST a message's attachment (the documents pipeline)
     api.include_router(billing.router, prefix="/api")  # statement and appeal PDFs, 835 upload, card token
     api.include_router(smart.router)  # SMART: /.well-known/smart-configuration, /api/smart/{authorize,token,...}
     api.include_router(record_download.router, prefix="/api")  # GET /api/record/download.{json,pdf}: the patient's own

@@ -142,6 +142,10 @@ async def _ingest(request: Request, call: Callable[[Actor | None, dict[str, Any]
                          "detail": "Uploaded"}, status_code=201, headers=NO_STORE)
 
 
+#: The one upload path, for areas whose files are documents of the record (a message's attachments).
+ingest = _ingest
+
+
 @router.post("/documents")
 async def upload_document(request: Request) -> Response:
     def call(actor: Actor | None, meta: dict[str, Any], chunks: Iterator[bytes]):

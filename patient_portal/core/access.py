@@ -131,6 +131,12 @@ class Action(StrEnum):
     AMENDMENT_REQUEST = "amendment.request"  # the patient asks to correct their record; adds a disagreement
     AMENDMENT_DECIDE = "amendment.decide"  # a care-team doctor accepts (and amends) or denies with a reason
     AMENDMENT_WORKLIST = "amendment.worklist.read"  # the doctor's open amendment requests, due dates first
+    MESSAGE_READ = "message.read"  # a patient's message threads (their own; care team; the front desk; admins read)
+    MESSAGE_WRITE = "message.write"  # write to the care team (the patient) or answer (care-team doctors, front desk)
+    MESSAGE_POOL = "message.pool.read"  # the triage pool: threads for the front desk and billing, overdue ones
+    MESSAGE_ROUTE = "message.route"  # hand a thread to a doctor of the patient's care team or to a pool
+    MESSAGE_INBOX = "message.inbox.read"  # the doctor's own threads (and those of a doctor away who delegated)
+    MESSAGE_DELEGATE = "message.delegate.write"  # a doctor away names a colleague to answer their messages
 
 
 A = Action
@@ -153,6 +159,8 @@ _STAFF |= {A.BILLING_SETUP_READ, A.COVERAGE_WRITE, A.ELIGIBILITY_CHECK, A.BILLIN
 #: Emergencies: the front desk keeps directives and instructions on file, starts a protocol and works
 #: its checklist (the contacts are notified as the protocol says); code status is a doctor's order.
 _STAFF |= {A.EMERGENCY_INFO_WRITE, A.PROTOCOL_READ, A.EMERGENCY_RUN_READ, A.EMERGENCY_RUN_WRITE}
+#: Secure messages: the front desk answers the front-desk and billing pools and routes every thread.
+_STAFF |= {A.MESSAGE_READ, A.MESSAGE_WRITE, A.MESSAGE_POOL, A.MESSAGE_ROUTE}
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
     A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
@@ -169,6 +177,7 @@ _DOCTOR = {
     A.EMERGENCY_NOTIFY,
     A.EMERGENCY_ACCESS_REQUEST, A.CONSENT_READ, A.RECORD_SHARE, A.SENSITIVE_MARK, A.DISCLOSURE_READ,
     A.AMENDMENT_READ, A.AMENDMENT_DECIDE, A.AMENDMENT_WORKLIST,
+    A.MESSAGE_READ, A.MESSAGE_WRITE, A.MESSAGE_INBOX, A.MESSAGE_DELEGATE,  # their care-team patients' messages
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -193,6 +202,7 @@ _PATIENT = {
     A.SENSITIVE_MARK,  # mark their own conditions, documents and visit notes sensitive
     A.DISCLOSURE_READ,  # their accounting of disclosures (PDF)
     A.AMENDMENT_READ, A.AMENDMENT_REQUEST,  # ask to correct their record; a statement of disagreement
+    A.MESSAGE_READ, A.MESSAGE_WRITE,  # write to their care team, read the answers (their own threads only)
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -228,6 +238,9 @@ _CLINICIAN_ONLY |= {A.CODE_STATUS_WRITE, A.EMERGENCY_RUN_WRITE, A.EMERGENCY_NOTI
 #: those, and admins do not break the glass); a treating doctor marks records sensitive and answers
 #: amendment requests; a patient's consents are theirs (or the front desk's paper record of them).
 _CLINICIAN_ONLY |= {A.EMERGENCY_ACCESS_REQUEST, A.SENSITIVE_MARK, A.AMENDMENT_DECIDE, A.AMENDMENT_WORKLIST}
+#: Messages: an admin reads threads and works the triage pool (routing) for operations, but does not
+#: answer patients (that is the care team's and the front desk's), and has no inbox or delegate.
+_CLINICIAN_ONLY |= {A.MESSAGE_WRITE, A.MESSAGE_INBOX, A.MESSAGE_DELEGATE}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
@@ -348,12 +361,23 @@ SCOPES: dict[Action, Scope] = {
     A.AMENDMENT_REQUEST: Scope.PATIENT,  # the patient's own record only (the reach rule: self)
     A.AMENDMENT_DECIDE: Scope.PATIENT,
     A.AMENDMENT_WORKLIST: Scope.OWN_ACCOUNT,
+    A.MESSAGE_READ: Scope.PATIENT,
+    A.MESSAGE_WRITE: Scope.PATIENT,
+    A.MESSAGE_POOL: Scope.GLOBAL,
+    A.MESSAGE_ROUTE: Scope.PATIENT,
+    A.MESSAGE_INBOX: Scope.OWN_ACCOUNT,
+    A.MESSAGE_DELEGATE: Scope.OWN_ACCOUNT,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the
 #: clinician who wrote it). ``decide`` reads ``Resource.author_id``: another author is refused
 #: ("not_author"); None names a resource not yet written, whose author the actor becomes.
 AUTHOR_ONLY = frozenset({A.VISIT_WRITE, A.VISIT_SIGN})
+
+#: Actions with a recipient (``Resource.recipient_id``): a message written to a doctor, a thread routed
+#: to one. The recipient must be on the patient's care team ("recipient_off_care_team" otherwise) —
+#: a patient cannot write to a doctor who does not treat them, nor staff hand them such a thread.
+RECIPIENT_ON_CARE_TEAM = frozenset({A.MESSAGE_WRITE, A.MESSAGE_ROUTE})
 
 #: Actions about one patient's data: these need the patient id for the object check.
 PATIENT_SCOPED = frozenset(a for a, scope in SCOPES.items() if scope is Scope.PATIENT)
@@ -422,6 +446,9 @@ class Resource:
     author_id: uuid.UUID | None = None
     #: the clinicians a sensitive record is assigned to (besides its author)
     assigned: frozenset[uuid.UUID] = frozenset()
+    #: who a message is written (or a thread routed) to, for RECIPIENT_ON_CARE_TEAM actions: a doctor
+    #: who must be on the patient's care team; None for a pool (front desk, billing)
+    recipient_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -564,7 +591,7 @@ def reach_filter(actor: Actor | None, patient_column: Any) -> Any:
 #: front desk reading clinical data. Admins do not break the glass. Everything done under a grant
 #: has basis "emergency_grant" and purpose "emergency".
 _NOT_IN_EMERGENCY = frozenset({A.CONSENT_READ, A.RECORD_SHARE, A.SENSITIVE_MARK, A.DISCLOSURE_READ, A.AMENDMENT_READ,
-                               A.AMENDMENT_DECIDE})
+                               A.AMENDMENT_DECIDE, A.MESSAGE_READ, A.MESSAGE_WRITE})
 EMERGENCY_OPENS: dict[Role, frozenset[Action]] = {
     Role.DOCTOR: frozenset(a for a in _DOCTOR if SCOPES.get(a) is Scope.PATIENT) - _NOT_IN_EMERGENCY,
     Role.STAFF: frozenset({A.CLINICAL_READ, A.CLINICAL_DOC_READ, A.OBSERVATION_READ, A.VISIT_READ, A.RESULT_READ,
@@ -625,7 +652,8 @@ def decide(session: Session, actor: Actor | None, action: Action, resource: Reso
     open it); own-account and global scopes; the patient is named; an author-only action is the
     author's; the actor reaches the patient (care team, self, role) and — for a sensitive record —
     is one who sees it; failing that, an active emergency grant (basis emergency_grant, purpose
-    emergency); then the patient's consent for the actions and purposes it decides (basis consent).
+    emergency); a message's recipient doctor on the patient's care team (RECIPIENT_ON_CARE_TEAM);
+    then the patient's consent for the actions and purposes it decides (basis consent).
     Grants are looked up only when nothing else allows, consents only for the actions they decide."""
     resource = resource or Resource()
     pid = resource.patient_id
@@ -657,6 +685,9 @@ def decide(session: Session, actor: Actor | None, action: Action, resource: Reso
         if action in EMERGENCY_OPENS.get(actor.role, frozenset()) and emergency_until(session, actor, pid):
             return Decision(True, action, Basis.EMERGENCY_GRANT, Purpose.EMERGENCY, patient_id=pid)
         return Decision(False, action, reason=refusal, patient_id=pid)
+    if (resource.recipient_id is not None and action in RECIPIENT_ON_CARE_TEAM
+            and not on_care_team(session, resource.recipient_id, pid)):
+        return Decision(False, action, reason="recipient_off_care_team", patient_id=pid)
     if consent is not None:
         allowed = access_facts.consent_allows(session, pid, consent) if status is _NOT_ASKED \
             else access_facts.allows(consent, status)

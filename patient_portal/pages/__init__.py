@@ -24,6 +24,7 @@ from patient_portal.pages.careplans import pages as careplan_pages  # noqa: F401
 from patient_portal.pages.doctor import dashboard as doctor_dashboard  # noqa: F401
 from patient_portal.pages.documents import pages as document_pages  # noqa: F401
 from patient_portal.pages.emergency import pages as emergency_pages  # noqa: F401
+from patient_portal.pages.messages import pages as message_pages  # noqa: F401
 from patient_portal.pages.patient import access_log as patient_access_log  # noqa: F401
 from patient_portal.pages.patient import dashboard as patient_dashboard  # noqa: F401
 from patient_portal.pages.patients import chart, record, register, review, search, signup  # noqa: F401

@@ -19,7 +19,9 @@ SEEDED_PHI = ["Maria", "Garcia", "Okafor", "Tanaka", "Penicillin", "Peanuts", "L
               "Harbor Street", "Luis Garcia", "Blue Cross",
               # the demo care plans: a task, an instruction, a progress update, a goal in words
               "Bring your home blood pressure monitor", "Walk 30 minutes on most days", "Down about 3 kg",
-              "teaspoon"]
+              "teaspoon",
+              # the demo messages: a subject, a patient's question, the front desk's answer
+              "Parking at the clinic", "a lab test I thought my insurance covered", "garage next door validates"]
 
 
 REFERENCE_TABLES = frozenset({"code_set", "code_concept", "code_token"})

@@ -118,6 +118,12 @@ EXPECTED: dict[str, str] = {
     "amendment.request": "P",
     "amendment.decide": "D",
     "amendment.worklist.read": "D",
+    "message.read": "ADSP",
+    "message.write": "DSP",
+    "message.pool.read": "AS",
+    "message.route": "AS",
+    "message.inbox.read": "D",
+    "message.delegate.write": "D",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 

@@ -4,7 +4,8 @@ readable PDF summary.
 ``GET /api/record/download.json`` and ``GET /api/record/download.pdf`` (buttons on "Your health
 record"). The record is the patient's own — its id comes from the session, never the address — and
 is read through the same area services as the FHIR API (``source.compartment``: authorized and
-audited as a chart read); the download itself is one more audit event, an export with its format
+audited as a chart read), and the patient's secure messages as Communication resources
+(``messages.record_export``, audited as such); the download itself is one more audit event, an export with its format
 and how many resources it held (counts only). Refusals are short plain-text pages (401/403), like
 the printable immunization record's.
 """
@@ -30,6 +31,7 @@ from patient_portal.core.access import AccessDenied, Actor, Role
 from patient_portal.core.db import off_loop, transact
 from patient_portal.core.errors import ServiceError
 from patient_portal.core.pdf import pdf
+from patient_portal.domain.messages import service as messages
 from patient_portal.settings import get_settings
 
 router = APIRouter()
@@ -43,7 +45,8 @@ def own_record(session: Session, actor: Actor | None, *, kind: str) -> tuple[str
     if actor.role != Role.PATIENT or actor.patient_id is None:
         raise AccessDenied("Only a patient downloads their own record here.")
     found = source.compartment(session, FhirCaller(actor, None, None), actor.patient_id, set(source.PATIENT_TYPES))
-    resources = [r for rtype in source.PATIENT_TYPES for r in found.get(rtype, [])]
+    found["Communication"] = messages.record_export(session, actor)  # secure messages (not in the FHIR API)
+    resources = [r for rtype in (*source.PATIENT_TYPES, "Communication") for r in found.get(rtype, [])]
     audit.record(session, actor, DOWNLOADED, patient_id=actor.patient_id, object_type="patient",
                  object_id=actor.patient_id, detail={"export": kind, "resources": len(resources)})
     stamp = date.today().isoformat()
@@ -98,6 +101,9 @@ def summary_pdf(found: dict[str, list[dict[str, Any]]]) -> bytes:
                           for r in found.get("Coverage", [])], "No insurance on file.")
     section("Emergency contacts", [f"{r.get('name', [{}])[0].get('text', '')} ({r['relationship'][0].get('text', '')})"
                                    for r in found.get("RelatedPerson", [])], "No emergency contacts on file.")
+    section("Messages", [f"{r['sent'][:16].replace('T', ' ')}  {r['sender']['display']} ({r['topic']['text']}): "
+                         f"{r['payload'][0]['contentString']}".replace("\n", " ")
+                         for r in found.get("Communication", [])], "No messages.")
     lines.append((9, "The full record, in the FHIR format other health apps read, is the JSON download."))
     return pdf(lines)
 

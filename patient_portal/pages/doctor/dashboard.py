@@ -110,6 +110,8 @@ def doctor_dashboard() -> rx.Component:
                       "/doctor/patients"),
             link_card("calendar", "My day", "Who is coming today, what for, and who has checked in; your week.",
                       "/doctor/schedule"),
+            link_card("mail", "Messages", "Your patients' messages, waiting ones first; who answers while you are away.",
+                      "/doctor/messages"),
             unsigned_notes_card(),
             results_to_review_card(),
             renewal_requests_card(),

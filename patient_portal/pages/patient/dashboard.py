@@ -42,6 +42,8 @@ def patient_dashboard() -> rx.Component:
         card_grid(
             link_card("heart-pulse", "Your health record", "Your care plan, allergies, medications, conditions "
                       "and immunizations.", "/patient/record"),
+            link_card("mail", "Messages", "Write to your doctor, the front desk or billing; read their answers.",
+                      "/patient/messages"),
             link_card("file-text", "Your documents", "Lab results, reports and letters from the clinic.",
                       "/patient/documents"),
             link_card("eye", "Who has looked at my record", "Everyone at the clinic who opened, searched for "

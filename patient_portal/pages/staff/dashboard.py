@@ -18,6 +18,8 @@ def staff_dashboard() -> rx.Component:
         card_grid(
             link_card("users", "Patients", "Find a patient, update details and insurance.", "/staff/patients"),
             link_card("user-plus", "Register a patient", "Add a new patient to the clinic.", "/staff/register"),
+            link_card("mail", "Message pool", "Patients' messages to the front desk and billing; hand them on.",
+                      "/staff/messages"),
             link_card("calendar", "Appointments", "Book, move and cancel; each doctor's day; check patients in.",
                       "/staff/appointments"),
             notices_card(),

@@ -1,0 +1,207 @@
+"""Secure messages at clinic scale on PostgreSQL (issue 18): 10,000 open threads (front desk, billing
+and doctors' threads; a third waiting for an answer, some of them overdue) of 2,000 patients, one
+message each; then, through the real service (policy, decryption, audit):
+
+* the front desk's triage pool (front desk and billing, waiting first, 25 a page) — target p95 < 50 ms;
+* the pool's "overdue" view (every box) — target p95 < 50 ms;
+
+each beside its floors, measured in the same interleaved rounds: a unit of work with one SELECT 1
+(the baseline), and a unit with only the policy and the pool's audit event. On a loaded machine a
+round trip to PostgreSQL costs milliseconds, so "p95 - floor p95" is what the messages work adds.
+
+Run: .venv/bin/python bench/messages.py [--db URL] [--rounds N]
+The database (default postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_messages, created
+when missing) is emptied first. Patients, threads and messages are bulk-inserted through the ORM (so
+subjects, texts and names are encrypted as in real use); everything timed goes through
+domain/messages/service.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_messages"
+THREADS, PATIENTS, DOCTORS = 10_000, 2_000, 20
+
+
+def _prepare(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["PORTAL_DATABASE_URL"] = url
+    os.environ["PORTAL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="bench-messages-")
+    from patient_portal.core.db import get_engine
+    from patient_portal.models import metadata
+
+    engine = get_engine()
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    metadata.create_all(engine)
+
+
+def _seed(rng: random.Random) -> None:
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.identity.models import User
+    from patient_portal.domain.messages.models import BILLING, DOCTOR, FRONT_DESK, Message, MessageThread
+    from patient_portal.domain.patients.models import Patient
+
+    doctors = [uuid.uuid4() for _ in range(DOCTORS)]
+    patients = [uuid.uuid4() for _ in range(PATIENTS)]
+    with unit_of_work() as s:
+        s.add_all(User(id=did, email=f"doctor{i}@bench.test", role="doctor", display_name=f"Dr. Bench {i}")
+                  for i, did in enumerate(doctors))
+        s.add_all(Patient(id=pid, mrn=f"M{i:07d}", given_name=f"Pat{i}", family_name="Bench",
+                          date_of_birth=date(1980, 1, 1), sex="female") for i, pid in enumerate(patients))
+    now = datetime.now(UTC)
+    for start in range(0, THREADS, 2_000):
+        with unit_of_work() as s:
+            rows, threads = [], []
+            for _ in range(start, min(THREADS, start + 2_000)):
+                box = rng.choices((FRONT_DESK, BILLING, DOCTOR), weights=(4, 2, 4))[0]
+                at = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
+                waiting = at if rng.random() < 0.33 else None
+                pid = rng.choice(patients)
+                thread = MessageThread(patient_id=pid, subject=f"Question {rng.randrange(10**6)}", box=box,
+                                       doctor_id=rng.choice(doctors) if box == DOCTOR else None, started_by=pid,
+                                       last_message_at=at, waiting_since=waiting)
+                threads.append(thread)
+                rows.append(Message(thread_id=thread.id, patient_id=pid, author_id=pid, author_role="patient",
+                                    author_name="Pat Bench", body="A question about my visit, in a few words.",
+                                    created_at=at))
+            s.add_all(threads)
+            s.flush()  # threads before the messages that reference them
+            s.add_all(rows)
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1]
+
+
+def _vacuum() -> None:
+    """VACUUM ANALYZE after seeding (planner statistics for the fresh rows), as bench/appointments.py."""
+    from sqlalchemy import text
+
+    from patient_portal.core.db import get_engine
+
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+
+
+def _chained(limit: float = 0.5) -> None:
+    """Wait (at most `limit` s) until the audit chainer chained the last read's event (bench/chart.py)."""
+    from patient_portal.core import audit_queue
+
+    deadline = time.perf_counter() + limit
+    while audit_queue.waiting() and time.perf_counter() < deadline:
+        time.sleep(0.0005)
+
+
+CPU: dict[str, list[float]] = {}
+STATEMENTS: dict[str, list[int]] = {}
+WALL: dict[str, list[float]] = {}
+_count = [0]
+
+
+def _timed(fn, name: str) -> None:
+    before, cpu = _count[0], time.process_time()
+    started = time.perf_counter()
+    fn()
+    WALL.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+    CPU.setdefault(name, []).append((time.process_time() - cpu) * 1000)
+    STATEMENTS.setdefault(name, []).append(_count[0] - before)
+    _chained()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("PORTAL_BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    _prepare(args.db)
+    rng = random.Random(18)  # noqa: S311 - reproducible bench data
+    started = time.perf_counter()
+    _seed(rng)
+    print(f"seeded {THREADS} threads of {PATIENTS} patients in {time.perf_counter() - started:.1f} s")
+    _vacuum()
+
+    from sqlalchemy import event, text
+
+    from patient_portal.core import audit
+    from patient_portal.core.access import Action, Actor, Role, require
+    from patient_portal.core.db import get_engine, unit_of_work
+    from patient_portal.domain.messages import service as messages
+
+    event.listen(get_engine(), "before_cursor_execute", lambda *a: _count.__setitem__(0, _count[0] + 1))
+    staff = Actor(user_id=uuid.uuid4(), role=Role.STAFF)
+
+    def call(fn, *a, **kw):
+        with unit_of_work() as s:
+            return fn(s, *a, **kw)
+
+    def trivial():
+        with unit_of_work() as s:
+            s.execute(text("SELECT 1")).scalar_one()
+
+    def audited_read():  # the pool's fixed part: the policy and its read event naming 25 patients
+        with unit_of_work() as s:
+            require(s, staff, Action.MESSAGE_POOL, audit_as=messages.POOL)
+            audit.record(s, staff, messages.POOL, object_type=messages.OBJECT,
+                         detail={"view": "pool", "count": 0, "patient_ids": [str(uuid.uuid4()) for _ in range(25)]})
+
+    first = call(messages.pool, staff)
+    assert len(first.rows) == messages.PAGE_SIZE and first.total > 5_000, first.total
+    overdue = call(messages.pool, staff, view="overdue")
+    print(f"pool: {first.total} threads for the front desk and billing; {overdue.total} overdue in all boxes")
+    for _ in range(5):  # warm the pool and caches
+        trivial(), audited_read(), call(messages.pool, staff)
+    for _ in range(args.rounds):  # interleaved: a burst of load falls on the floors as on the calls
+        _timed(trivial, "trivial")
+        _timed(audited_read, "read floor")
+        _timed(partial(call, messages.pool, staff), "pool")
+        _timed(partial(call, messages.pool, staff, view="overdue"), "overdue")
+    rows = [("baseline: SELECT 1 unit", "trivial", None, None),
+            ("baseline: audited read", "read floor", None, None),
+            ("triage pool, first page", "pool", 50, "read floor"),
+            ("overdue view, first page", "overdue", 50, "read floor")]
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f} on {os.cpu_count()} cores (wall times need a quiet machine); "
+          f"{args.rounds} interleaved rounds")
+    print(f"{'':30}{'median':>9}{'p95':>9}{'target':>9}{'CPU med':>9}{'SQL':>5}{'p95 - floor p95':>17}")
+    ok = True
+    for label, key, target, floor in rows:
+        samples = WALL[key]
+        p95 = _p95(samples)
+        verdict = ""
+        if target is not None:
+            ok &= p95 < target
+            verdict = "ok" if p95 < target else "MISSED"
+        above = f"{p95 - _p95(WALL[floor]):8.1f}ms" if floor else ""
+        print(f"{label:30}{statistics.median(samples):7.1f}ms{p95:7.1f}ms{'<' + str(target) if target else '':>7}"
+              f"{'ms' if target else '  '}{statistics.median(CPU[key]):7.1f}ms{statistics.median(STATEMENTS[key]):5.0f}"
+              f"{above:>17}  {verdict}")
+    print("  SQL   = statements the call sends on the app's engine (BEGIN/COMMIT not counted; the audit chainer's "
+          "work after a read's commit is waited for between calls, as bench/chart.py does);")
+    print("  floor = the same unit of work with only the policy and the pool's audit event.")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

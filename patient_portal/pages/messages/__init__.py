@@ -1,0 +1,1 @@
+"""Secure messages pages (issue 18)."""
