@@ -4,8 +4,8 @@ the read receipt), message_attachment (a document of the patient's record sent w
 message_delegate (a doctor away names a colleague). Subjects, texts, authors' names and file names as
 AES-GCM ciphertext. ix_message_thread_pool (status, box, waiting_since) serves the triage pool.
 
-Revision ID: 0024_messages
-Revises: 0023_appointments_speed
+Revision ID: 0025_messages
+Revises: 0024_clinic_settings
 """
 from typing import Sequence, Union
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0024_messages'
-down_revision: Union[str, None] = '0023_appointments_speed'
+revision: str = '0025_messages'
+down_revision: Union[str, None] = '0024_clinic_settings'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
