@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from patient_portal.components.feedback import checking, error_callout, not_permitted, notice_callout
+from patient_portal.components.feedback import checking, error_callout, not_permitted
 from patient_portal.components.forms import download_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
@@ -144,7 +144,8 @@ def _reports() -> rx.Component:
     return rx.vstack(
         _filters(),
         error_callout(S.error, id="reports-error"),
-        notice_callout("Opening and downloading reports is recorded in the audit log.", id="reports-audited"),
+        rx.text("Opening and downloading reports is recorded in the audit log.", size="2",
+                color=rx.color("gray", 11), id="reports-audited"),
         rx.grid(rx.foreach(S.reports, _report), columns=rx.breakpoints(initial="1", xl="2"), spacing="4",
                 width="100%", id="reports-list"),
         spacing="4",
