@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import case, exists, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from patient_portal.domain.billing import service as billing
@@ -59,8 +59,10 @@ def claims_by_status(session: Session, f: ReportFilters) -> Report:
 
 def denials_by_payer(session: Session, f: ReportFilters) -> Report:
     """Of the claims a payer decided in the range, how many had a line denied."""
-    denied = exists().where(ClaimLine.claim_id == Claim.id, ClaimLine.status == LINE_DENIED)
-    found = session.exec(select(Claim.payer_id, func.count(), func.sum(case((denied, 1), else_=0))).where(
+    # claims with a denied line, once each, joined (a hash join) rather than asked per claim (EXISTS)
+    denied = select(ClaimLine.claim_id).where(ClaimLine.status == LINE_DENIED).group_by(ClaimLine.claim_id).subquery()
+    found = session.exec(select(Claim.payer_id, func.count(), func.count(denied.c.claim_id))
+                         .outerjoin(denied, denied.c.claim_id == Claim.id).where(
         *sql.in_range(Claim.adjudicated_at, f), *sql.by_doctor(Claim.rendering_provider_id, f))
         .group_by(Claim.payer_id)).all()
     names = _payer_names(session)
