@@ -7,6 +7,7 @@ from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import health as admin_health  # noqa: F401
 from patient_portal.pages.admin import quality as admin_quality  # noqa: F401
+from patient_portal.pages.admin import reports as admin_reports  # noqa: F401
 from patient_portal.pages.admin import retention as admin_retention  # noqa: F401
 from patient_portal.pages.admin import settings as admin_settings  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401

@@ -1852,34 +1852,49 @@ def adjust_patient_balance(session: Session, actor: Actor | None, *, patient_id:
 BUCKET_EDGES = (30, 60, 90)
 
 
+def _aging_buckets(column: Any, day: date) -> list[Any]:
+    """Sums of `column` by the age of its charge on `day`: 0-30, 31-60, 61-90, 90+ days."""
+    edges = [day - timedelta(days=n) for n in BUCKET_EDGES]
+    return [func.coalesce(func.sum(case((cond, column), else_=0)), 0) for cond in (
+        Charge.posted_on >= edges[0],
+        (Charge.posted_on < edges[0]) & (Charge.posted_on >= edges[1]),
+        (Charge.posted_on < edges[1]) & (Charge.posted_on >= edges[2]),
+        Charge.posted_on < edges[2])]
+
+
+def aging_by_payer(session: Session, *, as_of: date, rendering_provider_id: uuid.UUID | None = None
+                   ) -> tuple[tuple[AgingRow, ...], tuple[int, int, int, int]]:
+    """(what insurance owes by payer, largest first; what patients owe, in total) now, on the charges
+    posted up to `as_of`, in the A/R aging's buckets — optionally of one rendering doctor's charges.
+    No authorization: callers decide (``ar_aging`` here, the admins' reports)."""
+    doctor = [Charge.posted_on <= as_of]
+    if rendering_provider_id:
+        doctor.append(Charge.rendering_provider_id == rendering_provider_id)
+    payer_rows = session.exec(select(Charge.payer_id, *_aging_buckets(Charge.insurance_balance_cents, as_of))
+                              .where(Charge.insurance_balance_cents > 0, *doctor).group_by(Charge.payer_id)).all()
+    patients = session.exec(select(*_aging_buckets(Charge.patient_balance_cents, as_of))
+                            .where(Charge.patient_balance_cents > 0, *doctor)).one()
+    payers = _payers(session)
+    by_payer = sorted((AgingRow(str(r[0]), payers[r[0]].name if r[0] in payers else "No payer",
+                                tuple(int(x) for x in r[1:])) for r in payer_rows),  # type: ignore[arg-type]
+                      key=lambda r: -r.total)
+    return tuple(by_payer), tuple(int(x) for x in patients)  # type: ignore[return-value]
+
+
 def ar_aging(session: Session, actor: Actor | None, *, as_of: date | None = None, limit: int = 50) -> Aging:
     """What is owed, aged from the day each charge was posted (0-30, 31-60, 61-90, 90+ days), by
     payer (waiting for insurance) and by patient (their balance); largest first."""
     _global(session, actor, A.BILLING_WORKLIST, "billing.ar.read")
     day = as_of or today()
-    edges = [day - timedelta(days=n) for n in BUCKET_EDGES]
-
-    def buckets(column: Any) -> list[Any]:
-        return [func.coalesce(func.sum(case((cond, column), else_=0)), 0) for cond in (
-            Charge.posted_on >= edges[0],
-            (Charge.posted_on < edges[0]) & (Charge.posted_on >= edges[1]),
-            (Charge.posted_on < edges[1]) & (Charge.posted_on >= edges[2]),
-            Charge.posted_on < edges[2])]
-
-    payer_rows = session.exec(select(Charge.payer_id, *buckets(Charge.insurance_balance_cents))
-                              .where(Charge.insurance_balance_cents > 0).group_by(Charge.payer_id)).all()
-    patient_rows = session.exec(select(Charge.patient_id, *buckets(Charge.patient_balance_cents))
+    by_payer, patient_totals = aging_by_payer(session, as_of=day)
+    patient_rows = session.exec(select(Charge.patient_id, *_aging_buckets(Charge.patient_balance_cents, day))
                                 .where(Charge.patient_balance_cents > 0).group_by(Charge.patient_id)).all()
-    payers = _payers(session)
-    by_payer = sorted((AgingRow(str(r[0]), payers[r[0]].name if r[0] in payers else "No payer",
-                                tuple(int(x) for x in r[1:])) for r in payer_rows),  # type: ignore[arg-type]
-                      key=lambda r: -r.total)
     by_patient_all = sorted((AgingRow(str(r[0]), "", tuple(int(x) for x in r[1:])) for r in patient_rows),  # type: ignore[arg-type]
                             key=lambda r: -r.total)
     top = by_patient_all[:limit]
     names = _names(session, {uuid.UUID(r.key) for r in top})
     by_patient = [AgingRow(r.key, names.get(uuid.UUID(r.key), ""), r.buckets) for r in top]
-    totals = tuple(sum(r.buckets[i] for r in by_payer) + sum(r.buckets[i] for r in by_patient_all) for i in range(4))
+    totals = tuple(sum(r.buckets[i] for r in by_payer) + patient_totals[i] for i in range(4))
     audit.record(session, actor, "billing.ar.read", object_type="billing_ar",
                  detail={"payers": len(by_payer), "patients": len(by_patient)})
     return Aging(day, tuple(by_payer), tuple(by_patient), totals)  # type: ignore[arg-type]

@@ -63,6 +63,7 @@ def apply(session: Session, patient: Patient) -> None:
     patient.bidx_family_dob = family_dob_digest(patient.family_name, patient.date_of_birth)
     patient.bidx_name_dob = name_dob_digest(patient.given_name, patient.family_name, patient.date_of_birth)
     patient.bidx_email = email_digest(patient.email)
+    patient.birth_year = patient.date_of_birth.year if patient.date_of_birth else None
     session.exec(delete(PatientPhoneKey).where(PatientPhoneKey.patient_id == patient.id))
     digests = {phone_digest(p.get("number")) for p in (patient.phones or [])} - {None}
     for digest in sorted(digests):

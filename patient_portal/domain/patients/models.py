@@ -43,6 +43,10 @@ class Patient(TimestampedTable, table=True):
     bidx_family_dob: str | None = Field(default=None, max_length=32, index=True)
     bidx_name_dob: str | None = Field(default=None, max_length=32, index=True)
     bidx_email: str | None = Field(default=None, max_length=32, index=True)
+    #: The year of birth alone, plain, for the admins' "patients by age band" report (computed in SQL
+    #: without decrypting everyone). A year is what HIPAA's Safe Harbor lets a data set keep (ages
+    #: over 89 excepted: the report folds them into one "90 and over" band). Set with the indexes.
+    birth_year: int | None = Field(default=None, index=True)
 
     created_by: uuid.UUID | None = None
     updated_by: uuid.UUID | None = None
