@@ -118,6 +118,8 @@ EXPECTED: dict[str, str] = {
     "amendment.request": "P",
     "amendment.decide": "D",
     "amendment.worklist.read": "D",
+    "training.manage": "A",
+    "training.acknowledge": "ADSP",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 
