@@ -60,7 +60,7 @@ def test_staff_acknowledge_a_published_training_document_before_their_dashboard(
     page.goto("/admin/training")
     page.locator("#training-title").fill(title)
     page.locator("#training-body").fill("Lock your screen when you step away.\nNever share your password.")
-    page.locator("#training-role-staff").click()
+    page.locator("#training-roles").get_by_role("checkbox", name="Staff").click()
     page.locator("#training-publish").click()
     expect(page.locator("#training-message")).to_contain_text("Published")
     try:

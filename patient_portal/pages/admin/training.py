@@ -30,7 +30,8 @@ def _publish_form() -> rx.Component:
                                                               required=True), "training-body", _error("body")),
         rx.el.fieldset(
             rx.el.legend("Who must acknowledge it"),
-            rx.hstack(*[rx.el.label(rx.hstack(rx.checkbox(name=f"role_{r}", id=f"training-role-{r}", size="3"),
+            # no id on the boxes: an id adds the box's ref (a bool) to the form data, which must be text
+            rx.hstack(*[rx.el.label(rx.hstack(rx.checkbox(name=f"role_{r}", size="3"),
                                               rx.text(r.capitalize()), spacing="2", align="center",
                                               min_height=TAP)) for r in ("staff", "doctor", "admin", "patient")],
                       spacing="4", wrap="wrap"),
