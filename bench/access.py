@@ -9,6 +9,8 @@ each as p50/p95 of --runs calls (after a warm-up):
   decide: colleague, sensitive record, refused    sensitivity refused and no grant
   decide: share records, consent                  basis consent
   decide: research use, consent                   the same for purpose research
+  decide: staff, Billing / Front desk set         a permission set (issue 17) allows / refuses a claim:
+                                                  read from the actor, no statement
   (a doctor's decision is one statement in each case: the care-team check carries the grant and,
   when the action needs one, the consent as scalar subqueries)
                                                   target: each p95 <= 1 ms
@@ -183,6 +185,11 @@ def _decide_cases() -> list[tuple[str, object]]:
             assert d.allowed is expect and (basis is None or d.basis.value == basis), d
         return run
 
+    from patient_portal.core.capabilities import effective
+
+    billing, front_desk = (Actor(user_id=uuid.uuid4(), role=Role.STAFF, session_id=uuid.uuid4(),
+                                 permissions=effective(Role.STAFF, keys))
+                           for keys in (["insurance", "billing"], ["registration", "scheduling"]))
     read = Action.CLINICAL_READ
     return [
         ("care-team doctor", case(team, read, Resource(patient_id=pid), basis="care_team")),
@@ -193,6 +200,9 @@ def _decide_cases() -> list[tuple[str, object]]:
         ("share records, consent", case(team, Action.RECORD_SHARE, Resource(patient_id=pid), basis="consent")),
         ("research use, consent", case(team, Action.DEMOGRAPHICS_READ, Resource(patient_id=pid),
                                        purpose=Purpose.RESEARCH, basis="consent")),
+        ("staff, Billing set, a claim", case(billing, Action.CLAIM_WRITE, Resource(patient_id=pid), basis="role")),
+        ("staff, Front desk set, a claim (refused)", case(front_desk, Action.CLAIM_WRITE, Resource(patient_id=pid),
+                                                          expect=False)),
     ]
 
 

@@ -22,6 +22,7 @@ from patient_portal.domain.results import models as result_models  # noqa: F401
 from patient_portal.domain.rights import models as rights_models  # noqa: F401
 from patient_portal.domain.sensitive import models as sensitive_models  # noqa: F401
 from patient_portal.domain.smart import models as smart_models  # noqa: F401
+from patient_portal.domain.training import models as training_models  # noqa: F401
 from patient_portal.domain.visits import models as visit_models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -137,6 +137,8 @@ class Action(StrEnum):
     MESSAGE_ROUTE = "message.route"  # hand a thread to a doctor of the patient's care team or to a pool
     MESSAGE_INBOX = "message.inbox.read"  # the doctor's own threads (and those of a doctor away who delegated)
     MESSAGE_DELEGATE = "message.delegate.write"  # a doctor away names a colleague to answer their messages
+    TRAINING_MANAGE = "training.manage"  # admins publish policy and training documents, see who has not acknowledged
+    TRAINING_ACKNOWLEDGE = "training.acknowledge"  # acknowledge a document one's role must (own account)
 
 
 A = Action
@@ -161,6 +163,8 @@ _STAFF |= {A.BILLING_SETUP_READ, A.COVERAGE_WRITE, A.ELIGIBILITY_CHECK, A.BILLIN
 _STAFF |= {A.EMERGENCY_INFO_WRITE, A.PROTOCOL_READ, A.EMERGENCY_RUN_READ, A.EMERGENCY_RUN_WRITE}
 #: Secure messages: the front desk answers the front-desk and billing pools and routes every thread.
 _STAFF |= {A.MESSAGE_READ, A.MESSAGE_WRITE, A.MESSAGE_POOL, A.MESSAGE_ROUTE}
+#: Training: every role acknowledges the policy documents the clinic asks of it.
+_STAFF |= {A.TRAINING_ACKNOWLEDGE}
 _DOCTOR = {
     A.PATIENT_SEARCH, A.DEMOGRAPHICS_READ, A.CLINICAL_READ, A.CLINICAL_WRITE, A.INSURANCE_READ,
     A.EMERGENCY_READ, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE, A.ADMIN_DOC_READ, A.CODES_SEARCH,
@@ -178,6 +182,7 @@ _DOCTOR = {
     A.EMERGENCY_ACCESS_REQUEST, A.CONSENT_READ, A.RECORD_SHARE, A.SENSITIVE_MARK, A.DISCLOSURE_READ,
     A.AMENDMENT_READ, A.AMENDMENT_DECIDE, A.AMENDMENT_WORKLIST,
     A.MESSAGE_READ, A.MESSAGE_WRITE, A.MESSAGE_INBOX, A.MESSAGE_DELEGATE,  # their care-team patients' messages
+    A.TRAINING_ACKNOWLEDGE,
 }
 _PATIENT = {
     A.PATIENT_SELF_REGISTER, A.DEMOGRAPHICS_READ, A.DEMOGRAPHICS_WRITE, A.CLINICAL_READ,
@@ -203,6 +208,7 @@ _PATIENT = {
     A.DISCLOSURE_READ,  # their accounting of disclosures (PDF)
     A.AMENDMENT_READ, A.AMENDMENT_REQUEST,  # ask to correct their record; a statement of disagreement
     A.MESSAGE_READ, A.MESSAGE_WRITE,  # write to their care team, read the answers (their own threads only)
+    A.TRAINING_ACKNOWLEDGE,  # a notice the clinic asks patients to acknowledge (privacy practices)
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -367,6 +373,8 @@ SCOPES: dict[Action, Scope] = {
     A.MESSAGE_ROUTE: Scope.PATIENT,
     A.MESSAGE_INBOX: Scope.OWN_ACCOUNT,
     A.MESSAGE_DELEGATE: Scope.OWN_ACCOUNT,
+    A.TRAINING_MANAGE: Scope.GLOBAL,
+    A.TRAINING_ACKNOWLEDGE: Scope.OWN_ACCOUNT,
 }
 
 #: Actions on a resource only its author may take (a draft visit note is edited and signed by the
@@ -473,9 +481,15 @@ class Actor:
     patient_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     ip: str | None = None
+    #: what the actor's permission set lets them do (``core.capabilities.effective``: never beyond the
+    #: role's ceiling), read with the session; None: no set, the role's full permissions
+    permissions: frozenset[Action] | None = None
 
     def can(self, action: Action) -> bool:
-        """Role-level permission only (no object check); for showing or hiding UI."""
+        """Role-level permission (narrowed by the permission set), no object check; for showing or
+        hiding UI, and decide()'s first question."""
+        if self.permissions is not None:
+            return action in self.permissions
         return action in PERMISSIONS.get(self.role, frozenset())
 
 
@@ -667,7 +681,8 @@ def decide(session: Session, actor: Actor | None, action: Action, resource: Reso
         return Decision(False, action, reason="role", patient_id=pid)
     why = purpose or default_purpose(actor.role, action)
     if scope is Scope.GLOBAL:
-        return Decision(True, action, Basis.ROLE, why, patient_id=pid)
+        basis = Basis.ROLE if actor.permissions is None else Basis.PERMISSION_SET
+        return Decision(True, action, basis, why, patient_id=pid)
     if scope is Scope.OWN_ACCOUNT:
         if resource.owner_id is not None and resource.owner_id != actor.user_id:
             return Decision(False, action, reason="not_own", patient_id=pid)

@@ -2,14 +2,18 @@
 
 from patient_portal.pages.account import apps as account_apps  # noqa: F401
 from patient_portal.pages.account import profile, security  # noqa: F401
+from patient_portal.pages.account import training as account_training  # noqa: F401
 from patient_portal.pages.admin import apps as admin_apps  # noqa: F401
 from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
+from patient_portal.pages.admin import care_teams as admin_care_teams  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import health as admin_health  # noqa: F401
+from patient_portal.pages.admin import permissions as admin_permissions  # noqa: F401
 from patient_portal.pages.admin import quality as admin_quality  # noqa: F401
 from patient_portal.pages.admin import reports as admin_reports  # noqa: F401
 from patient_portal.pages.admin import retention as admin_retention  # noqa: F401
 from patient_portal.pages.admin import settings as admin_settings  # noqa: F401
+from patient_portal.pages.admin import training as admin_training  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401
 from patient_portal.pages.appointments import admin as appointment_settings  # noqa: F401
 from patient_portal.pages.appointments import doctor as doctor_schedule  # noqa: F401

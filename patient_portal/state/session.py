@@ -23,12 +23,15 @@ import reflex as rx
 from patient_portal.core.access import Actor
 from patient_portal.core.db import off_loop
 from patient_portal.domain.identity import sessions
+from patient_portal.domain.training import service as training
 
 SIGN_OUT_FORM_ID = "portal-sign-out"
 NOTICE_ENDED = "ended"
 ANY_ROLE = "any"
 ROLES = ("admin", "doctor", "staff", "patient")
 HOMES = {"admin": "/admin", "doctor": "/doctor", "staff": "/staff", "patient": "/patient"}
+#: Where an account with documents to acknowledge is sent from every other page (the guard).
+TRAINING_PATH = "/account/training"
 
 
 def _client_ip(state: rx.State) -> str | None:
@@ -131,7 +134,9 @@ class SessionState(rx.State):
 
     @rx.event
     async def require(self, role: str = ANY_ROLE):
-        """Page guard for on_load: ``on_load=SessionState.require("doctor")`` (or "any", "account")."""
+        """Page guard for on_load: ``on_load=SessionState.require("doctor")`` (or "any", "account").
+        Before any page but the own account's, MFA enrolment and then training documents the role
+        must acknowledge (TRAINING_PATH) come first."""
         self.guard = "checking"
         self.guard_for = str(role)[:16]
         check = await session_check(self)
@@ -149,6 +154,9 @@ class SessionState(rx.State):
         if check.status == "enrol" and role != "account":
             self.guard = "checking"
             return rx.redirect("/account/security?required=1", replace=True)
+        if role != "account" and await off_loop(training.has_pending, actor):
+            self.guard = "checking"
+            return rx.redirect(TRAINING_PATH, replace=True)
         permitted = role in (ANY_ROLE, "account") or role == actor.role.value
         self.guard = "ok" if permitted else "denied"
         return None

@@ -43,8 +43,9 @@ PUBLIC_WRITES: dict[str, tuple[set[str], str]] = {
     "PasswordResetState.request": ({"email_link", "job"}, "anyone may ask for a reset link for an address; it goes "
                                                        "only to that account's mailbox (audited, throttled)"),
 }
-#: Tables a handler may read without a session: the session check itself, and denied-audit writes.
-SESSION_TABLES = {"user_session", "user_account", "audit_event"}
+#: Tables a handler may read without a session: the session check itself (with the account's
+#: permission set, joined in its one statement), and denied-audit writes.
+SESSION_TABLES = {"user_session", "user_account", "permission_set", "audit_event"}
 
 
 def _all_states() -> list[type[rx.State]]:

@@ -124,6 +124,8 @@ EXPECTED: dict[str, str] = {
     "message.route": "AS",
     "message.inbox.read": "D",
     "message.delegate.write": "D",
+    "training.manage": "A",
+    "training.acknowledge": "ADSP",
 }
 LETTER = {Role.ADMIN: ADMIN, Role.DOCTOR: DOCTOR, Role.STAFF: STAFF, Role.PATIENT: PATIENT}
 

@@ -29,7 +29,7 @@ from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.api.fhir.routes import Problem, answer, base_url, outcome, run
 from patient_portal.api.fhir.scopes import scope_allows
 from patient_portal.core import jobs
-from patient_portal.core.access import Actor, Role
+from patient_portal.core.access import Action, Actor, Role
 from patient_portal.core.crypto import decrypt_frames, encrypt_stream, new_data_key, unwrap_data_key
 from patient_portal.core.db import unit_of_work
 from patient_portal.core.errors import ServiceError
@@ -142,7 +142,9 @@ def run_export(payload: dict[str, Any]) -> None:
     ``source.compartment`` as the requester (a patient the policy refuses now is skipped)."""
     export_id = uuid.UUID(payload["export"])
     actor = Actor(user_id=uuid.UUID(payload["user"]), role=Role(payload["role"]), display_name=payload["name"] or "",
-                  patient_id=uuid.UUID(payload["patient"]) if payload.get("patient") else None)
+                  patient_id=uuid.UUID(payload["patient"]) if payload.get("patient") else None,
+                  permissions=frozenset(Action(a) for a in payload["permissions"])  # the requester's permission set
+                  if payload.get("permissions") is not None else None)
     who = FhirCaller(actor, frozenset(payload["scopes"]) if payload.get("scopes") else None, payload.get("client"))
     with unit_of_work() as session:
         started = exports.start(session, export_id)

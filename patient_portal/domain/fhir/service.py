@@ -41,7 +41,9 @@ def request_export(session: Session, actor: Actor, *, level: str, types: list[st
     jobs.enqueue(session, JOB, {"export": str(export.id), "user": str(actor.user_id), "role": str(actor.role),
                                 "patient": str(actor.patient_id) if actor.patient_id else None,
                                 "name": actor.display_name, "scopes": sorted(scopes) if scopes else None,
-                                "client": client_id, "since": since}, key=f"fhir-export:{export.id}", fresh=True)
+                                "client": client_id, "since": since,
+                                "permissions": sorted(actor.permissions) if actor.permissions is not None else None},
+                 key=f"fhir-export:{export.id}", fresh=True)
     audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export.id,
                  detail={"level": level, "types": types, "client": client_id or "portal", "step": "requested",
                          **({"since": since} if since else {})})

@@ -132,3 +132,40 @@ def assign_doctor_to_account(session: Session, actor: Actor | None, *, patient_e
     if user is None or user.role != Role.PATIENT or user.patient_id is None:
         raise CareTeamError("No patient account with a linked record has this email.")
     return assign_doctor(session, actor, patient_id=user.patient_id, doctor_id=doctor_id)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One doctor on one patient's care team, as the admin's list shows it."""
+
+    patient_id: str
+    patient_name: str
+    mrn: str
+    doctor_id: str
+    doctor_name: str
+    doctor_email: str
+    since: str
+
+
+def list_assignments(session: Session, actor: Actor | None, *, doctor_id: str = "", page: int = 1,
+                     per_page: int = 25) -> tuple[list[Assignment], int]:
+    """Every care-team assignment (admins; optionally one doctor's), newest first, one page and the
+    total. Patient names are PHI: the read is audited with its count."""
+    from sqlalchemy import func
+
+    from patient_portal.core.clock import plain_time
+    from patient_portal.domain.patients.models import Patient  # patients depends on identity, not back
+
+    require(session, actor, Action.USER_MANAGE, audit_as="careteam.list", object_type="care_team")
+    per_page, page = max(1, min(int(per_page), 50)), max(1, int(page))
+    where = [CareTeamMember.user_id == _uuid(doctor_id, "doctor")] if str(doctor_id or "").strip() else []
+    total = int(session.exec(select(func.count()).select_from(CareTeamMember).where(*where)).one())
+    rows = session.exec(select(CareTeamMember, Patient, User)
+                        .join(Patient, Patient.id == CareTeamMember.patient_id)
+                        .join(User, User.id == CareTeamMember.user_id).where(*where)
+                        .order_by(CareTeamMember.created_at.desc(), CareTeamMember.id)
+                        .offset((page - 1) * per_page).limit(per_page)).all()
+    audit.record(session, actor, "careteam.list", object_type="care_team",
+                 detail={"count": len(rows), "page": page}, purpose="operations")
+    return [Assignment(str(m.patient_id), f"{p.given_name} {p.family_name}", p.mrn, str(u.id), u.display_name or "",
+                       u.email, plain_time(m.created_at)) for m, p, u in rows], total

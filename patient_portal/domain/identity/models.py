@@ -33,6 +33,8 @@ class User(TimestampedTable, table=True):
     recovery_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # False only for self-registered accounts until the emailed link is opened
     email_verified: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    #: the permission set narrowing the role (None: the role's full permissions)
+    permission_set_id: uuid.UUID | None = Field(default=None, index=True)
 
 
 class UserSession(SQLModel, table=True):
@@ -94,3 +96,16 @@ class SsoLink(SQLModel, table=True):
     user_id: uuid.UUID = Field(index=True)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     linked_by: uuid.UUID | None = None  # the admin who chose the account; None: by verified email
+
+
+class PermissionSet(TimestampedTable, table=True):
+    """A named narrowing of one role ("Front desk", "Billing"): the capability keys its holders get
+    (``core.capabilities``). Read with every session check; ``version`` rises on each edit."""
+
+    __tablename__ = "permission_set"
+
+    name: str = Field(unique=True, max_length=80)
+    role: str = Field(max_length=16)
+    description: str = Field(default="", max_length=300)
+    capabilities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: int = 1

@@ -7,7 +7,7 @@ no signed-in actor); they are audited with no actor and ``via`` in the detail.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func
@@ -19,7 +19,7 @@ from patient_portal.core.clock import plain_time
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import Invalid
 from patient_portal.domain.identity import passwords
-from patient_portal.domain.identity.models import User
+from patient_portal.domain.identity.models import PermissionSet, User
 from patient_portal.domain.identity.sessions import aware, revoke_all_for_user
 from patient_portal.domain.identity.signin import normalize_email
 
@@ -48,6 +48,10 @@ class UserSummary:
     linked_patient: bool
     last_sign_in: str
     email_confirmed: bool = True
+    last_active: str = "never"
+    open_sessions: int = 0
+    permission_set: str = ""
+    permission_set_id: str = ""
 
 
 def summarize(user: User) -> UserSummary:
@@ -146,7 +150,24 @@ def list_users(session: Session, actor: Actor | None, *, page: int = 1, query: s
         count = count.where(User.email.contains(q))
     total = int(session.exec(count).one())
     rows = session.exec(stmt.order_by(User.email).offset((page - 1) * per_page).limit(per_page)).all()
-    return [summarize(u) for u in rows], total
+    return _with_activity(session, rows), total
+
+
+def _with_activity(session: Session, rows: list[User]) -> list[UserSummary]:
+    """Summaries with each account's last activity, open sessions and permission set (two statements)."""
+    from patient_portal.domain.identity.account_admin import last_activity
+
+    seen = last_activity(session, [u.id for u in rows])
+    set_ids = {u.permission_set_id for u in rows if u.permission_set_id}
+    names = dict(session.exec(select(PermissionSet.id, PermissionSet.name).where(
+        PermissionSet.id.in_(list(set_ids)))).all()) if set_ids else {}
+    out = []
+    for u in rows:
+        last, count = seen.get(u.id, (None, 0))
+        out.append(replace(summarize(u), last_active=plain_time(aware(last)) if last else "never", open_sessions=count,
+                           permission_set=names.get(u.permission_set_id, ""),
+                           permission_set_id=str(u.permission_set_id or "")))
+    return out
 
 
 def set_active(session: Session, actor: Actor | None, user_id: uuid.UUID | str, active: bool) -> UserSummary:

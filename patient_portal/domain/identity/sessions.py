@@ -20,7 +20,8 @@ from patient_portal.core import audit, clinic_config
 from patient_portal.core.access import Actor, Role
 from patient_portal.core.db import read_only, unit_of_work, utcnow
 from patient_portal.core.errors import Invalid
-from patient_portal.domain.identity.models import User, UserSession
+from patient_portal.domain.identity.models import PermissionSet, User, UserSession
+from patient_portal.domain.identity.permission_sets import granted
 
 COOKIE_NAME = "portal_session"
 #: What the websocket sees instead of the token: Reflex copies connection headers into browser-visible
@@ -49,9 +50,17 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def actor_for(user: User, *, session_id: uuid.UUID | None = None, ip: str | None = None) -> Actor:
+def actor_for(user: User, *, session_id: uuid.UUID | None = None, ip: str | None = None,
+              session: Session | None = None) -> Actor:
+    """The Actor of `user`; with `session`, narrowed by their permission set (what every check that
+    yields an actor for data does; without one only for auditing who it was)."""
+    permissions = None
+    if session is not None and user.permission_set_id is not None:
+        row = session.get(PermissionSet, user.permission_set_id)
+        if row is not None:
+            permissions = granted(row.id, row.version, user.role, row.role, row.capabilities)
     return Actor(user_id=user.id, role=Role(user.role), display_name=user.display_name or "",
-                 patient_id=user.patient_id, session_id=session_id, ip=ip)
+                 patient_id=user.patient_id, session_id=session_id, ip=ip, permissions=permissions)
 
 
 def needs_mfa_enrolment(user: User) -> bool:
@@ -171,6 +180,11 @@ def expiry_reason(row: UserSession, now: datetime) -> str | None:
     return _expiry(row.created_at, row.last_seen_at, now)
 
 
+def expiry_of(created_at: datetime, last_seen_at: datetime, now: datetime) -> str | None:
+    """Why a session started at `created_at`, last seen at `last_seen_at`, is over by `now` (or None)."""
+    return _expiry(created_at, last_seen_at, now)
+
+
 def _expiry(created_at: datetime, last_seen_at: datetime, now: datetime) -> str | None:
     clinic = clinic_config.current()
     if aware(created_at) + timedelta(seconds=clinic.session_absolute_seconds) <= now:
@@ -209,10 +223,11 @@ def _check_statement():
     from sqlalchemy import bindparam
     from sqlalchemy import select as core_select
 
-    us, u = UserSession.__table__.c, User.__table__.c  # type: ignore[attr-defined]
+    us, u, ps = UserSession.__table__.c, User.__table__.c, PermissionSet.__table__.c  # type: ignore[attr-defined]
     return (core_select(us.id, us.created_at, us.last_seen_at, us.ip, us.revoked, u.id, u.role, u.display_name,
-                        u.active, u.patient_id, u.mfa_enabled)
-            .select_from(UserSession.__table__.outerjoin(User.__table__, u.id == us.user_id))  # type: ignore[attr-defined]
+                        u.active, u.patient_id, u.mfa_enabled, ps.id, ps.version, ps.role, ps.capabilities)
+            .select_from(UserSession.__table__.outerjoin(User.__table__, u.id == us.user_id)  # type: ignore[attr-defined]
+                         .outerjoin(PermissionSet.__table__, ps.id == u.permission_set_id))  # type: ignore[attr-defined]
             .where(us.token_hash == bindparam("token_hash")))
 
 
@@ -249,15 +264,17 @@ def _check_read_only(token_hash: str, ip: str | None, touch: bool) -> SessionChe
         row = session.connection().execute(_CHECK_STATEMENT, {"token_hash": token_hash}).first()
     if row is None:
         return NO_SESSION
-    sid, created, last_seen, row_ip, revoked, uid, role, name_token, active, patient_id, mfa = row
+    (sid, created, last_seen, row_ip, revoked, uid, role, name_token, active, patient_id, mfa,
+     set_id, set_version, set_role, set_caps) = row
     if revoked:
         return NO_SESSION
     now = utcnow()
     if (uid is None or not active or _expiry(created, last_seen, now)
             or (touch and aware(last_seen) + TOUCH_EVERY <= now)):
         return None
+    permissions = granted(set_id, set_version, role, set_role, set_caps) if set_id is not None else None
     actor = Actor(user_id=uid, role=Role(role), display_name=_display_name(name_token, uid),
-                  patient_id=patient_id, session_id=sid, ip=ip or row_ip)
+                  patient_id=patient_id, session_id=sid, ip=ip or row_ip, permissions=permissions)
     return SessionCheck("enrol" if _must_enrol(role, mfa) else "ok", actor, mfa_enabled=bool(mfa))
 
 
@@ -276,7 +293,7 @@ def _check(session: Session, token_hash: str, ip: str | None, touch: bool, *, ma
         end_session(row, "account_inactive")
         session.add(row)
         return NO_SESSION
-    actor = actor_for(user, session_id=row.id, ip=ip or row.ip)
+    actor = actor_for(user, session_id=row.id, ip=ip or row.ip, session=session)
     if reason:
         end_session(row, reason)
         session.add(row)

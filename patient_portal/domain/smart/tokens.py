@@ -75,7 +75,7 @@ def caller_for_access_token(session: Session, token: str) -> tuple[Actor, frozen
         return None
     if not sharing_allowed(session, row.patient_id or user.patient_id, app.client_id):
         return None
-    return actor_for(user), scopes, app.client_id
+    return actor_for(user, session=session), scopes, app.client_id
 
 
 def launch_patient(session: Session, token: str) -> uuid.UUID | None:

@@ -14,8 +14,14 @@ def admin_dashboard() -> rx.Component:
         "admin",
         page_header("Welcome, " + SessionState.display_name, "Administration"),
         card_grid(
-            link_card("user-cog", "Users", "Create accounts, unlock sign-ins, assign doctors to patients.",
-                      "/admin/users"),
+            link_card("user-cog", "Users", "Create accounts, change roles, unlock sign-ins, see who is signed "
+                      "in where.", "/admin/users"),
+            link_card("shield", "Permission sets", "Narrow a role: front desk, billing … never beyond the role.",
+                      "/admin/permissions"),
+            link_card("heart-handshake", "Care teams", "Which doctor is on which patient's team; take one off.",
+                      "/admin/care-teams"),
+            link_card("graduation-cap", "Training", "Policies and training people must acknowledge; who has not.",
+                      "/admin/training"),
             link_card("users", "Patients", "Find, register and update patients; their charts and documents.",
                       "/admin/patients"),
             link_card("clipboard-check", "Review queue", "Identity checks for new sign-ups and patients' "

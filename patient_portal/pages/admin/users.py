@@ -1,5 +1,6 @@
-"""Accounts: list (paginated, search by email), create, deactivate, unlock, reset MFA, email a password
-link, care teams."""
+"""Accounts: list (paginated, search by email) with last activity and permission set, create,
+deactivate, unlock, reset MFA, email a password link, care teams; one account's manage card: change
+its role (confirm dialog with the admin's password), its permission set, where it is signed in."""
 
 from __future__ import annotations
 
@@ -114,6 +115,8 @@ def _statuses(user) -> rx.Component:
 
 def _actions(user) -> rx.Component:
     return rx.hstack(
+        rx.button("Manage", size="2", variant="soft", min_height=TAP, aria_label="Manage " + user.email,
+                  on_click=AdminUsersState.manage(user.id)),
         rx.cond(user.locked, rx.button("Unlock", size="2", min_height=TAP,
                                        on_click=AdminUsersState.unlock(user.id))),
         rx.cond(user.mfa_enabled, rx.button("Reset MFA", size="2", variant="outline", min_height=TAP,
@@ -132,16 +135,27 @@ def _person(user) -> rx.Component:
     return rx.vstack(rx.text(user.display_name, weight="medium"), rx.text(user.email, size="1"), spacing="0")
 
 
+def _role(user) -> rx.Component:
+    return rx.vstack(rx.badge(user.role, high_contrast=True),
+                     rx.cond(user.permission_set != "", rx.text(user.permission_set, size="1")), spacing="1")
+
+
+def _activity(user) -> rx.Component:
+    return rx.vstack(rx.text("Signed in: ", user.last_sign_in, size="2"),
+                     rx.text("Active: ", user.last_active, size="2"),
+                     rx.text(user.open_sessions.to_string() + " open session(s)", size="1"), spacing="0")
+
+
 def _cells(user) -> list[rx.Component]:
-    return [rx.table.cell(_person(user)), rx.table.cell(rx.badge(user.role, high_contrast=True)),
-            rx.table.cell(_statuses(user)), rx.table.cell(user.last_sign_in), rx.table.cell(_actions(user))]
+    return [rx.table.cell(_person(user)), rx.table.cell(_role(user)),
+            rx.table.cell(_statuses(user)), rx.table.cell(_activity(user)), rx.table.cell(_actions(user))]
 
 
 def _card(user) -> rx.Component:
     return rx.card(rx.vstack(
-        rx.hstack(_person(user), rx.spacer(), rx.badge(user.role, high_contrast=True), width="100%"),
+        rx.hstack(_person(user), rx.spacer(), _role(user), width="100%"),
         _statuses(user),
-        rx.text("Last sign-in: ", user.last_sign_in, size="2", color=rx.color("gray", 11)),
+        _activity(user),
         _actions(user),
         spacing="2", width="100%",
     ), width="100%")
@@ -158,13 +172,111 @@ def _user_table() -> rx.Component:
             ),
             on_submit=AdminUsersState.search,
         ),
-        data_table(["Person", "Role", "Status", "Last sign-in", "Actions"], AdminUsersState.users, _cells,
+        data_table(["Person", "Role", "Status", "Activity", "Actions"], AdminUsersState.users, _cells,
                    card=_card, caption="Accounts", table_id="users-table"),
         rx.cond(AdminUsersState.users.length() == 0, rx.text("No accounts match this search.")),
         pagination(AdminUsersState.page, AdminUsersState.pages, AdminUsersState.prev_page,
                    AdminUsersState.next_page),
         spacing="3",
         width="100%",
+    )
+
+
+def _role_dialog() -> rx.Component:
+    """Change role: the new role, the admin's password (and code), said plainly what happens."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Change role…", size="3", variant="outline", min_height=TAP,
+                                          id="change-role-open")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Change the role of " + AdminUsersState.selected_email + "?"),
+            rx.alert_dialog.description(
+                "They are signed out everywhere at once and use the new role from their next sign-in; "
+                "their permission set is removed. Enter your password to confirm.", size="2"),
+            rx.el.form(
+                rx.vstack(
+                    error_callout(AdminUsersState.role_error, id="change-role-error"),
+                    labelled_control("New role", rx.select.root(
+                        rx.select.trigger(id="change-role-role", width="100%", min_height=TAP),
+                        rx.select.content(*[rx.select.item(r.capitalize(), value=r) for r in ("staff", "doctor", "admin")]),
+                        name="role", size="3"), "change-role-role"),
+                    labelled_control("Your password", rx.input(name="password", id="change-role-password",
+                                                               type="password", size="3", width="100%",
+                                                               auto_complete="current-password", required=True),
+                                     "change-role-password"),
+                    labelled_control("Authenticator code (if you use two-step sign-in)",
+                                     rx.input(name="code", id="change-role-code", size="3", width="100%",
+                                              input_mode="numeric", auto_complete="one-time-code"),
+                                     "change-role-code"),
+                    rx.flex(
+                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                                         min_height=TAP, type="button")),
+                        rx.button("Change role", type="submit", color_scheme="red", high_contrast=True,
+                                  min_height=TAP, id="change-role-confirm"),
+                        spacing="3", justify="end", wrap="wrap",
+                    ),
+                    spacing="3", width="100%",
+                ),
+                on_submit=AdminUsersState.change_role,
+                reset_on_submit=True,
+                id="change-role-form",
+            ),
+            max_width="32rem",
+        ),
+        open=AdminUsersState.role_dialog,
+        on_open_change=AdminUsersState.open_role_dialog,
+    )
+
+
+def _session_row(row) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(rx.text(row.device, weight="medium"), rx.text(row.ip, size="1"), spacing="0"),
+        rx.spacer(),
+        rx.vstack(rx.text("Since ", row.started, size="2"), rx.text("Active ", row.last_active, size="2"),
+                  spacing="0", align="end"),
+        width="100%", padding_y="0.5rem", border_bottom=f"1px solid {rx.color('gray', 5)}",
+    )
+
+
+def _manage_card() -> rx.Component:
+    return rx.cond(
+        AdminUsersState.selected_id != "",
+        rx.card(rx.vstack(
+            rx.hstack(
+                rx.heading("Manage " + AdminUsersState.selected_email, size="4", as_="h2"),
+                rx.spacer(),
+                rx.button("Close", variant="soft", color_scheme="gray", size="2", min_height=TAP,
+                          on_click=AdminUsersState.close_manage),
+                width="100%", wrap="wrap",
+            ),
+            error_callout(AdminUsersState.manage_error, id="manage-error"),
+            rx.hstack(rx.text("Role: "), rx.badge(AdminUsersState.selected_role, high_contrast=True, id="manage-role"),
+                      rx.cond(AdminUsersState.selected_role != "patient", _role_dialog()),
+                      spacing="3", align="center", wrap="wrap"),
+            rx.cond(
+                AdminUsersState.selected_role != "patient",
+                rx.hstack(
+                    labelled_control("Permission set", rx.select.root(
+                        rx.select.trigger(id="manage-set", min_width="16rem", min_height=TAP),
+                        rx.select.content(rx.foreach(AdminUsersState.set_choices,
+                                                     lambda c: rx.select.item(c["name"], value=c["id"]))),
+                        value=AdminUsersState.selected_set, on_change=AdminUsersState.set_selected_set, size="3"),
+                        "manage-set"),
+                    rx.button("Save permission set", size="3", min_height=TAP, on_click=AdminUsersState.save_set,
+                              id="manage-set-save"),
+                    spacing="3", align="end", wrap="wrap",
+                ),
+            ),
+            rx.heading("Where they're signed in", size="3", as_="h3"),
+            rx.text("Last active: ", AdminUsersState.last_active, size="2"),
+            rx.cond(AdminUsersState.signed_in.length() == 0,
+                    rx.text("Not signed in anywhere now.", size="2"),
+                    rx.vstack(rx.foreach(AdminUsersState.signed_in, _session_row), spacing="0", width="100%",
+                              id="manage-sessions")),
+            rx.cond(AdminUsersState.signed_in.length() > 0,
+                    rx.button("Sign out everywhere", variant="soft", color_scheme="red", size="3", min_height=TAP,
+                              on_click=AdminUsersState.end_sessions, id="manage-end-sessions")),
+            spacing="3", width="100%",
+        ), width="100%", id="manage-card"),
     )
 
 
@@ -177,6 +289,7 @@ def admin_users() -> rx.Component:
         rx.vstack(
             error_callout(AdminUsersState.error, id="admin-users-error"),
             success_callout(AdminUsersState.message, id="admin-users-message"),
+            _manage_card(),
             _user_table(),
             _create_form(),
             _assign_form(),

@@ -1,0 +1,1 @@
+"""Training and security awareness: policy documents roles must acknowledge, and who has not."""
