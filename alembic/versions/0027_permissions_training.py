@@ -23,9 +23,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 STARTER_SETS = (
     ("Front desk", "Registration, appointments, documents, insurance, consents and emergencies; no billing.",
-     ["registration", "scheduling", "documents", "insurance", "privacy", "emergency"]),
+     ["registration", "scheduling", "documents", "insurance", "privacy", "emergency", "messages"]),
     ("Billing", "Insurance, charges, claims, payments and remittance; no registration or scheduling.",
-     ["insurance", "billing"]),
+     ["insurance", "billing", "messages"]),
 )
 
 
