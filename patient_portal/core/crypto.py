@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import secrets
@@ -54,8 +55,13 @@ def _b64e(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64d(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """base64url without padding -> bytes (``base64.urlsafe_b64decode``'s answer, in one C call:
+    a chart decrypts a thousand values, and the stdlib's wrappers cost as much as the AES-GCM)."""
+    return binascii.a2b_base64((text + "=" * (-len(text) % 4)).encode("ascii").translate(_URLSAFE))
 
 
 def _hkdf(key: bytes, info: bytes) -> bytes:
@@ -222,7 +228,7 @@ def decrypt_bytes(token: str, aad: bytes, ring: KeyRing | None = None) -> bytes:
             raise ValueError
         raw = _b64d(body)
         return ring.aead(kid, "field").decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
-    except (ValueError, InvalidTag) as exc:
+    except (ValueError, InvalidTag) as exc:  # binascii.Error and UnicodeError are ValueErrors
         raise DecryptionError("ciphertext does not decrypt for this row and column") from exc
 
 
@@ -332,15 +338,32 @@ def plain_rows(session: Any, model: Any, columns: Sequence[str], *where: Any, or
     that show a few columns (a ten-year medication list). `where`/`order_by` take the table's
     columns: ``lambda c: c.status == "active"``. Autoflushes like any session read."""
     table = model.__table__
-    secret = encrypted_kinds(table)
     stmt = select(table.c.id, *[table.c[c] for c in columns]).where(*[w(table.c) for w in where])
     if order_by is not None:
         stmt = stmt.order_by(order_by(table.c))
+    return decrypted_rows(session.execute(stmt), table, columns)
+
+
+def decrypted_rows(rows: Iterable[Any], table: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """``plain_rows``'s answer from rows already selected: each row (its id first, then `columns`
+    of `table` in that order) as a dict with "id", ciphertext decrypted as ``stored_value`` does.
+    The associated data's row part is made once per row and the key ring looked up once, not per
+    value: a ten-year chart decrypts about a thousand values."""
+    secret = encrypted_kinds(table)
+    ring = get_keyring()
+    prefix = {c: f"{table.name}|{c}|".encode() for c in columns if c in secret}
+    marker = FORMAT + "."
     out = []
-    for row in session.execute(stmt):
-        values = row._mapping
-        out.append({"id": row.id, **{c: stored_value(secret[c], values[c], table.name, c, row.id) if c in secret
-                                     else values[c] for c in columns}})
+    for row_id, *values in rows:
+        item: dict[str, Any] = {"id": row_id}
+        suffix = None
+        for c, value in zip(columns, values, strict=True):
+            if c in prefix and isinstance(value, str) and value.startswith(marker):
+                if suffix is None:
+                    suffix = str(row_id).encode()
+                value = _deserialize(secret[c], decrypt_bytes(value, prefix[c] + suffix, ring))
+            item[c] = value
+        out.append(item)
     return out
 
 

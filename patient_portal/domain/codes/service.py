@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, intersect, select
+from sqlalchemy import bindparam, case, func, intersect, select
 from sqlmodel import Session
 
 from patient_portal.core import access
@@ -178,14 +178,29 @@ def _word_matches(session: Session, key: str, words: Sequence[str], limit: int) 
 
 # --- lookups ---------------------------------------------------------------------------------------
 
-def _concept(session: Session, key: str, code: str) -> CodeConcept | None:
+_CONCEPT: list[Any] = []
+
+
+def _concept_statement() -> Any:
+    """``_concept``'s statement, built once with bound parameters and run on the Core connection
+    (the prescription check looks its drug up on every click: building an ORM select of the whole
+    row each time cost more CPU than the round trip)."""
+    if not _CONCEPT:
+        c = CodeConcept.__table__.c
+        code = bindparam("code")
+        _CONCEPT.append(select(c.system, c.code, c.display, c.extra)
+                        .where(c.code_set == bindparam("code_set"), (c.code == code) | (c.code_key == bindparam("code_key")))
+                        .order_by(case((c.code == code, 0), else_=1)).limit(1))
+    return _CONCEPT[0]
+
+
+def _concept(session: Session, key: str, code: str) -> Any:
+    """The concept's system, code, display and extra (a row), or None."""
     if not isinstance(code, str) or not code.strip() or len(code) > 64:
         return None
     code = code.strip()
-    c = CodeConcept.__table__.c
-    stmt = (select(CodeConcept).where(c.code_set == key, (c.code == code) | (c.code_key == norm.code_key(code)))
-            .order_by(case((c.code == code, 0), else_=1)).limit(1))
-    return session.scalars(stmt).first()
+    return session.connection().execute(_concept_statement(),
+                                        {"code_set": key, "code": code, "code_key": norm.code_key(code)}).first()
 
 
 def get(session: Session, system: str, code: str) -> Coding | None:
@@ -202,7 +217,7 @@ def formulary_entry(session: Session, code: str) -> FormularyEntry | None:
     return _entry(row) if row is not None else None
 
 
-def _entry(row: CodeConcept) -> FormularyEntry:
+def _entry(row: Any) -> FormularyEntry:
     x: dict[str, Any] = row.extra or {}
     return FormularyEntry(
         coding=Coding(row.system, row.code, row.display),
@@ -256,7 +271,7 @@ def vitals(session: Session) -> list[VitalSign]:
     return [_vital(row) for row in rows]
 
 
-def _vital(row: CodeConcept) -> VitalSign:
+def _vital(row: Any) -> VitalSign:
     x: dict[str, Any] = row.extra or {}
     return VitalSign(coding=Coding(row.system, row.code, row.display), key=x.get("key") or "",
                      unit=x.get("unit"), unit_label=x.get("unit_label"), low=x.get("low"), high=x.get("high"),
