@@ -44,8 +44,9 @@ PUBLIC_WRITES: dict[str, tuple[set[str], str]] = {
                                                        "only to that account's mailbox (audited, throttled)"),
 }
 #: Tables a handler may read without a session: the session check itself (with the account's
-#: permission set, joined in its one statement), and denied-audit writes.
-SESSION_TABLES = {"user_session", "user_account", "permission_set", "audit_event"}
+#: permission set, joined in its one statement), denied-audit writes, and the clinic's own public
+#: settings (time zone, name: core.clinic_config re-reads them at most once a second; no PHI).
+SESSION_TABLES = {"user_session", "user_account", "permission_set", "audit_event", "clinic_settings"}
 
 
 def _all_states() -> list[type[rx.State]]:
