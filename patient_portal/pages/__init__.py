@@ -6,6 +6,7 @@ from patient_portal.pages.admin import apps as admin_apps  # noqa: F401
 from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import health as admin_health  # noqa: F401
+from patient_portal.pages.admin import merge as admin_merge  # noqa: F401
 from patient_portal.pages.admin import settings as admin_settings  # noqa: F401
 from patient_portal.pages.admin import users as admin_users  # noqa: F401
 from patient_portal.pages.appointments import admin as appointment_settings  # noqa: F401

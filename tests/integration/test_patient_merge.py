@@ -171,7 +171,8 @@ def test_merged_duplicate_leaves_search_and_its_data_shows_on_the_kept_chart(pai
     with pytest.raises(patients.PatientNotFound):
         call(patients.get_chart, ADMIN_ACTOR, dup)
     with unit_of_work() as s:
-        assert patients.merged_into(s, dup) == keep
+        assert patients.merged_into(s, ADMIN_ACTOR, dup) == str(keep)
+        assert patients.merged_into(s, actor(DOCTOR), dup) == ""  # off the care team: no pointer
     merges = call(patients.list_merges, ADMIN_ACTOR)
     assert merges[0]["status"] == "merged" and merges[0]["duplicate_id"] == str(dup)
     audited = [e for e in events() if e.action == "patient.merge"]

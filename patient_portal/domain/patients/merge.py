@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
-from patient_portal.core.access import Action, Actor, require
+from patient_portal.core.access import Action, Actor, reaches_patient, require
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import Invalid, NotFound
 from patient_portal.domain.patients import dto
@@ -314,10 +314,14 @@ def list_merges(session: Session, actor: Actor, *, page: int = 1) -> list[dict[s
     return out
 
 
-def merged_into(session: Session, patient_id: Any) -> uuid.UUID | None:
-    """The record a merged duplicate now lives in (None: not merged), so its chart can point there."""
+def merged_into(session: Session, actor: Actor | None, patient_id: Any) -> str:
+    """The id of the record a merged duplicate now lives in, when this actor may open that record
+    ("" otherwise), so the duplicate's chart can point there. Ids only: nothing to audit."""
     try:
         pid = as_uuid(patient_id)
     except PatientNotFound:
-        return None
-    return session.exec(select(Patient.merged_into_id).where(Patient.id == pid)).first()
+        return ""
+    target = session.exec(select(Patient.merged_into_id).where(Patient.id == pid)).first()
+    if target is None or actor is None or not reaches_patient(session, actor, target):
+        return ""
+    return str(target)
