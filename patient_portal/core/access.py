@@ -62,6 +62,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     REPORTS = "reports.generate"
     SYSTEM_CONFIGURE = "system.configure"
+    PATIENT_MERGE = "patient.merge"  # merge a duplicate record into the one kept, and undo it (admins)
     SYSTEM_HEALTH_READ = "system.health.read"  # the system health page: checks, queue, backups, errors (no PHI)
     CODES_SEARCH = "codes.search"  # code tables (ICD-10-CM, CVX, LOINC, formulary): no PHI
     OBSERVATION_READ = "observation.read"  # vital signs and home readings, their trends
@@ -297,6 +298,7 @@ SCOPES: dict[Action, Scope] = {
     A.REPORTS: Scope.GLOBAL,
     A.SYSTEM_CONFIGURE: Scope.GLOBAL,
     A.SYSTEM_HEALTH_READ: Scope.GLOBAL,
+    A.PATIENT_MERGE: Scope.GLOBAL,  # about two records at once; the use case audits under both ids
     A.CODES_SEARCH: Scope.GLOBAL,
     A.OBSERVATION_READ: Scope.PATIENT,
     A.OBSERVATION_WRITE: Scope.PATIENT,

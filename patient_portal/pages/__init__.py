@@ -8,6 +8,7 @@ from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import care_teams as admin_care_teams  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
 from patient_portal.pages.admin import health as admin_health  # noqa: F401
+from patient_portal.pages.admin import merge as admin_merge  # noqa: F401
 from patient_portal.pages.admin import permissions as admin_permissions  # noqa: F401
 from patient_portal.pages.admin import quality as admin_quality  # noqa: F401
 from patient_portal.pages.admin import reports as admin_reports  # noqa: F401

@@ -131,6 +131,7 @@ def _team_change(session: Any, actor: Any, fn, patient_ref: str, doctor_id: str)
 
 class ChartState(ChartRoute, CodePickerMixin, rx.State):
     status: str = "loading"  # loading | ok | denied | missing
+    merged_into: str = ""  # a missing record merged into another this actor may open: that one's id
     patient: dict[str, str] = {}
     details: dict[str, str] = {}
     insurance: list[dict[str, str]] = []
@@ -192,7 +193,7 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
         for kind in KINDS:
             setattr(self, kind, [])
         self._basic, self._rows = {}, {}
-        self.can, self.pending_changes = {}, []
+        self.can, self.pending_changes, self.merged_into = {}, [], ""
         self.show_clinical, self.version, self.withheld = False, 0, ""
         self._stop_editing()
         self._stop_adding()
@@ -248,6 +249,9 @@ class ChartState(ChartRoute, CodePickerMixin, rx.State):
             return None
         self._clear()
         self.status = "loading" if answer.signed_out else ("denied" if answer.denied else "missing")
+        if self.status == "missing":  # a merged duplicate: point to the record it was merged into
+            found = await attempt(self, patients.merged_into, self.patient_ref)
+            self.merged_into = found.value if found.ok else ""
         await show_header(self, None, patient_ref=self.patient_ref, own=own, status=self.status)
         return None  # signed out: the page guard sends the browser to sign in
 

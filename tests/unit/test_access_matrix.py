@@ -50,6 +50,7 @@ EXPECTED: dict[str, str] = {
     "reports.generate": "A",
     "system.configure": "A",
     "system.health.read": "A",
+    "patient.merge": "A",
     "codes.search": "ADSP",
     "observation.read": "ADP",
     "observation.write": "AD",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy import JSON
 from sqlmodel import Field
 
 from patient_portal.core.crypto import encrypted_field
@@ -13,7 +14,7 @@ from patient_portal.core.db import TimestampedTable
 
 STATUS_ACTIVE = "active"
 STATUS_PENDING = "pending_identity_check"
-STATUS_MERGED = "merged"  # a self-registration folded into an existing record; kept for the audit trail
+STATUS_MERGED = "merged"  # folded into another record (a sign-up linked, or an admin's merge); kept for the trail
 
 
 class Patient(TimestampedTable, table=True):
@@ -50,6 +51,9 @@ class Patient(TimestampedTable, table=True):
 
     created_by: uuid.UUID | None = None
     updated_by: uuid.UUID | None = None
+    #: set by an admin's merge (domain/patients/merge.py): the record this duplicate was merged into
+    merged_into_id: uuid.UUID | None = Field(default=None, index=True)
+    merged_at: datetime | None = None
 
 
 class PatientPhoneKey(TimestampedTable, table=True):
@@ -90,3 +94,29 @@ class RegistrationDraftRow(TimestampedTable, table=True):
     user_id: uuid.UUID = Field(index=True, unique=True)
     step: int = 1
     data: dict = encrypted_field("json")
+
+
+MERGE_DONE = "merged"
+MERGE_UNDONE = "unmerged"
+
+
+class PatientMerge(TimestampedTable, table=True):
+    """One admin merge of a duplicate record into the record kept, with what unmerge needs to
+    restore both exactly: the rows moved (``[table, row id, column]``), the rows deleted because the
+    kept record had their twin (raw column values as stored, ciphertext included) and the duplicate's
+    status before. No foreign keys to patient, so the merge's own discovery of patient columns
+    never sees this table."""
+
+    __tablename__ = "patient_merge"
+
+    surviving_id: uuid.UUID = Field(index=True)
+    merged_id: uuid.UUID = Field(index=True)
+    status: str = Field(default=MERGE_DONE, max_length=16, index=True)
+    merged_by: uuid.UUID
+    merged_at: datetime
+    previous_status: str = Field(max_length=32)
+    moved: list = Field(default_factory=list, sa_type=JSON)
+    kept: list = Field(default_factory=list, sa_type=JSON)
+    counts: dict = Field(default_factory=dict, sa_type=JSON)  # {table: rows moved} for the screens
+    unmerged_by: uuid.UUID | None = None
+    unmerged_at: datetime | None = None

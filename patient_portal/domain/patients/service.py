@@ -1,6 +1,7 @@
 """The patients area's front door: every patient use case the UI, the API, the CLI and the seed
 call, so callers write ``from patient_portal.domain.patients import service as patients`` and never
-depend on how the area splits its modules (registration, search, profile, header, review, drafts).
+depend on how the area splits its modules (registration, search, profile, header, review, drafts,
+merge).
 
 Insurance, emergency contacts and history have their own services (``domain/<area>/service.py``);
 the chart composes them in ``profile.get_chart``.
@@ -11,6 +12,13 @@ from __future__ import annotations
 from patient_portal.domain.patients.common import Conflict, PatientNotFound
 from patient_portal.domain.patients.drafts import discard_draft, load_draft, save_draft
 from patient_portal.domain.patients.header import ChartHeader, chart_header, open_chart, with_header
+from patient_portal.domain.patients.merge import (
+    list_merges,
+    merge_patients,
+    merged_into,
+    preview_merge,
+    unmerge,
+)
 from patient_portal.domain.patients.profile import (
     get_chart,
     update_contact,
@@ -57,4 +65,6 @@ __all__ = [
     # review: legal changes and identity checks
     "ReviewPage", "request_legal_change", "list_change_requests", "decide_change_request",
     "list_identity_checks", "link_identity", "confirm_link", "decline_link", "verify_identity",
+    # merging duplicate records (admins) and undoing it
+    "preview_merge", "merge_patients", "unmerge", "list_merges", "merged_into",
 ]

@@ -121,6 +121,6 @@ def patient_chart() -> rx.Component:
     return role_shell(
         "account",
         rx.match(C.status, ("ok", chart_view()), ("denied", chart_refused(C.patient_ref)),
-                 ("missing", missing_view()), checking()),
+                 ("missing", missing_view(C.merged_into)), checking()),
         title="Patient chart",
     )

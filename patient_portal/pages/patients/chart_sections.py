@@ -6,6 +6,8 @@ save's message sits beside its Save button; removing a history entry asks first.
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from patient_portal.components.badges import severity_badge
@@ -417,6 +419,13 @@ def care_team_card() -> rx.Component:
     )
 
 
-def missing_view() -> rx.Component:
-    return empty_state("file-question", "Record not found",
-                       "This record does not exist or was merged into another one. Search again.")
+def missing_view(merged_into: Any = None) -> rx.Component:
+    """Not found; with `merged_into` (the id of the record a merged duplicate lives in now), a link there."""
+    found = empty_state("file-question", "Record not found",
+                        "This record does not exist or was merged into another one. Search again.")
+    if merged_into is None:
+        return found
+    return rx.cond(merged_into != "", rx.callout(rx.vstack(
+        rx.text("This record was merged into another record."),
+        rx.link("Open the record it was merged into", href="/chart/" + merged_into, id="merged-into-link"),
+        spacing="2"), icon="git-merge", role="status", id="merged-notice"), found)
