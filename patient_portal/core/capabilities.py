@@ -34,9 +34,9 @@ def _cap(key: str, label: str, *actions: Action) -> Capability:
 
 
 CAPABILITIES: tuple[Capability, ...] = (
-    _cap("registration", "Register patients, keep their details and care teams",
+    _cap("registration", "Register patients, keep their details and care teams, merge duplicates",
          A.PATIENT_REGISTER, A.DEMOGRAPHICS_WRITE, A.IDENTITY_REVIEW, A.EMERGENCY_READ, A.EMERGENCY_WRITE,
-         A.CARE_TEAM_MANAGE),
+         A.CARE_TEAM_MANAGE, A.PATIENT_MERGE),
     _cap("scheduling", "Appointments and schedules",
          A.APPOINTMENT_READ, A.APPOINTMENT_WRITE, A.APPOINTMENT_ATTENDANCE, A.SCHEDULE_READ, A.SCHEDULE_OWN_READ),
     _cap("documents", "Documents", A.ADMIN_DOC_READ, A.ADMIN_DOC_WRITE, A.CLINICAL_DOC_READ, A.CLINICAL_DOC_WRITE,
