@@ -24,7 +24,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -32,31 +31,14 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import Timings, fresh_database  # noqa: E402 - bench/ is this script's own folder
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_appts"
 DOCTORS, DAYS, BOOKED, PATIENTS = 20, 90, 10_000, 600
 
 
 def _prepare(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, _, name = url.rpartition("/")
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    os.environ["PORTAL_DATABASE_URL"] = url
-    os.environ["PORTAL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="bench-appts-")
-    os.environ.setdefault("PORTAL_TIMEZONE", "America/New_York")
-    from patient_portal.core.db import get_engine
-    from patient_portal.models import metadata
-
-    engine = get_engine()
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    metadata.create_all(engine)
+    fresh_database(url, instance_prefix="bench-appts-", timezone="America/New_York")
 
 
 def _seed(rng: random.Random):
@@ -130,31 +112,8 @@ def _vacuum() -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def _chained(limit: float = 0.5) -> None:
-    """Wait (at most `limit` s) until this process's audit chainer has chained the read events the
-    last call queued (bench/chart.py): the next call starts on a quiet process, as a user's next
-    click would, instead of sharing the GIL with the last one's chaining."""
-    from patient_portal.core import audit_queue
-
-    deadline = time.perf_counter() + limit
-    while audit_queue.waiting() and time.perf_counter() < deadline:
-        time.sleep(0.0005)
-
-
-CPU: dict[str, list[float]] = {}
-STATEMENTS: dict[str, list[int]] = {}
-WALL: dict[str, list[float]] = {}
-_count = [0]
-
-
-def _timed(fn, name: str) -> None:
-    before, cpu = _count[0], time.process_time()
-    started = time.perf_counter()
-    fn()
-    WALL.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-    CPU.setdefault(name, []).append((time.process_time() - cpu) * 1000)
-    STATEMENTS.setdefault(name, []).append(_count[0] - before)
-    _chained()
+TIMINGS = Timings()
+CPU, STATEMENTS, WALL, _timed = TIMINGS.cpu, TIMINGS.statements, TIMINGS.wall, TIMINGS.timed
 
 
 def main() -> int:
@@ -170,15 +129,15 @@ def main() -> int:
     print(f"seeded {DOCTORS} doctors, {BOOKED} appointments over {DAYS} days in {time.perf_counter() - started:.1f} s")
     _vacuum()
 
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     from patient_portal.core import audit
     from patient_portal.core.access import Action, Actor, Resource, Role, require
-    from patient_portal.core.db import get_engine, unit_of_work
+    from patient_portal.core.db import unit_of_work
     from patient_portal.domain.appointments import service as appts
     from patient_portal.domain.appointments.availability import local_day
 
-    event.listen(get_engine(), "before_cursor_execute", lambda *a: _count.__setitem__(0, _count[0] + 1))
+    TIMINGS.listen()
     staff = Actor(user_id=uuid.uuid4(), role=Role.STAFF)
     today = local_day(datetime.now(UTC))
 

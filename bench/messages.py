@@ -23,7 +23,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -31,30 +30,14 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import Timings, fresh_database  # noqa: E402 - bench/ is this script's own folder
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_messages"
 THREADS, PATIENTS, DOCTORS = 10_000, 2_000, 20
 
 
 def _prepare(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, _, name = url.rpartition("/")
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    os.environ["PORTAL_DATABASE_URL"] = url
-    os.environ["PORTAL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="bench-messages-")
-    from patient_portal.core.db import get_engine
-    from patient_portal.models import metadata
-
-    engine = get_engine()
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    metadata.create_all(engine)
+    fresh_database(url, instance_prefix="bench-messages-")
 
 
 def _seed(rng: random.Random) -> None:
@@ -105,29 +88,8 @@ def _vacuum() -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def _chained(limit: float = 0.5) -> None:
-    """Wait (at most `limit` s) until the audit chainer chained the last read's event (bench/chart.py)."""
-    from patient_portal.core import audit_queue
-
-    deadline = time.perf_counter() + limit
-    while audit_queue.waiting() and time.perf_counter() < deadline:
-        time.sleep(0.0005)
-
-
-CPU: dict[str, list[float]] = {}
-STATEMENTS: dict[str, list[int]] = {}
-WALL: dict[str, list[float]] = {}
-_count = [0]
-
-
-def _timed(fn, name: str) -> None:
-    before, cpu = _count[0], time.process_time()
-    started = time.perf_counter()
-    fn()
-    WALL.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-    CPU.setdefault(name, []).append((time.process_time() - cpu) * 1000)
-    STATEMENTS.setdefault(name, []).append(_count[0] - before)
-    _chained()
+TIMINGS = Timings()
+CPU, STATEMENTS, WALL, _timed = TIMINGS.cpu, TIMINGS.statements, TIMINGS.wall, TIMINGS.timed
 
 
 def main() -> int:
@@ -142,14 +104,14 @@ def main() -> int:
     print(f"seeded {THREADS} threads of {PATIENTS} patients in {time.perf_counter() - started:.1f} s")
     _vacuum()
 
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     from patient_portal.core import audit
     from patient_portal.core.access import Action, Actor, Role, require
-    from patient_portal.core.db import get_engine, unit_of_work
+    from patient_portal.core.db import unit_of_work
     from patient_portal.domain.messages import service as messages
 
-    event.listen(get_engine(), "before_cursor_execute", lambda *a: _count.__setitem__(0, _count[0] + 1))
+    TIMINGS.listen()
     staff = Actor(user_id=uuid.uuid4(), role=Role.STAFF)
 
     def call(fn, *a, **kw):

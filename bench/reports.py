@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import fresh_database  # noqa: E402 - bench/ is this script's own folder
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_reports"
 #: the instance folder (its generated keys encrypt the names seeded): the same on every run, for --reuse
@@ -44,25 +45,7 @@ MAIN_TABLE = {"registrations": "patient", "adoption": "user_account", "appointme
 
 
 def _prepare(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, _, name = url.rpartition("/")
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    os.environ["PORTAL_DATABASE_URL"] = url
-    os.environ["PORTAL_INSTANCE_DIR"] = INSTANCE
-    os.environ.setdefault("PORTAL_TIMEZONE", "America/New_York")
-    from patient_portal.core.db import get_engine
-    from patient_portal.models import metadata
-
-    engine = get_engine()
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    metadata.create_all(engine)
+    fresh_database(url, instance=INSTANCE, timezone="America/New_York")
 
 
 def _filler(column) -> str | None:
