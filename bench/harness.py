@@ -5,6 +5,7 @@ reports.py). Import it after ``sys.path`` has the checkout (each bench puts it t
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -74,3 +75,30 @@ class Timings:
         self.cpu.setdefault(name, []).append((time.process_time() - cpu) * 1000)
         self.statements.setdefault(name, []).append(self._count - before)
         wait_for_chainer()
+
+    def report(self, rows: list[tuple[str, str, float | None, str | None]], *, rounds: int, floor_words: str) -> bool:
+        """Print one line per (label, call name, target p95 ms or None, floor call name or None) with
+        the load average, and whether every target was met (the bench's exit status)."""
+        print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (wall times need a quiet machine); "
+              f"{rounds} interleaved rounds")
+        print(f"{'':30}{'median':>9}{'p95':>9}{'target':>9}{'CPU med':>9}{'SQL':>5}{'p95 - floor p95':>17}")
+        ok = True
+        for label, key, target, floor in rows:
+            samples = self.wall[key]
+            p95 = p95_of(samples)
+            verdict = ""
+            if target is not None:
+                ok &= p95 < target
+                verdict = "ok" if p95 < target else "MISSED"
+            above = f"{p95 - p95_of(self.wall[floor]):8.1f}ms" if floor else ""
+            print(f"{label:30}{statistics.median(samples):7.1f}ms{p95:7.1f}ms{'<' + str(target) if target else '':>7}"
+                  f"{'ms' if target else '  '}{statistics.median(self.cpu[key]):7.1f}ms"
+                  f"{statistics.median(self.statements[key]):5.0f}{above:>17}  {verdict}")
+        print("  SQL   = statements the call sends on the app's engine (BEGIN/COMMIT not counted; the audit chainer's "
+              "work after a read's commit is not counted and is waited for between calls, as bench/chart.py does);")
+        print(f"  floor = {floor_words}")
+        return ok
+
+
+def p95_of(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -74,9 +73,6 @@ def _seed(rng: random.Random) -> None:
             s.add_all(rows)
 
 
-def _p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[-1]
-
 
 def _vacuum() -> None:
     """VACUUM ANALYZE after seeding (planner statistics for the fresh rows), as bench/appointments.py."""
@@ -89,7 +85,7 @@ def _vacuum() -> None:
 
 
 TIMINGS = Timings()
-CPU, STATEMENTS, WALL, _timed = TIMINGS.cpu, TIMINGS.statements, TIMINGS.wall, TIMINGS.timed
+_timed = TIMINGS.timed
 
 
 def main() -> int:
@@ -143,26 +139,7 @@ def main() -> int:
             ("baseline: audited read", "read floor", None, None),
             ("triage pool, first page", "pool", 50, "read floor"),
             ("overdue view, first page", "overdue", 50, "read floor")]
-    load = os.getloadavg()[0]
-    print(f"load average {load:.2f} on {os.cpu_count()} cores (wall times need a quiet machine); "
-          f"{args.rounds} interleaved rounds")
-    print(f"{'':30}{'median':>9}{'p95':>9}{'target':>9}{'CPU med':>9}{'SQL':>5}{'p95 - floor p95':>17}")
-    ok = True
-    for label, key, target, floor in rows:
-        samples = WALL[key]
-        p95 = _p95(samples)
-        verdict = ""
-        if target is not None:
-            ok &= p95 < target
-            verdict = "ok" if p95 < target else "MISSED"
-        above = f"{p95 - _p95(WALL[floor]):8.1f}ms" if floor else ""
-        print(f"{label:30}{statistics.median(samples):7.1f}ms{p95:7.1f}ms{'<' + str(target) if target else '':>7}"
-              f"{'ms' if target else '  '}{statistics.median(CPU[key]):7.1f}ms{statistics.median(STATEMENTS[key]):5.0f}"
-              f"{above:>17}  {verdict}")
-    print("  SQL   = statements the call sends on the app's engine (BEGIN/COMMIT not counted; the audit chainer's "
-          "work after a read's commit is waited for between calls, as bench/chart.py does);")
-    print("  floor = the same unit of work with only the policy and the pool's audit event.")
-    return 0 if ok else 1
+    return 0 if TIMINGS.report(rows, rounds=args.rounds, floor_words="the same unit of work with only the policy and the pool's audit event.") else 1
 
 
 if __name__ == "__main__":
