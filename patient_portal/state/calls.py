@@ -68,6 +68,15 @@ class Answer:
             setattr(state, errors_var, dict(self.errors))
         return None
 
+    def show_page(self, state: Any, *, status_var: str = "status", message_var: str = "error") -> Any:
+        """A page's load that did not go through: the page says "Not permitted" when refused (else
+        shows the message), or waits on "loading" while the sign-in redirect goes out."""
+        if self.signed_out:
+            setattr(state, status_var, "loading")
+        else:
+            setattr(state, status_var, "denied" if self.denied else "ok")
+        return self.show(state, message_var=message_var)
+
 
 async def attempt(state: Any, fn, *args: Any, allow_enrol: bool = False, anonymous: bool = False,
                   own_units: bool = False, **kwargs: Any) -> Answer:

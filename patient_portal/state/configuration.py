@@ -57,10 +57,7 @@ class ClinicSettingsState(rx.State):
         self.settings_status, self.error, self.errors, self.logo_error = "loading", "", {}, ""
         answer = await attempt(self, svc.get)
         if not answer.ok:
-            if answer.signed_out:
-                return answer.show(self)
-            self.settings_status, self.error = "denied", answer.message
-            return None
+            return answer.show_page(self, status_var="settings_status")
         self._show(answer.value)
         return None
 

@@ -49,12 +49,7 @@ class SystemHealthState(rx.State):
         answer = await attempt(self, service.system_health)
         if not answer.ok:
             self._clear()
-            if answer.signed_out:
-                self.status = "loading"
-                return answer.show(self)
-            self.status = "denied" if answer.denied else "ok"
-            self.error = answer.message
-            return None
+            return answer.show_page(self)
         r = answer.value
         self.checks, self.failing = r.checks, r.failing
         self.jobs_queued, self.jobs_failed = r.jobs_queued, r.jobs_failed

@@ -26,11 +26,8 @@ class DataQualityState(rx.State):
         self.quality_status, self.error = "loading", ""
         answer = await attempt(self, quality.report)
         if not answer.ok:
-            if answer.signed_out:
-                return answer.show(self)
-            self.quality_status, self.error = "denied", answer.message
             self.duplicates, self.gaps, self.gap_people = [], [], {}
-            return None
+            return answer.show_page(self, status_var="quality_status")
         r: quality.QualityReport = answer.value
         self.duplicates = [{
             "keep": d.keep.name, "keep_mrn": d.keep.mrn, "keep_born": d.keep.born, "keep_chart": f"/chart/{d.keep.id}",

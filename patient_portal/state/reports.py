@@ -41,12 +41,7 @@ class ReportsState(rx.State):
             return answer.show(self, errors_var="filter_errors")
         if not answer.ok:
             self._clear()
-            if answer.signed_out:
-                self.status = "loading"
-                return answer.show(self)
-            self.status = "denied" if answer.denied else "ok"
-            self.error = answer.message
-            return None
+            return answer.show_page(self)
         page = answer.value
         self.start, self.end, self.doctor = page.start, page.end, page.doctor or ALL_DOCTORS
         self.doctors, self.reports, self.pdf_href = page.doctors, page.reports, page.pdf_href

@@ -21,20 +21,20 @@ class RetentionState(rx.State):
     removed: str = ""  # what the last "Clean up now" removed, in words
     error: str = ""
 
-    async def _check(self) -> None:
+    async def _check(self):
         answer = await attempt(self, cleanup.run, dry_run=True)
         if not answer.ok:
-            self.retention_status, self.error = ("denied" if answer.denied else "ok"), answer.message
-            return
+            return answer.show_page(self, status_var="retention_status")
         report = answer.value
         self.rules, self.due_total = _rows(report), report.total
         self.documents_to_purge, self.retention_status = report.documents_to_purge, "ok"
+        return None
 
     @rx.event
     async def load(self):
         """on_load of /admin/retention: the policy with what is due now (a dry run, audited)."""
         self.retention_status, self.error, self.removed = "loading", "", ""
-        await self._check()
+        return await self._check()
 
     @rx.event
     async def clean_up(self):
