@@ -183,7 +183,8 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Recorded": "record", "Took": "take", "Reduced": "reduce",
                "Booked": "book", "Moved": "move", "Cancelled": "cancel", "Approved": "approve", "Confirmed": "confirm",
                "Put": "put", "Offered": "offer", "Used": "use", "Downloaded": "download",
-               "Messaged": "message", "Did": "do", "Ended": "end"}
+               "Messaged": "message", "Did": "do", "Ended": "end", "Proposed": "propose", "Linked": "link",
+               "Declined": "decline", "Passed": "pass", "Attached": "attach"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 
@@ -202,7 +203,9 @@ def phrase(action: str, detail: dict | None = None, outcome: str = "success", pu
     if outcome == "success":
         return text
     verb, _, rest = text.partition(" ")
-    base = _BASE_VERBS.get(verb, verb.lower())
+    if verb not in _BASE_VERBS:  # a phrase that names someone else ("A pharmacy checked …")
+        return f"{text} ({'refused' if outcome == 'denied' else 'it did not work'})"
+    base = _BASE_VERBS[verb]
     suffix = "(refused)" if outcome == "denied" else "(it did not work)"
     return f"Tried to {base} {rest} {suffix}"
 
