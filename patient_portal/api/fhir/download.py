@@ -26,16 +26,16 @@ from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir import source
 from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.api.responses import NO_STORE
-from patient_portal.core import audit, clinic_config
+from patient_portal.core import clinic_config
 from patient_portal.core.access import AccessDenied, Actor, Role
 from patient_portal.core.db import off_loop, transact
 from patient_portal.core.errors import ServiceError
 from patient_portal.core.pdf import pdf
+from patient_portal.domain.fhir import service as exports
 from patient_portal.domain.messages import service as messages
 from patient_portal.settings import get_settings
 
 router = APIRouter()
-DOWNLOADED = "record.download"
 
 
 def own_record(session: Session, actor: Actor | None, *, kind: str) -> tuple[str, bytes, str]:
@@ -47,8 +47,7 @@ def own_record(session: Session, actor: Actor | None, *, kind: str) -> tuple[str
     found = source.compartment(session, FhirCaller(actor, None, None), actor.patient_id, set(source.PATIENT_TYPES))
     found["Communication"] = messages.record_export(session, actor)  # secure messages (not in the FHIR API)
     resources = [r for rtype in (*source.PATIENT_TYPES, "Communication") for r in found.get(rtype, [])]
-    audit.record(session, actor, DOWNLOADED, patient_id=actor.patient_id, object_type="patient",
-                 object_id=actor.patient_id, detail={"export": kind, "resources": len(resources)})
+    exports.record_download(session, actor, kind=kind, resources=len(resources))
     stamp = date.today().isoformat()
     if kind == "json":
         bundle = fhir.bundle("collection", resources, get_settings().public_url + "/fhir")

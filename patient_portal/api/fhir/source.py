@@ -22,7 +22,6 @@ from sqlmodel import Session
 
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller
-from patient_portal.core import audit
 from patient_portal.core.access import Action
 from patient_portal.domain.appointments import service as appointments
 from patient_portal.domain.careplans import service as careplans
@@ -31,6 +30,7 @@ from patient_portal.domain.documents import service as documents
 from patient_portal.domain.documents.filetypes import KINDS as FILE_KINDS
 from patient_portal.domain.documents.models import is_clinical
 from patient_portal.domain.fhir import records
+from patient_portal.domain.fhir import service as exports
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.profile import get_chart
@@ -38,7 +38,6 @@ from patient_portal.domain.prescriptions import service as prescriptions
 from patient_portal.domain.visits import service as visits
 from patient_portal.settings import get_settings
 
-AUDIT_ACTION = "fhir.request"
 #: Vital-sign sets read per page, and how many pages a compartment read goes through at most.
 OBS_PAGE, OBS_PAGES = 50, 40
 #: Visits, appointments, documents, care plans and goals read per page, at most this many pages.
@@ -173,7 +172,5 @@ def owner(session: Session, rtype: str, rid: str) -> uuid.UUID | None:
 def record(session: Session, caller: FhirCaller, interaction: str, rtype: str, *, patient_id: Any = None,
            count: int = 0) -> None:
     """The request's own audit event: interaction, type, the client app (or the portal), how many."""
-    patient_id = uuid.UUID(str(patient_id)) if patient_id is not None else None
-    audit.record(session, caller.actor, AUDIT_ACTION, patient_id=patient_id, object_type=rtype,
-                 detail={"interaction": interaction, "client": caller.client_id or "portal", "count": count,
-                         "scoped": caller.scopes is not None})
+    exports.record_request(session, caller.actor, interaction=interaction, rtype=rtype, client_id=caller.client_id,
+                           scoped=caller.scopes is not None, patient_id=patient_id, count=count)

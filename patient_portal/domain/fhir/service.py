@@ -25,6 +25,8 @@ from patient_portal.domain.patients.models import STATUS_ACTIVE, Patient
 
 JOB = "fhir.export"
 EXPORTED = "fhir.export"
+REQUESTED = "fhir.request"  # one event per FHIR API request, besides the areas' own reads
+DOWNLOADED = "record.download"  # the patient's "Download my record"
 KEEP = timedelta(days=1)
 
 
@@ -126,3 +128,19 @@ def finish(session: Session, actor: Actor, export_id: uuid.UUID, files: list[dic
     audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export_id,
                  detail={"step": "finished", "patients": patients, "files": len(files)})
     return True
+
+
+def record_request(session: Session, actor: Actor | None, *, interaction: str, rtype: str, client_id: str | None,
+                   scoped: bool, patient_id: Any = None, count: int = 0) -> None:
+    """A FHIR API request's own audit event: the interaction, the type, the client app (or the
+    portal) and how many resources it answered with (the areas audit each read themselves)."""
+    patient_id = uuid.UUID(str(patient_id)) if patient_id is not None else None
+    audit.record(session, actor, REQUESTED, patient_id=patient_id, object_type=rtype,
+                 detail={"interaction": interaction, "client": client_id or "portal", "count": count,
+                         "scoped": scoped})
+
+
+def record_download(session: Session, actor: Actor, *, kind: str, resources: int) -> None:
+    """The patient downloaded their own record as `kind` (json or pdf) with `resources` in it."""
+    audit.record(session, actor, DOWNLOADED, patient_id=actor.patient_id, object_type="patient",
+                 object_id=actor.patient_id, detail={"export": kind, "resources": resources})
