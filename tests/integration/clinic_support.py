@@ -50,3 +50,17 @@ def one_patient() -> tuple[uuid.UUID, Actor, Actor, Actor]:
 def another_patient() -> uuid.UUID:
     return register(draft(given_name="Owen", family_name="Park", date_of_birth="1990-01-02", sex="male",
                           email="owen.park@example.com", phone_mobile="(617) 555-0177")).patient_id
+
+
+def desk_patient() -> uuid.UUID:
+    """Elena registered at the front desk, with the small code tables (vital signs, CVX, the
+    formulary) loaded as the chart pages read them; her record's id."""
+    from patient_portal.domain.codes import service as codes
+
+    codes.load_small()
+    return register(by=actor(STAFF)).patient_id
+
+
+def run_handler(state: Any, name: str, *args: Any) -> Any:
+    """A state's synchronous handler called as the browser's event would (its plain function)."""
+    return type(state).event_handlers[name].fn(state, *args)

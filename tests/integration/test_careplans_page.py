@@ -17,8 +17,9 @@ from patient_portal.domain.identity.sessions import actor_for
 from patient_portal.state.careplans import FORM_ID, NEEDS_ATTENTION, CarePlanState, OwnCarePlanState
 from patient_portal.state.chart_header import ChartHeaderState
 from patient_portal.state.vitals import VitalsState
+from tests.integration.clinic_support import desk_patient, run_handler
 from tests.integration.identity_support import events, make_user
-from tests.integration.patients_support import STAFF, actor, call, put_on_care_team, register
+from tests.integration.patients_support import call, put_on_care_team
 from tests.integration.test_chart_screens import _focuses, _handle, _state
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -27,14 +28,7 @@ DUE = (date.today() + timedelta(days=30)).isoformat()
 
 @pytest.fixture
 def pid():
-    from patient_portal.domain.codes import service as codes
-
-    codes.load_small()
-    return register(by=actor(STAFF)).patient_id
-
-
-def _call(state, name: str, *args):
-    return type(state).event_handlers[name].fn(state, *args)
+    return desk_patient()
 
 
 async def test_a_doctor_builds_a_plan_and_the_patient_ticks_the_task(pid):
@@ -50,41 +44,41 @@ async def test_a_doctor_builds_a_plan_and_the_patient_ticks_the_task(pid):
     assert state.problems[0] == ["none", "None"] and any("J45" in label for _v, label in state.problems)
     assert ["blood_pressure", "Blood pressure (mmHg)"] in state.measures
 
-    _call(state, "start_plan")
+    run_handler(state, "start_plan")
     answer = await _handle(state, "save")
     assert state.form_errors == {"title": "Enter a title for the plan."} and _focuses(answer, FORM_ID)
-    _call(state, "set_form", "title", "Blood pressure plan")
+    run_handler(state, "set_form", "title", "Blood pressure plan")
     answer = await _handle(state, "save")
     assert "Care plan started." in str(answer) and state.editor == "" and state.plans[0]["title"] == "Blood pressure plan"
     plan_id = state.plans[0]["id"]
 
-    _call(state, "start_goal", plan_id)
+    run_handler(state, "start_goal", plan_id)
     assert state.form["measure"] == "blood_pressure" and state.target_label == "Target (mmHg, as 130/80)"
-    _call(state, "set_form", "target", "400/20")
-    _call(state, "set_form", "due", DUE)
+    run_handler(state, "set_form", "target", "400/20")
+    run_handler(state, "set_form", "due", DUE)
     answer = await _handle(state, "save")
     assert state.form_errors["target"] == "The upper (systolic) target must be between 40 and 300 mmHg."
     assert state.form_error == NEEDS_ATTENTION and state.form["target"] == "400/20" and _focuses(answer, FORM_ID)
-    _call(state, "set_form", "target", "130/80")
+    run_handler(state, "set_form", "target", "130/80")
     await _handle(state, "save")
     goal = state.plans[0]["goals"][0]
     assert goal["words"] == "Blood pressure below 130/80 mmHg" and goal["progress"] == "No reading yet."
 
-    _call(state, "start_activity", plan_id)
-    _call(state, "set_form", "text", "Check your blood pressure at home twice a week")
-    _call(state, "set_task", True)
+    run_handler(state, "start_activity", plan_id)
+    run_handler(state, "set_form", "text", "Check your blood pressure at home twice a week")
+    run_handler(state, "set_task", True)
     await _handle(state, "save")
     activity = state.plans[0]["activities"][0]
     assert activity["task"] and not activity["done"]
 
     # another tab saves the goal first: this one is told what changed, and keeps what was typed
-    _call(state, "edit_goal", plan_id, goal["id"])
+    run_handler(state, "edit_goal", plan_id, goal["id"])
     other = _state(CarePlanState, "dana@clinic.org", None, f"/chart/{pid}/careplan")
     await _handle(other, "load_chart")
-    _call(other, "edit_goal", plan_id, goal["id"])
-    _call(other, "set_form", "target", "135/85")
+    run_handler(other, "edit_goal", plan_id, goal["id"])
+    run_handler(other, "set_form", "target", "135/85")
     await _handle(other, "save")
-    _call(state, "set_form", "description", "by summer")
+    run_handler(state, "set_form", "description", "by summer")
     await _handle(state, "save")
     assert state.conflict == ["target"] and "changed since you opened it" in state.form_error
     assert state.form["description"] == "by summer" and state.editor == "goal_edit"
@@ -110,9 +104,9 @@ async def test_a_doctor_builds_a_plan_and_the_patient_ticks_the_task(pid):
     # a home reading: progress on the doctor's page and the goal line on the vitals chart
     readings = _state(VitalsState, "elena@example.com", None, "/patient/readings")
     await _handle(readings, "load_own")
-    _call(readings, "open_form")
-    _call(readings, "set_value", "systolic", "126")
-    _call(readings, "set_value", "diastolic", "78")
+    run_handler(readings, "open_form")
+    run_handler(readings, "set_value", "systolic", "126")
+    run_handler(readings, "set_value", "diastolic", "78")
     await _handle(readings, "save")
     chart = readings.charts[0]
     assert chart["goal_a_high"] == 130.0 and chart["goal_b_high"] == 80.0 and chart["goal_a_low"] is None
@@ -130,7 +124,7 @@ async def test_the_front_desk_is_refused_and_the_patient_goes_to_their_record(pi
     assert staff.status == "denied" and staff.plans == [] and staff.problems == []
     header = await staff.get_state(ChartHeaderState)
     assert header.patient == {}
-    _call(staff, "start_plan")
+    run_handler(staff, "start_plan")
     assert staff.editor == ""  # nothing to open for someone who may not write
     make_user("elena@example.com", "patient", patient_id=pid)
     own = _state(CarePlanState, "elena@example.com", None, f"/chart/{pid}/careplan")

@@ -11,8 +11,9 @@ from reflex_base.event import EventSpec
 from patient_portal.domain.identity.sessions import actor_for
 from patient_portal.state.chart_header import ChartHeaderState
 from patient_portal.state.vitals import FORM_ID, NEEDS_ATTENTION, VitalsState
+from tests.integration.clinic_support import desk_patient, run_handler
 from tests.integration.identity_support import events, make_user
-from tests.integration.patients_support import STAFF, actor, put_on_care_team, register
+from tests.integration.patients_support import put_on_care_team
 from tests.integration.test_chart_screens import _focuses, _handle, _state
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -20,14 +21,7 @@ pytestmark = pytest.mark.usefixtures("db")
 
 @pytest.fixture
 def pid():
-    from patient_portal.domain.codes import service as codes
-
-    codes.load_small()
-    return register(by=actor(STAFF)).patient_id
-
-
-def _call(state, name: str, *args):
-    return type(state).event_handlers[name].fn(state, *args)
+    return desk_patient()
 
 
 async def test_a_doctor_records_a_set_and_verifies_the_patients_home_reading(pid):
@@ -43,17 +37,17 @@ async def test_a_doctor_records_a_set_and_verifies_the_patients_home_reading(pid
     labels = {f["key"]: f["label"] for f in state.fields}
     assert labels["systolic"] == "Systolic (mmHg)" and labels["weight"] == "Weight (kg)" and "bmi" not in labels
 
-    _call(state, "open_form")
+    run_handler(state, "open_form")
     assert state.when  # now, in the clinic's time zone
-    _call(state, "set_value", "systolic", "400")
-    _call(state, "set_value", "diastolic", "20")
+    run_handler(state, "set_value", "systolic", "400")
+    run_handler(state, "set_value", "diastolic", "20")
     answer = await _handle(state, "save")
     assert state.form_errors["systolic"] == "Systolic must be between 40 and 300 mmHg."
     assert state.form_error == NEEDS_ATTENTION and state.form["systolic"] == "400" and _focuses(answer, FORM_ID)
-    _call(state, "set_value", "systolic", "132")
-    _call(state, "set_value", "diastolic", "84")
-    _call(state, "set_value", "weight", "70")
-    _call(state, "set_value", "height", "170")
+    run_handler(state, "set_value", "systolic", "132")
+    run_handler(state, "set_value", "diastolic", "84")
+    run_handler(state, "set_value", "weight", "70")
+    run_handler(state, "set_value", "height", "170")
     answer = await _handle(state, "save")
     assert not state.form_open and "Vitals recorded (BMI 24.2)" in str(answer)
     tiles = {t["key"]: t for t in state.latest}
@@ -67,9 +61,9 @@ async def test_a_doctor_records_a_set_and_verifies_the_patients_home_reading(pid
     await _handle(own, "load_own")
     assert own.status == "ok" and own.can_record and not own.can_verify
     assert [f["key"] for f in own.fields] == ["systolic", "diastolic", "weight", "glucose"]
-    _call(own, "open_form")
-    _call(own, "set_value", "glucose", "101")
-    _call(own, "set_value", "heart_rate", "70")  # not a field of this form: ignored
+    run_handler(own, "open_form")
+    run_handler(own, "set_value", "glucose", "101")
+    run_handler(own, "set_value", "heart_rate", "70")  # not a field of this form: ignored
     answer = await _handle(own, "save")
     assert "Reading added" in str(answer) and own.rows[0]["glucose"] == "101 mg/dL" and own.rows[0]["by_patient"]
     assert "Your latest blood pressure" in own.charts[0]["summary"]
