@@ -281,3 +281,58 @@ async def test_a_timed_out_tab_is_sent_to_sign_in(db):
     age_session("root@clinic.org", idle=timedelta(hours=1))
     answer = await _handle(state, "load")
     assert state.status == "loading" and state.checks == [] and "login" in str(answer)
+
+
+def _stored_document() -> tuple[str, str]:
+    """One document uploaded through the service; (its object key, its document id)."""
+    from sqlmodel import select
+
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.documents import service as documents
+    from patient_portal.domain.documents.models import DocumentVersion
+    from tests.integration.patients_support import ADMIN, actor, register
+    from tests.samples import one_page_pdf
+
+    pid = register().patient_id
+    doc = documents.upload(actor(ADMIN), patient_id=pid, filename="lab.pdf", chunks=[one_page_pdf("HbA1c 5.6")],
+                           meta={"category": "lab_result", "title": "Blood panel", "service_date": "2026-01-15",
+                                 "source": "City Lab"})
+    with unit_of_work() as s:
+        key = s.exec(select(DocumentVersion.object_key).where(DocumentVersion.document_id == doc.id)).one()
+    return key, str(doc.id)
+
+
+def test_doctor_reads_back_stored_files_and_names_a_damaged_or_orphaned_one(healthy, capsys):
+    from patient_portal.core.storage import get_blob_store
+
+    key, doc_id = _stored_document()
+    code, out = _doctor(capsys)
+    assert "[OK  ] stored files: the 1 newest stored files read back and match their records" in out
+    assert "[OK  ] orphans: all 1 stored files belong to a document" in out and code == 0, out
+    store = get_blob_store()
+    store.put("doc/zz/left-behind", [b"ciphertext of a failed upload"])
+    sealed = b"".join(store.get(key))
+    store.put(key, [sealed[:-1] + bytes([sealed[-1] ^ 1])])  # one bit of the stored file flipped
+    code, out = _doctor(capsys)
+    assert code == 1
+    assert f"[FAIL] stored files: 1 of the 1 newest stored files do not check out (document {doc_id}" in out
+    assert "fix: run `portal storage verify`" in out
+    assert "[WARN] orphans: 1 files in the store belong to no document" in out
+    store.delete(key)
+    code, out = _doctor(capsys)
+    assert "[FAIL] orphans: 1 document versions have no file in the store" in out
+
+
+def test_doctor_holds_the_permission_sets_against_the_roles(healthy, capsys):
+    from patient_portal.core.db import unit_of_work
+    from patient_portal.domain.identity.models import PermissionSet
+
+    code, out = _doctor(capsys)
+    assert "[OK  ] access matrix: " in out and "permission sets agree with the roles' permissions" in out
+    with unit_of_work() as s:
+        s.add(PermissionSet(name="Odd", role="staff", capabilities=["registration", "teleport"]))
+        s.add(PermissionSet(name="Admins lite", role="admin", capabilities=["settings"]))
+    code, out = _doctor(capsys)
+    assert code == 1
+    assert "[FAIL] access matrix: set 'Odd' names unknown capabilities ['teleport']; admin set 'Admins lite' " \
+           "lacks ['users']" in out

@@ -93,3 +93,16 @@ def verify(*, store: BlobStore | None = None, batch: int = BATCH, workers: int =
                      detail={"checked": report.checked, "failed": len(report.failures),
                              "documents": sorted({str(f.document_id) for f in report.failures})[:100]})
     return report
+
+
+def verify_sample(limit: int = 20, *, store: BlobStore | None = None) -> tuple[int, list[Failure]]:
+    """Check the `limit` newest stored files (``portal doctor``'s quick look; the full pass is
+    ``verify``): how many were checked and what failed. Not audited: it reads no patient data."""
+    store = store or get_blob_store()
+    with read_only() as session:
+        rows = list(session.exec(
+            select(DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.number, DocumentVersion.object_key,
+                   DocumentVersion.wrapped_key, DocumentVersion.sha256, DocumentVersion.size_bytes)
+            .where(DocumentVersion.object_key.is_not(None))  # type: ignore[union-attr]
+            .order_by(DocumentVersion.created_at.desc()).limit(max(1, limit))).all())  # type: ignore[attr-defined]
+    return len(rows), [f for f in (_check(store, row) for row in rows) if f is not None]

@@ -235,6 +235,72 @@ def disk() -> Check:
     return Check("disk", OK, detail)
 
 
+def stored_files(sample: int = 20) -> Check:
+    """The newest stored document files read back, decrypt and match their rows' hashes."""
+    from patient_portal.domain.documents.verify import verify_sample
+
+    checked, failures = verify_sample(sample)
+    if not checked:
+        return Check("stored files", OK, "no document files stored yet")
+    if failures:
+        first = failures[0]
+        return Check("stored files", FAIL, f"{len(failures)} of the {checked} newest stored files do not check out "
+                     f"(document {first.document_id}, version {first.version}: {first.reason})",
+                     "run `portal storage verify` over the whole store, then restore the failing files from a backup")
+    return Check("stored files", OK, f"the {checked} newest stored files read back and match their records")
+
+
+def orphans() -> Check:
+    """Every document version's file is in the store, and every file there belongs to one."""
+    from patient_portal.domain.documents.sweep import sweep
+
+    report = sweep()
+    if report.rows_without_blobs:
+        return Check("orphans", FAIL, f"{len(report.rows_without_blobs)} document versions have no file in the store",
+                     "`portal storage sweep` lists them; restore the files from a backup")
+    if report.blobs_without_rows:
+        return Check("orphans", WARN, f"{len(report.blobs_without_rows)} files in the store belong to no document "
+                     "(left by a failed upload or purge; unreadable without their record)",
+                     "`portal storage sweep --remove-orphans` deletes them")
+    return Check("orphans", OK, f"all {report.checked_blobs} stored files belong to a document, and every "
+                 "document's file is there")
+
+
+def access_matrix() -> Check:
+    """The permission sets in the database against the policy: each names a known role and only
+    known capabilities, an admin set keeps user management, and each holder has the set's role."""
+    from sqlmodel import select
+
+    from patient_portal.core.access import Role
+    from patient_portal.core.capabilities import BY_KEY, REQUIRED, SET_ROLES
+    from patient_portal.core.db import read_only
+    from patient_portal.domain.identity.models import PermissionSet, User
+
+    problems = []
+    with read_only() as session:
+        sets = session.exec(select(PermissionSet)).all()
+        for row in sets:
+            if row.role not in {r.value for r in SET_ROLES}:
+                problems.append(f"set {row.name!r} is for an unknown role {row.role!r}")
+                continue
+            unknown = sorted(set(row.capabilities) - BY_KEY.keys())
+            if unknown:
+                problems.append(f"set {row.name!r} names unknown capabilities {unknown}")
+            missing = REQUIRED.get(Role(row.role), frozenset()) - set(row.capabilities)
+            if missing:
+                problems.append(f"admin set {row.name!r} lacks {sorted(missing)}")
+        roles = {row.id: row.role for row in sets}
+        holders = session.exec(select(User.role, User.permission_set_id).where(
+            User.permission_set_id.isnot(None))).all()  # type: ignore[union-attr]
+        wrong = sum(1 for role, set_id in holders if roles.get(set_id) not in (None, role))
+    if wrong:
+        problems.append(f"{wrong} accounts hold a permission set of another role")
+    if problems:
+        return Check("access matrix", FAIL, "; ".join(problems[:3]),
+                     "fix the permission sets on Admin → Permissions (a set never grants more than its role)")
+    return Check("access matrix", OK, f"{len(sets)} permission sets agree with the roles' permissions")
+
+
 def run_all() -> list[Check]:
     """Every check, in order; the database-bound ones only when the database answers."""
     results = [_guard("configuration", configuration)]
@@ -246,9 +312,11 @@ def run_all() -> list[Check]:
                     for name in ("migrations", "audit chain", "clock")]
     else:
         results += [_guard("migrations", migrations), _guard("audit chain", audit_chain),
-                    _guard("clock", clock_skew)]
+                    _guard("clock", clock_skew), _guard("access matrix", access_matrix)]
     results += [_guard("blob store", blob_store), _guard("keys", key_file), _guard("mail server", mail_server),
                 _guard("disk", disk)]
+    if not db_check.failed:
+        results += [_guard("stored files", stored_files), _guard("orphans", orphans)]
     redis_check = _guard("redis", redis)
     if redis_check is not None:
         results.append(redis_check)
