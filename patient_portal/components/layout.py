@@ -182,7 +182,7 @@ def user_menu() -> rx.Component:
     )
 
 
-def _mobile_nav(items) -> rx.Component:
+def _mobile_nav(_role: str, items) -> rx.Component:
     return rx.box(
         rx.menu.root(
             rx.menu.trigger(rx.button(rx.icon("menu", size=20), variant="soft", size="3", min_height=TAP,
@@ -198,11 +198,24 @@ def _role_nav(render) -> rx.Component:
     from patient_portal.components.navigation import NAV_ITEMS
     from patient_portal.state.session import SessionState
 
-    return rx.match(SessionState.role, *[(r, render(items)) for r, items in NAV_ITEMS.items()], rx.fragment())
+    return rx.match(SessionState.role, *[(r, render(r, items)) for r, items in NAV_ITEMS.items()], rx.fragment())
 
 
-def _desktop_nav(items) -> rx.Component:
-    return rx.hstack(*[_nav_link(item) for item in items], spacing="1", align="center")
+def _section_menu(name: str, items) -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(rx.button(name, rx.icon("chevron-down", size=16), variant="ghost", color_scheme="gray",
+                                  size="3", min_height=TAP, class_name="nav-section")),
+        rx.menu.content(*[_menu_link(item) for item in items]),
+    )
+
+
+def _desktop_nav(role: str, items) -> rx.Component:
+    """The row of links, and a menu for each section of a role with many (navigation.SECTIONS)."""
+    from patient_portal.components.navigation import sectioned
+
+    row, sections = sectioned(role, items)
+    return rx.hstack(*[_nav_link(item) for item in row], *[_section_menu(name, links) for name, links in sections],
+                     spacing="1", align="center", wrap="wrap")
 
 
 def role_shell(role: str, *children: rx.Component, title: str = "") -> rx.Component:

@@ -49,6 +49,39 @@ USER_MENU: list[NavItem] = [
 ]
 
 
+#: On a desktop a role's links stand in one row; where a role has more than fits, its links are put
+#: under a few named menus (the section, by href) and the rest stay in the row. A phone's menu lists
+#: them all. A link not named here stands in the row.
+SECTIONS: dict[str, dict[str, str]] = {
+    "admin": {
+        **dict.fromkeys(("/admin/users", "/admin/permissions", "/admin/care-teams", "/admin/training"), "People"),
+        **dict.fromkeys(("/admin/patients", "/admin/review", "/admin/merge", "/admin/data-quality"), "Records"),
+        **dict.fromkeys(("/admin/settings", "/admin/scheduling", "/billing/claims", "/admin/protocols",
+                         "/admin/apps"), "Clinic"),
+        **dict.fromkeys(("/admin/audit", "/admin/reports", "/admin/emergency-access", "/admin/health",
+                         "/admin/retention"), "Oversight"),
+    },
+    "patient": {
+        **dict.fromkeys(("/patient/record", "/patient/results", "/patient/prescriptions", "/patient/visits",
+                         "/patient/readings", "/patient/documents"), "My health"),
+        **dict.fromkeys(("/patient/billing", "/account/apps", "/patient/access-log", "/patient/privacy"),
+                        "Account"),
+    },
+}
+
+
+def sectioned(role: str, items: list[NavItem]) -> tuple[list[NavItem], list[tuple[str, list[NavItem]]]]:
+    """A role's links for the desktop row: those of no section, and each section with its links (in
+    the order they were added)."""
+    names = SECTIONS.get(role, {})
+    row = [item for item in items if item.href not in names]
+    groups: dict[str, list[NavItem]] = {name: [] for name in dict.fromkeys(names.values())}  # sections in order
+    for item in items:
+        if item.href in names:
+            groups[names[item.href]].append(item)
+    return row, [(name, links) for name, links in groups.items() if links]
+
+
 def add_nav_item(role: str, label: str, href: str, icon: str = "circle") -> None:
     """Append a link to a role's navigation unless one with the same href exists."""
     items = NAV_ITEMS.setdefault(role, [])

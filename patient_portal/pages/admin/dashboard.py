@@ -1,4 +1,5 @@
-"""The administrator's home: accounts, patients, the review queue and the audit trail."""
+"""The administrator's home: a card for each part of running the clinic (the header's menus hold the
+same pages, grouped)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,16 @@ def admin_dashboard() -> rx.Component:
                       "intact.", "/admin/audit"),
             link_card("activity", "System health", "Database, storage, mail, keys, the audit chain, jobs, backups and "
                       "errors: what needs you.", "/admin/health"),
+            link_card("chart-column", "Reports", "Registrations, appointments and no-shows, claims, denials, A/R, "
+                      "payments, age bands, access anomalies.", "/admin/reports"),
+            link_card("settings", "Settings", "The clinic's name, time zone, opening hours, session lengths, MFA and "
+                      "the closing words of emails.", "/admin/settings"),
+            link_card("list-checks", "Data quality", "Likely duplicate patients and records missing what the clinic "
+                      "needs.", "/admin/data-quality"),
+            link_card("git-merge", "Merge records", "Fold a duplicate patient into the record kept; undo it exactly.",
+                      "/admin/merge"),
+            link_card("archive-x", "Retention", "What the portal deletes once it is past its time; clean up now.",
+                      "/admin/retention"),
         ),
         title="Admin dashboard",
     )
