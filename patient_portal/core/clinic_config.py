@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Column, LargeBinary, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field
 
-from patient_portal.core.db import TimestampedTable, read_only
+from patient_portal.core.db import TimestampedTable, side_read
 from patient_portal.settings import get_settings, on_reset
 
 #: how long a process trusts its copy before asking the database for the row's version again
@@ -114,20 +114,23 @@ _cache = _Cache()
 
 
 def _read(*columns: Any) -> Any:
-    """The one row's columns (None: no row, or no table yet — a database not yet migrated)."""
+    """The one row's columns (None: no row, or no table yet — a database not yet migrated), on a
+    connection of its own (core.db.side_read): the caller may be in the middle of a unit of work."""
     try:
-        with read_only() as session:  # never waits for (or holds up) a writer, even its own caller
-            return session.execute(select(*columns).limit(1)).first()
+        return side_read(select(*columns).limit(1))
     except SQLAlchemyError:
         return None
 
 
 def current() -> ClinicProfile:
-    """The clinic's settings in force in this process (at most a second behind another's save)."""
+    """The clinic's settings in force in this process (at most a second behind another's save).
+    While one thread checks the version, the others go on with the copy they have (never wait)."""
     cached = _cache.profile
     if cached is not None and time.monotonic() - _cache.checked < RECHECK_SECONDS:
         return cached
-    with _cache.lock:
+    if not _cache.lock.acquire(blocking=cached is None):
+        return cached  # another thread is checking
+    try:
         cached = _cache.profile
         if cached is not None:
             if time.monotonic() - _cache.checked < RECHECK_SECONDS:
@@ -139,6 +142,8 @@ def current() -> ClinicProfile:
         row = _read(*_PROFILE_COLUMNS)
         _cache.profile, _cache.checked = profile_of(row._mapping if row else None), time.monotonic()
         return _cache.profile
+    finally:
+        _cache.lock.release()
 
 
 @on_reset

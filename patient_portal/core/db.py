@@ -195,11 +195,33 @@ def get_engine() -> Engine:
 
 @on_reset
 def reset_engine() -> None:
-    """Dispose the engine so the next use reads settings again."""
-    global _engine
-    if _engine is not None:
-        _engine.dispose()
-    _engine = None
+    """Dispose the engines so the next use reads settings again."""
+    global _engine, _side_engine
+    for engine in (_engine, _side_engine):
+        if engine is not None:
+            engine.dispose()
+    _engine = _side_engine = None
+
+
+_side_engine: Engine | None = None
+
+
+def side_read(statement: Any) -> Any:
+    """The first row of a short read on a small pool of its own (one connection, one spare): for a
+    process-wide lookup made in the middle of a use case (core.clinic_config's once-a-second check),
+    which must never wait for a connection of the app's pool — under a burst every one of those can
+    be held by a unit that is itself waiting for the lookup."""
+    global _side_engine
+    if _side_engine is None:
+        url = normalize_url(get_settings().db_url)
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=1, max_overflow=1)
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=1)
+        _side_engine = engine
+    with _side_engine.connect() as conn:
+        return conn.execute(statement).first()
 
 
 @contextmanager

@@ -150,7 +150,8 @@ def test_accounts_read_as_cards_on_a_phone(phone_page: Page):
     phone_page.goto("/admin/users")
     card = phone_page.locator(".rt-Card", has_text="staff@demo.clinic").first
     expect(card).to_be_visible()
-    expect(card).to_contain_text("Last sign-in")
+    expect(card).to_contain_text("Signed in:")  # and last activity, open sessions (issue 17)
+    expect(card).to_contain_text("open session(s)")
     expect(card.get_by_role("button", name="Email a password link to staff@demo.clinic")).to_be_visible()
     assert_fits_phone(phone_page)
     assert_accessible(phone_page)
