@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import Timings, fresh_database  # noqa: E402 - bench/ is this script's own folder
+from harness import Timings, fresh_database, vacuum  # noqa: E402 - bench/ is this script's own folder
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_appts"
 DOCTORS, DAYS, BOOKED, PATIENTS = 20, 90, 10_000, 600
@@ -97,17 +97,6 @@ def _seed(rng: random.Random):
 
 
 
-def _vacuum() -> None:
-    """VACUUM ANALYZE after seeding, as autovacuum soon would after such a load (bench/chart.py):
-    planner statistics for the fresh rows; measuring while autovacuum runs measures autovacuum."""
-    from sqlalchemy import text
-
-    from patient_portal.core.db import get_engine
-
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-
-
 TIMINGS = Timings()
 _timed = TIMINGS.timed
 
@@ -123,7 +112,7 @@ def main() -> int:
     follow, doctors, patients, free = _seed(rng)
     bookers = patients[PATIENTS:]
     print(f"seeded {DOCTORS} doctors, {BOOKED} appointments over {DAYS} days in {time.perf_counter() - started:.1f} s")
-    _vacuum()
+    vacuum()
 
     from sqlalchemy import text
 

@@ -37,6 +37,17 @@ def fresh_database(url: str, *, instance: str | None = None, instance_prefix: st
     metadata.create_all(engine)
 
 
+def vacuum() -> None:
+    """VACUUM ANALYZE after seeding, as autovacuum soon would after such a load (bench/chart.py):
+    planner statistics for the fresh rows; measuring while autovacuum runs measures autovacuum."""
+    from sqlalchemy import text
+
+    from patient_portal.core.db import get_engine
+
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+
+
 def wait_for_chainer(limit: float = 0.5) -> None:
     """Wait (at most `limit` s) until this process's audit chainer has chained the read events the
     last call queued (bench/chart.py): the next call starts on a quiet process, as a user's next

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import Timings, fresh_database  # noqa: E402 - bench/ is this script's own folder
+from harness import Timings, fresh_database, vacuum  # noqa: E402 - bench/ is this script's own folder
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_messages"
 THREADS, PATIENTS, DOCTORS = 10_000, 2_000, 20
@@ -74,16 +74,6 @@ def _seed(rng: random.Random) -> None:
 
 
 
-def _vacuum() -> None:
-    """VACUUM ANALYZE after seeding (planner statistics for the fresh rows), as bench/appointments.py."""
-    from sqlalchemy import text
-
-    from patient_portal.core.db import get_engine
-
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-
-
 TIMINGS = Timings()
 _timed = TIMINGS.timed
 
@@ -98,7 +88,7 @@ def main() -> int:
     started = time.perf_counter()
     _seed(rng)
     print(f"seeded {THREADS} threads of {PATIENTS} patients in {time.perf_counter() - started:.1f} s")
-    _vacuum()
+    vacuum()
 
     from sqlalchemy import text
 
