@@ -96,7 +96,6 @@ def _seed(rng: random.Random):
     return follow, doctors, patients, free
 
 
-
 TIMINGS = Timings()
 _timed = TIMINGS.timed
 

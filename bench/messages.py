@@ -73,7 +73,6 @@ def _seed(rng: random.Random) -> None:
             s.add_all(rows)
 
 
-
 TIMINGS = Timings()
 _timed = TIMINGS.timed
 
