@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from patient_portal.api.documents import file_response
-from patient_portal.api.fhir import search, source, writes
+from patient_portal.api.fhir import directory, search, source, writes
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller, caller
 from patient_portal.api.fhir.scopes import scope_allows
@@ -184,9 +184,19 @@ async def binary(rid: str, request: Request) -> Response:
 
 # ---------------------------------------------------------------------------------------------- reads
 
+def _directory(session: Session, who: FhirCaller, rtype: str, query: search.Query | None = None
+               ) -> list[dict[str, Any]]:
+    if rtype == "Slot":
+        return directory.slots(session, who, query) if query is not None else []
+    return (directory.schedules if rtype == "Schedule" else directory.practitioners)(session, who)
+
+
 def _one(session: Session, who: FhirCaller, rtype: str, rid: str) -> dict[str, Any]:
     if rtype in source.DIRECTORY_TYPES:
-        resource = next((r for r in source.practitioners(session, who) if r["id"] == rid), None)
+        if rtype == "Slot":
+            resource = directory.slot(session, who, rid[:64])
+        else:
+            resource = next((r for r in _directory(session, who, rtype) if r["id"] == rid), None)
         if resource is None:
             raise Problem(404, "not-found", "Resource not found.")
         return resource
@@ -278,8 +288,12 @@ def _compartment(session: Session, who: FhirCaller, pid: Any, types: set[str]) -
 
 
 def _directory_search(session: Session, who: FhirCaller, query: search.Query) -> Response:
-    """Practitioner search: the clinic's doctors (no patient compartment)."""
-    resources = search.sort([r for r in source.practitioners(session, who) if search.matches(r, query)], query)
+    """The clinic's directory (doctors, their schedules, free slots): no patient compartment."""
+    found = _directory(session, who, query.rtype, query)
+    if query.rtype == "Schedule":
+        actors = {v.removeprefix("Practitioner/") for v in query.values("actor")}
+        found = [r for r in found if not actors or r["id"] in actors]
+    resources = search.sort([r for r in found if search.matches(r, query)], query)
     page = resources[query.offset:query.offset + query.count]
     source.record(session, who, "search", query.rtype, count=len(page))
     return answer(fhir.bundle("searchset", page, base_url(), len(resources), search.links(base_url(), query,

@@ -32,6 +32,8 @@ BY_TYPE: dict[str, set[str]] = {
     "Goal": {"patient", "subject", "lifecycle-status", "achievement-status"},
     "Consent": {"patient", "status", "category", "date"},
     "Practitioner": {"name"},
+    "Schedule": {"actor", "active", "service-type"},
+    "Slot": {"schedule", "service-type", "start", "status"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.

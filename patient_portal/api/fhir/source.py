@@ -46,7 +46,7 @@ PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatem
                  "Observation", "RelatedPerson", "Coverage", "MedicationRequest", "Encounter", "Appointment",
                  "DocumentReference", "CarePlan", "Goal", "Consent")
 #: Types outside any patient's compartment (the clinic's directory).
-DIRECTORY_TYPES = ("Practitioner",)
+DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot")
 #: Types read by id (the others are found by searching a patient's compartment).
 READABLE = ("Patient", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES)
 
@@ -132,12 +132,6 @@ def stamp(session: Session, found: dict[str, list[dict[str, Any]]]) -> None:
         for resource in resources:
             if resource["id"] in when:
                 resource.setdefault("meta", {})["lastUpdated"] = when[resource["id"]].isoformat()
-
-
-def practitioners(session: Session, caller: FhirCaller) -> list[dict[str, Any]]:
-    """The clinic's doctors as Practitioners (the policy asked: every role that books visits)."""
-    return [{**fhir.practitioner(i, name), "meta": {"versionId": "1", "lastUpdated": at.isoformat()}}
-            for i, name, at in records.practitioners(session, caller.actor)]
 
 
 def patient_of(resource: dict[str, Any]) -> str | None:
