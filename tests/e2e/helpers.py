@@ -146,9 +146,20 @@ def make_mfa_account(app_env: dict, email: str, role: str = "doctor", name: str 
 
 
 def choose(page: Page, field_id: str, option: str) -> None:
-    """Open a select by its id and pick the option with that exact label."""
-    page.locator(f"#{field_id}").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Open a select by its id and pick the option with that exact label; return once the list has
+    closed. On a loaded machine a click can land while the list is still settling and Radix keeps it
+    open (its overlay then swallows the next click elsewhere): pick again, as a person would."""
+    listbox = page.get_by_role("listbox")
+    for attempt in range(3):
+        if not listbox.is_visible():
+            page.locator(f"#{field_id}").click()
+        page.get_by_role("option", name=option, exact=True).click()
+        try:
+            expect(listbox).to_be_hidden(timeout=3000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
 
 
 def assert_accessible(page, *, impacts: tuple[str, ...] = ("serious", "critical")) -> None:

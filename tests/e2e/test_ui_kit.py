@@ -50,6 +50,7 @@ def _tab_to_skip_link_and_use_it(page: Page) -> None:
     page.keyboard.press("Tab")
     expect(link).to_be_focused()
     expect(link).to_have_text("Skip to content")
+    expect(link).to_be_in_viewport()  # it slides in (at once with reduced motion, but on the next frame)
     box = link.bounding_box()
     assert box["y"] >= 0 and box["height"] >= 44, "the focused skip link is not visible"
     page.keyboard.press("Enter")
