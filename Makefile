@@ -59,8 +59,8 @@ test-postgres: install-dev
 test-e2e: install-dev bun chromium
 	env -u PORTAL_E2E_REDIS_URL $(PYTEST) tests/e2e -q -p no:asyncio
 
-# The same browser tests against the scaled-out topology: two app processes sharing UI state in Redis,
-# PostgreSQL, S3 (moto). Needs PORTAL_E2E_REDIS_URL and PORTAL_TEST_DATABASE_URL.
+# The browser tests marked scaled_out (tests/e2e/conftest.py) against the scaled-out topology: two app
+# processes sharing UI state in Redis, PostgreSQL, S3 (moto). Needs PORTAL_E2E_REDIS_URL and PORTAL_TEST_DATABASE_URL.
 test-e2e-scale: install-dev bun chromium
 	@if [ -n "$$PORTAL_E2E_REDIS_URL" ]; then $(PYTEST) tests/e2e -q -p no:asyncio; \
 	else echo "PORTAL_E2E_REDIS_URL not set: scaled-out end-to-end run skipped"; fi

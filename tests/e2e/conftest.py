@@ -31,6 +31,18 @@ PORT = int(os.environ.get("PORTAL_E2E_PORT", "3100"))
 REDIS_URL = os.environ.get("PORTAL_E2E_REDIS_URL", "")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The scaled-out run repeats only the tests marked `scaled_out`: those whose behaviour depends on
+    the topology (sessions and page state shared by two app workers in Redis, files on S3, concurrent
+    writes and jobs on PostgreSQL). The rest test screens the embedded run has already covered on the
+    same code; repeating all of them doubled the browser suites' time in CI."""
+    if not REDIS_URL:
+        return
+    keep = [item for item in items if item.get_closest_marker("scaled_out")]
+    config.hook.pytest_deselected(items=[item for item in items if not item.get_closest_marker("scaled_out")])
+    items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def portal_env():  # override: e2e tests talk to the app process, not in-process settings
     yield None

@@ -28,6 +28,9 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
 
+# Repeated on the scaled-out run: booking and reminders on PostgreSQL with two app workers.
+pytestmark = pytest.mark.scaled_out
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCTORS = {"Dr. Dana Doctor": "doctor@demo.clinic", "Dr. Priya Raman": "priya.raman@demo.clinic",
            "Dr. Marcus Bell": "marcus.bell@demo.clinic"}

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import assert_accessible, assert_fits_phone, choose, sign_in
+
+# Repeated on the scaled-out run: claims, the 835 upload and payments on PostgreSQL and S3.
+pytestmark = pytest.mark.scaled_out
 
 NOTE = "The chest X-ray was ordered for a cough of three weeks; authorization PA-55120 was on file."
 

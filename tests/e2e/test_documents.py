@@ -23,6 +23,9 @@ from tests.e2e.helpers import (
 )
 from tests.samples import one_page_pdf
 
+# Repeated on the scaled-out run: files on S3 and their downloads through either app worker.
+pytestmark = pytest.mark.scaled_out
+
 PASSWORD = "demo-clinic-2026"
 TITLE = "Lipid panel " + "".join(random.choice(string.ascii_uppercase) for _ in range(5))
 MiB = 1024 * 1024

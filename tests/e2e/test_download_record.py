@@ -7,9 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_accessible, sign_in
+
+# Repeated on the scaled-out run: the record download assembled from PostgreSQL and S3.
+pytestmark = pytest.mark.scaled_out
 
 
 def test_the_patient_downloads_her_record_as_pdf_and_fhir_json(browser, app_url):

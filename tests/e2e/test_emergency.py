@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import (
@@ -27,6 +28,9 @@ from tests.e2e.helpers import (
     sign_in,
 )
 from tests.mailbox import Mailbox
+
+# Repeated on the scaled-out run: the emergency contacts' timed escalation from the scaled-out worker.
+pytestmark = pytest.mark.scaled_out
 
 #: Aiko Tanaka's contacts (the run is hers: Maria Garcia's timeline is the other browser tests')
 PRIMARY, SECONDARY = "ken.tanaka@example.com", "sofia.ramos@example.com"

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
 from tests.samples import one_page_pdf
+
+# Repeated on the scaled-out run: attachments on S3 and notification email from the scaled-out app.
+pytestmark = pytest.mark.scaled_out
 
 SUBJECT = "Home readings this week"
 BODY = "My readings are attached. The mornings are a little higher than before."

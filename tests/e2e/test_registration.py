@@ -62,6 +62,7 @@ def registered(browser, app_url) -> dict[str, str]:
     return {"mrn": mrn, "id": href.rsplit("/", 1)[-1]}
 
 
+@pytest.mark.scaled_out
 def test_staff_find_the_new_patient_by_last_name_and_dob_and_by_mrn(page, registered):
     sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/patients")
@@ -86,6 +87,7 @@ def test_chart_shows_the_allergy_to_an_admin(page, registered):
     expect(page.locator("#history-allergies")).to_contain_text("Severe")
 
 
+@pytest.mark.scaled_out
 def test_staff_put_a_doctor_on_a_desk_patients_care_team_and_the_doctor_finds_them_in_my_patients(page):
     """Issue 12: a patient registered at the desk (no portal account) gets a doctor from the chart's
     care-team card, behind a confirm; that doctor then has the patient in My patients and opens the
@@ -162,6 +164,7 @@ def test_search_page_fits_a_phone(phone_page, registered):
     assert_fits_phone(phone_page)
 
 
+@pytest.mark.scaled_out
 def test_second_of_two_concurrent_edits_is_refused_and_keeps_what_was_typed(browser, app_url, registered):
     pages = []
     for _ in range(2):
@@ -187,6 +190,7 @@ def test_second_of_two_concurrent_edits_is_refused_and_keeps_what_was_typed(brow
         p.context.close()
 
 
+@pytest.mark.scaled_out
 def test_self_registration_ends_pending_an_identity_check(page, smtp):
     page.goto("/register")
     page.locator("#signup-given_name").fill("Ines")
@@ -267,6 +271,7 @@ def test_patient_asks_for_a_name_change_and_staff_see_it_in_the_review_queue(bro
     page.context.close()
 
 
+@pytest.mark.scaled_out
 def test_unsaved_registration_survives_a_page_reload(page):
     sign_in(page, "staff@demo.clinic", wait=True)
     page.goto("/staff/register")
@@ -283,6 +288,7 @@ def test_unsaved_registration_survives_a_page_reload(page):
     expect(page.locator("#reg-family_name")).to_have_value("")
 
 
+@pytest.mark.scaled_out
 def test_patient_record_and_chart_fit_a_phone(phone_page, registered):
     sign_in(phone_page, "patient@demo.clinic", wait=True)
     phone_page.goto("/patient/record")

@@ -9,6 +9,9 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import CODE_STEP, assert_accessible, make_mfa_account, sign_in
 
+# Repeated on the scaled-out run: sessions, sign-out and the websocket across two app workers sharing state in Redis.
+pytestmark = pytest.mark.scaled_out
+
 PASSWORD = "demo-clinic-2026"
 ROLES = ("patient", "staff", "doctor", "admin")
 NAMES = {"admin": "Alex Admin", "doctor": "Dr. Dana Doctor", "staff": "Sam Staff", "patient": "Pat Patient"}
