@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -81,10 +83,27 @@ def normalize_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    _ensure_wal(cursor)
     cursor.close()
+
+
+def _ensure_wal(cursor: Any, wait: float = 5.0) -> None:
+    """Put the database in WAL mode unless it is already. Switching the mode needs the database to
+    itself and SQLite answers "database is locked" at once, without its busy wait, when another
+    connection has it open — as when two connections of a new database open together (the
+    settings' side pool beside the app's pool): try again for a few seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 #: SQLite writers of this process take turns here before BEGIN IMMEDIATE (see _sqlite_begin):
