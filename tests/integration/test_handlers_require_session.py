@@ -315,25 +315,29 @@ def test_handler_without_a_session_changes_and_reveals_nothing(world: World, cls
     def spy(_conn, _cursor, statement, *_args):
         queried.append(statement)
 
+    key = f"{cls.__name__}.{name}"
+    writable, _why = PUBLIC_WRITES.get(key, (set(), ""))
+    # one snapshot around all twelve calls, not one around each: reading every row of every table
+    # is most of this sweep's time, and a call that changed a row shows in the snapshot after all
+    before = _snapshot(data_tables)
+    # what a fresh tab shows before any call (no patient data; the cookie changes none of it)
+    baseline = _visible(_state_for(cls, ""), [])
     engine = get_engine()
     event.listen(engine, "before_cursor_execute", spy)
     try:
         for label, cookie in cookies.items():
             for patient_id in world.patient_ids[:2]:
-                before = _snapshot(data_tables)
                 with unit_of_work() as s:
-                    audit_before = s.exec(text("SELECT COUNT(*) FROM audit_event")).one()[0]
-                baseline = _visible(_state_for(cls, cookie), [])
+                    audit_before = s.exec(text("SELECT COALESCE(MAX(seq), 0) FROM audit_event")).one()[0]
                 queried.clear()
                 state, events, _error = _call(cls, name, cookie, patient_id)
                 statements = list(queried)
-                key = f"{cls.__name__}.{name}"
-                writable, _why = PUBLIC_WRITES.get(key, (set(), ""))
-                after = _snapshot(data_tables)
-                changed = {t for t in data_tables if after[t] != before[t]}
-                assert changed <= writable, f"{key} changed rows in {sorted(changed)} ({label})"
+                written = {t for t in data_tables if t not in writable for st in statements
+                           if re.match(rf'\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?{re.escape(t)}"?\b', st, re.I)}
+                assert not written, f"{key} wrote to {sorted(written)} ({label})"
                 with unit_of_work() as s:
-                    new_outcomes = s.exec(text("SELECT outcome FROM audit_event ORDER BY seq")).all()[audit_before:]
+                    new_outcomes = s.exec(text("SELECT outcome FROM audit_event WHERE seq > :seq"),
+                                          params={"seq": audit_before}).all()
                 assert writable or all(o[0] == "denied" for o in new_outcomes), \
                     f"{key} audited something other than a refusal ({label})"
                 seen = _visible(state, events)
@@ -345,6 +349,9 @@ def test_handler_without_a_session_changes_and_reveals_nothing(world: World, cls
                     assert not touched, f"{key} queried {sorted(touched)} without a session ({label})"
     finally:
         event.remove(engine, "before_cursor_execute", spy)
+    after = _snapshot(data_tables)
+    changed = {t for t in data_tables if after[t] != before[t]}
+    assert changed <= writable, f"{key} changed rows in {sorted(changed)}"
 
 
 def test_public_allowlist_names_real_handlers():
