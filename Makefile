@@ -43,12 +43,12 @@ serve: install bun migrate
 	$(VENV)/bin/reflex run --env prod --single-port
 
 test-unit: install-dev
-	$(PYTEST) tests/unit -q -n 2
+	$(PYTEST) tests/unit -q -n 2 --durations=15
 
 # Integration tests spread over the cores (pytest-xdist); on PostgreSQL each worker has its own database.
 # --tb=native: CPython 3.11 can fail parsing source for pytest's own tracebacks while other threads run
 # ("AST constructor recursion depth mismatch"), which aborts the whole run instead of reporting a failure.
-XDIST ?= -n 2 --dist loadfile --tb=native
+XDIST ?= -n 2 --dist loadfile --tb=native --durations=25
 test-integration: install-dev
 	env -u PORTAL_TEST_DATABASE_URL $(PYTEST) tests/integration -q $(XDIST)
 
@@ -57,12 +57,12 @@ test-postgres: install-dev
 	else echo "PORTAL_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 test-e2e: install-dev bun chromium
-	env -u PORTAL_E2E_REDIS_URL $(PYTEST) tests/e2e -q -p no:asyncio
+	env -u PORTAL_E2E_REDIS_URL $(PYTEST) tests/e2e -q -p no:asyncio --durations=25
 
 # The browser tests marked scaled_out (tests/e2e/conftest.py) against the scaled-out topology: two app
 # processes sharing UI state in Redis, PostgreSQL, S3 (moto). Needs PORTAL_E2E_REDIS_URL and PORTAL_TEST_DATABASE_URL.
 test-e2e-scale: install-dev bun chromium
-	@if [ -n "$$PORTAL_E2E_REDIS_URL" ]; then $(PYTEST) tests/e2e -q -p no:asyncio; \
+	@if [ -n "$$PORTAL_E2E_REDIS_URL" ]; then $(PYTEST) tests/e2e -q -p no:asyncio --durations=25; \
 	else echo "PORTAL_E2E_REDIS_URL not set: scaled-out end-to-end run skipped"; fi
 
 # Two streams side by side (the machine has 2 cores): the database suites are CPU-bound, the browser
