@@ -127,7 +127,20 @@ def page_header(title, subtitle=None, action: rx.Component | None = None) -> rx.
     )
 
 
+def _unless_hidden(item, component: rx.Component) -> rx.Component:
+    """The link, unless the person's permission set leaves out the action its page needs."""
+    from patient_portal.state.session import SessionState
+
+    if not item.needs:
+        return component
+    return rx.cond(SessionState.hidden_links.contains(item.href), rx.fragment(), component)
+
+
 def _nav_link(item) -> rx.Component:
+    return _unless_hidden(item, _row_link(item))
+
+
+def _row_link(item) -> rx.Component:
     return rx.link(
         rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="2"),
         href=item.href,
@@ -143,11 +156,11 @@ def _nav_link(item) -> rx.Component:
 
 
 def _menu_link(item) -> rx.Component:
-    return rx.menu.item(
+    return _unless_hidden(item, rx.menu.item(
         rx.hstack(rx.icon(item.icon, size=16), rx.text(item.label), spacing="2", align="center"),
         on_select=rx.redirect(item.href),
         min_height=TAP,
-    )
+    ))
 
 
 def _sign_out_form() -> rx.Component:
@@ -202,11 +215,20 @@ def _role_nav(render) -> rx.Component:
 
 
 def _section_menu(name: str, items) -> rx.Component:
-    return rx.menu.root(
+    """A named menu of links; gone when the person's permission set hides every one of them."""
+    from patient_portal.state.session import SessionState
+
+    menu = rx.menu.root(
         rx.menu.trigger(rx.button(name, rx.icon("chevron-down", size=16), variant="ghost", color_scheme="gray",
                                   size="3", min_height=TAP, class_name="nav-section")),
         rx.menu.content(*[_menu_link(item) for item in items]),
     )
+    if not all(item.needs for item in items):
+        return menu
+    all_hidden = SessionState.hidden_links.contains(items[0].href)
+    for item in items[1:]:
+        all_hidden = all_hidden & SessionState.hidden_links.contains(item.href)
+    return rx.cond(all_hidden, rx.fragment(), menu)
 
 
 def _desktop_nav(role: str, items) -> rx.Component:

@@ -5,18 +5,24 @@ Add a link from your page module (imported before the app compiles)::
     from patient_portal.components.navigation import NAV_ITEMS, NavItem
     NAV_ITEMS["staff"].append(NavItem("Appointments", "/staff/appointments", "calendar"))
 
-``add_nav_item`` does the same and ignores duplicates.
+``add_nav_item`` does the same and ignores duplicates. A staff, doctor or admin link names the
+action its page needs (``needs=Action.REPORTS``): a person whose permission set leaves that action
+out does not see the link (``SessionState.hidden_links``), as the page would refuse them anyway.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from patient_portal.core.access import Action
+
 
 class NavItem(NamedTuple):
     label: str
     href: str
     icon: str = "circle"  # a lucide icon name
+    #: the action (core.access.Action value) the page needs; "" for a page every holder of the role may open
+    needs: str = ""
 
 
 HOMES = {"admin": "/admin", "doctor": "/doctor", "staff": "/staff", "patient": "/patient"}
@@ -30,15 +36,15 @@ NAV_ITEMS: dict[str, list[NavItem]] = {
     "staff": [
         NavItem("Dashboard", "/staff", "layout-dashboard"),
         NavItem("Patients", "/staff/patients", "users"),
-        NavItem("Register patient", "/staff/register", "user-plus"),
+        NavItem("Register patient", "/staff/register", "user-plus", Action.PATIENT_REGISTER.value),
     ],
     "doctor": [
         NavItem("Dashboard", "/doctor", "layout-dashboard"),
-        NavItem("My patients", "/doctor/patients", "stethoscope"),
+        NavItem("My patients", "/doctor/patients", "stethoscope", Action.PATIENT_WORKLIST.value),
     ],
     "admin": [
         NavItem("Dashboard", "/admin", "layout-dashboard"),
-        NavItem("Users", "/admin/users", "user-cog"),
+        NavItem("Users", "/admin/users", "user-cog", Action.USER_MANAGE.value),
     ],
 }
 
@@ -82,8 +88,14 @@ def sectioned(role: str, items: list[NavItem]) -> tuple[list[NavItem], list[tupl
     return row, [(name, links) for name, links in groups.items() if links]
 
 
-def add_nav_item(role: str, label: str, href: str, icon: str = "circle") -> None:
-    """Append a link to a role's navigation unless one with the same href exists."""
+def add_nav_item(role: str, label: str, href: str, icon: str = "circle", needs: Action | None = None) -> None:
+    """Append a link to a role's navigation unless one with the same href exists; `needs` is the
+    action its page asks for (the link is hidden from those whose permission set lacks it)."""
     items = NAV_ITEMS.setdefault(role, [])
     if all(item.href != href for item in items):
-        items.append(NavItem(label, href, icon))
+        items.append(NavItem(label, href, icon, needs.value if needs else ""))
+
+
+def hidden_links(role: str, can) -> list[str]:
+    """The hrefs of `role`'s links whose action `can` (an Actor's ``can``) refuses."""
+    return [item.href for item in NAV_ITEMS.get(role, []) if item.needs and not can(Action(item.needs))]

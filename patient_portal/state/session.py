@@ -20,6 +20,7 @@ from contextvars import ContextVar
 
 import reflex as rx
 
+from patient_portal.components.navigation import hidden_links
 from patient_portal.core.access import Actor
 from patient_portal.core.db import off_loop
 from patient_portal.domain.identity import sessions
@@ -117,6 +118,8 @@ class SessionState(rx.State):
     guard: str = "checking"
     #: ... for this page tree (so a page never shows content on the strength of the previous page).
     guard_for: str = ""
+    #: The hrefs of this role's links whose page the person's permission set refuses (not shown).
+    hidden_links: list[str] = []
     #: The sign-in session this tab's state was filled under (see state/tabs.py); never sent.
     _bound_session: str = ""
 
@@ -131,6 +134,7 @@ class SessionState(rx.State):
         self.mfa_enabled = False
         self.guard = "checking"
         self.guard_for = ""
+        self.hidden_links = []
 
     @rx.event
     async def require(self, role: str = ANY_ROLE):
@@ -151,6 +155,9 @@ class SessionState(rx.State):
         self.display_name = actor.display_name
         self.role = actor.role.value
         self.mfa_enabled = check.mfa_enabled
+        links = [] if actor.permissions is None else hidden_links(actor.role.value, actor.can)
+        if links != self.hidden_links:
+            self.hidden_links = links
         if check.status == "enrol" and role != "account":
             self.guard = "checking"
             return rx.redirect("/account/security?required=1", replace=True)

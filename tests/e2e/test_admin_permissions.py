@@ -84,3 +84,35 @@ def test_staff_acknowledge_a_published_training_document_before_their_dashboard(
         page.get_by_role("button", name=f"Retire {title}").click()
         page.get_by_role("alertdialog").get_by_role("button", name="Retire").click()
         expect(page.locator("#training-message")).to_contain_text("Retired")
+
+
+def test_a_staff_member_with_a_billing_set_sees_only_the_billing_links(page: Page, browser: Browser, app_url: str):
+    email = f"bill-{secrets.token_hex(3)}@clinic.org"
+    name = f"Billing desk {secrets.token_hex(2)}"
+    sign_in(page, "admin@demo.clinic", wait=True)
+    create_account(page, email)
+    page.goto("/admin/permissions")
+    page.locator("#set-new").click()
+    page.locator("#set-name").fill(name)
+    choose(page, "set-role", "Staff")
+    capabilities = page.locator("#set-capabilities")
+    for label in ("Insurance and eligibility", "Billing: charges, claims, payments, remittance"):
+        capabilities.get_by_role("checkbox", name=label).click()
+    page.locator("#set-save").click()
+    expect(page.locator("#permission-sets")).to_contain_text(name)
+
+    page.goto("/admin/users")
+    _find(page, email).get_by_role("button", name=f"Manage {email}").click()
+    choose(page, "manage-set", name)
+    page.locator("#manage-set-save").click()
+    expect(page.locator("#admin-users-message")).to_contain_text(name)
+
+    user = new_page(browser, app_url)
+    sign_in(user, email, NEW_PASSWORD)
+    user.wait_for_url(at("/staff"))
+    nav = user.get_by_role("navigation").first
+    expect(nav.get_by_role("link", name="Billing")).to_be_visible()
+    expect(nav.get_by_role("link", name="Patients")).to_be_visible()  # every holder finds patients
+    for gone in ("Register patient", "Appointments", "Messages", "Review queue"):
+        expect(nav.get_by_role("link", name=gone)).to_have_count(0)
+    user.context.close()

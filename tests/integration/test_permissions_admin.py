@@ -219,6 +219,29 @@ def test_a_set_edit_applies_at_the_next_check_and_a_removed_set_restores_the_rol
     assert [e.detail["after"] for e in events("user.permission_set")] == ["Billing", None]
 
 
+async def test_the_navigation_hides_the_links_a_set_leaves_out_and_shows_them_again_without_it():
+    import patient_portal.patient_portal  # noqa: F401  (every page adds its links)
+    from tests.integration.test_session_state import _state
+
+    admin = _admin()
+    billing = _set(admin, "Billing", "staff", ["insurance", "billing"])
+    make_user("bill@clinic.org", "staff")
+    _give(admin, "bill@clinic.org", billing)
+    _, token = _signed_in("bill@clinic.org")
+
+    async def hidden() -> list[str]:
+        state = _state(f"portal_session={token}", "/staff")
+        await type(state).event_handlers["require"].fn(state, "staff")
+        assert state.guard == "ok"
+        return state.hidden_links
+
+    links = await hidden()
+    assert "/billing/claims" not in links  # the set's own work
+    assert {"/staff/register", "/staff/review", "/staff/appointments", "/staff/messages"} <= set(links)
+    _give(admin, "bill@clinic.org", None)  # the full role again
+    assert await hidden() == []
+
+
 def test_a_set_never_exceeds_its_role_and_fits_only_its_role():
     admin = _admin()
     with pytest.raises(permission_sets.SetInvalid) as beyond:

@@ -9,10 +9,11 @@ from patient_portal.components.forms import labelled_control
 from patient_portal.components.layout import PRODUCT_NAME, TAP, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state
+from patient_portal.core.access import Action
 from patient_portal.state.session import SessionState
 from patient_portal.state.smart import SmartAdminState as S
 
-add_nav_item("admin", "Apps", "/admin/apps", "plug")
+add_nav_item("admin", "Apps", "/admin/apps", "plug", needs=Action.SMART_APP_MANAGE)
 
 
 def _err(field: str):

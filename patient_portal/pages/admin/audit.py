@@ -9,12 +9,13 @@ from patient_portal.components.forms import download_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state, pagination
+from patient_portal.core.access import Action
 from patient_portal.state.audit_log import AuditLogState as S
 from patient_portal.state.session import SessionState
 
 TAP = "44px"
 COLUMNS = ["Time", "Who", "Action", "Patient (MRN)", "Object", "Outcome", "IP"]
-add_nav_item("admin", "Audit log", "/admin/audit", "scroll-text")
+add_nav_item("admin", "Audit log", "/admin/audit", "scroll-text", needs=Action.AUDIT_READ)
 
 
 def _error(name: str, control_id: str) -> rx.Component:

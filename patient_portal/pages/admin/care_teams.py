@@ -10,12 +10,13 @@ from patient_portal.components.feedback import error_callout, success_callout
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, pagination
+from patient_portal.core.access import Action
 from patient_portal.state.admin_care_teams import ALL_DOCTORS
 from patient_portal.state.admin_care_teams import AdminCareTeamsState as S
 from patient_portal.state.session import SessionState
 
 TAP = "44px"
-add_nav_item("admin", "Care teams", "/admin/care-teams", "heart-handshake")
+add_nav_item("admin", "Care teams", "/admin/care-teams", "heart-handshake", needs=Action.CARE_TEAM_MANAGE)
 
 
 def _remove(row) -> rx.Component:

@@ -9,11 +9,12 @@ from patient_portal.components.feedback import checking, error_callout, not_perm
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state
+from patient_portal.core.access import Action
 from patient_portal.state.operations import SystemHealthState as S
 from patient_portal.state.session import SessionState
 
 TAP = "44px"
-add_nav_item("admin", "System health", "/admin/health", "activity")
+add_nav_item("admin", "System health", "/admin/health", "activity", needs=Action.SYSTEM_HEALTH_READ)
 
 
 def _status(value) -> rx.Component:

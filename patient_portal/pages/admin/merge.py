@@ -12,10 +12,11 @@ from patient_portal.components.feedback import checking, error_callout, not_perm
 from patient_portal.components.forms import TAP, field_grid, form_field, primary_button, secondary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
+from patient_portal.core.access import Action
 from patient_portal.state.merge import MergeState as M
 from patient_portal.state.session import SessionState
 
-add_nav_item("admin", "Merge records", "/admin/merge", "merge")
+add_nav_item("admin", "Merge records", "/admin/merge", "merge", needs=Action.PATIENT_MERGE)
 MUTED = rx.color("gray", 11)
 
 

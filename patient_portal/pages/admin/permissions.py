@@ -9,11 +9,12 @@ from patient_portal.components.feedback import error_callout, success_callout
 from patient_portal.components.forms import form_field
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
+from patient_portal.core.access import Action
 from patient_portal.state.admin_permissions import AdminPermissionsState as S
 from patient_portal.state.session import SessionState
 
 TAP = "44px"
-add_nav_item("admin", "Permission sets", "/admin/permissions", "shield")
+add_nav_item("admin", "Permission sets", "/admin/permissions", "shield", needs=Action.USER_MANAGE)
 
 
 def _set_card(row) -> rx.Component:

@@ -11,10 +11,11 @@ from patient_portal.components.feedback import checking, error_callout, not_perm
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state
+from patient_portal.core.access import Action
 from patient_portal.state.quality import DataQualityState as Q
 from patient_portal.state.session import SessionState
 
-add_nav_item("admin", "Data quality", "/admin/data-quality", "list-checks")
+add_nav_item("admin", "Data quality", "/admin/data-quality", "list-checks", needs=Action.REPORTS)
 MUTED = rx.color("gray", 11)
 
 

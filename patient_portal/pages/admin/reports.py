@@ -10,12 +10,13 @@ from patient_portal.components.forms import download_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state
+from patient_portal.core.access import Action
 from patient_portal.state.reports import ALL_DOCTORS
 from patient_portal.state.reports import ReportsState as S
 from patient_portal.state.session import SessionState
 
 TAP = "44px"
-add_nav_item("admin", "Reports", "/admin/reports", "chart-column")
+add_nav_item("admin", "Reports", "/admin/reports", "chart-column", needs=Action.REPORTS)
 _SELECT_STYLE = {"min_height": TAP, "padding": "0 8px", "border_radius": "var(--radius-2)", "width": "100%"}
 
 

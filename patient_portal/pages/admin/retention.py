@@ -12,10 +12,11 @@ from patient_portal.components.forms import primary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table
+from patient_portal.core.access import Action
 from patient_portal.state.retention import RetentionState as R
 from patient_portal.state.session import SessionState
 
-add_nav_item("admin", "Retention", "/admin/retention", "archive-x")
+add_nav_item("admin", "Retention", "/admin/retention", "archive-x", needs=Action.SYSTEM_CONFIGURE)
 MUTED = rx.color("gray", 11)
 
 

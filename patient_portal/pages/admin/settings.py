@@ -19,12 +19,13 @@ from patient_portal.components.forms import (
 )
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
+from patient_portal.core.access import Action
 from patient_portal.domain.configuration.validation import ABSOLUTE_HOURS, IDLE_MINUTES, WEEKDAYS, time_zones
 from patient_portal.state.configuration import LOGO_INPUT
 from patient_portal.state.configuration import ClinicSettingsState as C
 from patient_portal.state.session import SessionState
 
-add_nav_item("admin", "Settings", "/admin/settings", "settings")
+add_nav_item("admin", "Settings", "/admin/settings", "settings", needs=Action.SYSTEM_CONFIGURE)
 MUTED = rx.color("gray", 11)
 
 

@@ -10,11 +10,12 @@ from patient_portal.components.feedback import error_callout, success_callout
 from patient_portal.components.forms import labelled_control
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
+from patient_portal.core.access import Action
 from patient_portal.state.session import SessionState
 from patient_portal.state.training import AdminTrainingState as S
 
 TAP = "44px"
-add_nav_item("admin", "Training", "/admin/training", "graduation-cap")
+add_nav_item("admin", "Training", "/admin/training", "graduation-cap", needs=Action.TRAINING_MANAGE)
 
 
 def _error(field: str):

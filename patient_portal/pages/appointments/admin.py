@@ -23,11 +23,12 @@ from patient_portal.components.forms import (
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state
+from patient_portal.core.access import Action
 from patient_portal.state.scheduling import WEEKDAYS
 from patient_portal.state.scheduling import SchedulingSettingsState as A
 from patient_portal.state.session import SessionState
 
-add_nav_item("admin", "Scheduling", "/admin/scheduling", "calendar-cog")
+add_nav_item("admin", "Scheduling", "/admin/scheduling", "calendar-cog", needs=Action.SCHEDULING_CONFIGURE)
 MUTED = rx.color("gray", 11)
 RULE_FIELDS = (
     ("min_notice_hours", "Book online at least (hours ahead)"),

@@ -8,11 +8,12 @@ import reflex as rx
 from patient_portal.components.feedback import checking, error_callout, not_permitted
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
+from patient_portal.core.access import Action
 from patient_portal.pages.appointments.common import schedule_controls, schedule_rows
 from patient_portal.state.schedule import ScheduleState as S
 from patient_portal.state.session import SessionState
 
-add_nav_item("doctor", "My day", "/doctor/schedule", "calendar")
+add_nav_item("doctor", "My day", "/doctor/schedule", "calendar", needs=Action.SCHEDULE_OWN_READ)
 
 
 def _view() -> rx.Component:

@@ -22,6 +22,7 @@ from patient_portal.components.forms import (
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state
+from patient_portal.core.access import Action
 from patient_portal.pages.appointments.common import (
     MUTED,
     TAP,
@@ -39,7 +40,7 @@ from patient_portal.state.schedule import ScheduleState as S
 from patient_portal.state.schedule import StaffBookingState as B
 from patient_portal.state.session import SessionState
 
-add_nav_item("staff", "Appointments", "/staff/appointments", "calendar")
+add_nav_item("staff", "Appointments", "/staff/appointments", "calendar", needs=Action.APPOINTMENT_READ)
 
 
 # ---------------------------------------------------------------- the patient

@@ -20,6 +20,7 @@ from patient_portal.components.forms import form_field, primary_button, secondar
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state
+from patient_portal.core.access import Action
 from patient_portal.state.billing import FILTERS, UPLOAD_INPUT
 from patient_portal.state.billing import BillingOfficeState as B
 from patient_portal.state.billing_claim import APPEAL_FORM
@@ -32,7 +33,7 @@ SECTIONS = (("Claims", "/billing/claims", "file-stack"), ("Denials", "/billing/d
             ("Remittance", "/billing/remittance", "banknote"), ("A/R aging", "/billing/aging", "chart-column"))
 
 for _role in ("staff", "admin"):
-    add_nav_item(_role, "Billing", "/billing/claims", "receipt")
+    add_nav_item(_role, "Billing", "/billing/claims", "receipt", needs=Action.BILLING_WORKLIST)
 
 
 def office_nav(current: str) -> rx.Component:

@@ -17,6 +17,7 @@ from patient_portal.components.forms import form_field, primary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import data_table, empty_state
+from patient_portal.core.access import Action
 from patient_portal.state.billing_patient import CARD_INPUTS, DoctorChargesState, StatementState
 from patient_portal.state.session import SessionState
 
@@ -26,7 +27,7 @@ S = StatementState
 D = DoctorChargesState
 
 add_nav_item("patient", "Billing", "/patient/billing", "receipt")
-add_nav_item("doctor", "My charges", "/doctor/charges", "receipt")
+add_nav_item("doctor", "My charges", "/doctor/charges", "receipt", needs=Action.CHARGE_OWN_READ)
 
 
 def _line_cells(row: Any) -> list[rx.Component]:

@@ -12,6 +12,7 @@ from patient_portal.components.feedback import checking, error_callout, not_perm
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state
+from patient_portal.core.access import Action
 from patient_portal.domain.breakglass.dto import REASONS
 from patient_portal.pages.patients.chart_sections import missing_view
 from patient_portal.state.breakglass import FORM_ID
@@ -20,7 +21,7 @@ from patient_portal.state.breakglass import EmergencyAdminState as A
 from patient_portal.state.session import SessionState
 
 TAP = "44px"
-add_nav_item("admin", "Emergency access", "/admin/emergency-access", "key-round")
+add_nav_item("admin", "Emergency access", "/admin/emergency-access", "key-round", needs=Action.EMERGENCY_ACCESS_MANAGE)
 
 
 def _error(name: str) -> rx.Component:

@@ -33,6 +33,7 @@ from patient_portal.components.forms import (
 from patient_portal.components.layout import PRODUCT_NAME, page_header, public_shell, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state
+from patient_portal.core.access import Action
 from patient_portal.domain.emergency.dto import CODE_STATUSES, DIRECTIVE_KINDS, WHO
 from patient_portal.state.emergency import INFO_FORM_ID, NONE, PROTOCOL_FORM_ID
 from patient_portal.state.emergency import AckState as K
@@ -48,7 +49,7 @@ KINDS = list(DIRECTIVE_KINDS.items())
 CODES = [(NONE, "Not recorded")] + list(CODE_STATUSES.items())
 WHOS = list(WHO.items())
 
-add_nav_item("admin", "Emergency protocols", "/admin/protocols", "siren")
+add_nav_item("admin", "Emergency protocols", "/admin/protocols", "siren", needs=Action.PROTOCOL_WRITE)
 
 
 def _small(text: Any, on_click: Any = None, **props: Any) -> rx.Component:

@@ -26,6 +26,7 @@ from patient_portal.components.forms import (
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state, pagination
+from patient_portal.core.access import Action
 from patient_portal.state.messages import FILES_DONE, FILES_INPUT, FILES_LIST, POOL_VIEWS
 from patient_portal.state.messages import MessagesState as M
 from patient_portal.state.messages import ThreadState as T
@@ -36,9 +37,9 @@ MUTED = rx.color("gray", 11)
 SCRIPT = "portal_documents.js"  # the documents upload script sends a message's files
 
 add_nav_item("patient", "Messages", "/patient/messages", "mail")
-add_nav_item("doctor", "Messages", "/doctor/messages", "mail")
-add_nav_item("staff", "Messages", "/staff/messages", "mail")
-add_nav_item("admin", "Messages", "/staff/messages", "mail")
+add_nav_item("doctor", "Messages", "/doctor/messages", "mail", needs=Action.MESSAGE_READ)
+add_nav_item("staff", "Messages", "/staff/messages", "mail", needs=Action.MESSAGE_READ)
+add_nav_item("admin", "Messages", "/staff/messages", "mail", needs=Action.MESSAGE_READ)
 
 
 def overdue_badge() -> rx.Component:

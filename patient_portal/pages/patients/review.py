@@ -10,6 +10,7 @@ from patient_portal.components.forms import primary_button, secondary_button
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state, pagination, skeleton_rows
+from patient_portal.core.access import Action
 from patient_portal.state.review import ReviewState as R
 from patient_portal.state.session import SessionState
 
@@ -174,5 +175,5 @@ def admin_review() -> rx.Component:
     return role_shell("admin", review_body(), title="Review queue")
 
 
-add_nav_item("staff", "Review queue", "/staff/review", "clipboard-check")
-add_nav_item("admin", "Review queue", "/admin/review", "clipboard-check")
+add_nav_item("staff", "Review queue", "/staff/review", "clipboard-check", needs=Action.IDENTITY_REVIEW)
+add_nav_item("admin", "Review queue", "/admin/review", "clipboard-check", needs=Action.IDENTITY_REVIEW)
