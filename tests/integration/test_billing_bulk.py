@@ -1,11 +1,12 @@
 """A billing run, a submission and an 835's posting read and write plain rows in bulk (issue 14's
 speed bars; ``billing.bulk``): what a user sees must be what the ORM path gave — claims readable with
 their member ids decrypted, every patient's event audited with purpose "payment" on an intact
-chain, a line without its control number matched by code, and a session that held the rows sees
-the new values."""
+chain, a line without its control number matched by code, a session that held the rows sees the
+new values, and a charge is billed once."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -15,6 +16,7 @@ from sqlmodel import select
 from patient_portal.core import audit
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.db import unit_of_work
+from patient_portal.core.errors import Conflict
 from patient_portal.domain.billing import service as billing
 from patient_portal.domain.billing.models import Charge, Claim, ClaimLine, WorkItem
 from patient_portal.domain.insurance.models import InsurancePolicy
@@ -88,4 +90,26 @@ def test_the_session_holding_the_rows_sees_what_a_run_a_submission_and_a_posting
         billing.fetch_remittances(s, c["staff"])
         assert claim.status == "paid" and line.status == "paid" and line.paid_cents > 0
         assert charge.insurance_balance_cents == 0 and charge.patient_balance_cents == line.patient_cents
+    _verify()
+
+
+def test_a_patient_named_twice_is_billed_once_and_a_charge_billed_meanwhile_stops_the_run(clinic, monkeypatch):
+    c = clinic
+    visit_charges(c, signed_visit(c, patient=c["omar"]), lines=[{"code": "99213", "pointers": [1]}])
+    setup = billing._setup
+
+    def another_run_bills_them_first(session):  # between the run's read of the charges and its write
+        session.connection().execute(Charge.__table__.update().where(Charge.__table__.c.patient_id == c["omar"])
+                                     .values(claim_id=uuid.uuid4()))
+        return setup(session)
+
+    monkeypatch.setattr(billing, "_setup", another_run_bills_them_first)
+    with pytest.raises(Conflict, match="run the billing again"):
+        call(billing.build_claims, c["staff"], patient_ids=[c["omar"]])
+    monkeypatch.setattr(billing, "_setup", setup)
+    with unit_of_work() as s:
+        assert not s.exec(select(Claim)).all()
+        assert {ch.claim_id for ch in s.exec(select(Charge)).all()} == {None}  # nothing of the run was written
+    ids = call(billing.build_claims, c["staff"], patient_ids=[c["omar"], c["omar"]])
+    assert len(ids) == 1 and call(billing.get_claim, c["staff"], claim_id=ids[0]).status == "ready"
     _verify()

@@ -41,21 +41,25 @@ def insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
             copy.write_row([json.dumps(row[n]) if j else row[n] for n, j in zip(names, as_json, strict=True)])
 
 
-def update(session: Session, table: Table, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    """Set `columns` of each row of `table` whose ``id`` is a row's "id" to that row's values."""
+def update(session: Session, table: Table, rows: list[dict[str, Any]], columns: tuple[str, ...], *,
+           only_if_null: str | None = None) -> int:
+    """Set `columns` of each row of `table` whose ``id`` is a row's "id" to that row's values (only
+    where column `only_if_null` is still NULL, when given): the number of rows changed."""
     if not rows:
-        return
+        return 0
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         stmt = table.update().where(table.c.id == bindparam("b_id")).values(
             {c: bindparam(f"b_{c}") for c in columns})
-        conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in columns}} for r in rows])
-        return
+        if only_if_null:
+            stmt = stmt.where(table.c[only_if_null].is_(None))
+        return conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in columns}} for r in rows]).rowcount
     json_cols = _json_columns(table)
     names = ("id", *columns)
     types = ["TEXT" if n in json_cols else table.c[n].type.compile(conn.dialect) for n in names]
-    query = sql.SQL("UPDATE {t} AS t SET {sets} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id").format(
+    query = sql.SQL("UPDATE {t} AS t SET {sets} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id{only}").format(
         t=sql.Identifier(table.name),
+        only=sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(only_if_null)) if only_if_null else sql.SQL(""),
         sets=sql.SQL(", ").join(
             sql.SQL("{c} = v.{c}" + ("::json" if c in json_cols else "")).format(c=sql.Identifier(c)) for c in columns),
         arrays=sql.SQL(", ").join(sql.SQL("%s::" + t + "[]") for t in types),
@@ -63,3 +67,4 @@ def update(session: Session, table: Table, rows: list[dict[str, Any]], columns: 
     params = [[json.dumps(r[n]) if n in json_cols else r[n] for r in rows] for n in names]
     with conn.connection.cursor() as cursor:
         cursor.execute(query, params)
+        return cursor.rowcount

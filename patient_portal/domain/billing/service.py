@@ -773,8 +773,9 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
     columns it needs decrypted, no ORM state), and the claims, their lines, their history and the
     charges' move onto them are written with one core statement each (5,000 claims a run: building
     ORM state for each cost more than the rest). Each claim is written once, ready or draft; one
-    audit event per patient, purpose "payment", chained together (``audit.record_each``)."""
-    pids = [as_uuid(p) for p in patient_ids]
+    audit event per patient, purpose "payment", chained together (``audit.record_each``). A charge
+    is billed once: when another run put one on its claim meanwhile, nothing is written (Conflict)."""
+    pids = list(dict.fromkeys(as_uuid(p) for p in patient_ids))  # a patient named twice is billed once
     for pid in pids:
         require(session, actor, A.CLAIM_WRITE, Resource(patient_id=pid), audit_as="billing.claim.create")
     assert actor is not None
@@ -822,7 +823,9 @@ def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) ->
                         "detail": {"lines": len(lines), "status": status}})
     if claims:
         bulk.insert(session, _CLAIMS, claims)
-        bulk.update(session, _CHARGES, moved, ("claim_id", "payer_id", "updated_at"))
+        if bulk.update(session, _CHARGES, moved, ("claim_id", "payer_id", "updated_at"),
+                       only_if_null="claim_id") != len(moved):  # another run billed some of them meanwhile
+            raise errors_.Conflict("Some of these charges were put on a claim meanwhile: run the billing again.")
         _write_lines(session, all_lines, events)
         _expire(session, Charge, [m["id"] for m in moved])
     audit.record_each(session, actor, "billing.claim.create", audited)
