@@ -18,7 +18,10 @@ its figure is about twice what it would be. On a quiet machine the baseline is a
 database 0.5-0.7 s.
 
 Run: PORTAL_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/<empty db> .venv/bin/python bench/billing.py
-     [--claims 5000] [--aging 100000]
+     [--claims 5000] [--aging 100000] [--profile DIR]
+``--profile DIR`` writes a cProfile of each measured step (DIR/build.prof, export.prof, post.prof; read
+them with ``python -m pstats``): profile at a small size (``--claims 500``) to see where the time goes;
+the figures of a profiled run are slower than the bar's.
 The schema is created in that database (its tables are emptied first). Setup rows (patients,
 coverage, charges) are written directly; only the measured steps go through the services.
 """
@@ -26,12 +29,15 @@ coverage, charges) are written directly; only the measured steps go through the 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -61,6 +67,22 @@ def baseline(engine) -> tuple[float, float]:
     return cpu, time.perf_counter() - t0
 
 
+@contextmanager
+def _profiled(directory: str | None, step: str) -> Iterator[None]:
+    """cProfile the block into `directory`/`step`.prof when a directory is given (``--profile``)."""
+    if not directory:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        profile.dump_stats(Path(directory) / f"{step}.prof")
+
+
 def _print_baseline(engine, when: str) -> str:
     cpu, db = baseline(engine)
     print(f"baseline ({when}): CPU {cpu:.2f} s, database {db:.2f} s")
@@ -71,6 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--claims", type=int, default=5000)
     parser.add_argument("--aging", type=int, default=100_000)
+    parser.add_argument("--profile", metavar="DIR", help="write a cProfile of each measured step to DIR")
     args = parser.parse_args()
     if not os.environ.get("PORTAL_DATABASE_URL", "").startswith("postgres"):
         print("set PORTAL_DATABASE_URL to an empty PostgreSQL database", file=sys.stderr)
@@ -131,11 +154,12 @@ def main() -> int:
     base = _print_baseline(engine, "before building")
     started = time.perf_counter()
     claim_ids = []
-    for i in range(0, len(patients), 1000):
-        with unit_of_work() as s:
-            claim_ids += billing.build_claims(s, staff, patient_ids=patients[i:i + 1000])
+    with _profiled(args.profile, "build"):
+        for i in range(0, len(patients), 1000):
+            with unit_of_work() as s:
+                claim_ids += billing.build_claims(s, staff, patient_ids=patients[i:i + 1000])
     built = time.perf_counter() - started
-    with unit_of_work() as s:
+    with _profiled(args.profile, "export"), unit_of_work() as s:
         result = billing.submit_claims(s, staff, claim_ids=claim_ids)
     exported = time.perf_counter() - started
     print(f"build {len(claim_ids)} claims: {built:.1f} s; + export and submit as one 837P: {exported:.1f} s "
@@ -143,7 +167,7 @@ def main() -> int:
 
     base = _print_baseline(engine, "before posting")
     started = time.perf_counter()
-    with unit_of_work() as s:
+    with _profiled(args.profile, "post"), unit_of_work() as s:
         [posted] = billing.fetch_remittances(s, staff)
     took = time.perf_counter() - started
     print(f"post an 835 with {posted.claims_posted} claim payments: {took:.1f} s — target < 30 s: "

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from patient_portal.core import errors
 from patient_portal.core.db import new_id, utcnow
+from patient_portal.domain.billing import bulk
 from patient_portal.domain.billing.models import (
     CHARGE,
     INSURANCE,
@@ -46,19 +47,21 @@ def post(session: Session, charge: Charge, *, bucket: str, kind: str, amount_cen
          remark_codes: Iterable[str] = (), remittance_id: uuid.UUID | None = None,
          payment_id: uuid.UUID | None = None, entered_by: uuid.UUID | None = None) -> LedgerEntry | None:
     """One entry on `charge` in `bucket` (+ owed more, - owed less), its cached balance moved with it
-    (None inside ``batched``: the entry is a row until the batch ends)."""
+    (None inside ``batched``: the entry is a row until the batch ends). `charge` is a model, or a
+    plain row with the same attributes whose balances the caller writes back."""
     attr = _balance_attr(bucket)
     after = getattr(charge, attr) + amount_cents
     if after < 0:
         raise Overdrawn("That is more than is owed on this charge.")
     setattr(charge, attr, after)
-    session.add(charge)
+    if hasattr(charge, "_sa_instance_state"):  # else a plain row its caller writes back (an 835's posting)
+        session.add(charge)
     values = {"patient_id": charge.patient_id, "charge_id": charge.id, "claim_id": claim_id or charge.claim_id,
               "bucket": bucket, "kind": kind, "amount_cents": amount_cents, "group_code": group_code,
               "reason_code": reason_code, "remark_codes": list(remark_codes), "remittance_id": remittance_id,
               "payment_id": payment_id, "entered_by": entered_by}
     pending = session.info.get(_BATCH)
-    if pending is not None:  # a plain row, written in one INSERT when the batch ends (``batched``)
+    if pending is not None:  # a plain row, written in bulk when the batch ends (``batched``)
         now = utcnow()
         pending.append({"id": new_id(), "created_at": now, "updated_at": now, **values})
         return None
@@ -73,8 +76,8 @@ _ENTRIES = LedgerEntry.__table__  # type: ignore[attr-defined]
 
 @contextmanager
 def batched(session: Session) -> Iterator[None]:
-    """Within this block ``post`` keeps its entries as rows and writes them all in one multi-row
-    INSERT at the end (an 835 of 5,000 claim payments makes tens of thousands of entries; ORM state
+    """Within this block ``post`` keeps its entries as rows and writes them all at the end in bulk
+    (``bulk.insert``: one COPY on PostgreSQL) (an 835 of 5,000 claim payments makes tens of thousands of entries; ORM state
     for each would cost more than the posting). The charges' cached balances move as ever. Nothing
     in the block may read ledger entries back: they are not written until it ends. (Rows, not
     SQLModel objects: constructing one costs more than writing it.)"""
@@ -87,7 +90,7 @@ def batched(session: Session) -> Iterator[None]:
         yield
         if rows:
             session.flush()
-            session.connection().execute(_ENTRIES.insert(), rows)
+            bulk.insert(session, _ENTRIES, rows)
     finally:
         session.info.pop(_BATCH, None)
 

@@ -37,17 +37,17 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlalchemy.orm import defer
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from patient_portal.core import audit
 from patient_portal.core import errors as errors_
 from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
 from patient_portal.core.clock import clinic_zone
-from patient_portal.core.crypto import encrypted_kinds
+from patient_portal.core.crypto import encrypt_value, encrypted_kinds, plain_rows
 from patient_portal.core.db import utcnow
+from patient_portal.domain.billing import bulk, ledger, letters, x12
 from patient_portal.domain.billing import clearinghouse as ch
-from patient_portal.domain.billing import ledger, letters, x12
 from patient_portal.domain.billing import validation as check
 from patient_portal.domain.billing.dto import (
     AccountPage,
@@ -190,7 +190,7 @@ _EVENTS = "billing_claim_events_batch"
 @contextmanager
 def _batched(session: Session) -> Iterator[None]:
     """Within this block claim history rows (``_transition``) and the ledger's entries
-    (``ledger.batched``) are kept as plain rows and written in one multi-row INSERT each when it
+    (``ledger.batched``) are kept as plain rows and written in bulk (``bulk.insert``) when it
     ends, after the claims themselves are flushed: a billing run or an 835 of 5,000 claims makes
     tens of thousands of them, and building ORM state for each costs more than writing it. Nothing
     in the block may read them back."""
@@ -204,7 +204,7 @@ def _batched(session: Session) -> Iterator[None]:
             yield
         if rows:
             session.flush()
-            session.connection().execute(ClaimEvent.__table__.insert(), rows)  # type: ignore[attr-defined]
+            bulk.insert(session, ClaimEvent.__table__, rows)  # type: ignore[attr-defined]
     finally:
         session.info.pop(_EVENTS, None)
 
@@ -212,7 +212,7 @@ def _batched(session: Session) -> Iterator[None]:
 def _transition(session: Session, claim: Claim, to: str, actor: Actor | None, *, who: str = "",
                 detail: dict | None = None) -> None:
     """Move `claim` to `to` (allowed by TRANSITIONS, else WrongStatus) and write the history row
-    (a plain row inside ``_batched``)."""
+    (a plain row inside ``_batched``). `claim` may be a plain row (``_Rows``): its caller writes it."""
     if to != claim.status and to not in TRANSITIONS[claim.status]:
         raise WrongStatus(claim.status, f"moved to {to}")
     pending = session.info.get(_EVENTS)
@@ -225,7 +225,13 @@ def _transition(session: Session, claim: Claim, to: str, actor: Actor | None, *,
     claim.status = to
     claim.version += 1
     claim.updated_at = utcnow()
-    session.add(claim)
+    if _is_model(claim):
+        session.add(claim)
+
+
+def _is_model(obj: Any) -> bool:
+    """Is `obj` an ORM object (not a plain row read with ``plain_rows``)?"""
+    return hasattr(obj, "_sa_instance_state")
 
 
 def _claim_of(session: Session, actor: Actor | None, action: Action, claim_id: Any, what: str) -> Claim:
@@ -648,12 +654,14 @@ def build_claim(session: Session, actor: Actor | None, *, patient_id: Any, charg
     return _claim_view(session, claim)
 
 
-def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage, charges: list[Charge], *,
+def _draft_claim(actor: Actor, pid: uuid.UUID, policy: Any, payer_id: uuid.UUID, charges: list[Any], *,
                  prior_authorization: str = "", frequency: str = "1", replaces: Claim | None = None,
-                 primary: uuid.UUID | None = None) -> tuple[Claim, list[dict[str, Any]], dict[str, Any]]:
-    """A new draft claim in memory, with its lines and its first history row as plain rows (the
-    caller adds the claim and writes the rows, ``_write_lines``): the charges' diagnoses in order
-    (12 at most) and each line's pointers into them."""
+                 primary: uuid.UUID | None = None) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """A new draft claim's values (``Claim``'s columns a caller sets; the rest keep their
+    defaults), its lines and its first history row as plain rows: the charges' diagnoses in order
+    (12 at most) and each line's pointers into them. `policy` and `charges` may be models or plain
+    rows with the same attributes; the caller writes the claim (``_assemble``, ``build_claims``)
+    and moves the charges onto it."""
     diagnoses: list[dict] = []
     for charge in charges:
         for d in charge.diagnoses or []:
@@ -661,91 +669,176 @@ def _draft_claim(actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage
                 diagnoses.append({"code": d.get("code"), "display": d.get("display", "")})
     diagnoses = diagnoses[: check.MAX_DIAGNOSES]
     rendering = next((c.rendering_provider_id for c in charges if c.rendering_provider_id), None)
-    claim = Claim(claim_number=_claim_number(), patient_id=pid, payer_id=coverage.payer_id, policy_id=policy.id,
-                  member_id=policy.member_id, group_number=policy.group_number,
-                  relationship=policy.relationship or "self", diagnoses=diagnoses,
-                  prior_authorization=prior_authorization.strip()[:50] or None,
-                  service_from=min(c.service_date for c in charges), rendering_provider_id=rendering,
-                  total_cents=sum(c.amount_cents for c in charges), frequency=frequency,
-                  replaces_id=replaces.id if replaces else None,
-                  payer_claim_number=replaces.payer_claim_number if replaces else None,
-                  sequence="secondary" if primary else "primary", primary_claim_id=primary)
+    claim_id = uuid.uuid4()
+    claim = {"id": claim_id, "claim_number": _claim_number(), "patient_id": pid, "payer_id": payer_id,
+             "policy_id": policy.id, "member_id": policy.member_id, "group_number": policy.group_number,
+             "relationship": policy.relationship or "self", "diagnoses": diagnoses,
+             "prior_authorization": prior_authorization.strip()[:50] or None,
+             "service_from": min(c.service_date for c in charges), "rendering_provider_id": rendering,
+             "total_cents": sum(c.amount_cents for c in charges), "frequency": frequency,
+             "replaces_id": replaces.id if replaces else None,
+             "payer_claim_number": replaces.payer_claim_number if replaces else None,
+             "sequence": "secondary" if primary else "primary", "primary_claim_id": primary}
     codes = [d["code"] for d in diagnoses]
     lines = []
     now = utcnow()
     for n, charge in enumerate(charges, start=1):
         pointers = [codes.index(d.get("code")) + 1 for d in charge.diagnoses or [] if d.get("code") in codes]
-        lines.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "claim_id": claim.id,
+        lines.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "claim_id": claim_id,
                       "charge_id": charge.id, "line_number": n, "charge_cents": charge.amount_cents,
                       "pointers": pointers[: check.MAX_POINTERS], "status": LINE_OPEN, "paid_cents": 0,
                       "adjusted_cents": 0, "patient_cents": 0, "adjustments": [], "remarks": []})
-        charge.claim_id, charge.payer_id = claim.id, coverage.payer_id
-    return claim, lines, _event_row(claim.id, None, DRAFT, actor)
+    return claim, lines, _event_row(claim_id, None, DRAFT, actor)
 
 
 def _write_lines(session: Session, lines: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
-    """New claims' lines and first history rows, in one INSERT each (the claims flushed first)."""
+    """New claims' lines and first history rows, in bulk (``bulk.insert``; the claims flushed first)."""
     session.flush()
-    conn = session.connection()
-    if lines:
-        conn.execute(ClaimLine.__table__.insert(), lines)  # type: ignore[attr-defined]
-    if events:
-        conn.execute(ClaimEvent.__table__.insert(), events)  # type: ignore[attr-defined]
+    bulk.insert(session, ClaimLine.__table__, lines)  # type: ignore[attr-defined]
+    bulk.insert(session, ClaimEvent.__table__, events)  # type: ignore[attr-defined]
 
 
 def _assemble(session: Session, actor: Actor, pid: uuid.UUID, policy: InsurancePolicy, coverage: Coverage,
               charges: list[Charge], *, prior_authorization: str = "", frequency: str = "1",
               replaces: Claim | None = None, primary: uuid.UUID | None = None) -> Claim:
-    claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges, prior_authorization=prior_authorization,
-                                       frequency=frequency, replaces=replaces, primary=primary)
+    values, lines, event = _draft_claim(actor, pid, policy, coverage.payer_id, charges,
+                                        prior_authorization=prior_authorization, frequency=frequency,
+                                        replaces=replaces, primary=primary)
+    claim = Claim(**values)
+    for charge in charges:
+        charge.claim_id, charge.payer_id = claim.id, coverage.payer_id
     session.add_all([claim, *charges])
     _write_lines(session, lines, [event])
     _validate(session, actor, claim)
     return claim
 
 
+_CLAIMS = Claim.__table__  # type: ignore[attr-defined]
+_CHARGES = Charge.__table__  # type: ignore[attr-defined]
+#: What a billing run reads of each waiting charge (``_draft_claim`` and ``problems_of``).
+_RUN_CHARGE_COLUMNS = ("patient_id", "service_date", "created_at", "code", "diagnoses", "amount_cents",
+                       "rendering_provider_id")
+
+
+def _sealed(table: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with `table`'s encrypted columns encrypted as the ORM would (bound to the table, the
+    column and the row's id), for rows written with a core INSERT."""
+    for column, kind in encrypted_kinds(table).items():
+        if column in row:
+            row[column] = encrypt_value(kind, row[column], table.name, column, row["id"])
+    return row
+
+
+def _plain(session: Session, model: Any, columns: tuple[str, ...], *where: Any, order_by: Any = None
+           ) -> list[SimpleNamespace]:
+    """``plain_rows`` as objects with attributes, read as a model's would be (``_draft_claim``,
+    ``problems_of``, ``_claim_docs`` take either)."""
+    return [SimpleNamespace(**row) for row in plain_rows(session, model, columns, *where, order_by=order_by)]
+
+
+class _Rows:
+    """Rows of one table read as plain objects (``plain_rows``: `columns` and the id) for a use case
+    that changes many of them (an 835 of 5,000 claim payments, a batch sent), and written back by
+    ``write`` in one ``bulk.update`` of the rows whose `changes` columns changed, ``updated_at`` set.
+    ORM state for thousands of rows, and a flush comparing each, cost more than the posting; the
+    session's own objects of those rows, if it holds any, are expired after the write."""
+
+    def __init__(self, session: Session, model: Any, columns: tuple[str, ...], changes: tuple[str, ...],
+                 *where: Any, order_by: Any = None) -> None:
+        self.model, self.changes = model, changes
+        self.items = _plain(session, model, columns, *where, order_by=order_by)
+        self._before = {item.id: self._values(item) for item in self.items}
+
+    def _values(self, item: SimpleNamespace) -> tuple:
+        """The `changes` values (a list copied: one changed in place still counts as changed)."""
+        return tuple(v[:] if isinstance(v := getattr(item, c), list) else v for c in self.changes)
+
+    def write(self, session: Session) -> None:
+        changed = [item for item in self.items if self._values(item) != self._before[item.id]]
+        if not changed:
+            return
+        now = utcnow()
+        bulk.update(session, self.model.__table__, [{"id": item.id, "updated_at": now,
+                                                     **{c: getattr(item, c) for c in self.changes}}
+                                                    for item in changed], (*self.changes, "updated_at"))
+        _expire(session, self.model, [item.id for item in changed])
+        self._before.update({item.id: self._values(item) for item in changed})
+
+
 def build_claims(session: Session, actor: Actor | None, *, patient_ids: list) -> list[uuid.UUID]:
     """``build_claim`` for many patients at once (the billing run before a batch is sent): each
     patient's unbilled charges to their primary payer, validated; patients without coverage or
-    charges are skipped. The same rules, reads and writes done in a few statements for all."""
-    pids = [as_uuid(p) for p in patient_ids]
+    charges are skipped. The same rules as ``build_claim`` (``_draft_claim``, ``_claim_problems``),
+    with reads and writes done for all in a few statements: what it reads are plain rows (only the
+    columns it needs decrypted, no ORM state), and the claims, their lines, their history and the
+    charges' move onto them are written with one core statement each (5,000 claims a run: building
+    ORM state for each cost more than the rest). Each claim is written once, ready or draft; one
+    audit event per patient, purpose "payment", chained together (``audit.record_each``). A charge
+    is billed once: when another run put one on its claim meanwhile, nothing is written (Conflict)."""
+    pids = list(dict.fromkeys(as_uuid(p) for p in patient_ids))  # a patient named twice is billed once
     for pid in pids:
         require(session, actor, A.CLAIM_WRITE, Resource(patient_id=pid), audit_as="billing.claim.create")
     assert actor is not None
-    patients = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(pids))).all()}  # type: ignore[attr-defined]
-    policies = {p.patient_id: p for p in session.exec(select(InsurancePolicy).where(
-        InsurancePolicy.patient_id.in_(pids), InsurancePolicy.order == "primary")).all()}  # type: ignore[attr-defined]
-    coverages = {c.policy_id: c for c in session.exec(select(Coverage).where(
-        Coverage.policy_id.in_([p.id for p in policies.values()]))).all()} if policies else {}  # type: ignore[attr-defined]
-    waiting: dict[uuid.UUID, list[Charge]] = defaultdict(list)
-    for charge in session.exec(select(Charge).where(
-            Charge.patient_id.in_(pids), Charge.claim_id.is_(None), Charge.voided == False,  # type: ignore[attr-defined,union-attr]  # noqa: E712
-            Charge.insurance_balance_cents > 0)).all():
+    addresses = {p.id: p.address for p in _plain(session, Patient, ("address",), lambda c: c.id.in_(pids))}
+    policies = {p.patient_id: p for p in _plain(
+        session, InsurancePolicy, ("patient_id", "member_id", "group_number", "relationship"),
+        lambda c: c.patient_id.in_(pids), lambda c: c["order"] == "primary")}
+    coverages = {c.policy_id: c for c in _plain(
+        session, Coverage, ("policy_id", "payer_id", "subscriber_family_name", "subscriber_birth_date"),
+        lambda c: c.policy_id.in_([p.id for p in policies.values()]))} if policies else {}
+    waiting: dict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    for charge in _plain(session, Charge, _RUN_CHARGE_COLUMNS, lambda c: c.patient_id.in_(pids),
+                         lambda c: c.claim_id.is_(None), lambda c: c.voided == False,  # noqa: E712
+                         lambda c: c.insurance_balance_cents > 0):
         waiting[charge.patient_id].append(charge)
     setup = _setup(session)
-    made: list[tuple[Claim, list[dict[str, Any]], list[Charge]]] = []
+    on = today()
+    claims: list[dict[str, Any]] = []
+    all_lines: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    moved: list[dict[str, Any]] = []
+    audited: list[dict[str, Any]] = []
     for pid in pids:
         policy = policies.get(pid)
         coverage = coverages.get(policy.id) if policy else None
         charges = sorted(waiting.get(pid, []), key=lambda c: (c.service_date, c.created_at))
-        if pid not in patients or policy is None or coverage is None or not charges:
+        if pid not in addresses or policy is None or coverage is None or not charges:
             continue
-        claim, lines, event = _draft_claim(actor, pid, policy, coverage, charges)
-        session.add_all([claim, *charges])
-        made.append((claim, lines, charges))
+        values, lines, event = _draft_claim(actor, pid, policy, coverage.payer_id, charges)
+        claim = SimpleNamespace(**values)
+        problems = _claim_problems(claim, [SimpleNamespace(**ln) for ln in lines], {c.id: c for c in charges},
+                                   setup, coverage, addresses[pid], on)
+        now = utcnow()
+        status = DRAFT if problems else READY
         events.append(event)
-    with _batched(session):  # validated before the first flush: each claim is written once, ready or not
-        for claim, lines, charges in made:
-            policy = policies[claim.patient_id]
-            _validate(session, actor, claim, lines=[SimpleNamespace(**ln) for ln in lines],  # type: ignore[misc]
-                      charges={c.id: c for c in charges}, setup=setup, patient=patients[claim.patient_id],
-                      coverage=coverages.get(policy.id))
-        _write_lines(session, [ln for _c, lines, _ch in made for ln in lines], events)
-    audit.record_each(session, actor, "billing.claim.create", [
-        {"patient_id": claim.patient_id, "object_type": OBJECT_CLAIM, "object_id": claim.id,
-         "detail": {"lines": len(lines), "status": claim.status}} for claim, lines, _ in made])
-    return [claim.id for claim, _l, _c in made]
+        if status == READY:  # as _validate would move it: its second history row
+            events.append(_event_row(claim.id, DRAFT, READY, actor))
+        claims.append(_sealed(_CLAIMS, {
+            **values, "created_at": now, "updated_at": now, "status": status, "billed_on": None,
+            "submitted_at": None, "adjudicated_at": None, "appeal_deadline": None, "appeal_level": 0,
+            "problems": problems, "version": 1 if status == DRAFT else 2}))
+        all_lines += lines
+        moved += [{"id": c.id, "claim_id": claim.id, "payer_id": coverage.payer_id, "updated_at": now} for c in charges]
+        audited.append({"patient_id": pid, "object_type": OBJECT_CLAIM, "object_id": claim.id,
+                        "detail": {"lines": len(lines), "status": status}})
+    if claims:
+        bulk.insert(session, _CLAIMS, claims)
+        if bulk.update(session, _CHARGES, moved, ("claim_id", "payer_id", "updated_at"),
+                       only_if_null="claim_id") != len(moved):  # another run billed some of them meanwhile
+            raise errors_.Conflict("Some of these charges were put on a claim meanwhile: run the billing again.")
+        _write_lines(session, all_lines, events)
+        _expire(session, Charge, [m["id"] for m in moved])
+    audit.record_each(session, actor, "billing.claim.create", audited)
+    return [claim["id"] for claim in claims]
+
+
+def _expire(session: Session, model: Any, ids: list[uuid.UUID]) -> None:
+    """Expire the session's objects of these rows (changed by a core statement), if it holds any."""
+    held = session.identity_map
+    for row_id in ids:
+        obj = held.get(identity_key(model, row_id))
+        if obj is not None:
+            session.expire(obj)
 
 
 def _lines(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ClaimLine]]:
@@ -757,21 +850,13 @@ def _lines(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, list
     return out
 
 
-def _plain_only(model: Any) -> list[Any]:
-    """Loader options deferring a model's encrypted columns (loaded and decrypted when first read)."""
-    return [defer(getattr(model, name)) for name in encrypted_kinds(model)]
-
-
-def _charges(session: Session, charge_ids: list[uuid.UUID], *, plain_only: bool = False) -> dict[uuid.UUID, Charge]:
+def _charges(session: Session, charge_ids: list[uuid.UUID]) -> dict[uuid.UUID, Charge]:
     if not charge_ids:
         return {}
-    stmt = select(Charge).where(Charge.id.in_(charge_ids))  # type: ignore[attr-defined]
-    if plain_only:
-        stmt = stmt.options(*_plain_only(Charge))
-    return {c.id: c for c in session.exec(stmt).all()}
+    return {c.id: c for c in session.exec(select(Charge).where(Charge.id.in_(charge_ids))).all()}  # type: ignore[attr-defined]
 
 
-def problems_of(session: Session, claim: Claim, lines: list[ClaimLine], charges: dict[uuid.UUID, Charge],
+def problems_of(claim: Claim, lines: list[ClaimLine], charges: dict[uuid.UUID, Charge],
                 *, profile: BillingProfile | None, payer: Payer | None, provider: ProviderNumber | None,
                 coverage: Coverage | None, on: date) -> dict[str, str]:
     """Everything that would make a payer refuse this claim, field -> message (empty: ready)."""
@@ -834,22 +919,27 @@ def _setup(session: Session) -> _Setup:
                   {p.user_id: p for p in session.exec(select(ProviderNumber)).all()}, _payers(session))
 
 
-def _validate(session: Session, actor: Actor | None, claim: Claim, *, lines: list[ClaimLine] | None = None,
-              charges: dict[uuid.UUID, Charge] | None = None, setup: _Setup | None = None,
-              patient: Patient | None = None, coverage: Coverage | None = None) -> dict[str, str]:
-    """Check the claim (what is not given is read) and move it to ready, or back to draft."""
-    lines = lines if lines is not None else _lines(session, [claim.id])[claim.id]
-    charges = charges if charges is not None else _charges(session, [ln.charge_id for ln in lines])
-    setup = setup or _setup(session)
-    if coverage is None and claim.policy_id:
-        coverage = session.exec(select(Coverage).where(Coverage.policy_id == claim.policy_id)).first()
+def _claim_problems(claim: Any, lines: list[Any], charges: dict[uuid.UUID, Any], setup: _Setup,
+                    coverage: Any, address: dict | None, on: date) -> dict[str, str]:
+    """``problems_of`` with the clinic's setup, and the patient's postal address checked too."""
     provider = setup.providers.get(claim.rendering_provider_id) if claim.rendering_provider_id else None
-    problems = problems_of(session, claim, lines, charges, profile=setup.profile, payer=setup.payers.get(claim.payer_id),
-                           provider=provider, coverage=coverage, on=today())
-    patient = patient or session.get(Patient, claim.patient_id)
-    address = (patient.address or {}) if patient else {}
+    problems = problems_of(claim, lines, charges, profile=setup.profile, payer=setup.payers.get(claim.payer_id),
+                           provider=provider, coverage=coverage, on=on)
+    address = address or {}
     if not all(str(address.get(k) or "").strip() for k in ("line1", "city", "region", "postal_code")):
         problems["address"] = "Claims need the patient's postal address: street, city, state and ZIP code."
+    return problems
+
+
+def _validate(session: Session, actor: Actor | None, claim: Claim) -> dict[str, str]:
+    """Check the claim and move it to ready, or back to draft."""
+    lines = _lines(session, [claim.id])[claim.id]
+    charges = _charges(session, [ln.charge_id for ln in lines])
+    coverage = session.exec(select(Coverage).where(Coverage.policy_id == claim.policy_id)).first() \
+        if claim.policy_id else None
+    patient = session.get(Patient, claim.patient_id)
+    problems = _claim_problems(claim, lines, charges, _setup(session), coverage, patient.address if patient else None,
+                               today())
     claim.problems = problems
     if problems and claim.status == READY:
         _transition(session, claim, DRAFT, actor, detail={"problems": sorted(problems)})
@@ -875,23 +965,47 @@ def validate_claim(session: Session, actor: Actor | None, *, claim_id: Any) -> C
 # ---------------------------------------------------------------- claims: 837P and submission
 
 
-def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty, list[tuple[Claim, x12.ClaimDoc]]]:
+#: What an 837P says of each claim, its lines, their charges and its patient (``_claim_docs``): read
+#: as plain rows, only these columns decrypted.
+_DOC_CLAIM_COLUMNS = ("claim_number", "patient_id", "payer_id", "policy_id", "status", "version", "sequence",
+                      "frequency", "relationship", "rendering_provider_id", "primary_claim_id", "total_cents",
+                      "member_id", "group_number", "diagnoses", "prior_authorization", "payer_claim_number",
+                      "submitted_at", "billed_on")
+_DOC_LINE_COLUMNS = ("claim_id", "charge_id", "line_number", "charge_cents", "pointers", "paid_cents", "patient_cents",
+                     "adjustments")
+_DOC_CHARGE_COLUMNS = ("code", "modifiers", "units", "place_of_service", "service_date")
+_DOC_PATIENT_COLUMNS = ("family_name", "given_name", "address", "date_of_birth", "sex")
+
+
+def _doc_lines(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SimpleNamespace]]:
+    """``_lines`` as plain rows of the columns an 837P reads."""
+    out: dict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    if claim_ids:
+        for line in _plain(session, ClaimLine, _DOC_LINE_COLUMNS, lambda c: c.claim_id.in_(claim_ids),
+                           order_by=lambda c: c.line_number):
+            out[line.claim_id].append(line)
+    return out
+
+
+def _claim_docs(session: Session, claims: list[Any]) -> tuple[x12.BillingParty, list[tuple[Any, x12.ClaimDoc]]]:
+    """Each claim (a model or a plain row with ``_DOC_CLAIM_COLUMNS``) as the 837P's ClaimDoc."""
     profile = session.exec(select(BillingProfile)).first()
     if profile is None:
         raise BillingInvalid("Set up the clinic's billing NPI first.", errors={"billing_npi": "Not set up."})
     billing = x12.BillingParty(profile.name, profile.npi, profile.tax_id, profile.taxonomy, profile.address_line1,
                                profile.city, profile.region, profile.postal_code, profile.phone, profile.submitter_id)
     ids = [c.id for c in claims]
-    lines = _lines(session, ids)
-    charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls])
-    patients = {p.id: p for p in session.exec(select(Patient).where(
-        Patient.id.in_({c.patient_id for c in claims}))).all()}  # type: ignore[attr-defined]
+    lines = _doc_lines(session, ids)
+    charge_ids = [ln.charge_id for ls in lines.values() for ln in ls]
+    charges = {c.id: c for c in _plain(session, Charge, _DOC_CHARGE_COLUMNS, lambda c: c.id.in_(charge_ids))}
+    patient_ids = list({c.patient_id for c in claims})
+    patients = {p.id: p for p in _plain(session, Patient, _DOC_PATIENT_COLUMNS, lambda c: c.id.in_(patient_ids))}
     providers = {p.user_id: p for p in session.exec(select(ProviderNumber)).all()}
     payers = _payers(session)
     primaries = {c.id: c for c in session.exec(select(Claim).where(Claim.id.in_(
         {c.primary_claim_id for c in claims if c.primary_claim_id}))).all()} \
         if any(c.primary_claim_id for c in claims) else {}  # type: ignore[attr-defined]
-    primary_lines = {pid_: {ln.charge_id: ln for ln in ls} for pid_, ls in _lines(session, list(primaries)).items()}
+    primary_lines = {pid_: {ln.charge_id: ln for ln in ls} for pid_, ls in _doc_lines(session, list(primaries)).items()}
     policy_ids = [c.policy_id for c in [*claims, *primaries.values()] if c.policy_id and c.relationship != "self"]
     coverages = {cv.policy_id: cv for cv in session.exec(select(Coverage).where(
         Coverage.policy_id.in_(policy_ids))).all()} if policy_ids else {}  # type: ignore[attr-defined]
@@ -906,7 +1020,7 @@ def _claim_docs(session: Session, claims: list[Claim]) -> tuple[x12.BillingParty
                          postal_code=person.postal_code, birth_date=cov.subscriber_birth_date if cov else None,
                          sex=(cov.subscriber_sex if cov else "") or "")
 
-    def adjustments(ln: ClaimLine) -> tuple[x12.Adjustment, ...]:
+    def adjustments(ln: Any) -> tuple[x12.Adjustment, ...]:
         return tuple(x12.Adjustment(a["group"], a["reason"], int(a["cents"])) for a in ln.adjustments or []
                      if int(a.get("cents") or 0))
 
@@ -1002,13 +1116,20 @@ def _files_by_payer(session: Session, claims: list[Claim]) -> dict[str, tuple[st
     return out
 
 
+#: What sending changes on a claim (``_send``; the claims are plain rows written back by ``_Rows``).
+_SUBMIT_CHANGES = ("status", "version", "submitted_at", "billed_on", "payer_claim_number")
+
+
 def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> SubmitResult:
     """Send ready claims to their payers' clearinghouses as 837P files and record each
-    acknowledgement (accepted -> acknowledged, rejected -> rejected, with the code)."""
+    acknowledgement (accepted -> acknowledged, rejected -> rejected, with the code). The claims
+    are read and written back as plain rows (``_Rows``): a batch of 5,000 is one UPDATE."""
     if actor is None or not actor.can(A.CLAIM_WRITE):
         _global(session, actor, A.CLAIM_WRITE, "billing.claim.submit")
     assert actor is not None
-    claims = list(session.exec(select(Claim).where(Claim.id.in_([_id(c, "That claim") for c in claim_ids]))).all())  # type: ignore[attr-defined]
+    ids = [_id(c, "That claim") for c in claim_ids]
+    rows = _Rows(session, Claim, _DOC_CLAIM_COLUMNS, _SUBMIT_CHANGES, lambda c: c.id.in_(ids))
+    claims = rows.items
     if not claims:
         raise BillingNotFound("That claim")
     for claim in claims:
@@ -1020,16 +1141,17 @@ def submit_claims(session: Session, actor: Actor | None, *, claim_ids: list) -> 
     rejected: list[str] = []
     with _batched(session):
         file_id = _send(session, actor, claims, utcnow(), accepted, rejected)
+        rows.write(session)
     audit.record_each(session, actor, "billing.claim.submit", [
         {"patient_id": pid, "object_type": OBJECT_CLAIM, "detail": {"claims": [str(c.id) for c in mine]}}
         for pid, mine in _by_patient(claims).items()])
     return SubmitResult(tuple(accepted), tuple(rejected), file_id)
 
 
-def _send(session: Session, actor: Actor, claims: list[Claim], now: datetime, accepted: list[str],
+def _send(session: Session, actor: Actor, claims: list[Any], now: datetime, accepted: list[str],
           rejected: list[str]) -> uuid.UUID | None:
-    """Each payer's 837P to its clearinghouse, and its acknowledgements on the claims (numbers added
-    to `accepted` or `rejected`): the last file's id."""
+    """Each payer's 837P to its clearinghouse, and its acknowledgements on the claims (models or
+    plain rows; numbers added to `accepted` or `rejected`): the last file's id."""
     file_id = None
     for _code, (text, payer, mine) in _files_by_payer(session, claims).items():
         out = ClearinghouseFile(clearinghouse=payer.clearinghouse, direction="out", kind="837P", content=text,
@@ -1301,18 +1423,27 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
     session.add(remit)
     session.flush()
     numbers = [c.control_number for c in doc.claims]
-    # posting reads amounts, statuses and codes: the encrypted columns (member ids, diagnoses, codes)
-    # are loaded, and decrypted, only if a line must be matched by its code
-    claims = {c.claim_number: c for c in session.exec(select(Claim).where(Claim.claim_number.in_(numbers))
-                                                      .options(*_plain_only(Claim))).all()} \
-        if numbers else {}  # type: ignore[attr-defined]
-    lines = _lines(session, [c.id for c in claims.values()])
-    charges = _charges(session, [ln.charge_id for ls in lines.values() for ln in ls], plain_only=True)
+    # posting reads and changes amounts, statuses and codes: plain rows of plain columns (no ORM state,
+    # nothing decrypted), written back with one UPDATE a table; a charge's code (encrypted) is read
+    # only when a line must be matched by it
+    claims = _Rows(session, Claim, _POST_CLAIM_COLUMNS, _POST_CLAIM_CHANGES, lambda c: c.claim_number.in_(numbers))
+    by_number = {c.claim_number: c for c in claims.items}
+    lines = _Rows(session, ClaimLine, _POST_LINE_COLUMNS, _POST_LINE_CHANGES,
+                  lambda c: c.claim_id.in_([c.id for c in claims.items]), order_by=lambda c: c.line_number)
+    by_claim: dict[uuid.UUID, list[SimpleNamespace]] = defaultdict(list)
+    for line in lines.items:
+        by_claim[line.claim_id].append(line)
+    charges = _Rows(session, Charge, _POST_CHARGE_COLUMNS, _POST_CHARGE_CHANGES,
+                    lambda c: c.id.in_([ln.charge_id for ln in lines.items]))
+    by_id = {c.id: c for c in charges.items}
+    _codes_where_needed(session, doc, by_number, by_claim, by_id)
     payers = _payers(session)
     touched: dict[uuid.UUID, list[str]] = defaultdict(list)
     with _batched(session):
-        posted, unmatched, paid_total = _post_claims(session, actor, remit, doc, claims, lines, charges, payers,
+        posted, unmatched, paid_total = _post_claims(session, actor, remit, doc, by_number, by_claim, by_id, payers,
                                                      touched)
+        for rows in (claims, lines, charges):
+            rows.write(session)
     remit.posted_cents, remit.unmatched_count = paid_total, unmatched
     session.add(remit)
     audit.record_each(session, actor, "billing.remittance.post", [
@@ -1323,12 +1454,40 @@ def _post(session: Session, actor: Actor | None, text: str, *, source: str) -> P
     return PostingResult(remit.id, False, posted, unmatched, paid_total)
 
 
+#: What posting reads (plain columns only) and may change of each claim, line and charge.
+_POST_CLAIM_COLUMNS = ("claim_number", "patient_id", "payer_id", "status", "version", "appeal_level",
+                       "payer_claim_number", "adjudicated_at", "appeal_deadline")
+_POST_CLAIM_CHANGES = ("status", "version", "payer_claim_number", "adjudicated_at", "appeal_deadline")
+_POST_LINE_COLUMNS = ("claim_id", "charge_id", "line_number", "charge_cents", "status", "paid_cents", "adjusted_cents",
+                      "patient_cents", "adjustments", "remarks")
+_POST_LINE_CHANGES = ("status", "paid_cents", "adjusted_cents", "patient_cents", "adjustments", "remarks")
+_POST_CHARGE_COLUMNS = ("patient_id", "claim_id", "insurance_balance_cents", "patient_balance_cents")
+_POST_CHARGE_CHANGES = ("insurance_balance_cents", "patient_balance_cents")
+
+
+def _codes_where_needed(session: Session, doc: x12.RemitDoc, claims: dict[str, Any], lines: dict[uuid.UUID, list[Any]],
+                        charges: dict[uuid.UUID, Any]) -> None:
+    """Set ``code`` (decrypted) on the charges of the claims with a remittance line that names no
+    line of theirs by its control number (``_post_claim`` then matches it by code and amount)."""
+    wanted: list[uuid.UUID] = []
+    for cdoc in doc.claims:
+        claim = claims.get(cdoc.control_number)
+        if claim is None:
+            continue
+        controls = {f"{claim.claim_number}-{ln.line_number}" for ln in lines[claim.id]}
+        if any(rline.control not in controls for rline in cdoc.lines):
+            wanted += [ln.charge_id for ln in lines[claim.id]]
+    for row in plain_rows(session, Charge, ("code",), lambda c: c.id.in_(wanted)) if wanted else ():
+        charges[row["id"]].code = row["code"]
+
+
 def _post_claims(session: Session, actor: Actor | None, remit: Remittance, doc: x12.RemitDoc,
-                 claims: dict[str, Claim], lines: dict[uuid.UUID, list[ClaimLine]], charges: dict[uuid.UUID, Charge],
+                 claims: dict[str, Any], lines: dict[uuid.UUID, list[Any]], charges: dict[uuid.UUID, Any],
                  payers: dict[uuid.UUID, Payer], touched: dict[uuid.UUID, list[str]]) -> tuple[int, int, int]:
-    """Each claim payment of the 835 to its claim (or the worklist): (posted, unmatched, paid cents)."""
+    """Each claim payment of the 835 to its claim (or the worklist): (posted, unmatched, paid cents).
+    Claims, lines and charges are ``_Rows``' plain objects: the caller writes them back."""
     posted, unmatched, paid_total = 0, 0, 0
-    rows = []  # the claim payments, written in one multi-row INSERT (no ORM state for each)
+    rows = []  # the claim payments, written in bulk (no ORM state for each)
     for position, cdoc in enumerate(doc.claims, start=1):
         claim = claims.get(cdoc.control_number)
         now = utcnow()
@@ -1351,12 +1510,12 @@ def _post_claims(session: Session, actor: Actor | None, remit: Remittance, doc: 
         paid_total += cdoc.paid_cents
         touched[claim.patient_id].append(str(claim.id))
     if rows:
-        session.connection().execute(RemitClaim.__table__.insert(), rows)  # type: ignore[attr-defined]
+        bulk.insert(session, RemitClaim.__table__, rows)  # type: ignore[attr-defined]
     return posted, unmatched, paid_total
 
 
-def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim: Claim, cdoc: x12.RemitClaimDoc,
-                lines: list[ClaimLine], charges: dict[uuid.UUID, Charge], payer: Payer | None) -> bool:
+def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim: Any, cdoc: x12.RemitClaimDoc,
+                lines: list[Any], charges: dict[uuid.UUID, Any], payer: Payer | None) -> bool:
     """Post one claim payment; False when a line went to the worklist."""
     by_control = {f"{claim.claim_number}-{ln.line_number}": ln for ln in lines}
     all_ok = True
@@ -1379,7 +1538,6 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
         line.remarks = list(rline.remarks)
         if rline.paid_cents == 0 and patient_share == 0:
             line.status = LINE_DENIED  # denied: recorded, nothing moves until it is appealed or written off
-            session.add(line)
             continue
         needed = rline.paid_cents + rline.adjusted_cents - prior
         if needed > charge.insurance_balance_cents:
@@ -1401,7 +1559,6 @@ def _post_claim(session: Session, actor: Actor | None, remit: Remittance, claim:
         line.patient_cents += patient_share
         line.adjusted_cents += rline.adjusted_cents - patient_share - prior
         line.status = LINE_PAID if charge.insurance_balance_cents == 0 else LINE_PARTIAL
-        session.add(line)
     statuses = {ln.status for ln in lines}
     denied = LINE_DENIED in statuses
     paid_any = bool(statuses & {LINE_PAID, LINE_PARTIAL})
@@ -1430,8 +1587,8 @@ PRIOR_PAYER = "23"
 REVERSAL = "22"
 
 
-def _reverse_claim(session: Session, remit: Remittance, claim: Claim, cdoc: x12.RemitClaimDoc,
-                   lines: list[ClaimLine], charges: dict[uuid.UUID, Charge]) -> bool:
+def _reverse_claim(session: Session, remit: Remittance, claim: Any, cdoc: x12.RemitClaimDoc,
+                   lines: list[Any], charges: dict[uuid.UUID, Any]) -> bool:
     """Post a reversal (CLP02 22): the payer takes back what it paid on each line and the shares it
     had moved to the patient, so the charge waits for the payer again, and the claim goes back to
     acknowledged until the corrected payment (usually the next CLP of the same 835) posts. A line
@@ -1468,7 +1625,6 @@ def _reverse_claim(session: Session, remit: Remittance, claim: Claim, cdoc: x12.
         line.patient_cents -= back_patient
         line.adjusted_cents -= back_adjusted
         line.status, line.adjustments, line.remarks = LINE_OPEN, [], []
-        session.add(line)
     if all_ok and claim.status != ACKNOWLEDGED:
         _transition(session, claim, ACKNOWLEDGED, None, who=ch.PAYER_ACTOR,
                     detail={"remittance": str(remit.id), "reversed": True, "status_code": REVERSAL})
