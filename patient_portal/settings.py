@@ -98,6 +98,9 @@ class Settings:
     #: PORTAL_PUSH_HOSTS: push services allowed besides the browsers' own (comma-separated host names;
     #: a loopback one may use http — the tests' local push service)
     push_hosts: str = ""
+    #: PORTAL_VAPID_KEY_FILE: the Web Push signing key (PEM); default instance/vapid_private.pem, made on
+    #: first use. Every app and worker process must use the same file (subscriptions are tied to it).
+    vapid_key_file: str = ""
 
     @property
     def production(self) -> bool:
@@ -242,6 +245,7 @@ def load_settings() -> Settings:
         oidc_label=os.environ.get("PORTAL_OIDC_LABEL", "Sign in with your organization"),
         metrics_token=os.environ.get("PORTAL_METRICS_TOKEN", ""),
         push_hosts=os.environ.get("PORTAL_PUSH_HOSTS", ""),
+        vapid_key_file=os.environ.get("PORTAL_VAPID_KEY_FILE", ""),
     )
 
 

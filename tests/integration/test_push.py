@@ -210,6 +210,16 @@ def test_the_vapid_key_is_made_once_in_the_instance_folder(clinic, portal_env):
     assert vapid.application_server_key() == first and len(push.public_key()) == 87
 
 
+def test_every_process_can_share_one_vapid_key_file(clinic, tmp_path, monkeypatch):
+    from patient_portal.settings import reset_settings
+
+    shared = tmp_path / "shared" / "vapid.pem"
+    monkeypatch.setenv("PORTAL_VAPID_KEY_FILE", str(shared))
+    reset_settings()
+    key = vapid.application_server_key()
+    assert shared.exists() and vapid.application_server_key() == key
+
+
 # ---------------------------------------------------------------- over HTTP
 
 

@@ -1,5 +1,5 @@
 """The VAPID key that signs this portal's pushes: an EC P-256 key generated once into the instance
-folder (``vapid_private.pem``, mode 0600), like the key ring and the SMART signing key. Push services
+folder (``vapid_private.pem``, mode 0600; PORTAL_VAPID_KEY_FILE names another path), like the key ring and the SMART signing key. Push services
 tie each subscription to its public half, so losing the file ends every subscription (devices must
 turn notifications on again): it belongs in the backup with the rest of the instance folder.
 """
@@ -21,7 +21,9 @@ FILE_NAME = "vapid_private.pem"
 
 
 def key_path() -> Path:
-    return get_settings().instance_dir / FILE_NAME
+    """PORTAL_VAPID_KEY_FILE, else the instance folder's file (several hosts must share one key)."""
+    settings = get_settings()
+    return Path(settings.vapid_key_file) if settings.vapid_key_file else settings.instance_dir / FILE_NAME
 
 
 def private_key() -> ec.EllipticCurvePrivateKey:
