@@ -106,7 +106,22 @@
     });
   }
 
-  window.portalPwa = { register: register, getReady: getReady, enablePush: enablePush, disablePush: disablePush };
+  function describe() {
+    if (!supported || !("PushManager" in window) || !("Notification" in window)) return Promise.resolve("");
+    if (Notification.permission === "denied") {
+      return Promise.resolve(say("Notifications are blocked for this site in your browser's settings."));
+    }
+    return navigator.serviceWorker.getRegistration("/").then(function (registration) {
+      return registration ? registration.pushManager.getSubscription() : null;
+    }).then(function (subscription) {
+      return subscription ? say("Notifications are on for this device.") : "";
+    }).catch(function () { return ""; });
+  }
+
+  window.portalPwa = { register: register, getReady: getReady, enablePush: enablePush, disablePush: disablePush,
+                       describe: describe };
+
+  if (document.getElementById("pwa-status")) describe();  // the account card drew before this loaded
 
   if (supported && window.matchMedia && window.matchMedia("(display-mode: standalone)").matches) {
     var quietly = function () { register().catch(function () { return null; }); };

@@ -97,6 +97,9 @@ def test_the_notifications_card_explains_a_blocked_permission(browser, app_url):
         page.get_by_role("button", name="Turn on notifications").click()
         expect(page.locator("#pwa-status")).to_contain_text("blocked", timeout=20_000)
         assert_accessible(page)
+        page.reload()  # the card says how this device stands when it opens
+        expect(page.locator("#pwa-status")).to_have_text(
+            "Notifications are blocked for this site in your browser's settings.")
         page.screenshot(path="test-artifacts/phone-app-card.png", full_page=True)
     finally:
         context.close()

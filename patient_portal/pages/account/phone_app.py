@@ -39,6 +39,7 @@ def phone_app_card() -> rx.Component:
             rx.text("", id=STATUS_ID, role="status", aria_live="polite", size="3", color=rx.color("gray", 12)),
             spacing="3",
             align="start",
+            on_mount=_run("describe"),  # "Notifications are on for this device." when they are
         ),
         width="100%",
         margin_top="1rem",
