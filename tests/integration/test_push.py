@@ -247,5 +247,13 @@ def test_the_api_subscribes_and_unsubscribes_the_signed_in_patient(clinic, servi
     assert desk.post("/api/push/unsubscribe", json={"endpoint": body["endpoint"]},
                      headers={"Origin": ORIGIN}).status_code == 403
 
+    assert desk.get("/api/push/subscriptions").status_code == 403
+    assert desk.delete("/api/push/subscriptions", headers={"Origin": ORIGIN}).status_code == 403
+    assert web.get("/api/push/subscriptions").json() == {"devices": 1}  # the refusals changed nothing
+
     gone = web.post("/api/push/unsubscribe", json={"endpoint": body["endpoint"]}, headers={"Origin": ORIGIN})
     assert gone.json() == {"removed": True} and web.get("/api/push/subscriptions").json() == {"devices": 0}
+    web.post("/api/push/subscriptions", json=body, headers={"Origin": ORIGIN})
+    everywhere = web.delete("/api/push/subscriptions", headers={"Origin": ORIGIN})  # a lost phone
+    assert everywhere.json() == {"removed": 1} and web.get("/api/push/subscriptions").json() == {"devices": 0}
+    assert web.post("/api/push/subscriptions", content=b"not json", headers={"Origin": ORIGIN}).status_code == 400
