@@ -18,6 +18,7 @@ from patient_portal.domain.observations import models as observation_models  # n
 from patient_portal.domain.patients import link_models  # noqa: F401
 from patient_portal.domain.patients import models as patient_models  # noqa: F401
 from patient_portal.domain.prescriptions import models as prescription_models  # noqa: F401
+from patient_portal.domain.push import models as push_models  # noqa: F401
 from patient_portal.domain.results import models as result_models  # noqa: F401
 from patient_portal.domain.rights import models as rights_models  # noqa: F401
 from patient_portal.domain.sensitive import models as sensitive_models  # noqa: F401

@@ -95,6 +95,12 @@ class Settings:
     oidc_label: str = "Sign in with your organization"
     #: PORTAL_METRICS_TOKEN: the bearer token a Prometheus scraper sends to /metrics (unset: no /metrics)
     metrics_token: str = ""
+    #: PORTAL_PUSH_HOSTS: push services allowed besides the browsers' own (comma-separated host names;
+    #: a loopback one may use http — the tests' local push service)
+    push_hosts: str = ""
+    #: PORTAL_VAPID_KEY_FILE: the Web Push signing key (PEM); default instance/vapid_private.pem, made on
+    #: first use. Every app and worker process must use the same file (subscriptions are tied to it).
+    vapid_key_file: str = ""
 
     @property
     def production(self) -> bool:
@@ -238,6 +244,8 @@ def load_settings() -> Settings:
         oidc_client_secret=os.environ.get("PORTAL_OIDC_CLIENT_SECRET", ""),
         oidc_label=os.environ.get("PORTAL_OIDC_LABEL", "Sign in with your organization"),
         metrics_token=os.environ.get("PORTAL_METRICS_TOKEN", ""),
+        push_hosts=os.environ.get("PORTAL_PUSH_HOSTS", ""),
+        vapid_key_file=os.environ.get("PORTAL_VAPID_KEY_FILE", ""),
     )
 
 

@@ -17,6 +17,7 @@ from patient_portal.api import (
     metrics,
     prescriptions,
     privacy,
+    push,
     reports,
     responses,
     results,
@@ -49,6 +50,7 @@ def build_api() -> FastAPI:
     api.include_router(fhir.router)  # /fhir: the FHIR R4 API (a path Reflex pages cannot take)
     api.include_router(clinic.router, prefix="/api")  # GET /api/clinic/logo (public, no PHI)
     api.include_router(privacy.router, prefix="/api")  # GET the accounting of disclosures (PDF)
+    api.include_router(push.router, prefix="/api")  # Web Push: the VAPID key, a device's subscription
     api.include_router(reports.router, prefix="/api")  # GET the admins' reports as CSV and PDF
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.include_router(metrics.router)  # GET /metrics: Prometheus text, bearer token (PORTAL_METRICS_TOKEN)

@@ -52,9 +52,21 @@ def skip_link() -> rx.Component:
                    style=_SKIP_LINK_STYLE, on_click=focus_main)
 
 
+#: The phone app's colour (Radix indigo 9, the theme's accent): the manifest's theme_color too.
+THEME_COLOR = "#3e63dd"
+
+
 def favicon() -> rx.Component:
-    """The tab icon (React hoists it into <head>); browsers that ask for /favicon.ico get one too."""
-    return rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")
+    """The tab icon and the phone app's links (React hoists links and metas into <head>): the web app
+    manifest, the home-screen icon, the browser bar's colour, and assets/pwa.js (service worker and
+    push buttons; it registers nothing on an ordinary visit)."""
+    return rx.fragment(
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+        rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+        rx.el.link(rel="apple-touch-icon", href="/icons/apple-touch-icon.png"),
+        rx.el.meta(name="theme-color", content=THEME_COLOR),
+        rx.script(src="/pwa.js"),
+    )
 
 
 def main_landmark(*children: rx.Component) -> rx.Component:

@@ -112,6 +112,7 @@ class Action(StrEnum):
     SCHEDULING_CONFIGURE = "appointment.settings.write"  # visit types, availability, exceptions, the clinic's rules
     SMART_APP_MANAGE = "smart.app.manage"  # register outside (SMART) apps, their redirect URIs and keys
     SMART_AUTHORIZE_OWN = "smart.authorize.own"  # allow an outside app access as oneself; list and revoke those
+    PUSH_OWN = "push.own.manage"  # turn push notifications on or off for one's own devices (patients)
     EMERGENCY_INFO_WRITE = "emergency.info.write"  # advance directives and special instructions on a record
     CODE_STATUS_WRITE = "emergency.code_status.write"  # a doctor orders the code status (full code, DNR …)
     PROTOCOL_READ = "emergency.protocol.read"  # the clinic's emergency protocols, to start one (no PHI)
@@ -210,6 +211,7 @@ _PATIENT = {
     A.AMENDMENT_READ, A.AMENDMENT_REQUEST,  # ask to correct their record; a statement of disagreement
     A.MESSAGE_READ, A.MESSAGE_WRITE,  # write to their care team, read the answers (their own threads only)
     A.TRAINING_ACKNOWLEDGE,  # a notice the clinic asks patients to acknowledge (privacy practices)
+    A.PUSH_OWN,  # notifications of new messages and reminders on their own phones
 }
 #: What only a treating clinician does: an admin reaches every record to *read* visit notes (for
 #: operations — a records request, a quality or legal review; basis "role", purpose "operations",
@@ -255,7 +257,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(set(Action) - {A.PATIENT_SELF_REGISTER, A.ACCESS_LOG_OWN, A.OBSERVATION_REPORT_OWN,
                                            A.CLINICAL_REPORT_OWN, A.PRESCRIPTION_RENEWAL_REQUEST,
                                            A.RESULT_OWN_READ, A.STATEMENT_PAY, A.CAREPLAN_TASK_OWN,
-                                           A.CONSENT_OWN_WRITE, A.AMENDMENT_REQUEST}
+                                           A.CONSENT_OWN_WRITE, A.AMENDMENT_REQUEST, A.PUSH_OWN}
                           - _CLINICIAN_ONLY),
     Role.STAFF: frozenset(_STAFF),
     Role.DOCTOR: frozenset(_DOCTOR),
@@ -347,6 +349,7 @@ SCOPES: dict[Action, Scope] = {
     A.SCHEDULING_CONFIGURE: Scope.GLOBAL,
     A.SMART_APP_MANAGE: Scope.GLOBAL,
     A.SMART_AUTHORIZE_OWN: Scope.OWN_ACCOUNT,
+    A.PUSH_OWN: Scope.OWN_ACCOUNT,
     A.EMERGENCY_INFO_WRITE: Scope.PATIENT,
     A.CODE_STATUS_WRITE: Scope.PATIENT,
     A.PROTOCOL_READ: Scope.GLOBAL,

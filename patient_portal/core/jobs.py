@@ -68,7 +68,8 @@ _HANDLERS: dict[str, Callable[[dict], None]] = {}
 HANDLER_MODULES = ("patient_portal.core.mail", "patient_portal.core.sms",
                    "patient_portal.domain.appointments.reminders", "patient_portal.api.fhir.bulk",
                    "patient_portal.domain.emergency.notify",
-                   "patient_portal.domain.breakglass.notify", "patient_portal.domain.operations.alerts")
+                   "patient_portal.domain.breakglass.notify", "patient_portal.domain.operations.alerts",
+                   "patient_portal.domain.push.service")
 #: kinds whose failure raises no admin alert: the alert itself goes out by these
 _NO_ALERT = frozenset({"mail", "admin_alert"})
 KEEP_DONE = timedelta(days=7)

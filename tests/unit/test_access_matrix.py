@@ -99,6 +99,7 @@ EXPECTED: dict[str, str] = {
     "appointment.settings.write": "A",
     "smart.app.manage": "A",  # register outside (SMART) apps
     "smart.authorize.own": "ADSP",  # everyone may connect an app as themselves (scopes only narrow)
+    "push.own.manage": "P",  # a patient turns push notifications on or off for their own devices
     "emergency.info.write": "ADSP",
     "emergency.code_status.write": "D",
     "emergency.protocol.read": "ADS",

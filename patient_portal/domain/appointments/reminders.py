@@ -5,7 +5,7 @@
   was queued for, and still to come; ``ReminderSent`` (unique per appointment, hours and start) is
   written in a savepoint — if it exists, another worker or an earlier run already decided this
   reminder and nothing more happens; then the message (with confirm and cancel links) is queued on
-  the outbox in the same unit. So a reminder goes out once, or not at all for a cancelled or moved
+  the outbox in the same unit (and a push to the patient's devices that asked for one). So a reminder goes out once, or not at all for a cancelled or moved
   visit, whichever worker runs it and however often.
 * ``appointment.hold_expiry`` — a waitlist offer's hold ran out: ``service.lapse_offer``.
 """
@@ -23,6 +23,7 @@ from patient_portal.core.db import unit_of_work, utcnow
 from patient_portal.domain.appointments import notify
 from patient_portal.domain.appointments.models import BOOKED, Appointment, ReminderSent
 from patient_portal.domain.patients.models import Patient
+from patient_portal.domain.push import service as push
 
 
 @jobs.handler(notify.REMINDER)
@@ -51,6 +52,7 @@ def remind(payload: dict) -> None:
         except IntegrityError:
             return  # already decided by another run
         notify.send(session, appt, patient, "reminder", links=True)
+        push.notify_patient(session, appt.patient_id, push.REMINDER)  # "You have an appointment reminder"
         audit.record(session, None, "appointment.remind", patient_id=appt.patient_id, object_type="appointment",
                      object_id=appt.id, detail={"hours": hours, "channel": channel})
 

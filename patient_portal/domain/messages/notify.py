@@ -2,7 +2,8 @@
 subject or a word of it (core.mail's rule: no clinical data in email). Queued on the job outbox in
 the use case's transaction, so it goes only if the message was saved.
 
-* The clinic writes → every active account of the patient's record (link: /patient/messages).
+* The clinic writes → every active account of the patient's record (link: /patient/messages), and
+  a push ("You have a new message") to the devices they turned notifications on for.
 * The patient writes in a doctor's thread → that doctor and, while they are away, their delegate
   (link: /doctor/messages). Pool threads email nobody: the front desk works the pool.
 """
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 from patient_portal.core import mail
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.messages.models import MessageDelegate
+from patient_portal.domain.push import service as push
 from patient_portal.settings import get_settings
 
 SUBJECT = "You have a new message"
@@ -31,9 +33,11 @@ def _send(session: Session, users: list[User], path: str) -> int:
 
 
 def tell_patient(session: Session, patient_id: uuid.UUID) -> int:
-    """Email the patient's account(s); returns how many messages were queued."""
+    """Email the patient's account(s), and push to the devices they turned notifications on for;
+    returns how many emails were queued."""
     users = session.exec(select(User).where(User.patient_id == patient_id, User.role == "patient",
                                             User.active == True)).all()  # noqa: E712
+    push.notify_patient(session, patient_id, push.MESSAGE)
     return _send(session, list(users), PATIENT_PATH)
 
 

@@ -1,10 +1,11 @@
-"""Profile: who is signed in, and where to change sign-in security."""
+"""Profile: who is signed in, where to change sign-in security, and (patients) the phone app."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
+from patient_portal.pages.account.phone_app import phone_app_card
 from patient_portal.state.account import AccountState
 from patient_portal.state.session import SessionState
 
@@ -31,5 +32,6 @@ def profile() -> rx.Component:
         ),
         rx.link(rx.button("Sign-in security", size="3", min_height="44px", margin_top="1rem"),
                 href="/account/security"),
+        rx.cond(SessionState.role == "patient", phone_app_card()),
         title="Profile",
     )
