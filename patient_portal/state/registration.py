@@ -67,6 +67,9 @@ class RegistrationState(rx.State):
     duplicates: list[dict[str, str]] = []
     confirmed_different: bool = False
     error: str = ""
+    #: False when the person's permission set leaves out registering patients: the page says so
+    #: instead of offering a form whose last step would be refused
+    may_register: bool = True
     saving: bool = False
     registered_mrn: str = ""
     registered_id: str = ""
@@ -129,7 +132,8 @@ class RegistrationState(rx.State):
         """on_load: pick up this user's unfinished registration, if any."""
         self._reset()
         actor = await current_actor(self)
-        if actor is None or not actor.can(Action.PATIENT_REGISTER):
+        self.may_register = actor is not None and actor.can(Action.PATIENT_REGISTER)
+        if not self.may_register:
             return None
         saved = await run(patients.load_draft, actor)
         if saved:

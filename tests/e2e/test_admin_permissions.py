@@ -115,4 +115,7 @@ def test_a_staff_member_with_a_billing_set_sees_only_the_billing_links(page: Pag
     expect(nav.get_by_role("link", name="Patients")).to_be_visible()  # every holder finds patients
     for gone in ("Register patient", "Appointments", "Messages", "Review queue"):
         expect(nav.get_by_role("link", name=gone)).to_have_count(0)
+    user.goto("/staff/register")  # typed in: the page says so rather than offer a form it would refuse
+    expect(user.locator("#not-permitted")).to_be_visible()
+    expect(user.locator("#reg-given_name")).to_have_count(0)
     user.context.close()

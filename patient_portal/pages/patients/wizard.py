@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.components.confirm import confirm_dialog
-from patient_portal.components.feedback import error_callout
+from patient_portal.components.feedback import error_callout, not_permitted
 from patient_portal.components.forms import field_grid, form_section, primary_button, secondary_button
 from patient_portal.components.layout import page_header
 from patient_portal.domain.patients.validation import HISTORY_KINDS
@@ -21,6 +21,7 @@ from patient_portal.pages.patients.fields import (
     rows_editor,
 )
 from patient_portal.state.registration import FORM_ID, STEPS, RegistrationState, error_prefix
+from patient_portal.state.session import SessionState
 
 S = RegistrationState
 BASIC = Binding(S.basic, S.errors, "basic.", S.set_basic, S.blur_basic, id_prefix="reg")
@@ -228,22 +229,27 @@ def success_view() -> rx.Component:
 
 
 def wizard_body() -> rx.Component:
-    return rx.vstack(
-        page_header("Register a patient", "Nothing is saved to the record until you confirm on the last step; "
-                    "your progress is kept if the page reloads."),
-        rx.cond(
-            S.step == 6,
-            success_view(),
-            rx.vstack(
-                steps_indicator(),
-                rx.box(
-                    rx.match(S.step, (1, step_basic()), (2, step_history()), (3, step_insurance()),
-                             (4, step_emergency()), (5, step_review()), rx.fragment()),
-                    id=FORM_ID, width="100%",
-                ),
-                _nav_buttons(),
-                spacing="5", width="100%",
-            ),
+    """The wizard, or — for a person whose permission set leaves out registering — "Not permitted"."""
+    return rx.cond(
+        S.may_register,
+        rx.vstack(
+            page_header("Register a patient", "Nothing is saved to the record until you confirm on the last step; "
+                        "your progress is kept if the page reloads."),
+            rx.cond(S.step == 6, success_view(), _wizard_steps()),
+            width="100%", max_width="900px", spacing="4",
         ),
-        width="100%", max_width="900px", spacing="4",
+        not_permitted(SessionState.home),
+    )
+
+
+def _wizard_steps() -> rx.Component:
+    return rx.vstack(
+        steps_indicator(),
+        rx.box(
+            rx.match(S.step, (1, step_basic()), (2, step_history()), (3, step_insurance()),
+                     (4, step_emergency()), (5, step_review()), rx.fragment()),
+            id=FORM_ID, width="100%",
+        ),
+        _nav_buttons(),
+        spacing="5", width="100%",
     )
