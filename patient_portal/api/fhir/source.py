@@ -35,6 +35,7 @@ from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.profile import get_chart
 from patient_portal.domain.prescriptions import service as prescriptions
+from patient_portal.domain.results import service as results
 from patient_portal.domain.visits import service as visits
 from patient_portal.settings import get_settings
 
@@ -48,7 +49,7 @@ PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatem
 #: Types outside any patient's compartment (the clinic's directory).
 DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot")
 #: Types read by id (the others are found by searching a patient's compartment).
-READABLE = ("Patient", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES)
+READABLE = ("Patient", "Observation", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES)
 
 
 def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:
@@ -81,6 +82,10 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
             if page >= sets.pages:
                 break
         out["Observation"] = found
+    if "Observation" in types:
+        labs = lab_results(session, actor, pid)
+        if labs is not None:
+            out.setdefault("Observation", []).extend(labs)
     if "Encounter" in types and (actor.can(Action.VISIT_READ) or actor.can(Action.VISIT_SUMMARY_READ)):
         read = visits.list_notes if actor.can(Action.VISIT_READ) else visits.summaries
         out["Encounter"] = [fhir.encounter(pid, item) for item in _pages(
@@ -111,6 +116,33 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
         out["Consent"] = rows
     stamp(session, out)
     return out
+
+
+def lab_results(session: Session, actor: Any, pid: Any) -> list[dict[str, Any]] | None:
+    """The patient's lab results as Observations, by the results area's own reads: a clinician's
+    ``panels`` (every report, to review and held ones too; superseded results left out) or the
+    patient's ``own_results`` (released reports only: a held one has no values yet). None when the
+    role reads neither."""
+    found: list[dict[str, Any]] = []
+    if actor.can(Action.RESULT_READ):
+        for number in range(1, LIST_PAGES + 1):
+            page = results.panels(session, actor, patient_id=pid, page=number)
+            for p in page.items:
+                found.extend(fhir.lab_observation(pid, r, status=p.status, specimen_date=p.specimen_date,
+                                                  panel_name=p.name) for r in p.results)
+            if number >= page.pages:
+                break
+        return found
+    if actor.can(Action.RESULT_OWN_READ) and actor.patient_id is not None and str(actor.patient_id) == str(pid):
+        for number in range(1, LIST_PAGES + 1):
+            own = results.own_results(session, actor, patient_id=pid, page=number)
+            for p in own:
+                found.extend(fhir.lab_observation(pid, r, status="released", specimen_date=p.specimen_date,
+                                                  panel_name=p.name) for r in p.results)
+            if len(own) < results.PAGE_SIZE:
+                break
+        return found
+    return None
 
 
 def _pages(read: Any) -> list[Any]:
@@ -157,7 +189,7 @@ def owner(session: Session, rtype: str, rid: str) -> uuid.UUID | None:
             return None
     if rtype not in READABLE:
         return None  # found by searching the patient's compartment, not read by id
-    if rtype in records.BY_ID:
+    if rtype in records.BY_ID or rtype == "Observation":
         return records.patient_of(session, rtype, rid)
     kind = fhir.TYPE_KINDS.get(rtype)
     return history.patient_of(session, kind, rid) if kind else None
