@@ -8,6 +8,7 @@
 * ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_since``, ``_count``);
 * ``GET /fhir/Binary/{id}`` — a DocumentReference's file, through the documents area's download;
 * Practitioner (the clinic's doctors) is read and searched without a patient;
+* ``GET /fhir/AuditEvent?patient=…`` — a patient's own access log, or (administrators) the trail;
 * ``POST /fhir/{type}`` (``If-None-Exist``) and ``PUT /fhir/{type}/{id}`` (``If-Match``) — Condition
   and AllergyIntolerance, through the history service (the clinician's write, validated and audited).
 
@@ -26,7 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from patient_portal.api.documents import file_response
-from patient_portal.api.fhir import directory, search, source, writes
+from patient_portal.api.fhir import auditevents, directory, search, source, writes
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller, caller
 from patient_portal.api.fhir.scopes import scope_allows
@@ -39,7 +40,7 @@ from patient_portal.settings import get_settings
 router = APIRouter()
 MEDIA = "application/fhir+json"
 MAX_BODY = 1_000_000
-SUPPORTED = (*source.PATIENT_TYPES, *source.DIRECTORY_TYPES)
+SUPPORTED = (*source.PATIENT_TYPES, *source.DIRECTORY_TYPES, *source.LOG_TYPES)
 WRITABLE = tuple(writes.KINDS)
 
 
@@ -121,7 +122,7 @@ async def metadata() -> Response:
         entry: dict[str, Any] = {
             "type": rtype, "interaction": [{"code": c} for c in interactions], "versioning": "versioned",
             "readHistory": False, "conditionalCreate": rtype in WRITABLE,
-            "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(search.BY_TYPE.get(rtype, set()) | {"_id", "_lastUpdated"})],
+            "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(_params(rtype))],
             "searchInclude": [f"{rtype}:{search.PATIENT_REF[rtype]}"] if rtype in search.PATIENT_REF else [],
         }
         if rtype == "Patient":
@@ -142,12 +143,18 @@ async def metadata() -> Response:
     return answer(body)
 
 
+def _params(rtype: str) -> set[str]:
+    """The search parameters a type answers (the audit trail: only its own, newest first)."""
+    own = search.BY_TYPE.get(rtype, set())
+    return own if rtype in source.LOG_TYPES else own | {"_id", "_lastUpdated"}
+
+
 def _param_type(name: str) -> str:
     if name == "_id":
         return "token"
     if name in ("onset-date", "date", "effective", "birthdate", "authoredon", "_lastUpdated"):
         return "date"
-    if name in ("patient", "subject", "beneficiary", "practitioner"):
+    if name in ("patient", "subject", "beneficiary", "practitioner", "entity"):
         return "reference"
     if name in ("family", "given", "name"):
         return "string"
@@ -304,6 +311,10 @@ def _search(session: Session, who: FhirCaller, rtype: str, params: list[tuple[st
     query = search.parse(rtype, params, strict=strict)
     if rtype in source.DIRECTORY_TYPES:
         return _directory_search(session, who, query)
+    if rtype == "AuditEvent":
+        page, total = auditevents.search(session, who, query)
+        source.record(session, who, "search", rtype, count=len(page))
+        return answer(fhir.bundle("searchset", page, base_url(), total, search.links(base_url(), query, total)))
     ids = search.patient_ids(query)
     if not ids and who.actor.patient_id is not None:
         ids = [str(who.actor.patient_id)]

@@ -34,6 +34,7 @@ BY_TYPE: dict[str, set[str]] = {
     "Practitioner": {"name"},
     "Schedule": {"actor", "active", "service-type"},
     "Slot": {"schedule", "service-type", "start", "status"},
+    "AuditEvent": {"patient", "entity"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.

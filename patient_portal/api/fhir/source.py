@@ -48,6 +48,8 @@ PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatem
                  "DocumentReference", "CarePlan", "Goal", "Consent")
 #: Types outside any patient's compartment (the clinic's directory).
 DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot")
+#: The audit trail (searched through the audit-log area: ``api/fhir/auditevents.py``).
+LOG_TYPES = ("AuditEvent",)
 #: Types read by id (the others are found by searching a patient's compartment).
 READABLE = ("Patient", "Observation", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES)
 
