@@ -35,6 +35,8 @@ BY_TYPE: dict[str, set[str]] = {
     "Schedule": {"actor", "active", "service-type"},
     "Slot": {"schedule", "service-type", "start", "status"},
     "AuditEvent": {"patient", "entity"},
+    "Claim": {"patient", "status", "identifier"},
+    "ExplanationOfBenefit": {"patient", "status", "identifier"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.
@@ -42,7 +44,7 @@ PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "Medicat
                "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
                "Coverage": "beneficiary", "MedicationRequest": "subject", "Encounter": "subject",
                "Appointment": "patient", "DocumentReference": "subject", "CarePlan": "subject", "Goal": "subject",
-               "Consent": "patient"}
+               "Consent": "patient", "Claim": "patient", "ExplanationOfBenefit": "patient"}
 
 
 class BadSearch(ValueError):

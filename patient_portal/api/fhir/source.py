@@ -6,7 +6,8 @@ a chart read with the policy's basis and purpose), ``observations.readings`` (vi
 ``prescriptions``, ``visits`` (Encounter: the full list for clinicians, signed summaries for the
 patient), ``appointments.for_patient``, ``documents.list_in`` (DocumentReference; the file itself is
 ``Binary``, the documents area's download), ``careplans.board`` (CarePlan, Goal) and
-``consent.overview`` (Consent). Each service asks the policy and writes its own audit event; a type
+``consent.overview`` (Consent), ``fhir.claims`` (Claim and ExplanationOfBenefit: billing's rule of
+who sees which claim line). Each service asks the policy and writes its own audit event; a type
 the role does not read is absent (the router answers 403). ``practitioners`` is the clinic's
 directory (Practitioner), outside any compartment. Each
 FHIR request then appends one ``fhir.request`` audit event naming the interaction, the resource
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from patient_portal.api.fhir import financial
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.core.access import Action
@@ -29,7 +31,7 @@ from patient_portal.domain.consent import service as consents
 from patient_portal.domain.documents import service as documents
 from patient_portal.domain.documents.filetypes import KINDS as FILE_KINDS
 from patient_portal.domain.documents.models import is_clinical
-from patient_portal.domain.fhir import records
+from patient_portal.domain.fhir import claims, records
 from patient_portal.domain.fhir import service as exports
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
@@ -45,7 +47,7 @@ OBS_PAGE, OBS_PAGES = 50, 40
 LIST_PAGES = 40
 PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization",
                  "Observation", "RelatedPerson", "Coverage", "MedicationRequest", "Encounter", "Appointment",
-                 "DocumentReference", "CarePlan", "Goal", "Consent")
+                 "DocumentReference", "CarePlan", "Goal", "Consent", "Claim", "ExplanationOfBenefit")
 #: Types outside any patient's compartment (the clinic's directory).
 DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot")
 #: The audit trail (searched through the audit-log area: ``api/fhir/auditevents.py``).
@@ -116,6 +118,13 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
             rows.append(fhir.consent(pid, entry, entry.purpose not in newest, opt_in.get(entry.purpose, True)))
             newest.add(entry.purpose)
         out["Consent"] = rows
+    if types & {"Claim", "ExplanationOfBenefit"} and any(
+            actor.can(a) for a in (Action.BILLING_ACCOUNT_READ, Action.STATEMENT_READ, Action.CHARGE_OWN_READ)):
+        found_claims = claims.claims(session, actor, patient_id=pid)
+        if "Claim" in types:
+            out["Claim"] = [financial.claim(c) for c in found_claims]
+        if "ExplanationOfBenefit" in types:
+            out["ExplanationOfBenefit"] = [financial.explanation_of_benefit(c) for c in found_claims]
     stamp(session, out)
     return out
 

@@ -26,6 +26,7 @@ from patient_portal.core.access import Action, Actor, Role, require
 from patient_portal.core.access_facts import ConsentRecord
 from patient_portal.core.crypto import plain_rows
 from patient_portal.domain.appointments.models import Appointment
+from patient_portal.domain.billing.models import Claim as BillingClaim
 from patient_portal.domain.careplans.models import CarePlan, CarePlanGoal
 from patient_portal.domain.documents.models import Document
 from patient_portal.domain.emergency.models import EmergencyContact
@@ -45,10 +46,11 @@ TABLES: dict[str, Any] = {
     "Immunization": Immunization, "RelatedPerson": EmergencyContact, "Coverage": InsurancePolicy,
     "MedicationRequest": Prescription, "Encounter": VisitNote, "Appointment": Appointment,
     "DocumentReference": Document, "CarePlan": CarePlan, "Goal": CarePlanGoal, "Consent": ConsentRecord,
-    "Practitioner": User,
+    "Practitioner": User, "Claim": BillingClaim, "ExplanationOfBenefit": BillingClaim,
 }
 #: Types read by id through ``patient_of`` (the history kinds have their own: ``history.patient_of``).
-BY_ID = ("Encounter", "Appointment", "DocumentReference", "CarePlan", "Goal", "Consent")
+BY_ID = ("Encounter", "Appointment", "DocumentReference", "CarePlan", "Goal", "Consent", "Claim",
+         "ExplanationOfBenefit")
 
 
 def _uuid(value: str) -> uuid.UUID | None:
