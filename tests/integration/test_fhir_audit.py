@@ -77,7 +77,7 @@ def test_unsupported_parameters_and_reads_by_id_are_refused(clinic):
     assert me.get(f"/fhir/AuditEvent/{uuid.uuid4()}").status_code == 404
 
 
-def test_scopes_narrow_audit_event_search(clinic, tokens):
+def test_scopes_narrow_audit_event_search(clinic, tokens):  # noqa: F811 (the fixture)
     from tests.integration.patients_support import actor
 
     pid = uuid.UUID(clinic["elena"])

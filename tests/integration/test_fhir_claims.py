@@ -21,7 +21,7 @@ from tests.integration.patients_support import ADMIN, DOCTOR, actor, call, put_o
 
 
 @pytest.fixture
-def billed(db, tokens):
+def billed(db, tokens):  # noqa: F811 (the fixture)
     """Elena's claim: two lines from Dr. Author's visit ($150 + $120) and a blood draw ($20) her
     colleague rendered; Omar's claim from his own visit. Tokens for every role."""
     c = setup_clinic()
@@ -106,7 +106,7 @@ def test_the_claim_read_is_audited_for_the_patients_access_log(billed):
     assert str(last.patient_id) == str(billed["elena"]) and last.detail["own_lines"] is True
 
 
-def test_scopes_narrow_claims_and_the_capability_statement_lists_them(billed, tokens):
+def test_scopes_narrow_claims_and_the_capability_statement_lists_them(billed, tokens):  # noqa: F811 (the fixture)
     tokens["vitals-only"] = (actor(Role.PATIENT, billed["elena"]), frozenset({"patient/Observation.rs"}), "bp-app")
     refused = _get(billed, "vitals-only", "/fhir/Claim", patient=str(billed["elena"]))
     assert refused.status_code == 403 and valid(refused.json())["resourceType"] == "OperationOutcome"

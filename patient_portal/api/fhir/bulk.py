@@ -1,4 +1,4 @@
-"""Bulk Data ``$export`` (system and Patient level), run as a job (``core.jobs``).
+"""Bulk Data ``$export`` (system, Group and Patient level), run as a job (``core.jobs``).
 
 Kick-off ``GET /fhir/$export`` or ``/fhir/Patient/$export`` with ``Prefer: respond-async`` → 202 and
 ``Content-Location`` (the status URL). Polling it: 202 with ``X-Progress`` while the job runs, then
@@ -6,7 +6,8 @@ Kick-off ``GET /fhir/$export`` or ``/fhir/Patient/$export`` with ``Prefer: respo
 encrypted in the BlobStore with its own data key, served by ``/fhir/$export-file/<id>/<n>`` to the
 requester only, until the export expires (a day after it finished).
 
-Which patients: the system level is for admins (``Action.REPORTS``, refusal audited); the Patient
+Which patients: the system level is for admins (``Action.REPORTS``, refusal audited), and so is the
+Group level (``/fhir/Group/<care team>/$export``: one doctor's care-team patients); the Patient
 level covers every patient the caller reaches (``access.reach_filter``: a doctor's care team, a
 patient's own record). Each patient's resources come from ``source.compartment`` as the requester —
 the same services, policy and audit as any read — and scopes narrow the types. ``_since`` keeps the
@@ -43,7 +44,7 @@ FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 
 
 def _kickoff(session: Session, who: FhirCaller, level: str, params: dict[str, str], url: str,
-             prefer: str) -> Response:
+             prefer: str, group: str | None = None) -> Response:
     if "respond-async" not in prefer.lower():
         raise Problem(400, "invalid", "Bulk export needs the header Prefer: respond-async.")
     if params.get("_outputFormat", FORMATS[0]) not in FORMATS:
@@ -58,7 +59,7 @@ def _kickoff(session: Session, who: FhirCaller, level: str, params: dict[str, st
         raise Problem(403, "forbidden", "The access token's scopes allow none of these types.")
     export = exports.request_export(session, who.actor, level=level, types=types, url=url,
                                     client_id=who.client_id, scopes=who.scopes,
-                                    since=since.isoformat() if since else None)
+                                    since=since.isoformat() if since else None, group=group)
     return Response(status_code=202, headers={"Content-Location": f"{base_url()}/$export-poll/{export.id}"})
 
 
@@ -72,6 +73,14 @@ async def export_system(request: Request) -> Response:
 async def export_patients(request: Request) -> Response:
     return await run(request, "Patient", "export", _kickoff, "patient", dict(request.query_params),
                      str(request.url), request.headers.get("prefer", ""))
+
+
+@router.get("/fhir/Group/{group_id}/$export")
+async def export_group(group_id: str, request: Request) -> Response:
+    """A care team's patients (Group id: the doctor's; ``GET /fhir/Group`` lists them): admins and
+    Backend Services apps (``system/*.rs``), the same job and files as the other levels."""
+    return await run(request, "Group", "export", _kickoff, "group", dict(request.query_params),
+                     str(request.url), request.headers.get("prefer", ""), group_id[:64])
 
 
 def _mine(session: Session, who: FhirCaller, export_id: str) -> FhirExport:
@@ -153,7 +162,7 @@ def run_export(payload: dict[str, Any]) -> None:
     types, level = started
     since = search.since_param(payload.get("since"))
     with unit_of_work() as session:
-        pids = exports.patients_for(session, actor, level)
+        pids = exports.patients_for(session, actor, level, payload.get("group"))
     lines: dict[str, list[bytes]] = {t: [] for t in types}
     for n, pid in enumerate(pids):
         try:

@@ -125,9 +125,14 @@ async def metadata() -> Response:
             "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(_params(rtype))],
             "searchInclude": [f"{rtype}:{search.PATIENT_REF[rtype]}"] if rtype in search.PATIENT_REF else [],
         }
+        if rtype == "Group":
+            entry["operation"] = [{"name": "export",
+                                   "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"}]
         if rtype == "Patient":
             entry["operation"] = [{"name": "everything",
-                                   "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
+                                   "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+                                  {"name": "export",
+                                   "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"}]
             entry["searchRevInclude"] = [f"{t}:{p}" for t, p in search.PATIENT_REF.items()]
         resources.append(entry)
     resources.append({"type": "Binary", "interaction": [{"code": "read"}],
@@ -138,6 +143,8 @@ async def metadata() -> Response:
         "software": {"name": "Patient Portal"},
         "implementation": {"description": "Patient Portal FHIR API", "url": base_url()},
         "rest": [{"mode": "server", "resource": resources,
+                  "operation": [{"name": "export",
+                                 "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}],
                   "security": {"description": "The portal's session cookie, or a SMART access token (Bearer)."}}],
     }
     return answer(body)
@@ -195,6 +202,8 @@ def _directory(session: Session, who: FhirCaller, rtype: str, query: search.Quer
                ) -> list[dict[str, Any]]:
     if rtype == "Slot":
         return directory.slots(session, who, query) if query is not None else []
+    if rtype == "Group":
+        return directory.groups(session, who)
     return (directory.schedules if rtype == "Schedule" else directory.practitioners)(session, who)
 
 

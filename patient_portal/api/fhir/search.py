@@ -34,6 +34,7 @@ BY_TYPE: dict[str, set[str]] = {
     "Practitioner": {"name"},
     "Schedule": {"actor", "active", "service-type"},
     "Slot": {"schedule", "service-type", "start", "status"},
+    "Group": set(),
     "AuditEvent": {"patient", "entity"},
     "Claim": {"patient", "status", "identifier"},
     "ExplanationOfBenefit": {"patient", "status", "identifier"},

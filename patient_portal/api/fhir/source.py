@@ -49,7 +49,7 @@ PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatem
                  "Observation", "RelatedPerson", "Coverage", "MedicationRequest", "Encounter", "Appointment",
                  "DocumentReference", "CarePlan", "Goal", "Consent", "Claim", "ExplanationOfBenefit")
 #: Types outside any patient's compartment (the clinic's directory).
-DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot")
+DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot", "Group")
 #: The audit trail (searched through the audit-log area: ``api/fhir/auditevents.py``).
 LOG_TYPES = ("AuditEvent",)
 #: Types read by id (the others are found by searching a patient's compartment).
