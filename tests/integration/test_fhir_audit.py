@@ -70,11 +70,25 @@ def test_the_front_desk_and_doctors_are_refused_and_the_refusal_is_audited(clini
     assert any(e.outcome != "success" for e in events("audit.read"))
 
 
-def test_unsupported_parameters_and_reads_by_id_are_refused(clinic):
+def test_unsupported_parameters_are_refused(clinic):
     me = clinic["me"]
     assert me.get("/fhir/AuditEvent", params={"_sort": "date"}).status_code == 400
     assert me.get("/fhir/AuditEvent", params={"patient": f"{clinic['elena']},{clinic['omar']}"}).status_code == 400
-    assert me.get(f"/fhir/AuditEvent/{uuid.uuid4()}").status_code == 404
+
+
+def test_an_event_is_read_by_id_only_where_the_search_finds_it(clinic):
+    me, admin = clinic["me"], signed_in("admin@clinic.org", "admin")[0]
+    mine = _events(me)["entry"][0]["resource"]
+    answer = me.get(f"/fhir/AuditEvent/{mine['id']}")
+    assert answer.status_code == 200 and valid(answer.json()) == {**mine, "meta": answer.json()["meta"]}
+    assert valid(admin.get(f"/fhir/AuditEvent/{mine['id']}").json())["id"] == mine["id"]
+    omars = _events(admin, patient=clinic["omar"])["entry"][0]["resource"]["id"]
+    assert me.get(f"/fhir/AuditEvent/{omars}").status_code == 404  # another patient's: 404, not 403
+    own_read = next(e.id for e in events("audit.own.read"))  # her own reading of her log is not in it
+    assert me.get(f"/fhir/AuditEvent/{own_read}").status_code == 404
+    for rid in (str(uuid.uuid4()), "not-an-id"):
+        assert me.get(f"/fhir/AuditEvent/{rid}").status_code == 404
+    assert clinic["desk"].get(f"/fhir/AuditEvent/{mine['id']}").status_code == 403
 
 
 def test_scopes_narrow_audit_event_search(clinic, tokens):  # noqa: F811 (the fixture)
@@ -90,8 +104,8 @@ def test_scopes_narrow_audit_event_search(clinic, tokens):  # noqa: F811 (the fi
     assert events("fhir.request")[-1].detail["client"] == "log-app"  # the refused one wrote no request event
 
 
-def test_the_capability_statement_lists_audit_event_search(db):
+def test_the_capability_statement_lists_audit_event_read_and_search(db):
     body = client().get("/fhir/metadata").json()
     entry = next(r for r in body["rest"][0]["resource"] if r["type"] == "AuditEvent")
-    assert [i["code"] for i in entry["interaction"]] == ["search-type"]
+    assert {i["code"] for i in entry["interaction"]} == {"read", "vread", "history-instance", "search-type"}
     assert {p["name"] for p in entry["searchParam"]} == {"patient", "entity"}

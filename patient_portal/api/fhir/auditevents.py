@@ -1,4 +1,5 @@
-"""AuditEvent: the audit trail as FHIR, searched (``GET /fhir/AuditEvent?patient=…``), never written.
+"""AuditEvent: the audit trail as FHIR, searched (``GET /fhir/AuditEvent?patient=…``) and read by id
+where that search would find it; never written.
 
 The audit-log area answers (``audit_log.access_records``: its policy decision, its own audit event):
 
@@ -81,3 +82,9 @@ def search(session: Session, caller: FhirCaller, query: Query) -> tuple[list[dic
     found = audit_log.access_records(session, caller.actor, patient_id=named[0] if named else None,
                                      page=query.offset // size + 1, page_size=size)
     return [audit_event(r) for r in found.rows], found.total
+
+
+def read(session: Session, caller: FhirCaller, rid: str) -> dict[str, Any] | None:
+    """One AuditEvent by id, where the caller's search would find it (None: 404)."""
+    found = audit_log.access_records(session, caller.actor, page_size=1, event_id=rid)
+    return audit_event(found.rows[0]) if found.rows else None

@@ -8,7 +8,7 @@
 * ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_since``, ``_count``);
 * ``GET /fhir/Binary/{id}`` — a DocumentReference's file, through the documents area's download;
 * Practitioner (the clinic's doctors) is read and searched without a patient;
-* ``GET /fhir/AuditEvent?patient=…`` — a patient's own access log, or (administrators) the trail;
+* ``GET /fhir/AuditEvent?patient=…`` (and by id) — a patient's own access log, or (administrators) the trail;
 * ``POST /fhir/{type}`` (``If-None-Exist``) and ``PUT /fhir/{type}/{id}`` (``If-Match``) — Condition
   and AllergyIntolerance, through the history service (the clinician's write, validated and audited).
 
@@ -216,6 +216,11 @@ def _one(session: Session, who: FhirCaller, rtype: str, rid: str) -> dict[str, A
         if resource is None:
             raise Problem(404, "not-found", "Resource not found.")
         return resource
+    if rtype in source.LOG_TYPES:
+        event = auditevents.read(session, who, rid[:64])
+        if event is None:
+            raise Problem(404, "not-found", "Resource not found.")
+        return event
     pid = source.owner(session, rtype, rid[:64])
     if pid is None:
         raise Problem(404, "not-found", "Resource not found.")

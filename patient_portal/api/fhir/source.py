@@ -53,7 +53,7 @@ DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot", "Group")
 #: The audit trail (searched through the audit-log area: ``api/fhir/auditevents.py``).
 LOG_TYPES = ("AuditEvent",)
 #: Types read by id (the others are found by searching a patient's compartment).
-READABLE = ("Patient", "Observation", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES)
+READABLE = ("Patient", "Observation", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES, *LOG_TYPES)
 
 
 def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:

@@ -236,14 +236,16 @@ def chain_status(session: Session, actor: Actor | None) -> ChainStatus:
 
 
 def access_records(session: Session, actor: Actor | None, *, patient_id: Any = None, page: Any = 1,
-                   page_size: int = ADMIN_PAGE_SIZE) -> RecordPage:
+                   page_size: int = ADMIN_PAGE_SIZE, event_id: Any = None) -> RecordPage:
     """The audit trail as records with machine times and codes (the FHIR API's AuditEvent), newest
     first. A patient gets exactly their own access log (``ACCESS_LOG_OWN``: what other people did with
     their record, the same rows and words as the screen, no IPs; another patient's id answers nothing);
-    everyone else needs ``AUDIT_READ`` (administrators) and may narrow to one patient. Audited like the
+    everyone else needs ``AUDIT_READ`` (administrators) and may narrow to one patient. `event_id`:
+    only that event (a read by id: found only where the search would find it). Audited like the
     screens (``audit.own.read`` / ``audit.read``)."""
     page, size = _page(page), max(1, min(ADMIN_PAGE_SIZE, int(page_size)))
     wanted = _as_uuid(str(patient_id)) if patient_id not in (None, "") else None
+    only = [] if event_id is None else [AuditEvent.id == (_as_uuid(str(event_id)[:64]) or uuid.UUID(int=0))]
     if actor is not None and actor.role == Role.PATIENT:
         actor = guard(session, actor, Action.ACCESS_LOG_OWN)
         if actor.patient_id is None or (patient_id not in (None, "") and wanted != actor.patient_id):
@@ -251,7 +253,7 @@ def access_records(session: Session, actor: Actor | None, *, patient_id: Any = N
                          detail={"page": page, "count": 0, "fhir": True})
             return RecordPage([], 0)
         conditions = [_about_patient(actor.patient_id), AuditEvent.actor_id.is_not(None),
-                      AuditEvent.actor_id != actor.user_id, AuditEvent.action != OWN_READ]
+                      AuditEvent.actor_id != actor.user_id, AuditEvent.action != OWN_READ, *only]
         total, events = _count_and_rows(session, conditions, page, size)
         users = _users(session, (e.actor_id for e in events))
         rows = [AccessRecord(id=e.id, at=e.at, action=e.action, outcome=e.outcome, purpose=e.purpose,
@@ -261,7 +263,8 @@ def access_records(session: Session, actor: Actor | None, *, patient_id: Any = N
                      detail={"page": page, "count": len(rows), "fhir": True})
         return RecordPage(rows, total)
     actor = guard(session, actor, Action.AUDIT_READ)
-    conditions = [] if patient_id in (None, "") else [_about_patient(wanted) if wanted else AuditEvent.id.is_(None)]
+    conditions = [*only] if patient_id in (None, "") else [_about_patient(wanted) if wanted else AuditEvent.id.is_(None),
+                                                            *only]
     total, events = _count_and_rows(session, conditions, page, size)
     users = _users(session, (e.actor_id for e in events))
     rows = []
