@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -145,6 +146,33 @@ class _FileRef:
 
 # ---------------------------------------------------------------------------------------------- the job
 
+class _Spool:
+    """One type's NDJSON while the export reads patient after patient: kept zlib-compressed in memory
+    (NDJSON of FHIR compresses several times over, so a large export stays within the worker's
+    memory), never written to disk in clear; ``chunks()`` gives it back, decompressed, piece by piece
+    for the encrypting upload."""
+
+    def __init__(self) -> None:
+        self._packer = zlib.compressobj(6)
+        self._parts: list[bytes] = []
+        self.count = 0
+
+    def add(self, line: bytes) -> None:
+        self.count += 1
+        if packed := self._packer.compress(line):
+            self._parts.append(packed)
+
+    def chunks(self) -> Iterator[bytes]:
+        self._parts.append(self._packer.flush())
+        unpacker = zlib.decompressobj()
+        self._parts.reverse()  # pop from the end: each part freed once it is unpacked
+        while self._parts:
+            if out := unpacker.decompress(self._parts.pop()):
+                yield out
+        if rest := unpacker.flush():
+            yield rest
+
+
 @jobs.handler(JOB)
 def run_export(payload: dict[str, Any]) -> None:
     """Write one encrypted NDJSON file per type: every reached patient's resources, read through
@@ -163,7 +191,7 @@ def run_export(payload: dict[str, Any]) -> None:
     since = search.since_param(payload.get("since"))
     with unit_of_work() as session:
         pids = exports.patients_for(session, actor, level, payload.get("group"))
-    lines: dict[str, list[bytes]] = {t: [] for t in types}
+    lines = {t: _Spool() for t in types}
     for n, pid in enumerate(pids):
         try:
             with unit_of_work() as session:
@@ -171,8 +199,8 @@ def run_export(payload: dict[str, Any]) -> None:
         except ServiceError:  # a patient the policy refuses now, or one gone since: not in the export
             continue
         for rtype, resources in found.items():
-            lines[rtype].extend(json.dumps(r, separators=(",", ":")).encode() + b"\n"
-                                for r in search.since(resources, since))
+            for r in search.since(resources, since):
+                lines[rtype].add(json.dumps(r, separators=(",", ":")).encode() + b"\n")
         if n % 50 == 0:
             with unit_of_work() as session:
                 if not exports.progress(session, export_id, f"{n + 1} of {len(pids)} patients"):
@@ -180,12 +208,12 @@ def run_export(payload: dict[str, Any]) -> None:
     store = get_blob_store()
     files = []
     for rtype in types:
-        if not lines[rtype]:
+        if not lines[rtype].count:
             continue
         key = new_object_key("fhir-export")
         dek, wrapped = new_data_key(key)
-        store.put(key, encrypt_stream(iter(lines[rtype]), dek, key))
-        files.append({"type": rtype, "key": key, "wrapped": wrapped.token, "count": len(lines[rtype])})
+        store.put(key, encrypt_stream(lines[rtype].chunks(), dek, key))
+        files.append({"type": rtype, "key": key, "wrapped": wrapped.token, "count": lines[rtype].count})
     with unit_of_work() as session:
         kept = exports.finish(session, actor, export_id, files, len(pids))
     if not kept:
