@@ -1,4 +1,4 @@
-"""Claim and ExplanationOfBenefit (issue 16, from issue 14's billing): read and search by patient,
+"""Claim, ClaimResponse and ExplanationOfBenefit (issue 16, from issue 14's billing): read and search by patient,
 as valid R4, amounts as Money. Billing's rule of who sees what: the front desk and admins every claim
 line; the patient her own claims; a doctor only the lines of their own visits ("doctors see the
 charges of their own visits"), and nothing of a patient off their care team; another patient's
@@ -72,6 +72,9 @@ def test_the_front_desk_and_admins_read_every_line_of_a_claim(billed):
         submitted = next(a for a in eob["item"][0]["adjudication"] if a["category"]["coding"][0]["code"] == "submitted")
         assert submitted["amount"]["currency"] == "USD"
         assert eob["payment"]["amount"] == {"value": 0, "currency": "USD"}  # nothing paid yet
+    [answer] = _search(billed, who, "ClaimResponse", billed["elena"])
+    assert answer["request"]["reference"] == f"Claim/{billed['elena_claim']}" and answer["outcome"] == "queued"
+    assert len(answer["item"]) == 3 and "payment" not in answer  # nothing paid yet
     one = _get(billed, "staff", f"/fhir/ExplanationOfBenefit/{billed['elena_claim']}")
     assert one.status_code == 200 and valid(one.json())["id"] == billed["elena_claim"]
     assert valid(_get(billed, "staff", f"/fhir/Claim/{billed['omar_claim']}").json())["resourceType"] == "Claim"
@@ -81,7 +84,8 @@ def test_the_patient_reads_her_own_claims_and_another_patients_is_404(billed):
     [claim] = _search(billed, "elena", "Claim", billed["elena"])
     assert sorted(_codes(claim)) == ["36415", "71046", "99213"]
     assert _get(billed, "elena", f"/fhir/Claim/{billed['elena_claim']}").status_code == 200
-    for url in (f"/fhir/Claim/{billed['omar_claim']}", f"/fhir/ExplanationOfBenefit/{billed['omar_claim']}"):
+    for url in (f"/fhir/Claim/{billed['omar_claim']}", f"/fhir/ExplanationOfBenefit/{billed['omar_claim']}",
+                f"/fhir/ClaimResponse/{billed['omar_claim']}"):
         answer = _get(billed, "elena", url)
         assert answer.status_code == 404 and valid(answer.json())["resourceType"] == "OperationOutcome"
     assert _get(billed, "elena", "/fhir/Claim", patient=str(billed["omar"])).json()["total"] == 0
@@ -112,4 +116,19 @@ def test_scopes_narrow_claims_and_the_capability_statement_lists_them(billed, to
     assert refused.status_code == 403 and valid(refused.json())["resourceType"] == "OperationOutcome"
     body = client().get("/fhir/metadata").json()
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
-    assert {"read", "search-type"} <= served["Claim"] and {"read", "search-type"} <= served["ExplanationOfBenefit"]
+    assert all({"read", "search-type"} <= served[t] for t in ("Claim", "ClaimResponse", "ExplanationOfBenefit"))
+
+
+def test_after_the_payer_answers_the_eob_shows_what_was_paid_and_what_is_left_to_the_patient(billed):
+    call(billing.submit_claims, billed["staff"], claim_ids=[billed["omar_claim"]])
+    [posted] = call(billing.fetch_remittances, billed["staff"])
+    view = call(billing.get_claim, billed["staff"], claim_id=billed["omar_claim"])
+    [line] = view.lines
+    [eob] = _search(billed, "omar", "ExplanationOfBenefit", billed["omar"])
+    assert eob["outcome"] in ("complete", "partial") and eob["payment"]["amount"] == money(posted.paid_cents)
+    paid = next(a for a in eob["item"][0]["adjudication"] if a["category"].get("coding", [{}])[0].get("code") == "benefit")
+    assert paid["amount"] == money(line.paid_cents)
+    left = next(t for t in eob["total"] if t["category"].get("text") == "patient responsibility")
+    assert left["amount"] == money(line.patient_cents)
+    [answer] = _search(billed, "omar", "ClaimResponse", billed["omar"])
+    assert answer["payment"]["amount"] == money(posted.paid_cents)

@@ -1,9 +1,10 @@
-"""Billing claims as FHIR R4 Claim and ExplanationOfBenefit (from ``domain.fhir.claims`` records).
+"""Billing claims as FHIR R4 Claim, ClaimResponse and ExplanationOfBenefit (``domain.fhir.claims``).
 
-One billing claim is both: the Claim is what the clinic asked the payer for (each line's code, units,
-charge), the ExplanationOfBenefit what came back (per line: submitted, paid, adjusted, what is left
-to the patient, the payer's adjustment reasons). Integer cents become Money (``value`` in dollars,
-``currency`` USD); nothing is a float sum: each Money is one row's cents divided once.
+One billing claim is all three (same id): the Claim is what the clinic asked the payer for (each
+line's code, units, charge), the ExplanationOfBenefit what came back (per line: submitted, allowed,
+paid, the payer's adjustment reasons; what is left to the patient), the ClaimResponse that answer on
+its own. Integer cents become Money (``value`` in dollars, ``currency`` USD); nothing is a float
+sum: each Money is one row's cents divided once.
 """
 
 from __future__ import annotations
@@ -109,3 +110,20 @@ def explanation_of_benefit(record: Any) -> dict[str, Any]:
     if patient_share:
         out["total"].append({"category": {"text": "patient responsibility"}, "amount": money(patient_share)})
     return out
+
+
+def claim_response(record: Any) -> dict[str, Any]:
+    """The ClaimResponse: the payer's answer to the Claim (same id) — outcome, per item the
+    adjudication, totals and payment; the patient's share as its own total."""
+    eob = explanation_of_benefit(record)
+    out = {k: eob[k] for k in ("id", "meta", "identifier", "status", "type", "use", "patient", "created",
+                               "insurer", "outcome", "total")}
+    paid = sum(x.paid_cents for x in record.lines)
+    if paid:  # ClaimResponse.payment needs its type: what was paid, in full or in part
+        kind = "complete" if record.status == "paid" else "partial"
+        out["payment"] = {"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ex-paymenttype",
+                                               "code": kind}]}, "amount": money(paid)}
+    out["resourceType"] = "ClaimResponse"
+    out["request"] = ref("Claim", record.id)
+    out["item"] = [{"itemSequence": item["sequence"], "adjudication": item["adjudication"]} for item in eob["item"]]
+    return {"resourceType": "ClaimResponse", **{k: v for k, v in out.items() if k != "resourceType"}}

@@ -37,6 +37,7 @@ BY_TYPE: dict[str, set[str]] = {
     "Group": set(),
     "AuditEvent": {"patient", "entity"},
     "Claim": {"patient", "status", "identifier"},
+    "ClaimResponse": {"patient", "status", "identifier"},
     "ExplanationOfBenefit": {"patient", "status", "identifier"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
@@ -45,7 +46,8 @@ PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "Medicat
                "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
                "Coverage": "beneficiary", "MedicationRequest": "subject", "Encounter": "subject",
                "Appointment": "patient", "DocumentReference": "subject", "CarePlan": "subject", "Goal": "subject",
-               "Consent": "patient", "Claim": "patient", "ExplanationOfBenefit": "patient"}
+               "Consent": "patient", "Claim": "patient", "ClaimResponse": "patient",
+               "ExplanationOfBenefit": "patient"}
 
 
 class BadSearch(ValueError):

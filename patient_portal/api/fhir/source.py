@@ -6,7 +6,7 @@ a chart read with the policy's basis and purpose), ``observations.readings`` (vi
 ``prescriptions``, ``visits`` (Encounter: the full list for clinicians, signed summaries for the
 patient), ``appointments.for_patient``, ``documents.list_in`` (DocumentReference; the file itself is
 ``Binary``, the documents area's download), ``careplans.board`` (CarePlan, Goal) and
-``consent.overview`` (Consent), ``fhir.claims`` (Claim and ExplanationOfBenefit: billing's rule of
+``consent.overview`` (Consent), ``fhir.claims`` (Claim, ClaimResponse and ExplanationOfBenefit: billing's rule of
 who sees which claim line). Each service asks the policy and writes its own audit event; a type
 the role does not read is absent (the router answers 403). ``practitioners`` is the clinic's
 directory (Practitioner), outside any compartment. Each
@@ -47,7 +47,7 @@ OBS_PAGE, OBS_PAGES = 50, 40
 LIST_PAGES = 40
 PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization",
                  "Observation", "RelatedPerson", "Coverage", "MedicationRequest", "Encounter", "Appointment",
-                 "DocumentReference", "CarePlan", "Goal", "Consent", "Claim", "ExplanationOfBenefit")
+                 "DocumentReference", "CarePlan", "Goal", "Consent", "Claim", "ClaimResponse", "ExplanationOfBenefit")
 #: Types outside any patient's compartment (the clinic's directory).
 DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot", "Group")
 #: The audit trail (searched through the audit-log area: ``api/fhir/auditevents.py``).
@@ -118,11 +118,13 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
             rows.append(fhir.consent(pid, entry, entry.purpose not in newest, opt_in.get(entry.purpose, True)))
             newest.add(entry.purpose)
         out["Consent"] = rows
-    if types & {"Claim", "ExplanationOfBenefit"} and any(
+    if types & {"Claim", "ClaimResponse", "ExplanationOfBenefit"} and any(
             actor.can(a) for a in (Action.BILLING_ACCOUNT_READ, Action.STATEMENT_READ, Action.CHARGE_OWN_READ)):
         found_claims = claims.claims(session, actor, patient_id=pid)
         if "Claim" in types:
             out["Claim"] = [financial.claim(c) for c in found_claims]
+        if "ClaimResponse" in types:
+            out["ClaimResponse"] = [financial.claim_response(c) for c in found_claims]
         if "ExplanationOfBenefit" in types:
             out["ExplanationOfBenefit"] = [financial.explanation_of_benefit(c) for c in found_claims]
     stamp(session, out)

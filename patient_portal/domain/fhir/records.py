@@ -46,11 +46,12 @@ TABLES: dict[str, Any] = {
     "Immunization": Immunization, "RelatedPerson": EmergencyContact, "Coverage": InsurancePolicy,
     "MedicationRequest": Prescription, "Encounter": VisitNote, "Appointment": Appointment,
     "DocumentReference": Document, "CarePlan": CarePlan, "Goal": CarePlanGoal, "Consent": ConsentRecord,
-    "Practitioner": User, "Claim": BillingClaim, "ExplanationOfBenefit": BillingClaim,
+    "Practitioner": User, "Claim": BillingClaim, "ClaimResponse": BillingClaim,
+    "ExplanationOfBenefit": BillingClaim,
 }
 #: Types read by id through ``patient_of`` (the history kinds have their own: ``history.patient_of``).
 BY_ID = ("Encounter", "Appointment", "DocumentReference", "CarePlan", "Goal", "Consent", "Claim",
-         "ExplanationOfBenefit")
+         "ClaimResponse", "ExplanationOfBenefit")
 
 
 def _uuid(value: str) -> uuid.UUID | None:
