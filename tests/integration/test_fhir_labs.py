@@ -105,3 +105,20 @@ def test_the_capability_statement_claims_observation_read(db):
     body = client().get("/fhir/metadata").json()
     served = {r["type"]: {i["code"] for i in r["interaction"]} for r in body["rest"][0]["resource"]}
     assert {"read", "vread", "search-type"} <= served["Observation"]
+
+
+def test_everything_start_and_end_keep_the_care_dates_in_the_period(clinic):
+    me, pid = clinic["me"], clinic["elena"]
+
+    def kinds(**params) -> set[tuple[str, str]]:
+        found = valid(me.get(f"/fhir/Patient/{pid}/$everything", params={"_type": "Patient,Observation", **params}
+                             ).json())
+        return {(e["resource"]["resourceType"], (e["resource"].get("category") or [{"coding": [{"code": "-"}]}])[0]
+                 ["coding"][0]["code"]) for e in found["entry"]}
+
+    assert kinds() == {("Patient", "-"), ("Observation", "vital-signs"), ("Observation", "laboratory")}
+    yesterday, day_before = (date.today() - timedelta(days=1)).isoformat(), (date.today() - timedelta(days=2)).isoformat()
+    assert kinds(start=yesterday) == {("Patient", "-"), ("Observation", "vital-signs")}  # the labs were 3 days ago
+    assert kinds(end=day_before) == {("Patient", "-"), ("Observation", "laboratory")}
+    assert kinds(start=DAY, end=DAY) == {("Patient", "-"), ("Observation", "laboratory")}
+    assert me.get(f"/fhir/Patient/{pid}/$everything", params={"start": "last week"}).status_code == 400

@@ -5,7 +5,7 @@
   current version: the areas keep a version counter, not old copies);
 * ``GET /fhir/{type}?…`` and ``POST /fhir/{type}/_search`` (form body) — search in a patient's
   compartment, ``_count`` paging with ``Bundle.link`` next/previous, ``_include``/``_revinclude``;
-* ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_since``, ``_count``);
+* ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_since``, ``start``, ``end``, ``_count``);
 * ``GET /fhir/Binary/{id}`` — a DocumentReference's file, through the documents area's download;
 * Practitioner (the clinic's doctors) is read and searched without a patient;
 * ``GET /fhir/AuditEvent?patient=…`` (and by id) — a patient's own access log, or (administrators) the trail;
@@ -265,19 +265,20 @@ async def history(rtype: str, rid: str, request: Request) -> Response:
 
 @router.get("/fhir/Patient/{pid}/$everything")
 async def everything(pid: str, request: Request) -> Response:
-    """The patient's whole record as a searchset Bundle (``_type`` narrows, ``_count`` pages)."""
+    """The patient's whole record as a searchset Bundle (``_type`` narrows, ``_since`` keeps what
+    changed after it, ``start``/``end`` the care dates in a period, ``_count`` pages)."""
     params = list(request.query_params.multi_items())
 
     def work(session: Session, who: FhirCaller) -> Response:
-        refused = [k for k, _v in params if k in ("start", "end")]
-        if refused:  # not built yet: refusing beats answering everything as if it were filtered
-            raise Problem(400, "not-supported", f"{refused[0]} is not supported yet.", [refused[0]])
         changed = search.since_param(dict(params).get("_since"))
-        query = search.parse("Patient", [(k, v) for k, v in params if k not in ("_type", "_since")], strict=False)
+        period = dict(params).get("start"), dict(params).get("end")
+        query = search.parse("Patient", [(k, v) for k, v in params if k not in ("_type", "_since", "start", "end")],
+                             strict=False)
         wanted = {t for v in query_types(params) for t in v.split(",")} or set(source.PATIENT_TYPES)
         allowed = {t for t in wanted & set(source.PATIENT_TYPES) if scope_allows(who.scopes, t, "read")}
         found = _compartment(session, who, pid, allowed)
-        resources = search.since([r for t in source.PATIENT_TYPES for r in found.get(t, [])], changed)
+        resources = search.care_period(search.since([r for t in source.PATIENT_TYPES for r in found.get(t, [])],
+                                                    changed), *period)
         page = resources[query.offset:query.offset + query.count]
         source.record(session, who, "everything", "Patient", patient_id=pid, count=len(page))
         return answer(fhir.bundle("searchset", page, base_url(), len(resources),
