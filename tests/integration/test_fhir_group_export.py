@@ -44,6 +44,7 @@ def test_a_backend_app_exports_one_care_team_as_ndjson(clinic):
     groups = valid(app.get("/fhir/Group", headers=auth).json())
     team = next(e["resource"] for e in groups["entry"] if e["resource"]["id"] == _doctor_id(clinic))
     assert [m["entity"]["reference"] for m in team["member"]] == [f"Patient/{clinic['elena']}"]
+    assert team["name"] == "Care team of Test doctor" and team["managingEntity"]["display"] == "Test doctor"
     assert valid(app.get(f"/fhir/Group/{team['id']}", headers=auth).json())["quantity"] == 1
     kickoff = app.get(f"/fhir/Group/{team['id']}/$export", headers={**auth, **ASYNC})
     assert kickoff.status_code == 202, kickoff.text

@@ -111,8 +111,12 @@ def slot(session: Session, caller: FhirCaller, rid: str) -> dict[str, Any] | Non
 def groups(session: Session, caller: FhirCaller) -> list[dict[str, Any]]:
     """The care teams as FHIR Groups (admins and Backend Services apps: ``REPORTS``): one per
     doctor (its id the doctor's), its members the active patients on that doctor's care team."""
-    return [{"resourceType": "Group", "id": str(doctor), "meta": {"versionId": "1", "lastUpdated": at.isoformat()},
+    return [{"resourceType": "Group", "id": str(doctor), "meta": {"versionId": "1", "lastUpdated": _utc(at).isoformat()},
              "type": "person", "actual": True, "name": f"Care team of {name}" if name else "Care team",
              "managingEntity": {**fhir.ref("Practitioner", doctor), "display": name},
              "quantity": len(members), "member": [{"entity": fhir.ref("Patient", p)} for p in members]}
             for doctor, name, members, at in exports.care_teams(session, caller.actor)]
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from patient_portal.core import audit, jobs
 from patient_portal.core.access import Action, Actor, CareTeamMember, Resource, Role, reach_filter, require
+from patient_portal.core.crypto import plain_rows
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import NotFound
 from patient_portal.core.storage import get_blob_store
@@ -111,8 +112,9 @@ def care_teams(session: Session, actor: Actor | None) -> list[tuple[uuid.UUID, s
     """Every active doctor's care team as (doctor id, name, active patient ids, last change): the
     FHIR Group a Backend Services client exports. Admins only (``REPORTS``); audited with counts."""
     require(session, actor, Action.REPORTS, Resource(), audit_as=GROUPS, object_type="care_team")
-    doctors = session.exec(select(User.id, User.display_name, User.updated_at).where(
-        User.role == Role.DOCTOR.value, User.active == True)).all()  # noqa: E712
+    doctors = [(r["id"], r["display_name"], r["updated_at"]) for r in plain_rows(  # names are ciphertext at rest
+        session, User, ("display_name", "updated_at"), lambda c: c.role == Role.DOCTOR.value,
+        lambda c: c.active == True)]  # noqa: E712
     members = session.exec(select(CareTeamMember.user_id, CareTeamMember.patient_id, CareTeamMember.updated_at)
                            .join(Patient, col(Patient.id) == CareTeamMember.patient_id)
                            .where(Patient.status == STATUS_ACTIVE)
