@@ -1,4 +1,4 @@
-"""Bulk Data ``$export`` (system and Patient level), run as a job (``core.jobs``).
+"""Bulk Data ``$export`` (system, Group and Patient level), run as a job (``core.jobs``).
 
 Kick-off ``GET /fhir/$export`` or ``/fhir/Patient/$export`` with ``Prefer: respond-async`` → 202 and
 ``Content-Location`` (the status URL). Polling it: 202 with ``X-Progress`` while the job runs, then
@@ -6,7 +6,8 @@ Kick-off ``GET /fhir/$export`` or ``/fhir/Patient/$export`` with ``Prefer: respo
 encrypted in the BlobStore with its own data key, served by ``/fhir/$export-file/<id>/<n>`` to the
 requester only, until the export expires (a day after it finished).
 
-Which patients: the system level is for admins (``Action.REPORTS``, refusal audited); the Patient
+Which patients: the system level is for admins (``Action.REPORTS``, refusal audited), and so is the
+Group level (``/fhir/Group/<care team>/$export``: one doctor's care-team patients); the Patient
 level covers every patient the caller reaches (``access.reach_filter``: a doctor's care team, a
 patient's own record). Each patient's resources come from ``source.compartment`` as the requester —
 the same services, policy and audit as any read — and scopes narrow the types. ``_since`` keeps the
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,7 +45,7 @@ FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 
 
 def _kickoff(session: Session, who: FhirCaller, level: str, params: dict[str, str], url: str,
-             prefer: str) -> Response:
+             prefer: str, group: str | None = None) -> Response:
     if "respond-async" not in prefer.lower():
         raise Problem(400, "invalid", "Bulk export needs the header Prefer: respond-async.")
     if params.get("_outputFormat", FORMATS[0]) not in FORMATS:
@@ -58,7 +60,7 @@ def _kickoff(session: Session, who: FhirCaller, level: str, params: dict[str, st
         raise Problem(403, "forbidden", "The access token's scopes allow none of these types.")
     export = exports.request_export(session, who.actor, level=level, types=types, url=url,
                                     client_id=who.client_id, scopes=who.scopes,
-                                    since=since.isoformat() if since else None)
+                                    since=since.isoformat() if since else None, group=group)
     return Response(status_code=202, headers={"Content-Location": f"{base_url()}/$export-poll/{export.id}"})
 
 
@@ -72,6 +74,14 @@ async def export_system(request: Request) -> Response:
 async def export_patients(request: Request) -> Response:
     return await run(request, "Patient", "export", _kickoff, "patient", dict(request.query_params),
                      str(request.url), request.headers.get("prefer", ""))
+
+
+@router.get("/fhir/Group/{group_id}/$export")
+async def export_group(group_id: str, request: Request) -> Response:
+    """A care team's patients (Group id: the doctor's; ``GET /fhir/Group`` lists them): admins and
+    Backend Services apps (``system/*.rs``), the same job and files as the other levels."""
+    return await run(request, "Group", "export", _kickoff, "group", dict(request.query_params),
+                     str(request.url), request.headers.get("prefer", ""), group_id[:64])
 
 
 def _mine(session: Session, who: FhirCaller, export_id: str) -> FhirExport:
@@ -136,6 +146,33 @@ class _FileRef:
 
 # ---------------------------------------------------------------------------------------------- the job
 
+class _Spool:
+    """One type's NDJSON while the export reads patient after patient: kept zlib-compressed in memory
+    (NDJSON of FHIR compresses several times over, so a large export stays within the worker's
+    memory), never written to disk in clear; ``chunks()`` gives it back, decompressed, piece by piece
+    for the encrypting upload."""
+
+    def __init__(self) -> None:
+        self._packer = zlib.compressobj(6)
+        self._parts: list[bytes] = []
+        self.count = 0
+
+    def add(self, line: bytes) -> None:
+        self.count += 1
+        if packed := self._packer.compress(line):
+            self._parts.append(packed)
+
+    def chunks(self) -> Iterator[bytes]:
+        self._parts.append(self._packer.flush())
+        unpacker = zlib.decompressobj()
+        self._parts.reverse()  # pop from the end: each part freed once it is unpacked
+        while self._parts:
+            if out := unpacker.decompress(self._parts.pop()):
+                yield out
+        if rest := unpacker.flush():
+            yield rest
+
+
 @jobs.handler(JOB)
 def run_export(payload: dict[str, Any]) -> None:
     """Write one encrypted NDJSON file per type: every reached patient's resources, read through
@@ -153,8 +190,8 @@ def run_export(payload: dict[str, Any]) -> None:
     types, level = started
     since = search.since_param(payload.get("since"))
     with unit_of_work() as session:
-        pids = exports.patients_for(session, actor, level)
-    lines: dict[str, list[bytes]] = {t: [] for t in types}
+        pids = exports.patients_for(session, actor, level, payload.get("group"))
+    lines = {t: _Spool() for t in types}
     for n, pid in enumerate(pids):
         try:
             with unit_of_work() as session:
@@ -162,8 +199,8 @@ def run_export(payload: dict[str, Any]) -> None:
         except ServiceError:  # a patient the policy refuses now, or one gone since: not in the export
             continue
         for rtype, resources in found.items():
-            lines[rtype].extend(json.dumps(r, separators=(",", ":")).encode() + b"\n"
-                                for r in search.since(resources, since))
+            for r in search.since(resources, since):
+                lines[rtype].add(json.dumps(r, separators=(",", ":")).encode() + b"\n")
         if n % 50 == 0:
             with unit_of_work() as session:
                 if not exports.progress(session, export_id, f"{n + 1} of {len(pids)} patients"):
@@ -171,12 +208,12 @@ def run_export(payload: dict[str, Any]) -> None:
     store = get_blob_store()
     files = []
     for rtype in types:
-        if not lines[rtype]:
+        if not lines[rtype].count:
             continue
         key = new_object_key("fhir-export")
         dek, wrapped = new_data_key(key)
-        store.put(key, encrypt_stream(iter(lines[rtype]), dek, key))
-        files.append({"type": rtype, "key": key, "wrapped": wrapped.token, "count": len(lines[rtype])})
+        store.put(key, encrypt_stream(lines[rtype].chunks(), dek, key))
+        files.append({"type": rtype, "key": key, "wrapped": wrapped.token, "count": lines[rtype].count})
     with unit_of_work() as session:
         kept = exports.finish(session, actor, export_id, files, len(pids))
     if not kept:

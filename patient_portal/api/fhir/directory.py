@@ -1,5 +1,6 @@
 """The clinic's directory in FHIR, outside any patient's compartment: Practitioner (its doctors),
-Schedule (one per doctor, with the visit types that may be booked) and Slot (free times).
+Schedule (one per doctor, with the visit types that may be booked), Slot (free times) and Group (each
+doctor's care team, for admins and Backend Services: what ``Group/<id>/$export`` exports).
 
 Slots come from the appointments area's own search (``find_slots``: the policy, the booking rules,
 what this person may book), so a patient's app sees the times the portal would offer them, and
@@ -21,6 +22,7 @@ from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.api.fhir.search import BadSearch, Query
 from patient_portal.domain.appointments import service as appointments
 from patient_portal.domain.fhir import records
+from patient_portal.domain.fhir import service as exports
 
 VISIT_TYPE_SYSTEM = "urn:patient-portal:visit-type"
 #: how far ahead a Slot search without a range looks, and the most slots one search returns
@@ -104,3 +106,17 @@ def slot(session: Session, caller: FhirCaller, rid: str) -> dict[str, Any] | Non
     views = appointments.find_slots(session, caller.actor, visit_type_id=vt.id, doctor_id=doctor,
                                     date_from=start.date().isoformat(), date_to=start.date().isoformat(), limit=MOST)
     return next((_slot(vt, v) for v in views if v.start.astimezone(UTC) == start), None)
+
+
+def groups(session: Session, caller: FhirCaller) -> list[dict[str, Any]]:
+    """The care teams as FHIR Groups (admins and Backend Services apps: ``REPORTS``): one per
+    doctor (its id the doctor's), its members the active patients on that doctor's care team."""
+    return [{"resourceType": "Group", "id": str(doctor), "meta": {"versionId": "1", "lastUpdated": _utc(at).isoformat()},
+             "type": "person", "actual": True, "name": f"Care team of {name}" if name else "Care team",
+             "managingEntity": {**fhir.ref("Practitioner", doctor), "display": name},
+             "quantity": len(members), "member": [{"entity": fhir.ref("Patient", p)} for p in members]}
+            for doctor, name, members, at in exports.care_teams(session, caller.actor)]
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -5,9 +5,10 @@
   current version: the areas keep a version counter, not old copies);
 * ``GET /fhir/{type}?…`` and ``POST /fhir/{type}/_search`` (form body) — search in a patient's
   compartment, ``_count`` paging with ``Bundle.link`` next/previous, ``_include``/``_revinclude``;
-* ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_since``, ``_count``);
+* ``GET /fhir/Patient/{id}/$everything`` — the whole record (``_type``, ``_since``, ``start``, ``end``, ``_count``);
 * ``GET /fhir/Binary/{id}`` — a DocumentReference's file, through the documents area's download;
 * Practitioner (the clinic's doctors) is read and searched without a patient;
+* ``GET /fhir/AuditEvent?patient=…`` (and by id) — a patient's own access log, or (administrators) the trail;
 * ``POST /fhir/{type}`` (``If-None-Exist``) and ``PUT /fhir/{type}/{id}`` (``If-Match``) — Condition
   and AllergyIntolerance, through the history service (the clinician's write, validated and audited).
 
@@ -26,7 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from patient_portal.api.documents import file_response
-from patient_portal.api.fhir import directory, search, source, writes
+from patient_portal.api.fhir import auditevents, directory, search, source, writes
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller, caller
 from patient_portal.api.fhir.scopes import scope_allows
@@ -39,7 +40,7 @@ from patient_portal.settings import get_settings
 router = APIRouter()
 MEDIA = "application/fhir+json"
 MAX_BODY = 1_000_000
-SUPPORTED = (*source.PATIENT_TYPES, *source.DIRECTORY_TYPES)
+SUPPORTED = (*source.PATIENT_TYPES, *source.DIRECTORY_TYPES, *source.LOG_TYPES)
 WRITABLE = tuple(writes.KINDS)
 
 
@@ -121,12 +122,17 @@ async def metadata() -> Response:
         entry: dict[str, Any] = {
             "type": rtype, "interaction": [{"code": c} for c in interactions], "versioning": "versioned",
             "readHistory": False, "conditionalCreate": rtype in WRITABLE,
-            "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(search.BY_TYPE.get(rtype, set()) | {"_id", "_lastUpdated"})],
+            "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(_params(rtype))],
             "searchInclude": [f"{rtype}:{search.PATIENT_REF[rtype]}"] if rtype in search.PATIENT_REF else [],
         }
+        if rtype == "Group":
+            entry["operation"] = [{"name": "export",
+                                   "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"}]
         if rtype == "Patient":
             entry["operation"] = [{"name": "everything",
-                                   "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
+                                   "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+                                  {"name": "export",
+                                   "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"}]
             entry["searchRevInclude"] = [f"{t}:{p}" for t, p in search.PATIENT_REF.items()]
         resources.append(entry)
     resources.append({"type": "Binary", "interaction": [{"code": "read"}],
@@ -137,9 +143,17 @@ async def metadata() -> Response:
         "software": {"name": "Patient Portal"},
         "implementation": {"description": "Patient Portal FHIR API", "url": base_url()},
         "rest": [{"mode": "server", "resource": resources,
+                  "operation": [{"name": "export",
+                                 "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}],
                   "security": {"description": "The portal's session cookie, or a SMART access token (Bearer)."}}],
     }
     return answer(body)
+
+
+def _params(rtype: str) -> set[str]:
+    """The search parameters a type answers (the audit trail: only its own, newest first)."""
+    own = search.BY_TYPE.get(rtype, set())
+    return own if rtype in source.LOG_TYPES else own | {"_id", "_lastUpdated"}
 
 
 def _param_type(name: str) -> str:
@@ -147,7 +161,7 @@ def _param_type(name: str) -> str:
         return "token"
     if name in ("onset-date", "date", "effective", "birthdate", "authoredon", "_lastUpdated"):
         return "date"
-    if name in ("patient", "subject", "beneficiary", "practitioner"):
+    if name in ("patient", "subject", "beneficiary", "practitioner", "entity"):
         return "reference"
     if name in ("family", "given", "name"):
         return "string"
@@ -188,6 +202,8 @@ def _directory(session: Session, who: FhirCaller, rtype: str, query: search.Quer
                ) -> list[dict[str, Any]]:
     if rtype == "Slot":
         return directory.slots(session, who, query) if query is not None else []
+    if rtype == "Group":
+        return directory.groups(session, who)
     return (directory.schedules if rtype == "Schedule" else directory.practitioners)(session, who)
 
 
@@ -200,6 +216,11 @@ def _one(session: Session, who: FhirCaller, rtype: str, rid: str) -> dict[str, A
         if resource is None:
             raise Problem(404, "not-found", "Resource not found.")
         return resource
+    if rtype in source.LOG_TYPES:
+        event = auditevents.read(session, who, rid[:64])
+        if event is None:
+            raise Problem(404, "not-found", "Resource not found.")
+        return event
     pid = source.owner(session, rtype, rid[:64])
     if pid is None:
         raise Problem(404, "not-found", "Resource not found.")
@@ -244,19 +265,20 @@ async def history(rtype: str, rid: str, request: Request) -> Response:
 
 @router.get("/fhir/Patient/{pid}/$everything")
 async def everything(pid: str, request: Request) -> Response:
-    """The patient's whole record as a searchset Bundle (``_type`` narrows, ``_count`` pages)."""
+    """The patient's whole record as a searchset Bundle (``_type`` narrows, ``_since`` keeps what
+    changed after it, ``start``/``end`` the care dates in a period, ``_count`` pages)."""
     params = list(request.query_params.multi_items())
 
     def work(session: Session, who: FhirCaller) -> Response:
-        refused = [k for k, _v in params if k in ("start", "end")]
-        if refused:  # not built yet: refusing beats answering everything as if it were filtered
-            raise Problem(400, "not-supported", f"{refused[0]} is not supported yet.", [refused[0]])
         changed = search.since_param(dict(params).get("_since"))
-        query = search.parse("Patient", [(k, v) for k, v in params if k not in ("_type", "_since")], strict=False)
+        period = dict(params).get("start"), dict(params).get("end")
+        query = search.parse("Patient", [(k, v) for k, v in params if k not in ("_type", "_since", "start", "end")],
+                             strict=False)
         wanted = {t for v in query_types(params) for t in v.split(",")} or set(source.PATIENT_TYPES)
         allowed = {t for t in wanted & set(source.PATIENT_TYPES) if scope_allows(who.scopes, t, "read")}
         found = _compartment(session, who, pid, allowed)
-        resources = search.since([r for t in source.PATIENT_TYPES for r in found.get(t, [])], changed)
+        resources = search.care_period(search.since([r for t in source.PATIENT_TYPES for r in found.get(t, [])],
+                                                    changed), *period)
         page = resources[query.offset:query.offset + query.count]
         source.record(session, who, "everything", "Patient", patient_id=pid, count=len(page))
         return answer(fhir.bundle("searchset", page, base_url(), len(resources),
@@ -304,6 +326,10 @@ def _search(session: Session, who: FhirCaller, rtype: str, params: list[tuple[st
     query = search.parse(rtype, params, strict=strict)
     if rtype in source.DIRECTORY_TYPES:
         return _directory_search(session, who, query)
+    if rtype == "AuditEvent":
+        page, total = auditevents.search(session, who, query)
+        source.record(session, who, "search", rtype, count=len(page))
+        return answer(fhir.bundle("searchset", page, base_url(), total, search.links(base_url(), query, total)))
     ids = search.patient_ids(query)
     if not ids and who.actor.patient_id is not None:
         ids = [str(who.actor.patient_id)]

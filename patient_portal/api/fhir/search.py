@@ -34,6 +34,11 @@ BY_TYPE: dict[str, set[str]] = {
     "Practitioner": {"name"},
     "Schedule": {"actor", "active", "service-type"},
     "Slot": {"schedule", "service-type", "start", "status"},
+    "Group": set(),
+    "AuditEvent": {"patient", "entity"},
+    "Claim": {"patient", "status", "identifier"},
+    "ClaimResponse": {"patient", "status", "identifier"},
+    "ExplanationOfBenefit": {"patient", "status", "identifier"},
 }
 MAX_COUNT, DEFAULT_COUNT = 200, 50
 #: _include / _revinclude pairs: every listed type references its patient.
@@ -41,7 +46,8 @@ PATIENT_REF = {"Condition": "subject", "AllergyIntolerance": "patient", "Medicat
                "Immunization": "patient", "Observation": "subject", "RelatedPerson": "patient",
                "Coverage": "beneficiary", "MedicationRequest": "subject", "Encounter": "subject",
                "Appointment": "patient", "DocumentReference": "subject", "CarePlan": "subject", "Goal": "subject",
-               "Consent": "patient"}
+               "Consent": "patient", "Claim": "patient", "ClaimResponse": "patient",
+               "ExplanationOfBenefit": "patient"}
 
 
 class BadSearch(ValueError):
@@ -151,6 +157,29 @@ def since(resources: list[dict[str, Any]], when: datetime | None) -> list[dict[s
     if when is None:
         return resources
     return [r for r in resources if "lastUpdated" not in r.get("meta", {}) or _instant(r["meta"]["lastUpdated"]) >= when]
+
+
+def care_period(resources: list[dict[str, Any]], start: str | None, end: str | None) -> list[dict[str, Any]]:
+    """``$everything``'s ``start`` / ``end`` (dates, inclusive): the resources whose care date
+    (effective, onset, occurrence, authored, start, date …) falls in the period; one without such
+    a date (the Patient, a contact, a coverage …) is kept. 400 for anything but a date."""
+    bounds = []
+    for name, value in (("start", start), ("end", end)):
+        if value is None:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(date.fromisoformat(value.strip()[:10]).isoformat())
+        except ValueError:
+            raise BadSearch(f"{name} must be a date such as 2026-01-31") from None
+    first, last = bounds
+    out = []
+    for r in resources:
+        when = (_date_of(r) or "")[:10]
+        if when and ((first and when < first) or (last and when > last)):
+            continue
+        out.append(r)
+    return out
 
 
 def since_param(value: str | None) -> datetime | None:

@@ -183,6 +183,43 @@ def observation(pid: Any, reading: Any, set_id: Any) -> dict[str, Any]:
     }
 
 
+LAB_STATUS = {"to_review": "preliminary", "reviewed": "preliminary", "held": "final", "released": "final"}
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def lab_observation(pid: Any, result: Any, *, status: str, specimen_date: Any, panel_name: str) -> dict[str, Any]:
+    """US Core Laboratory Result Observation: one test of a lab report (id: the result's own id),
+    LOINC coded; a number with its UCUM unit or the lab's words; range and flag as the lab gave them.
+    ``status`` is the panel's (to review or reviewed: preliminary; released: final; a correction:
+    corrected)."""
+    out: dict[str, Any] = {
+        "resourceType": "Observation", "id": str(result.id), "meta": _meta(1, "us-core-observation-lab"),
+        "status": "corrected" if result.corrects_id and status in ("released", "held") else LAB_STATUS.get(status, "preliminary"),
+        "category": [{"coding": [{"system": OBS_CATEGORY, "code": "laboratory"}]}],
+        "code": _concept(result.coding, result.coding.display or result.coding.code),
+        "subject": ref("Patient", pid),
+        "effectiveDateTime": specimen_date.isoformat(),
+    }
+    if result.number is not None:
+        out["valueQuantity"] = {"value": float(result.number), "unit": result.unit or "1", "system": UCUM,
+                                "code": result.unit or "1"}
+    else:
+        out["valueString"] = result.value
+    if result.flag in ("L", "H", "N", "A"):
+        out["interpretation"] = [{"coding": [{"system": INTERPRETATION, "code": result.flag}]}]
+    span: dict[str, Any] = {}
+    for key, bound in (("low", result.ref_low), ("high", result.ref_high)):
+        if bound is not None:
+            span[key] = {"value": float(bound), "unit": result.unit or "1", "system": UCUM, "code": result.unit or "1"}
+    if result.ref_text:
+        span["text"] = result.ref_text
+    if span:
+        out["referenceRange"] = [span]
+    if panel_name:
+        out["note"] = [{"text": f"Part of the report: {panel_name}"}]
+    return out
+
+
 def related_person(pid: Any, v: dict[str, str], index: int) -> dict[str, Any]:
     """An emergency contact."""
     out: dict[str, Any] = {"resourceType": "RelatedPerson", "id": v.get("id") or f"{pid}-contact-{index}",

@@ -6,7 +6,8 @@ a chart read with the policy's basis and purpose), ``observations.readings`` (vi
 ``prescriptions``, ``visits`` (Encounter: the full list for clinicians, signed summaries for the
 patient), ``appointments.for_patient``, ``documents.list_in`` (DocumentReference; the file itself is
 ``Binary``, the documents area's download), ``careplans.board`` (CarePlan, Goal) and
-``consent.overview`` (Consent). Each service asks the policy and writes its own audit event; a type
+``consent.overview`` (Consent), ``fhir.claims`` (Claim, ClaimResponse and ExplanationOfBenefit: billing's rule of
+who sees which claim line). Each service asks the policy and writes its own audit event; a type
 the role does not read is absent (the router answers 403). ``practitioners`` is the clinic's
 directory (Practitioner), outside any compartment. Each
 FHIR request then appends one ``fhir.request`` audit event naming the interaction, the resource
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from patient_portal.api.fhir import financial
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller
 from patient_portal.core.access import Action
@@ -29,12 +31,13 @@ from patient_portal.domain.consent import service as consents
 from patient_portal.domain.documents import service as documents
 from patient_portal.domain.documents.filetypes import KINDS as FILE_KINDS
 from patient_portal.domain.documents.models import is_clinical
-from patient_portal.domain.fhir import records
+from patient_portal.domain.fhir import claims, records
 from patient_portal.domain.fhir import service as exports
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
 from patient_portal.domain.patients.profile import get_chart
 from patient_portal.domain.prescriptions import service as prescriptions
+from patient_portal.domain.results import service as results
 from patient_portal.domain.visits import service as visits
 from patient_portal.settings import get_settings
 
@@ -44,11 +47,13 @@ OBS_PAGE, OBS_PAGES = 50, 40
 LIST_PAGES = 40
 PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization",
                  "Observation", "RelatedPerson", "Coverage", "MedicationRequest", "Encounter", "Appointment",
-                 "DocumentReference", "CarePlan", "Goal", "Consent")
+                 "DocumentReference", "CarePlan", "Goal", "Consent", "Claim", "ClaimResponse", "ExplanationOfBenefit")
 #: Types outside any patient's compartment (the clinic's directory).
-DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot")
+DIRECTORY_TYPES = ("Practitioner", "Schedule", "Slot", "Group")
+#: The audit trail (searched through the audit-log area: ``api/fhir/auditevents.py``).
+LOG_TYPES = ("AuditEvent",)
 #: Types read by id (the others are found by searching a patient's compartment).
-READABLE = ("Patient", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES)
+READABLE = ("Patient", "Observation", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES, *LOG_TYPES)
 
 
 def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:
@@ -81,6 +86,10 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
             if page >= sets.pages:
                 break
         out["Observation"] = found
+    if "Observation" in types:
+        labs = lab_results(session, actor, pid)
+        if labs is not None:
+            out.setdefault("Observation", []).extend(labs)
     if "Encounter" in types and (actor.can(Action.VISIT_READ) or actor.can(Action.VISIT_SUMMARY_READ)):
         read = visits.list_notes if actor.can(Action.VISIT_READ) else visits.summaries
         out["Encounter"] = [fhir.encounter(pid, item) for item in _pages(
@@ -109,8 +118,44 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
             rows.append(fhir.consent(pid, entry, entry.purpose not in newest, opt_in.get(entry.purpose, True)))
             newest.add(entry.purpose)
         out["Consent"] = rows
+    if types & {"Claim", "ClaimResponse", "ExplanationOfBenefit"} and any(
+            actor.can(a) for a in (Action.BILLING_ACCOUNT_READ, Action.STATEMENT_READ, Action.CHARGE_OWN_READ)):
+        found_claims = claims.claims(session, actor, patient_id=pid)
+        if "Claim" in types:
+            out["Claim"] = [financial.claim(c) for c in found_claims]
+        if "ClaimResponse" in types:
+            out["ClaimResponse"] = [financial.claim_response(c) for c in found_claims]
+        if "ExplanationOfBenefit" in types:
+            out["ExplanationOfBenefit"] = [financial.explanation_of_benefit(c) for c in found_claims]
     stamp(session, out)
     return out
+
+
+def lab_results(session: Session, actor: Any, pid: Any) -> list[dict[str, Any]] | None:
+    """The patient's lab results as Observations, by the results area's own reads: a clinician's
+    ``panels`` (every report, to review and held ones too; superseded results left out) or the
+    patient's ``own_results`` (released reports only: a held one has no values yet). None when the
+    role reads neither."""
+    found: list[dict[str, Any]] = []
+    if actor.can(Action.RESULT_READ):
+        for number in range(1, LIST_PAGES + 1):
+            page = results.panels(session, actor, patient_id=pid, page=number)
+            for p in page.items:
+                found.extend(fhir.lab_observation(pid, r, status=p.status, specimen_date=p.specimen_date,
+                                                  panel_name=p.name) for r in p.results)
+            if number >= page.pages:
+                break
+        return found
+    if actor.can(Action.RESULT_OWN_READ) and actor.patient_id is not None and str(actor.patient_id) == str(pid):
+        for number in range(1, LIST_PAGES + 1):
+            own = results.own_results(session, actor, patient_id=pid, page=number)
+            for p in own:
+                found.extend(fhir.lab_observation(pid, r, status="released", specimen_date=p.specimen_date,
+                                                  panel_name=p.name) for r in p.results)
+            if len(own) < results.PAGE_SIZE:
+                break
+        return found
+    return None
 
 
 def _pages(read: Any) -> list[Any]:
@@ -157,7 +202,7 @@ def owner(session: Session, rtype: str, rid: str) -> uuid.UUID | None:
             return None
     if rtype not in READABLE:
         return None  # found by searching the patient's compartment, not read by id
-    if rtype in records.BY_ID:
+    if rtype in records.BY_ID or rtype == "Observation":
         return records.patient_of(session, rtype, rid)
     kind = fhir.TYPE_KINDS.get(rtype)
     return history.patient_of(session, kind, rid) if kind else None

@@ -326,3 +326,26 @@ def pages_for(total: int, size: int) -> int:
 
 
 FILTER_FIELDS = tuple(f.name for f in fields(AuditFilters))
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One audit event as data (the FHIR AuditEvent): a patient's rows name no IP and no account id."""
+
+    id: Any
+    at: Any  # datetime, UTC
+    action: str
+    outcome: str
+    purpose: str | None
+    who: str
+    role: str
+    patient_id: Any
+    what: str
+    ip: str
+    actor_id: Any = None
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    rows: list[AccessRecord]
+    total: int

@@ -3,6 +3,7 @@
 * ``own_access_log`` — a patient's "Who has looked at my record": what other people did with their
   record (including searches that found it), newest first, in plain words, without IPs or ids.
 * ``audit_events`` — the administrators' filterable audit log.
+* ``access_records`` — either of the two as data with machine times (the FHIR API's AuditEvent).
 * ``chain_status`` — whether the hash chain is intact (``core.audit.verify_chain``).
 
 Every function authorizes first; a refusal is audited on its own and raised as ``AccessDenied``.
@@ -28,11 +29,13 @@ from patient_portal.domain.audit_log.dto import (
     ROLE_WORDS,
     AccessEntry,
     AccessPage,
+    AccessRecord,
     AuditEntry,
     AuditFilters,
     AuditPage,
     ChainStatus,
     FilterInvalid,
+    RecordPage,
     pages_for,
     phrase,
 )
@@ -227,3 +230,50 @@ def chain_status(session: Session, actor: Actor | None) -> ChainStatus:
     if report.ok:
         return ChainStatus(True, f"Audit chain intact: {report.checked} events", report.checked)
     return ChainStatus(False, f"Audit chain problem: {report.problem}", report.checked)
+
+
+# ---------------------------------------------------------------- the log as data (FHIR AuditEvent)
+
+
+def access_records(session: Session, actor: Actor | None, *, patient_id: Any = None, page: Any = 1,
+                   page_size: int = ADMIN_PAGE_SIZE, event_id: Any = None) -> RecordPage:
+    """The audit trail as records with machine times and codes (the FHIR API's AuditEvent), newest
+    first. A patient gets exactly their own access log (``ACCESS_LOG_OWN``: what other people did with
+    their record, the same rows and words as the screen, no IPs; another patient's id answers nothing);
+    everyone else needs ``AUDIT_READ`` (administrators) and may narrow to one patient. `event_id`:
+    only that event (a read by id: found only where the search would find it). Audited like the
+    screens (``audit.own.read`` / ``audit.read``)."""
+    page, size = _page(page), max(1, min(ADMIN_PAGE_SIZE, int(page_size)))
+    wanted = _as_uuid(str(patient_id)) if patient_id not in (None, "") else None
+    only = [] if event_id is None else [AuditEvent.id == (_as_uuid(str(event_id)[:64]) or uuid.UUID(int=0))]
+    if actor is not None and actor.role == Role.PATIENT:
+        actor = guard(session, actor, Action.ACCESS_LOG_OWN)
+        if actor.patient_id is None or (patient_id not in (None, "") and wanted != actor.patient_id):
+            audit.record(session, actor, OWN_READ, object_type="audit_event",
+                         detail={"page": page, "count": 0, "fhir": True})
+            return RecordPage([], 0)
+        conditions = [_about_patient(actor.patient_id), AuditEvent.actor_id.is_not(None),
+                      AuditEvent.actor_id != actor.user_id, AuditEvent.action != OWN_READ, *only]
+        total, events = _count_and_rows(session, conditions, page, size)
+        users = _users(session, (e.actor_id for e in events))
+        rows = [AccessRecord(id=e.id, at=e.at, action=e.action, outcome=e.outcome, purpose=e.purpose,
+                             who=_who(e, users), role=e.role or "", patient_id=actor.patient_id,
+                             what=phrase(e.action, e.detail, e.outcome, e.purpose), ip="") for e in events]
+        audit.record(session, actor, OWN_READ, patient_id=actor.patient_id, object_type="audit_event",
+                     detail={"page": page, "count": len(rows), "fhir": True})
+        return RecordPage(rows, total)
+    actor = guard(session, actor, Action.AUDIT_READ)
+    conditions = [*only] if patient_id in (None, "") else [_about_patient(wanted) if wanted else AuditEvent.id.is_(None),
+                                                            *only]
+    total, events = _count_and_rows(session, conditions, page, size)
+    users = _users(session, (e.actor_id for e in events))
+    rows = []
+    for e in events:
+        user = users.get(e.actor_id) if e.actor_id else None
+        who = (user.display_name if user else "") or ("system" if not e.actor_id else "unknown account")
+        rows.append(AccessRecord(id=e.id, at=e.at, action=e.action, outcome=e.outcome, purpose=e.purpose, who=who,
+                                 role=e.role or "", patient_id=e.patient_id, what=_object_text(e), ip=e.ip or "",
+                                 actor_id=e.actor_id))
+    audit.record(session, actor, str(Action.AUDIT_READ), patient_id=wanted, object_type="audit_event",
+                 detail={"filters": ["patient"] if wanted else [], "page": page, "count": len(rows), "fhir": True})
+    return RecordPage(rows, total)

@@ -1,6 +1,7 @@
 """Bulk export requests: the one way to the ``fhir_export`` table.
 
-``request_export`` (system level: admins, the refusal audited), ``own_export`` (the requester's
+``request_export`` (system and group level: admins and Backend Services apps, the refusal audited;
+a group is a doctor's care team: ``care_teams`` / ``care_team``), ``own_export`` (the requester's
 own, unexpired), ``cancel_export``, ``export_file`` (which blob, audited as a download) and, for the
 job, ``patients_for`` (every active patient the requester reaches: ``access.reach_filter``),
 ``start`` / ``still_wanted`` / ``progress`` / ``finish``. The NDJSON itself is written by
@@ -13,29 +14,36 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from patient_portal.core import audit, jobs
-from patient_portal.core.access import Action, Actor, Resource, reach_filter, require
+from patient_portal.core.access import Action, Actor, CareTeamMember, Resource, Role, reach_filter, require
+from patient_portal.core.crypto import plain_rows
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import NotFound
 from patient_portal.core.storage import get_blob_store
 from patient_portal.domain.fhir.models import CANCELLED, DONE, QUEUED, RUNNING, FhirExport
+from patient_portal.domain.identity.models import User
 from patient_portal.domain.patients.models import STATUS_ACTIVE, Patient
 
 JOB = "fhir.export"
 EXPORTED = "fhir.export"
 REQUESTED = "fhir.request"  # one event per FHIR API request, besides the areas' own reads
 DOWNLOADED = "record.download"  # the patient's "Download my record"
+GROUPS = "fhir.group.read"  # the care teams as FHIR Groups (bulk export by group)
 KEEP = timedelta(days=1)
 
 
 def request_export(session: Session, actor: Actor, *, level: str, types: list[str], url: str,
-                   client_id: str | None, scopes: frozenset[str] | None, since: str | None = None) -> FhirExport:
-    """Queue an export job; the system level needs Action.REPORTS (admins). `since` (an ISO instant):
-    only resources changed at or after it (the job reads it from its payload)."""
-    if level == "system":
+                   client_id: str | None, scopes: frozenset[str] | None, since: str | None = None,
+                   group: Any = None) -> FhirExport:
+    """Queue an export job; the system and group levels need Action.REPORTS (admins, Backend
+    Services apps). `group` (group level): a care team's id (``care_team``). `since` (an ISO
+    instant): only resources changed at or after it (the job reads both from its payload)."""
+    if level in ("system", "group"):
         require(session, actor, Action.REPORTS, Resource(), audit_as=EXPORTED, object_type="fhir_export")
+    if level == "group":
+        group = care_team(session, actor, group_id=group)[0]
     export = FhirExport(requested_by=actor.user_id, client_id=client_id, level=level, types=types,
                         request_url=url[:2000])
     session.add(export)
@@ -43,7 +51,7 @@ def request_export(session: Session, actor: Actor, *, level: str, types: list[st
     jobs.enqueue(session, JOB, {"export": str(export.id), "user": str(actor.user_id), "role": str(actor.role),
                                 "patient": str(actor.patient_id) if actor.patient_id else None,
                                 "name": actor.display_name, "scopes": sorted(scopes) if scopes else None,
-                                "client": client_id, "since": since,
+                                "client": client_id, "since": since, "group": str(group) if group else None,
                                 "permissions": sorted(actor.permissions) if actor.permissions is not None else None},
                  key=f"fhir-export:{export.id}", fresh=True)
     audit.record(session, actor, EXPORTED, object_type="fhir_export", object_id=export.id,
@@ -88,12 +96,50 @@ def export_file(session: Session, actor: Actor, *, export_id: Any, index: int) -
     return files[index]
 
 
-def patients_for(session: Session, actor: Actor, level: str) -> list[uuid.UUID]:
-    """Active patients in the export: all (system level) or those the requester reaches."""
+def patients_for(session: Session, actor: Actor, level: str, group: Any = None) -> list[uuid.UUID]:
+    """Active patients in the export: all (system level), a care team's (group level: the doctor's
+    assigned patients) or those the requester reaches (patient level)."""
     query = select(Patient.id).where(Patient.status == STATUS_ACTIVE).order_by(Patient.id)
-    if level != "system":
+    if level == "group":
+        query = query.where(col(Patient.id).in_(select(CareTeamMember.patient_id).where(
+            CareTeamMember.user_id == uuid.UUID(str(group)))))
+    elif level != "system":
         query = query.where(reach_filter(actor, Patient.id))
     return list(session.exec(query).all())
+
+
+def care_teams(session: Session, actor: Actor | None) -> list[tuple[uuid.UUID, str, list[uuid.UUID], Any]]:
+    """Every active doctor's care team as (doctor id, name, active patient ids, last change): the
+    FHIR Group a Backend Services client exports. Admins only (``REPORTS``); audited with counts."""
+    require(session, actor, Action.REPORTS, Resource(), audit_as=GROUPS, object_type="care_team")
+    doctors = [(r["id"], r["display_name"], r["updated_at"]) for r in plain_rows(  # names are ciphertext at rest
+        session, User, ("display_name", "updated_at"), lambda c: c.role == Role.DOCTOR.value,
+        lambda c: c.active == True)]  # noqa: E712
+    members = session.exec(select(CareTeamMember.user_id, CareTeamMember.patient_id, CareTeamMember.updated_at)
+                           .join(Patient, col(Patient.id) == CareTeamMember.patient_id)
+                           .where(Patient.status == STATUS_ACTIVE)
+                           .order_by(CareTeamMember.patient_id)).all()
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
+    changed: dict[uuid.UUID, Any] = {}
+    for doctor, patient, at in members:
+        found.setdefault(doctor, []).append(patient)
+        changed[doctor] = max(changed.get(doctor, at), at)
+    out = [(d, name or "", found.get(d, []), max(at, changed.get(d, at))) for d, name, at in doctors]
+    audit.record(session, actor, GROUPS, object_type="care_team",
+                 detail={"groups": len(out), "patients": sum(len(m) for _d, _n, m, _a in out)}, purpose="operations")
+    return sorted(out, key=lambda g: (g[1].casefold(), str(g[0])))
+
+
+def care_team(session: Session, actor: Actor | None, *, group_id: Any) -> tuple[uuid.UUID, str, list[uuid.UUID], Any]:
+    """One care team by its id (the doctor's); NotFound for anything else."""
+    try:
+        wanted = uuid.UUID(str(group_id)[:64])
+    except ValueError:
+        raise NotFound("No such group.") from None
+    found = next((g for g in care_teams(session, actor) if g[0] == wanted), None)
+    if found is None:
+        raise NotFound("No such group.")
+    return found
 
 
 def start(session: Session, export_id: uuid.UUID) -> tuple[list[str], str] | None:
