@@ -95,6 +95,9 @@ class Settings:
     oidc_label: str = "Sign in with your organization"
     #: PORTAL_METRICS_TOKEN: the bearer token a Prometheus scraper sends to /metrics (unset: no /metrics)
     metrics_token: str = ""
+    #: PORTAL_VIDEO_ICE_SERVERS: the STUN/TURN servers video visits' browsers use, a JSON list of
+    #: RTCIceServer objects ({"urls": ..., "username": ..., "credential": ...}); empty: none (one machine, a LAN)
+    video_ice_servers: str = ""
 
     @property
     def production(self) -> bool:
@@ -238,6 +241,7 @@ def load_settings() -> Settings:
         oidc_client_secret=os.environ.get("PORTAL_OIDC_CLIENT_SECRET", ""),
         oidc_label=os.environ.get("PORTAL_OIDC_LABEL", "Sign in with your organization"),
         metrics_token=os.environ.get("PORTAL_METRICS_TOKEN", ""),
+        video_ice_servers=os.environ.get("PORTAL_VIDEO_ICE_SERVERS", ""),
     )
 
 
