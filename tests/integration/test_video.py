@@ -204,3 +204,13 @@ def test_ice_servers_come_from_the_environment(monkeypatch):
     reset_settings()
     assert ice_servers() == [{"urls": "stun:stun.clinic.example:3478"}]
     assert Role.PATIENT  # (imported for the fixture's actors)
+
+
+def test_only_the_call_page_may_use_the_camera_and_microphone(db):
+    from tests.integration.identity_support import client
+
+    web = client()
+    call = web.get(f"/video/{uuid.uuid4()}").headers["permissions-policy"]
+    other = web.get("/api/health").headers["permissions-policy"]
+    assert "camera=(self)" in call and "microphone=(self)" in call
+    assert "camera=()" in other and "microphone=()" in other
