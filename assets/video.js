@@ -15,7 +15,8 @@
   var $ = function (id) { return document.getElementById(id); };
   var current = null;
 
-  function show(id, on) { var el = $(id); if (el) el.style.display = on ? "" : "none"; }
+  // the page draws these hidden by a class: an inline value overrides it either way
+  function show(id, on) { var el = $(id); if (el) el.style.display = on ? "block" : "none"; }
   function text(id, value) { var el = $(id); if (el) el.textContent = value; }
 
   function Call(aid) {

@@ -146,18 +146,26 @@ async def signal(ws: WebSocket, appointment_id: str) -> None:
     await ws.send_json({"type": "joined", "role": seat.role, "you": seat.own_name, "peer": seat.peer_name,
                         "ends_at": seat.end.isoformat(), "ice_servers": ice_servers()})
     tasks = [asyncio.ensure_future(to_browser()), asyncio.ensure_future(from_browser())]
+
+    async def close() -> None:
+        """Leave: audited first, then the other side told, the subscription ended."""
+        for task in tasks:
+            task.cancel()
+        try:
+            await off_loop(_leave, actor, seat)
+        finally:
+            try:
+                await publish("bye")
+            finally:
+                await sub.close()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
     try:
         await publish("hello")
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)  # the browser left, or its socket dropped
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        try:
-            await publish("bye")
-        finally:
-            await sub.close()
-            await off_loop(_leave, actor, seat)
+        # shielded: a server shutting down (or a test client) cancelling this handler still leaves properly
+        await asyncio.shield(asyncio.ensure_future(close()))
         try:
             await ws.close()
         except RuntimeError:

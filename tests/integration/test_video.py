@@ -6,6 +6,8 @@ audited with purpose "treatment"; the patient's call is put through only once th
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -158,7 +160,38 @@ def test_the_websocket_refuses_someone_signed_out(visit):
     assert closed.value.code == 4403
 
 
-def test_the_doctor_admits_the_waiting_patient_and_their_messages_meet(visit):
+REDIS_URL = os.environ.get("PORTAL_E2E_REDIS_URL", "")  # read before the fixtures clear PORTAL_*
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def relay(request, monkeypatch):
+    """The embedded relay, and the scaled-out one (Redis pub/sub: each socket has its own Redis
+    subscription, as two app workers would)."""
+    from patient_portal.domain.video import signalling
+    from patient_portal.settings import reset_settings
+
+    if request.param == "redis":
+        if not REDIS_URL:
+            pytest.skip("PORTAL_E2E_REDIS_URL is not set (a Redis server for the scaled-out relay)")
+        monkeypatch.setenv("REFLEX_REDIS_URL", REDIS_URL)
+    reset_settings()
+    hub = signalling.get_hub()
+    assert type(hub).__name__ == ("RedisHub" if request.param == "redis" else "LocalHub")
+    yield hub
+    reset_settings()
+
+
+def _next(ws, kind: str) -> dict:
+    """The next message of this type (presence messages may come in between)."""
+    for _ in range(10):
+        message = ws.receive_json()
+        if message["type"] == kind:
+            return message
+        assert message["type"] in ("hello", "here", "notice"), message
+    raise AssertionError(f"no {kind}")
+
+
+def test_the_doctor_admits_the_waiting_patient_and_their_messages_meet(visit, relay):
     with _socket(visit.webs["patient"], visit) as patient:
         joined = patient.receive_json()
         assert joined["type"] == "joined" and joined["role"] == "patient" and joined["ice_servers"] == []
@@ -166,19 +199,23 @@ def test_the_doctor_admits_the_waiting_patient_and_their_messages_meet(visit):
         assert patient.receive_json()["type"] == "notice"
         with _socket(visit.webs["doctor"], visit) as doctor:
             assert doctor.receive_json()["role"] == "doctor"
-            assert patient.receive_json()["type"] == "hello"  # the doctor is here
+            assert _next(patient, "hello")  # the doctor is here
             patient.send_json({"type": "here"})
-            assert doctor.receive_json()["type"] == "here"  # the patient waits
+            assert _next(doctor, "here")  # the patient waits
             doctor.send_json({"type": "admit"})
-            assert patient.receive_json()["type"] == "admit"
+            assert _next(patient, "admit")
             patient.send_json({"type": "ready"})
-            assert doctor.receive_json()["type"] == "ready"
+            assert _next(doctor, "ready")
             doctor.send_json({"type": "offer", "data": {"sdp": "v=0", "type": "offer"}})
-            assert patient.receive_json() == {"type": "offer", "data": {"sdp": "v=0", "type": "offer"}}
+            assert _next(patient, "offer") == {"type": "offer", "data": {"sdp": "v=0", "type": "offer"}}
             patient.send_json({"type": "leave"})
-            assert doctor.receive_json()["type"] == "bye"
+            assert _next(doctor, "bye")
     assert [e.actor_id for e in _events("video.admit", visit.appointment_id)] == [visit.doctor.user_id]
-    left = _events("video.leave", visit.appointment_id)
+    for _ in range(50):  # each socket's handler writes its leave event as it closes
+        left = _events("video.leave", visit.appointment_id)
+        if len(left) == 2:
+            break
+        time.sleep(0.1)
     assert {e.actor_id for e in left} == {visit.patient.user_id, visit.doctor.user_id}
     assert {e.purpose for e in left} == {"treatment"}
 

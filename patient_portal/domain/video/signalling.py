@@ -98,18 +98,28 @@ class RedisHub:
     """Rooms as Redis pub/sub channels (several app workers)."""
 
     def __init__(self, url: str):
+        self.url = url
+        self.clients: dict[asyncio.AbstractEventLoop, Any] = {}
+
+    def _client(self) -> Any:
+        """One client per event loop (an asyncio connection belongs to the loop that opened it)."""
         import redis.asyncio as aioredis
 
-        self.client = aioredis.from_url(url)
+        loop = asyncio.get_running_loop()
+        if loop not in self.clients:
+            for gone in [other for other in self.clients if other.is_closed()]:
+                del self.clients[gone]
+            self.clients[loop] = aioredis.from_url(self.url)
+        return self.clients[loop]
 
     async def subscribe(self, room: str) -> _RedisSubscription:
-        pubsub = self.client.pubsub()
+        pubsub = self._client().pubsub()
         channel = CHANNEL.format(room)
         await pubsub.subscribe(channel)
         return _RedisSubscription(pubsub, channel)
 
     async def publish(self, room: str, message: dict[str, Any]) -> None:
-        await self.client.publish(CHANNEL.format(room), json.dumps(message, separators=(",", ":")))
+        await self._client().publish(CHANNEL.format(room), json.dumps(message, separators=(",", ":")))
 
 
 _hub: Hub | None = None
