@@ -6,26 +6,14 @@ a reason on screen."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import new_page, sign_in
-
-_BOOK = """
-import sys
-import patient_portal.models  # every table, for the foreign keys
-from sqlmodel import select
-from patient_portal.core.db import unit_of_work
-from patient_portal.domain.identity.models import User
-from patient_portal.domain.video.demo import video_visit_soon
-with unit_of_work() as s:
-    maria = s.exec(select(User).where(User.email == "patient@demo.clinic")).one().patient_id
-    doctor = s.exec(select(User).where(User.email == "doctor@demo.clinic")).one().id
-print(video_visit_soon(maria, doctor, minutes=int(sys.argv[1])))
-"""
+from tests.e2e.helpers import assert_accessible, new_page, sign_in
 
 LIVE_VIDEO = """() => {
   const v = document.getElementById('video-remote');
@@ -37,13 +25,13 @@ CONNECTED = "() => !!window.portalVideoCall && !!window.portalVideoCall.pc && " 
 
 
 def _book(app_env: dict, minutes: int) -> str:
-    """A telehealth appointment of Maria Garcia with Dr. Dana Doctor starting in `minutes`, written
-    into the app's own database (as the operator's tooling would)."""
+    """A telehealth appointment of Maria Garcia with Dr. Dana Doctor starting in `minutes`, booked in
+    the app's own database with the operator's command (``portal demo-video-visit``)."""
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", _BOOK, str(minutes)], cwd=root, env=app_env,
-                          capture_output=True, text=True)
+    done = subprocess.run([str(Path(sys.executable).parent / "portal"), "demo-video-visit", "--minutes", str(minutes)],
+                          cwd=root, env=app_env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
+    return re.search(r"/video/([0-9a-f-]{36})", done.stdout).group(1)
 
 
 def _person(browser, app_url, email: str):
@@ -60,6 +48,7 @@ def test_a_video_visit_connects_patient_and_doctor_and_a_third_person_is_refused
         patient.goto("/video")
         row = patient.locator("#video-visits .video-visit", has=patient.locator(f"a[href='/video/{aid}']"))
         expect(row).to_contain_text("Dr. Dana Doctor")
+        assert_accessible(patient)
         row.get_by_role("link", name="Join video visit").click()
         patient.wait_for_url(f"**/video/{aid}")
         expect(patient.locator("#video-status")).to_be_visible()
@@ -76,6 +65,7 @@ def test_a_video_visit_connects_patient_and_doctor_and_a_third_person_is_refused
             side.wait_for_function(LIVE_VIDEO, timeout=30_000)
             expect(side.locator("#video-root")).to_have_attribute("data-state", "connected")
             expect(side.locator("#video-status")).to_contain_text("Connected with")
+        assert_accessible(patient)
 
         doctor.locator("#video-chat-input").fill("Can you hear me well?")
         doctor.locator("#video-chat-send").click()

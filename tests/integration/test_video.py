@@ -251,3 +251,13 @@ def test_only_the_call_page_may_use_the_camera_and_microphone(db):
     other = web.get("/api/health").headers["permissions-policy"]
     assert "camera=(self)" in call and "microphone=(self)" in call
     assert "camera=()" in other and "microphone=()" in other
+
+
+def test_a_page_of_another_site_cannot_open_the_signalling_socket(visit):
+    token = visit.webs["patient"].cookies.get("portal_session")
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with visit.webs["patient"].websocket_connect(
+                _path(visit), headers={"cookie": f"portal_session={token}", "origin": "https://evil.example"}) as ws:
+            ws.receive_json()
+    assert closed.value.code == 1008
+    assert _events("video.join", visit.appointment_id) == []

@@ -44,3 +44,22 @@ def video_visit_soon(patient_id: uuid.UUID, doctor_id: uuid.UUID, *, minutes: in
                            reason="Video visit")
         session.add(appt)
         return appt.id
+
+
+DEMO_PATIENT, DEMO_DOCTOR = "patient@demo.clinic", "doctor@demo.clinic"
+
+
+def demo_video_visit(*, minutes: int = 5) -> tuple[uuid.UUID, str]:
+    """``portal demo-video-visit``: a video visit of the demo patient (Maria Garcia) with her doctor
+    (Dr. Dana Doctor) starting in `minutes`; returns its id and the page of the call."""
+    import patient_portal.models  # noqa: F401  (every table, for the appointment's foreign keys)
+    from patient_portal.domain.identity.models import User
+
+    with unit_of_work() as session:
+        patient = session.exec(select(User).where(User.email == DEMO_PATIENT)).first()
+        doctor = session.exec(select(User).where(User.email == DEMO_DOCTOR)).first()
+        if patient is None or patient.patient_id is None or doctor is None:
+            raise LookupError("the demo accounts are not there: run `portal seed` first")
+        patient_id, doctor_id = patient.patient_id, doctor.id
+    aid = video_visit_soon(patient_id, doctor_id, minutes=minutes)
+    return aid, f"/video/{aid}"

@@ -129,7 +129,8 @@ def call_view() -> rx.Component:
             rx.flex(
                 _switch("video-camera", "video", "Camera on"),
                 _switch("video-mic", "mic", "Microphone on"),
-                rx.button(rx.icon("phone-off", size=18), "Leave", id="video-leave", color_scheme="red", size="3",
+                rx.button(rx.icon("phone-off", size=18), "Leave", id="video-leave", color_scheme="red", variant="soft",
+                          high_contrast=True, size="3",
                           min_height=TAP, type="button"),
                 gap="2", wrap="wrap", margin_y="0.75rem",
             ),
