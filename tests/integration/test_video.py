@@ -261,3 +261,11 @@ def test_a_page_of_another_site_cannot_open_the_signalling_socket(visit):
             ws.receive_json()
     assert closed.value.code == 1008
     assert _events("video.join", visit.appointment_id) == []
+
+
+def test_the_patients_access_log_words_the_call():
+    from patient_portal.domain.audit_log.dto import phrase
+
+    assert phrase("video.join") == "Joined your video visit"
+    assert phrase("video.admit") == "Let you into your video visit"
+    assert phrase("video.join", outcome="denied") == "Tried to join your video visit (refused)"
