@@ -65,6 +65,22 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_video_visit(args: argparse.Namespace) -> int:
+    from patient_portal.domain.video.demo import demo_video_visit
+
+    settings = get_settings()
+    if not settings.demo_accounts or settings.production:
+        print("portal: demo data is only for demo mode (PORTAL_DEMO_ACCOUNTS=1, not production)", file=sys.stderr)
+        return 1
+    try:
+        aid, page = demo_video_visit(minutes=max(0, min(args.minutes, 60)))
+    except LookupError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 1
+    print(f"video visit {aid} booked: sign in as patient@demo.clinic and doctor@demo.clinic, open {page}")
+    return 0
+
+
 def cmd_codes_load(args: argparse.Namespace) -> int:
     """Load or update the code tables; a set already loaded from the same source is skipped."""
     from patient_portal.core.errors import Invalid
@@ -376,6 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
     seeding.add_argument("--patients", type=int, default=None, metavar="N",
                          help="demo patient records in all (default 200; adds only those missing)")
     seeding.set_defaults(fn=cmd_seed)
+    video = sub.add_parser("demo-video-visit", help="book the demo patient a video visit with her doctor, "
+                           "starting in a few minutes (demo mode)")
+    video.add_argument("--minutes", type=int, default=5, help="minutes from now to its start (default 5)")
+    video.set_defaults(fn=cmd_demo_video_visit)
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
     codes = sub.add_parser("codes", help="code tables").add_subparsers(dest="codes_command", required=True)
     load = codes.add_parser("load", help="load or update ICD-10-CM, CVX, LOINC vital signs and the formulary "

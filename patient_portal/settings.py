@@ -101,6 +101,9 @@ class Settings:
     #: PORTAL_VAPID_KEY_FILE: the Web Push signing key (PEM); default instance/vapid_private.pem, made on
     #: first use. Every app and worker process must use the same file (subscriptions are tied to it).
     vapid_key_file: str = ""
+    #: PORTAL_VIDEO_ICE_SERVERS: the STUN/TURN servers video visits' browsers use, a JSON list of
+    #: RTCIceServer objects ({"urls": ..., "username": ..., "credential": ...}); empty: none (one machine, a LAN)
+    video_ice_servers: str = ""
 
     @property
     def production(self) -> bool:
@@ -246,6 +249,7 @@ def load_settings() -> Settings:
         metrics_token=os.environ.get("PORTAL_METRICS_TOKEN", ""),
         push_hosts=os.environ.get("PORTAL_PUSH_HOSTS", ""),
         vapid_key_file=os.environ.get("PORTAL_VAPID_KEY_FILE", ""),
+        video_ice_servers=os.environ.get("PORTAL_VIDEO_ICE_SERVERS", ""),
     )
 
 

@@ -22,6 +22,7 @@ from patient_portal.api import (
     responses,
     results,
     smart,
+    video,
 )
 from patient_portal.api.fhir import bulk as fhir_bulk
 from patient_portal.api.fhir import download as record_download
@@ -52,6 +53,7 @@ def build_api() -> FastAPI:
     api.include_router(privacy.router, prefix="/api")  # GET the accounting of disclosures (PDF)
     api.include_router(push.router, prefix="/api")  # Web Push: the VAPID key, a device's subscription
     api.include_router(reports.router, prefix="/api")  # GET the admins' reports as CSV and PDF
+    api.include_router(video.router, prefix="/api")  # WS /api/video/{appointment_id}/signal: a video visit's signalling
     api.add_middleware(auth.OriginCheck)  # origin check + token-free websocket cookies, whole app
     api.include_router(metrics.router)  # GET /metrics: Prometheus text, bearer token (PORTAL_METRICS_TOKEN)
     api.add_middleware(SecurityHeaders)  # no framing, no sniffing, no referrer to other sites; HSTS under https

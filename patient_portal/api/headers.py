@@ -34,6 +34,9 @@ HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+#: The one page that may use the camera and microphone (this origin only): a video visit's call.
+VIDEO_PAGES = "/video/"
+VIDEO_PERMISSIONS = "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()"
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 
@@ -128,6 +131,8 @@ class SecurityHeaders:
         if app_origin:
             wanted["content-security-policy"] = wanted["content-security-policy"].replace(
                 "form-action 'self'", f"form-action 'self' {app_origin}")
+        if scope.get("path", "").startswith(VIDEO_PAGES):  # a video visit's page uses the camera and microphone
+            wanted["permissions-policy"] = VIDEO_PERMISSIONS
         if get_settings().secure_cookies:  # the public URL is https
             wanted["strict-transport-security"] = HSTS
 

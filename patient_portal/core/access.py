@@ -139,6 +139,7 @@ class Action(StrEnum):
     MESSAGE_ROUTE = "message.route"  # hand a thread to a doctor of the patient's care team or to a pool
     MESSAGE_INBOX = "message.inbox.read"  # the doctor's own threads (and those of a doctor away who delegated)
     MESSAGE_DELEGATE = "message.delegate.write"  # a doctor away names a colleague to answer their messages
+    VIDEO_JOIN = "appointment.video.join"  # join (doctor: admit into) the video call of one's own telehealth visit
     TRAINING_MANAGE = "training.manage"  # admins publish policy and training documents, see who has not acknowledged
     TRAINING_ACKNOWLEDGE = "training.acknowledge"  # acknowledge a document one's role must (own account)
 
@@ -184,6 +185,7 @@ _DOCTOR = {
     A.EMERGENCY_ACCESS_REQUEST, A.CONSENT_READ, A.RECORD_SHARE, A.SENSITIVE_MARK, A.DISCLOSURE_READ,
     A.AMENDMENT_READ, A.AMENDMENT_DECIDE, A.AMENDMENT_WORKLIST,
     A.MESSAGE_READ, A.MESSAGE_WRITE, A.MESSAGE_INBOX, A.MESSAGE_DELEGATE,  # their care-team patients' messages
+    A.VIDEO_JOIN,  # the video call of a telehealth visit they are the doctor of
     A.TRAINING_ACKNOWLEDGE,
 }
 _PATIENT = {
@@ -210,6 +212,7 @@ _PATIENT = {
     A.DISCLOSURE_READ,  # their accounting of disclosures (PDF)
     A.AMENDMENT_READ, A.AMENDMENT_REQUEST,  # ask to correct their record; a statement of disagreement
     A.MESSAGE_READ, A.MESSAGE_WRITE,  # write to their care team, read the answers (their own threads only)
+    A.VIDEO_JOIN,  # the video call of their own telehealth visit
     A.TRAINING_ACKNOWLEDGE,  # a notice the clinic asks patients to acknowledge (privacy practices)
     A.PUSH_OWN,  # notifications of new messages and reminders on their own phones
 }
@@ -250,6 +253,8 @@ _CLINICIAN_ONLY |= {A.EMERGENCY_ACCESS_REQUEST, A.SENSITIVE_MARK, A.AMENDMENT_DE
 #: Messages: an admin reads threads and works the triage pool (routing) for operations, but does not
 #: answer patients (that is the care team's and the front desk's), and has no inbox or delegate.
 _CLINICIAN_ONLY |= {A.MESSAGE_WRITE, A.MESSAGE_INBOX, A.MESSAGE_DELEGATE}
+#: Video visits: a call is the two people of the appointment's; an admin never joins one.
+_CLINICIAN_ONLY |= {A.VIDEO_JOIN}
 
 #: The role matrix, readable at a glance. Admin reaches everything but what only a patient does for
 #: themselves (sign up, their own access log, a home reading or a report of their own).
@@ -377,6 +382,7 @@ SCOPES: dict[Action, Scope] = {
     A.MESSAGE_POOL: Scope.GLOBAL,
     A.MESSAGE_ROUTE: Scope.PATIENT,
     A.MESSAGE_INBOX: Scope.OWN_ACCOUNT,
+    A.VIDEO_JOIN: Scope.PATIENT,
     A.MESSAGE_DELEGATE: Scope.OWN_ACCOUNT,
     A.TRAINING_MANAGE: Scope.GLOBAL,
     A.TRAINING_ACKNOWLEDGE: Scope.OWN_ACCOUNT,
@@ -391,6 +397,11 @@ AUTHOR_ONLY = frozenset({A.VISIT_WRITE, A.VISIT_SIGN})
 #: to one. The recipient must be on the patient's care team ("recipient_off_care_team" otherwise) —
 #: a patient cannot write to a doctor who does not treat them, nor staff hand them such a thread.
 RECIPIENT_ON_CARE_TEAM = frozenset({A.MESSAGE_WRITE, A.MESSAGE_ROUTE})
+
+#: Actions only the people named in ``Resource.participants`` may take (a video call belongs to the
+#: appointment's patient and doctor: no colleague, front desk or emergency grant joins it);
+#: anyone else is refused ("not_participant").
+PARTICIPANTS_ONLY = frozenset({A.VIDEO_JOIN})
 
 #: Actions about one patient's data: these need the patient id for the object check.
 PATIENT_SCOPED = frozenset(a for a, scope in SCOPES.items() if scope is Scope.PATIENT)
@@ -462,6 +473,8 @@ class Resource:
     #: who a message is written (or a thread routed) to, for RECIPIENT_ON_CARE_TEAM actions: a doctor
     #: who must be on the patient's care team; None for a pool (front desk, billing)
     recipient_id: uuid.UUID | None = None
+    #: the user accounts a PARTICIPANTS_ONLY action belongs to (a video visit's patient and doctor)
+    participants: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -610,7 +623,7 @@ def reach_filter(actor: Actor | None, patient_column: Any) -> Any:
 #: front desk reading clinical data. Admins do not break the glass. Everything done under a grant
 #: has basis "emergency_grant" and purpose "emergency".
 _NOT_IN_EMERGENCY = frozenset({A.CONSENT_READ, A.RECORD_SHARE, A.SENSITIVE_MARK, A.DISCLOSURE_READ, A.AMENDMENT_READ,
-                               A.AMENDMENT_DECIDE, A.MESSAGE_READ, A.MESSAGE_WRITE})
+                               A.AMENDMENT_DECIDE, A.MESSAGE_READ, A.MESSAGE_WRITE, A.VIDEO_JOIN})
 EMERGENCY_OPENS: dict[Role, frozenset[Action]] = {
     Role.DOCTOR: frozenset(a for a in _DOCTOR if SCOPES.get(a) is Scope.PATIENT) - _NOT_IN_EMERGENCY,
     Role.STAFF: frozenset({A.CLINICAL_READ, A.CLINICAL_DOC_READ, A.OBSERVATION_READ, A.VISIT_READ, A.RESULT_READ,
@@ -696,6 +709,8 @@ def decide(session: Session, actor: Actor | None, action: Action, resource: Reso
         return Decision(False, action, reason="no_patient")
     if action in AUTHOR_ONLY and resource.author_id is not None and resource.author_id != actor.user_id:
         return Decision(False, action, reason="not_author", patient_id=pid)
+    if action in PARTICIPANTS_ONLY and actor.user_id not in resource.participants:
+        return Decision(False, action, reason="not_participant", patient_id=pid)
     consent = CONSENT_ACTIONS.get(action) or (access_facts.RESEARCH if why is Purpose.RESEARCH else None)
     basis, status = _reach(session, actor, pid, consent) if by_role else (None, _NOT_ASKED)
     refusal = "role" if not by_role else "not_reached"

@@ -40,5 +40,6 @@ from patient_portal.pages.public import email_links, landing, login  # noqa: F40
 from patient_portal.pages.results import pages as result_pages  # noqa: F401
 from patient_portal.pages.staff import dashboard as staff_dashboard  # noqa: F401
 from patient_portal.pages.timeline import pages as timeline_pages  # noqa: F401
+from patient_portal.pages.video import pages as video_pages  # noqa: F401
 from patient_portal.pages.visits import pages as visit_pages  # noqa: F401
 from patient_portal.pages.vitals import pages as vital_pages  # noqa: F401

@@ -160,7 +160,9 @@ def browser():
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                  "--no-first-run", "--disable-component-update", "--disable-sync"],
+                  "--no-first-run", "--disable-component-update", "--disable-sync",
+                  # a camera and a microphone for the video visits: Chromium's fake devices, no prompt
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
         )
         _less_motion(browser)
         yield browser

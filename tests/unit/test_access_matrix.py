@@ -126,6 +126,7 @@ EXPECTED: dict[str, str] = {
     "message.route": "AS",
     "message.inbox.read": "D",
     "message.delegate.write": "D",
+    "appointment.video.join": "DP",
     "training.manage": "A",
     "training.acknowledge": "ADSP",
 }
@@ -168,7 +169,10 @@ def test_role_matrix(db, role, action):
     assert actor.can(action) is allowed
     _consented(patient_id)
     with unit_of_work() as s:
-        if allowed:
+        if action in access.PARTICIPANTS_ONLY:  # the actor is one of the resource's participants
+            taken = decide(s, actor, action, Resource(patient_id=patient_id, participants=frozenset({actor.user_id})))
+            assert taken.allowed is allowed
+        elif allowed:
             assert authorize(s, actor, action, patient_id=patient_id) is actor
         else:
             with pytest.raises(AccessDenied):
@@ -189,12 +193,14 @@ def test_object_checks(db, action):
     _consented(mine, other)
     with unit_of_work() as s:
         # a doctor reaches only patients on their care team
-        if doctor.can(action):
+        # (a participants-only action names no participant here: refused to all, as checked below)
+        positive = action not in access.PARTICIPANTS_ONLY
+        if doctor.can(action) and positive:
             authorize(s, doctor, action, patient_id=mine)
         with pytest.raises(AccessDenied):
             authorize(s, doctor, action, patient_id=other)
         # a patient reaches only their own record
-        if patient.can(action):
+        if patient.can(action) and positive:
             authorize(s, patient, action, patient_id=mine)
         with pytest.raises(AccessDenied):
             authorize(s, patient, action, patient_id=other)
@@ -203,9 +209,9 @@ def test_object_checks(db, action):
             authorize(s, _actor(Role.PATIENT, None), action, patient_id=mine)
         # admin reaches any patient (for what the role allows: not a patient's own home reading);
         # staff any patient for what their role allows
-        if admin.can(action):
+        if admin.can(action) and positive:
             authorize(s, admin, action, patient_id=other)
-        if staff.can(action):
+        if staff.can(action) and positive:
             authorize(s, staff, action, patient_id=other)
         # patient-scoped actions always need the patient
         with pytest.raises(AccessDenied):
@@ -265,7 +271,8 @@ def test_every_action_and_role_with_a_foreign_patient(db, role, action):
     scope = SCOPES[action]
     _consented(mine, foreign)
     with unit_of_work() as s:
-        own = decide(s, actor, action, Resource(patient_id=mine, owner_id=actor.user_id))
+        own = decide(s, actor, action, Resource(patient_id=mine, owner_id=actor.user_id,
+                                                participants=frozenset({actor.user_id})))
         other = decide(s, actor, action, Resource(patient_id=foreign, owner_id=uuid.uuid4()))
     assert own.allowed is allowed
     if allowed:

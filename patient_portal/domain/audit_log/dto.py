@@ -168,6 +168,10 @@ PHRASES: dict[str, str] = {
     "disclosure.accounting.print": "Printed the accounting of disclosures of your record",
     "amendment.list": "Looked at your requests to correct your record",
     "amendment.answer": "Answered your request to correct your record",
+    "video.visits.read": "Looked at your video visits",
+    "video.join": "Joined your video visit",
+    "video.admit": "Let you into your video visit",
+    "video.leave": "Left your video visit",
 }
 #: What a patient reads after an event done under emergency access (purpose "emergency").
 EMERGENCY_SUFFIX = " — using emergency access"
@@ -184,7 +188,8 @@ _BASE_VERBS = {"Opened": "open", "Looked": "look", "Updated": "update", "Found":
                "Booked": "book", "Moved": "move", "Cancelled": "cancel", "Approved": "approve", "Confirmed": "confirm",
                "Put": "put", "Offered": "offer", "Used": "use", "Downloaded": "download",
                "Messaged": "message", "Did": "do", "Ended": "end", "Proposed": "propose", "Linked": "link",
-               "Declined": "decline", "Passed": "pass", "Attached": "attach"}
+               "Declined": "decline", "Passed": "pass", "Attached": "attach", "Joined": "join", "Let": "let",
+               "Left": "leave"}
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff", "admin": "administrator", "patient": "patient"}
 OUTCOMES = ("success", "denied", "failed", "throttled")
 

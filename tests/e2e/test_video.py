@@ -1,0 +1,94 @@
+"""Video visits in the real app (issue 18 Bars): Maria Garcia and her doctor each open her telehealth
+appointment from their list of video visits; she waits, the doctor admits her, and both browsers —
+two Chromium contexts with Chromium's fake camera and microphone — show a connected call with a live
+video track from the other side, and chat over it; a third account (another doctor) is refused with
+a reason on screen."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_accessible, new_page, sign_in
+
+LIVE_VIDEO = """() => {
+  const v = document.getElementById('video-remote');
+  const t = v && v.srcObject && v.srcObject.getVideoTracks()[0];
+  return !!t && t.readyState === 'live';
+}"""
+CONNECTED = "() => !!window.portalVideoCall && !!window.portalVideoCall.pc && " \
+            "window.portalVideoCall.pc.connectionState === 'connected'"
+
+
+def _book(app_env: dict, minutes: int) -> str:
+    """A telehealth appointment of Maria Garcia with Dr. Dana Doctor starting in `minutes`, booked in
+    the app's own database with the operator's command (``portal demo-video-visit``)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([str(Path(sys.executable).parent / "portal"), "demo-video-visit", "--minutes", str(minutes)],
+                          cwd=root, env=app_env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return re.search(r"/video/([0-9a-f-]{36})", done.stdout).group(1)
+
+
+def _person(browser, app_url, email: str):
+    page = new_page(browser, app_url, permissions=["camera", "microphone"])
+    sign_in(page, email, wait=True)
+    return page
+
+
+def test_a_video_visit_connects_patient_and_doctor_and_a_third_person_is_refused(browser, app_url, app_env):
+    aid = _book(app_env, minutes=3)
+    patient = _person(browser, app_url, "patient@demo.clinic")
+    doctor = _person(browser, app_url, "doctor@demo.clinic")
+    try:
+        patient.goto("/video")
+        row = patient.locator("#video-visits .video-visit", has=patient.locator(f"a[href='/video/{aid}']"))
+        expect(row).to_contain_text("Dr. Dana Doctor")
+        assert_accessible(patient)
+        row.get_by_role("link", name="Join video visit").click()
+        patient.wait_for_url(f"**/video/{aid}")
+        expect(patient.locator("#video-status")).to_be_visible()
+        expect(patient.locator("#video-status")).to_contain_text("waiting room")
+
+        doctor.goto("/video")
+        doctor.locator(f"a[href='/video/{aid}']").click()
+        doctor.wait_for_url(f"**/video/{aid}")
+        expect(doctor.locator("#video-status")).to_contain_text("is waiting")
+        doctor.locator("#video-admit").click()
+
+        for side in (patient, doctor):
+            side.wait_for_function(CONNECTED, timeout=30_000)
+            side.wait_for_function(LIVE_VIDEO, timeout=30_000)
+            expect(side.locator("#video-root")).to_have_attribute("data-state", "connected")
+            expect(side.locator("#video-status")).to_contain_text("Connected with")
+        assert_accessible(patient)
+
+        doctor.locator("#video-chat-input").fill("Can you hear me well?")
+        doctor.locator("#video-chat-send").click()
+        expect(patient.locator("#video-chat-log")).to_contain_text("Can you hear me well?")
+        patient.locator("#video-camera").click()  # the camera off: the switch says so
+        expect(patient.locator("#video-camera")).to_have_attribute("aria-pressed", "false")
+        expect(patient.locator("#video-camera")).to_contain_text("Camera off")
+
+        third = _person(browser, app_url, "priya.raman@demo.clinic")
+        try:
+            third.goto(f"/video/{aid}")
+            expect(third.locator("#video-refused")).to_be_visible()
+            expect(third.locator("#video-refused")).to_contain_text(
+                "Only the patient and the doctor of this appointment can join")
+            assert third.evaluate("() => !window.portalVideoCall || !window.portalVideoCall.pc")
+        finally:
+            third.context.close()
+
+        # the call between the two is untouched by the refused attempt
+        doctor.wait_for_function(CONNECTED)
+        patient.locator("#video-leave").click()
+        expect(patient.locator("#video-ended")).to_contain_text("You have left")
+        expect(doctor.locator("#video-status")).to_contain_text("has left")
+    finally:
+        patient.context.close()
+        doctor.context.close()
