@@ -17,6 +17,7 @@ import reflex as rx
 from patient_portal.components.feedback import checking, not_permitted
 from patient_portal.components.layout import PRODUCT_NAME, TAP, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
+from patient_portal.core.access import Action
 from patient_portal.state.session import SessionState
 from patient_portal.state.video import VideoState as V
 
@@ -24,7 +25,7 @@ SCRIPT = "video.js"
 MUTED = rx.color("gray", 11)
 
 add_nav_item("patient", "Video visits", "/video", "video")
-add_nav_item("doctor", "Video visits", "/video", "video")
+add_nav_item("doctor", "Video visits", "/video", "video", needs=Action.VIDEO_JOIN)
 
 
 def _visit(v: Any) -> rx.Component:
