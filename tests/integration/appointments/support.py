@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from patient_portal.core.access import Actor, Role
 from patient_portal.core.db import unit_of_work
@@ -65,4 +65,6 @@ def jobs_under(prefix: str) -> list[Job]:
 
 def mail_jobs() -> list[dict]:
     with unit_of_work() as s:
-        return [dict(j.payload) for j in s.exec(select(Job).where(Job.kind == "mail")).all()]
+        # in the order they were queued (PostgreSQL returns rows in no set order: an updated row moves)
+        return [dict(j.payload) for j in s.exec(select(Job).where(Job.kind == "mail")
+                                                .order_by(col(Job.created_at))).all()]
