@@ -19,6 +19,7 @@ import reflex as rx
 
 from patient_portal.core.access import Role
 from patient_portal.core.clock import plain_time
+from patient_portal.core.db import utcnow
 from patient_portal.domain.documents import service as documents
 from patient_portal.domain.documents.blobs import format_size, max_upload_bytes
 from patient_portal.domain.messages import service as svc
@@ -313,6 +314,10 @@ class ThreadState(_Attaching, rx.State):
             self.body_error = answer.errors.get("body", "") if answer.invalid else ""
             self.error = "" if self.body_error else answer.message
             return None
+        sent = {"id": str(answer.value.message_id), "author": "You", "from_patient": answer.actor.role == Role.PATIENT,
+                "mine": True, "body": self.body, "at": plain_time(utcnow()), "receipt": "Not read yet", "files": []}
+        # shown at once; the thread is read again once its files (if any) have gone up
+        self.thread = {**self.thread, "messages": [*self.thread.get("messages", []), sent]}
         self.body = ""
         return self._attach_then_show(str(answer.value.thread_id), str(answer.value.message_id))
 
