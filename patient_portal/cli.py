@@ -20,10 +20,14 @@ def cmd_check_config(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def cmd_doctor(_args: argparse.Namespace) -> int:
-    """Every troubleshooting check, one line each with a fix hint; 1 when anything failed."""
-    from patient_portal.domain.operations import service
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Every troubleshooting check, one line each with a fix hint; 1 when anything failed. With
+    --dependencies, the installed packages are audited against PyPI's advisory data first (network)."""
+    from patient_portal.domain.operations import dependencies, service
 
+    if getattr(args, "dependencies", False):
+        print("portal doctor: asking PyPI's advisory data about every installed package …")
+        dependencies.audit()
     results = service.doctor()
     for check in results:
         print(check.line(), file=sys.stderr if check.failed else sys.stdout)
@@ -384,8 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="Patient Portal administration")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check-config", help="say what a production start is missing").set_defaults(fn=cmd_check_config)
-    sub.add_parser("doctor", help="check configuration, database, migrations, storage, keys, mail, Redis, the "
-                   "audit chain and the clock; a fix hint for each problem").set_defaults(fn=cmd_doctor)
+    doctor = sub.add_parser("doctor", help="check configuration, database, migrations, storage, keys, mail, Redis, "
+                            "the audit chain, the clock and the last dependency audit; a fix hint for each problem")
+    doctor.add_argument("--dependencies", action="store_true",
+                        help="audit the installed packages for published vulnerabilities first (needs PyPI)")
+    doctor.set_defaults(fn=cmd_doctor)
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
     seeding = sub.add_parser("seed", help="load the demo clinic (idempotent)")

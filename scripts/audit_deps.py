@@ -8,32 +8,21 @@ happen. Packages the index has no data for are counted as skipped.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-from pathlib import Path
+
+from patient_portal.domain.operations.dependencies import run_pip_audit
 
 
 def main() -> int:
-    audit = Path(sys.executable).parent / "pip-audit"
-    run = subprocess.run([str(audit), "--progress-spinner", "off", "--local", "--skip-editable", "-f", "json"],  # noqa: S603 - a fixed command
-                         capture_output=True, text=True, timeout=600)
-    try:
-        report = json.loads(run.stdout)
-    except ValueError:
-        last = (run.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"audit-deps: the advisory service could not be reached; NOT audited ({last[:200]})")
+    result = run_pip_audit()
+    if not result.ran:
+        print(f"audit-deps: NOT audited: {result.problem}")
         return 0
-    deps = report.get("dependencies", [])
-    vulnerable = [d for d in deps if d.get("vulns")]
-    skipped = sum(1 for d in deps if d.get("skip_reason"))
-    for dep in vulnerable:
-        for vuln in dep["vulns"]:
-            fixed = ", ".join(vuln.get("fix_versions") or []) or "no fixed version yet"
-            print(f"audit-deps: {dep['name']} {dep['version']} has {vuln['id']} (fixed in: {fixed})")
-    print(f"audit-deps: {len(deps) - skipped} packages audited, {skipped} without advisory data, "
-          f"{len(vulnerable)} vulnerable")
-    return 1 if vulnerable else 0
+    for line in result.vulnerable:
+        print(f"audit-deps: {line}")
+    print(f"audit-deps: {result.audited} packages audited, {result.skipped} without advisory data, "
+          f"{len(result.vulnerable)} vulnerable")
+    return 1 if result.vulnerable else 0
 
 
 if __name__ == "__main__":

@@ -336,3 +336,22 @@ def test_doctor_holds_the_permission_sets_against_the_roles(healthy, capsys):
     assert code == 1
     assert "[FAIL] access matrix: set 'Odd' names unknown capabilities ['teleport']; admin set 'Admins lite' " \
            "lacks ['users']" in out
+
+
+def test_doctor_reports_the_last_dependency_audit_and_fails_on_a_vulnerable_package(healthy, capsys):
+    from datetime import UTC, datetime
+
+    from patient_portal.domain.operations import dependencies
+
+    code, out = _doctor(capsys)  # never audited: a warning that says how
+    assert code == 0 and "[WARN] dependencies: installed packages not audited" in out
+    assert "portal doctor --dependencies" in out
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    dependencies.save(dependencies.from_report({"dependencies": [
+        {"name": "jinja2", "version": "3.1.2", "vulns": [{"id": "GHSA-h5c8-rqwp-cp95", "fix_versions": ["3.1.3"]}]},
+        {"name": "requests", "version": "2.32.3", "vulns": []}]}, now))
+    code, out = _doctor(capsys)
+    assert code == 1
+    assert "[FAIL] dependencies: 1 published vulnerabilities" in out and "jinja2 3.1.2: GHSA-h5c8-rqwp-cp95" in out
+    report = service.doctor()  # the health page shows the same checks
+    assert any(c.name == "dependencies" and c.failed for c in report)

@@ -320,6 +320,9 @@ def run_all() -> list[Check]:
     redis_check = _guard("redis", redis)
     if redis_check is not None:
         results.append(redis_check)
+    from patient_portal.domain.operations import dependencies  # it builds on Check
+
+    results.append(_guard("dependencies", dependencies.check))
     return results
 
 
