@@ -156,10 +156,9 @@ class _ThisProcess:
         yield from REGISTRY.collect()
 
 
-def render(extra: list[Any] = ()) -> tuple[bytes, str]:
-    """The exposition text of every process (multiprocess mode) or of this one, plus the `extra`
-    collectors (values read at scrape time, e.g. the job queue from the database)."""
-    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+def _registry(extra: list[Any] = ()) -> Any:
+    """Every process's metrics (multiprocess mode) or this one's, plus the `extra` collectors."""
+    from prometheus_client import CollectorRegistry
 
     _setup()
     registry = CollectorRegistry()
@@ -171,4 +170,40 @@ def render(extra: list[Any] = ()) -> tuple[bytes, str]:
         registry.register(_ThisProcess())
     for collector in extra:
         registry.register(collector)
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return registry
+
+
+#: The latency histograms the health page ranks: (metric name, what the page calls it)
+_TIMED = {"portal_event_handler_duration_seconds": "event", "portal_http_request_duration_seconds": "route"}
+
+
+def slowest(limit: int = 5) -> list[tuple[str, str, float, int]]:
+    """The websocket events and HTTP routes with the highest mean latency since the app started
+    (every process's): ``(kind, name, mean seconds, count)``, slowest first. A route's statuses are
+    counted together. Names are handler names and route templates — never patient data."""
+    sums: dict[tuple[str, str], list[float]] = {}
+    try:
+        for family in _registry().collect():
+            kind = _TIMED.get(family.name)
+            if kind is None:
+                continue
+            for sample in family.samples:
+                if not sample.name.endswith(("_sum", "_count")):
+                    continue
+                labels = sample.labels
+                name = labels.get("handler") or f"{labels.get('method', '')} {labels.get('route', '')}".strip()
+                total = sums.setdefault((kind, name), [0.0, 0.0])
+                total[0 if sample.name.endswith("_sum") else 1] += sample.value
+    except Exception:  # the health page shows what it can; metrics never fail it
+        log.debug("slowest calls not read", exc_info=True)
+        return []
+    ranked = [(kind, name, total / count, int(count)) for (kind, name), (total, count) in sums.items() if count]
+    return sorted(ranked, key=lambda row: row[2], reverse=True)[:limit]
+
+
+def render(extra: list[Any] = ()) -> tuple[bytes, str]:
+    """The exposition text of every process (multiprocess mode) or of this one, plus the `extra`
+    collectors (values read at scrape time, e.g. the job queue from the database)."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    return generate_latest(_registry(extra)), CONTENT_TYPE_LATEST

@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from patient_portal.domain.operations import service
-from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorReference
+from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorReference, SlowCall
 from patient_portal.state.calls import attempt
 
 
@@ -31,6 +31,7 @@ class SystemHealthState(rx.State):
     errors: list[ErrorReference] = []
     sessions_active: int = 0
     sign_ins: list[DayCount] = []
+    slowest: list[SlowCall] = []
 
     @rx.var
     def sign_in_chart(self) -> list[dict[str, str | int]]:
@@ -38,7 +39,7 @@ class SystemHealthState(rx.State):
         return [{"day": d.day, "count": d.count} for d in self.sign_ins]
 
     def _clear(self) -> None:
-        self.checks, self.errors, self.sign_ins = [], [], []
+        self.checks, self.errors, self.sign_ins, self.slowest = [], [], [], []
         self.failing = self.jobs_queued = self.jobs_failed = self.sessions_active = 0
         self.last_backup = self.key_age = ""
         self.backup_overdue = self.backup_check_failed = False
@@ -56,6 +57,7 @@ class SystemHealthState(rx.State):
         self.last_backup, self.backup_overdue, self.key_age = r.last_backup, r.backup_overdue, r.key_age
         self.backup_check, self.backup_check_failed = r.backup_check, r.backup_check_failed
         self.errors, self.sessions_active, self.sign_ins = r.errors, r.sessions_active, r.sign_ins
+        self.slowest = r.slowest
         self.status = "ok"
         return None
 

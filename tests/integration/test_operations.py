@@ -253,6 +253,19 @@ async def test_an_admin_sees_checks_queue_errors_and_sign_ins(healthy):
     assert len(events("system.health.read")) == 1
 
 
+async def test_the_health_page_ranks_the_slowest_events_and_routes(healthy):
+    metrics.observe_event("slow_probe_state.export_everything", 9.0)
+    metrics.observe_event("slow_probe_state.export_everything", 7.0)  # mean 8 s over 2 calls
+    metrics.observe_request("GET", "/api/slow-probe/{id}", 200, 7.5)
+    metrics.observe_request("GET", "/api/slow-probe/{id}", 500, 6.5)  # statuses together: mean 7 s
+    state = _state(SystemHealthState, "root@clinic.org", "admin", "/admin/health")
+    await _handle(state, "load")
+    top = [(c.kind, c.name, c.mean_ms, c.count) for c in state.slowest[:2]]
+    assert top == [("event", "slow_probe_state.export_everything", "8000 ms", 2),
+                   ("route", "GET /api/slow-probe/{id}", "7000 ms", 2)]
+    assert len(state.slowest) <= 5
+
+
 async def test_an_unexpected_error_reference_reaches_the_health_page_and_the_metrics(healthy, metrics_token):
     from patient_portal.core.db import _pool
     from patient_portal.state.errors import on_backend_error

@@ -26,6 +26,14 @@ class ErrorReference:
 
 
 @dataclass
+class SlowCall:
+    kind: str = ""  # event | route
+    name: str = ""  # a handler name or a route template
+    mean_ms: str = ""
+    count: int = 0
+
+
+@dataclass
 class HealthReport:
     checks: list[CheckResult] = field(default_factory=list)
     failing: int = 0
@@ -39,3 +47,4 @@ class HealthReport:
     errors: list[ErrorReference] = field(default_factory=list)
     sessions_active: int = 0
     sign_ins: list[DayCount] = field(default_factory=list)
+    slowest: list[SlowCall] = field(default_factory=list)  # since the app started

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, clinic_config
+from patient_portal.core import audit, clinic_config, metrics
 from patient_portal.core.access import Action, Actor, require
 from patient_portal.core.audit import AuditEvent
 from patient_portal.core.clock import clinic_zone, plain_time
@@ -28,7 +28,7 @@ from patient_portal.core.db import read_only, utcnow
 from patient_portal.core.jobs import Job
 from patient_portal.domain.identity.models import UserSession
 from patient_portal.domain.operations import checks
-from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorReference, HealthReport
+from patient_portal.domain.operations.dto import CheckResult, DayCount, ErrorReference, HealthReport, SlowCall
 
 ERROR_ACTION = "system.error_reference"
 BACKUP_ACTION = "system.backup"
@@ -127,6 +127,8 @@ def system_health(session: Session, actor: Actor | None) -> HealthReport:
         errors=errors,
         sessions_active=_sessions_active(session),
         sign_ins=_sign_ins_per_day(session),
+        slowest=[SlowCall(kind=kind, name=name, mean_ms=f"{mean * 1000:.0f} ms", count=count)
+                 for kind, name, mean, count in metrics.slowest()],
     )
     audit.record(session, actor, HEALTH_READ, object_type="system",
                  detail={"failing": report.failing, "errors_24h": len(errors)})

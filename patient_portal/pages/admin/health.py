@@ -86,6 +86,24 @@ def _errors() -> rx.Component:
     )
 
 
+def _slowest() -> rx.Component:
+    return rx.card(
+        rx.heading("Slowest events and routes", size="4", as_="h2"),
+        rx.text("Mean time per call since the app started, slowest first.", size="2", color=rx.color("gray", 11)),
+        rx.cond(
+            S.slowest.length() > 0,
+            data_table(["What", "Kind", "Mean", "Calls"], S.slowest,
+                       lambda c: [rx.table.cell(rx.code(c.name)), rx.table.cell(c.kind), rx.table.cell(c.mean_ms),
+                                  rx.table.cell(c.count)],
+                       card=lambda c: rx.vstack(rx.code(c.name), rx.text(c.kind, " · ", c.mean_ms, " · ", c.count,
+                                                                          " calls", size="2"), spacing="1"),
+                       caption="Slowest events and routes", table_id="health-slowest"),
+            empty_state("timer", "Nothing timed yet", "Events and routes appear here once people use the portal."),
+        ),
+        width="100%",
+    )
+
+
 def _report() -> rx.Component:
     return rx.vstack(
         rx.cond(S.failing > 0,
@@ -106,6 +124,7 @@ def _report() -> rx.Component:
         rx.grid(rx.foreach(S.checks, _check), columns=rx.breakpoints(initial="1", md="2"), spacing="3",
                 width="100%", id="health-checks"),
         _errors(),
+        _slowest(),
         _sign_ins(),
         spacing="4",
         width="100%",
