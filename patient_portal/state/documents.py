@@ -371,7 +371,7 @@ class DocumentsState(ChartRoute, PagedMixin, rx.State):
         answer = await self._link(str(doc_id), "download", int(version) or None)
         if not answer.ok:
             return self._gone(answer) if answer.signed_out else None
-        return rx.call_script(f"window.location.assign({json.dumps(answer.value)})")
+        return rx.download(url=answer.value, filename="")  # a link click: the page (and its socket) stays
 
     @rx.event
     async def open_versions(self, doc_id: str):

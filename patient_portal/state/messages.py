@@ -339,4 +339,4 @@ class ThreadState(_Attaching, rx.State):
         answer = await attempt(self, _download_link, str(document_id)[:64], own_units=True)
         if not answer.ok:
             return signed_out() if answer.signed_out else setattr(self, "error", answer.message)
-        return rx.call_script(f"window.location.assign({json.dumps(answer.value)})")
+        return rx.download(url=answer.value, filename="")  # a link click: the page (and its socket) stays

@@ -67,9 +67,13 @@ def test_a_patient_writes_with_a_pdf_the_doctor_answers_and_the_email_arrives(br
     assert_accessible(dpage)
     row.click()
     expect(dpage.locator("#msg-thread")).to_contain_text(BODY)
+    console: list[str] = []
+    dpage.on("console", lambda message: console.append(message.text))
     with dpage.expect_download() as download:
         dpage.locator("#msg-thread .msg-file", has_text="readings.pdf").click()
     assert open(download.value.path(), "rb").read().startswith(b"%PDF-")
+    # the file came as a download: the page stayed, its connection too (a navigation would drop it)
+    assert not [text for text in console if "Disconnect websocket" in text]
     dpage.locator("#msg-reply").fill(ANSWER)
     dpage.locator("#msg-reply-send").click()
     expect(dpage.locator("#msg-thread")).to_contain_text(ANSWER)
