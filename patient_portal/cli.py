@@ -77,11 +77,12 @@ def cmd_demo_video_visit(args: argparse.Namespace) -> int:
         print("portal: demo data is only for demo mode (PORTAL_DEMO_ACCOUNTS=1, not production)", file=sys.stderr)
         return 1
     try:
-        aid, page = demo_video_visit(minutes=max(0, min(args.minutes, 60)))
+        aid, page, start = demo_video_visit(minutes=max(0, min(args.minutes, 60)), doctor=args.doctor)
     except LookupError as exc:
         print(f"portal: {exc}", file=sys.stderr)
         return 1
-    print(f"video visit {aid} booked: sign in as patient@demo.clinic and doctor@demo.clinic, open {page}")
+    print(f"video visit {aid} booked at {start:%H:%M} UTC (the call opens 10 minutes before): sign in as "
+          f"patient@demo.clinic and {args.doctor}, open {page}")
     return 0
 
 
@@ -401,7 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     seeding.set_defaults(fn=cmd_seed)
     video = sub.add_parser("demo-video-visit", help="book the demo patient a video visit with her doctor, "
                            "starting in a few minutes (demo mode)")
-    video.add_argument("--minutes", type=int, default=5, help="minutes from now to its start (default 5)")
+    video.add_argument("--minutes", type=int, default=5, help="minutes from now to its start (default 5; "
+                       "the doctor's nearest free time if they are booked then)")
+    video.add_argument("--doctor", default="doctor@demo.clinic", metavar="EMAIL",
+                       help="the doctor's account (default doctor@demo.clinic)")
     video.set_defaults(fn=cmd_demo_video_visit)
     sub.add_parser("demo-banner", help="print the demo accounts").set_defaults(fn=cmd_demo_banner)
     codes = sub.add_parser("codes", help="code tables").add_subparsers(dest="codes_command", required=True)

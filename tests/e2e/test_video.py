@@ -11,14 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_accessible, new_page, sign_in
 
-# Not on the scaled-out run yet: its demo visit is written straight into Dr. Dana Doctor's schedule and
-# collides there with the appointments tests' bookings on PostgreSQL (8 Dec). The Redis relay is tested
-# in tests/integration/test_video.py.
+# Repeated on the scaled-out run: the signalling relay between the app's workers goes through Redis.
+pytestmark = pytest.mark.scaled_out
 
+ROOT = Path(__file__).resolve().parents[2]
 LIVE_VIDEO = """() => {
   const v = document.getElementById('video-remote');
   const t = v && v.srcObject && v.srcObject.getVideoTracks()[0];
@@ -28,14 +29,48 @@ CONNECTED = "() => !!window.portalVideoCall && !!window.portalVideoCall.pc && " 
             "window.portalVideoCall.pc.connectionState === 'connected'"
 
 
-def _book(app_env: dict, minutes: int) -> str:
-    """A telehealth appointment of Maria Garcia with Dr. Dana Doctor starting in `minutes`, booked in
-    the app's own database with the operator's command (``portal demo-video-visit``)."""
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([str(Path(sys.executable).parent / "portal"), "demo-video-visit", "--minutes", str(minutes)],
-                          cwd=root, env=app_env, capture_output=True, text=True)
+def _book(app_env: dict, minutes: int, doctor: str) -> str:
+    """A telehealth appointment of Maria Garcia with this doctor starting in `minutes`, booked in the
+    app's own database with the operator's command (``portal demo-video-visit``)."""
+    done = subprocess.run([str(Path(sys.executable).parent / "portal"), "demo-video-visit", "--minutes", str(minutes),
+                           "--doctor", doctor],
+                          cwd=ROOT, env=app_env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return re.search(r"/video/([0-9a-f-]{36})", done.stdout).group(1)
+
+
+_TEAM = """
+import sys
+import patient_portal.models
+from sqlmodel import select
+from patient_portal.core.db import unit_of_work
+from patient_portal.domain.identity import care_team
+from patient_portal.core.access import CareTeamMember
+from patient_portal.domain.identity.models import User
+with unit_of_work() as s:
+    maria = s.exec(select(User).where(User.email == "patient@demo.clinic")).one().patient_id
+    doctor = s.exec(select(User).where(User.email == sys.argv[2])).one().id
+    if sys.argv[1] == "on":
+        care_team.assign_doctor_system(s, patient_id=maria, doctor_id=doctor)
+    else:
+        for row in s.exec(select(CareTeamMember).where(CareTeamMember.patient_id == maria,
+                                                       CareTeamMember.user_id == doctor)).all():
+            s.delete(row)
+"""
+
+
+@pytest.fixture
+def priya_treats_maria(app_env):
+    """Dr. Priya Raman on Maria Garcia's care team for this test only (a doctor joins the calls of their
+    own patients); Dr. Dana Doctor's day is filled by the appointments tests, on the same database when
+    scaled out, so the visit is booked with Dr. Raman."""
+    def team(what: str) -> None:
+        subprocess.run([sys.executable, "-c", _TEAM, what, "priya.raman@demo.clinic"], cwd=ROOT, env=app_env,
+                       check=True, capture_output=True, text=True, timeout=120)
+
+    team("on")
+    yield "priya.raman@demo.clinic"
+    team("off")
 
 
 def _person(browser, app_url, email: str):
@@ -44,14 +79,15 @@ def _person(browser, app_url, email: str):
     return page
 
 
-def test_a_video_visit_connects_patient_and_doctor_and_a_third_person_is_refused(browser, app_url, app_env):
-    aid = _book(app_env, minutes=3)
+def test_a_video_visit_connects_patient_and_doctor_and_a_third_person_is_refused(browser, app_url, app_env,
+                                                                               priya_treats_maria):
+    aid = _book(app_env, minutes=3, doctor=priya_treats_maria)
     patient = _person(browser, app_url, "patient@demo.clinic")
-    doctor = _person(browser, app_url, "doctor@demo.clinic")
+    doctor = _person(browser, app_url, "priya.raman@demo.clinic")
     try:
         patient.goto("/video")
         row = patient.locator("#video-visits .video-visit", has=patient.locator(f"a[href='/video/{aid}']"))
-        expect(row).to_contain_text("Dr. Dana Doctor")
+        expect(row).to_contain_text("Dr. Priya Raman")
         assert_accessible(patient)
         row.get_by_role("link", name="Join video visit").click()
         patient.wait_for_url(f"**/video/{aid}")
@@ -78,7 +114,7 @@ def test_a_video_visit_connects_patient_and_doctor_and_a_third_person_is_refused
         expect(patient.locator("#video-camera")).to_have_attribute("aria-pressed", "false")
         expect(patient.locator("#video-camera")).to_contain_text("Camera off")
 
-        third = _person(browser, app_url, "priya.raman@demo.clinic")
+        third = _person(browser, app_url, "doctor@demo.clinic")  # Maria's own doctor, not this visit's
         try:
             third.goto(f"/video/{aid}")
             expect(third.locator("#video-refused")).to_be_visible()
