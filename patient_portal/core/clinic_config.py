@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, select
+from sqlalchemy import JSON, Column, LargeBinary, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field
 
@@ -44,6 +44,9 @@ class ClinicSettings(TimestampedTable, table=True):
     require_mfa: bool
     #: a closing paragraph added to every email the portal sends (no clinical words: it goes to all)
     email_signature: str = Field(default="", max_length=500)
+    #: the admin's rewording of notification emails, {template key: {"subject", "text"}} (core.mail_wording)
+    email_wording: dict = Field(default_factory=dict,
+                                sa_column=Column(JSON, nullable=False, server_default=text("'{}'")))
     logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     logo_type: str = Field(default="", max_length=20)
     updated_by: str = Field(default="", max_length=64)
@@ -63,6 +66,7 @@ class ClinicProfile:
     session_absolute_seconds: int
     require_mfa: bool
     email_signature: str
+    email_wording: Mapping[str, Any]
     has_logo: bool
     version: int  # 0: nothing saved yet, the environment's values
 
@@ -77,7 +81,8 @@ def from_environment() -> ClinicProfile:
         clinic_name=s.clinic_name, clinic_address=s.clinic_address, clinic_phone=s.clinic_phone,
         timezone=s.clinic_timezone, business_hours=dict(_WEEKDAYS_OPEN),
         session_idle_seconds=s.session_idle_seconds, session_absolute_seconds=s.session_absolute_seconds,
-        require_mfa=s.require_mfa, email_signature="", has_logo=False, version=0)
+        require_mfa=s.require_mfa, email_signature="", email_wording={}, has_logo=False,
+        version=0)
 
 
 def profile_of(saved: Mapping[str, Any] | None) -> ClinicProfile:
@@ -92,7 +97,8 @@ def profile_of(saved: Mapping[str, Any] | None) -> ClinicProfile:
                    session_idle_seconds=saved["session_idle_minutes"] * 60,
                    session_absolute_seconds=saved["session_absolute_hours"] * 3600,
                    require_mfa=bool(saved["require_mfa"]) or base.require_mfa,
-                   email_signature=saved["email_signature"], has_logo=bool(saved["has_logo"]),
+                   email_signature=saved["email_signature"],
+                   email_wording=dict(saved.get("email_wording") or {}), has_logo=bool(saved["has_logo"]),
                    version=saved["version"])
 
 

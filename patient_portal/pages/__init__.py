@@ -7,6 +7,7 @@ from patient_portal.pages.admin import apps as admin_apps  # noqa: F401
 from patient_portal.pages.admin import audit as admin_audit  # noqa: F401
 from patient_portal.pages.admin import care_teams as admin_care_teams  # noqa: F401
 from patient_portal.pages.admin import dashboard as admin_dashboard  # noqa: F401
+from patient_portal.pages.admin import emails as admin_emails  # noqa: F401
 from patient_portal.pages.admin import health as admin_health  # noqa: F401
 from patient_portal.pages.admin import merge as admin_merge  # noqa: F401
 from patient_portal.pages.admin import permissions as admin_permissions  # noqa: F401

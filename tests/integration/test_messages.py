@@ -305,7 +305,7 @@ def test_messages_are_in_download_my_record(clinic):
         call(messages.record_export, c["ada"])
     name, data, _ = call(own_record, c["patient"], kind="json")
     assert b'"Communication"' in data and SECRET.encode() in data
-    assert notify.SUBJECT == "You have a new message"
+    assert notify.NEW_MESSAGE.subject == "You have a new message"
 
 
 def test_the_email_arrives_over_smtp_and_says_nothing_else(clinic, mailbox):

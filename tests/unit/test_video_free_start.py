@@ -1,11 +1,11 @@
 """Where the demo video visit goes (``domain/video/demo.free_start``): the wanted minute if free, else
 the nearest free minute soon after, else a little earlier while half the visit is left, else later."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from patient_portal.domain.video.demo import free_start
 
-T = datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc)
+T = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
 
 

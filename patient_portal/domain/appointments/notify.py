@@ -30,11 +30,12 @@ from typing import Any
 from icalendar import Calendar, Event, vCalAddress
 from sqlmodel import Session, select
 
-from patient_portal.core import clinic_config, jobs, mail, sms
+from patient_portal.core import clinic_config, jobs, mail, mail_wording, sms
 from patient_portal.core.access_facts import SMS as SMS_CONSENT
 from patient_portal.core.access_facts import consent_allows
 from patient_portal.core.clock import clinic_zone, plain_time
 from patient_portal.core.db import utcnow
+from patient_portal.core.mail_wording import Template
 from patient_portal.domain.appointments.models import Appointment, AppointmentLink, SchedulingRules
 from patient_portal.domain.identity.email_links import url
 from patient_portal.domain.identity.models import User
@@ -179,6 +180,16 @@ _BODIES = {
     "offer": "An earlier time is free: {when} ({zone} time) with {doctor} at {clinic}. It is held for you until "
              "{hold}.\n",
 }
+_LABELS = {"booked": "booked", "pending": "requested (to be confirmed)", "moved": "moved", "cancelled": "cancelled",
+           "reminder": "reminder", "offer": "an earlier time is offered (waitlist)"}
+_EXAMPLES = {"clinic": "Harbor Family Clinic", "doctor": "Dr. Dana Doctor", "when": "Tue 8 Dec, 09:30",
+             "zone": "New York", "address": "12 Harbor Street, Boston", "hold": "Mon 7 Dec, 18:00",
+             "links": "\nTo confirm you are coming, open this link:\nhttps://portal.example-clinic.org/a/…\n"}
+#: the email of each kind; {links} holds the confirm / cancel / accept links (empty when there are none)
+EMAILS = {kind: Template(f"appointments.{kind}", f"Appointments: {label}", _SUBJECTS[kind],
+                         _BODIES[kind] + "{links}\nPlease do not reply to this email; call the clinic if you have "
+                         "questions.\n", _EXAMPLES, required=("links",))
+          for kind, label in _LABELS.items()}
 _TEXTS = {
     "booked": "{clinic}: appointment with {doctor} booked for {when}.",
     "pending": "{clinic}: we have your request for {when} with {doctor}; the clinic will confirm it.",
@@ -213,15 +224,13 @@ def send(session: Session, appt: Appointment, patient: Patient, kind: str, *, li
         text = _TEXTS[kind].format(**values) + "".join(f" {short}: {link}" for _long, short, link in extra)
         sms.queue(session, to, text)
         return channel
-    body = _BODIES[kind].format(**values)
-    if extra:
-        body += "\n" + "\n".join(f"{label}, open this link:\n{link}\n" for label, _short, link in extra)
-    body += "\nPlease do not reply to this email; call the clinic if you have questions.\n"
+    links = "".join(f"\n{label}, open this link:\n{link}\n" for label, _short, link in extra)
+    subject, body = mail_wording.render(EMAILS[kind], **values, links=links)
     attachments: tuple[mail.Attachment, ...] = ()
     if kind in ("booked", "moved", "reminder", "cancelled"):
         method = "CANCEL" if kind == "cancelled" else "REQUEST"
         attachments = (mail.Attachment("appointment.ics", f"text/calendar; method={method}",
                                        ics(appt, method, doctor)),)
-    mail.queue(session, mail.Mail(to=to, subject=_SUBJECTS[kind].format(**values), text=body,
+    mail.queue(session, mail.Mail(to=to, subject=subject, text=body,
                                   attachments=attachments))
     return channel

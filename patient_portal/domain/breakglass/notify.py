@@ -16,23 +16,30 @@ import uuid
 
 from sqlmodel import select
 
-from patient_portal.core import audit, clinic_config, jobs, mail
+from patient_portal.core import audit, clinic_config, jobs, mail, mail_wording
 from patient_portal.core.access import Basis, Purpose
 from patient_portal.core.access_facts import EmergencyGrant
 from patient_portal.core.clock import plain_time
 from patient_portal.core.db import unit_of_work, utcnow
+from patient_portal.core.mail_wording import Template
 from patient_portal.domain.breakglass.dto import END, REASON_WORDS, STOPPED
 from patient_portal.domain.breakglass.service import ENDED_JOB, OBJECT, _aware
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.patients.models import Patient
 from patient_portal.settings import get_settings
 
-SUBJECT = "Emergency access to your record at {clinic}"
-TEXT = ("This is to let you know that {who} ({role}) opened your health record at {clinic} using emergency "
-        "access, from {start} to {end}.\n\nThe reason given: {reason}.\n\nEmergency access is used when "
-        "someone outside your care team needs your record urgently. Every use is checked by the clinic. You "
-        "can see what was looked at under \"Who has looked at my record\":\n{base}/patient/access-log\n\n"
-        "If you have questions, please call the clinic. Please do not reply to this email.\n")
+#: what the email is for (who, when, why, where to look) stays whatever an admin rewords
+EMAIL = Template(
+    "breakglass.used", "Emergency access: your record was opened",
+    "Emergency access to your record at {clinic}",
+    "This is to let you know that {who} ({role}) opened your health record at {clinic} using emergency "
+    "access, from {start} to {end}.\n\nThe reason given: {reason}.\n\nEmergency access is used when "
+    "someone outside your care team needs your record urgently. Every use is checked by the clinic. You "
+    "can see what was looked at under \"Who has looked at my record\":\n{base}/patient/access-log\n\n"
+    "If you have questions, please call the clinic. Please do not reply to this email.\n",
+    {"who": "Dr. Sam Carter", "role": "doctor", "clinic": "Harbor Family Clinic", "start": "Tue 8 Dec, 09:30",
+     "end": "Tue 8 Dec, 10:30", "reason": "a medical emergency", "base": "https://portal.example-clinic.org"},
+    required=("who", "start", "end", "reason", "base"))
 ROLE_WORDS = {"doctor": "doctor", "staff": "clinic staff"}
 
 
@@ -65,6 +72,7 @@ def grant_ended(payload: dict) -> None:
                   "role": ROLE_WORDS.get(grant.role, "clinic user"), "clinic": clinic_config.current().clinic_name,
                   "start": plain_time(_aware(grant.started_at)), "end": plain_time(_aware(grant.ended_at)),
                   "reason": REASON_WORDS.get(grant.reason_code, "an emergency"), "base": settings.public_url}
-        mail.queue(session, mail.Mail(to=patient.email, subject=SUBJECT.format(**values), text=TEXT.format(**values)))
+        subject, text = mail_wording.render(EMAIL, **values)
+        mail.queue(session, mail.Mail(to=patient.email, subject=subject, text=text))
         audit.record(session, None, "emergency_access.patient_told", patient_id=grant.patient_id, object_type=OBJECT,
                      object_id=grant.id, detail={"channel": "email"})

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, clinic_config
+from patient_portal.core import audit, clinic_config, mail_wording
 from patient_portal.core.access import Action, Actor, require
 from patient_portal.core.clinic_config import ClinicSettings
 from patient_portal.core.db import utcnow
 from patient_portal.core.errors import Conflict, Invalid
-from patient_portal.domain.configuration import validation
+from patient_portal.domain.configuration import validation, wording
 
 #: the logo's largest size, and the image kinds taken (by their first bytes, not the file name)
 LOGO_MAX_BYTES = 256 * 1024
@@ -102,6 +102,20 @@ def save(session: Session, actor: Actor | None, *, values: dict[str, Any], expec
     return _view(clinic_config.profile_of({**row.model_dump(), "has_logo": row.logo is not None}))
 
 
+def _row_to_change(session: Session, actor: Actor) -> ClinicSettings:
+    """The settings row, or a new one holding the values in force (the first save of anything)."""
+    row = _row(session)
+    return row if row is not None else ClinicSettings(**validation.clean(get(session, actor).values)[0], version=0)
+
+
+def _saved(session: Session, row: ClinicSettings, actor: Actor) -> None:
+    """A changed row written at its next version (what makes every process read it again)."""
+    row.version += 1
+    row.updated_at, row.updated_by = utcnow(), str(actor.user_id)
+    session.add(row)
+    session.flush()
+
+
 def _logo_kind(data: bytes) -> str | None:
     return next((kind for magic, kind in _LOGO_KINDS if data.startswith(magic)), None)
 
@@ -117,14 +131,9 @@ def save_logo(session: Session, actor: Actor | None, *, data: bytes | None) -> N
         kind = _logo_kind(data)
         if kind is None:
             raise Invalid(NOT_AN_IMAGE, errors={"logo": NOT_AN_IMAGE})
-    row = _row(session)
-    if row is None:  # the first save of anything: start from the values in force
-        row = ClinicSettings(**validation.clean(get(session, actor).values)[0], version=0)
+    row = _row_to_change(session, actor)
     row.logo, row.logo_type = data, kind or ""
-    row.version += 1
-    row.updated_at, row.updated_by = utcnow(), str(actor.user_id)
-    session.add(row)
-    session.flush()
+    _saved(session, row, actor)
     audit.record(session, actor, "system.settings.logo", object_type="clinic_settings", object_id=row.id,
                  detail={"logo": "removed" if data is None else f"{kind}, {len(data)} bytes"})
     _forget_after_commit(session)
@@ -134,3 +143,80 @@ def logo(session: Session) -> tuple[bytes, str] | None:
     """The clinic's logo and its type, for anyone (it is on the sign-in page); None when there is none."""
     row = session.exec(select(ClinicSettings.logo, ClinicSettings.logo_type).limit(1)).first()
     return (row[0], row[1]) if row and row[0] else None
+
+
+# ---------------------------------------------------------------- the wording of notification emails
+
+
+@dataclass(frozen=True)
+class EmailWording:
+    """One email as the wording page shows it: the wording in force, the standard one, its placeholders
+    (name → example) and those it must keep; `reworded` when the clinic's own wording is in force."""
+
+    key: str
+    label: str
+    subject: str
+    text: str
+    standard_subject: str
+    standard_text: str
+    fields: dict[str, str]
+    required: tuple[str, ...]
+    reworded: bool
+
+
+@dataclass(frozen=True)
+class WordingView:
+    emails: list[EmailWording]
+    version: int
+
+
+def _wording_view(row: ClinicSettings | None) -> WordingView:
+    saved = dict(row.email_wording or {}) if row is not None else {}
+    emails = []
+    for key, t in wording.TEMPLATES.items():
+        own = saved.get(key) or {}
+        emails.append(EmailWording(key, t.label, own.get("subject") or t.subject, own.get("text") or t.text,
+                                   t.subject, t.text, dict(t.fields), t.required, bool(own)))
+    return WordingView(emails, row.version if row is not None else 0)
+
+
+def email_wording(session: Session, actor: Actor | None) -> WordingView:
+    """Every notification email's wording, as the admin's wording page lists them."""
+    _configure(session, actor, "system.settings.email.read")
+    return _wording_view(_row(session))
+
+
+def save_email_wording(session: Session, actor: Actor | None, *, key: Any, subject: Any = "", text: Any = "",
+                       standard: bool = False, expected_version: Any = None) -> WordingView:
+    """Reword one email (checked by core.mail_wording.check), or put it back to the standard wording
+    (`standard`). Audited with the wording before and after; in use in every process within a second."""
+    _configure(session, actor, "system.settings.email.save")
+    assert actor is not None
+    template = wording.TEMPLATES.get(str(key))
+    if template is None:
+        raise Invalid("Choose one of the emails in the list.")
+    subject = str(subject or "").replace("\r\n", "\n").strip()
+    text = str(text or "").replace("\r\n", "\n").strip() + "\n"
+    if not standard:
+        problems = mail_wording.check(template, subject, text)
+        if problems:
+            raise Invalid(errors=problems)
+    row = _row(session)
+    if expected_version is not None and str(expected_version) != str(row.version if row else 0):
+        raise Conflict("Someone else saved the settings since you opened them. Reload and try again.")
+    row = _row_to_change(session, actor)
+    saved = dict(row.email_wording or {})
+    before = saved.get(template.key) or {"subject": template.subject, "text": template.text}
+    if standard or (subject, text) == (template.subject, template.text):
+        saved.pop(template.key, None)
+    else:
+        saved[template.key] = {"subject": subject, "text": text}
+    row.email_wording = saved  # a new dict: the JSON column is written
+    after = saved.get(template.key) or {"subject": template.subject, "text": template.text}
+    _saved(session, row, actor)
+    audit.record(session, actor, "system.settings.email.save", object_type="clinic_settings", object_id=row.id,
+                 detail={"email": template.key, "standard": template.key not in saved,
+                         "changed": {f: {"before": before[f], "after": after[f]} for f in ("subject", "text")
+                                     if before[f] != after[f]}})
+    _forget_after_commit(session)
+    return _wording_view(row)

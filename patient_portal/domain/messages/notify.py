@@ -14,21 +14,25 @@ import uuid
 
 from sqlmodel import Session, select
 
-from patient_portal.core import mail
+from patient_portal.core import mail, mail_wording
+from patient_portal.core.mail_wording import Template
 from patient_portal.domain.identity.models import User
 from patient_portal.domain.messages.models import MessageDelegate
 from patient_portal.domain.push import service as push
 from patient_portal.settings import get_settings
 
-SUBJECT = "You have a new message"
-TEXT = "You have a new message in Patient Portal.\n\nSign in to read it: {base}{path}\n"
+NEW_MESSAGE = Template(
+    "messages.new", "Messages: a new message", "You have a new message",
+    "You have a new message in Patient Portal.\n\nSign in to read it: {base}{path}\n",
+    {"base": "https://portal.example-clinic.org", "path": "/patient/messages"}, required=("base", "path"))
 PATIENT_PATH, DOCTOR_PATH = "/patient/messages", "/doctor/messages"
 
 
 def _send(session: Session, users: list[User], path: str) -> int:
     base = get_settings().public_url
     for user in users:
-        mail.queue(session, mail.Mail(to=user.email, subject=SUBJECT, text=TEXT.format(base=base, path=path)))
+        subject, text = mail_wording.render(NEW_MESSAGE, base=base, path=path)
+        mail.queue(session, mail.Mail(to=user.email, subject=subject, text=text))
     return len(users)
 
 

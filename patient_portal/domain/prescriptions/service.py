@@ -44,12 +44,13 @@ from typing import Any
 from sqlalchemy import String, bindparam, literal, null, union_all
 from sqlmodel import Session, select
 
-from patient_portal.core import audit, clinic_config, mail
+from patient_portal.core import audit, clinic_config, mail, mail_wording
 from patient_portal.core.access import Action, Actor, Resource, decide, reach_filter, require
 from patient_portal.core.clock import clinic_zone
 from patient_portal.core.coding import FORMULARY
 from patient_portal.core.crypto import stored_value
 from patient_portal.core.db import utcnow
+from patient_portal.core.mail_wording import Template
 from patient_portal.domain.codes import service as codes
 from patient_portal.domain.history import service as history
 from patient_portal.domain.history.models import Allergy, Medication
@@ -98,9 +99,12 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud o
 _CODE_RE = re.compile(r"^RX(?:-?[A-Z2-9]{5}){4}$")
 MAX_TEXT = checks.MAX_REASON
 #: The email a patient gets when a renewal request is answered: that there is news, nothing clinical.
-ANSWER_SUBJECT = "There is an update in Patient Portal"
-ANSWER_TEXT = ("There is an answer to a request you made in Patient Portal.\n\nSign in to read it: {base}/login\n\n"
-               "If you did not make a request, call the clinic.\n")
+ANSWER = Template(
+    "prescriptions.renewal_answered", "Prescriptions: a renewal request was answered",
+    "There is an update in Patient Portal",
+    "There is an answer to a request you made in Patient Portal.\n\nSign in to read it: {base}/login\n\n"
+    "If you did not make a request, call the clinic.\n",
+    {"base": "https://portal.example-clinic.org"}, required=("base",))
 
 
 # ---------------------------------------------------------------- helpers
@@ -575,8 +579,8 @@ def _tell_patient(session: Session, pid: uuid.UUID) -> None:
     users = session.exec(select(User).where(User.patient_id == pid, User.role == "patient",
                                             User.active == True)).all()  # noqa: E712
     for user in users:
-        mail.queue(session, mail.Mail(to=user.email, subject=ANSWER_SUBJECT,
-                                      text=ANSWER_TEXT.format(base=get_settings().public_url)))
+        subject, text = mail_wording.render(ANSWER, base=get_settings().public_url)
+        mail.queue(session, mail.Mail(to=user.email, subject=subject, text=text))
 
 
 # ---------------------------------------------------------------- public verification

@@ -10,7 +10,7 @@ booked twice at once).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -66,7 +66,7 @@ def free_start(wanted: datetime, length: timedelta, busy: list[tuple[datetime, d
 
 
 def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 DEMO_PATIENT, DEMO_DOCTOR = "patient@demo.clinic", "doctor@demo.clinic"

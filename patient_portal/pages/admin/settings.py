@@ -97,6 +97,8 @@ def _emails() -> rx.Component:
         textarea_field("Closing words", "settings-email-signature", C.form["email_signature"],
                        lambda v: C.set_field("email_signature", v), error=C.errors["email_signature"],
                        hint="Plain words, at most 500 characters.", rows="3"),
+        rx.link("Reword each email under Email wording", href="/admin/emails", id="settings-wording-link",
+                size="2"),
         section_id="settings-emails")
 
 
