@@ -44,6 +44,9 @@ class TimelineItem:
     key: str = ""
     day_only: bool = False
 
+    def draw(self) -> TimelineItem:
+        return self  # drawn already (an Event draws itself when its page keeps it)
+
 
 def order_key(event: TimelineItem | Event) -> tuple[datetime, str, str]:
     """The timeline's order, newest first when reversed: the moment, then kind and key for ties. A
@@ -54,9 +57,10 @@ def order_key(event: TimelineItem | Event) -> tuple[datetime, str, str]:
 
 @dataclass(frozen=True)
 class SourcePage:
-    """A source's newest events (at most the `limit` asked, newest first) and how many it has in all."""
+    """A source's newest events (at most the `limit` asked, newest first) and how many it has in all.
+    An item may be an undrawn ``Event``: the timeline draws only the events its page shows."""
 
-    items: list[TimelineItem]
+    items: list[TimelineItem | Event]
     total: int
 
 
@@ -78,8 +82,9 @@ class Event:
 
 
 def newest(events: Sequence[Event], limit: int) -> SourcePage:
-    """The `limit` newest of `events`, drawn, and how many there are."""
-    return SourcePage([e.draw() for e in heapq.nlargest(max(0, limit), events, key=order_key)], len(events))
+    """The `limit` newest of `events`, not drawn yet (page 10 asks each source for 250, shows 25), and
+    how many there are."""
+    return SourcePage(heapq.nlargest(max(0, limit), events, key=order_key), len(events))
 
 
 def drawn_page(items: Sequence[TimelineItem], limit: int) -> SourcePage:

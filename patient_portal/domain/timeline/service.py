@@ -42,7 +42,7 @@ from patient_portal.domain.patients.common import as_uuid, load
 from patient_portal.domain.patients.header import ChartHeader, with_header
 from patient_portal.domain.results import service as results
 from patient_portal.domain.sensitive import service as sensitive
-from patient_portal.domain.timeline.dto import KINDS, SourcePage, TimelineItem, order_key
+from patient_portal.domain.timeline.dto import KINDS, Event, SourcePage, TimelineItem, order_key
 from patient_portal.domain.visits import service as visits
 
 PAGE_SIZE = 25
@@ -136,7 +136,7 @@ def timeline(session: Session, actor: Actor | None, *, patient_id: Any, kinds: A
     wanted = set(chosen)
     asked_page = _page_number(page)
     limit = asked_page * PAGE_SIZE  # no source can have more than this many events on pages 1..asked_page
-    items: list[TimelineItem] = []
+    items: list[TimelineItem | Event] = []
     total = 0
     for source in SOURCES:
         asked = wanted & set(source.kinds)
@@ -148,7 +148,7 @@ def timeline(session: Session, actor: Actor | None, *, patient_id: Any, kinds: A
     items = heapq.nlargest(limit, items, key=order_key)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = min(asked_page, pages)  # past the end: the last page (every source gave all it has)
-    shown = items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+    shown = [item.draw() for item in items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]]  # decrypted: these only
     detail: dict[str, Any] = {"kinds": list(chosen), "page": number, "count": len(shown), "total": total}
     if hidden:
         detail["withheld"] = len(hidden)
