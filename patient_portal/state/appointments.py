@@ -67,8 +67,8 @@ def appointment_row(v: AppointmentView) -> dict[str, Any]:
             "hold_until": plain_time(v.hold_until) if v.hold_until else "",
             "via_portal": v.via_portal, "paused": v.booking_paused,
             "can_cancel": v.can_cancel, "can_reschedule": v.can_reschedule, "can_check_in": v.can_check_in,
-            "can_mark_no_show": v.can_mark_no_show, "can_approve": v.can_approve,
-            "offered": v.status == "proposed"}
+            "can_mark_no_show": v.can_mark_no_show, "can_approve": v.can_approve, "can_join": v.can_join,
+            "join": f"/video/{v.id}", "offered": v.status == "proposed"}
 
 
 def waitlist_row(w: WaitlistView) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""Video visits in the real app (issue 18 Bars): Maria Garcia and her doctor each open her telehealth
-appointment from their list of video visits; she waits, the doctor admits her, and both browsers —
+"""Video visits in the real app (issue 18 Bars): Maria Garcia joins from her telehealth appointment's
+Join button, her doctor from their list of video visits; she waits, the doctor admits her, and both browsers —
 two Chromium contexts with Chromium's fake camera and microphone — show a connected call with a live
 video track from the other side, and chat over it; a third account (another doctor) is refused with
 a reason on screen."""
@@ -85,16 +85,17 @@ def test_a_video_visit_connects_patient_and_doctor_and_a_third_person_is_refused
     patient = _person(browser, app_url, "patient@demo.clinic")
     doctor = _person(browser, app_url, "priya.raman@demo.clinic")
     try:
-        patient.goto("/video")
-        row = patient.locator("#video-visits .video-visit", has=patient.locator(f"a[href='/video/{aid}']"))
-        expect(row).to_contain_text("Dr. Priya Raman")
+        patient.goto("/patient/appointments")  # the appointment itself has the Join button
+        card = patient.locator(".appointment-card", has=patient.locator(f"a[href='/video/{aid}']"))
+        expect(card).to_contain_text("Dr. Priya Raman")
         assert_accessible(patient)
-        row.get_by_role("link", name="Join video visit").click()
+        card.get_by_role("link", name="Join the video visit with Dr. Priya Raman").click()
         patient.wait_for_url(f"**/video/{aid}")
         expect(patient.locator("#video-status")).to_be_visible()
         expect(patient.locator("#video-status")).to_contain_text("waiting room")
 
-        doctor.goto("/video")
+        doctor.goto("/doctor/patients")
+        doctor.get_by_role("link", name="Video visits").first.click()  # inside the app, as a doctor goes there
         doctor.locator(f"a[href='/video/{aid}']").click()
         doctor.wait_for_url(f"**/video/{aid}")
         expect(doctor.locator("#video-status")).to_contain_text("is waiting")

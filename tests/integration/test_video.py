@@ -125,6 +125,43 @@ def test_the_lists_show_each_person_their_own_video_visits_joinable_now(visit):
     assert others == [] and kims == []
 
 
+def test_the_appointment_itself_offers_join_to_its_patient_and_doctor_only_while_open(visit):
+    """Issue 18: a telehealth appointment gets a Join button for the patient and the doctor from 10
+    minutes before its time — on the patient's appointments and the doctor's schedule."""
+    def offered(who: Actor, now=None) -> bool:
+        with unit_of_work() as s:
+            if who.role == Role.PATIENT:
+                rows = appts.own(s, who).upcoming
+            else:
+                rows = [i for day in appts.schedule(s, who, doctor_id=visit.doctor.user_id).days for i in day.items]
+                assert any(r.id == visit.appointment_id for r in rows)  # listed, with or without Join
+        return any(r.id == visit.appointment_id and r.can_join for r in rows)
+
+    assert offered(visit.patient) and offered(visit.doctor)
+    assert not offered(visit.others["front desk"])  # the front desk sees the visit on the schedule: no Join
+    with unit_of_work() as s:  # 30 minutes on: not yet (the call opens 10 minutes before)
+        appt = s.get(Appointment, visit.appointment_id)
+        start, end, blocked = appt.start_at, appt.end_at, appt.blocked_until
+        appt.start_at, appt.end_at, appt.blocked_until = (t + timedelta(minutes=25) for t in (start, end, blocked))
+        s.add(appt)
+    assert not offered(visit.patient)
+    with unit_of_work() as s:
+        appt = s.get(Appointment, visit.appointment_id)
+        appt.start_at, appt.end_at, appt.blocked_until = start, end, blocked
+        s.add(appt)
+    assert offered(visit.patient)
+    with unit_of_work() as s:  # an in-person visit type: no call
+        appt = s.get(Appointment, visit.appointment_id)
+        in_person = s.exec(select(appts.VisitType).where(appts.VisitType.telehealth == False)).first()  # noqa: E712
+        if in_person is None:
+            in_person = appts.VisitType(code="office", name="Office visit", duration_minutes=20)
+            s.add(in_person)
+            s.flush()
+        appt.visit_type_id = in_person.id
+        s.add(appt)
+    assert not offered(visit.patient) and not offered(visit.doctor)
+
+
 def test_a_demo_visit_goes_around_the_doctors_bookings(visit):
     """``portal demo-video-visit`` writes straight into the schedule: never over another booking."""
     again = video_visit_soon(visit.elena, visit.doctor.user_id, minutes=5)

@@ -123,6 +123,7 @@ class AppointmentView:
     can_mark_no_show: bool = False
     can_approve: bool = False
     booking_paused: bool = False  # the patient's self-booking is paused (no-shows; shown to staff)
+    can_join: bool = False  # a video visit of this actor's own, open now: the Join button
 
     @property
     def status_words(self) -> str:

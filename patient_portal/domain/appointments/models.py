@@ -25,7 +25,7 @@ cancelled with ``late_cancel``).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import DDL, Column, Index, event, func, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -43,6 +43,11 @@ STATUSES = (PROPOSED, PENDING, BOOKED, ARRIVED, FULFILLED, CANCELLED, NOSHOW, EN
 FREES_SLOT = (CANCELLED, ENTERED_IN_ERROR)
 #: statuses of an appointment still to come (counted against a patient's limit, reminded)
 UPCOMING = (PROPOSED, PENDING, BOOKED)
+
+#: how long before its start a telehealth appointment's video call opens (its end closes it), and the
+#: statuses whose call may take place (domain/video asks these; an appointment's Join button shows them)
+VIDEO_JOIN_EARLY = timedelta(minutes=10)
+VIDEO_OPEN_STATUSES = (BOOKED, ARRIVED)
 
 #: who may book a visit type
 BY_STAFF, BY_ANYONE = "staff", "anyone"

@@ -113,6 +113,8 @@ from patient_portal.domain.appointments.models import (
     PROPOSED,
     REMOVED,
     UPCOMING,
+    VIDEO_JOIN_EARLY,
+    VIDEO_OPEN_STATUSES,
     WAITING,
     Appointment,
     AppointmentNotice,
@@ -278,6 +280,19 @@ def _views(session: Session, actor: Actor, appts: list[Appointment], *, known: t
             may[(action, pid)] = actor.can(action) and decide(session, actor, action, Resource(patient_id=pid)).allowed
         return may[(action, pid)]
 
+    telehealth: set[uuid.UUID] | None = None  # read only when an appointment is in its call's window
+
+    def can_join(a: Appointment, start: datetime) -> bool:
+        """The Join button: a telehealth appointment of this actor's own (its doctor, or its patient) whose
+        call is open now; the video service decides and audits the join itself."""
+        nonlocal telehealth
+        own = actor.user_id == a.doctor_id or (actor.role == Role.PATIENT and actor.patient_id == a.patient_id)
+        if not (own and a.status in VIDEO_OPEN_STATUSES and start - VIDEO_JOIN_EARLY <= now < aware(a.end_at)):
+            return False
+        if telehealth is None:
+            telehealth = set(session.exec(select(VisitType.id).where(col(VisitType.telehealth).is_(True))).all())
+        return a.visit_type_id in telehealth
+
     out = []
     for a in appts:
         if a.patient_id not in reach:
@@ -300,7 +315,8 @@ def _views(session: Session, actor: Actor, appts: list[Appointment], *, known: t
             can_reschedule=upcoming and a.status != PROPOSED and writable and not inside_window,
             can_check_in=a.status == BOOKED and today and attendance,
             can_mark_no_show=a.status in (BOOKED, PENDING) and not ahead and attendance,
-            can_approve=a.status == PENDING and attendance, booking_paused=a.patient_id in paused))
+            can_approve=a.status == PENDING and attendance, booking_paused=a.patient_id in paused,
+            can_join=can_join(a, start)))
     return out
 
 

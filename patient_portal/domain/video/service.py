@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -24,14 +24,16 @@ from sqlmodel import Session, col, select
 from patient_portal.core import audit, errors
 from patient_portal.core.access import AccessDenied, Action, Actor, Purpose, Resource, Role, require
 from patient_portal.core.db import utcnow
-from patient_portal.domain.appointments.models import ARRIVED, BOOKED, Appointment, VisitType
+from patient_portal.domain.appointments.models import (
+    VIDEO_JOIN_EARLY,
+    VIDEO_OPEN_STATUSES,
+    Appointment,
+    VisitType,
+)
 from patient_portal.domain.appointments.service import doctor_names, patient_names
 from patient_portal.domain.identity.models import User
 
-#: how long before its start a video visit opens (its end closes it)
-JOIN_EARLY = timedelta(minutes=10)
-#: the statuses of an appointment whose call may take place
-OPEN_STATUSES = (BOOKED, ARRIVED)
+JOIN_EARLY, OPEN_STATUSES = VIDEO_JOIN_EARLY, VIDEO_OPEN_STATUSES
 PATIENT, DOCTOR = "patient", "doctor"
 REFUSED = "Only the patient and the doctor of this appointment can join its video visit."
 

@@ -67,8 +67,20 @@ def cancel_button(row: Any, on_confirm: Any, *, label: str = "Cancel", reason_pi
 # ---------------------------------------------------------------- a doctor's day or week
 
 
+def join_button(row: Any, who: Any) -> rx.Component:
+    """The Join button of a video visit open now (its row's `can_join`): a plain link to the call's page,
+    drawn as a button. A full page load, not the app's in-page navigation: the camera and microphone are
+    allowed only to documents loaded from /video/ (their Permissions-Policy header), and a document keeps
+    the policy it was loaded with."""
+    return rx.cond(row["can_join"], rx.button(
+        rx.link(rx.icon("video", size=16), "Join video visit", href=row["join"].to(str), reload_document=True,
+                underline="none", color="inherit", aria_label="Join the video visit with " + who.to(str)),
+        as_child=True, size="3", min_height=TAP, class_name="join-video"))
+
+
 def _schedule_item(row: Any, state: Any, staff: bool) -> rx.Component:
     actions = rx.flex(
+        join_button(row, row["patient"]),
         rx.cond(row["can_check_in"], rx.button(rx.icon("log-in", size=16), "Check in", size="3", min_height=TAP,
                                                type="button", on_click=state.check_in(row["id"]),
                                                class_name="check-in",

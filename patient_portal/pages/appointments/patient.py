@@ -21,7 +21,14 @@ from patient_portal.components.forms import (
 from patient_portal.components.layout import PRODUCT_NAME, page_header, role_shell
 from patient_portal.components.navigation import add_nav_item
 from patient_portal.components.tables import empty_state
-from patient_portal.pages.appointments.common import MUTED, TAP, cancel_button, status_badge, time_choices
+from patient_portal.pages.appointments.common import (
+    MUTED,
+    TAP,
+    cancel_button,
+    join_button,
+    status_badge,
+    time_choices,
+)
 from patient_portal.state.appointments import FORM_ID
 from patient_portal.state.appointments import NextAppointmentState as N
 from patient_portal.state.appointments import PatientAppointmentsState as P
@@ -83,6 +90,7 @@ def _upcoming(row: Any) -> rx.Component:
                           spacing="2"),
                 icon="clock", color_scheme="violet", width="100%")),
             rx.flex(
+                join_button(row, row["doctor"]),
                 rx.cond(row["can_reschedule"], rx.button(rx.icon("calendar-clock", size=16), "Move", variant="soft",
                                                          size="3", min_height=TAP, type="button",
                                                          on_click=P.open_move(row["id"]), class_name="move-appointment",

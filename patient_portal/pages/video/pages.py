@@ -35,8 +35,9 @@ def _visit(v: Any) -> rx.Component:
                       spacing="1"),
             rx.spacer(),
             rx.cond(v["joinable"].to(bool),
+                    # a full page load: a document keeps the camera policy it was loaded with (/video/ only)
                     rx.button(rx.link(rx.icon("video", size=18), "Join video visit", href=v["href"].to(str),
-                                      underline="none", color="inherit"),
+                                      reload_document=True, underline="none", color="inherit"),
                               as_child=True, size="3", min_height=TAP, class_name="video-join"),
                     rx.text(v["opens"].to(str), color=MUTED, size="2")),
             direction=rx.breakpoints(initial="column", sm="row"), align=rx.breakpoints(initial="start", sm="center"),
