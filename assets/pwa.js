@@ -106,6 +106,42 @@
     });
   }
 
+  /* This device's subscription, if notifications are on here (null otherwise). */
+  function subscription() {
+    if (!supported) return Promise.resolve(null);
+    return navigator.serviceWorker.getRegistration("/").then(function (registration) {
+      return registration && registration.pushManager ? registration.pushManager.getSubscription() : null;
+    });
+  }
+
+  /* Signing out: stop this device's notifications (told to the server while the session still holds),
+     so a phone handed on does not keep telling the next person that someone has messages. Never
+     keeps the sign-out waiting more than 2 seconds. */
+  function forgetDevice() {
+    var work = subscription().then(function (found) {
+      if (!found) return null;
+      return send("POST", "/api/push/unsubscribe", { endpoint: found.endpoint }).catch(function () { return null; })
+        .then(function () { return found.unsubscribe(); });
+    }).catch(function () { return null; });
+    return Promise.race([work, new Promise(function (done) { setTimeout(done, 2000); })]);
+  }
+
+  /* Turn notifications off on every device of this account (a lost phone), this one included. */
+  function disableAll() {
+    return send("DELETE", "/api/push/subscriptions").then(function (answer) {
+      return subscription().then(function (found) { return found ? found.unsubscribe() : null; }).catch(function () {
+        return null;
+      }).then(function () {
+        var n = answer && typeof answer.removed === "number" ? answer.removed : 0;
+        return say(n === 1 ? "Notifications are off on the one device that had them."
+          : n > 1 ? "Notifications are off on all " + n + " devices that had them."
+          : "No device had notifications on.");
+      });
+    }).catch(function (error) {
+      return say((error && error.message) || "Notifications could not be turned off. Please try again.");
+    });
+  }
+
   function describe() {
     if (!supported || !("PushManager" in window) || !("Notification" in window)) return Promise.resolve("");
     if (Notification.permission === "denied") {
@@ -119,7 +155,7 @@
   }
 
   window.portalPwa = { register: register, getReady: getReady, enablePush: enablePush, disablePush: disablePush,
-                       describe: describe };
+                       disableAll: disableAll, forgetDevice: forgetDevice, describe: describe };
 
   if (document.getElementById("pwa-status")) describe();  // the account card drew before this loaded
 

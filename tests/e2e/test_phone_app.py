@@ -101,5 +101,8 @@ def test_the_notifications_card_explains_a_blocked_permission(browser, app_url):
         expect(page.locator("#pwa-status")).to_have_text(
             "Notifications are blocked for this site in your browser's settings.")
         page.screenshot(path="test-artifacts/phone-app-card.png", full_page=True)
+        # a lost phone: every device's notifications off from here (none had them on in this test)
+        page.get_by_role("button", name="Turn off on all my devices").click()
+        expect(page.locator("#pwa-status")).to_have_text("No device had notifications on.")
     finally:
         context.close()

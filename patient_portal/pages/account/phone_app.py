@@ -30,10 +30,13 @@ def phone_app_card() -> rx.Component:
                     "record is kept on the phone.", size="3"),
             _button("Add to home screen", "getReady", "pwa-install", variant="soft"),
             rx.text("Notifications tell you when you have a new message or an appointment reminder. They never "
-                    "say who wrote or what about — sign in to read it.", size="3"),
+                    "say who wrote or what about — sign in to read it. Signing out turns them off on that device.",
+                    size="3"),
             rx.flex(
                 _button("Turn on notifications", "enablePush", "push-on"),
                 _button("Turn off on this device", "disablePush", "push-off", variant="outline"),
+                _button("Turn off on all my devices", "disableAll", "push-off-all", variant="outline",
+                        color_scheme="red"),
                 gap="0.75rem", wrap="wrap",
             ),
             rx.text("", id=STATUS_ID, role="status", aria_live="polite", size="3", color=rx.color("gray", 12)),
