@@ -94,10 +94,11 @@ def enter_code(page: Page, code: str) -> None:
     _fill_and_send(page, {"#login-code": code}, "#login-code-form button[type=submit]")
 
 
-def _fill_and_send(page: Page, fields: dict[str, str], submit: str, tries: int = 3) -> None:
-    """Fill a native form and send it, until the browser leaves for the server's answer. On a slow,
-    busy machine the page can finish hydrating between the typing and the click and redraw the form
-    empty, and a required empty field then keeps the browser from sending it: type again and resend."""
+def _fill_and_send(page: Page, fields: dict[str, str], submit: str, tries: int = 3, *, answer: str = "") -> None:
+    """Fill a form and send it, until the browser leaves for the server's answer (or, given `answer`,
+    until that element shows). On a slow, busy machine the page can finish hydrating between the
+    typing and the click and redraw the form empty, and a required empty field then keeps the browser
+    from sending it: type again and resend."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     before = page.url
@@ -106,11 +107,20 @@ def _fill_and_send(page: Page, fields: dict[str, str], submit: str, tries: int =
             page.locator(selector).fill(value)
         page.locator(submit).click()
         try:
-            page.wait_for_url(lambda url: url != before, timeout=8_000)
+            if answer:
+                page.locator(answer).wait_for(timeout=8_000)
+            else:
+                page.wait_for_url(lambda url: url != before, timeout=8_000)
             return
         except PlaywrightTimeout:
             if attempt == tries - 1:
                 raise
+
+
+def ask_for_a_reset_link(page: Page, email: str) -> None:
+    """The forgotten-password form, sent (its answer is the same whether the address has an account)."""
+    page.goto("/forgot-password")
+    _fill_and_send(page, {"#reset-email": email}, "#reset-request", answer="#reset-sent")
 
 
 _MFA_ACCOUNT = """

@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ROOT
-from tests.e2e.helpers import assert_accessible, assert_fits_phone, sign_in
+from tests.e2e.helpers import ask_for_a_reset_link, assert_accessible, assert_fits_phone, sign_in
 from tests.mailbox import Mailbox
 
 EMAIL = "forgetful@example.org"
@@ -30,8 +30,7 @@ def test_forgotten_password_by_email_link(page, app_env, smtp):
     page.goto("/login")
     page.locator("#login-forgot").click()
     expect(page).to_have_url(re.compile(r"/forgot-password/?$"))
-    page.locator("#reset-email").fill(EMAIL)
-    page.locator("#reset-request").click()
+    ask_for_a_reset_link(page, EMAIL)
     expect(page.locator("#reset-sent")).to_contain_text("If an account uses that address")
     assert_accessible(page)
 
@@ -55,9 +54,7 @@ def test_forgotten_password_by_email_link(page, app_env, smtp):
 
 
 def test_an_unknown_address_gets_the_same_answer_on_a_phone(phone_page, smtp):
-    phone_page.goto("/forgot-password")
-    phone_page.locator("#reset-email").fill("not-a-user@example.org")
-    phone_page.locator("#reset-request").click()
+    ask_for_a_reset_link(phone_page, "not-a-user@example.org")
     expect(phone_page.locator("#reset-sent")).to_contain_text("If an account uses that address")
     assert smtp.to("not-a-user@example.org") == []
     assert_fits_phone(phone_page)
