@@ -331,14 +331,19 @@ def stored_value(kind: str, token: Any, table: str, column: str, row_id: Any) ->
     return token
 
 
-def plain_rows(session: Any, model: Any, columns: Sequence[str], *where: Any, order_by: Any = None
-               ) -> list[dict[str, Any]]:
+def plain_rows(session: Any, model: Any, columns: Sequence[str], *where: Any, order_by: Any = None,
+               lock: bool = False) -> list[dict[str, Any]]:
     """Some columns of a model's rows as dicts (with "id"), encrypted ones decrypted — the values
     loading the models would give, without building ORM state for every row: for reads of many rows
     that show a few columns (a ten-year medication list). `where`/`order_by` take the table's
-    columns: ``lambda c: c.status == "active"``. Autoflushes like any session read."""
+    columns: ``lambda c: c.status == "active"``. With `lock`, the rows are locked to the end of the
+    transaction on PostgreSQL (FOR UPDATE, taken in id order; SQLite's unit of work holds its write
+    lock already): for rows read to be written back. Autoflushes like any session read."""
     table = model.__table__
     stmt = select(table.c.id, *[table.c[c] for c in columns]).where(*[w(table.c) for w in where])
+    if lock and session.get_bind().dialect.name == "postgresql":
+        locked = select(table.c.id).where(*[w(table.c) for w in where]).order_by(table.c.id).with_for_update()
+        session.execute(locked)  # in one order, so two lockers of overlapping rows never deadlock
     if order_by is not None:
         stmt = stmt.order_by(order_by(table.c))
     return decrypted_rows(session.execute(stmt), table, columns)

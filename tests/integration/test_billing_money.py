@@ -117,3 +117,44 @@ def test_money_reconciles_after_any_sequence(money_clinic, steps):
                                                  + statement.patient_paid_cents + statement.balance_cents
                                                  + statement.pending_insurance_cents)
         assert all(ch.patient_balance_cents >= 0 and ch.insurance_balance_cents >= 0 for ch in _charges(pid))
+
+
+def test_a_payment_while_an_835_is_posted_waits_for_it_and_both_count(money_clinic):
+    """The 835's posting reads charges and writes their balances back whole (``_Rows``): it locks them
+    as it reads (PostgreSQL), so a patient's payment on the same charge waits and then pays from what
+    the posting left — neither is lost. (SQLite's unit of work holds its write lock already.)"""
+    import threading
+    import time
+
+    from sqlalchemy import update
+
+    from patient_portal.core.crypto import plain_rows
+    from patient_portal.core.db import get_engine
+    from patient_portal.domain.billing.models import PATIENT, PATIENT_PAYMENT
+    from tests.integration.billing_support import signed_visit, visit_charges
+
+    if get_engine().dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    c = money_clinic
+    visit_charges(c, signed_visit(c))
+    charge = _charges(c["elena"])[0]
+    with unit_of_work() as s:
+        ledger.move_to_patient(s, s.get(Charge, charge.id), 3000, group_code="PR", reason_code="1")
+    locked = threading.Event()
+
+    def posting() -> None:  # as an 835's posting: read the balance locked, write it back whole
+        with unit_of_work() as s:
+            [row] = plain_rows(s, Charge, ("patient_balance_cents",), lambda t: t.id == charge.id, lock=True)
+            locked.set()
+            time.sleep(0.5)
+            s.execute(update(Charge).where(Charge.id == charge.id)
+                      .values(patient_balance_cents=row["patient_balance_cents"] - 1000))
+
+    worker = threading.Thread(target=posting)
+    worker.start()
+    assert locked.wait(10)
+    with unit_of_work() as s:  # the patient pays 5 dollars meanwhile
+        [owing] = [ch for ch in ledger.open_patient_charges(s, c["elena"]) if ch.id == charge.id]
+        ledger.post(s, owing, bucket=PATIENT, kind=PATIENT_PAYMENT, amount_cents=-500)
+    worker.join(10)
+    assert [ch.patient_balance_cents for ch in _charges(c["elena"]) if ch.id == charge.id] == [3000 - 1000 - 500]

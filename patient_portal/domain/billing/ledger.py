@@ -116,11 +116,11 @@ def move_to_insurance(session: Session, charge: Charge, cents: int, **codes) -> 
 
 def open_patient_charges(session: Session, patient_id: uuid.UUID, *, for_update: bool = True) -> list[Charge]:
     """The patient's charges with something they owe, oldest first (the order a payment pays them)."""
-    stmt = select(Charge).where(Charge.patient_id == patient_id, Charge.patient_balance_cents > 0).order_by(
-        Charge.posted_on, Charge.created_at, Charge.id)  # type: ignore[arg-type]
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return list(session.exec(stmt).all())
+    owing = (Charge.patient_id == patient_id, Charge.patient_balance_cents > 0)
+    if for_update and session.get_bind().dialect.name == "postgresql":  # locked in id order, as an 835's posting
+        session.exec(select(Charge.id).where(*owing).order_by(Charge.id).with_for_update())  # locks them: no deadlock
+    return list(session.exec(select(Charge).where(*owing).order_by(
+        Charge.posted_on, Charge.created_at, Charge.id)).all())  # type: ignore[arg-type]
 
 
 def patient_balance(session: Session, patient_id: uuid.UUID) -> int:

@@ -729,11 +729,12 @@ def _sealed(table: Any, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _plain(session: Session, model: Any, columns: tuple[str, ...], *where: Any, order_by: Any = None
-           ) -> list[SimpleNamespace]:
+def _plain(session: Session, model: Any, columns: tuple[str, ...], *where: Any, order_by: Any = None,
+           lock: bool = False) -> list[SimpleNamespace]:
     """``plain_rows`` as objects with attributes, read as a model's would be (``_draft_claim``,
     ``problems_of``, ``_claim_docs`` take either)."""
-    return [SimpleNamespace(**row) for row in plain_rows(session, model, columns, *where, order_by=order_by)]
+    return [SimpleNamespace(**row) for row in plain_rows(session, model, columns, *where, order_by=order_by,
+                                                         lock=lock)]
 
 
 class _Rows:
@@ -746,7 +747,9 @@ class _Rows:
     def __init__(self, session: Session, model: Any, columns: tuple[str, ...], changes: tuple[str, ...],
                  *where: Any, order_by: Any = None) -> None:
         self.model, self.changes = model, changes
-        self.items = _plain(session, model, columns, *where, order_by=order_by)
+        # locked as read (PostgreSQL): the write puts back whole values, so no one may change them between
+        # (a patient's payment on a charge an 835 pays would otherwise be lost)
+        self.items = _plain(session, model, columns, *where, order_by=order_by, lock=True)
         self._before = {item.id: self._values(item) for item in self.items}
 
     def _values(self, item: SimpleNamespace) -> tuple:
