@@ -30,6 +30,7 @@ Calls (a doctor on the care team); issue 12's bars are p95 wall times:
   baseline: codes.get E11.9             (ten_year)         one code by its key
   code search 'type 2 diab', 'E11', 'hypertension', 'copd'  the code picker's search  p95 < 20 ms
   code search 'unspecified superficial injur'  every word common (ranges intersected)
+  baseline: policy + audit event + commit (small, ten_year)  the floor of any audited read (WAL flush)
   prescription check (check_order)      (small, ten_year)  the audited unit: policy, patient,
                                                             formulary, facts, check, audit, commit
   prescription check, reads + check     (small, ten_year)  the check with its reads     p95 < 5 ms
@@ -531,6 +532,21 @@ def _trivial(chart: Chart):
         return session.execute(text("SELECT 1")).scalar_one()
 
 
+def _audited_unit(chart: Chart):
+    """The floor of any audited read: a unit of work that asks the policy, writes one read event (its
+    queue row, as every chart read does) and commits — the commit waits for PostgreSQL's WAL flush, so
+    no PHI is shown without its audit event on disk."""
+    from patient_portal.core import audit
+    from patient_portal.core.access import Action, Resource, require
+    from patient_portal.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        require(session, chart.doctor, Action.PRESCRIPTION_WRITE, Resource(patient_id=chart.patient_id),
+                audit_as="prescription.check.read")
+        audit.record(session, chart.doctor, "prescription.check.read", patient_id=chart.patient_id,
+                     object_type="prescription", detail={"findings": []})
+
+
 def _chart_summary(chart: Chart):
     """The chart's first page: header and chart (clinical column and the rest) in one unit, one event."""
     from patient_portal.core.db import unit_of_work
@@ -665,6 +681,7 @@ CALLS: list[Call] = [
     # every word common: the ranges are intersected (no bar of its own; before core.db forced custom
     # plans, its 6th run on a connection took ~1.3 s on a generic plan)
     _code_search("unspecified superficial injur", "S00.00XS", bar=None),
+    Call("baseline: policy + audit event + commit", _audited_unit, None, TEN),
     Call("prescription check (check_order)", _rx_check, None, TEN, _rx_check_found, target_p95_ms=5),
     Call("prescription check, reads + check", _rx_check_reads, None, TEN, _rx_check_found, target_p95_ms=5),
     Call("prescription check, checks.check only", _rx_check_pure, None, TEN, _rx_check_found),
