@@ -225,7 +225,8 @@ def _one(session: Session, who: FhirCaller, rtype: str, rid: str) -> dict[str, A
     if pid is None:
         raise Problem(404, "not-found", "Resource not found.")
     try:
-        found = source.compartment(session, who, pid, {rtype})
+        found = source.compartment(session, who, pid, {rtype},
+                                   search.narrow_id(rid) if rtype == "Observation" else None)
     except AccessDenied as exc:
         if exc.must_sign_in:
             raise
@@ -297,10 +298,11 @@ def _links(path: str, params: list[tuple[str, str]], query: search.Query, total:
     return links
 
 
-def _compartment(session: Session, who: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:
+def _compartment(session: Session, who: FhirCaller, pid: Any, types: set[str],
+                 narrow: search.Narrow | None = None) -> dict[str, list[dict[str, Any]]]:
     """The patient's resources of `types`; another patient's (or an unknown) id is 404."""
     try:
-        return source.compartment(session, who, pid, types)
+        return source.compartment(session, who, pid, types, narrow)
     except AccessDenied as exc:
         if exc.must_sign_in:
             raise
@@ -344,7 +346,7 @@ def _search(session: Session, who: FhirCaller, rtype: str, params: list[tuple[st
         if includes and rtype in includes:
             types.add("Patient")
         try:
-            found = _compartment(session, who, pid, types)
+            found = _compartment(session, who, pid, types, search.narrow(query) if rtype == "Observation" else None)
         except Problem:
             continue  # someone else's patient: no match, not a leak
         if rtype not in found:
