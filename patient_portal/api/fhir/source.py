@@ -79,10 +79,12 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str],
     out: dict[str, list[dict[str, Any]]] = {}
     from_chart = types & CHART_PARTS.keys()
     if from_chart:
-        chart = get_chart(session, actor, pid, parts={p for t in from_chart for p in CHART_PARTS[t]})
+        chart = get_chart(session, actor, pid, parts={p for t in from_chart for p in CHART_PARTS[t]},
+                          kinds={k for k, t in fhir.KIND_TYPES.items() if t in types})
         pid = chart["patient"]["id"]
         if "Patient" in types:
             out["Patient"] = [fhir.patient(chart["patient"], chart["basic"], chart["version"])]
+            out["Patient"][0]["meta"]["lastUpdated"] = records.utc(chart["updated_at"]).isoformat()
         if "RelatedPerson" in types and chart["emergency"] is not None:
             out["RelatedPerson"] = [fhir.related_person(pid, c, i) for i, c in enumerate(chart["emergency"])]
         if "Coverage" in types and chart["insurance"] is not None:
@@ -181,8 +183,11 @@ def _pages(read: Any) -> list[Any]:
 
 
 def stamp(session: Session, found: dict[str, list[dict[str, Any]]]) -> None:
-    """Fill ``meta.lastUpdated`` of every resource from its row (one statement per type)."""
+    """Fill ``meta.lastUpdated`` of every resource from its row (one statement per type whose
+    resources do not carry it yet)."""
     for rtype, resources in found.items():
+        if all("lastUpdated" in r.get("meta", {}) for r in resources):
+            continue
         when = records.last_updated(session, rtype, [r["id"] for r in resources])
         for resource in resources:
             if resource["id"] in when:

@@ -109,6 +109,11 @@ def last_updated(session: Session, rtype: str, ids: list[str]) -> dict[str, date
     return {i: _utc(rows[k]) for i, k in keyed.items() if k in rows}
 
 
+def utc(value: datetime) -> datetime:
+    """`value` as an aware UTC instant (SQLite gives naive UTC)."""
+    return _utc(value)
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
