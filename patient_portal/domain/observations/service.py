@@ -234,7 +234,7 @@ def search(session: Session, actor: Actor | None, *, patient_id: Any, codes: Any
         stmt = stmt.where(o.set_id == set_id)
     rows = session.exec(stmt.order_by(o.effective_at.desc(), o.created_at.desc(), o.set_id)  # type: ignore[attr-defined]
                         .limit(SEARCH_LIMIT)).all()
-    specs = catalogue.specs(session) if rows else {}
+    specs = catalogue.shown_specs(session) if rows else {}
     order = {k: n for n, k in enumerate(catalogue.BY_KEY)}
     found: dict[uuid.UUID, dict[str, Reading]] = {}
     for row_id, loinc, value, unit, at, source, verified, computed, set_id in rows:
