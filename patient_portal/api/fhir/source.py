@@ -24,9 +24,9 @@ from typing import Any
 from sqlmodel import Session
 
 from patient_portal.api.fhir import financial
-from patient_portal.api.fhir.search import Narrow
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller
+from patient_portal.api.fhir.search import Narrow
 from patient_portal.core.access import Action
 from patient_portal.domain.appointments import service as appointments
 from patient_portal.domain.careplans import service as careplans
