@@ -38,7 +38,7 @@ from patient_portal.domain.fhir import claims, records
 from patient_portal.domain.fhir import service as exports
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
-from patient_portal.domain.patients.common import as_uuid, guard, load
+from patient_portal.domain.patients.common import as_uuid, guard, keep_loaded, load
 from patient_portal.domain.patients.profile import get_chart
 from patient_portal.domain.prescriptions import service as prescriptions
 from patient_portal.domain.results import service as results
@@ -76,6 +76,7 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str],
     `narrow` (Observation search: codes, category, dates) is handed to the areas as SQL filters;
     it is a superset of what matches, and the caller still filters with ``search.matches``."""
     actor = caller.actor
+    keep_loaded(session)  # the areas below each load the patient: once from the database is enough
     out: dict[str, list[dict[str, Any]]] = {}
     from_chart = types & CHART_PARTS.keys()
     if from_chart:
