@@ -187,9 +187,10 @@ def stamp(session: Session, found: dict[str, list[dict[str, Any]]]) -> None:
     """Fill ``meta.lastUpdated`` of every resource from its row (one statement per type whose
     resources do not carry it yet)."""
     for rtype, resources in found.items():
-        if all("lastUpdated" in r.get("meta", {}) for r in resources):
+        missing = [r["id"] for r in resources if "lastUpdated" not in r.get("meta", {})]
+        if not missing:
             continue
-        when = records.last_updated(session, rtype, [r["id"] for r in resources])
+        when = records.last_updated(session, rtype, missing)
         for resource in resources:
             if resource["id"] in when:
                 resource.setdefault("meta", {})["lastUpdated"] = when[resource["id"]].isoformat()

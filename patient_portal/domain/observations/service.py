@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -223,7 +224,7 @@ def search(session: Session, actor: Actor | None, *, patient_id: Any, codes: Any
     pid = _may_read(session, actor, patient_id)
     o = Observation
     stmt = select(o.id, o.loinc, o.value, o.unit, o.effective_at, o.source, o.verified, o.computed,
-                  o.set_id).where(o.patient_id == pid)
+                  o.set_id, o.updated_at).where(o.patient_id == pid)
     if codes is not None:
         stmt = stmt.where(o.loinc.in_(sorted({str(c)[:16] for c in codes})))  # type: ignore[attr-defined]
     if start is not None:
@@ -237,11 +238,11 @@ def search(session: Session, actor: Actor | None, *, patient_id: Any, codes: Any
     specs = catalogue.shown_specs(session) if rows else {}
     order = {k: n for n, k in enumerate(catalogue.BY_KEY)}
     found: dict[uuid.UUID, dict[str, Reading]] = {}
-    for row_id, loinc, value, unit, at, source, verified, computed, set_id in rows:
+    for row_id, loinc, value, unit, at, source, verified, computed, set_id, updated in rows:
         key = _key(loinc)
-        found.setdefault(set_id, {})[key] = _reading(
+        found.setdefault(set_id, {})[key] = replace(_reading(
             key, specs.get(key), loinc, decrypt_value("str", value, _TABLE, "value", row_id), unit, at, source,
-            verified, computed, set_id)
+            verified, computed, set_id), updated_at=_aware(updated))
     out = [r for values in found.values() for _k, r in sorted(values.items(), key=lambda kv: order.get(kv[0], 99))]
     audit.record(session, actor, READ, patient_id=pid, object_type="observation", object_id=pid,
                  detail={"view": "search", "vitals": sorted({r.key for r in out}), "count": len(out)})
