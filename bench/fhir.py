@@ -9,7 +9,12 @@ load generated in this process with httpx (the same machine, as the issue asks).
 * Observation search by patient + code + date (``?patient=&code=http://loinc.org|8480-6&date=ge…``),
   one client at a time — target p95 < 30 ms;
 * Patient-level bulk ``$export`` of everything the doctor reaches (all of it): the job runs in its
-  own process (as ``portal worker`` would) — target < 5 minutes, that process's peak memory < 500 MB.
+  own process (as ``portal worker`` would) — target < 5 minutes, that process's peak memory < 500 MB;
+* beside them, the floor the machine sets (``floor`` lines): the same number of requests at the same
+  concurrency (and at one client) to the app process's cheapest answers — ``/fhir/metadata`` (no
+  database) and ``/api/auth/whoami`` (the session check every FHIR request makes, nothing else) —
+  with their rate. A FHIR figure cannot beat its floor: where the floor misses a bar, this machine
+  cannot meet it, whatever the FHIR code does.
 
 Every request is the doctor's, signed in with the portal's session cookie: the policy decision and
 the audit events run as in real use. Observations are written with one multi-row INSERT per batch
@@ -275,12 +280,35 @@ def _run_jobs() -> int:
 
 # ---------------------------------------------------------------------------------------------- main
 
-def _line(label: str, samples: list[float], target: float | None) -> bool:
+def _line(label: str, samples: list[float], target: float | None, elapsed: float | None = None) -> bool:
     p95 = p95_of(samples) if len(samples) >= 2 else samples[0]
     ok = target is None or p95 < target
-    print(f"  {label:34}{len(samples):7d}{statistics.median(samples):9.1f}ms{p95:9.1f}ms"
-          f"{('<' + str(target) + 'ms') if target else '':>10}  {'' if target is None else 'ok' if ok else 'MISSED'}")
+    rate = f"{len(samples) / elapsed:8.0f}/s" if elapsed else ""
+    print(f"  {label:40}{len(samples):7d}{statistics.median(samples):9.1f}ms{p95:9.1f}ms"
+          f"{('<' + str(target) + 'ms') if target else '':>10}  {'' if target is None else 'ok' if ok else 'MISSED'}"
+          f"{rate:>12}")
     return ok
+
+
+#: The floor this machine sets: the same load on the app's cheapest answers, in the same process.
+FLOORS = (("/fhir/metadata", "no database, no sign-in"), ("/api/auth/whoami", "the session check only"))
+
+
+def _floors(base: str, cookies: dict[str, str], clients: int, calls: int) -> None:
+    """The baseline printed beside the figures: `calls` requests at `clients` (and at 1) concurrent
+    clients to the app process's cheapest endpoints (one without the database; the cheapest
+    authenticated one: the session check every FHIR request also makes), so a reader sees what the
+    machine — load generator, app and PostgreSQL sharing its cores — allows before any FHIR work."""
+    for path, what in FLOORS:
+        async def work(http, _rng, path=path):
+            _check(await http.get(path), 200)
+            return "floor"
+
+        for n in sorted({clients, 1}, reverse=True):
+            lat, errors, elapsed = asyncio.run(_clients(base, cookies, n, work, total=calls if n > 1 else calls // 4))
+            _line(f"floor {path}, {n} client{'s' if n > 1 else ''}", lat["floor"], None, elapsed)
+            if errors:
+                print(f"    ({errors} errors: {what})")
 
 
 def main() -> int:
@@ -314,23 +342,24 @@ def main() -> int:
         ok = True
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (one machine: app, database "
               f"and load generator share it)")
-        print(f"  {'':34}{'calls':>7}{'median':>11}{'p95':>11}{'target':>10}")
+        print(f"  {'':40}{'calls':>7}{'median':>11}{'p95':>11}{'target':>10}{'':4}{'rate':>12}")
 
         async def read(http, rng):
             _check(await http.get(f"/fhir/Patient/{rng.choice(ids)}"), 200)
             return "read"
 
         asyncio.run(_clients(base, cookies, 4, read, total=100))  # warm the app and the caches
-        lat, errors, _ = asyncio.run(_clients(base, cookies, args.clients, read, total=args.reads))
-        ok &= _line(f"Patient read, {args.clients} clients", lat["read"], 10) and errors == 0
+        _floors(base, cookies, args.clients, args.reads)
+        lat, errors, elapsed = asyncio.run(_clients(base, cookies, args.clients, read, total=args.reads))
+        ok &= _line(f"Patient read, {args.clients} clients", lat["read"], 10, elapsed) and errors == 0
 
         async def search(http, rng):
             _check(await http.get("/fhir/Observation", params={
                 "patient": str(rng.choice(ids)), "code": "http://loinc.org|8480-6", "date": f"ge{since}"}), 200)
             return "search"
 
-        lat, errors_s, _ = asyncio.run(_clients(base, cookies, 1, search, total=args.searches))
-        ok &= _line("Observation patient+code+date", lat["search"], 30) and errors_s == 0
+        lat, errors_s, elapsed = asyncio.run(_clients(base, cookies, 1, search, total=args.searches))
+        ok &= _line("Observation patient+code+date, 1 client", lat["search"], 30, elapsed) and errors_s == 0
 
         lat, errors_m, elapsed = asyncio.run(_clients(base, cookies, args.clients, _crud(ids, since),
                                                       seconds=args.seconds))

@@ -199,10 +199,13 @@ def record(
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
     basis: str | None = None,
+    reading: bool | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction, MACed under the active key (on PostgreSQL a
     read's event is queued in the transaction instead and chained right after it commits; its seq
-    and hashes are then not set on the returned event).
+    and hashes are then not set on the returned event). `reading`: whether the use case only read,
+    when its action's name cannot say (``fhir.request`` names reads and writes alike); None: the
+    name says (``is_read_action``).
 
     Purpose and basis, unless given, come from the policy decision this unit of work took about the
     patient (``core.access.require`` keeps it on the session), so every allowed access says why."""
@@ -211,7 +214,7 @@ def record(
                      object_id=object_id, outcome=outcome, purpose=purpose, detail=detail, ip=ip, basis=basis)
     if session.new or session.dirty or session.deleted:
         session.flush()  # the use case's own changes reach the database before its event, as ever
-    reading = is_read_action(values["action"])
+    reading = is_read_action(values["action"]) if reading is None else reading and values["action"] != CHECKPOINT_ACTION
     waiting = session.info.get(READ_FIRST)
     if waiting is not None and reading:
         waiting.append(values)  # SQLite read-first unit: chained in a group before it returns (core.db.transact)

@@ -395,3 +395,43 @@ def test_prescriptions_are_us_core_medication_requests(clinic):
         assert request["medicationCodeableConcept"]["coding"][0]["code"] == "lisinopril"
         assert request["dosageInstruction"][0]["text"] == made.sig_words
     assert clinic["desk"].get("/fhir/MedicationRequest", params={"patient": clinic["elena"]}).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------- narrowed reads
+
+def test_an_observation_search_by_code_and_date_finds_what_the_record_holds_in_the_window(clinic):
+    from datetime import UTC, datetime, timedelta
+
+    from patient_portal.core.db import unit_of_work, utcnow
+    from patient_portal.domain.observations import service as observations
+
+    doc, pid = clinic["doc"], clinic["elena"]
+    with unit_of_work() as s:  # an older set, two years back
+        observations.record_vitals(s, clinic["doc_actor"], patient_id=pid, values={"systolic": "141", "diastolic": "90"},
+                                   effective_at=utcnow() - timedelta(days=730))
+    today = datetime.now(UTC).date()
+
+    def values(**params) -> list[float]:
+        answer = doc.get("/fhir/Observation", params={"patient": pid, **params})
+        assert answer.status_code == 200, answer.text
+        return sorted(e["resource"].get("valueQuantity", {}).get("value") for e in valid(answer.json())["entry"])
+
+    assert values(code="http://loinc.org|8480-6") == [128.0, 141.0]
+    assert values(code="http://loinc.org|8480-6", date=f"ge{today - timedelta(days=30)}") == [128.0]
+    assert values(code="8480-6,8462-4", date=f"lt{today - timedelta(days=30)}") == [90.0, 141.0]
+    assert values(date=f"ge{today - timedelta(days=800)}") == [70.0, 82.0, 90.0, 128.0, 141.0]
+    assert values(code="http://loinc.org|8480-6", category="laboratory") == []
+    assert values(code="http://snomed.info/sct|271649006") == []  # a code no vital has
+    event = events("observation.read")[-1]
+    assert event.detail["view"] == "search" and event.detail["count"] == 0 and str(event.patient_id) == pid
+
+
+def test_a_vital_read_by_id_reads_its_own_set(clinic):
+    found = clinic["doc"].get("/fhir/Observation", params={"patient": clinic["elena"], "code": "8867-4"}).json()
+    rid = found["entry"][0]["resource"]["id"]
+    one = clinic["doc"].get(f"/fhir/Observation/{rid}")
+    assert one.status_code == 200 and valid(one.json())["valueQuantity"]["value"] == 70.0
+    assert one.json()["meta"]["lastUpdated"]
+    assert clinic["doc"].get(f"/fhir/Observation/{rid.split('.')[0]}.nothing").status_code == 404
+    assert clinic["me"].get(f"/fhir/Observation/{rid}").status_code == 200  # her own
+    assert all(e["resource"]["meta"]["lastUpdated"] for e in found["entry"])

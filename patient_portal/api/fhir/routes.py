@@ -10,7 +10,12 @@
 * Practitioner (the clinic's doctors) is read and searched without a patient;
 * ``GET /fhir/AuditEvent?patient=…`` (and by id) — a patient's own access log, or (administrators) the trail;
 * ``POST /fhir/{type}`` (``If-None-Exist``) and ``PUT /fhir/{type}/{id}`` (``If-Match``) — Condition
-  and AllergyIntolerance, through the history service (the clinician's write, validated and audited).
+  and AllergyIntolerance, through the history service (the clinician's write, validated and audited);
+* ``DELETE /fhir/{type}/{id}`` — where the area has a delete use case (``writes.DELETABLE``): a
+  history entry made in error (Condition, AllergyIntolerance, MedicationStatement, Immunization:
+  ``history.remove_item``) and a document (DocumentReference: ``documents.remove``, a soft delete
+  an administrator can undo); 204 when done, 405 for every other type. The caller must first be
+  able to read the resource (else 404: existence does not leak), then the area decides (403).
 
 Every answer is ``application/fhir+json``; every error an OperationOutcome: 400 bad syntax, 401
 without a credential, 403 a scope or role refusal, 404 unknown — and other patients' ids, so
@@ -42,6 +47,8 @@ MEDIA = "application/fhir+json"
 MAX_BODY = 1_000_000
 SUPPORTED = (*source.PATIENT_TYPES, *source.DIRECTORY_TYPES, *source.LOG_TYPES)
 WRITABLE = tuple(writes.KINDS)
+#: Types whose area has a delete use case (``writes.DELETABLE``): the rest answer DELETE with 405.
+DELETABLE = tuple(writes.DELETABLE)
 
 
 class Problem(Exception):
@@ -119,9 +126,12 @@ async def metadata() -> Response:
         interactions = (["read", "vread", "history-instance"] if rtype in source.READABLE else []) + ["search-type"]
         if rtype in WRITABLE:
             interactions += ["create", "update"]
+        if rtype in DELETABLE:
+            interactions += ["delete"]
         entry: dict[str, Any] = {
             "type": rtype, "interaction": [{"code": c} for c in interactions], "versioning": "versioned",
             "readHistory": False, "conditionalCreate": rtype in WRITABLE,
+            **({"conditionalDelete": "not-supported"} if rtype in DELETABLE else {}),
             "searchParam": [{"name": n, "type": _param_type(n)} for n in sorted(_params(rtype))],
             "searchInclude": [f"{rtype}:{search.PATIENT_REF[rtype]}"] if rtype in search.PATIENT_REF else [],
         }
@@ -225,7 +235,8 @@ def _one(session: Session, who: FhirCaller, rtype: str, rid: str) -> dict[str, A
     if pid is None:
         raise Problem(404, "not-found", "Resource not found.")
     try:
-        found = source.compartment(session, who, pid, {rtype})
+        found = source.compartment(session, who, pid, {rtype},
+                                   search.narrow_id(rid) if rtype == "Observation" else None)
     except AccessDenied as exc:
         if exc.must_sign_in:
             raise
@@ -297,10 +308,11 @@ def _links(path: str, params: list[tuple[str, str]], query: search.Query, total:
     return links
 
 
-def _compartment(session: Session, who: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:
+def _compartment(session: Session, who: FhirCaller, pid: Any, types: set[str],
+                 narrow: search.Narrow | None = None) -> dict[str, list[dict[str, Any]]]:
     """The patient's resources of `types`; another patient's (or an unknown) id is 404."""
     try:
-        return source.compartment(session, who, pid, types)
+        return source.compartment(session, who, pid, types, narrow)
     except AccessDenied as exc:
         if exc.must_sign_in:
             raise
@@ -344,7 +356,7 @@ def _search(session: Session, who: FhirCaller, rtype: str, params: list[tuple[st
         if includes and rtype in includes:
             types.add("Patient")
         try:
-            found = _compartment(session, who, pid, types)
+            found = _compartment(session, who, pid, types, search.narrow(query) if rtype == "Observation" else None)
         except Problem:
             continue  # someone else's patient: no match, not a leak
         if rtype not in found:
@@ -466,3 +478,38 @@ async def update(rtype: str, rid: str, request: Request) -> Response:
         return answer(fhir.history_entry(writes.KINDS[rtype], pid, saved), 200, {"ETag": f'W/"{saved["version"]}"'})
 
     return await run(request, rtype, "update", work, if_match=expected is not None)
+
+
+@router.delete("/fhir/{rtype}/{rid}")
+async def delete(rtype: str, rid: str, request: Request) -> Response:
+    """Delete through the area's own use case (see the module's docstring); 204 No Content."""
+    if rtype in SUPPORTED and rtype not in DELETABLE:
+        return answer(fhir.outcome("not-supported", f"{rtype} cannot be deleted here."), 405,
+                      {"Allow": "GET, HEAD" + (", PUT" if rtype in WRITABLE else "")})
+    done = Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+    def readable(session: Session, who: FhirCaller) -> tuple[FhirCaller, str | None]:
+        return who, source.patient_of(_one(session, who, rtype, rid))  # another patient's, or unknown: 404
+
+    def remove(session: Session, who: FhirCaller) -> Response:
+        _who, pid = readable(session, who)
+        writes.delete(session, who.actor, rtype, pid, rid)
+        source.record(session, who, "delete", rtype, patient_id=pid, count=1)
+        return done
+
+    if rtype not in writes.OWN_UNIT:
+        return await run(request, rtype, "delete", remove)
+    found = await run(request, rtype, "delete", readable)  # the area's use case opens its own unit
+    if isinstance(found, Response):
+        return found
+    who, pid = found
+    try:
+        await off_loop(writes.delete_in_own_unit, who, rtype, rid)
+    except (ServiceError, Problem) as exc:
+        return _error(exc)
+
+    def record(session: Session, who: FhirCaller) -> Response:
+        source.record(session, who, "delete", rtype, patient_id=pid, count=1)
+        return done
+
+    return await run(request, rtype, "delete", record)

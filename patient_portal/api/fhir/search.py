@@ -7,8 +7,9 @@ same way. Unknown parameters are ignored, or refused with 400 under ``Prefer: ha
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -98,6 +99,75 @@ def patient_ids(query: Query) -> list[str]:
         for value in query.values(name):
             out.extend(v.removeprefix("Patient/").strip() for v in value.split(",") if v.strip())
     return out
+
+
+@dataclass(frozen=True)
+class Narrow:
+    """What an Observation search (or read by id) can be narrowed to in SQL: LOINC codes (None:
+    any), a time window [start, end) in UTC, whether vital signs and lab results can match at all,
+    and one vital set or one lab result (a read by id). Always a superset of what ``matches``
+    keeps: the areas filter with it, the router still filters exactly."""
+
+    codes: frozenset[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    vitals: bool = True
+    labs: bool = True
+    set_id: uuid.UUID | None = None
+    result_id: uuid.UUID | None = None
+
+
+def _period(text: str) -> tuple[date, date] | None:
+    """The days a FHIR date (year, year-month, date or dateTime) covers: [first, after)."""
+    try:
+        if len(text) == 4:
+            year = int(text)
+            return date(year, 1, 1), date(year + 1, 1, 1)
+        if len(text) == 7:
+            first = date(int(text[:4]), int(text[5:7]), 1)
+            return first, (first + timedelta(days=32)).replace(day=1)
+        first = date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return first, first + timedelta(days=1)
+
+
+def narrow(query: Query) -> Narrow:
+    """The SQL narrowing of an Observation search: ``code`` (alternatives; several params: all of
+    them), ``category`` (vital-signs / laboratory) and ``date`` (eq, ge, gt, le, lt), each bound
+    widened by a day so that it never drops what ``matches`` would keep."""
+    codes: frozenset[str] | None = None
+    vitals = labs = True
+    start: datetime | None = None
+    end: datetime | None = None
+    for name, value in query.params:
+        alternatives = {v.rpartition("|")[2] for v in value.split(",")}
+        if name == "code":
+            codes = frozenset(alternatives) if codes is None else codes & alternatives
+        elif name == "category":
+            vitals, labs = vitals and "vital-signs" in alternatives, labs and "laboratory" in alternatives
+        elif name == "date":
+            prefix, text = (value[:2], value[2:]) if value[:2] in ("eq", "ne", "gt", "lt", "ge", "le") else ("eq", value)
+            period = _period(text)
+            if period is None or prefix == "ne":
+                continue
+            low = datetime.combine(period[0] - timedelta(days=1), time.min, UTC)
+            high = datetime.combine(period[1] + timedelta(days=1), time.min, UTC)
+            if prefix in ("eq", "ge", "gt"):
+                start = low if start is None else max(start, low)
+            if prefix in ("eq", "le", "lt"):
+                end = high if end is None else min(end, high)
+    return Narrow(codes=codes, start=start, end=end, vitals=vitals, labs=labs)
+
+
+def narrow_id(rid: str) -> Narrow | None:
+    """The narrowing of an Observation read by id: a vital's ``<set>.<key>`` or a lab result's id."""
+    head, dot, _key = rid.partition(".")
+    try:
+        found = uuid.UUID(head[:64])
+    except ValueError:
+        return None
+    return Narrow(labs=False, set_id=found) if dot else Narrow(vitals=False, result_id=found)
 
 
 def _concept(resource: dict[str, Any]) -> dict[str, Any]:

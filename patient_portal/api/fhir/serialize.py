@@ -171,8 +171,11 @@ def history_entry(kind: str, pid: Any, values: dict[str, str]) -> dict[str, Any]
 
 def observation(pid: Any, reading: Any, set_id: Any) -> dict[str, Any]:
     """US Core vital-sign Observation: one value of a set (id ``<set>.<key>``), LOINC + UCUM."""
+    meta = _meta(1, "us-core-vital-signs")
+    if getattr(reading, "updated_at", None) is not None:
+        meta["lastUpdated"] = reading.updated_at.astimezone(UTC).isoformat()
     return {
-        "resourceType": "Observation", "id": f"{set_id}.{reading.key.replace('_', '-')}", "meta": _meta(1, "us-core-vital-signs"),
+        "resourceType": "Observation", "id": f"{set_id}.{reading.key.replace('_', '-')}", "meta": meta,
         "status": "final" if reading.verified else "preliminary",
         "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}],
         "code": _concept(reading.coding, reading.coding.display or reading.key),

@@ -1,8 +1,10 @@
 """Where FHIR resources come from: the area services, which authorize and audit each read.
 
-``compartment(session, caller, pid, types)`` — every resource of one patient that the caller may
-read, by type, through ``profile.get_chart`` (demographics, emergency contacts, history; audited as
-a chart read with the policy's basis and purpose), ``observations.readings`` (vital signs),
+``compartment(session, caller, pid, types, narrow)`` — every resource of one patient that the caller
+may read, by type, through ``profile.get_chart`` (only the parts the types need: demographics,
+emergency contacts, insurance, history; audited as a chart read with the policy's basis and
+purpose), ``observations.search`` and ``results.search`` (vital signs and lab results, narrowed in
+SQL by code, category, date or id for an Observation search or read),
 ``prescriptions``, ``visits`` (Encounter: the full list for clinicians, signed summaries for the
 patient), ``appointments.for_patient``, ``documents.list_in`` (DocumentReference; the file itself is
 ``Binary``, the documents area's download), ``careplans.board`` (CarePlan, Goal) and
@@ -24,6 +26,7 @@ from sqlmodel import Session
 from patient_portal.api.fhir import financial
 from patient_portal.api.fhir import serialize as fhir
 from patient_portal.api.fhir.auth import FhirCaller
+from patient_portal.api.fhir.search import Narrow
 from patient_portal.core.access import Action
 from patient_portal.domain.appointments import service as appointments
 from patient_portal.domain.careplans import service as careplans
@@ -35,14 +38,13 @@ from patient_portal.domain.fhir import claims, records
 from patient_portal.domain.fhir import service as exports
 from patient_portal.domain.history import service as history
 from patient_portal.domain.observations import service as observations
+from patient_portal.domain.patients.common import as_uuid, guard, keep_loaded, load
 from patient_portal.domain.patients.profile import get_chart
 from patient_portal.domain.prescriptions import service as prescriptions
 from patient_portal.domain.results import service as results
 from patient_portal.domain.visits import service as visits
 from patient_portal.settings import get_settings
 
-#: Vital-sign sets read per page, and how many pages a compartment read goes through at most.
-OBS_PAGE, OBS_PAGES = 50, 40
 #: Visits, appointments, documents, care plans and goals read per page, at most this many pages.
 LIST_PAGES = 40
 PATIENT_TYPES = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Immunization",
@@ -56,40 +58,60 @@ LOG_TYPES = ("AuditEvent",)
 READABLE = ("Patient", "Observation", *fhir.KIND_TYPES.values(), *records.BY_ID, *DIRECTORY_TYPES, *LOG_TYPES)
 
 
-def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str]) -> dict[str, list[dict[str, Any]]]:
+#: FHIR types read from the chart (``patients.get_chart``), and which of its parts each needs.
+CHART_PARTS: dict[str, tuple[str, ...]] = {
+    "Patient": (), "RelatedPerson": ("emergency",), "Coverage": ("insurance",),
+    **{rtype: ("clinical",) for rtype in fhir.KIND_TYPES.values()}}
+
+
+def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str],
+                narrow: Narrow | None = None) -> dict[str, list[dict[str, Any]]]:
     """{type: [resource …]} for the patient `pid`, only the `types` asked for and the caller's role
     reads (a section the role does not read is absent, not empty). AccessDenied / PatientNotFound
-    from the services pass through (the router turns both into 404 for someone signed in)."""
+    from the services pass through (the router turns both into 404 for someone signed in).
+
+    Only what `types` need is read: the chart's parts they name (a Patient read decrypts no
+    history), and no chart at all for the other areas' types (each area's service asks the policy
+    itself; when the role reads none of them, the demographics decision says 404 or 403).
+    `narrow` (Observation search: codes, category, dates) is handed to the areas as SQL filters;
+    it is a superset of what matches, and the caller still filters with ``search.matches``."""
     actor = caller.actor
-    chart = get_chart(session, actor, pid)
-    pid = chart["patient"]["id"]
+    keep_loaded(session)  # the areas below each load the patient: once from the database is enough
     out: dict[str, list[dict[str, Any]]] = {}
-    if "Patient" in types:
-        out["Patient"] = [fhir.patient(chart["patient"], chart["basic"], chart["version"])]
-    if "RelatedPerson" in types and chart["emergency"] is not None:
-        out["RelatedPerson"] = [fhir.related_person(pid, c, i) for i, c in enumerate(chart["emergency"])]
-    if "Coverage" in types and chart["insurance"] is not None:
-        out["Coverage"] = [fhir.coverage(pid, v) for v in chart["insurance"]]
-    if chart["history"] is not None:
-        for kind, rtype in fhir.KIND_TYPES.items():
-            if rtype in types:
-                out[rtype] = [fhir.history_entry(kind, pid, v) for v in chart["history"].get(kind, [])]
+    from_chart = types & CHART_PARTS.keys()
+    if from_chart:
+        chart = get_chart(session, actor, pid, parts={p for t in from_chart for p in CHART_PARTS[t]},
+                          kinds={k for k, t in fhir.KIND_TYPES.items() if t in types})
+        pid = chart["patient"]["id"]
+        if "Patient" in types:
+            out["Patient"] = [fhir.patient(chart["patient"], chart["basic"], chart["version"])]
+            out["Patient"][0]["meta"]["lastUpdated"] = records.utc(chart["updated_at"]).isoformat()
+        if "RelatedPerson" in types and chart["emergency"] is not None:
+            out["RelatedPerson"] = [fhir.related_person(pid, c, i) for i, c in enumerate(chart["emergency"])]
+        if "Coverage" in types and chart["insurance"] is not None:
+            out["Coverage"] = [fhir.coverage(pid, v) for v in chart["insurance"]]
+        if chart["history"] is not None:
+            for kind, rtype in fhir.KIND_TYPES.items():
+                if rtype in types:
+                    out[rtype] = [fhir.history_entry(kind, pid, v) for v in chart["history"].get(kind, [])]
+    else:
+        pid = str(as_uuid(pid))  # a malformed id: PatientNotFound (404)
     if "MedicationRequest" in types and actor.can(Action.PRESCRIPTION_READ):
         out["MedicationRequest"] = [fhir.medication_request(v)
                                     for v in prescriptions.list_prescriptions(session, actor, patient_id=pid)]
-    if "Observation" in types and actor.can(Action.OBSERVATION_READ):
-        found: list[dict[str, Any]] = []
-        for page in range(1, OBS_PAGES + 1):
-            sets = observations.readings(session, actor, patient_id=pid, page=page, page_size=OBS_PAGE)
-            for vital_set in sets.items:
-                found.extend(fhir.observation(pid, r, vital_set.id) for r in vital_set.values.values())
-            if page >= sets.pages:
-                break
-        out["Observation"] = found
     if "Observation" in types:
-        labs = lab_results(session, actor, pid)
+        narrow = narrow or Narrow()
+        if actor.can(Action.OBSERVATION_READ) and narrow.vitals:
+            out["Observation"] = [fhir.observation(pid, r, r.set_id) for r in observations.search(
+                session, actor, patient_id=pid, codes=narrow.codes, start=narrow.start, end=narrow.end,
+                set_id=narrow.set_id)]
+        labs = lab_results(session, actor, pid, narrow) if narrow.labs else None
         if labs is not None:
             out.setdefault("Observation", []).extend(labs)
+        elif not narrow.labs and (actor.can(Action.RESULT_READ) or actor.can(Action.RESULT_OWN_READ)):
+            out.setdefault("Observation", [])  # the role reads lab results; none can match the category
+        if not narrow.vitals and actor.can(Action.OBSERVATION_READ):
+            out.setdefault("Observation", [])
     if "Encounter" in types and (actor.can(Action.VISIT_READ) or actor.can(Action.VISIT_SUMMARY_READ)):
         read = visits.list_notes if actor.can(Action.VISIT_READ) else visits.summaries
         out["Encounter"] = [fhir.encounter(pid, item) for item in _pages(
@@ -127,35 +149,26 @@ def compartment(session: Session, caller: FhirCaller, pid: Any, types: set[str])
             out["ClaimResponse"] = [financial.claim_response(c) for c in found_claims]
         if "ExplanationOfBenefit" in types:
             out["ExplanationOfBenefit"] = [financial.explanation_of_benefit(c) for c in found_claims]
+    if not from_chart and not out:
+        guard(session, actor, Action.DEMOGRAPHICS_READ, patient_id=as_uuid(pid))  # unreachable: 404, else 403
+        load(session, pid)
     stamp(session, out)
     return out
 
 
-def lab_results(session: Session, actor: Any, pid: Any) -> list[dict[str, Any]] | None:
-    """The patient's lab results as Observations, by the results area's own reads: a clinician's
-    ``panels`` (every report, to review and held ones too; superseded results left out) or the
-    patient's ``own_results`` (released reports only: a held one has no values yet). None when the
-    role reads neither."""
-    found: list[dict[str, Any]] = []
-    if actor.can(Action.RESULT_READ):
-        for number in range(1, LIST_PAGES + 1):
-            page = results.panels(session, actor, patient_id=pid, page=number)
-            for p in page.items:
-                found.extend(fhir.lab_observation(pid, r, status=p.status, specimen_date=p.specimen_date,
-                                                  panel_name=p.name) for r in p.results)
-            if number >= page.pages:
-                break
-        return found
-    if actor.can(Action.RESULT_OWN_READ) and actor.patient_id is not None and str(actor.patient_id) == str(pid):
-        for number in range(1, LIST_PAGES + 1):
-            own = results.own_results(session, actor, patient_id=pid, page=number)
-            for p in own:
-                found.extend(fhir.lab_observation(pid, r, status="released", specimen_date=p.specimen_date,
-                                                  panel_name=p.name) for r in p.results)
-            if len(own) < results.PAGE_SIZE:
-                break
-        return found
-    return None
+def lab_results(session: Session, actor: Any, pid: Any, narrow: Narrow | None = None) -> list[dict[str, Any]] | None:
+    """The patient's lab results as Observations, by the results area's own search: a clinician's
+    (every report, to review and held ones too; superseded results left out) or the patient's own
+    (released reports only: a held one has no values yet), narrowed by code and specimen date.
+    None when the role reads neither."""
+    narrow = narrow or Narrow()
+    found = results.search(session, actor, patient_id=pid, codes=narrow.codes,
+                           first=narrow.start.date() if narrow.start else None,
+                           last=narrow.end.date() if narrow.end else None, result_id=narrow.result_id)
+    if found is None:
+        return None
+    return [fhir.lab_observation(pid, r, status=status, specimen_date=day, panel_name=name)
+            for r, status, day, name in found]
 
 
 def _pages(read: Any) -> list[Any]:
@@ -171,9 +184,13 @@ def _pages(read: Any) -> list[Any]:
 
 
 def stamp(session: Session, found: dict[str, list[dict[str, Any]]]) -> None:
-    """Fill ``meta.lastUpdated`` of every resource from its row (one statement per type)."""
+    """Fill ``meta.lastUpdated`` of every resource from its row (one statement per type whose
+    resources do not carry it yet)."""
     for rtype, resources in found.items():
-        when = records.last_updated(session, rtype, [r["id"] for r in resources])
+        missing = [r["id"] for r in resources if "lastUpdated" not in r.get("meta", {})]
+        if not missing:
+            continue
+        when = records.last_updated(session, rtype, missing)
         for resource in resources:
             if resource["id"] in when:
                 resource.setdefault("meta", {})["lastUpdated"] = when[resource["id"]].isoformat()

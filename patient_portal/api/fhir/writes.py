@@ -1,6 +1,11 @@
 """FHIR writes: a Condition or an AllergyIntolerance checked as FHIR R4 (``fhir.resources`` R4B
 models, with the path of a bad element), then mapped onto the history service's form values and
-saved by it — the clinician's own write: policy, code checks, version check and audit there."""
+saved by it — the clinician's own write: policy, code checks, version check and audit there.
+
+Deletes go to the area's own delete use case (``DELETABLE``): a history entry made in error
+(``history.remove_item``: doctors on the care team, admins) and a document (``documents.remove``:
+its author or an admin, a soft delete kept until purged; it opens its own unit of work:
+``OWN_UNIT``). The policy decision and the audit event are the area's."""
 
 from __future__ import annotations
 
@@ -17,6 +22,13 @@ from patient_portal.domain.history import service as history
 
 #: FHIR type -> history kind it writes
 KINDS = {"Condition": "conditions", "AllergyIntolerance": "allergies"}
+#: FHIR type -> the area that deletes it (history: its kind).
+DELETABLE = {"Condition": "conditions", "AllergyIntolerance": "allergies", "MedicationStatement": "medications",
+             "Immunization": "immunizations", "DocumentReference": "documents"}
+#: Deletable types whose area's use case runs in its own unit of work.
+OWN_UNIT = ("DocumentReference",)
+#: A document's removal needs a reason: a FHIR DELETE carries none, so this one says where it came from.
+DELETE_REASON = "Removed through the FHIR API by {client}."
 SYSTEM_NAMES = {ICD10_CM: "ICD-10", SNOMED_CT: "SNOMED"}
 CATEGORIES = {"medication": "medication", "food": "food", "environment": "environment", "biologic": "other"}
 
@@ -79,3 +91,17 @@ def save(session: Session, actor: Actor, rtype: str, pid: uuid.UUID, values: dic
         raise NotFound()
     return history.save_item(session, actor, patient_id=pid, kind=KINDS[rtype], values=values, item_id=item_id,
                              expected_version=expected_version)
+
+
+def delete(session: Session, actor: Actor, rtype: str, pid: Any, rid: str) -> None:
+    """Remove a history entry made in error through the history service (its policy and audit)."""
+    history.remove_item(session, actor, patient_id=pid, kind=DELETABLE[rtype], item_id=rid)
+
+
+def delete_in_own_unit(caller: Any, rtype: str, rid: str) -> None:
+    """Soft-delete a document through the documents service (its own unit, policy and audit)."""
+    from patient_portal.domain.documents import service as documents
+
+    assert rtype in OWN_UNIT
+    documents.remove(caller.actor, document_id=rid[:64],
+                     reason=DELETE_REASON.format(client=caller.client_id or "the portal"))

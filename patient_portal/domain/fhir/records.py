@@ -84,10 +84,9 @@ def _observation_patient(session: Session, rid: str) -> uuid.UUID | None:
 
 def last_updated(session: Session, rtype: str, ids: list[str]) -> dict[str, datetime]:
     """{resource id: when its row last changed (UTC)} for the ids that name a row; one statement."""
-    table = TABLES.get(rtype)
-    if table is None or not ids:
+    if not ids:
         return {}
-    if rtype == "Observation":
+    if rtype == "Observation":  # not in TABLES: two tables (a vital's set, a lab result)
         sets = {i: _uuid(i.split(".", 1)[0]) for i in ids if "." in i}
         wanted = {s for s in sets.values() if s is not None}
         rows = dict(session.exec(select(Observation.set_id, func.max(Observation.updated_at))
@@ -101,12 +100,20 @@ def last_updated(session: Session, rtype: str, ids: list[str]) -> dict[str, date
                                       .where(col(LabResult.id).in_(wanted))).all())
             out.update({i: _utc(found[k]) for i, k in labs.items() if k in found})
         return out
+    table = TABLES.get(rtype)
+    if table is None:
+        return {}
     keyed = {i: _uuid(i) for i in ids}
     wanted = {k for k in keyed.values() if k is not None}
     if not wanted:
         return {}
     rows = dict(session.exec(select(table.id, table.updated_at).where(col(table.id).in_(wanted))).all())
     return {i: _utc(rows[k]) for i, k in keyed.items() if k in rows}
+
+
+def utc(value: datetime) -> datetime:
+    """`value` as an aware UTC instant (SQLite gives naive UTC)."""
+    return _utc(value)
 
 
 def _utc(value: datetime) -> datetime:

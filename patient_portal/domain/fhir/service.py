@@ -32,6 +32,8 @@ REQUESTED = "fhir.request"  # one event per FHIR API request, besides the areas'
 DOWNLOADED = "record.download"  # the patient's "Download my record"
 GROUPS = "fhir.group.read"  # the care teams as FHIR Groups (bulk export by group)
 KEEP = timedelta(days=1)
+#: FHIR interactions that only read (their request event needs no chain lock).
+READ_INTERACTIONS = frozenset({"read", "vread", "history", "search", "everything"})
 
 
 def request_export(session: Session, actor: Actor, *, level: str, types: list[str], url: str,
@@ -179,11 +181,14 @@ def finish(session: Session, actor: Actor, export_id: uuid.UUID, files: list[dic
 def record_request(session: Session, actor: Actor | None, *, interaction: str, rtype: str, client_id: str | None,
                    scoped: bool, patient_id: Any = None, count: int = 0) -> None:
     """A FHIR API request's own audit event: the interaction, the type, the client app (or the
-    portal) and how many resources it answered with (the areas audit each read themselves)."""
+    portal) and how many resources it answered with (the areas audit each read themselves). The
+    event of a read interaction takes the read events' way (``core.audit_queue``: committed with
+    the read, chained right after it, no chain lock held through the request), so concurrent
+    reads do not queue behind each other on the chain lock."""
     patient_id = uuid.UUID(str(patient_id)) if patient_id is not None else None
     audit.record(session, actor, REQUESTED, patient_id=patient_id, object_type=rtype,
                  detail={"interaction": interaction, "client": client_id or "portal", "count": count,
-                         "scoped": scoped})
+                         "scoped": scoped}, reading=interaction in READ_INTERACTIONS)
 
 
 def record_download(session: Session, actor: Actor, *, kind: str, resources: int) -> None:

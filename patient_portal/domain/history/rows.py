@@ -64,13 +64,16 @@ def add(session: Session, patient_id: uuid.UUID, kind: str, values: dict, *, rec
     return row
 
 
-def for_patient(session: Session, patient_id: uuid.UUID) -> dict[str, list[dict[str, str]]]:
+def for_patient(session: Session, patient_id: uuid.UUID, kinds: Any = None) -> dict[str, list[dict[str, str]]]:
     """Every history row of a patient, grouped by kind, oldest first: what ``to_dict`` gives for each,
-    one statement per kind. Reads columns, not models: a ten-year record holds hundreds of rows, and
-    building ORM state for each cost more than decrypting them (``bench/chart.py``)."""
+    one statement per kind (only `kinds`, when given). Reads columns, not models: a ten-year record
+    holds hundreds of rows, and building ORM state for each cost more than decrypting them
+    (``bench/chart.py``)."""
     out: dict[str, list[dict[str, str]]] = {}
     conn = session.connection()
     for kind, (model, fields) in KINDS.items():
+        if kinds is not None and kind not in kinds:
+            continue
         columns = (*fields, "version")
         found = decrypted_rows(conn.execute(_kind_statement(kind), {"patient_id": patient_id}), model.__table__, columns)
         out[kind] = [{**{f: _text(row[f]) for f in fields}, "id": str(row["id"]), "version": str(row["version"]),

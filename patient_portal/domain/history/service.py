@@ -106,20 +106,24 @@ class ChartHistory:
     withheld: int = 0
 
 
-def chart_history(session: Session, actor: Actor, *, patient_id: Any) -> ChartHistory | None:
-    """Every entry of the patient by kind, oldest first, but the sensitive conditions this actor
-    may not see; None when the actor reads no clinical rows (the front desk — unless an emergency
-    grant opens them).
+def chart_history(session: Session, actor: Actor, *, patient_id: Any, kinds: Any = None) -> ChartHistory | None:
+    """Every entry of the patient by kind (only `kinds`, when given: the FHIR API reading one
+    Condition reads no medications), oldest first, but the sensitive conditions this actor may not
+    see; None when the actor reads no clinical rows (the front desk — unless an emergency grant
+    opens them).
 
     The chart's composition point (patients.profile.get_chart): the caller has already required
     access to this patient and audits the whole chart read once, so this does not audit."""
     pid = as_uuid(patient_id)
     if not can_on(session, actor, Action.CLINICAL_READ, pid):
         return None
-    found = rows.for_patient(session, pid)
+    found = rows.for_patient(session, pid, kinds)
     reading = decide(session, actor, Action.CLINICAL_READ, Resource(patient_id=pid))
-    hidden = {str(i) for i in sensitive.withheld_ids(session, actor, reading, pid, (CONDITION,))} \
-        if reading.allowed else {r["id"] for r in found["conditions"]}
+    if "conditions" not in found:
+        hidden: set[str] = set()
+    else:
+        hidden = {str(i) for i in sensitive.withheld_ids(session, actor, reading, pid, (CONDITION,))} \
+            if reading.allowed else {r["id"] for r in found["conditions"]}
     if hidden:
         found["conditions"] = [r for r in found["conditions"] if r["id"] not in hidden]
     return ChartHistory({kind: [entry(values) for values in found[kind]] for kind in found}, len(hidden))

@@ -9,6 +9,8 @@ takes and how the form and the charts name them, so a new vital is one line here
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -83,3 +85,27 @@ def specs(session: Session) -> dict[str, VitalSign]:
     """Every vital of VITALS that the code tables hold, by key (one statement)."""
     by_code = {v.coding.code: v for v in codes.vitals(session)}
     return {v.key: by_code[v.loinc] for v in VITALS if v.loinc in by_code}
+
+
+#: How long ``shown_specs`` keeps the vitals' names and units (code-table rows, no patient data).
+SHOWN_SPECS_SECONDS = 30.0
+_shown: dict[str, tuple[float, dict[str, VitalSign]]] = {}
+_shown_lock = threading.Lock()
+
+
+def shown_specs(session: Session) -> dict[str, VitalSign]:
+    """``specs`` for showing readings (their LOINC names and unit labels), kept per database for
+    ``SHOWN_SPECS_SECONDS``: every FHIR Observation search needs them and they change only when an
+    administrator reloads the code tables. Never used to check a value (``spec`` reads the table),
+    and an empty answer (tables not loaded yet) is not kept."""
+    key = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    with _shown_lock:
+        found = _shown.get(key)
+    if found is not None and now - found[0] < SHOWN_SPECS_SECONDS:
+        return found[1]
+    fresh = specs(session)
+    if fresh:
+        with _shown_lock:
+            _shown[key] = (now, fresh)
+    return fresh

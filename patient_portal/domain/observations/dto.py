@@ -42,6 +42,7 @@ class Reading:
     verified: bool
     computed: bool = False
     set_id: uuid.UUID | None = None
+    updated_at: datetime | None = None  # when its row last changed (the FHIR API's meta.lastUpdated), if read
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -53,7 +54,7 @@ from patient_portal.domain.patients.header import ChartHeader, with_header
 
 __all__ = ["PAGE_SIZE", "MAX_POINTS", "FieldSpec", "Goal", "Overview", "Point", "Reading", "ReadingPage",
            "Series", "Source", "Trend", "VitalSet", "field_specs", "latest", "open_page", "overview", "readings",
-           "record_vitals", "report_reading", "trend", "verify_reading"]
+           "record_vitals", "report_reading", "search", "trend", "verify_reading"]
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 50
@@ -207,6 +208,45 @@ def readings(session: Session, actor: Actor | None, *, patient_id: Any, page: An
     audit.record(session, actor, READ, patient_id=pid, object_type="observation", object_id=pid,
                  detail={"view": "readings", "page": found.page, "sets": len(found.items)})
     return found
+
+
+#: The most readings one ``search`` answers (a FHIR client pages within them).
+SEARCH_LIMIT = 10_000
+
+
+def search(session: Session, actor: Actor | None, *, patient_id: Any, codes: Any = None,
+           start: datetime | None = None, end: datetime | None = None, set_id: Any = None) -> list[Reading]:
+    """The readings whose LOINC code is one of `codes` (None: any), measured in [`start`, `end`)
+    (UTC instants, either open), of the one set `set_id` if given, newest set first (each set's values in catalogue order), at most
+    ``SEARCH_LIMIT``: the FHIR API's Observation search. One statement on the patient's rows with
+    the code and time in its WHERE (ix_observation_patient_code_time, or _time_set without codes),
+    and only the rows returned are decrypted. Audited as an observation read (view "search")."""
+    pid = _may_read(session, actor, patient_id)
+    o = Observation
+    stmt = select(o.id, o.loinc, o.value, o.unit, o.effective_at, o.source, o.verified, o.computed,
+                  o.set_id, o.updated_at).where(o.patient_id == pid)
+    if codes is not None:
+        stmt = stmt.where(o.loinc.in_(sorted({str(c)[:16] for c in codes})))  # type: ignore[attr-defined]
+    if start is not None:
+        stmt = stmt.where(o.effective_at >= start)
+    if end is not None:
+        stmt = stmt.where(o.effective_at < end)
+    if set_id is not None:
+        stmt = stmt.where(o.set_id == set_id)
+    rows = session.exec(stmt.order_by(o.effective_at.desc(), o.created_at.desc(), o.set_id)  # type: ignore[attr-defined]
+                        .limit(SEARCH_LIMIT)).all()
+    specs = catalogue.shown_specs(session) if rows else {}
+    order = {k: n for n, k in enumerate(catalogue.BY_KEY)}
+    found: dict[uuid.UUID, dict[str, Reading]] = {}
+    for row_id, loinc, value, unit, at, source, verified, computed, set_id, updated in rows:
+        key = _key(loinc)
+        found.setdefault(set_id, {})[key] = replace(_reading(
+            key, specs.get(key), loinc, decrypt_value("str", value, _TABLE, "value", row_id), unit, at, source,
+            verified, computed, set_id), updated_at=_aware(updated))
+    out = [r for values in found.values() for _k, r in sorted(values.items(), key=lambda kv: order.get(kv[0], 99))]
+    audit.record(session, actor, READ, patient_id=pid, object_type="observation", object_id=pid,
+                 detail={"view": "search", "vitals": sorted({r.key for r in out}), "count": len(out)})
+    return out
 
 
 def trend(session: Session, actor: Actor | None, *, patient_id: Any, vital: str, date_from: Any = None,

@@ -65,4 +65,19 @@ def load(session: Session, patient_id: Any) -> Patient:
     patient = session.get(Patient, as_uuid(patient_id))
     if patient is None or patient.status == STATUS_MERGED:
         raise PatientNotFound()
+    kept = session.info.get(_KEPT)
+    if kept is not None:
+        kept[patient.id] = patient
     return patient
+
+
+_KEPT = "portal_patients_kept"
+
+
+def keep_loaded(session: Session) -> None:
+    """From now on in this unit, keep the patient rows ``load`` returns, so that a read composed of
+    several areas' services — the FHIR API's compartment, a bulk export — loads and decrypts each
+    patient once instead of once per area (the session's identity map holds rows only while
+    something refers to them). For units that read patients, never for ones that change them
+    behind the ORM (a merge's UPDATE): the kept row would not see it."""
+    session.info.setdefault(_KEPT, {})

@@ -39,33 +39,45 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
+#: The chart's sections besides demographics (always read): what ``get_chart(parts=…)`` may name.
+PARTS = ("insurance", "emergency", "clinical")
+
+
 def get_chart(session: Session, actor: Actor, patient_id: Any, *,
-              header_sections: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+              header_sections: list[str] | tuple[str, ...] = (),
+              parts: tuple[str, ...] | frozenset[str] | set[str] = PARTS, kinds: Any = None) -> dict[str, Any]:
     """The record as this actor may see it (audited once with the sections shown, and the chart
     header's `header_sections` when the header was read in the same unit: ``header.open_chart``).
 
     Staff: demographics, contacts, insurance, emergency contacts — no clinical rows. Doctors: care-team
     patients only, with clinical rows. Patients: their own record only. Each area's service says
-    whether this role reads its section (None: not shown).
+    whether this role reads its section (None: not shown). `parts` (of ``PARTS``) narrows what is
+    read besides the demographics — the FHIR API reading one Patient or one Condition reads only
+    that (a section not asked for is None, like one the role does not read, and is not in the
+    audit event's sections; ``can`` speaks for the parts read), and `kinds` the history's kinds
+    (``history.KINDS``; None: all): nothing is decrypted that is not returned. ``updated_at`` is
+    when the patient's own row last changed.
     """
     pid = as_uuid(patient_id)
     guard(session, actor, Action.DEMOGRAPHICS_READ, patient_id=pid)
     patient = load(session, pid)
-    insurance = insurance_service.read_for_chart(session, actor, patient_id=pid)
-    contacts = emergency_service.read_for_chart(session, actor, patient_id=pid)
-    read = history_service.chart_history(session, actor, patient_id=pid)
+    insurance = insurance_service.read_for_chart(session, actor, patient_id=pid) if "insurance" in parts else None
+    contacts = emergency_service.read_for_chart(session, actor, patient_id=pid) if "emergency" in parts else None
+    read = history_service.chart_history(session, actor, patient_id=pid, kinds=kinds) if "clinical" in parts else None
     history = None if read is None else {kind: [e.form() for e in found] for kind, found in read.entries.items()}
     shown = [name for name, part in (("demographics", patient), ("insurance", insurance),
                                      ("emergency", contacts), ("clinical", history)) if part is not None]
     chart: dict[str, Any] = {
         "patient": dto.summary(patient),
         "version": patient.version,
+        "updated_at": patient.updated_at,
         "basic": dto.basic_values(patient),
         "insurance": insurance,
         "emergency": contacts,
         "history": history,
         "header": {
-            "allergies": [r["substance"] for r in history["allergies"]] if history is not None else None,
+            "allergies": [r["substance"] for r in history["allergies"]]
+            if history is not None and "allergies" in history else None,
             "insurance_status": insurance_service.status_text(insurance) if insurance is not None else "",
         },
         "can": {
@@ -74,7 +86,7 @@ def get_chart(session: Session, actor: Actor, patient_id: Any, *,
             "edit_insurance": actor.can(Action.INSURANCE_WRITE),
             "edit_emergency": actor.can(Action.EMERGENCY_WRITE),
             "emergency_runs": actor.can(Action.EMERGENCY_RUN_READ),  # the chart's Emergency page
-            "edit_clinical": can_on(session, actor, Action.CLINICAL_WRITE, pid),
+            "edit_clinical": "clinical" in parts and can_on(session, actor, Action.CLINICAL_WRITE, pid),
             "report_clinical": actor.can(Action.CLINICAL_REPORT_OWN),  # the patient: an allergy, a medication
             "request_legal_change": actor.role == Role.PATIENT,
             "billing": actor.can(Action.BILLING_ACCOUNT_READ),  # the chart's Billing page

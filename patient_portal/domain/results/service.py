@@ -54,7 +54,7 @@ from patient_portal.domain.results.dto import (
 from patient_portal.domain.results.models import Flag, LabResult, ResultPanel, Source, Status
 
 __all__ = ["PAGE_SIZE", "MAX_RESULTS", "Flag", "ImportReport", "OwnPanel", "Panel", "PanelPage", "Result", "Status",
-           "Worklist", "correct_result", "enter_panel", "hold", "import_csv", "open_page", "own_results", "panel",
+           "Worklist", "correct_result", "enter_panel", "hold", "import_csv", "open_page", "own_results", "panel", "search",
            "panels", "release", "results_to_review", "review"]
 
 PAGE_SIZE = 25
@@ -386,6 +386,52 @@ def own_results(session: Session, actor: Actor | None, *, patient_id: Any = None
                             document_id=None if held else r.document_id))
     audit.record(session, actor, "result.own.list", patient_id=pid, object_type=OBJECT, object_id=pid,
                  detail={"page": number, "released": sum(not p.held for p in out), "held": sum(p.held for p in out)})
+    return out
+
+
+#: The most results one ``search`` answers (a FHIR client pages within them).
+SEARCH_LIMIT = 5_000
+
+
+def search(session: Session, actor: Actor | None, *, patient_id: Any, codes: Any = None, first: date | None = None,
+           last: date | None = None, result_id: Any = None) -> list[tuple[Result, str, date, str]] | None:
+    """The patient's current results (a correction's replaced one left out) whose LOINC code is one
+    of `codes` (None: any) with a specimen date in `first`..`last` (either open), only the result
+    `result_id` if given, newest report
+    first, as (result, report status, specimen date, report name): the FHIR API's Observation
+    search. A clinician (``RESULT_READ``) finds every report, held and to-review ones too; the
+    patient (``RESULT_OWN_READ``) only their released ones. None when the role reads neither.
+    One statement with the code and date in its WHERE; only the rows returned are decrypted.
+    Audited like ``panels`` / ``own_results`` (the view "search" and what was found)."""
+    if actor is not None and actor.can(Action.RESULT_READ):
+        audit_as, statuses = "result.list", None
+        pid = _may_read(session, actor, patient_id, audit_as)
+    elif (actor is not None and actor.can(Action.RESULT_OWN_READ) and actor.patient_id is not None
+          and str(actor.patient_id) == str(patient_id)):
+        audit_as, statuses = "result.own.list", [Status.RELEASED.value]
+        pid = as_uuid(patient_id)
+        require(session, actor, Action.RESULT_OWN_READ, Resource(patient_id=pid), audit_as=audit_as)
+        load(session, pid)
+    else:
+        return None
+    p, r = ResultPanel, LabResult
+    stmt = select(r, p).join(p, p.id == r.panel_id).where(  # type: ignore[arg-type]
+        r.patient_id == pid, p.patient_id == pid, r.superseded_by.is_(None))  # type: ignore[union-attr]
+    if codes is not None:
+        stmt = stmt.where(r.loinc.in_(sorted({str(c)[:16] for c in codes})))  # type: ignore[attr-defined]
+    if statuses is not None:
+        stmt = stmt.where(p.status.in_(statuses))  # type: ignore[attr-defined]
+    if result_id is not None:
+        stmt = stmt.where(r.id == result_id)
+    if first is not None:
+        stmt = stmt.where(p.specimen_date >= first)
+    if last is not None:
+        stmt = stmt.where(p.specimen_date <= last)
+    rows = session.exec(stmt.order_by(p.specimen_date.desc(), p.created_at.desc(), p.id,  # type: ignore[attr-defined]
+                                      r.position, r.created_at).limit(SEARCH_LIMIT)).all()
+    out = [(_result(row), panel_row.status, panel_row.specimen_date, panel_row.name) for row, panel_row in rows]
+    audit.record(session, actor, audit_as, patient_id=pid, object_type=OBJECT, object_id=pid,
+                 detail={"view": "search", "panels": sorted({str(pr.id) for _row, pr in rows}), "results": len(out)})
     return out
 
 
