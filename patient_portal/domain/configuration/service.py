@@ -102,9 +102,10 @@ def save(session: Session, actor: Actor | None, *, values: dict[str, Any], expec
     return _view(clinic_config.profile_of({**row.model_dump(), "has_logo": row.logo is not None}))
 
 
-def _row_to_change(session: Session, actor: Actor) -> ClinicSettings:
-    """The settings row, or a new one holding the values in force (the first save of anything)."""
-    row = _row(session)
+def _row_to_change(session: Session, actor: Actor, row: ClinicSettings | None = None) -> ClinicSettings:
+    """The settings row (`row`, if the caller read it already), or a new one holding the values in
+    force (the first save of anything)."""
+    row = row if row is not None else _row(session)
     return row if row is not None else ClinicSettings(**validation.clean(get(session, actor).values)[0], version=0)
 
 
@@ -204,7 +205,7 @@ def save_email_wording(session: Session, actor: Actor | None, *, key: Any, subje
     row = _row(session)
     if expected_version is not None and str(expected_version) != str(row.version if row else 0):
         raise Conflict("Someone else saved the settings since you opened them. Reload and try again.")
-    row = _row_to_change(session, actor)
+    row = _row_to_change(session, actor, row)  # read once, just above
     saved = dict(row.email_wording or {})
     before = saved.get(template.key) or {"subject": template.subject, "text": template.text}
     if standard or (subject, text) == (template.subject, template.text):
